@@ -1,6 +1,15 @@
-export function probe(a: usize, n: i32): f32 {
-  let acc = f32x4.splat(0);
-  for (let i = 0; i < n; i += 4) acc = f32x4.add(acc, v128.load(a + (<usize>i << 2)));
-  if (ASC_FEATURE_RELAXED_SIMD) acc = f32x4.relaxed_madd(acc, acc, acc);
-  return f32x4.extract_lane(acc, 0);
+// Entry point of kernels.wasm / kernels-relaxed.wasm: re-exports only. One file per op family;
+// the exported names and parameter order are the ABI the runtime binds (assembly/README.md).
+export { pack_b_f32, gemm_f32 } from './gemm';
+export { im2col_packed_f32 } from './conv';
+export { maxpool2d_f32, avgpool2d_f32, global_avgpool_f32, global_maxpool_f32 } from './pool';
+export { softmax_f32, log_softmax_f32 } from './softmax';
+export { unary_f32, binary_f32 } from './elementwise';
+export { channel_affine_f32, layernorm_f32 } from './norm';
+export { transpose2d_32 } from './layout';
+
+// First free byte after the module's static data in the imported memory: the runtime's arena must
+// start at or after this address.
+export function heap_base(): usize {
+  return __heap_base;
 }

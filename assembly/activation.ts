@@ -1,0 +1,225 @@
+// Shared SIMD math and the fused activation epilogue.
+//
+// Every kernel that can end in an activation (GEMM, channel_affine, unary) calls `act_f32x4`, so
+// the activation codes below are the single source of truth (mirrored in assembly/README.md and
+// the runtime). The approximations are cephes/Juffa-style polynomials evaluated in f32x4; they are
+// accurate to a few ulp (~1e-6 relative or better) over the whole f32 range, including the
+// tails where naive formulas cancel (expm1 near 0, tanh near 0, softplus for large |x|).
+
+// Activation codes. Append-only: the runtime and the tests index by these numbers.
+export const ACT_NONE: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_CLIP: i32 = 2;
+export const ACT_LEAKY_RELU: i32 = 3;
+export const ACT_HARD_SIGMOID: i32 = 4;
+export const ACT_HARD_SWISH: i32 = 5;
+export const ACT_SIGMOID: i32 = 6;
+export const ACT_TANH: i32 = 7;
+export const ACT_GELU: i32 = 8;
+export const ACT_GELU_TANH: i32 = 9;
+export const ACT_ELU: i32 = 10;
+export const ACT_SELU: i32 = 11;
+export const ACT_SOFTPLUS: i32 = 12;
+export const ACT_MISH: i32 = 13;
+export const ACT_SILU: i32 = 14;
+
+// Multiply-add c + a*b. The relaxed build lets the engine fuse it (one rounding, faster); the
+// baseline build must stay deterministic, so it is an explicit mul then add.
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// @ts-ignore: decorator
+@inline function fsplat(x: f32): v128 {
+  return f32x4.splat(x);
+}
+
+// exp(x). Range reduction x = n·ln2 + r with |r| ≤ ln2/2, degree-6 polynomial for e^r, and
+// 2^n applied by adding n to the exponent field of the polynomial result rather than building
+// 2^n as a float: that keeps n = 128 (x close to ln FLT_MAX) representable, because e^r < 1
+// there. Inputs below ln(FLT_MIN) flush to 0 (denormals are not worth the lanes), above ln
+// FLT_MAX give +inf, NaN propagates.
+// @ts-ignore: decorator
+@inline export function exp_f32x4(x: v128): v128 {
+  const lo = fsplat(-87.33654475);
+  const hi = fsplat(88.72283905);
+  let xc = f32x4.min(f32x4.max(x, lo), hi);
+  const n = f32x4.nearest(f32x4.mul(xc, fsplat(1.44269504088896341)));
+  // Cody-Waite: ln2 split in a part exact in f32 (few mantissa bits) plus a correction.
+  let r = madd(n, fsplat(-0.693359375), xc);
+  r = madd(n, fsplat(2.12194440e-4), r);
+  let p = fsplat(1.9875691500e-4);
+  p = madd(p, r, fsplat(1.3981999507e-3));
+  p = madd(p, r, fsplat(8.3334519073e-3));
+  p = madd(p, r, fsplat(4.1665795894e-2));
+  p = madd(p, r, fsplat(1.6666665459e-1));
+  p = madd(p, r, fsplat(5.0000001201e-1));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, fsplat(1.0)));
+  const e = i32x4.shl(i32x4.trunc_sat_f32x4_s(n), 23);
+  let y = i32x4.add(p, e);
+  y = v128.andnot(y, f32x4.lt(x, lo)); // underflow → 0
+  y = v128.bitselect(fsplat(Infinity), y, f32x4.gt(x, hi));
+  return y;
+}
+
+// e^x − 1 without cancellation near 0: Taylor series on |x| ≤ 0.5 (truncation < 3e-10), exp − 1
+// outside, where the subtraction loses at most one bit.
+// @ts-ignore: decorator
+@inline export function expm1_f32x4(x: v128): v128 {
+  let p = fsplat(2.7557319e-6); // 1/9!
+  p = madd(p, x, fsplat(2.4801587e-5));
+  p = madd(p, x, fsplat(1.9841270e-4));
+  p = madd(p, x, fsplat(1.3888889e-3));
+  p = madd(p, x, fsplat(8.3333333e-3));
+  p = madd(p, x, fsplat(4.1666667e-2));
+  p = madd(p, x, fsplat(1.6666667e-1));
+  p = madd(p, x, fsplat(0.5));
+  p = madd(p, f32x4.mul(x, x), x);
+  const big = f32x4.sub(exp_f32x4(x), fsplat(1.0));
+  const small = f32x4.le(f32x4.abs(x), fsplat(0.5));
+  return v128.bitselect(p, big, small);
+}
+
+// Natural log (cephes logf): split mantissa m ∈ [√½, √2) and exponent, polynomial in m − 1.
+// x < 0 → NaN, 0 → −inf, +inf → +inf. Denormal inputs are treated as FLT_MIN.
+// @ts-ignore: decorator
+@inline export function log_f32x4(x: v128): v128 {
+  const xc = f32x4.max(x, fsplat(1.17549435e-38));
+  let e = i32x4.sub(i32x4.shr_u(xc, 23), i32x4.splat(126));
+  let m = v128.or(v128.and(xc, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000)); // [0.5, 1)
+  const lt = f32x4.lt(m, fsplat(0.707106781186547524));
+  // m < √½: use 2m − 1 and e − 1, so the polynomial argument stays in [√½ − 1, √2 − 1).
+  e = i32x4.add(e, lt); // lt lanes are −1
+  m = f32x4.sub(f32x4.add(m, v128.and(m, lt)), fsplat(1.0));
+  const fe = f32x4.convert_i32x4_s(e);
+  const z = f32x4.mul(m, m);
+  let p = fsplat(7.0376836292e-2);
+  p = madd(p, m, fsplat(-1.1514610310e-1));
+  p = madd(p, m, fsplat(1.1676998740e-1));
+  p = madd(p, m, fsplat(-1.2420140846e-1));
+  p = madd(p, m, fsplat(1.4249322787e-1));
+  p = madd(p, m, fsplat(-1.6668057665e-1));
+  p = madd(p, m, fsplat(2.0000714765e-1));
+  p = madd(p, m, fsplat(-2.4999993993e-1));
+  p = madd(p, m, fsplat(3.3333331174e-1));
+  let y = f32x4.mul(f32x4.mul(p, m), z);
+  y = madd(fe, fsplat(-2.12194440e-4), y);
+  y = madd(z, fsplat(-0.5), y);
+  y = f32x4.add(m, y);
+  y = madd(fe, fsplat(0.693359375), y);
+  y = v128.bitselect(fsplat(-Infinity), y, f32x4.eq(x, fsplat(0)));
+  y = v128.bitselect(fsplat(Infinity), y, f32x4.eq(x, fsplat(Infinity)));
+  y = v128.or(y, f32x4.lt(x, fsplat(0))); // all-ones lanes are a NaN
+  y = v128.or(y, f32x4.ne(x, x));
+  return y;
+}
+
+// log(1 + u) for u ≥ 0, exact near 0 by Goldberg's trick: w = 1 + u rounds, and log(w)·u/(w − 1)
+// cancels that rounding; where w == 1 the answer is u itself.
+// @ts-ignore: decorator
+@inline export function log1p_pos_f32x4(u: v128): v128 {
+  const w = f32x4.add(u, fsplat(1.0));
+  const d = f32x4.sub(w, fsplat(1.0));
+  const r = f32x4.mul(log_f32x4(w), f32x4.div(u, d));
+  return v128.bitselect(u, r, f32x4.eq(d, fsplat(0)));
+}
+
+// tanh(x) = expm1(2x) / (expm1(2x) + 2); |x| clamped at 9 where tanh is ±1 in f32, so the
+// ratio never sees inf/inf.
+// @ts-ignore: decorator
+@inline export function tanh_f32x4(x: v128): v128 {
+  const xc = f32x4.min(f32x4.max(x, fsplat(-9.0)), fsplat(9.0));
+  const e = expm1_f32x4(f32x4.add(xc, xc));
+  return f32x4.div(e, f32x4.add(e, fsplat(2.0)));
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoid_f32x4(x: v128): v128 {
+  return f32x4.div(fsplat(1.0), f32x4.add(fsplat(1.0), exp_f32x4(f32x4.neg(x))));
+}
+
+// erf (after N. Juffa's erff, < 1 ulp with FMA): odd polynomial for |x| ≤ 0.9277, otherwise
+// 1 − exp(poly(|x|)), sign restored. Both branches are computed; lanes pick one.
+// @ts-ignore: decorator
+@inline export function erf_f32x4(x: v128): v128 {
+  const t = f32x4.abs(x);
+  const s = f32x4.mul(x, x);
+  let r = fsplat(-5.96761703e-4);
+  r = madd(r, s, fsplat(4.99119423e-3));
+  r = madd(r, s, fsplat(-2.67681349e-2));
+  r = madd(r, s, fsplat(1.12819925e-1));
+  r = madd(r, s, fsplat(-3.76125336e-1));
+  r = madd(r, s, fsplat(1.28379166e-1));
+  const small = madd(r, x, x);
+  let q = madd(fsplat(-1.72853470e-5), t, fsplat(3.83197126e-4));
+  const u = madd(fsplat(-3.88396438e-3), t, fsplat(2.42546219e-2));
+  q = madd(q, s, u);
+  q = madd(q, t, fsplat(-1.06777877e-1));
+  q = madd(q, t, fsplat(-6.34846687e-1));
+  q = madd(q, t, fsplat(-1.28717512e-1));
+  q = madd(q, t, f32x4.neg(t));
+  let big = f32x4.sub(fsplat(1.0), exp_f32x4(q));
+  big = v128.or(big, v128.and(x, i32x4.splat(0x80000000))); // copysign (big ≥ 0)
+  return v128.bitselect(small, big, f32x4.le(t, fsplat(0.927734375)));
+}
+
+// Scalar entry for tails and rare ops: the same polynomials as the vector lanes, so a tail element
+// gets bit-identical results to a body element.
+// @ts-ignore: decorator
+@inline export function lane0(v: v128): f32 {
+  return f32x4.extract_lane(v, 0);
+}
+
+// Applies activation `act` with parameters a, b to four lanes. Not inlined on purpose: callers
+// invoke it once per output vector of an epilogue, and one shared copy keeps the module small.
+export function act_f32x4(v: v128, act: i32, a: f32, b: f32): v128 {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  switch (act) {
+    case ACT_NONE: return v;
+    case ACT_RELU: return f32x4.max(v, zero);
+    case ACT_CLIP: return f32x4.min(f32x4.max(v, f32x4.splat(a)), f32x4.splat(b));
+    case ACT_LEAKY_RELU:
+      return v128.bitselect(f32x4.mul(v, f32x4.splat(a)), v, f32x4.lt(v, zero));
+    case ACT_HARD_SIGMOID:
+      return f32x4.min(f32x4.max(madd(v, f32x4.splat(a), f32x4.splat(b)), zero), one);
+    case ACT_HARD_SWISH: {
+      const h = f32x4.min(f32x4.max(madd(v, f32x4.splat(<f32>(1.0 / 6.0)), f32x4.splat(0.5)), zero), one);
+      return f32x4.mul(v, h);
+    }
+    case ACT_SIGMOID: return sigmoid_f32x4(v);
+    case ACT_TANH: return tanh_f32x4(v);
+    case ACT_GELU: {
+      const e = erf_f32x4(f32x4.mul(v, f32x4.splat(0.70710678118654752)));
+      return f32x4.mul(f32x4.mul(v, f32x4.splat(0.5)), f32x4.add(one, e));
+    }
+    case ACT_GELU_TANH: {
+      const v3 = f32x4.mul(f32x4.mul(v, v), v);
+      const inner = f32x4.mul(madd(v3, f32x4.splat(0.044715), v), f32x4.splat(0.79788456080286536));
+      return f32x4.mul(f32x4.mul(v, f32x4.splat(0.5)), f32x4.add(one, tanh_f32x4(inner)));
+    }
+    case ACT_ELU: {
+      const neg = f32x4.mul(expm1_f32x4(f32x4.min(v, zero)), f32x4.splat(a));
+      return v128.bitselect(v, neg, f32x4.gt(v, zero));
+    }
+    case ACT_SELU: {
+      const neg = f32x4.mul(expm1_f32x4(f32x4.min(v, zero)), f32x4.splat(a));
+      return f32x4.mul(v128.bitselect(v, neg, f32x4.gt(v, zero)), f32x4.splat(b));
+    }
+    case ACT_SOFTPLUS: {
+      // max(x, 0) + log1p(e^−|x|): never overflows, exact for large |x|.
+      const l = log1p_pos_f32x4(exp_f32x4(f32x4.neg(f32x4.abs(v))));
+      return f32x4.add(f32x4.max(v, zero), l);
+    }
+    case ACT_MISH: {
+      // tanh(softplus(x)) = n / (n + 2) with n = e^x (e^x + 2); x capped at 20 where the ratio is 1.
+      const e = exp_f32x4(f32x4.min(v, f32x4.splat(20)));
+      const n = f32x4.mul(e, f32x4.add(e, f32x4.splat(2)));
+      return f32x4.mul(v, f32x4.div(n, f32x4.add(n, f32x4.splat(2))));
+    }
+    case ACT_SILU: return f32x4.mul(v, sigmoid_f32x4(v));
+  }
+  return v;
+}

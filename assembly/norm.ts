@@ -1,0 +1,76 @@
+// Normalisations. BatchNormalization arrives folded to per-channel scale/shift (the runtime does
+// scale = γ/√(var+ε), shift = β − mean·scale once at load), hence channel_affine.
+import { act_f32x4, madd } from './activation';
+import { loadN, storeN } from './gemm_epilogue';
+
+export function channel_affine_f32(x: usize, y: usize, scale: usize, shift: usize, N: i32, C: i32,
+  HW: i32, act: i32, a: f32, b: f32): void {
+  let xp = x; let yp = y;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const s = v128.load32_splat(scale + (<usize>c << 2));
+      const t = v128.load32_splat(shift + (<usize>c << 2));
+      let i = 0;
+      for (; i + 4 <= HW; i += 4) {
+        let v = madd(v128.load(xp), s, t);
+        if (act == 1) v = f32x4.max(v, f32x4.splat(0));
+        else if (act != 0) v = act_f32x4(v, act, a, b);
+        v128.store(yp, v);
+        xp += 16; yp += 16;
+      }
+      if (i < HW) {
+        const r = HW - i;
+        const v = act_f32x4(madd(loadN(xp, r), s, t), act, a, b);
+        storeN(yp, v, r);
+        xp += <usize>r << 2; yp += <usize>r << 2;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// Two passes (mean, then Σ(x − mean)²) rather than E[x²] − E[x]²: the one-pass form cancels
+// badly when |mean| ≫ std, which happens in transformer residual streams.
+export function layernorm_f32(x: usize, y: usize, gamma: usize, beta: usize, rows: i32, cols: i32, eps: f32): void {
+  const rowB = <usize>cols << 2;
+  const invN: f32 = <f32>1 / <f32>cols;
+  for (let r = 0; r < rows; r++) {
+    const xp = x + <usize>r * rowB;
+    const yp = y + <usize>r * rowB;
+    let acc = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) acc = f32x4.add(acc, v128.load(xp + (<usize>i << 2)));
+    let sum = hsum(acc);
+    for (; i < cols; i++) sum += load<f32>(xp + (<usize>i << 2));
+    const mean = sum * invN;
+    const mv = f32x4.splat(mean);
+    acc = f32x4.splat(0);
+    i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      const d = f32x4.sub(v128.load(xp + (<usize>i << 2)), mv);
+      acc = madd(d, d, acc);
+    }
+    let ss = hsum(acc);
+    for (; i < cols; i++) { const d = load<f32>(xp + (<usize>i << 2)) - mean; ss += d * d; }
+    const rstd: f32 = <f32>1 / Mathf.sqrt(ss * invN + eps);
+    const rv = f32x4.splat(rstd);
+    i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      const o = <usize>i << 2;
+      let v = f32x4.mul(f32x4.mul(f32x4.sub(v128.load(xp + o), mv), rv), v128.load(gamma + o));
+      if (beta) v = f32x4.add(v, v128.load(beta + o));
+      v128.store(yp + o, v);
+    }
+    for (; i < cols; i++) {
+      const o = <usize>i << 2;
+      let v = (load<f32>(xp + o) - mean) * rstd * load<f32>(gamma + o);
+      if (beta) v += load<f32>(beta + o);
+      store<f32>(yp + o, v);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+// Family → checks. A new family needs an entry here; a new kernel of an existing family only
+// needs a line in kernel-table.ts.
+import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
+import { im2colCases } from './conv';
+import { binaryCases, softmaxCases, unaryCases } from './elementwise';
+import { gemmCases, packCases } from './gemm';
+import { channelAffineCases, layernormCases, transposeCases } from './norm';
+import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
+import type { Case } from './types';
+
+export type { Case } from './types';
+
+export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
+  pack_b: packCases,
+  gemm: gemmCases,
+  im2col: im2colCases,
+  maxpool: maxpoolCases,
+  avgpool: avgpoolCases,
+  global_pool: globalPoolCases,
+  softmax: softmaxCases,
+  unary: unaryCases,
+  binary: binaryCases,
+  channel_affine: channelAffineCases,
+  layernorm: layernormCases,
+  transpose: transposeCases,
+};
+
+export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {
+  return KERNELS.map((kernel) => ({ kernel, cases: CHECKS[kernel.family](kernel) }));
+}

@@ -1,0 +1,144 @@
+// Test harness for the kernels: instantiates a build with an imported memory, a bump allocator
+// that writes canary bytes after every buffer, and comparison helpers that return an error
+// message instead of throwing, so the same checks run under vitest and in the plain-Node child
+// process used for the relaxed-SIMD build (Node 20 needs a flag for it).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const WASM = { simd: join(ROOT, 'build', 'kernels.wasm'), relaxed: join(ROOT, 'build', 'kernels-relaxed.wasm') };
+
+/** Builds the Wasm once if a test run starts without it (npm test's pretest normally has). */
+export function ensureBuilt(): void {
+  if (existsSync(WASM.simd) && existsSync(WASM.relaxed)) return;
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-wasm.mjs'), '--quiet'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+// Every exported kernel, typed as the runtime binds it: pointers are byte addresses.
+export interface Kernels {
+  heap_base(): number;
+  pack_b_f32(src: number, dst: number, K: number, N: number, ldb: number, transB: number): void;
+  gemm_f32(a: number, lda: number, bp: number, c: number, ldc: number, M: number, N: number, K: number,
+    bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number): void;
+  im2col_packed_f32(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
+  maxpool2d_f32(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, kh: number,
+    kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number): void;
+  avgpool2d_f32(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, kh: number,
+    kw: number, sh: number, sw: number, padTop: number, padLeft: number, padBottom: number, padRight: number,
+    countIncludePad: number): void;
+  global_avgpool_f32(x: number, y: number, NC: number, HW: number): void;
+  global_maxpool_f32(x: number, y: number, NC: number, HW: number): void;
+  softmax_f32(x: number, y: number, rows: number, cols: number): void;
+  log_softmax_f32(x: number, y: number, rows: number, cols: number): void;
+  unary_f32(x: number, y: number, n: number, op: number, a: number, b: number): void;
+  binary_f32(a: number, b: number, y: number, op: number, d0: number, d1: number, d2: number, d3: number,
+    as0: number, as1: number, as2: number, as3: number, bs0: number, bs1: number, bs2: number, bs3: number): void;
+  channel_affine_f32(x: number, y: number, scale: number, shift: number, N: number, C: number, HW: number,
+    act: number, a: number, b: number): void;
+  layernorm_f32(x: number, y: number, gamma: number, beta: number, rows: number, cols: number, eps: number): void;
+  transpose2d_32(x: number, y: number, rows: number, cols: number): void;
+}
+
+const CANARY_BYTES = 64;
+const CANARY = 0xa7;
+
+/** A kernel instance over its own memory, with a resettable bump allocator. */
+export class Heap {
+  readonly memory: WebAssembly.Memory;
+  readonly k: Kernels;
+  private readonly base: number;
+  private top: number;
+  private canaries: number[] = [];
+
+  constructor(module: WebAssembly.Module, pages = 1024) {
+    this.memory = new WebAssembly.Memory({ initial: pages });
+    const inst = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.k = inst.exports as unknown as Kernels;
+    this.base = (this.k.heap_base() + 63) & ~63;
+    this.top = this.base;
+  }
+
+  reset(): void { this.top = this.base; this.canaries = []; }
+
+  /** Allocates n floats (64-byte aligned) followed by canary bytes; contents are NaN-poisoned. */
+  alloc(n: number): number {
+    const p = this.top;
+    const end = p + n * 4;
+    if (end + CANARY_BYTES > this.memory.buffer.byteLength) throw new Error('test heap exhausted');
+    new Float32Array(this.memory.buffer, p, n).fill(NaN);
+    new Uint8Array(this.memory.buffer, end, CANARY_BYTES).fill(CANARY);
+    this.canaries.push(end);
+    this.top = (end + CANARY_BYTES + 63) & ~63;
+    return p;
+  }
+
+  put(data: ArrayLike<number>): number {
+    const p = this.alloc(data.length);
+    new Float32Array(this.memory.buffer, p, data.length).set(data);
+    return p;
+  }
+
+  get(p: number, n: number): Float32Array { return new Float32Array(this.memory.buffer, p, n).slice(); }
+
+  /** Error message if any canary byte after any buffer was overwritten. */
+  checkCanaries(): string | null {
+    const u8 = new Uint8Array(this.memory.buffer);
+    for (const c of this.canaries)
+      for (let i = 0; i < CANARY_BYTES; i++)
+        if (u8[c + i] !== CANARY) return `canary overwritten at byte ${i} after buffer ending at ${c}`;
+    return null;
+  }
+}
+
+const modules = new Map<string, WebAssembly.Module>();
+export function loadModule(file: string): WebAssembly.Module {
+  let m = modules.get(file);
+  if (!m) { m = new WebAssembly.Module(readFileSync(file)); modules.set(file, m); }
+  return m;
+}
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randArray(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
+  return a;
+}
+
+export interface Tol { rtol: number; atol: number; }
+
+/**
+ * First mismatch as a message, or null. Element i passes if |got − want| ≤ atol + rtol·(|want| or
+ * mag[i] when a magnitude is given, e.g. Σ|a·b| for a dot product whose sum cancels). NaN must
+ * match NaN, infinities must match exactly.
+ */
+export function compare(got: Float32Array, want: ArrayLike<number>, tol: Tol, mag?: ArrayLike<number>): string | null {
+  if (got.length !== want.length) return `length ${got.length} ≠ ${want.length}`;
+  for (let i = 0; i < got.length; i++) {
+    const g = got[i], w = want[i];
+    if (Number.isNaN(w) || Number.isNaN(g)) {
+      if (Number.isNaN(w) && Number.isNaN(g)) continue;
+      return `[${i}] got ${g}, want ${w}`;
+    }
+    if (!Number.isFinite(w) || !Number.isFinite(g)) {
+      if (g === w) continue;
+      return `[${i}] got ${g}, want ${w}`;
+    }
+    const scale = mag ? Math.max(mag[i], Math.abs(w)) : Math.abs(w);
+    if (Math.abs(g - w) > tol.atol + tol.rtol * scale) return `[${i}] got ${g}, want ${w} (|Δ|=${Math.abs(g - w).toExponential(2)})`;
+  }
+  return null;
+}

@@ -1,0 +1,35 @@
+// The one list of exported kernels. Each entry names its checks family; kernels.test.ts and the
+// relaxed-SIMD child process both iterate this table, so adding a kernel here gets it tested on
+// both builds. Mirrors the table in assembly/README.md.
+import type { Kernels } from './harness';
+
+export type Family =
+  | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
+  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose';
+
+export interface KernelEntry {
+  name: keyof Kernels;
+  family: Family;
+  what: string;
+  /** Register tile rows × cols for tiled kernels (remainder sizes are tested around these). */
+  tile?: { mr: number; nr: number };
+}
+
+export const GEMM_TILE = { mr: 6, nr: 8 };
+
+export const KERNELS: KernelEntry[] = [
+  { name: 'pack_b_f32', family: 'pack_b', what: 'B → 8-column panels', tile: GEMM_TILE },
+  { name: 'gemm_f32', family: 'gemm', what: 'C = act(A·Bpacked + C? + bias)', tile: GEMM_TILE },
+  { name: 'im2col_packed_f32', family: 'im2col', what: 'conv input → packed-B panels', tile: GEMM_TILE },
+  { name: 'maxpool2d_f32', family: 'maxpool', what: 'MaxPool 2-D, pads/dilation/ceil overhang' },
+  { name: 'avgpool2d_f32', family: 'avgpool', what: 'AveragePool 2-D, count_include_pad' },
+  { name: 'global_avgpool_f32', family: 'global_pool', what: 'GlobalAveragePool' },
+  { name: 'global_maxpool_f32', family: 'global_pool', what: 'GlobalMaxPool' },
+  { name: 'softmax_f32', family: 'softmax', what: 'Softmax over last axis' },
+  { name: 'log_softmax_f32', family: 'softmax', what: 'LogSoftmax over last axis' },
+  { name: 'unary_f32', family: 'unary', what: 'activations 0–14, math ops 20–35' },
+  { name: 'binary_f32', family: 'binary', what: '4-D broadcasting binary ops 0–8' },
+  { name: 'channel_affine_f32', family: 'channel_affine', what: 'folded BatchNorm + activation' },
+  { name: 'layernorm_f32', family: 'layernorm', what: 'LayerNormalization over rows' },
+  { name: 'transpose2d_32', family: 'transpose', what: '2-D transpose of 4-byte elements' },
+];

@@ -1,0 +1,6 @@
+// Text tokenizers. Each lives in its own module with no import-time side effects, so bundlers
+// drop the ones an application does not use.
+export { BertTokenizer } from './bert-tokenizer.js';
+export type {
+  BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions,
+} from './bert-tokenizer.js';

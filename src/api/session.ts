@@ -1,0 +1,104 @@
+/**
+ * InferenceSession, shaped like onnxruntime-web's: `create(model, options)`, `inputNames`,
+ * `outputNames`, `run(feeds)`, `release()`.
+ */
+import { decodeModel } from '../onnx/decode.js';
+import { defaultRegistry } from '../ops/index.js';
+import { Executor } from '../plan/executor.js';
+import { type LoadedGraph, loadGraph } from '../plan/load.js';
+import { optimize } from '../graph/passes/index.js';
+import { Engine } from '../runtime/engine.js';
+import type { WasmVariant } from '../runtime/wasm.js';
+import { platform } from '../platform/platform.js';
+import { TesseraError } from './errors.js';
+import { Tensor } from './tensor.js';
+import { validateFeeds } from './feeds.js';
+
+export interface SessionOptions {
+  /** Refuse models or shapes that would need more Wasm memory than this. */
+  maxMemoryBytes?: number;
+  /** 'all' (default) runs the fusions; 'disabled' runs the graph as written (for debugging). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Force a kernel build: 'simd' (SIMD128) or 'relaxed' (needs relaxed-SIMD support). */
+  wasmVariant?: WasmVariant;
+  /** Accepted for onnxruntime-web compatibility; tessera runs on its Wasm CPU kernels. */
+  executionProviders?: unknown[];
+}
+
+export interface RunOptions {
+  /** Accepted for onnxruntime-web compatibility. */
+  tag?: string;
+}
+
+export type FeedsType = Record<string, Tensor>;
+export type ReturnType = Record<string, Tensor>;
+
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private released = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly graph: LoadedGraph,
+    private readonly engine: Engine,
+    private readonly executor: Executor,
+  ) {
+    this.inputNames = Object.freeze(graph.inputs.map((v) => v.name));
+    this.outputNames = Object.freeze(graph.outputs.map((v) => v.name));
+  }
+
+  /** Loads a model from bytes, or from a path (Node) / URL (browsers, Workers). */
+  static async create(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession> {
+    const bytes = await modelBytes(model);
+    const decoded = decodeModel(bytes);
+    if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
+    const engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
+    const graph = loadGraph(decoded, defaultRegistry, engine);
+    return new InferenceSession(graph, engine, new Executor(graph, engine));
+  }
+
+  /** Which kernel build this session runs: 'relaxed' where the engine has relaxed SIMD. */
+  get wasmVariant(): WasmVariant { return this.engine.variant; }
+
+  /**
+   * Runs the model. Overlapping calls are queued, so each result equals what the call returns
+   * alone. `fetches` may name a subset of the outputs.
+   */
+  run(feeds: FeedsType, fetches?: readonly string[] | RunOptions, _options?: RunOptions): Promise<ReturnType> {
+    const result = this.queue.then(() => this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private runNow(feeds: FeedsType, fetches: readonly string[] | undefined): ReturnType {
+    if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
+    const ordered = validateFeeds(feeds, this.graph.inputs);
+    const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims] })));
+    const outs = this.executor.run(plan, ordered);
+    const result: ReturnType = Object.create(null);
+    const wanted = fetches ?? this.outputNames;
+    for (const name of wanted) {
+      const i = this.outputNames.indexOf(name);
+      if (i < 0) throw new TesseraError('INVALID_ARGUMENT', `Unknown output '${name}' requested; outputs are ${this.outputNames.join(', ')}`);
+      result[name] = outs[i]!;
+    }
+    return result;
+  }
+
+  /** Frees the session's Wasm memory. Further runs fail with code RELEASED. */
+  async release(): Promise<void> {
+    await this.queue;
+    if (this.released) return;
+    this.released = true;
+    this.executor.release();
+    this.engine.release();
+  }
+}
+
+async function modelBytes(model: Uint8Array | ArrayBuffer | string | URL): Promise<Uint8Array> {
+  if (model instanceof Uint8Array) return model;
+  if (model instanceof ArrayBuffer) return new Uint8Array(model);
+  if (typeof model === 'string' || model instanceof URL) return platform.readModel(model);
+  throw new TesseraError('INVALID_ARGUMENT', 'InferenceSession.create takes a Uint8Array, an ArrayBuffer, a path or a URL');
+}

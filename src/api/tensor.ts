@@ -1,0 +1,140 @@
+import { TesseraError } from './errors.js';
+
+/** The element types of onnxruntime-web's Tensor, with the same names and backing arrays. */
+export type TensorType =
+  | 'float32' | 'float16' | 'float64'
+  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+  | 'bool' | 'string';
+
+export interface TensorDataTypeMap {
+  float32: Float32Array; float16: Uint16Array; float64: Float64Array;
+  int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
+  int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
+  bool: Uint8Array; string: string[];
+}
+export type TensorData = TensorDataTypeMap[TensorType];
+
+type NumericType = Exclude<TensorType, 'string'>;
+type ArrayCtor = { new (n: number): TensorData; new (src: ArrayLike<number> | ArrayLike<bigint>): TensorData; BYTES_PER_ELEMENT: number };
+
+export const TYPED_ARRAY: Record<NumericType, ArrayCtor> = {
+  float32: Float32Array as unknown as ArrayCtor, float16: Uint16Array as unknown as ArrayCtor,
+  float64: Float64Array as unknown as ArrayCtor, int8: Int8Array as unknown as ArrayCtor,
+  uint8: Uint8Array as unknown as ArrayCtor, int16: Int16Array as unknown as ArrayCtor,
+  uint16: Uint16Array as unknown as ArrayCtor, int32: Int32Array as unknown as ArrayCtor,
+  uint32: Uint32Array as unknown as ArrayCtor, int64: BigInt64Array as unknown as ArrayCtor,
+  uint64: BigUint64Array as unknown as ArrayCtor, bool: Uint8Array as unknown as ArrayCtor,
+};
+
+/** Bytes per element as stored in Wasm memory; strings never live there. */
+export function bytesPerElement(type: TensorType): number {
+  return type === 'string' ? 0 : TYPED_ARRAY[type].BYTES_PER_ELEMENT;
+}
+
+export function shapeSize(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+function checkDims(dims: readonly number[]): void {
+  for (const d of dims) {
+    if (!Number.isSafeInteger(d) || d < 0) {
+      throw new TesseraError('INVALID_ARGUMENT', `Tensor dims must be non-negative integers, got [${dims.join(', ')}]`);
+    }
+  }
+}
+
+function matchesType(type: TensorType, data: unknown): boolean {
+  if (type === 'string') return Array.isArray(data);
+  if (type === 'bool') return data instanceof Uint8Array;
+  return data instanceof TYPED_ARRAY[type];
+}
+
+/**
+ * An n-dimensional array, shaped like onnxruntime-web's Tensor so code can switch by changing an
+ * import: `new Tensor('float32', data, [1, 1, 28, 28])`, `.type`, `.data`, `.dims`, `.size`.
+ */
+export class Tensor<T extends TensorType = TensorType> {
+  readonly type: T;
+  readonly data: TensorDataTypeMap[T];
+  readonly dims: readonly number[];
+  readonly size: number;
+
+  constructor(type: T, data: TensorDataTypeMap[T] | readonly number[] | readonly bigint[] | readonly boolean[] | readonly string[], dims?: readonly number[]);
+  /** onnxruntime-web's inferred form: `new Tensor(float32Array, dims)`. */
+  constructor(data: TensorDataTypeMap[T], dims?: readonly number[]);
+  constructor(a: unknown, b?: unknown, c?: unknown) {
+    let type: TensorType;
+    let data: unknown;
+    let dims: readonly number[] | undefined;
+    if (typeof a === 'string') {
+      type = a as TensorType;
+      data = b;
+      dims = c as readonly number[] | undefined;
+    } else {
+      data = a;
+      dims = b as readonly number[] | undefined;
+      type = inferType(data);
+    }
+    if (!(type in TYPED_ARRAY) && type !== 'string') {
+      throw new TesseraError('INVALID_ARGUMENT', `Unknown tensor type '${String(type)}'`);
+    }
+    data = coerceData(type, data);
+    const length = (data as { length: number }).length;
+    dims = dims ? [...dims] : [length];
+    checkDims(dims);
+    const size = shapeSize(dims);
+    if (size !== length) {
+      throw new TesseraError('INVALID_ARGUMENT',
+        `Tensor data has ${length} elements but dims [${dims.join(', ')}] need ${size}`);
+    }
+    this.type = type as T;
+    this.data = data as TensorDataTypeMap[T];
+    this.dims = Object.freeze(dims) as readonly number[];
+    this.size = size;
+  }
+
+  /** onnxruntime-web compatibility: the data is always on the CPU here. */
+  getData(): Promise<TensorDataTypeMap[T]> {
+    return Promise.resolve(this.data);
+  }
+
+  get location(): 'cpu' { return 'cpu'; }
+
+  /** A view of the same data with other dims (no copy). */
+  reshape(dims: readonly number[]): Tensor<T> {
+    return new Tensor(this.type, this.data, dims);
+  }
+
+  dispose(): void {
+    // CPU tensors hold nothing the garbage collector does not already own.
+  }
+}
+
+function inferType(data: unknown): TensorType {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int16Array) return 'int16';
+  if (data instanceof Uint16Array) return 'uint16';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint32Array) return 'uint32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof BigUint64Array) return 'uint64';
+  if (Array.isArray(data) && data.every((s) => typeof s === 'string')) return 'string';
+  throw new TesseraError('INVALID_ARGUMENT', 'Cannot infer the tensor type from this data; pass the type explicitly');
+}
+
+function coerceData(type: TensorType, data: unknown): unknown {
+  if (matchesType(type, data)) return data;
+  if (Array.isArray(data)) {
+    if (type === 'string') return data.map(String);
+    if (type === 'int64' || type === 'uint64') return new TYPED_ARRAY[type](data.map((v) => BigInt(v)));
+    if (type === 'bool') return new Uint8Array(data.map((v) => (v ? 1 : 0)));
+    return new TYPED_ARRAY[type](data.map(Number));
+  }
+  const got = data === null ? 'null' : (data as object)?.constructor?.name ?? typeof data;
+  throw new TesseraError('INVALID_ARGUMENT', `A '${type}' tensor needs ${type === 'string' ? 'a string[]' : (type === 'bool' ? 'Uint8Array' : TYPED_ARRAY[type].name)} (or a plain array), got ${got}`);
+}

@@ -1,0 +1,87 @@
+/**
+ * Conv (1-D and 2-D, groups, dilation, pads, auto_pad) as im2col into packed GEMM panels followed
+ * by the register-tiled GEMM with the bias and activation fused into its epilogue.
+ */
+import { shapeSize } from '../api/tensor.js';
+import { Act, BiasKind, packedBFloats } from '../runtime/kernels.js';
+import { windowGeometry } from './conv-geometry.js';
+import type { OpContext, OpDef, Prepared } from './types.js';
+import { requireDtype } from './util.js';
+
+const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'] as const;
+
+/** Activation fused by graph/passes/fuse-activation.ts, stored as internal attributes. */
+export const FUSED_ACT_ATTRS = ['activation', 'activation_params'] as const;
+
+export function fusedActivation(ctx: OpContext): { act: number; a: number; b: number } {
+  const name = ctx.attrs.string('activation', '');
+  if (!name) return { act: Act.none, a: 0, b: 0 };
+  const p = ctx.attrs.floats('activation_params') ?? [];
+  const code = (Act as Record<string, number>)[name];
+  if (code === undefined) ctx.fail(`unknown fused activation '${name}'`, 'INTERNAL' as never);
+  return { act: code!, a: p[0] ?? 0, b: p[1] ?? 0 };
+}
+
+function prepareConv(ctx: OpContext): Prepared {
+  const x = ctx.input(0), w = ctx.input(1), bias = ctx.inputs[2];
+  requireDtype(ctx, 0, ['float32']);
+  requireDtype(ctx, 1, ['float32']);
+  if (x.dims.length < 3 || x.dims.length > 4) {
+    ctx.fail(`tessera supports 1-D and 2-D convolution (input rank 3 or 4); got input dims [${x.dims.join(', ')}]`, 'UNSUPPORTED_OP');
+  }
+  if (w.dims.length !== x.dims.length) ctx.fail(`weight rank ${w.dims.length} does not match input rank ${x.dims.length}`, 'SHAPE_MISMATCH');
+  const group = ctx.attrs.int('group', 1);
+  const [N, C] = [x.dims[0]!, x.dims[1]!];
+  const [M, Cg] = [w.dims[0]!, w.dims[1]!];
+  if (group < 1 || C % group !== 0 || M % group !== 0 || Cg * group !== C) {
+    ctx.fail(`group=${group} does not fit input channels ${C}, weight [${w.dims.join(', ')}]`, 'SHAPE_MISMATCH');
+  }
+  if (bias && (bias.dims.length !== 1 || bias.dims[0] !== M)) ctx.fail(`bias must have shape [${M}], got [${bias.dims.join(', ')}]`, 'SHAPE_MISMATCH');
+  // Treat 1-D convolution as 2-D with a height of 1.
+  const oneD = x.dims.length === 3;
+  const spatial = oneD ? [1, x.dims[2]!] : [x.dims[2]!, x.dims[3]!];
+  const kernelDims = oneD ? [1, w.dims[2]!] : [w.dims[2]!, w.dims[3]!];
+  const declared = ctx.attrs.ints('kernel_shape');
+  if (declared && declared.join() !== w.dims.slice(2).join()) ctx.fail(`kernel_shape [${declared}] does not match the weight's [${w.dims.slice(2)}]`, 'SHAPE_MISMATCH');
+  const geo = oneD ? windowGeometry1d(ctx, spatial[1]!, kernelDims[1]!) : windowGeometry(ctx, spatial, kernelDims);
+  const [OH, OW] = geo.out as [number, number];
+  const [H, W] = spatial as [number, number];
+  const [kh, kw] = kernelDims as [number, number];
+  const Mg = M / group;
+  const K = Cg * kh * kw;
+  const P = OH * OW;
+  const { act, a, b } = fusedActivation(ctx);
+  const outDims = oneD ? [N, M, OW] : [N, M, OH, OW];
+  return {
+    outputs: [{ dtype: 'float32', dims: outDims }],
+    scratchBytes: packedBFloats(K, P) * 4,
+    build: (bd) => {
+      const [X, Wt, B] = [bd.inputs[0]!, bd.inputs[1]!, bias ? bd.inputs[2]! : 0];
+      const [Y, S, k] = [bd.outputs[0]!, bd.scratch, bd.k];
+      const [sh, sw] = geo.strides as [number, number];
+      const [dh, dw] = geo.dilations as [number, number];
+      const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
+      if (shapeSize(outDims) === 0) return () => {};
+      return () => {
+        for (let n = 0; n < N; n++) {
+          for (let g = 0; g < group; g++) {
+            k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
+            k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
+              B ? B + g * Mg * 4 : 0, B ? BiasKind.perRow : BiasKind.none, 0, act, a, b);
+          }
+        }
+      };
+    },
+  };
+}
+
+/** 1-D attributes mapped onto the 2-D geometry with a unit height. */
+function windowGeometry1d(ctx: OpContext, W: number, kw: number) {
+  const g = windowGeometry(ctx, [W], [kw]);
+  return { kernel: [1, kw], strides: [1, g.strides[0]!], dilations: [1, g.dilations[0]!], pads: [0, g.pads[0]!, 0, g.pads[1]!], out: [1, g.out[0]!] };
+}
+
+export const convOps: OpDef[] = [
+  { opType: 'Conv', since: 1, attributes: CONV_ATTRS, prepare: prepareConv },
+  { opType: 'FusedConv', domain: 'tessera', since: 1, attributes: [...CONV_ATTRS, ...FUSED_ACT_ATTRS], prepare: prepareConv },
+];

@@ -1,0 +1,21 @@
+/** Every operator tessera runs, gathered from the families' exported lists. */
+import { castOps } from './cast.js';
+import { convOps } from './conv.js';
+import { elementwiseOps } from './elementwise.js';
+import { gemmOps } from './gemm.js';
+import { poolOps } from './pool.js';
+import { OpRegistry } from './registry.js';
+import { shapeOps } from './shape.js';
+import { softmaxOps } from './softmax.js';
+import type { OpDef } from './types.js';
+
+export const allOps: readonly OpDef[] = [
+  ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
+];
+
+export const defaultRegistry = new OpRegistry(allOps);
+
+/** The ONNX (ai.onnx) op types tessera can run, sorted. */
+export function supportedOps(): string[] {
+  return [...new Set(allOps.filter((d) => !d.domain).map((d) => d.opType))].sort();
+}

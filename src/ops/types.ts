@@ -1,0 +1,78 @@
+/**
+ * The contract between the planner and an operator. An op's `prepare` runs once per distinct
+ * input shape: it validates attributes, infers output dtypes and shapes, and returns a builder
+ * that bakes pointers into a step closure. Steps run on every inference and allocate nothing.
+ */
+import type { Attrs } from './attrs.js';
+import type { DType, Node } from '../graph/ir.js';
+import type { Kernels } from '../runtime/kernels.js';
+import type { NumericArray } from '../runtime/memory.js';
+
+export interface TensorInfo {
+  dtype: DType;
+  dims: number[];
+}
+
+export interface InputInfo extends TensorInfo {
+  name: string;
+  /** The value when it is known at plan time (an initializer or a folded result). */
+  readonly value: NumericArray | string[] | undefined;
+}
+
+export interface OpContext {
+  readonly node: Node;
+  /** The model's opset for this op's domain. */
+  readonly opset: number;
+  /** One entry per node input; undefined where an optional input is omitted (''). */
+  readonly inputs: readonly (InputInfo | undefined)[];
+  readonly attrs: Attrs;
+  /** Input i or an error naming the node when it is missing. */
+  input(i: number): InputInfo;
+  /** Throw a TesseraError that names this node. */
+  fail(message: string, code?: 'INVALID_MODEL' | 'UNSUPPORTED_OP' | 'INVALID_ATTRIBUTE' | 'SHAPE_MISMATCH'): never;
+}
+
+/** What a step's builder gets: absolute byte addresses and the kernels. */
+export interface Bound {
+  readonly k: Kernels;
+  readonly memory: WebAssembly.Memory;
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+  readonly scratch: number;
+  /** A typed view getter that survives memory growth (re-created only when the buffer changes). */
+  view(dtype: DType, ptr: number, length: number): () => NumericArray;
+  /**
+   * Memory filled once and kept for the session's lifetime, keyed so that plans for other shapes
+   * reuse it: pre-packed weights. `fill` writes `bytes` at the pointer it gets.
+   */
+  persistent(key: string, bytes: number, fill: (ptr: number) => void): number;
+}
+
+export type Step = () => void;
+
+export interface Prepared {
+  outputs: TensorInfo[];
+  /** Bytes of temporary memory the step needs while it runs (im2col buffers and the like). */
+  scratchBytes?: number;
+  /** Output 0 is input `aliasOf`'s memory reinterpreted (Reshape, Flatten, …): no step runs. */
+  aliasOf?: number;
+  /**
+   * Computes the outputs in JavaScript at load or plan time (Constant, Shape, Range, …). The
+   * planner calls it when every input is constant, or always when `dataFree` (only shapes needed).
+   */
+  evaluate?: (inputs: readonly (NumericArray | string[] | undefined)[]) => (NumericArray | string[])[];
+  /** `evaluate` reads no input data, only the shapes known at plan time (Shape, Size). */
+  dataFree?: boolean;
+  build?(b: Bound): Step;
+}
+
+export interface OpDef {
+  opType: string;
+  /** '' for ai.onnx. */
+  domain?: string;
+  /** Oldest opset this implementation follows (inclusive). */
+  since: number;
+  /** Attributes the op understands; any other is refused loudly. */
+  attributes: readonly string[];
+  prepare(ctx: OpContext): Prepared;
+}

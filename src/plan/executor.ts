@@ -1,0 +1,72 @@
+/**
+ * Runs plans: copy the feeds into their arena slots, call every step, copy the outputs out. One
+ * arena per session, sized for the largest plan so far; plans are cached by input shape.
+ */
+import { TesseraError } from '../api/errors.js';
+import { Tensor, type TensorType, shapeSize } from '../api/tensor.js';
+import type { Engine } from '../runtime/engine.js';
+import { viewOf } from '../runtime/memory.js';
+import type { LoadedGraph } from './load.js';
+import { type Plan, type PlanIO, createPlan } from './plan.js';
+
+const MAX_CACHED_PLANS = 8;
+
+export class Executor {
+  private readonly plans = new Map<string, Plan>();
+  private arena = { ptr: 0, bytes: 0 };
+
+  constructor(private readonly graph: LoadedGraph, private readonly engine: Engine) {}
+
+  /** The plan for these input shapes, from the cache or made now. */
+  planFor(feeds: readonly PlanIO[]): Plan {
+    const key = feeds.map((f) => `${f.dtype}[${f.dims.join(',')}]`).join(';');
+    let plan = this.plans.get(key);
+    if (plan) {
+      // Refresh its place in the LRU order.
+      this.plans.delete(key);
+      this.plans.set(key, plan);
+      return plan;
+    }
+    plan = createPlan(this.graph, this.engine, feeds);
+    this.plans.set(key, plan);
+    if (this.plans.size > MAX_CACHED_PLANS) {
+      const [oldKey, old] = this.plans.entries().next().value as [string, Plan];
+      this.plans.delete(oldKey);
+      old.release(this.engine);
+    }
+    return plan;
+  }
+
+  run(plan: Plan, feeds: readonly Tensor[]): Tensor[] {
+    const base = this.ensureArena(plan.arenaBytes);
+    const memory = this.engine.memory;
+    plan.inputs.forEach((io, i) => {
+      const t = feeds[i]!;
+      if (t.size === 0) return;
+      viewOf(memory, io.dtype, plan.inputAddress(i, base), t.size).set(t.data as never);
+    });
+    for (const step of plan.stepsAt(this.engine, base)) step();
+    return plan.outputs.map((o) => {
+      if (o.dtype === 'string') {
+        if (o.ref.kind !== 'const' || !o.ref.c.strings) throw new TesseraError('INTERNAL', `string output '${o.name}' is not constant`);
+        return new Tensor('string', o.ref.c.strings.slice(), o.dims);
+      }
+      const n = shapeSize(o.dims);
+      const data = n === 0 ? viewOf(memory, o.dtype, 0, 0).slice() : viewOf(memory, o.dtype, plan.address(o.ref, base), n).slice();
+      return new Tensor(o.dtype as Exclude<TensorType, 'string'>, data as never, o.dims);
+    });
+  }
+
+  private ensureArena(bytes: number): number {
+    if (bytes <= this.arena.bytes) return this.arena.ptr;
+    if (this.arena.bytes) this.engine.heap.release(this.arena.ptr);
+    this.arena = { ptr: this.engine.heap.alloc(bytes, 'the activation arena'), bytes };
+    return this.arena.ptr;
+  }
+
+  release(): void {
+    for (const p of this.plans.values()) p.release(this.engine);
+    this.plans.clear();
+  }
+}
+

@@ -1,0 +1,91 @@
+/**
+ * Load-time work, paid once per session: check that every node can run, write the initializers
+ * into Wasm memory, fold every node that depends only on constants, and drop what nothing reads.
+ */
+import { TesseraError, describeNode } from '../api/errors.js';
+import type { Graph, Model, Node, ValueInfo } from '../graph/ir.js';
+import type { OpRegistry } from '../ops/registry.js';
+import type { OpDef } from '../ops/types.js';
+import type { ConstValue, Engine } from '../runtime/engine.js';
+import { inputInfo, makeContext } from './context.js';
+import { topologicalOrder } from './topo.js';
+
+export interface BoundNode {
+  node: Node;
+  def: OpDef;
+  opset: number;
+}
+
+export interface LoadedGraph {
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  nodes: BoundNode[];
+  consts: Map<string, ConstValue>;
+}
+
+export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): LoadedGraph {
+  const g: Graph = model.graph;
+  const initNames = new Set(g.initializers.keys());
+  // Old exporters list initializers among the inputs too; those are not for the user to feed.
+  const inputs = g.inputs.filter((v) => !initNames.has(v.name));
+  checkNames(g, inputs);
+  const order = topologicalOrder(g.nodes, new Set([...initNames, ...inputs.map((v) => v.name)]));
+  registry.check(order, model.opsets);
+
+  const consts = new Map<string, ConstValue>();
+  for (const [name, t] of g.initializers) consts.set(name, engine.writeConst(t, `initializer '${name}'`));
+
+  const nodes: BoundNode[] = [];
+  for (const node of order) {
+    const found = registry.find(node, model.opsets);
+    if (typeof found === 'string') throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: ${found}`);
+    const bound = { node, def: found.def, opset: found.opset };
+    const present = node.inputs.filter((n) => n !== '');
+    if (present.every((n) => consts.has(n))) {
+      foldNode(bound, consts, engine);
+    } else {
+      nodes.push(bound);
+    }
+  }
+  dropUnused(nodes, g.outputs, consts, engine);
+  return { inputs, outputs: g.outputs, nodes, consts };
+}
+
+/** Evaluates a node whose inputs are all constants; its outputs become constants. */
+export function foldNode(b: BoundNode, consts: Map<string, ConstValue>, engine: Engine): ConstValue[] {
+  const { node } = b;
+  const inputs = node.inputs.map((n) => (n === '' ? undefined : consts.get(n)!));
+  const ctx = makeContext(node, b.def, b.opset, inputs.map((c, i) =>
+    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c)) : undefined));
+  const prepared = b.def.prepare(ctx);
+  const outs = engine.evaluate(prepared, inputs, `folded output of ${describeNode(node)}`);
+  node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) consts.set(name, outs[i]!); });
+  return outs;
+}
+
+function dropUnused(nodes: BoundNode[], outputs: ValueInfo[], consts: Map<string, ConstValue>, engine: Engine): void {
+  // Dead-node removal: walk back from the graph outputs.
+  const needed = new Set(outputs.map((o) => o.name));
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i]!.node;
+    if (n.outputs.some((o) => needed.has(o))) n.inputs.forEach((x) => needed.add(x));
+    else nodes.splice(i, 1);
+  }
+  for (const [name, c] of consts) {
+    if (!needed.has(name)) { engine.freeConst(c); consts.delete(name); }
+  }
+}
+
+function checkNames(g: Graph, inputs: ValueInfo[]): void {
+  const defined = new Set<string>();
+  const define = (name: string, what: string) => {
+    if (defined.has(name)) throw new TesseraError('INVALID_MODEL', `Value '${name}' is defined more than once (again by ${what})`);
+    defined.add(name);
+  };
+  for (const name of g.initializers.keys()) define(name, 'an initializer');
+  for (const v of inputs) define(v.name, 'a graph input');
+  for (const n of g.nodes) for (const o of n.outputs) if (o !== '') define(o, describeNode(n));
+  for (const o of g.outputs) {
+    if (!defined.has(o.name)) throw new TesseraError('INVALID_MODEL', `Graph output '${o.name}' is not produced by any node, input or initializer`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * A plan is everything one input shape needs, worked out once: output shapes of every node,
+ * constants that depend on shapes (Shape → Gather → Concat → Reshape chains) folded away, an arena
+ * offset for every intermediate, and the step list. Running it allocates nothing.
+ */
+import { TesseraError, describeNode } from '../api/errors.js';
+import { bytesPerElement, shapeSize } from '../api/tensor.js';
+import type { DType } from '../graph/ir.js';
+import type { Prepared, Step } from '../ops/types.js';
+import type { ConstValue, Engine } from '../runtime/engine.js';
+import { type Lifetime, assignOffsets } from './arena.js';
+import { inputInfo, makeContext } from './context.js';
+import { type LoadedGraph, foldNode } from './load.js';
+
+/** Where a value lives during a run. */
+type Ref = { kind: 'const'; c: ConstValue } | { kind: 'arena'; slot: number; dtype: DType; dims: number[] };
+
+interface PlannedStep {
+  prepared: Prepared;
+  inputs: (Ref | undefined)[];
+  outputs: (Ref | undefined)[];
+  scratchSlot: number;
+  label: string;
+}
+
+export interface PlanIO {
+  name: string;
+  dtype: DType;
+  dims: number[];
+}
+
+export class Plan {
+  private built: { base: number; steps: Step[] } | undefined;
+
+  constructor(
+    readonly inputs: (PlanIO & { slot: number })[],
+    readonly outputs: (PlanIO & { ref: Ref })[],
+    private readonly steps: PlannedStep[],
+    private readonly offsets: number[],
+    readonly arenaBytes: number,
+    /** Constants folded for this shape only; freed with the plan. */
+    readonly owned: ConstValue[],
+  ) {}
+
+  /** Absolute address of a ref, given where the arena sits now. */
+  address(ref: Ref, base: number): number {
+    return ref.kind === 'const' ? ref.c.ptr : base + this.offsets[ref.slot]!;
+  }
+
+  inputAddress(i: number, base: number): number {
+    return base + this.offsets[this.inputs[i]!.slot]!;
+  }
+
+  /** Step closures with absolute pointers, rebuilt only when the arena moved. */
+  stepsAt(engine: Engine, base: number): Step[] {
+    if (this.built?.base === base) return this.built.steps;
+    const steps = this.steps.map((s) => {
+      const b = engine.bind(
+        s.inputs.map((r) => (r ? this.address(r, base) : 0)),
+        s.outputs.map((r) => (r ? this.address(r, base) : 0)),
+        s.scratchSlot >= 0 ? base + this.offsets[s.scratchSlot]! : 0,
+      );
+      return s.prepared.build!(b);
+    });
+    this.built = { base, steps };
+    return steps;
+  }
+
+  release(engine: Engine): void {
+    for (const c of this.owned) engine.freeConst(c);
+  }
+}
+
+export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanIO[]): Plan {
+  const refs = new Map<string, Ref>();
+  for (const [name, c] of g.consts) refs.set(name, { kind: 'const', c });
+  const lifetimes: Lifetime[] = [];
+  const newSlot = (bytes: number, first: number): number => {
+    lifetimes.push({ bytes, first, last: first });
+    return lifetimes.length - 1;
+  };
+  const owned: ConstValue[] = [];
+  const planInputs = feeds.map((f) => {
+    const slot = newSlot(shapeSize(f.dims) * bytesPerElement(f.dtype), -1);
+    refs.set(f.name, { kind: 'arena', slot, dtype: f.dtype, dims: f.dims });
+    return { ...f, slot };
+  });
+
+  const steps: PlannedStep[] = [];
+  const shapeConsts = new Map<string, ConstValue>();
+  for (const b of g.nodes) {
+    const { node } = b;
+    const inRefs = node.inputs.map((n) => {
+      if (n === '') return undefined;
+      const r = refs.get(n);
+      if (!r) throw new TesseraError('INTERNAL', `${describeNode(node)}: input '${n}' has no value`);
+      return r;
+    });
+    if (inRefs.every((r) => !r || r.kind === 'const')) {
+      // Depends only on constants for this shape (e.g. Shape of an input): fold it now.
+      for (const [i, r] of inRefs.entries()) if (r?.kind === 'const') shapeConsts.set(node.inputs[i]!, r.c);
+      const outs = foldNode(b, shapeConsts, engine);
+      owned.push(...outs);
+      node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) refs.set(name, { kind: 'const', c: outs[i]! }); });
+      continue;
+    }
+    const ctx = makeContext(node, b.def, b.opset, inRefs.map((r, i) => {
+      if (!r) return undefined;
+      if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c));
+      return inputInfo(node.inputs[i]!, r.dtype, r.dims);
+    }));
+    const prepared = b.def.prepare(ctx);
+    checkOutputs(prepared, node.outputs.length, describeNode(node));
+    if (prepared.evaluate && prepared.dataFree) {
+      const outs = engine.evaluate(prepared, inRefs.map(() => undefined), `output of ${describeNode(node)}`);
+      owned.push(...outs);
+      node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) refs.set(name, { kind: 'const', c: outs[i]! }); });
+      continue;
+    }
+    const index = steps.length;
+    for (const r of inRefs) if (r?.kind === 'arena') lifetimes[r.slot]!.last = index;
+    const outRefs = node.outputs.map((name, i): Ref | undefined => {
+      const info = prepared.outputs[i];
+      if (name === '' || !info) return undefined;
+      if (prepared.aliasOf !== undefined && i === 0) {
+        const src = inRefs[prepared.aliasOf]!;
+        // Reinterpreting a constant is itself a constant; an arena value keeps its slot.
+        if (src.kind === 'const') return { kind: 'const', c: { ...src.c, dtype: info.dtype, dims: info.dims } };
+        return { kind: 'arena', slot: src.slot, dtype: info.dtype, dims: info.dims };
+      }
+      return { kind: 'arena', slot: newSlot(shapeSize(info.dims) * bytesPerElement(info.dtype), index), dtype: info.dtype, dims: info.dims };
+    });
+    node.outputs.forEach((name, i) => { if (outRefs[i]) refs.set(name, outRefs[i]!); });
+    if (prepared.aliasOf !== undefined) continue; // no step runs: the output is the input
+    if (prepared.evaluate) throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: this op can only run on constant inputs in tessera`);
+    const scratchSlot = prepared.scratchBytes ? newSlot(prepared.scratchBytes, index) : -1;
+    steps.push({ prepared, inputs: inRefs, outputs: outRefs, scratchSlot, label: describeNode(node) });
+  }
+
+  const outputs = g.outputs.map((o) => {
+    const ref = refs.get(o.name);
+    if (!ref) throw new TesseraError('INTERNAL', `graph output '${o.name}' has no value`);
+    if (ref.kind === 'arena') lifetimes[ref.slot]!.last = Infinity;
+    const c = ref.kind === 'const' ? ref.c : undefined;
+    return { name: o.name, dtype: c ? c.dtype : (ref as { dtype: DType }).dtype, dims: c ? c.dims : (ref as { dims: number[] }).dims, ref };
+  });
+  const { offsets, size } = assignOffsets(lifetimes);
+  return new Plan(planInputs, outputs, steps, offsets, size, owned);
+}
+
+function checkOutputs(p: Prepared, declared: number, label: string): void {
+  if (p.outputs.length < declared && p.outputs.length === 0) {
+    throw new TesseraError('INTERNAL', `${label}: produced no outputs`);
+  }
+  for (const o of p.outputs) {
+    if (!Number.isSafeInteger(shapeSize(o.dims))) {
+      throw new TesseraError('OUT_OF_MEMORY', `${label}: output shape [${o.dims.join(', ')}] is too large`);
+    }
+  }
+}

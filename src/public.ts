@@ -1,0 +1,10 @@
+/** The public surface every entry (Node, browser, Workers) exports. */
+export { InferenceSession } from './api/session.js';
+export type { SessionOptions, RunOptions, FeedsType, ReturnType } from './api/session.js';
+export { Tensor } from './api/tensor.js';
+export type { TensorType, TensorDataTypeMap } from './api/tensor.js';
+export { TesseraError } from './api/errors.js';
+export type { TesseraErrorCode } from './api/errors.js';
+export { env } from './runtime/wasm.js';
+export type { WasmEnv, WasmSource, WasmVariant } from './runtime/wasm.js';
+export { supportedOps } from './ops/index.js';

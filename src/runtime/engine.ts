@@ -1,0 +1,146 @@
+/**
+ * One session's machine: its kernel instance, its own Wasm memory and the heap over it. Weights
+ * and folded constants are written into that memory once; plans and steps refer to them by
+ * address. Releasing the engine drops the memory as a whole.
+ */
+import { TYPED_ARRAY, bytesPerElement, shapeSize } from '../api/tensor.js';
+import type { ConstTensor, DType } from '../graph/ir.js';
+import type { Bound, Prepared } from '../ops/types.js';
+import { Heap } from './heap.js';
+import type { Kernels } from './kernels.js';
+import { type NumericArray, viewOf } from './memory.js';
+import { type WasmVariant, instantiateKernels } from './wasm.js';
+
+/** A tensor whose contents are fixed: in Wasm memory at `ptr`, or in `strings` for text. */
+export interface ConstValue {
+  dtype: DType;
+  dims: number[];
+  ptr: number;
+  strings?: string[];
+}
+
+export interface EngineOptions {
+  maxMemoryBytes?: number;
+  variant?: WasmVariant;
+}
+
+export class Engine {
+  /** Pre-packed weights and other per-session derived data, keyed by what they derive from. */
+  private readonly persistentBlocks = new Map<string, number>();
+
+  private constructor(
+    readonly kernels: Kernels,
+    readonly memory: WebAssembly.Memory,
+    readonly heap: Heap,
+    readonly variant: WasmVariant,
+  ) {}
+
+  static async create(options: EngineOptions = {}): Promise<Engine> {
+    const inst = await instantiateKernels(1, options.variant);
+    const heap = new Heap(inst.memory, Math.max(inst.kernels.heap_base(), 1024), options.maxMemoryBytes);
+    return new Engine(inst.kernels, inst.memory, heap, inst.variant);
+  }
+
+  /** Drops every reference to the memory so the engine can reclaim it as a whole. */
+  release(): void {
+    this.persistentBlocks.clear();
+  }
+
+  /** Copies a constant into Wasm memory (straight from the model's bytes when they are raw). */
+  writeConst(t: ConstTensor, what: string): ConstValue {
+    if (t.dtype === 'string') return { dtype: t.dtype, dims: t.dims, ptr: -1, strings: t.data as string[] };
+    const n = shapeSize(t.dims);
+    const ptr = this.heap.alloc(n * bytesPerElement(t.dtype), what);
+    const data = t.data as NumericArray;
+    viewOf(this.memory, t.dtype, ptr, n).set(data as never);
+    return { dtype: t.dtype, dims: t.dims, ptr };
+  }
+
+  allocConst(dtype: DType, dims: number[], what: string): ConstValue {
+    if (dtype === 'string') return { dtype, dims, ptr: -1, strings: [] };
+    const ptr = this.heap.alloc(shapeSize(dims) * bytesPerElement(dtype), what);
+    return { dtype, dims, ptr };
+  }
+
+  /** A copy of a constant's contents, safe to keep across memory growth. */
+  readConst(c: ConstValue): NumericArray | string[] {
+    if (c.strings) return c.strings;
+    return viewOf(this.memory, c.dtype, c.ptr, shapeSize(c.dims)).slice();
+  }
+
+  freeConst(c: ConstValue): void {
+    if (c.ptr >= 0) this.heap.release(c.ptr);
+  }
+
+  view(dtype: DType, ptr: number, length: number): () => NumericArray {
+    let buffer: ArrayBuffer | undefined;
+    let cached: NumericArray | undefined;
+    return () => {
+      if (buffer !== this.memory.buffer) {
+        buffer = this.memory.buffer;
+        cached = viewOf(this.memory, dtype, ptr, length);
+      }
+      return cached!;
+    };
+  }
+
+  bind(inputs: readonly number[], outputs: readonly number[], scratch: number): Bound {
+    return {
+      k: this.kernels,
+      memory: this.memory,
+      inputs,
+      outputs,
+      scratch,
+      view: (dtype, ptr, length) => this.view(dtype, ptr, length),
+      persistent: (key, bytes, fill) => {
+        let ptr = this.persistentBlocks.get(key);
+        if (ptr === undefined) {
+          ptr = this.heap.alloc(bytes, key);
+          fill(ptr);
+          this.persistentBlocks.set(key, ptr);
+        }
+        return ptr;
+      },
+    };
+  }
+
+  /**
+   * Runs a prepared op once on constant inputs (constant folding at load or plan time) and returns
+   * its outputs as new constants, which the caller owns.
+   */
+  evaluate(prepared: Prepared, inputs: readonly (ConstValue | undefined)[], what: string): ConstValue[] {
+    if (prepared.evaluate) {
+      const values = prepared.evaluate(inputs.map((c) => (c ? this.readConst(c) : undefined)));
+      return prepared.outputs.map((info, i) => {
+        const out = this.allocConst(info.dtype, info.dims, what);
+        const v = values[i]!;
+        if (out.strings) out.strings = v as string[];
+        else viewOf(this.memory, info.dtype, out.ptr, shapeSize(info.dims)).set(v as never);
+        return out;
+      });
+    }
+    if (prepared.aliasOf !== undefined) {
+      const src = inputs[prepared.aliasOf]!;
+      const info = prepared.outputs[0]!;
+      const out = this.allocConst(info.dtype, info.dims, what);
+      if (src.strings) out.strings = src.strings;
+      else new Uint8Array(this.memory.buffer, out.ptr, shapeSize(info.dims) * bytesPerElement(info.dtype))
+        .set(new Uint8Array(this.memory.buffer, src.ptr, shapeSize(info.dims) * bytesPerElement(info.dtype)));
+      return [out];
+    }
+    const outs = prepared.outputs.map((info) => this.allocConst(info.dtype, info.dims, what));
+    const scratch = prepared.scratchBytes ? this.heap.alloc(prepared.scratchBytes, `${what} scratch`) : 0;
+    try {
+      const step = prepared.build!(this.bind(inputs.map((c) => c?.ptr ?? 0), outs.map((o) => o.ptr), scratch));
+      step();
+    } finally {
+      if (scratch) this.heap.release(scratch);
+    }
+    return outs;
+  }
+}
+
+export function constToTyped(dtype: DType, data: ArrayLike<number> | ArrayLike<bigint>): NumericArray {
+  if (dtype === 'string') throw new Error('string');
+  return new (TYPED_ARRAY[dtype] as unknown as new (d: ArrayLike<number> | ArrayLike<bigint>) => NumericArray)(data);
+}

@@ -1,0 +1,48 @@
+/**
+ * The Wasm kernels' exported ABI (see assembly/README.md). Pointers are byte addresses into the
+ * session's memory; strides and sizes are in elements.
+ */
+type Ptr = number;
+type I = number;
+type F = number;
+
+export interface Kernels {
+  heap_base(): Ptr;
+  pack_b_f32(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I): void;
+  gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F): void;
+  im2col_packed_f32(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
+  maxpool2d_f32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I): void;
+  avgpool2d_f32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, padTop: I, padLeft: I, padBottom: I, padRight: I, countIncludePad: I): void;
+  global_avgpool_f32(x: Ptr, y: Ptr, NC: I, HW: I): void;
+  global_maxpool_f32(x: Ptr, y: Ptr, NC: I, HW: I): void;
+  softmax_f32(x: Ptr, y: Ptr, rows: I, cols: I): void;
+  log_softmax_f32(x: Ptr, y: Ptr, rows: I, cols: I): void;
+  unary_f32(x: Ptr, y: Ptr, n: I, op: I, a: F, b: F): void;
+  binary_f32(a: Ptr, b: Ptr, y: Ptr, op: I, d0: I, d1: I, d2: I, d3: I, as0: I, as1: I, as2: I, as3: I, bs0: I, bs1: I, bs2: I, bs3: I): void;
+  channel_affine_f32(x: Ptr, y: Ptr, scale: Ptr, shift: Ptr, N: I, C: I, HW: I, act: I, a: F, b: F): void;
+  layernorm_f32(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
+  transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
+}
+
+/** Activation codes shared by the GEMM epilogue, channel_affine and unary_f32. */
+export const Act = {
+  none: 0, relu: 1, clip: 2, leakyRelu: 3, hardSigmoid: 4, hardSwish: 5, sigmoid: 6, tanh: 7,
+  geluErf: 8, geluTanh: 9, elu: 10, selu: 11, softplus: 12, mish: 13, silu: 14,
+} as const;
+
+/** unary_f32 op codes beyond the activations. */
+export const Unary = {
+  ...Act, exp: 20, log: 21, sqrt: 22, neg: 23, abs: 24, reciprocal: 25, floor: 26, ceil: 27,
+  round: 28, erf: 29, sin: 30, cos: 31, sign: 32, softsign: 33, powScalar: 34, affine: 35,
+} as const;
+
+export const Binary = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, prelu: 7, squaredDiff: 8 } as const;
+
+export const BiasKind = { none: 0, perRow: 1, perColumn: 2 } as const;
+
+/** Width of a packed B panel (assembly/README.md). */
+export const GEMM_NR = 8;
+
+export function packedBFloats(K: number, N: number): number {
+  return Math.ceil(N / GEMM_NR) * GEMM_NR * K;
+}

@@ -54,6 +54,24 @@ export function unaryCases(_e: KernelEntry): Case[] {
     ['pow_scalar a=2 (negative bases)', UNARY.pow_scalar, 2, 0],
   ];
   const cases: Case[] = [];
+  // NaN must propagate and infinities follow the float64 formula (including its NaNs, e.g.
+  // −inf·0 in hard_swish(−inf)), through the vector body and the partial tail alike.
+  cases.push({
+    name: 'special values (NaN, ±inf, ±0) for every op',
+    run: (h) => {
+      const x = Float32Array.from([NaN, Infinity, -Infinity, 0, -0, NaN, Infinity, -Infinity, 0]);
+      for (const [name, op, a, b] of ops) {
+        if (op === UNARY.sin || op === UNARY.cos) continue; // libm, not ours
+        h.reset();
+        const px = h.put(x), py = h.alloc(x.length);
+        h.k.unary_f32(px, py, x.length, op, a, b);
+        const want = Float32Array.from(x, (v) => unary(v, op, a, b));
+        const err = compare(h.get(py, x.length), want, { rtol: 1e-5, atol: 1e-6 }) ?? h.checkCanaries();
+        if (err) return `${name}: ${err}`;
+      }
+      return null;
+    },
+  });
   for (const [name, op, a, b] of ops)
     cases.push({
       name: `${name} (${op})`,

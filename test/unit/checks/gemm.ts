@@ -74,6 +74,23 @@ export function gemmCases(e: KernelEntry): Case[] {
     { M: 64, N: 96, K: 64, biasKind: 2, act: ACT.relu },
   ];
   for (const g of extra) cases.push({ name: `shape ${JSON.stringify(g)}`, run: (h) => runGemm(h, g, g.M * 131 + g.K) });
+  cases.push({
+    name: `random shapes up to 3× the tile (M ≤ ${3 * mr + 2}, N ≤ ${3 * nr + 2}, K ≤ 80, strides, all options)`,
+    run: (h) => {
+      const r = rng(4242);
+      const pick = (n: number) => Math.floor(r() * n);
+      for (let it = 0; it < 60; it++) {
+        h.reset();
+        const g: G = {
+          M: 1 + pick(3 * mr + 2), N: 1 + pick(3 * nr + 2), K: pick(81), ldaPad: pick(3), ldcPad: pick(3),
+          biasKind: pick(3), accumulate: r() < 0.5, act: pick(15), transB: r() < 0.3,
+        };
+        const err = runGemm(h, g, it);
+        if (err) return `${JSON.stringify(g)}: ${err}`;
+      }
+      return null;
+    },
+  });
   return cases;
 }
 

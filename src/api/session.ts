@@ -74,7 +74,7 @@ export class InferenceSession {
   private runNow(feeds: FeedsType, fetches: readonly string[] | undefined): ReturnType {
     if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
     const ordered = validateFeeds(feeds, this.graph.inputs);
-    const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims] })));
+    const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never })));
     const outs = this.executor.run(plan, ordered);
     const result: ReturnType = Object.create(null);
     const wanted = fetches ?? this.outputNames;

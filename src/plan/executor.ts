@@ -7,19 +7,23 @@ import { Tensor, type TensorType, shapeSize } from '../api/tensor.js';
 import type { Engine } from '../runtime/engine.js';
 import { viewOf } from '../runtime/memory.js';
 import type { LoadedGraph } from './load.js';
-import { type Plan, type PlanIO, createPlan } from './plan.js';
+import { type Plan, type PlanFeed, createPlan } from './plan.js';
 
 const MAX_CACHED_PLANS = 8;
 
 export class Executor {
   private readonly plans = new Map<string, Plan>();
+  /** Shapes whose plans depend on feed values, and which feeds those are. */
+  private readonly valueDeps = new Map<string, number[]>();
   private arena = { ptr: 0, bytes: 0 };
 
   constructor(private readonly graph: LoadedGraph, private readonly engine: Engine) {}
 
   /** The plan for these input shapes, from the cache or made now. */
-  planFor(feeds: readonly PlanIO[]): Plan {
-    const key = feeds.map((f) => `${f.dtype}[${f.dims.join(',')}]`).join(';');
+  planFor(feeds: readonly PlanFeed[]): Plan {
+    const shapeKey = feeds.map((f) => `${f.dtype}[${f.dims.join(',')}]`).join(';');
+    const deps = this.valueDeps.get(shapeKey);
+    let key = deps ? valueKey(shapeKey, feeds, deps) : shapeKey;
     let plan = this.plans.get(key);
     if (plan) {
       // Refresh its place in the LRU order.
@@ -28,6 +32,10 @@ export class Executor {
       return plan;
     }
     plan = createPlan(this.graph, this.engine, feeds);
+    if (plan.valueDeps.length) {
+      this.valueDeps.set(shapeKey, plan.valueDeps);
+      key = valueKey(shapeKey, feeds, plan.valueDeps);
+    }
     this.plans.set(key, plan);
     if (this.plans.size > MAX_CACHED_PLANS) {
       const [oldKey, old] = this.plans.entries().next().value as [string, Plan];
@@ -70,3 +78,6 @@ export class Executor {
   }
 }
 
+function valueKey(shapeKey: string, feeds: readonly PlanFeed[], deps: readonly number[]): string {
+  return `${shapeKey}|${deps.map((i) => Array.from(feeds[i]!.data as ArrayLike<unknown>, String).join(',')).join('|')}`;
+}

@@ -8,6 +8,7 @@ import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import type { Prepared, Step } from '../ops/types.js';
 import type { ConstValue, Engine } from '../runtime/engine.js';
+import type { NumericArray } from '../runtime/memory.js';
 import { type Lifetime, assignOffsets } from './arena.js';
 import { inputInfo, makeContext } from './context.js';
 import { type LoadedGraph, foldNode } from './load.js';
@@ -29,6 +30,11 @@ export interface PlanIO {
   dims: number[];
 }
 
+/** A feed at plan time: its shape, and its data for ops whose output shape depends on it. */
+export interface PlanFeed extends PlanIO {
+  data: NumericArray | string[];
+}
+
 export class Plan {
   private built: { base: number; steps: Step[] } | undefined;
 
@@ -40,6 +46,11 @@ export class Plan {
     readonly arenaBytes: number,
     /** Constants folded for this shape only; freed with the plan. */
     readonly owned: ConstValue[],
+    /**
+     * Feeds whose values this plan depends on (a graph input used as Reshape's shape, Slice's
+     * starts, …): the plan is valid only for these exact values.
+     */
+    readonly valueDeps: number[],
   ) {}
 
   /** Absolute address of a ref, given where the arena sits now. */
@@ -71,7 +82,9 @@ export class Plan {
   }
 }
 
-export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanIO[]): Plan {
+export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanFeed[]): Plan {
+  const valueDeps = new Set<number>();
+  const feedIndex = new Map(feeds.map((f, i) => [f.name, i]));
   const refs = new Map<string, Ref>();
   for (const [name, c] of g.consts) refs.set(name, { kind: 'const', c });
   const lifetimes: Lifetime[] = [];
@@ -107,6 +120,11 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanI
     const ctx = makeContext(node, b.def, b.opset, inRefs.map((r, i) => {
       if (!r) return undefined;
       if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c));
+      const f = feedIndex.get(node.inputs[i]!);
+      if (f !== undefined) {
+        // Small feeds can steer shapes; the plan then belongs to their values.
+        return inputInfo(node.inputs[i]!, r.dtype, r.dims, () => { valueDeps.add(f); return feeds[f]!.data; });
+      }
       return inputInfo(node.inputs[i]!, r.dtype, r.dims);
     }));
     const prepared = b.def.prepare(ctx);
@@ -145,7 +163,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanI
     return { name: o.name, dtype: c ? c.dtype : (ref as { dtype: DType }).dtype, dims: c ? c.dims : (ref as { dims: number[] }).dims, ref };
   });
   const { offsets, size } = assignOffsets(lifetimes);
-  return new Plan(planInputs, outputs, steps, offsets, size, owned);
+  return new Plan(planInputs.map(({ data: _, ...io }) => io), outputs, steps, offsets, size, owned, [...valueDeps].sort());
 }
 
 function checkOutputs(p: Prepared, declared: number, label: string): void {

@@ -37,7 +37,16 @@ export class OpRegistry {
     const problems: string[] = [];
     for (const n of nodes) {
       const found = this.find(n, opsets);
-      if (typeof found === 'string') problems.push(`${describeNode(n)}: ${found}`);
+      if (typeof found === 'string') {
+        problems.push(`${describeNode(n)}: ${found}`);
+        continue;
+      }
+      for (const a of n.attributes.keys()) {
+        if (!found.def.attributes.includes(a)) {
+          throw new TesseraError('INVALID_ATTRIBUTE',
+            `${describeNode(n)}: attribute '${a}' is not supported by tessera's ${n.opType} (it understands ${found.def.attributes.join(', ') || 'no attributes'})`);
+        }
+      }
     }
     if (problems.length) {
       const shown = problems.slice(0, 20).join('\n  ');

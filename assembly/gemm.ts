@@ -1,9 +1,7 @@
 // f32 GEMM: B packing into 8-column panels and the blocked driver over the micro-kernels in
 // gemm_microkernels.ts (generated). Layout and contract: assembly/README.md.
 import { loadN } from './gemm_epilogue';
-import {
-  GEMM_MR, gemm_f32_1x8, gemm_f32_2x8, gemm_f32_3x8, gemm_f32_4x8, gemm_f32_5x8, gemm_f32_6x8,
-} from './gemm_microkernels';
+import { GEMM_MR, gemm_f32_1x8, gemm_f32_2x8, gemm_f32_3x8, gemm_f32_4x8 } from './gemm_microkernels';
 
 // K block: a packed panel slice of KC×8 floats (8 KiB) stays in L1 while every row tile of A
 // streams past it; beyond that, partial sums round-trip through C (cheap next to KC FMAs/elem).
@@ -48,9 +46,6 @@ export function pack_b_f32(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tra
 @inline function tile(mr: i32, a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
   addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
   switch (mr) {
-    case 6: gemm_f32_6x8(a, lda, b, c, ldc, nr, kc, addC, brow, bcol, act, alpha, beta); break;
-    case 5: gemm_f32_5x8(a, lda, b, c, ldc, nr, kc, addC, brow, bcol, act, alpha, beta); break;
-    case 4: gemm_f32_4x8(a, lda, b, c, ldc, nr, kc, addC, brow, bcol, act, alpha, beta); break;
     case 3: gemm_f32_3x8(a, lda, b, c, ldc, nr, kc, addC, brow, bcol, act, alpha, beta); break;
     case 2: gemm_f32_2x8(a, lda, b, c, ldc, nr, kc, addC, brow, bcol, act, alpha, beta); break;
     default: gemm_f32_1x8(a, lda, b, c, ldc, nr, kc, addC, brow, bcol, act, alpha, beta);
@@ -79,7 +74,7 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
       let i0 = 0;
       for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
         const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
-        gemm_f32_6x8(ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
+        gemm_f32_4x8(ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
       }
       if (i0 < M) {
         const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;

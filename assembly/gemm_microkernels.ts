@@ -4,38 +4,40 @@
 import { madd } from './activation';
 import { loadN, store_row } from './gemm_epilogue';
 
-export const GEMM_MR: i32 = 6;
+export const GEMM_MR: i32 = 4;
 export const GEMM_NR: i32 = 8;
 
-// 1×8 tile: 2 accumulators; A read as one v128 per row per 4 k, lanes broadcast
-// with a shuffle (cheaper than 1 scalar loads + splats on V8), B as two v128 per k.
+// 1×8 tile, 8 accumulators (4 sets of 2).
 export function gemm_f32_1x8(a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
   addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
   let a0 = a;
   let c00 = f32x4.splat(0); let c01 = f32x4.splat(0);
+  let c00_1 = f32x4.splat(0); let c01_1 = f32x4.splat(0);
+  let c00_2 = f32x4.splat(0); let c01_2 = f32x4.splat(0);
+  let c00_3 = f32x4.splat(0); let c01_3 = f32x4.splat(0);
   let k = kc;
   for (; k >= 4; k -= 4) {
-    const va0 = v128.load(a0); a0 += 16;
     {
       const vb0 = v128.load(b, 0); const vb1 = v128.load(b, 16);
-      const s0 = i32x4.shuffle(va0, va0, 0, 0, 0, 0);
+      const s0 = v128.load32_splat(a0, 0);
       c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
     }
     {
       const vb0 = v128.load(b, 32); const vb1 = v128.load(b, 48);
-      const s0 = i32x4.shuffle(va0, va0, 1, 1, 1, 1);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+      const s0 = v128.load32_splat(a0, 4);
+      c00_1 = madd(s0, vb0, c00_1); c01_1 = madd(s0, vb1, c01_1);
     }
     {
       const vb0 = v128.load(b, 64); const vb1 = v128.load(b, 80);
-      const s0 = i32x4.shuffle(va0, va0, 2, 2, 2, 2);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+      const s0 = v128.load32_splat(a0, 8);
+      c00_2 = madd(s0, vb0, c00_2); c01_2 = madd(s0, vb1, c01_2);
     }
     {
       const vb0 = v128.load(b, 96); const vb1 = v128.load(b, 112);
-      const s0 = i32x4.shuffle(va0, va0, 3, 3, 3, 3);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+      const s0 = v128.load32_splat(a0, 12);
+      c00_3 = madd(s0, vb0, c00_3); c01_3 = madd(s0, vb1, c01_3);
     }
+    a0 += 16;
     b += 128;
   }
   for (; k > 0; k--) {
@@ -43,52 +45,45 @@ export function gemm_f32_1x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
     const s0 = v128.load32_splat(a0); a0 += 4;
     c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
   }
+  c00 = f32x4.add(c00, c00_1);
+  c01 = f32x4.add(c01, c01_1);
+  c00 = f32x4.add(c00, c00_2);
+  c01 = f32x4.add(c01, c01_2);
+  c00 = f32x4.add(c00, c00_3);
+  c01 = f32x4.add(c01, c01_3);
   let bc0 = f32x4.splat(0); let bc1 = f32x4.splat(0);
   if (bcol) { bc0 = loadN(bcol, nr); bc1 = loadN(bcol + 16, nr - 4); }
   store_row(c, c00, c01, nr, addC, brow ? load<f32>(brow, 0) : 0, bc0, bc1, act, alpha, beta);
 }
 
-// 2×8 tile: 4 accumulators; A read as one v128 per row per 4 k, lanes broadcast
-// with a shuffle (cheaper than 2 scalar loads + splats on V8), B as two v128 per k.
+// 2×8 tile, 8 accumulators (2 sets of 4).
 export function gemm_f32_2x8(a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
   addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
   let a0 = a;
   let a1 = a + 1 * lda;
   let c00 = f32x4.splat(0); let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
+  let c00_1 = f32x4.splat(0); let c01_1 = f32x4.splat(0);
+  let c10_1 = f32x4.splat(0); let c11_1 = f32x4.splat(0);
   let k = kc;
-  for (; k >= 4; k -= 4) {
-    const va0 = v128.load(a0); a0 += 16;
-    const va1 = v128.load(a1); a1 += 16;
+  for (; k >= 2; k -= 2) {
     {
       const vb0 = v128.load(b, 0); const vb1 = v128.load(b, 16);
-      const s0 = i32x4.shuffle(va0, va0, 0, 0, 0, 0);
+      const s0 = v128.load32_splat(a0, 0);
       c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 0, 0, 0, 0);
+      const s1 = v128.load32_splat(a1, 0);
       c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
     }
     {
       const vb0 = v128.load(b, 32); const vb1 = v128.load(b, 48);
-      const s0 = i32x4.shuffle(va0, va0, 1, 1, 1, 1);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 1, 1, 1, 1);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
+      const s0 = v128.load32_splat(a0, 4);
+      c00_1 = madd(s0, vb0, c00_1); c01_1 = madd(s0, vb1, c01_1);
+      const s1 = v128.load32_splat(a1, 4);
+      c10_1 = madd(s1, vb0, c10_1); c11_1 = madd(s1, vb1, c11_1);
     }
-    {
-      const vb0 = v128.load(b, 64); const vb1 = v128.load(b, 80);
-      const s0 = i32x4.shuffle(va0, va0, 2, 2, 2, 2);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 2, 2, 2, 2);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    }
-    {
-      const vb0 = v128.load(b, 96); const vb1 = v128.load(b, 112);
-      const s0 = i32x4.shuffle(va0, va0, 3, 3, 3, 3);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 3, 3, 3, 3);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    }
-    b += 128;
+    a0 += 8;
+    a1 += 8;
+    b += 64;
   }
   for (; k > 0; k--) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
@@ -97,14 +92,17 @@ export function gemm_f32_2x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
     const s1 = v128.load32_splat(a1); a1 += 4;
     c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
   }
+  c00 = f32x4.add(c00, c00_1);
+  c01 = f32x4.add(c01, c01_1);
+  c10 = f32x4.add(c10, c10_1);
+  c11 = f32x4.add(c11, c11_1);
   let bc0 = f32x4.splat(0); let bc1 = f32x4.splat(0);
   if (bcol) { bc0 = loadN(bcol, nr); bc1 = loadN(bcol + 16, nr - 4); }
   store_row(c, c00, c01, nr, addC, brow ? load<f32>(brow, 0) : 0, bc0, bc1, act, alpha, beta);
   store_row(c + 1 * ldc, c10, c11, nr, addC, brow ? load<f32>(brow, 4) : 0, bc0, bc1, act, alpha, beta);
 }
 
-// 3×8 tile: 6 accumulators; A read as one v128 per row per 4 k, lanes broadcast
-// with a shuffle (cheaper than 3 scalar loads + splats on V8), B as two v128 per k.
+// 3×8 tile, 6 accumulators (1 set of 6).
 export function gemm_f32_3x8(a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
   addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
   let a0 = a;
@@ -114,48 +112,6 @@ export function gemm_f32_3x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
   let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
   let k = kc;
-  for (; k >= 4; k -= 4) {
-    const va0 = v128.load(a0); a0 += 16;
-    const va1 = v128.load(a1); a1 += 16;
-    const va2 = v128.load(a2); a2 += 16;
-    {
-      const vb0 = v128.load(b, 0); const vb1 = v128.load(b, 16);
-      const s0 = i32x4.shuffle(va0, va0, 0, 0, 0, 0);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 0, 0, 0, 0);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 0, 0, 0, 0);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    }
-    {
-      const vb0 = v128.load(b, 32); const vb1 = v128.load(b, 48);
-      const s0 = i32x4.shuffle(va0, va0, 1, 1, 1, 1);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 1, 1, 1, 1);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 1, 1, 1, 1);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    }
-    {
-      const vb0 = v128.load(b, 64); const vb1 = v128.load(b, 80);
-      const s0 = i32x4.shuffle(va0, va0, 2, 2, 2, 2);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 2, 2, 2, 2);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 2, 2, 2, 2);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    }
-    {
-      const vb0 = v128.load(b, 96); const vb1 = v128.load(b, 112);
-      const s0 = i32x4.shuffle(va0, va0, 3, 3, 3, 3);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 3, 3, 3, 3);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 3, 3, 3, 3);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    }
-    b += 128;
-  }
   for (; k > 0; k--) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
     const s0 = v128.load32_splat(a0); a0 += 4;
@@ -172,8 +128,7 @@ export function gemm_f32_3x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
   store_row(c + 2 * ldc, c20, c21, nr, addC, brow ? load<f32>(brow, 8) : 0, bc0, bc1, act, alpha, beta);
 }
 
-// 4×8 tile: 8 accumulators; A read as one v128 per row per 4 k, lanes broadcast
-// with a shuffle (cheaper than 4 scalar loads + splats on V8), B as two v128 per k.
+// 4×8 tile, 8 accumulators (1 set of 8).
 export function gemm_f32_4x8(a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
   addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
   let a0 = a;
@@ -185,57 +140,6 @@ export function gemm_f32_4x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
   let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
   let k = kc;
-  for (; k >= 4; k -= 4) {
-    const va0 = v128.load(a0); a0 += 16;
-    const va1 = v128.load(a1); a1 += 16;
-    const va2 = v128.load(a2); a2 += 16;
-    const va3 = v128.load(a3); a3 += 16;
-    {
-      const vb0 = v128.load(b, 0); const vb1 = v128.load(b, 16);
-      const s0 = i32x4.shuffle(va0, va0, 0, 0, 0, 0);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 0, 0, 0, 0);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 0, 0, 0, 0);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 0, 0, 0, 0);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    }
-    {
-      const vb0 = v128.load(b, 32); const vb1 = v128.load(b, 48);
-      const s0 = i32x4.shuffle(va0, va0, 1, 1, 1, 1);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 1, 1, 1, 1);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 1, 1, 1, 1);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 1, 1, 1, 1);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    }
-    {
-      const vb0 = v128.load(b, 64); const vb1 = v128.load(b, 80);
-      const s0 = i32x4.shuffle(va0, va0, 2, 2, 2, 2);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 2, 2, 2, 2);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 2, 2, 2, 2);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 2, 2, 2, 2);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    }
-    {
-      const vb0 = v128.load(b, 96); const vb1 = v128.load(b, 112);
-      const s0 = i32x4.shuffle(va0, va0, 3, 3, 3, 3);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 3, 3, 3, 3);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 3, 3, 3, 3);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 3, 3, 3, 3);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    }
-    b += 128;
-  }
   for (; k > 0; k--) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
     const s0 = v128.load32_splat(a0); a0 += 4;
@@ -253,212 +157,4 @@ export function gemm_f32_4x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
   store_row(c + 1 * ldc, c10, c11, nr, addC, brow ? load<f32>(brow, 4) : 0, bc0, bc1, act, alpha, beta);
   store_row(c + 2 * ldc, c20, c21, nr, addC, brow ? load<f32>(brow, 8) : 0, bc0, bc1, act, alpha, beta);
   store_row(c + 3 * ldc, c30, c31, nr, addC, brow ? load<f32>(brow, 12) : 0, bc0, bc1, act, alpha, beta);
-}
-
-// 5×8 tile: 10 accumulators; A read as one v128 per row per 4 k, lanes broadcast
-// with a shuffle (cheaper than 5 scalar loads + splats on V8), B as two v128 per k.
-export function gemm_f32_5x8(a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
-  addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
-  let a0 = a;
-  let a1 = a + 1 * lda;
-  let a2 = a + 2 * lda;
-  let a3 = a + 3 * lda;
-  let a4 = a + 4 * lda;
-  let c00 = f32x4.splat(0); let c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0); let c41 = f32x4.splat(0);
-  let k = kc;
-  for (; k >= 4; k -= 4) {
-    const va0 = v128.load(a0); a0 += 16;
-    const va1 = v128.load(a1); a1 += 16;
-    const va2 = v128.load(a2); a2 += 16;
-    const va3 = v128.load(a3); a3 += 16;
-    const va4 = v128.load(a4); a4 += 16;
-    {
-      const vb0 = v128.load(b, 0); const vb1 = v128.load(b, 16);
-      const s0 = i32x4.shuffle(va0, va0, 0, 0, 0, 0);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 0, 0, 0, 0);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 0, 0, 0, 0);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 0, 0, 0, 0);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 0, 0, 0, 0);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-    }
-    {
-      const vb0 = v128.load(b, 32); const vb1 = v128.load(b, 48);
-      const s0 = i32x4.shuffle(va0, va0, 1, 1, 1, 1);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 1, 1, 1, 1);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 1, 1, 1, 1);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 1, 1, 1, 1);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 1, 1, 1, 1);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-    }
-    {
-      const vb0 = v128.load(b, 64); const vb1 = v128.load(b, 80);
-      const s0 = i32x4.shuffle(va0, va0, 2, 2, 2, 2);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 2, 2, 2, 2);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 2, 2, 2, 2);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 2, 2, 2, 2);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 2, 2, 2, 2);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-    }
-    {
-      const vb0 = v128.load(b, 96); const vb1 = v128.load(b, 112);
-      const s0 = i32x4.shuffle(va0, va0, 3, 3, 3, 3);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 3, 3, 3, 3);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 3, 3, 3, 3);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 3, 3, 3, 3);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 3, 3, 3, 3);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-    }
-    b += 128;
-  }
-  for (; k > 0; k--) {
-    const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
-    const s0 = v128.load32_splat(a0); a0 += 4;
-    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-    const s1 = v128.load32_splat(a1); a1 += 4;
-    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    const s2 = v128.load32_splat(a2); a2 += 4;
-    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    const s3 = v128.load32_splat(a3); a3 += 4;
-    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    const s4 = v128.load32_splat(a4); a4 += 4;
-    c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-  }
-  let bc0 = f32x4.splat(0); let bc1 = f32x4.splat(0);
-  if (bcol) { bc0 = loadN(bcol, nr); bc1 = loadN(bcol + 16, nr - 4); }
-  store_row(c, c00, c01, nr, addC, brow ? load<f32>(brow, 0) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 1 * ldc, c10, c11, nr, addC, brow ? load<f32>(brow, 4) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 2 * ldc, c20, c21, nr, addC, brow ? load<f32>(brow, 8) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 3 * ldc, c30, c31, nr, addC, brow ? load<f32>(brow, 12) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 4 * ldc, c40, c41, nr, addC, brow ? load<f32>(brow, 16) : 0, bc0, bc1, act, alpha, beta);
-}
-
-// 6×8 tile: 12 accumulators; A read as one v128 per row per 4 k, lanes broadcast
-// with a shuffle (cheaper than 6 scalar loads + splats on V8), B as two v128 per k.
-export function gemm_f32_6x8(a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
-  addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
-  let a0 = a;
-  let a1 = a + 1 * lda;
-  let a2 = a + 2 * lda;
-  let a3 = a + 3 * lda;
-  let a4 = a + 4 * lda;
-  let a5 = a + 5 * lda;
-  let c00 = f32x4.splat(0); let c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
-  let c40 = f32x4.splat(0); let c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0); let c51 = f32x4.splat(0);
-  let k = kc;
-  for (; k >= 4; k -= 4) {
-    const va0 = v128.load(a0); a0 += 16;
-    const va1 = v128.load(a1); a1 += 16;
-    const va2 = v128.load(a2); a2 += 16;
-    const va3 = v128.load(a3); a3 += 16;
-    const va4 = v128.load(a4); a4 += 16;
-    const va5 = v128.load(a5); a5 += 16;
-    {
-      const vb0 = v128.load(b, 0); const vb1 = v128.load(b, 16);
-      const s0 = i32x4.shuffle(va0, va0, 0, 0, 0, 0);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 0, 0, 0, 0);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 0, 0, 0, 0);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 0, 0, 0, 0);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 0, 0, 0, 0);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-      const s5 = i32x4.shuffle(va5, va5, 0, 0, 0, 0);
-      c50 = madd(s5, vb0, c50); c51 = madd(s5, vb1, c51);
-    }
-    {
-      const vb0 = v128.load(b, 32); const vb1 = v128.load(b, 48);
-      const s0 = i32x4.shuffle(va0, va0, 1, 1, 1, 1);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 1, 1, 1, 1);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 1, 1, 1, 1);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 1, 1, 1, 1);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 1, 1, 1, 1);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-      const s5 = i32x4.shuffle(va5, va5, 1, 1, 1, 1);
-      c50 = madd(s5, vb0, c50); c51 = madd(s5, vb1, c51);
-    }
-    {
-      const vb0 = v128.load(b, 64); const vb1 = v128.load(b, 80);
-      const s0 = i32x4.shuffle(va0, va0, 2, 2, 2, 2);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 2, 2, 2, 2);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 2, 2, 2, 2);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 2, 2, 2, 2);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 2, 2, 2, 2);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-      const s5 = i32x4.shuffle(va5, va5, 2, 2, 2, 2);
-      c50 = madd(s5, vb0, c50); c51 = madd(s5, vb1, c51);
-    }
-    {
-      const vb0 = v128.load(b, 96); const vb1 = v128.load(b, 112);
-      const s0 = i32x4.shuffle(va0, va0, 3, 3, 3, 3);
-      c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-      const s1 = i32x4.shuffle(va1, va1, 3, 3, 3, 3);
-      c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-      const s2 = i32x4.shuffle(va2, va2, 3, 3, 3, 3);
-      c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-      const s3 = i32x4.shuffle(va3, va3, 3, 3, 3, 3);
-      c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-      const s4 = i32x4.shuffle(va4, va4, 3, 3, 3, 3);
-      c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-      const s5 = i32x4.shuffle(va5, va5, 3, 3, 3, 3);
-      c50 = madd(s5, vb0, c50); c51 = madd(s5, vb1, c51);
-    }
-    b += 128;
-  }
-  for (; k > 0; k--) {
-    const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
-    const s0 = v128.load32_splat(a0); a0 += 4;
-    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-    const s1 = v128.load32_splat(a1); a1 += 4;
-    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    const s2 = v128.load32_splat(a2); a2 += 4;
-    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    const s3 = v128.load32_splat(a3); a3 += 4;
-    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    const s4 = v128.load32_splat(a4); a4 += 4;
-    c40 = madd(s4, vb0, c40); c41 = madd(s4, vb1, c41);
-    const s5 = v128.load32_splat(a5); a5 += 4;
-    c50 = madd(s5, vb0, c50); c51 = madd(s5, vb1, c51);
-  }
-  let bc0 = f32x4.splat(0); let bc1 = f32x4.splat(0);
-  if (bcol) { bc0 = loadN(bcol, nr); bc1 = loadN(bcol + 16, nr - 4); }
-  store_row(c, c00, c01, nr, addC, brow ? load<f32>(brow, 0) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 1 * ldc, c10, c11, nr, addC, brow ? load<f32>(brow, 4) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 2 * ldc, c20, c21, nr, addC, brow ? load<f32>(brow, 8) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 3 * ldc, c30, c31, nr, addC, brow ? load<f32>(brow, 12) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 4 * ldc, c40, c41, nr, addC, brow ? load<f32>(brow, 16) : 0, bc0, bc1, act, alpha, beta);
-  store_row(c + 5 * ldc, c50, c51, nr, addC, brow ? load<f32>(brow, 20) : 0, bc0, bc1, act, alpha, beta);
 }

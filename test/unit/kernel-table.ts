@@ -15,7 +15,7 @@ export interface KernelEntry {
   tile?: { mr: number; nr: number };
 }
 
-export const GEMM_TILE = { mr: 6, nr: 8 };
+export const GEMM_TILE = { mr: 4, nr: 8 };
 
 export const KERNELS: KernelEntry[] = [
   { name: 'pack_b_f32', family: 'pack_b', what: 'B → 8-column panels', tile: GEMM_TILE },

@@ -3,6 +3,8 @@
 // processes of each process's median run time. Flags: --rounds N, --only a,b, --json.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { replaceSection } from '../scripts/readme-section.mjs';
 import { workloads } from './workloads.mjs';
 
 const args = process.argv.slice(2);
@@ -58,4 +60,17 @@ if (json) {
     console.log(`| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | **${f(r.ratio)}** | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} | ${f(r.tesseraRss / 2 ** 20, 0)} / ${f(r.ortRss / 2 ** 20, 0)} |`);
   }
   console.log('\nratio = tessera time / onnxruntime-web time (lower is better).');
+}
+// A full run is the README's table and the committed record; a partial one (--only) is not.
+if (!only?.length) {
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ date, machine, rounds, results }, null, 2)}\n`);
+  const f = (x, d = 2) => x.toFixed(d);
+  replaceSection('bench', [
+    `${date}, ${machine}; median of ${rounds} processes per engine (\`bench/results.json\`).`,
+    '',
+    '| workload | tessera ms | onnxruntime-web ms | tessera / ort | first result ms (tessera / ort) |',
+    '|---|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | ${f(r.ratio)} | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} |`),
+  ].join('\n'));
+  if (!json) console.log('README.md and bench/results.json updated');
 }

@@ -1,27 +1,52 @@
 // Convolution lowering: im2col written straight into the packed-B panel format, so a conv is one
 // gemm_f32(W[Co×K], panels, …) with per-row bias and a fused activation — no unpacked K×N
 // matrix is ever materialised and no second packing pass runs.
+import { pack_b_f32 } from './gemm';
+
+// Destination cursor inside one packed row k: byte offset q from panel 0's row k. A panel row is
+// 32 bytes; when q reaches a 32-byte boundary the next column lives in the next panel, `jump`
+// (= K·32 − 32) bytes further. Because K·32 is a multiple of 32, q & 31 is always lane·4.
+// @ts-ignore: decorator
+@inline function adv(q: usize, bytes: usize, jump: usize): usize {
+  q += bytes;
+  return (q & 31) == 0 ? q + jump : q;
+}
+
+// Writes n zero columns starting at cursor q; 4 at a time once q is 16-byte aligned.
+// @ts-ignore: decorator
+@inline function zeros(row: usize, q: usize, n: i32, jump: usize): usize {
+  while (n > 0 && (q & 15) != 0) { store<f32>(row + q, 0); q = adv(q, 4, jump); n--; }
+  const z = f32x4.splat(0);
+  while (n >= 4) { v128.store(row + q, z); q = adv(q, 16, jump); n -= 4; }
+  while (n > 0) { store<f32>(row + q, 0); q = adv(q, 4, jump); n--; }
+  return q;
+}
 
 // Row k = (c·kh + i)·kw + j, column n = oh·OW + ow; panel p = n/8 holds float
 // [p·K·8 + k·8 + n%8]. Out-of-image taps (padding) and columns past N are written as 0.
+// Stride 1 and 2 copy 4 columns per v128 (stride 2 de-interleaves two loads with a shuffle and
+// may read 4 bytes past the last tap it uses — within the contract's 16-byte over-read).
 export function im2col_packed_f32(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32): void {
   const K = C * kh * kw;
   const N = OH * OW;
   if (K <= 0 || N <= 0) return;
-  const panelStride = <usize>K << 5; // bytes between the same row of consecutive panels
+  // 1×1, stride 1, no padding: the im2col matrix is x itself (C × H·W); just pack it.
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && OH == H && OW == W) {
+    pack_b_f32(x, dst, C, N, N, 0);
+    return;
+  }
+  const jump = (<usize>K << 5) - 32;
+  const sB = <usize>sw << 2;
   let k = 0;
   for (let c = 0; c < C; c++) {
     const xc = x + ((<usize>c * <usize>H * <usize>W) << 2);
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        // Walk the N columns of row k; `lane` counts 0..7 inside a panel so the destination
-        // advances by 4 bytes, then jumps to the next panel.
-        const rowBase = dst + (<usize>k << 5);
-        let d = rowBase;
-        let lane = 0;
+        const row = dst + (<usize>k << 5);
+        let q: usize = 0;
         const iw0 = j * dw - padLeft;
-        // Output columns whose tap lands inside the row: ow ∈ [owLo, owHi).
+        // Output columns whose tap lands inside the input row: ow ∈ [owLo, owHi).
         let owLo = 0;
         if (iw0 < 0) owLo = (-iw0 + sw - 1) / sw;
         let owHi = OW;
@@ -29,33 +54,24 @@ export function im2col_packed_f32(x: usize, dst: usize, C: i32, H: i32, W: i32, 
         if (owLo > owHi) owLo = owHi;
         for (let oh = 0; oh < OH; oh++) {
           const ih = oh * sh - padTop + i * dh;
-          if (<u32>ih >= <u32>H) {
-            for (let ow = 0; ow < OW; ow++) {
-              store<f32>(d, 0);
-              d += 4; if (++lane == 8) { lane = 0; d += panelStride - 32; }
+          if (<u32>ih >= <u32>H) { q = zeros(row, q, OW, jump); continue; }
+          q = zeros(row, q, owLo, jump);
+          let s = xc + ((<usize>ih * <usize>W + <usize>(iw0 + owLo * sw)) << 2);
+          let n = owHi - owLo;
+          while (n > 0 && (q & 15) != 0) { store<f32>(row + q, load<f32>(s)); s += sB; q = adv(q, 4, jump); n--; }
+          if (sw == 1) {
+            while (n >= 4) { v128.store(row + q, v128.load(s)); s += 16; q = adv(q, 16, jump); n -= 4; }
+          } else if (sw == 2) {
+            while (n >= 4) {
+              v128.store(row + q, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+              s += 32; q = adv(q, 16, jump); n -= 4;
             }
-            continue;
           }
-          const xr = xc + ((<usize>ih * <usize>W) << 2);
-          let ow = 0;
-          for (; ow < owLo; ow++) {
-            store<f32>(d, 0);
-            d += 4; if (++lane == 8) { lane = 0; d += panelStride - 32; }
-          }
-          let s = xr + (<usize>(iw0 + owLo * sw) << 2);
-          const sB = <usize>sw << 2;
-          for (; ow < owHi; ow++) {
-            store<f32>(d, load<f32>(s));
-            s += sB;
-            d += 4; if (++lane == 8) { lane = 0; d += panelStride - 32; }
-          }
-          for (; ow < OW; ow++) {
-            store<f32>(d, 0);
-            d += 4; if (++lane == 8) { lane = 0; d += panelStride - 32; }
-          }
+          while (n > 0) { store<f32>(row + q, load<f32>(s)); s += sB; q = adv(q, 4, jump); n--; }
+          q = zeros(row, q, OW - owHi, jump);
         }
         // Zero the padding lanes of the last (partial) panel.
-        for (; lane != 0 && lane < 8; lane++) { store<f32>(d, 0); d += 4; }
+        while ((q & 31) != 0) { store<f32>(row + q, 0); q += 4; }
         k++;
       }
     }

@@ -172,9 +172,16 @@ export const ACT_SILU: i32 = 14;
   return f32x4.extract_lane(v, 0);
 }
 
-// Applies activation `act` with parameters a, b to four lanes. Not inlined on purpose: callers
-// invoke it once per output vector of an epilogue, and one shared copy keeps the module small.
-export function act_f32x4(v: v128, act: i32, a: f32, b: f32): v128 {
+// Applies activation `act` with parameters a, b to four lanes. The body is deliberately not
+// inlined: callers invoke it once per output vector of an epilogue, and one shared copy keeps
+// the module small. (The exported name is an @inline forwarder because AssemblyScript warns,
+// AS112, about any *exported* function taking v128, even one never exported from the module.)
+// @ts-ignore: decorator
+@inline export function act_f32x4(v: v128, act: i32, a: f32, b: f32): v128 {
+  return act_f32x4_impl(v, act, a, b);
+}
+
+function act_f32x4_impl(v: v128, act: i32, a: f32, b: f32): v128 {
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
   switch (act) {

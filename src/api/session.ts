@@ -28,6 +28,17 @@ export interface SessionOptions {
 export interface RunOptions {
   /** Accepted for onnxruntime-web compatibility. */
   tag?: string;
+  /** Time every node of this run; the result is in `session.lastProfile`. */
+  profile?: boolean;
+}
+
+/** Per-node timings of a profiled run, in execution order. */
+export interface RunProfile {
+  /** Wall time of the whole run() call, ms. */
+  totalMs: number;
+  /** Feeds copied in and outputs copied out, plus planning if this shape was new, ms. */
+  overheadMs: number;
+  nodes: { node: string; opType: string; inputs: number[][]; outputs: number[][]; ms: number }[];
 }
 
 export type FeedsType = Record<string, Tensor>;
@@ -65,17 +76,28 @@ export class InferenceSession {
    * Runs the model. Overlapping calls are queued, so each result equals what the call returns
    * alone. `fetches` may name a subset of the outputs.
    */
-  run(feeds: FeedsType, fetches?: readonly string[] | RunOptions, _options?: RunOptions): Promise<ReturnType> {
-    const result = this.queue.then(() => this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined));
+  run(feeds: FeedsType, fetches?: readonly string[] | RunOptions, options?: RunOptions): Promise<ReturnType> {
+    const opts = Array.isArray(fetches) ? options : (fetches as RunOptions | undefined) ?? options;
+    const result = this.queue.then(() => this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined, opts?.profile === true));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private runNow(feeds: FeedsType, fetches: readonly string[] | undefined): ReturnType {
+  /** Timings of the last run made with `{ profile: true }`. */
+  lastProfile: RunProfile | undefined;
+
+  private runNow(feeds: FeedsType, fetches: readonly string[] | undefined, profile: boolean): ReturnType {
     if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
+    const start = profile ? performance.now() : 0;
     const ordered = validateFeeds(feeds, this.graph.inputs);
     const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never })));
-    const outs = this.executor.run(plan, ordered);
+    const timings: number[] | undefined = profile ? [] : undefined;
+    const outs = this.executor.run(plan, ordered, timings);
+    if (timings) {
+      const totalMs = performance.now() - start;
+      const nodes = plan.describeSteps().map((s, i) => ({ ...s, ms: timings[i]! }));
+      this.lastProfile = { totalMs, overheadMs: totalMs - timings.reduce((a, b) => a + b, 0), nodes };
+    }
     const result: ReturnType = Object.create(null);
     const wanted = fetches ?? this.outputNames;
     for (const name of wanted) {

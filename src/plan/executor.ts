@@ -45,7 +45,8 @@ export class Executor {
     return plan;
   }
 
-  run(plan: Plan, feeds: readonly Tensor[]): Tensor[] {
+  /** Runs a plan; with `timings`, also records each step's wall time in milliseconds. */
+  run(plan: Plan, feeds: readonly Tensor[], timings?: number[]): Tensor[] {
     const base = this.ensureArena(plan.arenaBytes);
     const memory = this.engine.memory;
     plan.inputs.forEach((io, i) => {
@@ -53,7 +54,16 @@ export class Executor {
       if (t.size === 0) return;
       viewOf(memory, io.dtype, plan.inputAddress(i, base), t.size).set(t.data as never);
     });
-    for (const step of plan.stepsAt(this.engine, base)) step();
+    const steps = plan.stepsAt(this.engine, base);
+    if (timings) {
+      for (const step of steps) {
+        const t = performance.now();
+        step();
+        timings.push(performance.now() - t);
+      }
+    } else {
+      for (const step of steps) step();
+    }
     return plan.outputs.map((o) => {
       if (o.dtype === 'string') {
         if (o.ref.kind !== 'const' || !o.ref.c.strings) throw new TesseraError('INTERNAL', `string output '${o.name}' is not constant`);

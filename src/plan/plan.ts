@@ -17,6 +17,7 @@ import { type LoadedGraph, foldNode } from './load.js';
 type Ref = { kind: 'const'; c: ConstValue } | { kind: 'arena'; slot: number; dtype: DType; dims: number[] };
 
 interface PlannedStep {
+  opType: string;
   prepared: Prepared;
   inputs: (Ref | undefined)[];
   outputs: (Ref | undefined)[];
@@ -28,6 +29,14 @@ export interface PlanIO {
   name: string;
   dtype: DType;
   dims: number[];
+}
+
+export interface StepInfo {
+  /** The node, as errors name it: `Conv node 'conv1'`. */
+  node: string;
+  opType: string;
+  inputs: number[][];
+  outputs: number[][];
 }
 
 /** A feed at plan time: its shape, and its data for ops whose output shape depends on it. */
@@ -52,6 +61,17 @@ export class Plan {
      */
     readonly valueDeps: number[],
   ) {}
+
+  /** What each step is, for profiles and `tessera inspect`: op, node, input and output shapes. */
+  describeSteps(): StepInfo[] {
+    const dims = (r: Ref | undefined) => (r ? (r.kind === 'const' ? r.c.dims : r.dims) : []);
+    return this.steps.map((s) => ({
+      node: s.label,
+      opType: s.opType,
+      inputs: s.inputs.map(dims),
+      outputs: s.outputs.map(dims),
+    }));
+  }
 
   /** Absolute address of a ref, given where the arena sits now. */
   address(ref: Ref, base: number): number {
@@ -152,7 +172,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     if (prepared.aliasOf !== undefined) continue; // no step runs: the output is the input
     if (prepared.evaluate) throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: this op can only run on constant inputs in tessera`);
     const scratchSlot = prepared.scratchBytes ? newSlot(prepared.scratchBytes, index) : -1;
-    steps.push({ prepared, inputs: inRefs, outputs: outRefs, scratchSlot, label: describeNode(node) });
+    steps.push({ opType: node.opType, prepared, inputs: inRefs, outputs: outRefs, scratchSlot, label: describeNode(node) });
   }
 
   const outputs = g.outputs.map((o) => {

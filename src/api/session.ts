@@ -44,9 +44,21 @@ export interface RunProfile {
 export type FeedsType = Record<string, Tensor>;
 export type ReturnType = Record<string, Tensor>;
 
+/** What a model declares about an input or output, as onnxruntime-web's `inputMetadata`. */
+export interface ValueMetadata {
+  name: string;
+  isTensor: true;
+  /** Element type, when the model declares it. */
+  type: string | undefined;
+  /** Dims: numbers where fixed, names where symbolic (`'batch'`), undefined where unknown. */
+  shape: (number | string | undefined)[] | undefined;
+}
+
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
   private released = false;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -57,6 +69,9 @@ export class InferenceSession {
   ) {
     this.inputNames = Object.freeze(graph.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(graph.outputs.map((v) => v.name));
+    const meta = (v: LoadedGraph['inputs'][number]): ValueMetadata => ({ name: v.name, isTensor: true, type: v.dtype, shape: v.shape && [...v.shape] });
+    this.inputMetadata = Object.freeze(graph.inputs.map(meta));
+    this.outputMetadata = Object.freeze(graph.outputs.map(meta));
   }
 
   /** Loads a model from bytes, or from a path (Node) / URL (browsers, Workers). */

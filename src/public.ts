@@ -6,5 +6,6 @@ export type { TensorType, TensorDataTypeMap } from './api/tensor.js';
 export { TesseraError } from './api/errors.js';
 export type { TesseraErrorCode } from './api/errors.js';
 export { env } from './runtime/wasm.js';
+export type { ModelCache, ProgressCallback } from './platform/fetch-model.js';
 export type { WasmEnv, WasmSource, WasmVariant } from './runtime/wasm.js';
 export { supportedOps } from './ops/index.js';

@@ -9,6 +9,7 @@ import { type LoadedGraph, loadGraph } from '../plan/load.js';
 import { optimize } from '../graph/passes/index.js';
 import { Engine } from '../runtime/engine.js';
 import type { WasmVariant } from '../runtime/wasm.js';
+import type { ModelCache } from '../platform/fetch-model.js';
 import { platform } from '../platform/platform.js';
 import { TesseraError } from './errors.js';
 import { Tensor } from './tensor.js';
@@ -23,6 +24,13 @@ export interface SessionOptions {
   wasmVariant?: WasmVariant;
   /** Accepted for onnxruntime-web compatibility; tessera runs on its Wasm CPU kernels. */
   executionProviders?: unknown[];
+  /** Download progress when `create` is given a URL: bytes so far, and the total when known. */
+  onProgress?: (loaded: number, total: number | undefined) => void;
+  /**
+   * Downloaded models are cached (Cache API in browsers, ~/.cache/tessera or TESSERA_CACHE_DIR in
+   * Node) and revalidated by ETag. false: always download; or pass your own ModelCache.
+   */
+  cache?: ModelCache | false;
 }
 
 export interface RunOptions {
@@ -76,7 +84,7 @@ export class InferenceSession {
 
   /** Loads a model from bytes, or from a path (Node) / URL (browsers, Workers). */
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession> {
-    const bytes = await modelBytes(model);
+    const bytes = await modelBytes(model, options);
     const decoded = decodeModel(bytes);
     if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
     const engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
@@ -133,9 +141,9 @@ export class InferenceSession {
   }
 }
 
-async function modelBytes(model: Uint8Array | ArrayBuffer | string | URL): Promise<Uint8Array> {
+async function modelBytes(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions): Promise<Uint8Array> {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
-  if (typeof model === 'string' || model instanceof URL) return platform.readModel(model);
+  if (typeof model === 'string' || model instanceof URL) return platform.readModel(model, { onProgress: options.onProgress, cache: options.cache });
   throw new TesseraError('INVALID_ARGUMENT', 'InferenceSession.create takes a Uint8Array, an ArrayBuffer, a path or a URL');
 }

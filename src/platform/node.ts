@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../api/errors.js';
 import { setDefaultWasmLoader } from '../runtime/wasm.js';
+import { directoryCache } from './node-cache.js';
 import { platform, setPlatform } from './platform.js';
 
 const fetchModel = platform.readModel;
@@ -23,12 +24,15 @@ async function readWasm(variant: 'simd' | 'relaxed'): Promise<Uint8Array> {
 export function installNodePlatform(): void {
   setDefaultWasmLoader(readWasm);
   setPlatform({
-    async readModel(location) {
+    defaultCache: () => directoryCache(),
+    async readModel(location, options) {
       const text = String(location);
-      if (/^(https?|data|blob):/.test(text)) return fetchModel(location);
+      if (/^(https?|data|blob):/.test(text)) return fetchModel(location, options);
       const path = text.startsWith('file:') ? fileURLToPath(text) : text;
       try {
-        return await readFile(path);
+        const bytes = await readFile(path);
+        options?.onProgress?.(bytes.length, bytes.length);
+        return bytes;
       } catch (e) {
         throw new TesseraError('INVALID_ARGUMENT', `Cannot read the model file '${path}': ${(e as Error).message}`, { cause: e });
       }

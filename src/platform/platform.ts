@@ -2,19 +2,26 @@
  * The one seam between tessera and where it runs. Entries (src/index*.ts) install what their
  * platform needs; the default reads models with fetch, which browsers and Workers have.
  */
-import { TesseraError } from '../api/errors.js';
+import { type FetchOptions, type ModelCache, cacheStorageCache, fetchModel } from './fetch-model.js';
+
+export interface LoadOptions {
+  onProgress?: FetchOptions['onProgress'];
+  /** false: always download; a ModelCache: use it; default: the platform's cache. */
+  cache?: ModelCache | false;
+}
 
 export interface Platform {
-  readModel(location: string | URL): Promise<Uint8Array>;
+  readModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array>;
+  /** Where downloaded models are cached by default (undefined: nowhere). */
+  defaultCache(): ModelCache | undefined;
 }
 
 export const platform: Platform = {
-  async readModel(location) {
-    if (typeof fetch !== 'function') throw new TesseraError('INVALID_ARGUMENT', `Cannot load '${String(location)}': no fetch in this environment; pass the model's bytes`);
-    const response = await fetch(location);
-    if (!response.ok) throw new TesseraError('INVALID_ARGUMENT', `Fetching the model from ${String(location)} failed: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
+  readModel(location, options = {}) {
+    const cache = options.cache === undefined ? platform.defaultCache() : options.cache;
+    return fetchModel(String(location), { onProgress: options.onProgress, cache });
   },
+  defaultCache: () => cacheStorageCache(),
 };
 
 export function setPlatform(p: Partial<Platform>): void {

@@ -1,0 +1,92 @@
+/**
+ * Loading a model over HTTP: streamed with progress, cached by URL and validated by ETag. A cached
+ * copy is revalidated with If-None-Match (a 304 costs no download) and used as is when the network
+ * is unreachable.
+ */
+import { TesseraError } from '../api/errors.js';
+
+export type ProgressCallback = (loaded: number, total: number | undefined) => void;
+
+/** Where downloaded models are kept: the Cache API in browsers, a directory in Node. */
+export interface ModelCache {
+  get(url: string): Promise<{ bytes: Uint8Array; etag: string | undefined } | undefined>;
+  put(url: string, bytes: Uint8Array, etag: string | undefined): Promise<void>;
+}
+
+export interface FetchOptions {
+  onProgress?: ProgressCallback;
+  /** A cache to use, or false to always download. */
+  cache?: ModelCache | false;
+}
+
+export async function fetchModel(url: string, options: FetchOptions = {}): Promise<Uint8Array> {
+  if (typeof fetch !== 'function') throw new TesseraError('INVALID_ARGUMENT', `Cannot load '${url}': no fetch in this environment; pass the model's bytes`);
+  const cache = options.cache || undefined;
+  const cached = await cache?.get(url).catch(() => undefined);
+  let response: Response;
+  try {
+    response = await fetch(url, cached?.etag ? { headers: { 'If-None-Match': cached.etag } } : undefined);
+  } catch (e) {
+    if (cached) return done(cached.bytes, options.onProgress);
+    throw new TesseraError('INVALID_ARGUMENT', `Fetching the model from ${url} failed: ${(e as Error).message}`, { cause: e });
+  }
+  if (response.status === 304 && cached) return done(cached.bytes, options.onProgress);
+  if (!response.ok) throw new TesseraError('INVALID_ARGUMENT', `Fetching the model from ${url} failed: HTTP ${response.status}`);
+  const bytes = await readBody(response, options.onProgress);
+  await cache?.put(url, bytes, response.headers.get('etag') ?? undefined).catch(() => undefined);
+  return bytes;
+}
+
+function done(bytes: Uint8Array, onProgress?: ProgressCallback): Uint8Array {
+  onProgress?.(bytes.length, bytes.length);
+  return bytes;
+}
+
+/** Reads a response body chunk by chunk into one buffer, reporting progress as it goes. */
+async function readBody(response: Response, onProgress?: ProgressCallback): Promise<Uint8Array> {
+  const header = Number(response.headers.get('content-length'));
+  const total = Number.isFinite(header) && header > 0 ? header : undefined;
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return done(bytes, onProgress);
+  }
+  const reader = response.body.getReader();
+  // With a known length, one buffer and no copies; otherwise chunks joined at the end.
+  let buffer = total ? new Uint8Array(total) : undefined;
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  onProgress?.(0, total);
+  for (;;) {
+    const { done: end, value } = await reader.read();
+    if (end) break;
+    if (buffer && loaded + value.length <= buffer.length) buffer.set(value, loaded);
+    else {
+      if (buffer) { chunks.push(buffer.subarray(0, loaded)); buffer = undefined; }
+      chunks.push(value);
+    }
+    loaded += value.length;
+    onProgress?.(loaded, total);
+  }
+  if (buffer) return loaded === buffer.length ? buffer : buffer.subarray(0, loaded);
+  const out = new Uint8Array(loaded);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.length; }
+  return out;
+}
+
+/** The browser's Cache API, keyed by URL; the ETag travels in a header of the stored response. */
+export function cacheStorageCache(name = 'tessera-models'): ModelCache | undefined {
+  if (typeof caches === 'undefined') return undefined;
+  return {
+    async get(url) {
+      const r = await (await caches.open(name)).match(url);
+      if (!r) return undefined;
+      return { bytes: new Uint8Array(await r.arrayBuffer()), etag: r.headers.get('x-tessera-etag') ?? undefined };
+    },
+    async put(url, bytes, etag) {
+      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+      if (etag) headers['x-tessera-etag'] = etag;
+      await (await caches.open(name)).put(url, new Response(bytes as BufferSource, { headers }));
+    },
+  };
+}

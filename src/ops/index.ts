@@ -3,6 +3,7 @@ import { castOps } from './cast.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
 import { gemmOps } from './gemm.js';
+import { logicOps } from './logic.js';
 import { poolOps } from './pool.js';
 import { OpRegistry } from './registry.js';
 import { shapeOps } from './shape.js';
@@ -10,6 +11,7 @@ import { softmaxOps } from './softmax.js';
 import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
+  ...logicOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -7,6 +7,7 @@ export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';
 export { channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
+export { reduce_f32 } from './reduce';
 
 // First free byte after the module's static data in the imported memory: the runtime's arena must
 // start at or after this address.

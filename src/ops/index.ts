@@ -5,6 +5,7 @@ import { elementwiseOps } from './elementwise.js';
 import { gemmOps } from './gemm.js';
 import { logicOps } from './logic.js';
 import { poolOps } from './pool.js';
+import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
@@ -12,6 +13,7 @@ import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
   ...logicOps,
+  ...reduceOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

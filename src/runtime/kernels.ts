@@ -22,6 +22,7 @@ export interface Kernels {
   channel_affine_f32(x: Ptr, y: Ptr, scale: Ptr, shift: Ptr, N: I, C: I, HW: I, act: I, a: F, b: F): void;
   layernorm_f32(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
+  reduce_f32(x: Ptr, y: Ptr, outer: I, R: I, inner: I, op: I, post: I, scale: F): void;
 }
 
 /** Activation codes shared by the GEMM epilogue, channel_affine and unary_f32. */

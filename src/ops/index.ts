@@ -9,11 +9,13 @@ import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
+import { topkOps } from './topk.js';
 import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
   ...logicOps,
   ...reduceOps,
+  ...topkOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -40,6 +40,7 @@ export interface Kernels {
     act: number, a: number, b: number): void;
   layernorm_f32(x: number, y: number, gamma: number, beta: number, rows: number, cols: number, eps: number): void;
   transpose2d_32(x: number, y: number, rows: number, cols: number): void;
+  reduce_f32(x: number, y: number, outer: number, R: number, inner: number, op: number, post: number, scale: number): void;
 }
 
 const CANARY_BYTES = 64;

@@ -5,7 +5,7 @@ import type { Kernels } from './harness';
 
 export type Family =
   | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
-  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose';
+  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -32,4 +32,5 @@ export const KERNELS: KernelEntry[] = [
   { name: 'channel_affine_f32', family: 'channel_affine', what: 'folded BatchNorm + activation' },
   { name: 'layernorm_f32', family: 'layernorm', what: 'LayerNormalization over rows' },
   { name: 'transpose2d_32', family: 'transpose', what: '2-D transpose of 4-byte elements' },
+  { name: 'reduce_f32', family: 'reduce', what: 'reduction over the middle axis of [outer, R, inner]' },
 ];

@@ -6,6 +6,7 @@ import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
+import { reduceCases } from './reduce';
 import type { Case } from './types';
 
 export type { Case } from './types';
@@ -23,6 +24,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   channel_affine: channelAffineCases,
   layernorm: layernormCases,
   transpose: transposeCases,
+  reduce: reduceCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

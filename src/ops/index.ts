@@ -9,6 +9,7 @@ import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
+import { tensorOps } from './tensor.js';
 import { topkOps } from './topk.js';
 import type { OpDef } from './types.js';
 
@@ -16,6 +17,7 @@ export const allOps: readonly OpDef[] = [
   ...logicOps,
   ...reduceOps,
   ...topkOps,
+  ...tensorOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -8,6 +8,7 @@ export { unary_f32, binary_f32 } from './elementwise';
 export { channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
 export { reduce_f32 } from './reduce';
+export { compare_f32, where_32 } from './logic';
 
 // First free byte after the module's static data in the imported memory: the runtime's arena must
 // start at or after this address.

@@ -21,6 +21,12 @@ const BIG = new Set(['int64', 'uint64']);
 type Scalar = number | bigint;
 type Fn2 = (a: Scalar, b: Scalar) => Scalar | boolean;
 
+/** Collapsed dims and strides left-padded to the four dims of the Wasm kernels' layout. */
+function pad4(dims: readonly number[], ...strides: (readonly number[])[]): number[][] {
+  const pad = 4 - dims.length;
+  return [[...new Array<number>(pad).fill(1), ...dims], ...strides.map((s) => [...new Array<number>(pad).fill(0), ...s])];
+}
+
 /** Elements an operand view must cover, given its collapsed strides. */
 function span(dims: readonly number[], strides: readonly number[]): number {
   if (dims.some((d) => d === 0)) return 0;
@@ -66,6 +72,8 @@ interface BinarySpec {
   out?: (t: DType) => DType;
   /** The element function for these attributes and dtype. */
   fn(ctx: OpContext, dtype: DType): Fn2;
+  /** Comparison code for the monomorphic float32 → bool loop (Equal, Less, …). */
+  cmp?: Cmp;
 }
 
 function binaryDef(spec: BinarySpec): OpDef {
@@ -76,13 +84,13 @@ function binaryDef(spec: BinarySpec): OpDef {
       requireDtype(ctx, 0, spec.types);
       if (a.dtype !== b.dtype) ctx.fail(`inputs have different types (${a.dtype} and ${b.dtype})`, 'INVALID_MODEL');
       const outType = spec.out ? spec.out(a.dtype) : a.dtype;
-      return prepareBroadcast(ctx, [a.dtype, b.dtype], outType, spec.fn(ctx, a.dtype));
+      return prepareBroadcast(ctx, [a.dtype, b.dtype], outType, spec.fn(ctx, a.dtype), spec.cmp);
     },
   };
 }
 
 /** A broadcasting two-input op in JavaScript: y = f(a, b), with float16 decoded and encoded. */
-export function prepareBroadcast(ctx: OpContext, types: readonly [DType, DType], outType: DType, fn: Fn2): Prepared {
+export function prepareBroadcast(ctx: OpContext, types: readonly [DType, DType], outType: DType, fn: Fn2, cmpCode?: Cmp): Prepared {
   const [a, b] = [ctx.input(0), ctx.input(1)];
   const out = broadcastShapes(ctx, [a.dims, b.dims]);
   const { dims, strides } = collapse(out, [broadcastStrides(a.dims, out), broadcastStrides(b.dims, out)]);
@@ -97,6 +105,14 @@ export function prepareBroadcast(ctx: OpContext, types: readonly [DType, DType],
       const va = bd.view(types[0], bd.inputs[0]!, span(dims, strides[0]!));
       const vb = bd.view(types[1], bd.inputs[1]!, span(dims, strides[1]!));
       const vy = bd.view(outType, bd.outputs[0]!, n);
+      if (cmpCode !== undefined && types[0] === 'float32' && types[1] === 'float32') {
+        if (dims.length <= 4) {
+          const [d, sa, sb] = pad4(dims, strides[0]!, strides[1]!);
+          const [A, B, Y, k] = [bd.inputs[0]!, bd.inputs[1]!, bd.outputs[0]!, bd.k];
+          return () => k.compare_f32(A, B, Y, cmpCode, d[0]!, d[1]!, d[2]!, d[3]!, sa[0]!, sa[1]!, sa[2]!, sa[3]!, sb[0]!, sb[1]!, sb[2]!, sb[3]!);
+        }
+        return () => compareF32(cmpCode, va() as Float32Array, vb() as Float32Array, vy() as Uint8Array, dims, strides[0]!, strides[1]!);
+      }
       let A: NumericArray, B: NumericArray, Y: NumericArray;
       const run = forRuns(dims, strides, (offs, o, count, st) => {
         let ia = offs[0]!, ib = offs[1]!;
@@ -110,19 +126,53 @@ export function prepareBroadcast(ctx: OpContext, types: readonly [DType, DType],
 
 // ---------------------------------------------------------------- comparisons and booleans
 
-const cmp = (opType: string, since: number, types: readonly string[], f: Fn2): OpDef =>
-  binaryDef({ opType, since, types, out: () => 'bool', fn: () => f });
+const Cmp = { eq: 0, lt: 1, gt: 2, le: 3, ge: 4 } as const;
+type Cmp = (typeof Cmp)[keyof typeof Cmp];
+
+const cmp = (opType: string, since: number, types: readonly string[], f: Fn2, code: Cmp): OpDef =>
+  binaryDef({ opType, since, types, out: () => 'bool', fn: () => f, cmp: code });
+
+/**
+ * float32 comparisons beyond four collapsed dims (the Wasm kernel takes four), in one monomorphic
+ * function: the shared generic loop sees every dtype and element function, so V8 cannot
+ * specialise it.
+ */
+function compareF32(op: Cmp, A: Float32Array, B: Float32Array, Y: Uint8Array, dims: readonly number[], sa: readonly number[], sb: readonly number[]): void {
+  const rank = dims.length;
+  const n = shapeSize(dims);
+  if (n === 0) return;
+  const last = rank ? dims[rank - 1]! : 1, as = rank ? sa[rank - 1]! : 0, bs = rank ? sb[rank - 1]! : 0;
+  const idx = new Int32Array(Math.max(rank - 1, 1));
+  let ia = 0, ib = 0;
+  for (let o = 0; o < n; o += last) {
+    let pa = ia, pb = ib;
+    const end = o + last;
+    switch (op) {
+      case Cmp.eq: for (let i = o; i < end; i++, pa += as, pb += bs) Y[i] = A[pa]! === B[pb]! ? 1 : 0; break;
+      case Cmp.lt: for (let i = o; i < end; i++, pa += as, pb += bs) Y[i] = A[pa]! < B[pb]! ? 1 : 0; break;
+      case Cmp.gt: for (let i = o; i < end; i++, pa += as, pb += bs) Y[i] = A[pa]! > B[pb]! ? 1 : 0; break;
+      case Cmp.le: for (let i = o; i < end; i++, pa += as, pb += bs) Y[i] = A[pa]! <= B[pb]! ? 1 : 0; break;
+      default: for (let i = o; i < end; i++, pa += as, pb += bs) Y[i] = A[pa]! >= B[pb]! ? 1 : 0;
+    }
+    for (let k = rank - 2; k >= 0; k--) {
+      ia += sa[k]!; ib += sb[k]!;
+      if (++idx[k]! < dims[k]!) break;
+      ia -= sa[k]! * dims[k]!; ib -= sb[k]! * dims[k]!;
+      idx[k] = 0;
+    }
+  }
+}
 
 const BOOL = ['bool'];
 const boolOp = (opType: string, f: (a: number, b: number) => number): OpDef =>
   binaryDef({ opType, since: 7, types: BOOL, fn: () => f as Fn2 });
 
 export const comparisonOps: OpDef[] = [
-  cmp('Equal', 7, [...NUMBERS, 'bool'], (a, b) => a === b),
-  cmp('Less', 7, NUMBERS, (a, b) => a < b),
-  cmp('Greater', 7, NUMBERS, (a, b) => a > b),
-  cmp('LessOrEqual', 12, NUMBERS, (a, b) => a <= b),
-  cmp('GreaterOrEqual', 12, NUMBERS, (a, b) => a >= b),
+  cmp('Equal', 7, [...NUMBERS, 'bool'], (a, b) => a === b, Cmp.eq),
+  cmp('Less', 7, NUMBERS, (a, b) => a < b, Cmp.lt),
+  cmp('Greater', 7, NUMBERS, (a, b) => a > b, Cmp.gt),
+  cmp('LessOrEqual', 12, NUMBERS, (a, b) => a <= b, Cmp.le),
+  cmp('GreaterOrEqual', 12, NUMBERS, (a, b) => a >= b, Cmp.ge),
   boolOp('And', (a, b) => a & b),
   boolOp('Or', (a, b) => a | b),
   boolOp('Xor', (a, b) => a ^ b),
@@ -245,6 +295,14 @@ function whereStep(bd: Bound, dims: number[], strides: number[][], n: number, la
   const vx = bd.view(laneType, bd.inputs[1]!, span(dims, strides[1]!) * lanes);
   const vy = bd.view(laneType, bd.inputs[2]!, span(dims, strides[2]!) * lanes);
   const vo = bd.view(laneType, bd.outputs[0]!, n * lanes);
+  if (lanes === 1 && laneType === 'uint32' && dims.length <= 4) {
+    const [d, c, x, y] = pad4(dims, ...strides);
+    const [C, X, Y, O, k] = [bd.inputs[0]!, bd.inputs[1]!, bd.inputs[2]!, bd.outputs[0]!, bd.k];
+    return () => k.where_32(C, X, Y, O, d[0]!, d[1]!, d[2]!, d[3]!, c[0]!, c[1]!, c[2]!, c[3]!, x[0]!, x[1]!, x[2]!, x[3]!, y[0]!, y[1]!, y[2]!, y[3]!);
+  }
+  if (laneType === 'uint32') {
+    return () => where32(vc() as Uint8Array, vx() as Uint32Array, vy() as Uint32Array, vo() as Uint32Array, dims, strides, lanes);
+  }
   let C: NumericArray, X: NumericArray, Y: NumericArray, O: NumericArray;
   const run = lanes === 1
     ? forRuns(dims, strides, (offs, o, count, s) => {
@@ -260,6 +318,37 @@ function whereStep(bd: Bound, dims: number[], strides: number[][], n: number, la
       }
     });
   return () => { C = vc(); X = vx(); Y = vy(); O = vo(); run(); };
+}
+
+/**
+ * Where over 8-byte elements (int64 ids), or 4-byte ones beyond four collapsed dims: one
+ * monomorphic function (4-byte elements within four dims run on the Wasm kernel where_32).
+ */
+function where32(C: Uint8Array, X: Uint32Array, Y: Uint32Array, O: Uint32Array, dims: readonly number[], st: readonly (readonly number[])[], lanes: number): void {
+  const rank = dims.length;
+  const n = shapeSize(dims);
+  if (n === 0) return;
+  const [s0, s1, s2] = st as [number[], number[], number[]];
+  const last = rank ? dims[rank - 1]! : 1;
+  const sc = rank ? s0[rank - 1]! : 0, sx = rank ? s1[rank - 1]! * lanes : 0, sy = rank ? s2[rank - 1]! * lanes : 0;
+  const idx = new Int32Array(Math.max(rank - 1, 1));
+  let ic = 0, ix = 0, iy = 0;
+  for (let o = 0; o < n; o += last) {
+    let pc = ic, px = ix * lanes, py = iy * lanes;
+    if (lanes === 1) {
+      for (let i = o, end = o + last; i < end; i++, pc += sc, px += sx, py += sy) O[i] = C[pc] ? X[px]! : Y[py]!;
+    } else {
+      for (let i = o * 2, end = (o + last) * 2; i < end; i += 2, pc += sc, px += sx, py += sy) {
+        if (C[pc]) { O[i] = X[px]!; O[i + 1] = X[px + 1]!; } else { O[i] = Y[py]!; O[i + 1] = Y[py + 1]!; }
+      }
+    }
+    for (let k = rank - 2; k >= 0; k--) {
+      ic += s0[k]!; ix += s1[k]!; iy += s2[k]!;
+      if (++idx[k]! < dims[k]!) break;
+      ic -= s0[k]! * dims[k]!; ix -= s1[k]! * dims[k]!; iy -= s2[k]! * dims[k]!;
+      idx[k] = 0;
+    }
+  }
 }
 
 export const logicOps: OpDef[] = [...comparisonOps, ...bitOps, ...unaryLogicOps, where];

@@ -5,7 +5,7 @@ import type { Kernels } from './harness';
 
 export type Family =
   | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
-  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce';
+  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -33,4 +33,6 @@ export const KERNELS: KernelEntry[] = [
   { name: 'layernorm_f32', family: 'layernorm', what: 'LayerNormalization over rows' },
   { name: 'transpose2d_32', family: 'transpose', what: '2-D transpose of 4-byte elements' },
   { name: 'reduce_f32', family: 'reduce', what: 'reduction over the middle axis of [outer, R, inner]' },
+  { name: 'compare_f32', family: 'compare', what: '4-D broadcasting f32 comparisons into bool bytes' },
+  { name: 'where_32', family: 'where', what: '4-D broadcasting Where over 4-byte elements' },
 ];

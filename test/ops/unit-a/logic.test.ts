@@ -30,6 +30,47 @@ describe('Where', () => {
   });
 });
 
+/** Broadcast reference over a row-major output: operand index from the output index. */
+function bcastIndex(out: number[], dims: number[], flat: number): number {
+  let idx = 0, stride = 1, rem = flat;
+  const pad = out.length - dims.length;
+  const coords = out.map(() => 0);
+  for (let i = out.length - 1; i >= 0; i--) { coords[i] = rem % out[i]!; rem = Math.floor(rem / out[i]!); }
+  for (let i = dims.length - 1; i >= 0; i--) { if (dims[i] !== 1) idx += coords[i + pad]! * stride; stride *= dims[i]!; }
+  return idx;
+}
+
+describe('float32 kernels and their fallbacks', () => {
+  // Up to four collapsed dims run on compare_f32 / where_32; six alternating broadcast dims do not.
+  const cases: [number[], number[]][] = [[[2, 3, 37], [37]], [[2, 1, 3, 1, 2, 5], [2, 4, 1, 3, 1, 5]], [[1, 12, 4, 21], [1, 1, 1, 21]]];
+  const OPS: [string, (a: number, b: number) => boolean][] = [['Equal', (a, b) => a === b], ['Less', (a, b) => a < b],
+    ['Greater', (a, b) => a > b], ['LessOrEqual', (a, b) => a <= b], ['GreaterOrEqual', (a, b) => a >= b]];
+  for (const [ad, bd] of cases) {
+    const out = ad.map((d, i) => Math.max(d, bd[i - (ad.length - bd.length)] ?? 1));
+    const n = out.reduce((p, q) => p * q, 1);
+    const mk = (dims: number[], seed: number) => {
+      const len = dims.reduce((p, q) => p * q, 1);
+      const v = Array.from({ length: len }, (_, i) => ((i * 7 + seed) % 5) - 2);
+      v[0] = NaN;
+      return v;
+    };
+    const a = mk(ad, 1), b = mk(bd, 3);
+    for (const [op, f] of OPS)
+      it(`${op} [${ad}] vs [${bd}] with NaN`, async () => {
+        const [o] = await runNode({ op, inputs: [f32(a, ad), f32(b, bd)] });
+        expect(o!.dims).toEqual(out);
+        const want = Array.from({ length: n }, (_, i) => Number(f(a[bcastIndex(out, ad, i)]!, b[bcastIndex(out, bd, i)]!)));
+        expect(bools(o!)).toEqual(want);
+      });
+    it(`Where [${ad}] ? [${bd}] : scalar`, async () => {
+      const c = new Tensor('bool', Uint8Array.from(a, (v) => (v > 0 ? 1 : 0)), ad);
+      const [o] = await runNode({ op: 'Where', inputs: [c, f32(b, bd), f32([0.5], [])] });
+      const want = Array.from({ length: n }, (_, i) => (a[bcastIndex(out, ad, i)]! > 0 ? b[bcastIndex(out, bd, i)]! : 0.5));
+      expect(Array.from(o!.data as Float32Array)).toEqual(want);
+    });
+  }
+});
+
 describe('comparisons', () => {
   it('Equal on int64 with broadcasting', async () => {
     const [o] = await runNode({ op: 'Equal', inputs: [i64([1, 2, 3, 4, 5, 6], [2, 3]), i64([2, 5, 6], [3])] });

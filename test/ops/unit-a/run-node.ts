@@ -23,6 +23,8 @@ export interface NodeSpec {
   outputs?: number;
   opset?: number;
   name?: string;
+  /** Declared output types (left unknown by default: tessera infers them). */
+  outTypes?: string[];
 }
 
 function initializer(name: string, t: Tensor): onnxProto.onnx.ITensorProto {
@@ -38,7 +40,7 @@ export function nodeModel(spec: NodeSpec): Uint8Array {
   return model({
     nodes: [node(spec.op, names, outs, spec.attrs ?? {}, spec.name ?? 'n')],
     inputs: feeds,
-    outputs: outs.map((o) => valueInfo(o, 0)),
+    outputs: outs.map((o, i) => valueInfo(o, spec.outTypes?.[i] ? ELEM[spec.outTypes[i]!]! : 0)),
     initializers: inits,
     opset: spec.opset ?? 18,
   });

@@ -6,6 +6,7 @@ import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
+import { compareCases, whereCases } from './logic';
 import { reduceCases } from './reduce';
 import type { Case } from './types';
 
@@ -25,6 +26,8 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   layernorm: layernormCases,
   transpose: transposeCases,
   reduce: reduceCases,
+  compare: compareCases,
+  where: whereCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

@@ -9,6 +9,8 @@ import { halfToFloat } from './cast.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { constInts, normalizeAxis, requireDtype } from './util.js';
 
+type Keys = Float64Array | bigint[];
+
 const TYPES = ['float32', 'float64', 'float16', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
 
 function prepareTopK(ctx: OpContext, k: number, largest: boolean): Prepared {
@@ -29,7 +31,8 @@ function prepareTopK(ctx: OpContext, k: number, largest: boolean): Prepared {
       const vv = bd.view(dtype, bd.outputs[0]!, bd.outputs[0] ? m : 0);
       const vi = bd.view('int64', bd.outputs[1]!, bd.outputs[1] ? m : 0);
       const order = new Int32Array(R);
-      const keys: (number | bigint)[] = new Array(R);
+      // Plain numbers live unboxed in a Float64Array; only 64-bit integers need BigInt keys.
+      const keys: Keys = dtype === 'int64' || dtype === 'uint64' ? new Array<bigint>(R) : new Float64Array(R);
       const read = dtype === 'float16' ? (v: number | bigint) => halfToFloat(v as number) : (v: number | bigint) => v;
       const sign = largest ? 1 : -1;
       // Descending by key for largest (ascending for smallest), NaN first for largest, ties by index.
@@ -45,8 +48,15 @@ function prepareTopK(ctx: OpContext, k: number, largest: boolean): Prepared {
         for (let o = 0; o < outer; o++) {
           for (let i = 0; i < inner; i++) {
             const base = o * R * inner + i;
-            for (let j = 0; j < R; j++) { order[j] = j; keys[j] = read(X[base + j * inner]!); }
-            order.sort(cmp);
+            for (let j = 0; j < R; j++) keys[j] = read(X[base + j * inner]!);
+            if (k <= SELECT_MAX) {
+              if (keys instanceof Float64Array) selectF64(keys, R, k, largest, order);
+              else select(keys, R, k, largest, order);
+            }
+            else {
+              for (let j = 0; j < R; j++) order[j] = j;
+              order.sort(cmp);
+            }
             const ob = o * k * inner + i;
             for (let j = 0; j < k; j++) {
               const at = order[j]!;
@@ -58,6 +68,51 @@ function prepareTopK(ctx: OpContext, k: number, largest: boolean): Prepared {
       };
     },
   };
+}
+
+/** Up to this k, an insertion into a sorted k-buffer (O(R·k)) beats sorting the whole axis. */
+const SELECT_MAX = 32;
+
+/**
+ * Writes the indices of the k best keys, best first, into `out`. Scanning in index order and
+ * inserting after equal keys keeps ties in input order.
+ */
+function select(keys: Keys, R: number, k: number, largest: boolean, out: Int32Array): void {
+  if (k === 0) return;
+  // a ranks strictly before b (NaN ranks as the largest value).
+  const before = largest
+    ? (a: number | bigint, b: number | bigint) => (a !== a ? b === b : a > b)
+    : (a: number | bigint, b: number | bigint) => (b !== b ? a === a : a < b);
+  let filled = 0;
+  for (let j = 0; j < R; j++) {
+    const v = keys[j]!;
+    if (filled === k && !before(v, keys[out[k - 1]!]!)) continue;
+    let p = filled < k ? filled++ : k - 1;
+    while (p > 0 && before(v, keys[out[p - 1]!]!)) { out[p] = out[p - 1]!; p--; }
+    out[p] = j;
+  }
+}
+
+/** `select` for unboxed keys: the hot case (float32 logits), kept monomorphic. */
+function selectF64(keys: Float64Array, R: number, k: number, largest: boolean, out: Int32Array): void {
+  if (k === 0) return;
+  // Negating for smallest turns both into "larger first"; NaN stays first either way.
+  const sg = largest ? 1 : -1;
+  let filled = 0;
+  for (let j = 0; j < R; j++) {
+    const v = keys[j]! * sg;
+    if (filled === k) {
+      const w = keys[out[k - 1]!]! * sg;
+      if (!(v !== v ? w === w : v > w)) continue;
+    }
+    let p = filled < k ? filled++ : k - 1;
+    while (p > 0) {
+      const w = keys[out[p - 1]!]! * sg;
+      if (!(v !== v ? w === w : v > w)) break;
+      out[p] = out[p - 1]!; p--;
+    }
+    out[p] = j;
+  }
 }
 
 export const topkOps: OpDef[] = [

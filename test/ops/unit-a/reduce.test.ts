@@ -105,6 +105,19 @@ describe('reductions, other dtypes', () => {
     expect(Array.from(y!.data as Int32Array)).toEqual(want.data);
   });
 
+  it('ReduceLogSumExp subtracts the max: no overflow at 1000', async () => {
+    const x = new Tensor('float64', Float64Array.of(1000, 1000, -1000, -1000), [2, 2]);
+    const [y] = await runNode({ op: 'ReduceLogSumExp', inputs: [x, { const: i64([1], [1]) }], attrs: { keepdims: 0 } });
+    close(y!.data as Float64Array, [1000 + Math.log(2), -1000 + Math.log(2)]);
+  });
+
+  it('float16 ReduceMean reads and writes half bits', async () => {
+    // [1, 2, 3, 4] in half precision → means 1.5 and 3.5.
+    const x = new Tensor('float16', Uint16Array.of(0x3c00, 0x4000, 0x4200, 0x4400), [2, 2]);
+    const [y] = await runNode({ op: 'ReduceMean', inputs: [x, { const: i64([1], [1]) }], attrs: { keepdims: 0 } });
+    expect(Array.from(y!.data as Uint16Array)).toEqual([0x3e00, 0x4300]);
+  });
+
   it('bool ReduceMin is "all"', async () => {
     const x = new Tensor('bool', Uint8Array.of(1, 1, 1, 0), [2, 2]);
     const [y] = await runNode({ op: 'ReduceMin', inputs: [x, { const: i64([1], [1]) }], opset: 20 });

@@ -51,7 +51,10 @@ const flatten: OpDef = {
   opType: 'Flatten', since: 1, attributes: ['axis'],
   prepare(ctx) {
     const x = ctx.input(0);
-    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', 1), x.dims.length + 1);
+    // axis ranges over [-r, r]: a negative axis counts from the rank, not from rank + 1.
+    const r = x.dims.length, raw = ctx.attrs.int('axis', 1);
+    if (raw < -r || raw > r) throw ctx.attrs.error('axis', `${raw} is out of range for rank ${r}`);
+    const axis = raw < 0 ? raw + r : raw;
     return alias(ctx, [product(x.dims, 0, axis), product(x.dims, axis)]);
   },
 };

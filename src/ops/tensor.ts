@@ -37,7 +37,6 @@ function fill(dtype: DType, n: number, v: number | bigint | string): Values {
   return out;
 }
 
-export const tensorOps: OpDef[] = [constantOfShape];
 
 // Shared by the ops below: a strided copy for numbers, a plan-time gather for strings.
 export function copyPrepared(ctx: OpContext, outDims: number[], srcStrides: number[], offset = 0): Prepared {
@@ -71,4 +70,125 @@ export function gatherStrided<T>(src: ArrayLike<T>, offset: number, dims: readon
   return out;
 }
 
-void broadcastShapes; void broadcastStrides; void normalizeAxis; void stridesOf;
+/** A scalar (or one-element) input whose value must be known at plan time. */
+function scalarOf(ctx: OpContext, i: number, what: string): number | bigint {
+  const x = ctx.input(i);
+  if (shapeSize(x.dims) !== 1) ctx.fail(`${what} (input ${i}) must be a scalar, got dims [${x.dims}]`, 'SHAPE_MISMATCH');
+  const v = x.value;
+  if (v === undefined) ctx.fail(`${what} (input ${i}, '${x.name}') must be known at plan time: its value sets the output shape`, 'UNSUPPORTED_OP');
+  return (v as ArrayLike<number | bigint>)[0]!;
+}
+
+const range: OpDef = {
+  opType: 'Range', since: 11, attributes: [],
+  prepare(ctx) {
+    const dtype = ctx.input(0).dtype;
+    if (!['float32', 'float64', 'int16', 'int32', 'int64'].includes(dtype)) ctx.fail(`Range does not take ${dtype}`, 'UNSUPPORTED_OP');
+    for (const i of [1, 2]) if (ctx.input(i).dtype !== dtype) ctx.fail(`start, limit and delta must share one type (${dtype}, got ${ctx.input(i).dtype})`);
+    const [start, limit, delta] = [0, 1, 2].map((i) => scalarOf(ctx, i, ['start', 'limit', 'delta'][i]!));
+    if (Number(delta) === 0) ctx.fail('delta is 0', 'INVALID_MODEL');
+    let n: number;
+    if (typeof start === 'bigint') {
+      const [s, l, d] = [start, limit as bigint, delta as bigint];
+      const span = l - s;
+      n = Number(span / d + (span % d !== 0n && (span > 0n) === (d > 0n) ? 1n : 0n));
+    } else {
+      n = Math.ceil((Number(limit) - start) / Number(delta));
+    }
+    n = Math.max(0, n);
+    if (!Number.isSafeInteger(n)) ctx.fail(`Range of ${n} elements is too large`, 'SHAPE_MISMATCH');
+    return {
+      outputs: [{ dtype, dims: [n] }],
+      dataFree: true,
+      evaluate: () => {
+        const out = allocValues(dtype, n);
+        for (let i = 0; i < n; i++) {
+          out[i] = (typeof start === 'bigint' ? start + BigInt(i) * (delta as bigint) : start + i * Number(delta)) as never;
+        }
+        return [out];
+      },
+    };
+  },
+};
+
+const expand: OpDef = {
+  opType: 'Expand', since: 8, attributes: [],
+  prepare(ctx) {
+    const x = ctx.input(0);
+    const shape = checkShape(ctx, constInts(ctx, 1, 'the shape')!, 'shape');
+    const out = broadcastShapes(ctx, [x.dims, shape]);
+    return copyPrepared(ctx, out, broadcastStrides(x.dims, out));
+  },
+};
+
+const tile: OpDef = {
+  opType: 'Tile', since: 6, attributes: [],
+  prepare(ctx) {
+    const x = ctx.input(0);
+    const reps = constInts(ctx, 1, 'repeats')!;
+    if (reps.length !== x.dims.length) ctx.fail(`repeats has ${reps.length} entries for an input of rank ${x.dims.length}`, 'SHAPE_MISMATCH');
+    if (reps.some((r) => r < 0)) ctx.fail(`repeats [${reps}] has a negative entry`, 'INVALID_MODEL');
+    // The output seen as [r0, d0, r1, d1, …]: the repeat axes read with stride 0.
+    const st = stridesOf(x.dims);
+    const dims = x.dims.flatMap((d, i) => [reps[i]!, d]);
+    const strides = x.dims.flatMap((_, i) => [0, st[i]!]);
+    const p = copyPrepared(ctx, dims, strides);
+    p.outputs[0]!.dims = x.dims.map((d, i) => d * reps[i]!);
+    return p;
+  },
+};
+
+/** Split sizes: the `split` attribute (< 13) or input (≥ 13), `num_outputs` (≥ 18), or equal parts. */
+function splitSizes(ctx: OpContext, dim: number, outputs: number): number[] {
+  const given = ctx.opset < 13 ? ctx.attrs.ints('split') : constInts(ctx, 1, 'split');
+  const numOutputs = ctx.attrs.intOpt('num_outputs');
+  if (ctx.opset < 18 && numOutputs !== undefined) throw ctx.attrs.error('num_outputs', `exists from opset 18 (the model imports opset ${ctx.opset})`);
+  if (given && numOutputs !== undefined) throw ctx.attrs.error('num_outputs', 'cannot be given together with the split input');
+  if (given) {
+    if (given.length !== outputs) ctx.fail(`split has ${given.length} entries for ${outputs} outputs`, 'INVALID_MODEL');
+    if (given.some((g) => g < 0) || given.reduce((a, b) => a + b, 0) !== dim) {
+      ctx.fail(`split [${given}] does not add up to the axis size ${dim}`, 'SHAPE_MISMATCH');
+    }
+    return given;
+  }
+  if (numOutputs !== undefined) {
+    if (numOutputs !== outputs) throw ctx.attrs.error('num_outputs', `is ${numOutputs} but the node has ${outputs} outputs`);
+    const chunk = Math.ceil(dim / numOutputs);
+    return Array.from({ length: numOutputs }, (_, i) => Math.max(0, Math.min(chunk, dim - i * chunk)));
+  }
+  if (dim % outputs !== 0) ctx.fail(`axis size ${dim} does not split into ${outputs} equal parts`, 'SHAPE_MISMATCH');
+  return new Array<number>(outputs).fill(dim / outputs);
+}
+
+const split: OpDef = {
+  opType: 'Split', since: 2, attributes: ['axis', 'split', 'num_outputs'],
+  prepare(ctx) {
+    const x = ctx.input(0);
+    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', 0), x.dims.length);
+    const sizes = splitSizes(ctx, x.dims[axis]!, ctx.node.outputs.length);
+    const st = stridesOf(x.dims);
+    const n = shapeSize(x.dims);
+    let at = 0;
+    const parts = sizes.map((sz) => {
+      const dims = [...x.dims];
+      dims[axis] = sz;
+      const part = { dims, offset: at * st[axis]! };
+      at += sz;
+      return part;
+    });
+    const outputs = parts.map((p) => ({ dtype: x.dtype, dims: p.dims }));
+    if (x.dtype === 'string') {
+      const [v] = requireKnownStrings(ctx);
+      return { outputs, dataFree: true, evaluate: () => parts.map((p) => gatherStrided(v as string[], p.offset, p.dims, st)) };
+    }
+    return {
+      outputs,
+      build: (bd) => {
+        const steps = parts.flatMap((p, i) => (bd.outputs[i] ? [stridedCopy(bd, x.dtype, bd.inputs[0]!, n, p.offset, bd.outputs[i]!, p.dims, st)] : []));
+        return () => { for (const s of steps) s(); };
+      },
+    };
+  },
+};
+
+export const tensorOps: OpDef[] = [constantOfShape, range, expand, tile, split];

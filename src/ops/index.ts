@@ -7,6 +7,7 @@ import { logicOps } from './logic.js';
 import { poolOps } from './pool.js';
 import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
+import { scatterGatherOps } from './scatter-gather.js';
 import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
 import { tensorOps } from './tensor.js';
@@ -18,6 +19,7 @@ export const allOps: readonly OpDef[] = [
   ...reduceOps,
   ...topkOps,
   ...tensorOps,
+  ...scatterGatherOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -3,6 +3,7 @@ import { castOps } from './cast.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
 import { gemmOps } from './gemm.js';
+import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
 import { poolOps } from './pool.js';
 import { reduceOps } from './reduce.js';
@@ -20,6 +21,7 @@ export const allOps: readonly OpDef[] = [
   ...topkOps,
   ...tensorOps,
   ...scatterGatherOps,
+  ...indexingOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

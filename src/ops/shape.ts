@@ -95,15 +95,38 @@ const identity: OpDef = {
   prepare: (ctx) => alias(ctx, [...ctx.input(0).dims]),
 };
 
+/**
+ * Dropout at inference is the identity (its mask all true). A training_mode input must be known at
+ * plan time: false, or true with a ratio of 0, are deterministic; anything else is random.
+ */
 const dropout: OpDef = {
   opType: 'Dropout', since: 1, attributes: ['ratio', 'seed', 'is_test'],
   prepare(ctx) {
+    const x = ctx.input(0);
     const training = ctx.inputs[2];
-    if (training && (training.value === undefined || Number(training.value[0]) !== 0)) {
-      ctx.fail('training_mode must be a constant false: tessera runs inference', 'UNSUPPORTED_OP');
+    if (training) {
+      const t = training.value;
+      if (t === undefined) ctx.fail(`training_mode ('${training.name}') must be known at plan time: tessera runs inference`, 'UNSUPPORTED_OP');
+      const ratio = ctx.inputs[1]?.value;
+      const r = ratio === undefined ? (ctx.inputs[1] ? NaN : 0.5) : Number((ratio as ArrayLike<number>)[0]);
+      if (Number(t![0]) !== 0 && r !== 0) ctx.fail('training_mode is true with a non-zero ratio: random dropout is not supported (tessera runs inference)', 'UNSUPPORTED_OP');
     }
-    if (ctx.node.outputs[1]) ctx.fail('the mask output of Dropout is not supported', 'UNSUPPORTED_OP');
-    return alias(ctx, [...ctx.input(0).dims]);
+    if (ctx.opset < 7 && ctx.attrs.int('is_test', 0) === 0 && ctx.attrs.float('ratio', 0.5) !== 0) {
+      throw ctx.attrs.error('is_test', 'is 0 (training) with a non-zero ratio: random dropout is not supported');
+    }
+    if (!ctx.node.outputs[1]) return alias(ctx, [...x.dims]);
+    const n = shapeSize(x.dims), bytes = n * bytesPerElement(x.dtype);
+    // Opsets 7–11 type the mask like the input; 12 and later make it bool.
+    const maskType: DType = ctx.opset >= 12 || ctx.opset < 7 ? 'bool' : x.dtype;
+    return {
+      outputs: [{ dtype: x.dtype, dims: [...x.dims] }, { dtype: maskType, dims: [...x.dims] }],
+      build: (bd) => {
+        const copy = copyBytes(bd, bd.inputs[0]!, bd.outputs[0]!, bytes);
+        const mask = bd.view(maskType, bd.outputs[1]!, n);
+        const one = maskType === 'bool' ? 1 : maskType === 'float16' ? 0x3c00 : 1;
+        return () => { copy(); mask().fill(one as never); };
+      },
+    };
   },
 };
 

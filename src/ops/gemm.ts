@@ -6,6 +6,7 @@ import { shapeSize } from '../api/tensor.js';
 import { BiasKind, Unary, packedBFloats } from '../runtime/kernels.js';
 import { FUSED_ACT_ATTRS, fusedActivation } from './conv.js';
 import type { Bound, InputInfo, OpContext, OpDef, Prepared } from './types.js';
+import { prepareGemmJs, prepareMatMulJs } from './gemm-js.js';
 import { broadcastShapes, requireDtype } from './util.js';
 
 /** Returns a pointer to B packed into panels: persistent when B is constant, else packed per call. */
@@ -24,6 +25,7 @@ function packedB(bd: Bound, b: InputInfo, ptr: number, K: number, N: number, tra
 
 function prepareGemm(ctx: OpContext): Prepared {
   const a = ctx.input(0), b = ctx.input(1), c = ctx.inputs[2];
+  if (a.dtype !== 'float32' && !ctx.node.domain) return prepareGemmJs(ctx);
   requireDtype(ctx, 0, ['float32']);
   requireDtype(ctx, 1, ['float32']);
   if (a.dims.length !== 2 || b.dims.length !== 2) ctx.fail(`A and B must be 2-D, got [${a.dims}] and [${b.dims}]`, 'SHAPE_MISMATCH');
@@ -89,6 +91,7 @@ function broadcastInto(bd: Bound, c: InputInfo, C: number, Y: number, M: number,
 
 function prepareMatMul(ctx: OpContext): Prepared {
   const a = ctx.input(0), b = ctx.input(1);
+  if (a.dtype !== 'float32' && !ctx.node.domain) return prepareMatMulJs(ctx);
   requireDtype(ctx, 0, ['float32']);
   requireDtype(ctx, 1, ['float32']);
   if (a.dims.length === 0 || b.dims.length === 0) ctx.fail('MatMul inputs must have rank ≥ 1', 'SHAPE_MISMATCH');
@@ -157,6 +160,8 @@ function batchStrides(dims: readonly number[], batch: readonly number[], matrix:
 
 export const gemmOps: OpDef[] = [
   { opType: 'Gemm', since: 7, attributes: ['alpha', 'beta', 'transA', 'transB'], prepare: prepareGemm },
+  // Before opset 7 C was required and `broadcast` allowed it to broadcast; numpy rules cover both.
+  { opType: 'Gemm', since: 1, attributes: ['alpha', 'beta', 'transA', 'transB', 'broadcast'], prepare: prepareGemm },
   { opType: 'FusedGemm', domain: 'tessera', since: 1, attributes: ['alpha', 'beta', 'transA', 'transB', ...FUSED_ACT_ATTRS], prepare: prepareGemm },
   { opType: 'MatMul', since: 1, attributes: [], prepare: prepareMatMul },
   { opType: 'FusedMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS], prepare: prepareMatMul },

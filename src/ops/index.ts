@@ -2,6 +2,7 @@
 import { castOps } from './cast.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
+import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
@@ -22,6 +23,7 @@ export const allOps: readonly OpDef[] = [
   ...tensorOps,
   ...scatterGatherOps,
   ...indexingOps,
+  ...einsumOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Ops whose result is decided by element positions: Trilu, EyeLike, OneHot, CumSum, NonZero. All
+ * Ops whose result is decided by element positions: Trilu, EyeLike, OneHot, CumSum/CumProd, NonZero. All
  * are plain JavaScript over typed views (they are rare and memory-bound); NonZero's output shape
  * depends on its input's values, so it runs only when those are known at plan time.
  */
@@ -115,12 +115,17 @@ const oneHot: OpDef = {
   },
 };
 
-const cumSum: OpDef = {
-  opType: 'CumSum', since: 11, attributes: ['exclusive', 'reverse'],
+/** CumSum and CumProd: a running sum or product along an axis, optionally exclusive and reversed. */
+const cumulative = (opType: string, since: number, product_: boolean): OpDef => ({
+  opType, since, attributes: ['exclusive', 'reverse'],
   prepare(ctx) {
     const x = ctx.input(0);
     const types = ['float32', 'float64', 'float16', 'int32', 'int64', 'uint32', 'uint64'];
-    if (!types.includes(x.dtype)) ctx.fail(`CumSum does not take ${x.dtype}`, 'UNSUPPORTED_OP');
+    if (!types.includes(x.dtype)) ctx.fail(`${opType} does not take ${x.dtype}`, 'UNSUPPORTED_OP');
+    const step = product_
+      ? (a: number | bigint, v: number | bigint) => (typeof a === 'bigint' ? a * (v as bigint) : a * (v as number))
+      : (a: number | bigint, v: number | bigint) => (typeof a === 'bigint' ? a + (v as bigint) : a + (v as number));
+    const init = big0(x.dtype, product_ ? 1 : 0);
     const axis = normalizeAxis(ctx, knownScalar(ctx, 1, 'axis'), x.dims.length);
     const exclusive = ctx.attrs.int('exclusive', 0) === 1, reverse = ctx.attrs.int('reverse', 0) === 1;
     const outer = product(x.dims, 0, axis), len = x.dims[axis]!, inner = product(x.dims, axis + 1);
@@ -134,14 +139,14 @@ const cumSum: OpDef = {
           const X = vx(), Y = vy();
           for (let o = 0; o < outer; o++) {
             for (let j = 0; j < inner; j++) {
-              let acc: number | bigint = big ? 0n : 0;
+              let acc: number | bigint = init;
               for (let t = 0; t < len; t++) {
                 const a = reverse ? len - 1 - t : t;
                 const p = (o * len + a) * inner + j;
                 const v = half ? halfToFloat(X[p] as number) : X[p]!;
-                if (!exclusive) acc = big ? (acc as bigint) + (v as bigint) : (acc as number) + (v as number);
+                if (!exclusive) acc = step(acc, v as number | bigint);
                 Y[p] = (half ? floatToHalf(acc as number) : acc) as never;
-                if (exclusive) acc = big ? (acc as bigint) + (v as bigint) : (acc as number) + (v as number);
+                if (exclusive) acc = step(acc, v as number | bigint);
               }
             }
           }
@@ -149,7 +154,9 @@ const cumSum: OpDef = {
       },
     };
   },
-};
+});
+
+const big0 = (dtype: DType, v: number): number | bigint => (isBig(dtype) ? BigInt(v) : v);
 
 const nonZero: OpDef = {
   opType: 'NonZero', since: 9, attributes: [],
@@ -179,4 +186,4 @@ const nonZero: OpDef = {
   },
 };
 
-export const indexingOps: OpDef[] = [trilu, eyeLike, oneHot, cumSum, nonZero];
+export const indexingOps: OpDef[] = [trilu, eyeLike, oneHot, cumulative('CumSum', 11, false), cumulative('CumProd', 26, true), nonZero];

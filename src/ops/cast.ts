@@ -1,5 +1,5 @@
 /** Cast and CastLike between every numeric type, bool and float16 (stored as its 16 bits). */
-import { shapeSize } from '../api/tensor.js';
+import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import { dtypeFromOnnx, onnxTypeName } from '../onnx/dtype.js';
 import type { NumericArray } from '../runtime/memory.js';
@@ -102,6 +102,21 @@ export const castOps: OpDef[] = [
       const to = dtypeFromOnnx(code!);
       if (!to) ctx.fail(`casting to ${onnxTypeName(code!)} is not supported`, 'UNSUPPORTED_OP');
       return prepareCast(ctx, to!);
+    },
+  },
+  {
+    // The same bits read as another type: an alias of the input (no step runs).
+    opType: 'BitCast', since: 26, attributes: ['to'],
+    prepare(ctx) {
+      const x = ctx.input(0);
+      const code = ctx.attrs.intOpt('to');
+      if (code === undefined) throw ctx.attrs.error('to', 'is required');
+      const to = dtypeFromOnnx(code!);
+      if (!to || to === 'string' || x.dtype === 'string') throw ctx.attrs.error('to', `casting ${x.dtype} to ${onnxTypeName(code!)} is not supported`);
+      if (bytesPerElement(to!) !== bytesPerElement(x.dtype)) {
+        throw ctx.attrs.error('to', `${onnxTypeName(code!)} differs in size from ${x.dtype}; tessera bit-casts only between types of one size`);
+      }
+      return { outputs: [{ dtype: to!, dims: x.dims }], aliasOf: 0 };
     },
   },
   { opType: 'CastLike', since: 15, attributes: ['saturate'], prepare: (ctx) => prepareCast(ctx, ctx.input(1).dtype) },

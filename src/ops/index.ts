@@ -12,6 +12,7 @@ import { OpRegistry } from './registry.js';
 import { scatterGatherOps } from './scatter-gather.js';
 import { shapeOps } from './shape.js';
 import { softmaxOps } from './softmax.js';
+import { stringOps } from './strings.js';
 import { tensorOps } from './tensor.js';
 import { topkOps } from './topk.js';
 import type { OpDef } from './types.js';
@@ -24,6 +25,7 @@ export const allOps: readonly OpDef[] = [
   ...scatterGatherOps,
   ...indexingOps,
   ...einsumOps,
+  ...stringOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -51,7 +51,7 @@ export class Executor {
     const memory = this.engine.memory;
     plan.inputs.forEach((io, i) => {
       const t = feeds[i]!;
-      if (t.size === 0) return;
+      if (t.size === 0 || io.dtype === 'string') return; // strings stay in JS: string ops read them at plan time
       viewOf(memory, io.dtype, plan.inputAddress(i, base), t.size).set(t.data as never);
     });
     const steps = plan.stepsAt(this.engine, base);
@@ -89,5 +89,7 @@ export class Executor {
 }
 
 function valueKey(shapeKey: string, feeds: readonly PlanFeed[], deps: readonly number[]): string {
-  return `${shapeKey}|${deps.map((i) => Array.from(feeds[i]!.data as ArrayLike<unknown>, String).join(',')).join('|')}`;
+  // Strings may hold the separators themselves: JSON keeps ['a,b'] and ['a', 'b'] apart.
+  const text = (d: PlanFeed['data']) => (Array.isArray(d) ? JSON.stringify(d) : Array.from(d as ArrayLike<unknown>, String).join(','));
+  return `${shapeKey}|${deps.map((i) => text(feeds[i]!.data)).join('|')}`;
 }

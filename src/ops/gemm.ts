@@ -16,7 +16,7 @@ function packedB(bd: Bound, b: InputInfo, ptr: number, K: number, N: number, tra
     bd.k.pack_b_f32(ptr, dst, K, N, transB ? K : N, transB ? 1 : 0);
     if (alpha !== 1) bd.k.unary_f32(dst, dst, floats, Unary.affine, alpha, 0);
   };
-  if (b.value !== undefined) {
+  if (b.constant) {
     const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack);
     return { ptr: p, perRun: undefined };
   }
@@ -45,15 +45,15 @@ function prepareGemm(ctx: OpContext): Prepared {
     const cd = c.dims;
     broadcastShapes(ctx, [cd, [M, N]]);
     const size = shapeSize(cd);
-    if (c.value !== undefined && (cd.length <= 1 || (cd.length === 2 && cd[0] === 1)) && size === N) {
+    if (c.constant && (cd.length <= 1 || (cd.length === 2 && cd[0] === 1)) && size === N) {
       biasKind = BiasKind.perColumn; cMode = 'bias';
-    } else if (c.value !== undefined && cd.length === 2 && cd[1] === 1 && cd[0] === M) {
+    } else if (c.constant && cd.length === 2 && cd[1] === 1 && cd[0] === M) {
       biasKind = BiasKind.perRow; cMode = 'bias';
     } else {
       cMode = 'full';
     }
   }
-  const bFloats = b.value === undefined ? packedBFloats(K, N) : 0;
+  const bFloats = b.constant ? 0 : packedBFloats(K, N);
   const aFloats = transA ? M * K : 0;
   return {
     outputs: [{ dtype: 'float32', dims: [M, N] }],
@@ -112,7 +112,7 @@ function prepareMatMul(ctx: OpContext): Prepared {
   const batchCount = shapeSize(batch);
   // Weights shared across the batch (B has no batch dims): fold A's batch into M, one GEMM.
   const foldBatch = batchB.every((d) => d === 1) && shapeSize(batchA) === batchCount;
-  const bConst = b.value !== undefined;
+  const bConst = b.constant;
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
     scratchBytes: bConst && foldBatch ? undefined : packedBFloats(K, N) * 4,

@@ -1,5 +1,6 @@
 /** Every operator tessera runs, gathered from the families' exported lists. */
 import { castOps } from './cast.js';
+import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
 import { einsumOps } from './einsum.js';
@@ -26,6 +27,7 @@ export const allOps: readonly OpDef[] = [
   ...indexingOps,
   ...einsumOps,
   ...stringOps,
+  ...controlFlowOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -4,7 +4,7 @@
  * that bakes pointers into a step closure. Steps run on every inference and allocate nothing.
  */
 import type { Attrs } from './attrs.js';
-import type { DType, Node } from '../graph/ir.js';
+import type { DType, Graph, Node } from '../graph/ir.js';
 import type { Kernels } from '../runtime/kernels.js';
 import type { NumericArray } from '../runtime/memory.js';
 
@@ -15,8 +15,13 @@ export interface TensorInfo {
 
 export interface InputInfo extends TensorInfo {
   name: string;
-  /** The value when it is known at plan time (an initializer or a folded result). */
+  /**
+   * The value when it is known at plan time (an initializer, a folded result, or a graph input —
+   * reading a graph input's value keys the plan by it).
+   */
   readonly value: NumericArray | string[] | undefined;
+  /** Fixed for the session (initializer or folded): safe to pre-pack or cache across plans. */
+  readonly constant: boolean;
 }
 
 export interface OpContext {
@@ -64,6 +69,11 @@ export interface Prepared {
   /** `evaluate` reads no input data, only the shapes known at plan time (Shape, Size). */
   dataFree?: boolean;
   build?(b: Bound): Step;
+  /**
+   * Replace this node by the graph's nodes (If with a condition known at plan time); the graph's
+   * outputs become the node's outputs, in order. Its nodes read outer-scope values by name.
+   */
+  inline?: Graph;
 }
 
 export interface OpDef {

@@ -30,13 +30,14 @@ export function makeContext(node: Node, def: OpDef, opset: number, inputs: (Inpu
 }
 
 /** Input info whose `value` is read lazily (only ops that need a constant's contents pay for it). */
-export function inputInfo(name: string, dtype: InputInfo['dtype'], dims: number[], read?: () => InputInfo['value']): InputInfo {
+export function inputInfo(name: string, dtype: InputInfo['dtype'], dims: number[], read?: () => InputInfo['value'], constant = false): InputInfo {
   let cached: InputInfo['value'];
   let done = false;
   return {
     name,
     dtype,
     dims,
+    constant,
     get value() {
       if (!read) return undefined;
       if (!done) { cached = read(); done = true; }

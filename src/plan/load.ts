@@ -4,6 +4,7 @@
  */
 import { TesseraError, describeNode } from '../api/errors.js';
 import type { Graph, Model, Node, ValueInfo } from '../graph/ir.js';
+import { captureOuterScope } from '../ops/control-flow.js';
 import type { OpRegistry } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { ConstValue, Engine } from '../runtime/engine.js';
@@ -21,6 +22,14 @@ export interface LoadedGraph {
   outputs: ValueInfo[];
   nodes: BoundNode[];
   consts: Map<string, ConstValue>;
+  /** Binds a node met only at plan time (a branch inlined by If) to its op definition. */
+  bind(node: Node): BoundNode;
+}
+
+/** Nodes holding subgraphs (If) are expanded by the planner, never folded as a whole. */
+export function hasSubgraph(node: Node): boolean {
+  for (const a of node.attributes.values()) if (a.type === 'graph' || a.type === 'graphs') return true;
+  return false;
 }
 
 export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): LoadedGraph {
@@ -29,26 +38,30 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
   // Old exporters list initializers among the inputs too; those are not for the user to feed.
   const inputs = g.inputs.filter((v) => !initNames.has(v.name));
   checkNames(g, inputs);
+  captureOuterScope(g.nodes);
   const order = topologicalOrder(g.nodes, new Set([...initNames, ...inputs.map((v) => v.name)]));
   registry.check(order, model.opsets);
 
   const consts = new Map<string, ConstValue>();
   for (const [name, t] of g.initializers) consts.set(name, engine.writeConst(t, `initializer '${name}'`));
 
-  const nodes: BoundNode[] = [];
-  for (const node of order) {
+  const bind = (node: Node): BoundNode => {
     const found = registry.find(node, model.opsets);
     if (typeof found === 'string') throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: ${found}`);
-    const bound = { node, def: found.def, opset: found.opset };
+    return { node, def: found.def, opset: found.opset };
+  };
+  const nodes: BoundNode[] = [];
+  for (const node of order) {
+    const bound = bind(node);
     const present = node.inputs.filter((n) => n !== '');
-    if (present.every((n) => consts.has(n))) {
+    if (present.every((n) => consts.has(n)) && !hasSubgraph(node)) {
       foldNode(bound, consts, engine);
     } else {
       nodes.push(bound);
     }
   }
   dropUnused(nodes, g.outputs, consts, engine);
-  return { inputs, outputs: g.outputs, nodes, consts };
+  return { inputs, outputs: g.outputs, nodes, consts, bind };
 }
 
 /** Evaluates a node whose inputs are all constants; its outputs become constants. */
@@ -56,7 +69,7 @@ export function foldNode(b: BoundNode, consts: Map<string, ConstValue>, engine: 
   const { node } = b;
   const inputs = node.inputs.map((n) => (n === '' ? undefined : consts.get(n)!));
   const ctx = makeContext(node, b.def, b.opset, inputs.map((c, i) =>
-    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c)) : undefined));
+    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c), true) : undefined));
   const prepared = b.def.prepare(ctx);
   const outs = engine.evaluate(prepared, inputs, `folded output of ${describeNode(node)}`);
   node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) consts.set(name, outs[i]!); });

@@ -5,13 +5,14 @@
  */
 import { TesseraError, describeNode } from '../api/errors.js';
 import { bytesPerElement, shapeSize } from '../api/tensor.js';
-import type { DType } from '../graph/ir.js';
+import type { DType, Graph, Node } from '../graph/ir.js';
 import type { Prepared, Step } from '../ops/types.js';
 import type { ConstValue, Engine } from '../runtime/engine.js';
 import type { NumericArray } from '../runtime/memory.js';
 import { type Lifetime, assignOffsets } from './arena.js';
 import { inputInfo, makeContext } from './context.js';
-import { type LoadedGraph, foldNode } from './load.js';
+import { type BoundNode, type LoadedGraph, foldNode, hasSubgraph } from './load.js';
+import { topologicalOrder } from './topo.js';
 
 /** Where a value lives during a run. */
 type Ref = { kind: 'const'; c: ConstValue } | { kind: 'arena'; slot: number; dtype: DType; dims: number[] };
@@ -121,7 +122,10 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
 
   const steps: PlannedStep[] = [];
   const shapeConsts = new Map<string, ConstValue>();
-  for (const b of g.nodes) {
+  // A worklist: an If known at plan time is replaced by its branch's nodes, right where it stood.
+  const work = [...g.nodes];
+  for (let w = 0; w < work.length; w++) {
+    const b = work[w]!;
     const { node } = b;
     const inRefs = node.inputs.map((n) => {
       if (n === '') return undefined;
@@ -129,7 +133,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       if (!r) throw new TesseraError('INTERNAL', `${describeNode(node)}: input '${n}' has no value`);
       return r;
     });
-    if (inRefs.every((r) => !r || r.kind === 'const')) {
+    if (inRefs.every((r) => !r || r.kind === 'const') && !hasSubgraph(node)) {
       // Depends only on constants for this shape (e.g. Shape of an input): fold it now.
       for (const [i, r] of inRefs.entries()) if (r?.kind === 'const') shapeConsts.set(node.inputs[i]!, r.c);
       const outs = foldNode(b, shapeConsts, engine);
@@ -139,7 +143,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     }
     const ctx = makeContext(node, b.def, b.opset, inRefs.map((r, i) => {
       if (!r) return undefined;
-      if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c));
+      if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c), true);
       const f = feedIndex.get(node.inputs[i]!);
       if (f !== undefined) {
         // Small feeds can steer shapes; the plan then belongs to their values.
@@ -148,6 +152,10 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       return inputInfo(node.inputs[i]!, r.dtype, r.dims);
     }));
     const prepared = b.def.prepare(ctx);
+    if (prepared.inline) {
+      work.splice(w + 1, 0, ...inlineBranch(g, engine, node, prepared.inline, refs, owned));
+      continue;
+    }
     checkOutputs(prepared, node.outputs.length, describeNode(node));
     if (prepared.evaluate && prepared.dataFree) {
       const outs = engine.evaluate(prepared, inRefs.map(() => undefined), `output of ${describeNode(node)}`);
@@ -184,6 +192,28 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
   });
   const { offsets, size } = assignOffsets(lifetimes);
   return new Plan(planInputs.map(({ data: _, ...io }) => io), outputs, steps, offsets, size, owned, [...valueDeps].sort());
+}
+
+/**
+ * The nodes that stand for `node` once its branch is chosen: the branch's initializers become
+ * constants of this plan, its nodes are bound and ordered, and an Identity per output renames the
+ * branch's outputs to the node's.
+ */
+function inlineBranch(g: LoadedGraph, engine: Engine, node: Node, branch: Graph, refs: Map<string, Ref>, owned: ConstValue[]): BoundNode[] {
+  for (const [name, t] of branch.initializers) {
+    const c = engine.writeConst(t, `initializer '${name}' of ${describeNode(node)}`);
+    owned.push(c);
+    refs.set(name, { kind: 'const', c });
+  }
+  const inner = new Set(branch.nodes.flatMap((n) => n.outputs));
+  const available = new Set([...refs.keys(), ...branch.inputs.map((i) => i.name)].filter((n) => !inner.has(n)));
+  const ordered = topologicalOrder(branch.nodes, available).map((n) => g.bind(n));
+  branch.outputs.forEach((o, i) => {
+    const out = node.outputs[i]!;
+    if (out === '') return;
+    ordered.push(g.bind({ name: `${node.name}/${out}`, opType: 'Identity', domain: '', inputs: [o.name], outputs: [out], attributes: new Map() }));
+  });
+  return ordered;
 }
 
 function checkOutputs(p: Prepared, declared: number, label: string): void {

@@ -8,7 +8,7 @@ import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import type { DType, Graph, Node } from '../graph/ir.js';
 import type { Prepared, Step } from '../ops/types.js';
 import type { ConstValue, Engine } from '../runtime/engine.js';
-import type { NumericArray } from '../runtime/memory.js';
+import { type NumericArray, viewOf } from '../runtime/memory.js';
 import { type Lifetime, assignOffsets } from './arena.js';
 import { inputInfo, makeContext } from './context.js';
 import { type BoundNode, type LoadedGraph, foldNode, hasSubgraph } from './load.js';
@@ -103,6 +103,9 @@ export class Plan {
   }
 }
 
+/** Plan-time evaluation is for shape-sized values; anything bigger waits for the run. */
+const MAX_PLAN_TIME_ELEMENTS = 1 << 16;
+
 export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanFeed[]): Plan {
   const valueDeps = new Set<number>();
   const feedIndex = new Map(feeds.map((f, i) => [f.name, i]));
@@ -121,6 +124,43 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
   });
 
   const steps: PlannedStep[] = [];
+  // Values computed from feeds, evaluated at plan time only when an op asks for one (a Range limit,
+  // an Expand shape or an If condition derived from a graph input): the plan is then keyed by the
+  // feeds they came from.
+  const producedBy = new Map<string, { node: Node; prepared: Prepared; inRefs: (Ref | undefined)[]; output: number }>();
+  const known = new Map<string, NumericArray | string[] | undefined>();
+  const valueOf = (name: string, r: Ref): NumericArray | string[] | undefined => {
+    if (r.kind === 'const') return engine.readConst(r.c);
+    const f = feedIndex.get(name);
+    if (f !== undefined) { valueDeps.add(f); return feeds[f]!.data; }
+    if (known.has(name)) return known.get(name);
+    known.set(name, undefined);
+    const p = producedBy.get(name);
+    const v = p && shapeSize(r.dims) <= MAX_PLAN_TIME_ELEMENTS ? evaluateAtPlanTime(p.node, p.prepared, p.inRefs)?.[p.output] : undefined;
+    known.set(name, v);
+    return v;
+  };
+  const evaluateAtPlanTime = (node: Node, prepared: Prepared, ins: (Ref | undefined)[]): (NumericArray | string[])[] | undefined => {
+    const values = ins.map((r, i) => (r && shapeSize(r.kind === 'const' ? r.c.dims : r.dims) <= MAX_PLAN_TIME_ELEMENTS ? valueOf(node.inputs[i]!, r) : undefined));
+    if (ins.some((r, i) => r && values[i] === undefined)) return undefined;
+    const temps = ins.map((r, i) => {
+      if (!r) return undefined;
+      const c = r.kind === 'const' ? r.c : engine.allocConst(r.dtype, r.dims, `plan-time value of '${node.inputs[i]}'`);
+      if (r.kind === 'arena') {
+        if (c.strings) c.strings = values[i] as string[];
+        else viewOf(engine.memory, c.dtype, c.ptr, shapeSize(c.dims)).set(values[i] as never);
+      }
+      return c;
+    });
+    try {
+      const outs = engine.evaluate(prepared, temps, `plan-time output of ${describeNode(node)}`);
+      const read = outs.map((c) => engine.readConst(c));
+      for (const c of outs) engine.freeConst(c);
+      return read;
+    } finally {
+      ins.forEach((r, i) => { if (r?.kind === 'arena') engine.freeConst(temps[i]!); });
+    }
+  };
   const shapeConsts = new Map<string, ConstValue>();
   // A worklist: an If known at plan time is replaced by its branch's nodes, right where it stood.
   const work = [...g.nodes];
@@ -149,7 +189,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
         // Small feeds can steer shapes; the plan then belongs to their values.
         return inputInfo(node.inputs[i]!, r.dtype, r.dims, () => { valueDeps.add(f); return feeds[f]!.data; });
       }
-      return inputInfo(node.inputs[i]!, r.dtype, r.dims);
+      return inputInfo(node.inputs[i]!, r.dtype, r.dims, () => valueOf(node.inputs[i]!, r));
     }));
     const prepared = b.def.prepare(ctx);
     if (prepared.inline) {
@@ -161,6 +201,21 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       const outs = engine.evaluate(prepared, inRefs.map(() => undefined), `output of ${describeNode(node)}`);
       owned.push(...outs);
       node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) refs.set(name, { kind: 'const', c: outs[i]! }); });
+      continue;
+    }
+    if (prepared.evaluate && prepared.aliasOf === undefined) {
+      // JavaScript-only ops (string ops, mostly) run now when their inputs can be known now.
+      const values = evaluateAtPlanTime(node, prepared, inRefs);
+      if (!values) throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: this op runs only on inputs known at plan time (constants or graph inputs) in tessera`);
+      prepared.outputs.forEach((info, i) => {
+        const name = node.outputs[i];
+        if (!name) return;
+        const c = engine.allocConst(info.dtype, info.dims, `output of ${describeNode(node)}`);
+        if (c.strings) c.strings = values[i] as string[];
+        else viewOf(engine.memory, info.dtype, c.ptr, shapeSize(info.dims)).set(values[i] as never);
+        owned.push(c);
+        refs.set(name, { kind: 'const', c });
+      });
       continue;
     }
     const index = steps.length;
@@ -176,9 +231,12 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       }
       return { kind: 'arena', slot: newSlot(shapeSize(info.dims) * bytesPerElement(info.dtype), index), dtype: info.dtype, dims: info.dims };
     });
-    node.outputs.forEach((name, i) => { if (outRefs[i]) refs.set(name, outRefs[i]!); });
+    node.outputs.forEach((name, i) => {
+      if (!outRefs[i]) return;
+      refs.set(name, outRefs[i]!);
+      if (outRefs[i]!.kind === 'arena') producedBy.set(name, { node, prepared, inRefs, output: i });
+    });
     if (prepared.aliasOf !== undefined) continue; // no step runs: the output is the input
-    if (prepared.evaluate) throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: this op can only run on constant inputs in tessera`);
     const scratchSlot = prepared.scratchBytes ? newSlot(prepared.scratchBytes, index) : -1;
     steps.push({ opType: node.opType, prepared, inputs: inRefs, outputs: outRefs, scratchSlot, label: describeNode(node) });
   }

@@ -9,7 +9,7 @@ const f32 = (data: number[], dims: number[]) => new Tensor('float32', Float32Arr
 const bool = (v: boolean) => new Tensor('bool', Uint8Array.of(v ? 1 : 0), []);
 
 /** y = If(cond) then x + k1 (k1 a branch initializer) else x * x (x from the outer scope). */
-function ifModel(condFrom: 'feed' | 'computed'): Uint8Array {
+function ifModel(condFrom: 'feed' | 'computed', n = 3): Uint8Array {
   const thenBranch: onnxProto.onnx.IGraphProto = {
     name: 'then', node: [node('Add', ['x', 'k1'], ['t_out'])], initializer: [floatTensor('k1', [1], [10])],
     input: [], output: [valueInfo('t_out', DT.FLOAT)],
@@ -22,7 +22,7 @@ function ifModel(condFrom: 'feed' | 'computed'): Uint8Array {
   const pre = condFrom === 'computed' ? [node('ReduceMax', ['x'], ['m'], { keepdims: 0 }), node('Greater', ['m', 'zero'], ['c2'])] : [];
   return model({
     nodes: [...pre, ifNode],
-    inputs: [valueInfo('x', DT.FLOAT, [3]), ...(condFrom === 'feed' ? [valueInfo('cond', DT.BOOL, [])] : [])],
+    inputs: [valueInfo('x', DT.FLOAT, [n]), ...(condFrom === 'feed' ? [valueInfo('cond', DT.BOOL, [])] : [])],
     outputs: [valueInfo('y', DT.FLOAT)],
     initializers: condFrom === 'computed' ? [floatTensor('zero', [], [0])] : [],
     opset: 13,
@@ -42,9 +42,19 @@ describe('If', () => {
     await s.release();
   });
 
-  it('refuses a condition computed at run time, naming the node', async () => {
-    const s = await InferenceSession.create(ifModel('computed'));
-    await expect(s.run({ x: f32([1, 2, 3], [3]) })).rejects.toThrow(/If node 'choose'.*must be known at plan time/);
+  it('evaluates a condition computed from small feeds at plan time', async () => {
+    const s = await InferenceSession.create(ifModel('computed', 3));
+    const pos = await s.run({ x: f32([1, 2, 3], [3]) });
+    const neg = await s.run({ x: f32([-1, -2, -3], [3]) });
+    expect(Array.from(pos.y!.data as Float32Array)).toEqual([11, 12, 13]);
+    expect(Array.from(neg.y!.data as Float32Array)).toEqual([1, 4, 9]);
+    await s.release();
+  });
+
+  it('refuses a condition that only the run can compute, naming the node', async () => {
+    const n = 70_000; // beyond what the planner evaluates ahead of the run
+    const s = await InferenceSession.create(ifModel('computed', n));
+    await expect(s.run({ x: f32(new Array<number>(n).fill(1), [n]) })).rejects.toThrow(/If node 'choose'.*must be known at plan time/);
     await s.release();
   });
 });

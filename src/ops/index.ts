@@ -8,6 +8,7 @@ import { gemmOps } from './gemm.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
 import { poolOps } from './pool.js';
+import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { scatterGatherOps } from './scatter-gather.js';
@@ -28,6 +29,7 @@ export const allOps: readonly OpDef[] = [
   ...einsumOps,
   ...stringOps,
   ...controlFlowOps,
+  ...rearrangeOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

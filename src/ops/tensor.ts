@@ -5,6 +5,8 @@
  */
 import { shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
+import { dtypeFromOnnx } from '../onnx/dtype.js';
+import { floatToHalf, halfToFloat } from './cast.js';
 import { stridedCopy } from './copy.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { broadcastShapes, broadcastStrides, constInts, normalizeAxis, stridesOf } from './util.js';
@@ -83,9 +85,13 @@ const range: OpDef = {
   opType: 'Range', since: 11, attributes: [],
   prepare(ctx) {
     const dtype = ctx.input(0).dtype;
-    if (!['float32', 'float64', 'int16', 'int32', 'int64'].includes(dtype)) ctx.fail(`Range does not take ${dtype}`, 'UNSUPPORTED_OP');
+    if (!['float32', 'float64', 'float16', 'int16', 'int32', 'int64'].includes(dtype)) ctx.fail(`Range does not take ${dtype}`, 'UNSUPPORTED_OP');
+    const half = dtype === 'float16';
     for (const i of [1, 2]) if (ctx.input(i).dtype !== dtype) ctx.fail(`start, limit and delta must share one type (${dtype}, got ${ctx.input(i).dtype})`);
-    const [start, limit, delta] = [0, 1, 2].map((i) => scalarOf(ctx, i, ['start', 'limit', 'delta'][i]!));
+    const [start, limit, delta] = [0, 1, 2].map((i) => {
+      const v = scalarOf(ctx, i, ['start', 'limit', 'delta'][i]!);
+      return half ? halfToFloat(v as number) : v;
+    });
     if (Number(delta) === 0) ctx.fail('delta is 0', 'INVALID_MODEL');
     let n: number;
     if (typeof start === 'bigint') {
@@ -93,7 +99,7 @@ const range: OpDef = {
       const span = l - s;
       n = Number(span / d + (span % d !== 0n && (span > 0n) === (d > 0n) ? 1n : 0n));
     } else {
-      n = Math.ceil((Number(limit) - start) / Number(delta));
+      n = Math.ceil((Number(limit) - (start as number)) / Number(delta));
     }
     n = Math.max(0, n);
     if (!Number.isSafeInteger(n)) ctx.fail(`Range of ${n} elements is too large`, 'SHAPE_MISMATCH');
@@ -103,7 +109,8 @@ const range: OpDef = {
       evaluate: () => {
         const out = allocValues(dtype, n);
         for (let i = 0; i < n; i++) {
-          out[i] = (typeof start === 'bigint' ? start + BigInt(i) * (delta as bigint) : start + i * Number(delta)) as never;
+          const v = typeof start === 'bigint' ? start + BigInt(i) * (delta as bigint) : (start as number) + i * Number(delta);
+          out[i] = (half ? floatToHalf(v as number) : v) as never;
         }
         return [out];
       },
@@ -191,4 +198,35 @@ const split: OpDef = {
   },
 };
 
-export const tensorOps: OpDef[] = [constantOfShape, range, expand, tile, split];
+/** Hann, Hamming and Blackman windows: cosine sums over n / N (N = size, or size − 1 if symmetric). */
+const window = (opType: string, coeffs: number[]): OpDef => ({
+  opType, since: 17, attributes: ['output_datatype', 'periodic'],
+  prepare(ctx) {
+    const size = Number(scalarOf(ctx, 0, 'size'));
+    if (!Number.isSafeInteger(size) || size < 0) ctx.fail(`size must be a non-negative integer, got ${size}`);
+    const code = ctx.attrs.int('output_datatype', 1);
+    const dtype = dtypeFromOnnx(code);
+    if (!dtype || dtype === 'string' || dtype === 'bool') throw ctx.attrs.error('output_datatype', `type ${code} is not supported`);
+    const periodic = ctx.attrs.int('periodic', 1) === 1;
+    const N = periodic ? size : size - 1;
+    return {
+      outputs: [{ dtype: dtype!, dims: [size] }],
+      dataFree: true,
+      evaluate: () => {
+        const out = allocValues(dtype!, size);
+        for (let n = 0; n < size; n++) {
+          const w = coeffs.reduce((acc, c, k) => acc + (k % 2 ? -c : c) * (k === 0 ? 1 : Math.cos((2 * Math.PI * k * n) / N)), 0);
+          out[n] = toElement(dtype!, dtype === 'float16' ? floatToHalf(w) : w) as never;
+        }
+        return [out];
+      },
+    };
+  },
+});
+
+export const tensorOps: OpDef[] = [
+  constantOfShape, range, expand, tile, split,
+  window('HannWindow', [0.5, 0.5]),
+  window('HammingWindow', [25 / 46, 21 / 46]),
+  window('BlackmanWindow', [0.42, 0.5, 0.08]),
+];

@@ -1,12 +1,15 @@
 /**
- * Control flow. `If` runs when its condition is known at plan time (a constant, a value folded from
- * shapes, or a graph input, which keys the plan by its value): the planner inlines the chosen
- * branch's nodes in place of the If. Branches read outer-scope values by name; `captureOuterScope`
- * makes those reads explicit inputs of the If node so ordering and liveness see them.
+ * Control flow, by inlining. `If` runs when its condition is known at plan time (a constant, a value
+ * folded from shapes, or one computed from graph inputs, which keys the plan by their values): the
+ * planner puts the chosen branch's nodes in place of the If. `Scan` (iterations fixed by shapes) and
+ * simple `Loop`s (trip count known at plan time, condition passed through) are unrolled the same way.
+ * Subgraphs read outer-scope values by name; `captureOuterScope` makes those reads explicit inputs
+ * of the node so ordering and liveness see them.
  */
 import { shapeSize } from '../api/tensor.js';
-import type { Graph, Node } from '../graph/ir.js';
-import type { OpDef } from './types.js';
+import type { AttributeValue, ConstTensor, Graph, Node } from '../graph/ir.js';
+import type { OpContext, OpDef } from './types.js';
+import { constInts, normalizeAxis } from './util.js';
 
 /** Names a subgraph reads but does not define (recursively through nested subgraphs). */
 export function outerReferences(g: Graph): string[] {
@@ -27,7 +30,7 @@ export function captureOuterScope(nodes: readonly Node[]): void {
   for (const n of nodes) {
     const graphs = [...n.attributes.values()].flatMap((a) => (a.type === 'graph' ? [a.value] : []));
     for (const g of graphs) captureOuterScope(g.nodes);
-    if (n.opType !== 'If' || n.domain !== '') continue;
+    if (!['If', 'Loop', 'Scan'].includes(n.opType) || n.domain !== '') continue;
     const have = new Set(n.inputs);
     for (const g of graphs) for (const r of outerReferences(g)) if (!have.has(r)) { n.inputs.push(r); have.add(r); }
   }
@@ -53,4 +56,155 @@ const ifOp: OpDef = {
   },
 };
 
-export const controlFlowOps: OpDef[] = [ifOp];
+// ---------------------------------------------------------------- unrolling
+
+/** Builds the nodes of an unrolled body: names local to the body get a per-iteration suffix. */
+class Unroller {
+  readonly nodes: Node[] = [];
+  readonly initializers = new Map<string, ConstTensor>();
+  private count = 0;
+
+  constructor(private readonly ctx: OpContext, private readonly base: string) {}
+
+  fresh(what: string): string { return `${this.base}/${what}${this.count++}`; }
+
+  add(opType: string, inputs: string[], attrs: [string, AttributeValue][] = []): string {
+    const out = this.fresh(opType);
+    this.nodes.push({ name: out, opType, domain: '', inputs, outputs: [out], attributes: new Map(attrs) });
+    return out;
+  }
+
+  constInt(v: number, dims: number[] = []): string {
+    return this.add('Constant', [], [['value', { type: 'tensor', value: { dtype: 'int64', dims, data: BigInt64Array.of(BigInt(v)) } }]]);
+  }
+
+  constBool(v: boolean): string {
+    return this.add('Constant', [], [['value', { type: 'tensor', value: { dtype: 'bool', dims: [], data: Uint8Array.of(v ? 1 : 0) } }]]);
+  }
+
+  /** x with a new axis of size 1 (Unsqueeze's axes are an input from opset 13). */
+  unsqueeze(x: string, axis: number): string {
+    return this.ctx.opset >= 13
+      ? this.add('Unsqueeze', [x, this.constInt(axis, [1])])
+      : this.add('Unsqueeze', [x], [['axes', { type: 'ints', value: [axis] }]]);
+  }
+
+  /** One copy of `body` with its inputs bound to outer names; returns the names of its outputs. */
+  body(body: Graph, bind: readonly string[]): string[] {
+    const tag = `@${this.base}#${this.count++}`;
+    const bound = new Map(body.inputs.map((v, i) => [v.name, bind[i]!]));
+    const local = new Set([...body.initializers.keys(), ...body.nodes.flatMap((n) => n.outputs)]);
+    const rename = (n: string) => (n === '' ? '' : bound.get(n) ?? (local.has(n) ? `${n}${tag}` : n));
+    for (const [k, t] of body.initializers) this.initializers.set(rename(k), t);
+    for (const n of body.nodes) {
+      for (const a of n.attributes.values()) {
+        if (a.type === 'graph' || a.type === 'graphs') this.ctx.fail(`its body holds a ${n.opType} with a subgraph, which tessera does not unroll`, 'UNSUPPORTED_OP');
+      }
+      this.nodes.push({ ...n, name: `${n.name || n.opType}${tag}`, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) });
+    }
+    return body.outputs.map((o) => rename(o.name));
+  }
+
+  /** Stacks per-iteration values along a new axis. */
+  stack(values: string[], axis: number): string {
+    const parts = values.map((v) => this.unsqueeze(v, axis));
+    return parts.length === 1 ? parts[0]! : this.add('Concat', parts, [['axis', { type: 'int', value: axis }]]);
+  }
+
+  graph(outputs: string[]): Graph {
+    return { name: this.base, nodes: this.nodes, inputs: [], initializers: this.initializers, outputs: outputs.map((name) => ({ name, dtype: undefined, shape: undefined })) };
+  }
+}
+
+/** Loop with a trip count known at plan time and a condition the body passes through unchanged. */
+const loopOp: OpDef = {
+  opType: 'Loop', since: 1, attributes: ['body'],
+  prepare(ctx) {
+    const body = ctx.attrs.graph('body');
+    if (!body) throw ctx.attrs.error('body', 'is required');
+    const node = ctx.node;
+    const nCarried = body.inputs.length - 2;
+    const nScan = body.outputs.length - 1 - nCarried;
+    if (nCarried < 0 || nScan < 0) throw ctx.attrs.error('body', `has ${body.inputs.length} inputs and ${body.outputs.length} outputs, which do not fit a loop`);
+    const tripIn = ctx.inputs[0];
+    if (!tripIn) ctx.fail('a Loop without a trip count runs until its condition turns false; tessera unrolls only counted loops', 'UNSUPPORTED_OP');
+    const trips = constInts(ctx, 0, 'the trip count')![0]!;
+    const condIn = ctx.inputs[1];
+    if (condIn) {
+      const c = condIn.value;
+      if (c === undefined) ctx.fail(`the condition ('${condIn.name}') must be known at plan time`, 'UNSUPPORTED_OP');
+      if (!Number((c as ArrayLike<number>)[0])) return { outputs: [], inline: passThrough(ctx, nCarried, nScan) };
+    }
+    // The body must hand its condition back unchanged (directly or through Identity).
+    const condOut = body.outputs[0]!.name, condName = body.inputs[1]!.name;
+    const producer = body.nodes.find((n) => n.outputs.includes(condOut));
+    if (!(condOut === condName || (producer?.opType === 'Identity' && producer.inputs[0] === condName))) {
+      ctx.fail('its body computes the loop condition; tessera unrolls only loops whose condition passes through unchanged', 'UNSUPPORTED_OP');
+    }
+    if (trips > 4096) ctx.fail(`a trip count of ${trips} is too many to unroll`, 'UNSUPPORTED_OP');
+    if (trips <= 0 && nScan > 0) ctx.fail('a loop that runs zero times has scan outputs of unknown shape', 'UNSUPPORTED_OP');
+    const u = new Unroller(ctx, node.outputs[0] || node.name || 'loop');
+    const cond = condIn ? node.inputs[1]! : u.constBool(true);
+    let carried = node.inputs.slice(2, 2 + nCarried);
+    const scans: string[][] = Array.from({ length: nScan }, () => []);
+    for (let i = 0; i < trips; i++) {
+      const outs = u.body(body, [u.constInt(i), cond, ...carried]);
+      carried = outs.slice(1, 1 + nCarried);
+      outs.slice(1 + nCarried).forEach((s, j) => scans[j]!.push(s));
+    }
+    return { outputs: [], inline: u.graph([...carried, ...scans.map((s) => u.stack(s, 0))]) };
+  },
+};
+
+function passThrough(ctx: OpContext, nCarried: number, nScan: number): Graph {
+  if (nScan > 0) ctx.fail('a loop that runs zero times has scan outputs of unknown shape', 'UNSUPPORTED_OP');
+  const u = new Unroller(ctx, ctx.node.outputs[0] || 'loop');
+  return u.graph(ctx.node.inputs.slice(2, 2 + nCarried));
+}
+
+/** Scan (opset 9+): the iteration count is the scan inputs' length, known from shapes. */
+const scanOp: OpDef = {
+  opType: 'Scan', since: 9,
+  attributes: ['body', 'num_scan_inputs', 'scan_input_axes', 'scan_input_directions', 'scan_output_axes', 'scan_output_directions'],
+  prepare(ctx) {
+    const a = ctx.attrs;
+    const body = a.graph('body');
+    if (!body) throw a.error('body', 'is required');
+    const m = a.intOpt('num_scan_inputs');
+    if (m === undefined || m < 1) throw a.error('num_scan_inputs', 'must be a positive count');
+    const node = ctx.node;
+    const n = body.inputs.length - m!;
+    if (n < 0) throw a.error('num_scan_inputs', `is ${m} but the body takes ${body.inputs.length} inputs`);
+    const k = body.outputs.length - n;
+    if (k < 0) throw a.error('body', `has ${body.outputs.length} outputs for ${n} state variables`);
+    const inAxes = a.ints('scan_input_axes') ?? new Array<number>(m!).fill(0);
+    const inDirs = a.ints('scan_input_directions') ?? new Array<number>(m!).fill(0);
+    const outAxes = a.ints('scan_output_axes') ?? new Array<number>(k).fill(0);
+    const outDirs = a.ints('scan_output_directions') ?? new Array<number>(k).fill(0);
+    if (inAxes.length !== m || inDirs.length !== m) throw a.error('scan_input_axes', `must have ${m} entries`);
+    if (outAxes.length !== k || outDirs.length !== k) throw a.error('scan_output_axes', `must have ${k} entries`);
+    const scanIns = Array.from({ length: m! }, (_, j) => ctx.input(n + j));
+    const axes = scanIns.map((x, j) => normalizeAxis(ctx, inAxes[j]!, x.dims.length, 'scan input axis'));
+    const T = scanIns[0]!.dims[axes[0]!]!;
+    scanIns.forEach((x, j) => { if (x.dims[axes[j]!] !== T) ctx.fail(`scan inputs differ in length along their axes (${T} and ${x.dims[axes[j]!]})`, 'SHAPE_MISMATCH'); });
+    if (T > 4096) ctx.fail(`${T} iterations are too many to unroll`, 'UNSUPPORTED_OP');
+    if (T === 0 && k > 0) ctx.fail('a scan of length 0 has outputs of unknown shape', 'UNSUPPORTED_OP');
+    const u = new Unroller(ctx, node.outputs[0] || node.name || 'scan');
+    let state = node.inputs.slice(0, n);
+    const outs: string[][] = Array.from({ length: k }, () => []);
+    for (let t = 0; t < T; t++) {
+      const elems = scanIns.map((_, j) => {
+        const idx = u.constInt(inDirs[j] ? T - 1 - t : t);
+        return u.add('Gather', [node.inputs[n + j]!, idx], [['axis', { type: 'int', value: axes[j]! }]]);
+      });
+      const res = u.body(body, [...state, ...elems]);
+      state = res.slice(0, n);
+      res.slice(n).forEach((s, j) => outs[j]!.push(s));
+    }
+    // A negative output axis counts from the stacked rank, as Unsqueeze and Concat both read it.
+    const stacked = outs.map((list, j) => u.stack(outDirs[j] ? [...list].reverse() : list, outAxes[j]!));
+    return { outputs: [], inline: u.graph([...state, ...stacked]) };
+  },
+};
+
+export const controlFlowOps: OpDef[] = [ifOp, loopOp, scanOp];

@@ -5,7 +5,9 @@
  */
 import { shapeSize } from '../api/tensor.js';
 import { floatToHalf, halfToFloat } from './cast.js';
-import type { OpContext, OpDef } from './types.js';
+import { packedBFloats } from '../runtime/kernels.js';
+import { stridedCopy } from './copy.js';
+import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype, stridesOf } from './util.js';
 import { isBig } from './values.js';
 
@@ -74,6 +76,8 @@ const einsum: OpDef = {
     });
     const outDims = out.map((l) => size.get(l)!);
     const nOut = shapeSize(outDims), nSum = shapeSize(summed.map((l) => size.get(l)!));
+    const fast = dtype === 'float32' ? gemmPlan(terms, out, size, ins.map((x) => x.dims)) : undefined;
+    if (fast) return fast;
     const big = isBig(dtype), half = dtype === 'float16';
     const m = ins.length, rank = loop.length, outRank = out.length;
     return {
@@ -115,5 +119,57 @@ const einsum: OpDef = {
     };
   },
 };
+
+/**
+ * Two float32 operands without diagonals, broadcasting or labels summed inside one operand: a
+ * batched GEMM. A is copied to [batch, M, K], B to [batch, K, N] (strided copies), each batch runs
+ * pack_b + gemm_f32, and the [batch, M, N] result is copied to the output's label order.
+ */
+function gemmPlan(terms: string[][], out: string[], size: Map<string, number>, dims: number[][]): Prepared | undefined {
+  if (terms.length !== 2) return undefined;
+  const [ta, tb] = terms as [string[], string[]];
+  if (new Set(ta).size !== ta.length || new Set(tb).size !== tb.length) return undefined;
+  for (const [t, d] of [[ta, dims[0]!], [tb, dims[1]!]] as const) if (t.some((l, k) => d[k] !== size.get(l))) return undefined;
+  const inA = new Set(ta), inB = new Set(tb), inOut = new Set(out);
+  if ([...ta, ...tb].some((l) => !inOut.has(l) && !(inA.has(l) && inB.has(l)))) return undefined;
+  const batch = out.filter((l) => inA.has(l) && inB.has(l));
+  const ms = out.filter((l) => inA.has(l) && !inB.has(l));
+  const ns = out.filter((l) => inB.has(l) && !inA.has(l));
+  const ks = ta.filter((l) => inB.has(l) && !inOut.has(l));
+  const sz = (ls: string[]) => ls.reduce((p, l) => p * size.get(l)!, 1);
+  const Bt = sz(batch), M = sz(ms), N = sz(ns), K = sz(ks);
+  const stridesIn = (t: string[], d: number[], ls: string[]) => {
+    const st = stridesOf(d);
+    return ls.map((l) => st[t.indexOf(l)]!);
+  };
+  const aOrder = [...batch, ...ms, ...ks], bOrder = [...batch, ...ks, ...ns], yOrder = [...batch, ...ms, ...ns];
+  const ySt = stridesOf(yOrder.map((l) => size.get(l)!));
+  const outDims = out.map((l) => size.get(l)!);
+  const outStrides = out.map((l) => ySt[yOrder.indexOf(l)]!);
+  const yDirect = out.every((l, i) => l === yOrder[i]);
+  const nA = Bt * M * K, nB = Bt * K * N, nY = Bt * M * N, packed = packedBFloats(K, N);
+  return {
+    outputs: [{ dtype: 'float32', dims: outDims }],
+    scratchBytes: (nA + nB + packed + (yDirect ? 0 : nY)) * 4 || undefined,
+    build: (bd) => {
+      const [A, B, Y] = [bd.inputs[0]!, bd.inputs[1]!, bd.outputs[0]!];
+      const sA = bd.scratch, sB = sA + nA * 4, sP = sB + nB * 4, sY = yDirect ? Y : sP + packed * 4;
+      const copyA = stridedCopy(bd, 'float32', A, nA, 0, sA, aOrder.map((l) => size.get(l)!), stridesIn(ta, dims[0]!, aOrder));
+      const copyB = stridedCopy(bd, 'float32', B, nB, 0, sB, bOrder.map((l) => size.get(l)!), stridesIn(tb, dims[1]!, bOrder));
+      const copyY = yDirect ? undefined : stridedCopy(bd, 'float32', sY, nY, 0, Y, outDims, outStrides);
+      const k = bd.k;
+      return () => {
+        if (nY === 0) return;
+        copyA(); copyB();
+        for (let b = 0; b < Bt; b++) {
+          if (K === 0) { new Float32Array(bd.memory.buffer, sY + b * M * N * 4, M * N).fill(0); continue; }
+          k.pack_b_f32(sB + b * K * N * 4, sP, K, N, N, 0);
+          k.gemm_f32(sA + b * M * K * 4, K, sP, sY + b * M * N * 4, N, M, N, K, 0, 0, 0, 0, 0, 0);
+        }
+        copyY?.();
+      };
+    },
+  };
+}
 
 export const einsumOps: OpDef[] = [einsum];

@@ -7,6 +7,7 @@ import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import type { NumericArray } from '../runtime/memory.js';
 import { copyBytes, stridedCopy } from './copy.js';
+import { gatherStrided } from './tensor.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { constInts, normalizeAxis, product, stridesOf } from './util.js';
 
@@ -15,6 +16,8 @@ const alias = (ctx: OpContext, dims: number[]): Prepared => {
   if (shapeSize(dims) !== shapeSize(x.dims)) {
     ctx.fail(`cannot reshape [${x.dims.join(', ')}] (${shapeSize(x.dims)} elements) to [${dims.join(', ')}]`, 'SHAPE_MISMATCH');
   }
+  // Strings live in JavaScript: the same array, known at plan time, stands for the output.
+  if (x.dtype === 'string') return { outputs: [{ dtype: 'string', dims }], evaluate: (v) => [v[0]!] };
   return { outputs: [{ dtype: x.dtype, dims }], aliasOf: 0 };
 };
 
@@ -185,6 +188,22 @@ const gather: OpDef = {
     const count = shapeSize(ind.dims);
     const bpe = bytesPerElement(x.dtype);
     const label = `${ctx.node.opType} node '${ctx.node.name}'`;
+    const at = (v: number | bigint) => {
+      let k = Number(v);
+      if (k < 0) k += axisDim;
+      if (!(k >= 0 && k < axisDim)) throw new TesseraError('INVALID_FEED', `${label}: index ${Number(v)} is out of range for axis ${axis} of size ${axisDim}`);
+      return k;
+    };
+    if (x.dtype === 'string') {
+      return {
+        outputs: [{ dtype: 'string', dims: outDims }],
+        evaluate: ([xs, is]) => {
+          const src = xs as string[], idx = is as ArrayLike<number | bigint>, out: string[] = [];
+          for (let o = 0; o < outer; o++) for (let j = 0; j < count; j++) for (let e = 0; e < inner; e++) out.push(src[(o * axisDim + at(idx[j]!)) * inner + e]!);
+          return [out];
+        },
+      };
+    }
     return {
       outputs: [{ dtype: x.dtype, dims: outDims }],
       build: (bd) => {
@@ -267,6 +286,10 @@ const transpose: OpDef = {
     const outDims = perm.map((p) => x.dims[p]!);
     const st = stridesOf(x.dims);
     const n = shapeSize(x.dims);
+    if (x.dtype === 'string') {
+      const strides = perm.map((p) => st[p]!);
+      return { outputs: [{ dtype: 'string', dims: outDims }], evaluate: (v) => [gatherStrided(v[0] as string[], 0, outDims, strides)] };
+    }
     return {
       outputs: [{ dtype: x.dtype, dims: outDims }],
       build: (bd) => {
@@ -306,9 +329,13 @@ const slice: OpDef = {
     const st = stridesOf(x.dims);
     const offset = begin.reduce((acc, b, i) => acc + b * st[i]!, 0);
     const n = shapeSize(x.dims);
+    const strides = step.map((s, i) => s * st[i]!);
+    if (x.dtype === 'string') {
+      return { outputs: [{ dtype: 'string', dims: outDims }], evaluate: (v) => [gatherStrided(v[0] as string[], offset, outDims, strides)] };
+    }
     return {
       outputs: [{ dtype: x.dtype, dims: outDims }],
-      build: (bd) => stridedCopy(bd, x.dtype, bd.inputs[0]!, n, offset, bd.outputs[0]!, outDims, step.map((s, i) => s * st[i]!)),
+      build: (bd) => stridedCopy(bd, x.dtype, bd.inputs[0]!, n, offset, bd.outputs[0]!, outDims, strides),
     };
   },
 };

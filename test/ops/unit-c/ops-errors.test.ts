@@ -111,3 +111,23 @@ describe('dtypes beyond the node tests', () => {
     await one.release();
   });
 });
+
+describe('string tensors through the data-movement ops', () => {
+  const strs = new Tensor('string', ['a', 'b', 'c', 'd', 'e', 'f'], [2, 3]);
+  it('Transpose, Slice, Gather, Reshape and Identity of a fed string tensor', async () => {
+    const t = await session('Transpose', [['x', DT.STRING, [2, 3]]], 1, { perm: [1, 0] }, 13);
+    expect((await t.run({ x: strs })).y0!.data).toEqual(['a', 'd', 'b', 'e', 'c', 'f']);
+    await t.release();
+    const sl = await session('Slice', [['x', DT.STRING, [2, 3]], ['s', DT.INT64, [1]], ['e', DT.INT64, [1]], ['ax', DT.INT64, [1]]], 1, {}, 13);
+    expect((await sl.run({ x: strs, s: i64([1], [1]), e: i64([3], [1]), ax: i64([1], [1]) })).y0!.data).toEqual(['b', 'c', 'e', 'f']);
+    await sl.release();
+    const g = await session('Gather', [['x', DT.STRING, [2, 3]], ['i', DT.INT64, [2]]], 1, { axis: 1 }, 13);
+    const rg = await g.run({ x: strs, i: i64([2, -3], [2]) });
+    expect(rg.y0!.dims).toEqual([2, 2]);
+    expect(rg.y0!.data).toEqual(['c', 'a', 'f', 'd']);
+    await g.release();
+    const id = await session('Identity', [['x', DT.STRING, [2, 3]]], 1, {}, 13);
+    expect((await id.run({ x: strs })).y0!.data).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    await id.release();
+  });
+});

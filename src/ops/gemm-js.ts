@@ -110,3 +110,43 @@ export function prepareGemmJs(ctx: OpContext): Prepared {
     },
   };
 }
+
+/** Det of the trailing square matrices: LU with partial pivoting, in float64. */
+export function prepareDet(ctx: OpContext): Prepared {
+  const x = ctx.input(0);
+  requireDtype(ctx, 0, ['float32', 'float64', 'float16']);
+  const r = x.dims.length;
+  if (r < 2 || x.dims[r - 1] !== x.dims[r - 2]) ctx.fail(`input must end in square matrices, got [${x.dims}]`, 'SHAPE_MISMATCH');
+  const n = x.dims[r - 1]!, count = shapeSize(x.dims.slice(0, -2));
+  const half = x.dtype === 'float16';
+  return {
+    outputs: [{ dtype: x.dtype, dims: x.dims.slice(0, -2) }],
+    build: (bd) => {
+      const vx = bd.view(x.dtype, bd.inputs[0]!, count * n * n), vy = bd.view(x.dtype, bd.outputs[0]!, count);
+      const a = new Float64Array(n * n);
+      return () => {
+        const X = vx(), Y = vy();
+        for (let m = 0; m < count; m++) {
+          for (let i = 0; i < n * n; i++) a[i] = half ? halfToFloat(X[m * n * n + i] as number) : (X[m * n * n + i] as number);
+          let det = 1;
+          for (let c = 0; c < n && det !== 0; c++) {
+            let p = c;
+            for (let i = c + 1; i < n; i++) if (Math.abs(a[i * n + c]!) > Math.abs(a[p * n + c]!)) p = i;
+            if (a[p * n + c] === 0) { det = 0; break; }
+            if (p !== c) {
+              for (let j = 0; j < n; j++) { const t = a[c * n + j]!; a[c * n + j] = a[p * n + j]!; a[p * n + j] = t; }
+              det = -det;
+            }
+            const piv = a[c * n + c]!;
+            det *= piv;
+            for (let i = c + 1; i < n; i++) {
+              const f = a[i * n + c]! / piv;
+              for (let j = c + 1; j < n; j++) a[i * n + j] = a[i * n + j]! - f * a[c * n + j]!;
+            }
+          }
+          Y[m] = half ? floatToHalf(det) : det;
+        }
+      };
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { shapeSize } from '../api/tensor.js';
 import { BiasKind, Unary, packedBFloats } from '../runtime/kernels.js';
 import { FUSED_ACT_ATTRS, fusedActivation } from './conv.js';
 import type { Bound, InputInfo, OpContext, OpDef, Prepared } from './types.js';
-import { prepareGemmJs, prepareMatMulJs } from './gemm-js.js';
+import { prepareDet, prepareGemmJs, prepareMatMulJs } from './gemm-js.js';
 import { broadcastShapes, requireDtype } from './util.js';
 
 /** Returns a pointer to B packed into panels: persistent when B is constant, else packed per call. */
@@ -164,5 +164,6 @@ export const gemmOps: OpDef[] = [
   { opType: 'Gemm', since: 1, attributes: ['alpha', 'beta', 'transA', 'transB', 'broadcast'], prepare: prepareGemm },
   { opType: 'FusedGemm', domain: 'tessera', since: 1, attributes: ['alpha', 'beta', 'transA', 'transB', ...FUSED_ACT_ATTRS], prepare: prepareGemm },
   { opType: 'MatMul', since: 1, attributes: [], prepare: prepareMatMul },
+  { opType: 'Det', since: 11, attributes: [], prepare: prepareDet },
   { opType: 'FusedMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS], prepare: prepareMatMul },
 ];

@@ -36,7 +36,7 @@ function requireIndices(ctx: OpContext, i: number): void {
 
 /** Wraps a kernel as a plan step (numbers) or a plan-time evaluation (strings). */
 function run(ctx: OpContext, out: TensorInfo, kernel: Kernel, copyFirst: boolean): Prepared {
-  const ins = ctx.inputs.map((x) => x!);
+  const ins = ctx.inputs;
   if (out.dtype === 'string') {
     const vals = requireKnownStrings(ctx);
     return {
@@ -51,10 +51,11 @@ function run(ctx: OpContext, out: TensorInfo, kernel: Kernel, copyFirst: boolean
   return {
     outputs: [out],
     build: (bd: Bound) => {
-      const views = ins.map((x, i) => bd.view(x.dtype, bd.inputs[i]!, shapeSize(x.dims)));
+      // An omitted optional input reaches the kernel as undefined.
+      const views = ins.map((x, i) => (x ? bd.view(x.dtype, bd.inputs[i]!, shapeSize(x.dims)) : undefined));
       const vo = bd.view(out.dtype, bd.outputs[0]!, shapeSize(out.dims));
       return () => {
-        const arrs = views.map((v) => v()), o = vo();
+        const arrs = views.map((v) => v?.()), o = vo();
         if (copyFirst) o.set(arrs[0] as never);
         kernel(arrs as Arr[], o as Arr);
       };
@@ -216,4 +217,38 @@ const scatterND: OpDef = {
   },
 };
 
-export const scatterGatherOps: OpDef[] = [gatherElements, scatterElements, scatterLegacy, gatherND, scatterND];
+/**
+ * TensorScatter (a KV-cache write): per batch entry b, `update` lands in `past_cache` along `axis`
+ * from write_indices[b] (0 when omitted), wrapping around in 'circular' mode.
+ */
+const tensorScatter: OpDef = {
+  opType: 'TensorScatter', since: 24, attributes: ['axis', 'mode'],
+  prepare(ctx) {
+    const cache = ctx.input(0), upd = ctx.input(1), wi = ctx.inputs[2];
+    const r = cache.dims.length;
+    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', -2), r);
+    if (axis === 0) throw ctx.attrs.error('axis', 'cannot be the batch axis 0');
+    const mode = ctx.attrs.oneOf('mode', ['linear', 'circular'], 'linear');
+    if (upd.dtype !== cache.dtype) ctx.fail(`update is ${upd.dtype}, past_cache is ${cache.dtype}`);
+    if (upd.dims.length !== r || upd.dims.some((d, i) => i !== axis && d !== cache.dims[i])) {
+      ctx.fail(`update [${upd.dims}] must match past_cache [${cache.dims}] outside axis ${axis}`, 'SHAPE_MISMATCH');
+    }
+    if (wi && (wi.dims.length !== 1 || wi.dims[0] !== cache.dims[0])) ctx.fail(`write_indices must be [${cache.dims[0]}], got [${wi.dims}]`, 'SHAPE_MISMATCH');
+    const cs = stridesOf(cache.dims), n = shapeSize(upd.dims), max = cache.dims[axis]!, dims = upd.dims;
+    const l = label(ctx);
+    return run(ctx, { dtype: cache.dtype, dims: [...cache.dims] }, ([, U, W], Y) => {
+      const pos = new Array<number>(r).fill(0);
+      for (let i = 0; i < n; i++) {
+        let t = (W ? Number(W[pos[0]!]) : 0) + pos[axis]!;
+        if (mode === 'circular') t = ((t % max) + max) % max;
+        else if (t < 0 || t >= max) throw new TesseraError('INVALID_FEED', `${l}: write position ${t} is outside the cache of length ${max}`);
+        let off = 0;
+        for (let d = 0; d < r; d++) off += (d === axis ? t : pos[d]!) * cs[d]!;
+        Y[off] = U![i];
+        for (let d = r - 1; d >= 0; d--) { if (++pos[d]! < dims[d]!) break; pos[d] = 0; }
+      }
+    }, true);
+  },
+};
+
+export const scatterGatherOps: OpDef[] = [gatherElements, scatterElements, scatterLegacy, gatherND, scatterND, tensorScatter];

@@ -224,7 +224,56 @@ const window = (opType: string, coeffs: number[]): OpDef => ({
   },
 });
 
+/** AffineGrid: sampling grids [N, (D,) H, W, 2|3] = θ · (x, y, (z,) 1) over normalised coordinates. */
+const affineGrid: OpDef = {
+  opType: 'AffineGrid', since: 20, attributes: ['align_corners'],
+  prepare(ctx) {
+    const theta = ctx.input(0);
+    if (!['float32', 'float64'].includes(theta.dtype)) ctx.fail(`theta must be float32 or float64, got ${theta.dtype}`, 'UNSUPPORTED_OP');
+    const size = constInts(ctx, 1, 'size')!;
+    const sp = size.length - 2;
+    if (sp !== 2 && sp !== 3) ctx.fail(`size must be [N, C, H, W] or [N, C, D, H, W], got [${size}]`, 'SHAPE_MISMATCH');
+    const N = size[0]!;
+    if (theta.dims.join() !== [N, sp, sp + 1].join()) ctx.fail(`theta must be [${N}, ${sp}, ${sp + 1}], got [${theta.dims}]`, 'SHAPE_MISMATCH');
+    const align = ctx.attrs.int('align_corners', 0) === 1;
+    const spatial = size.slice(2); // (D,) H, W
+    const coord = (i: number, L: number) => (align ? (L <= 1 ? 0 : -1 + (2 * i) / (L - 1)) : (2 * i + 1) / L - 1);
+    const points = shapeSize(spatial);
+    // Base coordinates in (x, y, (z)) order: x runs along W, the last spatial axis.
+    const base = new Float64Array(points * sp);
+    for (let p = 0; p < points; p++) {
+      let rem = p;
+      for (let d = sp - 1; d >= 0; d--) {
+        const L = spatial[d]!, i = rem % L;
+        rem = (rem - i) / L;
+        base[p * sp + (sp - 1 - d)] = coord(i, L);
+      }
+    }
+    const outDims = [N, ...spatial, sp];
+    return {
+      outputs: [{ dtype: theta.dtype, dims: outDims }],
+      build: (bd) => {
+        const vt = bd.view(theta.dtype, bd.inputs[0]!, N * sp * (sp + 1)), vy = bd.view(theta.dtype, bd.outputs[0]!, shapeSize(outDims));
+        return () => {
+          const T = vt() as Float32Array, Y = vy() as Float32Array;
+          for (let n = 0; n < N; n++) {
+            const t = n * sp * (sp + 1);
+            for (let p = 0; p < points; p++) {
+              for (let r = 0; r < sp; r++) {
+                let acc = T[t + r * (sp + 1) + sp]!;
+                for (let c = 0; c < sp; c++) acc += T[t + r * (sp + 1) + c]! * base[p * sp + c]!;
+                Y[(n * points + p) * sp + r] = acc;
+              }
+            }
+          }
+        };
+      },
+    };
+  },
+};
+
 export const tensorOps: OpDef[] = [
+  affineGrid,
   constantOfShape, range, expand, tile, split,
   window('HannWindow', [0.5, 0.5]),
   window('HammingWindow', [25 / 46, 21 / 46]),

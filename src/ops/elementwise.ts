@@ -8,6 +8,7 @@ import { Act, Binary, Unary } from '../runtime/kernels.js';
 import { floatToHalf, halfToFloat } from './cast.js';
 import type { Bound, OpContext, OpDef, Prepared, Step } from './types.js';
 import { broadcastShapes, broadcastStrides, collapse, normalizeAxis, requireDtype } from './util.js';
+import { refuseAttrsFrom } from './values.js';
 
 const FLOATS = ['float32', 'float64', 'float16'];
 const NUMBERS = ['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
@@ -174,6 +175,7 @@ export const clipOp: OpDef = {
     const x = ctx.input(0);
     requireDtype(ctx, 0, NUMBERS);
     let lo = -Infinity, hi = Infinity;
+    refuseAttrsFrom(ctx, 11, ['min', 'max'], 'inputs');
     if (ctx.opset < 11) {
       lo = ctx.attrs.float('min', -3.4028234663852886e38);
       hi = ctx.attrs.float('max', 3.4028234663852886e38);

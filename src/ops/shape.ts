@@ -10,6 +10,7 @@ import { copyBytes, stridedCopy } from './copy.js';
 import { gatherStrided } from './tensor.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { constInts, normalizeAxis, product, stridesOf } from './util.js';
+import { refuseAttrsFrom } from './values.js';
 
 const alias = (ctx: OpContext, dims: number[]): Prepared => {
   const x = ctx.input(0);
@@ -64,6 +65,7 @@ const flatten: OpDef = {
 
 /** Squeeze/Unsqueeze axes: an attribute before opset 13, an input since. */
 function axesOf(ctx: OpContext): number[] | undefined {
+  refuseAttrsFrom(ctx, 13, ['axes']);
   return ctx.opset >= 13 ? constInts(ctx, 1, 'axes') : ctx.attrs.ints('axes');
 }
 
@@ -114,6 +116,8 @@ const dropout: OpDef = {
       const r = ratio === undefined ? (ctx.inputs[1] ? NaN : 0.5) : Number((ratio as ArrayLike<number>)[0]);
       if (Number(t![0]) !== 0 && r !== 0) ctx.fail('training_mode is true with a non-zero ratio: random dropout is not supported (tessera runs inference)', 'UNSUPPORTED_OP');
     }
+    refuseAttrsFrom(ctx, 7, ['is_test'], 'gone: Dropout is the identity at inference');
+    refuseAttrsFrom(ctx, 12, ['ratio']);
     if (ctx.opset < 7 && ctx.attrs.int('is_test', 0) === 0 && ctx.attrs.float('ratio', 0.5) !== 0) {
       throw ctx.attrs.error('is_test', 'is 0 (training) with a non-zero ratio: random dropout is not supported');
     }
@@ -308,6 +312,7 @@ const slice: OpDef = {
     const x = ctx.input(0);
     const r = x.dims.length;
     const legacy = ctx.opset < 10;
+    refuseAttrsFrom(ctx, 10, ['starts', 'ends', 'axes'], 'inputs');
     const starts = legacy ? ctx.attrs.ints('starts') : constInts(ctx, 1, 'starts');
     const ends = legacy ? ctx.attrs.ints('ends') : constInts(ctx, 2, 'ends');
     if (!starts || !ends || starts.length !== ends.length) ctx.fail('starts and ends must be given with the same length', 'INVALID_ATTRIBUTE');

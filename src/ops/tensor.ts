@@ -10,7 +10,7 @@ import { floatToHalf, halfToFloat } from './cast.js';
 import { stridedCopy } from './copy.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { broadcastShapes, broadcastStrides, constInts, normalizeAxis, stridesOf } from './util.js';
-import { type Values, allocValues, checkShape, requireKnownStrings, toElement } from './values.js';
+import { type Values, allocValues, checkShape, refuseAttrsFrom, requireKnownStrings, toElement } from './values.js';
 
 const constantOfShape: OpDef = {
   opType: 'ConstantOfShape', since: 9, attributes: ['value'],
@@ -147,6 +147,7 @@ const tile: OpDef = {
 
 /** Split sizes: the `split` attribute (< 13) or input (≥ 13), `num_outputs` (≥ 18), or equal parts. */
 function splitSizes(ctx: OpContext, dim: number, outputs: number): number[] {
+  refuseAttrsFrom(ctx, 13, ['split']);
   const given = ctx.opset < 13 ? ctx.attrs.ints('split') : constInts(ctx, 1, 'split');
   const numOutputs = ctx.attrs.intOpt('num_outputs');
   if (ctx.opset < 18 && numOutputs !== undefined) throw ctx.attrs.error('num_outputs', `exists from opset 18 (the model imports opset ${ctx.opset})`);

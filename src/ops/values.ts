@@ -58,3 +58,11 @@ export function checkShape(ctx: OpContext, dims: readonly number[], what: string
   if (!Number.isSafeInteger(shapeSize(dims))) ctx.fail(`${what} [${dims.join(', ')}] is too large`, 'SHAPE_MISMATCH');
   return [...dims];
 }
+
+/** Refuses attributes that an op had only before `until` (they became inputs or were dropped). */
+export function refuseAttrsFrom(ctx: OpContext, until: number, names: readonly string[], became = 'an input'): void {
+  if (ctx.opset < until) return;
+  for (const n of names) {
+    if (ctx.attrs.has(n)) throw ctx.attrs.error(n, `exists only before opset ${until} (it is ${became} since; the model imports opset ${ctx.opset})`);
+  }
+}

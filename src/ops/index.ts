@@ -3,6 +3,7 @@ import { castOps } from './cast.js';
 import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
 import { elementwiseOps } from './elementwise.js';
+import { detectionOps } from './detection.js';
 import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { indexingOps } from './indexing.js';
@@ -30,6 +31,7 @@ export const allOps: readonly OpDef[] = [
   ...stringOps,
   ...controlFlowOps,
   ...rearrangeOps,
+  ...detectionOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

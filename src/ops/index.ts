@@ -14,6 +14,7 @@ import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { scatterGatherOps } from './scatter-gather.js';
 import { shapeOps } from './shape.js';
+import { signalOps } from './signal.js';
 import { softmaxOps } from './softmax.js';
 import { stringOps } from './strings.js';
 import { tensorOps } from './tensor.js';
@@ -32,6 +33,7 @@ export const allOps: readonly OpDef[] = [
   ...controlFlowOps,
   ...rearrangeOps,
   ...detectionOps,
+  ...signalOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -1,5 +1,5 @@
 /**
- * DFT: a direct O(n²) transform per line, in float64 (twiddles precomputed per plan). Real input
+ * DFT and STFT: a direct O(n²) transform per line, in float64 (twiddles precomputed per plan). Real input
  * ends in a dimension of 1, complex in 2 (real, imaginary); onesided keeps bins 0…n/2, and with
  * inverse it takes such a half spectrum and returns the real signal.
  */
@@ -78,4 +78,54 @@ const dft: OpDef = {
   },
 };
 
-export const signalOps: OpDef[] = [dft];
+/** STFT: windowed frames of the signal, each transformed like DFT (frames × bins × [re, im]). */
+const stft: OpDef = {
+  opType: 'STFT', since: 17, attributes: ['onesided'],
+  prepare(ctx) {
+    const x = ctx.input(0);
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    if (x.dims.length !== 3 || (x.dims[2] !== 1 && x.dims[2] !== 2)) ctx.fail(`signal must be [batch, length, 1 or 2], got [${x.dims}]`, 'SHAPE_MISMATCH');
+    const [B, L, comps] = x.dims as [number, number, number];
+    const step = knownInt(ctx, 1, 'frame_step')!;
+    if (step === undefined || step < 1) ctx.fail('frame_step must be a positive scalar');
+    const win = ctx.inputs[2];
+    const given = knownInt(ctx, 3, 'frame_length');
+    if (win && (win.dims.length !== 1 || (given !== undefined && win.dims[0] !== given))) ctx.fail(`window [${win.dims}] does not match frame_length ${given}`, 'SHAPE_MISMATCH');
+    const N = given ?? win?.dims[0];
+    if (N === undefined || N < 1 || N > L) ctx.fail('frame_length (or a window) must be given and fit the signal');
+    const onesided = ctx.attrs.int('onesided', 1) === 1;
+    if (onesided && comps === 2) throw ctx.attrs.error('onesided', 'cannot be 1 for a complex signal');
+    const frames = Math.floor((L - N!) / step) + 1, bins = onesided ? Math.floor(N! / 2) + 1 : N!;
+    const cos = new Float64Array(N!), sin = new Float64Array(N!);
+    for (let t = 0; t < N!; t++) { cos[t] = Math.cos((2 * Math.PI * t) / N!); sin[t] = Math.sin((2 * Math.PI * t) / N!); }
+    const outDims = [B, frames, bins, 2];
+    return {
+      outputs: [{ dtype: x.dtype, dims: outDims }],
+      build: (bd) => {
+        const vx = bd.view(x.dtype, bd.inputs[0]!, B * L * comps), vy = bd.view(x.dtype, bd.outputs[0]!, shapeSize(outDims));
+        const vw = win ? bd.view(win.dtype, bd.inputs[2]!, N!) : undefined;
+        return () => {
+          const X = vx(), Y = vy(), W = vw?.();
+          for (let b = 0; b < B; b++) {
+            for (let f = 0; f < frames; f++) {
+              for (let k = 0; k < bins; k++) {
+                let sr = 0, si = 0;
+                for (let t = 0; t < N!; t++) {
+                  const p = (b * L + f * step + t) * comps, w = W ? (W[t] as number) : 1;
+                  const a = (X[p] as number) * w, c = comps === 2 ? (X[p + 1] as number) * w : 0;
+                  const i = (k * t) % N!;
+                  sr += a * cos[i]! + c * sin[i]!;
+                  si += c * cos[i]! - a * sin[i]!;
+                }
+                const q = ((b * frames + f) * bins + k) * 2;
+                Y[q] = sr; Y[q + 1] = si;
+              }
+            }
+          }
+        };
+      },
+    };
+  },
+};
+
+export const signalOps: OpDef[] = [dft, stft];

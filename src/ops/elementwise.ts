@@ -397,4 +397,45 @@ export const binaryOps: OpDef[] = [
   ...variadic('Mean', Binary.add, FLOATS, true),
 ];
 
-export const elementwiseOps: OpDef[] = [...unaryOps, clipOp, ...binaryOps];
+/** SwiGLU: Swish(a, alpha) · b, broadcasting; float16 computed in float32. */
+const swiGlu: OpDef = {
+  opType: 'SwiGLU', since: 1, attributes: ['alpha'],
+  prepare(ctx) {
+    const a = ctx.input(0), b = ctx.input(1);
+    requireDtype(ctx, 0, FLOATS);
+    if (b.dtype !== a.dtype) ctx.fail(`inputs have different types (${a.dtype} and ${b.dtype})`, 'INVALID_MODEL');
+    const alpha = ctx.attrs.float('alpha', 1);
+    const out = broadcastShapes(ctx, [a.dims, b.dims]);
+    const n = shapeSize(out);
+    // Offsets into a and b per output element, only when they broadcast.
+    const offsets = (dims: readonly number[]) => {
+      if (dims.join() === out.join()) return undefined;
+      const st = broadcastStrides(dims, out), o = new Int32Array(n), idx = new Array<number>(out.length).fill(0);
+      for (let i = 0, p = 0; i < n; i++) {
+        o[i] = p;
+        for (let d = out.length - 1; d >= 0; d--) { p += st[d]!; if (++idx[d]! < out[d]!) break; p -= st[d]! * out[d]!; idx[d] = 0; }
+      }
+      return o;
+    };
+    const oa = offsets(a.dims), ob = offsets(b.dims);
+    const half = a.dtype === 'float16';
+    return {
+      outputs: [{ dtype: a.dtype, dims: out }],
+      build: (bd) => {
+        const va = bd.view(a.dtype, bd.inputs[0]!, shapeSize(a.dims)), vb = bd.view(b.dtype, bd.inputs[1]!, shapeSize(b.dims));
+        const vy = bd.view(a.dtype, bd.outputs[0]!, n);
+        const rd = half ? (v: number) => halfToFloat(v) : (v: number) => v;
+        return () => {
+          const A = va() as Float32Array, B = vb() as Float32Array, Y = vy() as Float32Array;
+          for (let i = 0; i < n; i++) {
+            const x = rd(A[oa ? oa[i]! : i]!), g = rd(B[ob ? ob[i]! : i]!);
+            const r = x * sigmoid(alpha * x) * g;
+            Y[i] = half ? floatToHalf(r) : r;
+          }
+        };
+      },
+    };
+  },
+};
+
+export const elementwiseOps: OpDef[] = [...unaryOps, clipOp, ...binaryOps, swiGlu];

@@ -19,6 +19,7 @@ import { softmaxOps } from './softmax.js';
 import { stringOps } from './strings.js';
 import { tensorOps } from './tensor.js';
 import { topkOps } from './topk.js';
+import { trainingOps } from './training.js';
 import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
@@ -34,6 +35,7 @@ export const allOps: readonly OpDef[] = [
   ...rearrangeOps,
   ...detectionOps,
   ...signalOps,
+  ...trainingOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -1,7 +1,7 @@
 /**
- * String ops: StringConcat, StringSplit, StringNormalizer, RegexFullMatch. String tensors live in
- * JavaScript, never in Wasm memory, so these run at plan time and need their inputs known then: a
- * constant, or a graph input (the plan is keyed by its value).
+ * String and text ops: StringConcat, StringSplit, StringNormalizer, RegexFullMatch, TfIdfVectorizer.
+ * String tensors live in JavaScript, never in Wasm memory, so string ops run at plan time and need
+ * their inputs known then: a constant, or a graph input (the plan is keyed by its value).
  */
 import type { OpContext, OpDef } from './types.js';
 import { broadcastShapes, broadcastStrides } from './util.js';
@@ -117,4 +117,76 @@ const regexFullMatch: OpDef = {
   },
 };
 
-export const stringOps: OpDef[] = [stringConcat, stringSplit, stringNormalizer, regexFullMatch];
+/**
+ * TfIdfVectorizer: counts the pool's n-grams (min..max length, with up to max_skip_count skipped
+ * tokens between items) in each row, then TF, IDF (presence · weight) or TFIDF (count · weight).
+ * Unigrams count once per position whatever the skip.
+ */
+const tfIdfVectorizer: OpDef = {
+  opType: 'TfIdfVectorizer', since: 9,
+  attributes: ['max_gram_length', 'max_skip_count', 'min_gram_length', 'mode', 'ngram_counts', 'ngram_indexes', 'pool_int64s', 'pool_strings', 'weights'],
+  prepare(ctx) {
+    const x = ctx.input(0), a = ctx.attrs;
+    if (!['int32', 'int64', 'string'].includes(x.dtype)) ctx.fail(`input must be int32, int64 or string, got ${x.dtype}`, 'UNSUPPORTED_OP');
+    if (x.dims.length !== 1 && x.dims.length !== 2) ctx.fail(`input must be [C] or [N, C], got [${x.dims}]`, 'SHAPE_MISMATCH');
+    const minN = a.int('min_gram_length', 1), maxN = a.int('max_gram_length', 1), skip = a.int('max_skip_count', 0);
+    if (minN < 1 || maxN < minN) throw a.error('min_gram_length', `and max_gram_length must satisfy 1 ≤ min ≤ max, got ${minN} and ${maxN}`);
+    const mode = a.oneOf('mode', ['TF', 'IDF', 'TFIDF'], 'TF');
+    const counts = a.ints('ngram_counts') ?? [], indexes = a.ints('ngram_indexes') ?? [];
+    const pool: (string | number)[] | undefined = a.strings('pool_strings') ?? a.ints('pool_int64s');
+    if (!pool) throw a.error('pool_int64s', 'or pool_strings is required');
+    const weights = a.floats('weights');
+    // Map each pool n-gram (as a key) to its output column.
+    const column = new Map<string, number>();
+    let g = 0;
+    for (let k = 0; k < counts.length; k++) {
+      const start = counts[k]!, end = k + 1 < counts.length ? counts[k + 1]! : pool.length, len = k + 1;
+      for (let p = start; p + len <= end; p += len, g++) {
+        if (g >= indexes.length) throw a.error('ngram_indexes', `has ${indexes.length} entries, fewer than the pool's n-grams`);
+        column.set(`${len}:${pool.slice(p, p + len).join('\u0000')}`, indexes[g]!);
+      }
+    }
+    const width = Math.max(0, ...indexes) + 1;
+    const rows = x.dims.length === 2 ? x.dims[0]! : 1, C = x.dims[x.dims.length - 1]!;
+    const outDims = x.dims.length === 2 ? [rows, width] : [width];
+    const vectorize = (X: ArrayLike<unknown>, Y: Float32Array) => {
+      Y.fill(0);
+      for (let r = 0; r < rows; r++) {
+        const row = Array.from({ length: C }, (_, i) => String(X[r * C + i]));
+        for (let i = 0; i < C; i++) {
+          for (let n = minN; n <= maxN; n++) {
+            for (let s = 0; s <= (n === 1 ? 0 : skip); s++) {
+              const last = i + (n - 1) * (s + 1);
+              if (last >= C) break;
+              const gram: string[] = [];
+              for (let j = 0; j < n; j++) gram.push(row[i + j * (s + 1)]!);
+              const col = column.get(`${n}:${gram.join('\u0000')}`);
+              if (col !== undefined) Y[r * width + col]! += 1;
+            }
+          }
+        }
+      }
+      if (mode !== 'TF') {
+        for (let i = 0; i < Y.length; i++) {
+          const w = weights?.[indexes.indexOf(i % width)] ?? 1;
+          Y[i] = mode === 'IDF' ? (Y[i]! > 0 ? w : 0) : Y[i]! * w;
+        }
+      }
+    };
+    if (x.dtype === 'string') {
+      const [v] = requireKnownStrings(ctx) as string[][];
+      const y = new Float32Array(rows * width);
+      vectorize(v!, y);
+      return { outputs: [{ dtype: 'float32', dims: outDims }], dataFree: true, evaluate: () => [y] };
+    }
+    return {
+      outputs: [{ dtype: 'float32', dims: outDims }],
+      build: (bd) => {
+        const vx = bd.view(x.dtype, bd.inputs[0]!, rows * C), vy = bd.view('float32', bd.outputs[0]!, rows * width);
+        return () => vectorize(vx(), vy() as Float32Array);
+      },
+    };
+  },
+};
+
+export const stringOps: OpDef[] = [stringConcat, stringSplit, stringNormalizer, regexFullMatch, tfIdfVectorizer];

@@ -8,6 +8,7 @@ import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
+import { mlOps } from './ml.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
@@ -36,6 +37,7 @@ export const allOps: readonly OpDef[] = [
   ...detectionOps,
   ...signalOps,
   ...trainingOps,
+  ...mlOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

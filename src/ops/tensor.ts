@@ -273,8 +273,45 @@ const affineGrid: OpDef = {
   },
 };
 
+/** MelWeightMatrix: triangular filters over mel-spaced bins, [dft_length/2 + 1, num_mel_bins]. */
+const melWeightMatrix: OpDef = {
+  opType: 'MelWeightMatrix', since: 17, attributes: ['output_datatype'],
+  prepare(ctx) {
+    const [mels, dftLen, rate] = [0, 1, 2].map((i) => Number(scalarOf(ctx, i, ['num_mel_bins', 'dft_length', 'sample_rate'][i]!)));
+    const [lo, hi] = [3, 4].map((i) => Number(scalarOf(ctx, i, i === 3 ? 'lower_edge_hertz' : 'upper_edge_hertz')));
+    const code = ctx.attrs.int('output_datatype', 1);
+    const dtype = dtypeFromOnnx(code);
+    if (!dtype || dtype === 'string' || dtype === 'bool') throw ctx.attrs.error('output_datatype', `type ${code} is not supported`);
+    if (!(mels > 0 && dftLen > 0 && rate > 0)) ctx.fail('num_mel_bins, dft_length and sample_rate must be positive');
+    const bins = Math.floor(dftLen / 2) + 1;
+    // As ONNX's reference computes it (float32 edges, integer bin edges by floor division).
+    const f32 = Math.fround;
+    const toMel = (hz: number) => f32(2595 * Math.log10(1 + f32(hz / 700)));
+    const loMel = toMel(lo), hiMel = toMel(hi), step = f32((hiMel - loMel) / (mels + 2));
+    const edges = Array.from({ length: mels + 2 }, (_, i) => {
+      const hz = f32(700 * (10 ** f32(f32(i * step + loMel) / 2595) - 1));
+      return Math.floor(f32((dftLen + 1) * hz) / rate);
+    });
+    const w = new Float64Array(bins * mels);
+    for (let i = 0; i < mels; i++) {
+      const [l, c, h] = [edges[i]!, edges[i + 1]!, edges[i + 2]!];
+      if (c === l) { if (c >= 0 && c < bins) w[c * mels + i] = 1; } else for (let j = l; j <= c; j++) if (j >= 0 && j < bins) w[j * mels + i] = (j - l) / (c - l);
+      if (h > c) for (let j = c; j < h; j++) if (j >= 0 && j < bins) w[j * mels + i] = (h - j) / (h - c);
+    }
+    return {
+      outputs: [{ dtype: dtype!, dims: [bins, mels] }],
+      dataFree: true,
+      evaluate: () => {
+        const out = allocValues(dtype!, bins * mels);
+        w.forEach((v, i) => { out[i] = toElement(dtype!, dtype === 'float16' ? floatToHalf(v) : v) as never; });
+        return [out];
+      },
+    };
+  },
+};
+
 export const tensorOps: OpDef[] = [
-  affineGrid,
+  affineGrid, melWeightMatrix,
   constantOfShape, range, expand, tile, split,
   window('HannWindow', [0.5, 0.5]),
   window('HammingWindow', [25 / 46, 21 / 46]),

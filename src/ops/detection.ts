@@ -1,9 +1,11 @@
 /**
- * NonMaxSuppression. How many boxes survive depends on the data, so the boxes and scores must be
+ * Detection post-processing: RoiAlign, and NonMaxSuppression. How many boxes survive depends on the data, so the boxes and scores must be
  * known at plan time (constants, or values computed from graph inputs up to the planner's size
  * limit); the plan is keyed by them.
  */
+import { TesseraError } from '../api/errors.js';
 import type { OpContext, OpDef } from './types.js';
+import { requireDtype } from './util.js';
 
 function scalar(ctx: OpContext, i: number, fallback: number): number {
   const x = ctx.inputs[i];
@@ -64,4 +66,76 @@ const nonMaxSuppression: OpDef = {
   },
 };
 
-export const detectionOps: OpDef[] = [nonMaxSuppression];
+/**
+ * RoiAlign: bilinear samples on a regular grid inside each bin, averaged (or their largest
+ * weighted corner, as onnxruntime's 'max' mode does), per region of interest.
+ */
+const roiAlign: OpDef = {
+  opType: 'RoiAlign', since: 10,
+  attributes: ['coordinate_transformation_mode', 'mode', 'output_height', 'output_width', 'sampling_ratio', 'spatial_scale'],
+  prepare(ctx) {
+    const x = ctx.input(0), rois = ctx.input(1), bi = ctx.input(2);
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    if (x.dims.length !== 4) ctx.fail(`X must be [N, C, H, W], got [${x.dims}]`, 'SHAPE_MISMATCH');
+    const R = rois.dims[0]!;
+    if (rois.dims.length !== 2 || rois.dims[1] !== 4) ctx.fail(`rois must be [num_rois, 4], got [${rois.dims}]`, 'SHAPE_MISMATCH');
+    if (bi.dims.length !== 1 || bi.dims[0] !== R) ctx.fail(`batch_indices must be [${R}], got [${bi.dims}]`, 'SHAPE_MISMATCH');
+    const a = ctx.attrs;
+    if (ctx.opset < 16 && a.has('coordinate_transformation_mode')) throw a.error('coordinate_transformation_mode', 'exists from opset 16');
+    const halfPixel = ctx.opset >= 16 && a.oneOf('coordinate_transformation_mode', ['half_pixel', 'output_half_pixel'], 'half_pixel') === 'half_pixel';
+    const max = a.oneOf('mode', ['avg', 'max'], 'avg') === 'max';
+    const PH = a.int('output_height', 1), PW = a.int('output_width', 1), ratio = a.int('sampling_ratio', 0), scale = a.float('spatial_scale', 1);
+    const [N, C, H, W] = x.dims as [number, number, number, number];
+    const outDims = [R, C, PH, PW];
+    const label = `RoiAlign node '${ctx.node.name}'`;
+    return {
+      outputs: [{ dtype: x.dtype, dims: outDims }],
+      build: (bd) => {
+        const vx = bd.view(x.dtype, bd.inputs[0]!, N * C * H * W), vr = bd.view(rois.dtype, bd.inputs[1]!, R * 4);
+        const vb = bd.view(bi.dtype, bd.inputs[2]!, R), vy = bd.view(x.dtype, bd.outputs[0]!, R * C * PH * PW);
+        return () => {
+          const X = vx() as Float32Array, RO = vr() as Float32Array, B = vb(), Y = vy() as Float32Array;
+          for (let r = 0; r < R; r++) {
+            const b = Number(B[r]);
+            if (!(b >= 0 && b < N)) throw new TesseraError('INVALID_FEED', `${label}: batch index ${b} is out of range for ${N} images`);
+            const off = halfPixel ? 0.5 : 0;
+            const x0 = RO[r * 4]! * scale - off, y0 = RO[r * 4 + 1]! * scale - off;
+            let rw = RO[r * 4 + 2]! * scale - off - x0, rh = RO[r * 4 + 3]! * scale - off - y0;
+            if (!halfPixel) { rw = Math.max(rw, 1); rh = Math.max(rh, 1); }
+            const bh = rh / PH, bw = rw / PW;
+            const gh = ratio > 0 ? ratio : Math.ceil(rh / PH), gw = ratio > 0 ? ratio : Math.ceil(rw / PW);
+            const count = Math.max(gh * gw, 1);
+            for (let c = 0; c < C; c++) {
+              const plane = (b * C + c) * H * W;
+              for (let ph = 0; ph < PH; ph++) {
+                for (let pw = 0; pw < PW; pw++) {
+                  let acc = 0, first = true;
+                  for (let iy = 0; iy < gh; iy++) {
+                    for (let ix = 0; ix < gw; ix++) {
+                      let yy = y0 + ph * bh + ((iy + 0.5) * bh) / gh, xx = x0 + pw * bw + ((ix + 0.5) * bw) / gw;
+                      let v1 = 0, v2 = 0, v3 = 0, v4 = 0;
+                      if (!(yy < -1 || yy > H || xx < -1 || xx > W)) {
+                        yy = Math.max(yy, 0); xx = Math.max(xx, 0);
+                        let yl = Math.floor(yy), xl = Math.floor(xx), yh: number, xh: number;
+                        if (yl >= H - 1) { yh = yl = H - 1; yy = yl; } else yh = yl + 1;
+                        if (xl >= W - 1) { xh = xl = W - 1; xx = xl; } else xh = xl + 1;
+                        const ly = yy - yl, lx = xx - xl, hy = 1 - ly, hx = 1 - lx;
+                        v1 = hy * hx * X[plane + yl * W + xl]!; v2 = hy * lx * X[plane + yl * W + xh]!;
+                        v3 = ly * hx * X[plane + yh * W + xl]!; v4 = ly * lx * X[plane + yh * W + xh]!;
+                      }
+                      if (max) { const m = Math.max(v1, v2, v3, v4); acc = first ? m : Math.max(acc, m); first = false; }
+                      else acc += v1 + v2 + v3 + v4;
+                    }
+                  }
+                  Y[((r * C + c) * PH + ph) * PW + pw] = max ? acc : acc / count;
+                }
+              }
+            }
+          }
+        };
+      },
+    };
+  },
+};
+
+export const detectionOps: OpDef[] = [nonMaxSuppression, roiAlign];

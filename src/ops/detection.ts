@@ -1,7 +1,7 @@
 /**
- * Detection post-processing: RoiAlign, and NonMaxSuppression. How many boxes survive depends on the data, so the boxes and scores must be
- * known at plan time (constants, or values computed from graph inputs up to the planner's size
- * limit); the plan is keyed by them.
+ * Detection ops: RoiAlign, and NonMaxSuppression. How many boxes NMS keeps depends on the data,
+ * so its boxes and scores must be known at plan time (constants, or values computed from graph
+ * inputs up to the planner's size limit); the plan is keyed by them.
  */
 import { TesseraError } from '../api/errors.js';
 import type { OpContext, OpDef } from './types.js';

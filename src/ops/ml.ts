@@ -1,6 +1,6 @@
 /**
- * A few ai.onnx.ml ops that are plain lookups or comparisons: LabelEncoder, Binarizer,
- * ArrayFeatureExtractor. String inputs or outputs run at plan time (inputs known then).
+ * A few ai.onnx.ml ops: LabelEncoder, Binarizer, ArrayFeatureExtractor (lookups and comparisons)
+ * and TreeEnsemble (tree walks in JavaScript). String inputs or outputs run at plan time (inputs known then).
  */
 import { TesseraError } from '../api/errors.js';
 import { shapeSize } from '../api/tensor.js';
@@ -106,4 +106,81 @@ const arrayFeatureExtractor: OpDef = {
   },
 };
 
-export const mlOps: OpDef[] = [labelEncoder, binarizer, arrayFeatureExtractor];
+/** TreeEnsemble (ai.onnx.ml 5): tree walks per row, leaves summed/averaged/min/max per target. */
+const treeEnsemble: OpDef = {
+  opType: 'TreeEnsemble', domain: ML, since: 5,
+  attributes: ['aggregate_function', 'leaf_targetids', 'leaf_weights', 'membership_values', 'n_targets', 'nodes_falseleafs', 'nodes_falsenodeids',
+    'nodes_featureids', 'nodes_hitrates', 'nodes_missing_value_tracks_true', 'nodes_modes', 'nodes_splits', 'nodes_trueleafs', 'nodes_truenodeids',
+    'post_transform', 'tree_roots'],
+  prepare(ctx) {
+    const x = ctx.input(0), a = ctx.attrs;
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    if (x.dims.length !== 2) ctx.fail(`X must be [N, F], got [${x.dims}]`, 'SHAPE_MISMATCH');
+    const nums = (name: string) => { const t = a.tensor(name); return t ? Array.from(t.data as ArrayLike<number>, Number) : undefined; };
+    const req = <T>(name: string, v: T | undefined): T => { if (v === undefined) throw a.error(name, 'is required'); return v; };
+    const modes = req('nodes_modes', nums('nodes_modes')), splits = req('nodes_splits', nums('nodes_splits'));
+    const feat = req('nodes_featureids', a.ints('nodes_featureids')), tIds = req('nodes_truenodeids', a.ints('nodes_truenodeids'));
+    const fIds = req('nodes_falsenodeids', a.ints('nodes_falsenodeids'));
+    const tLeaf = a.ints('nodes_trueleafs') ?? [], fLeaf = a.ints('nodes_falseleafs') ?? [];
+    const missingTrue = a.ints('nodes_missing_value_tracks_true') ?? [];
+    const leafTarget = req('leaf_targetids', a.ints('leaf_targetids')), leafWeight = req('leaf_weights', nums('leaf_weights'));
+    const roots = req('tree_roots', a.ints('tree_roots')), T = a.int('n_targets', 1);
+    const agg = a.int('aggregate_function', 1), post = a.int('post_transform', 0);
+    if (post !== 0) throw a.error('post_transform', `${post} is not supported (tessera implements NONE)`);
+    if (agg < 0 || agg > 3) throw a.error('aggregate_function', `must be 0..3, got ${agg}`);
+    // Each MEMBER node's set, from the NaN-separated membership_values.
+    const members = new Map<number, Set<number>>();
+    const mv = nums('membership_values') ?? [];
+    let at = 0;
+    modes.forEach((m, i) => {
+      if (m !== 6) return;
+      const set = new Set<number>();
+      while (at < mv.length && !Number.isNaN(mv[at]!)) set.add(mv[at++]!);
+      at++;
+      members.set(i, set);
+    });
+    const test = (i: number, v: number): boolean => {
+      if (Number.isNaN(v) && missingTrue[i]) return true;
+      const sp = splits[i]!;
+      switch (modes[i]) {
+        case 0: return v <= sp;
+        case 1: return v < sp;
+        case 2: return v >= sp;
+        case 3: return v > sp;
+        case 4: return v === sp;
+        case 5: return v !== sp;
+        case 6: return members.get(i)!.has(v);
+        default: throw a.error('nodes_modes', `value ${modes[i]} is not a node mode`);
+      }
+    };
+    const [N, F] = x.dims as [number, number];
+    return {
+      outputs: [{ dtype: x.dtype, dims: [N, T] }],
+      build: (bd) => {
+        const vx = bd.view(x.dtype, bd.inputs[0]!, N * F), vy = bd.view(x.dtype, bd.outputs[0]!, N * T);
+        const acc = new Float64Array(T), hits = new Uint32Array(T);
+        return () => {
+          const X = vx() as Float32Array, Y = vy() as Float32Array;
+          for (let r = 0; r < N; r++) {
+            acc.fill(0); hits.fill(0);
+            for (const root of roots) {
+              let node = root, leaf = -1;
+              for (let guard = 0; guard <= modes.length && leaf < 0; guard++) {
+                const go = test(node, X[r * F + feat[node]!]!);
+                const next = go ? tIds[node]! : fIds[node]!;
+                if (go ? tLeaf[node] : fLeaf[node]) leaf = next; else node = next;
+              }
+              if (leaf < 0) throw new Error(`TreeEnsemble node '${ctx.node.name}': a tree does not reach a leaf`);
+              const t = leafTarget[leaf]!, w = leafWeight[leaf]!;
+              acc[t] = hits[t] === 0 ? w : agg === 2 ? Math.min(acc[t]!, w) : agg === 3 ? Math.max(acc[t]!, w) : acc[t]! + w;
+              hits[t]!++;
+            }
+            for (let t = 0; t < T; t++) Y[r * T + t] = agg === 0 ? acc[t]! / roots.length : acc[t]!;
+          }
+        };
+      },
+    };
+  },
+};
+
+export const mlOps: OpDef[] = [labelEncoder, binarizer, arrayFeatureExtractor, treeEnsemble];

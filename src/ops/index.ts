@@ -14,6 +14,7 @@ import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
 import { OpRegistry } from './registry.js';
 import { scatterGatherOps } from './scatter-gather.js';
+import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
 import { signalOps } from './signal.js';
 import { softmaxOps } from './softmax.js';
@@ -38,6 +39,7 @@ export const allOps: readonly OpDef[] = [
   ...signalOps,
   ...trainingOps,
   ...mlOps,
+  ...sequenceOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];
 

@@ -22,6 +22,8 @@ export interface InputInfo extends TensorInfo {
   readonly value: NumericArray | string[] | undefined;
   /** Fixed for the session (initializer or folded): safe to pre-pack or cache across plans. */
   readonly constant: boolean;
+  /** For a sequence input: the names of its element values (sequences exist only at plan time). */
+  readonly sequence?: readonly string[];
 }
 
 export interface OpContext {
@@ -74,6 +76,8 @@ export interface Prepared {
    * outputs become the node's outputs, in order. Its nodes read outer-scope values by name.
    */
   inline?: Graph;
+  /** Outputs that are sequences, as the names of their element values (sequence ops). */
+  sequences?: (string[] | undefined)[];
 }
 
 export interface OpDef {
@@ -84,5 +88,7 @@ export interface OpDef {
   since: number;
   /** Attributes the op understands; any other is refused loudly. */
   attributes: readonly string[];
+  /** Runs only in the planner, never folded at load (sequence ops: their values are names). */
+  planTime?: boolean;
   prepare(ctx: OpContext): Prepared;
 }

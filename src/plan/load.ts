@@ -54,7 +54,7 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
   for (const node of order) {
     const bound = bind(node);
     const present = node.inputs.filter((n) => n !== '');
-    if (present.every((n) => consts.has(n)) && !hasSubgraph(node)) {
+    if (present.every((n) => consts.has(n)) && !hasSubgraph(node) && !bound.def.planTime) {
       foldNode(bound, consts, engine);
     } else {
       nodes.push(bound);

@@ -15,7 +15,11 @@ import { type BoundNode, type LoadedGraph, foldNode, hasSubgraph } from './load.
 import { topologicalOrder } from './topo.js';
 
 /** Where a value lives during a run. */
-type Ref = { kind: 'const'; c: ConstValue } | { kind: 'arena'; slot: number; dtype: DType; dims: number[] };
+type Ref =
+  | { kind: 'const'; c: ConstValue }
+  | { kind: 'arena'; slot: number; dtype: DType; dims: number[] }
+  /** A sequence, known at plan time as the names of its element values. */
+  | { kind: 'seq'; items: string[] };
 
 interface PlannedStep {
   opType: string;
@@ -65,7 +69,7 @@ export class Plan {
 
   /** What each step is, for profiles and `tessera inspect`: op, node, input and output shapes. */
   describeSteps(): StepInfo[] {
-    const dims = (r: Ref | undefined) => (r ? (r.kind === 'const' ? r.c.dims : r.dims) : []);
+    const dims = (r: Ref | undefined) => (!r || r.kind === 'seq' ? [] : r.kind === 'const' ? r.c.dims : r.dims);
     return this.steps.map((s) => ({
       node: s.label,
       opType: s.opType,
@@ -76,6 +80,7 @@ export class Plan {
 
   /** Absolute address of a ref, given where the arena sits now. */
   address(ref: Ref, base: number): number {
+    if (ref.kind === 'seq') throw new TesseraError('INTERNAL', 'a sequence has no address');
     return ref.kind === 'const' ? ref.c.ptr : base + this.offsets[ref.slot]!;
   }
 
@@ -130,6 +135,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
   const producedBy = new Map<string, { node: Node; prepared: Prepared; inRefs: (Ref | undefined)[]; output: number }>();
   const known = new Map<string, NumericArray | string[] | undefined>();
   const valueOf = (name: string, r: Ref): NumericArray | string[] | undefined => {
+    if (r.kind === 'seq') return undefined;
     if (r.kind === 'const') return engine.readConst(r.c);
     const f = feedIndex.get(name);
     if (f !== undefined) { valueDeps.add(f); return feeds[f]!.data; }
@@ -141,10 +147,10 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     return v;
   };
   const evaluateAtPlanTime = (node: Node, prepared: Prepared, ins: (Ref | undefined)[]): (NumericArray | string[])[] | undefined => {
-    const values = ins.map((r, i) => (r && shapeSize(r.kind === 'const' ? r.c.dims : r.dims) <= MAX_PLAN_TIME_ELEMENTS ? valueOf(node.inputs[i]!, r) : undefined));
+    const values = ins.map((r, i) => (r && r.kind !== 'seq' && shapeSize(r.kind === 'const' ? r.c.dims : r.dims) <= MAX_PLAN_TIME_ELEMENTS ? valueOf(node.inputs[i]!, r) : undefined));
     if (ins.some((r, i) => r && values[i] === undefined)) return undefined;
     const temps = ins.map((r, i) => {
-      if (!r) return undefined;
+      if (!r || r.kind === 'seq') return undefined;
       const c = r.kind === 'const' ? r.c : engine.allocConst(r.dtype, r.dims, `plan-time value of '${node.inputs[i]}'`);
       if (r.kind === 'arena') {
         if (c.strings) c.strings = values[i] as string[];
@@ -173,7 +179,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       if (!r) throw new TesseraError('INTERNAL', `${describeNode(node)}: input '${n}' has no value`);
       return r;
     });
-    if (inRefs.every((r) => !r || r.kind === 'const') && !hasSubgraph(node)) {
+    if (inRefs.every((r) => !r || r.kind === 'const') && !hasSubgraph(node) && !b.def.planTime) {
       // Depends only on constants for this shape (e.g. Shape of an input): fold it now.
       for (const [i, r] of inRefs.entries()) if (r?.kind === 'const') shapeConsts.set(node.inputs[i]!, r.c);
       const outs = foldNode(b, shapeConsts, engine);
@@ -183,6 +189,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     }
     const ctx = makeContext(node, b.def, b.opset, inRefs.map((r, i) => {
       if (!r) return undefined;
+      if (r.kind === 'seq') return { ...inputInfo(node.inputs[i]!, 'float32', []), sequence: r.items };
       if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c), true);
       const f = feedIndex.get(node.inputs[i]!);
       if (f !== undefined) {
@@ -192,9 +199,13 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       return inputInfo(node.inputs[i]!, r.dtype, r.dims, () => valueOf(node.inputs[i]!, r));
     }));
     const prepared = b.def.prepare(ctx);
-    if (prepared.inline) {
-      work.splice(w + 1, 0, ...inlineBranch(g, engine, node, prepared.inline, refs, owned));
+    if (prepared.inline || prepared.sequences) {
+      prepared.sequences?.forEach((items, i) => { if (items && node.outputs[i]) refs.set(node.outputs[i]!, { kind: 'seq', items }); });
+      if (prepared.inline) work.splice(w + 1, 0, ...inlineBranch(g, engine, node, prepared.inline, refs, owned));
       continue;
+    }
+    if (inRefs.some((r) => r?.kind === 'seq') && !(prepared.evaluate && prepared.dataFree)) {
+      throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: tessera's ${node.opType} does not take sequences`);
     }
     checkOutputs(prepared, node.outputs.length, describeNode(node));
     if (prepared.evaluate && prepared.dataFree) {
@@ -225,6 +236,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
       if (name === '' || !info) return undefined;
       if (prepared.aliasOf !== undefined && i === 0) {
         const src = inRefs[prepared.aliasOf]!;
+        if (src.kind === 'seq') throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: tessera's ${node.opType} does not take sequences`);
         // Reinterpreting a constant is itself a constant; an arena value keeps its slot.
         if (src.kind === 'const') return { kind: 'const', c: { ...src.c, dtype: info.dtype, dims: info.dims } };
         return { kind: 'arena', slot: src.slot, dtype: info.dtype, dims: info.dims };
@@ -244,6 +256,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
   const outputs = g.outputs.map((o) => {
     const ref = refs.get(o.name);
     if (!ref) throw new TesseraError('INTERNAL', `graph output '${o.name}' has no value`);
+    if (ref.kind === 'seq') throw new TesseraError('UNSUPPORTED_OP', `graph output '${o.name}' is a sequence; tessera returns tensors only`);
     if (ref.kind === 'arena') lifetimes[ref.slot]!.last = Infinity;
     const c = ref.kind === 'const' ? ref.c : undefined;
     return { name: o.name, dtype: c ? c.dtype : (ref as { dtype: DType }).dtype, dims: c ? c.dims : (ref as { dims: number[] }).dims, ref };

@@ -207,4 +207,48 @@ const scanOp: OpDef = {
   },
 };
 
-export const controlFlowOps: OpDef[] = [ifOp, loopOp, scanOp];
+/**
+ * Scan at opset 8: every input has a leading batch axis (scan inputs scan along axis 1) and an
+ * optional sequence_lens first. Unrolled per batch entry and time step; lengths must be full.
+ */
+const scan8: OpDef = {
+  opType: 'Scan', since: 8, attributes: ['body', 'num_scan_inputs', 'directions'],
+  prepare(ctx) {
+    const a = ctx.attrs;
+    const body = a.graph('body');
+    if (!body) throw a.error('body', 'is required');
+    const m = a.intOpt('num_scan_inputs');
+    if (m === undefined || m < 1) throw a.error('num_scan_inputs', 'must be a positive count');
+    const node = ctx.node;
+    const n = body.inputs.length - m!, k = body.outputs.length - n;
+    if (n < 0 || k < 0) throw a.error('body', `does not fit ${m} scan inputs`);
+    const dirs = a.ints('directions') ?? new Array<number>(m!).fill(0);
+    const scanIns = Array.from({ length: m! }, (_, j) => ctx.input(1 + n + j));
+    const [B, T] = [scanIns[0]!.dims[0]!, scanIns[0]!.dims[1]!];
+    for (const x of scanIns) if (x.dims[0] !== B || x.dims[1] !== T) ctx.fail('scan inputs differ in batch or length', 'SHAPE_MISMATCH');
+    if (ctx.inputs[0]) {
+      const lens = constInts(ctx, 0, 'sequence_lens')!;
+      if (lens.some((l) => l !== T)) ctx.fail(`sequence_lens [${lens}] other than the full length ${T} are not supported`, 'UNSUPPORTED_OP');
+    }
+    if (B * T > 4096) ctx.fail(`${B * T} iterations are too many to unroll`, 'UNSUPPORTED_OP');
+    if (T === 0 && k > 0) ctx.fail('a scan of length 0 has outputs of unknown shape', 'UNSUPPORTED_OP');
+    const u = new Unroller(ctx, node.outputs[0] || node.name || 'scan');
+    const gather = (x: string, i: number) => u.add('Gather', [x, u.constInt(i)], [['axis', { type: 'int', value: 0 }]]);
+    const finals: string[][] = Array.from({ length: n }, () => []), outs: string[][] = Array.from({ length: k }, () => []);
+    for (let b = 0; b < B; b++) {
+      let state = node.inputs.slice(1, 1 + n).map((x) => gather(x, b));
+      const rows = scanIns.map((_, j) => gather(node.inputs[1 + n + j]!, b));
+      const steps: string[][] = Array.from({ length: k }, () => []);
+      for (let t = 0; t < T; t++) {
+        const res = u.body(body, [...state, ...rows.map((r, j) => gather(r, dirs[j] ? T - 1 - t : t))]);
+        state = res.slice(0, n);
+        res.slice(n).forEach((v, j) => steps[j]!.push(v));
+      }
+      state.forEach((v, j) => finals[j]!.push(v));
+      steps.forEach((list, j) => outs[j]!.push(u.stack(list, 0)));
+    }
+    return { outputs: [], inline: u.graph([...finals.map((l) => u.stack(l, 0)), ...outs.map((l) => u.stack(l, 0))]) };
+  },
+};
+
+export const controlFlowOps: OpDef[] = [ifOp, loopOp, scanOp, scan8];

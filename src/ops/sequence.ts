@@ -2,7 +2,8 @@
  * Sequence ops. A sequence exists only at plan time, as the list of its elements' value names:
  * Construct/Insert/Erase/Empty edit that list, SequenceAt and ConcatFromSequence inline the tensor
  * ops they stand for, SplitToSequence inlines a Split. Positions must be known at plan time
- * (constants, or graph inputs, which key the plan). Sequences cannot be graph outputs.
+ * (constants, or graph inputs, which key the plan). Sequences cannot be graph outputs. Optionals
+ * are their value when present.
  */
 import { shapeSize } from '../api/tensor.js';
 import type { AttributeValue, Graph, Node } from '../graph/ir.js';
@@ -134,4 +135,36 @@ const ops: OpDef[] = [
   },
 ];
 
-export const sequenceOps: OpDef[] = ops;
+/**
+ * Optionals: a present optional is its value, so Optional and OptionalGetElement alias it; an
+ * empty one exists only as an omitted input, which OptionalHasElement reports at plan time.
+ */
+const optionalOps: OpDef[] = [
+  {
+    opType: 'Optional', since: 15, attributes: ['type'],
+    prepare(ctx) {
+      const x = ctx.inputs[0];
+      if (!x) ctx.fail('an empty optional cannot be materialised in tessera; only present optionals are supported', 'UNSUPPORTED_OP');
+      if (x!.sequence) return { outputs: [], sequences: [[...x!.sequence]] };
+      return { outputs: [{ dtype: x!.dtype, dims: [...x!.dims] }], aliasOf: 0 };
+    },
+  },
+  {
+    opType: 'OptionalGetElement', since: 15, attributes: [],
+    prepare(ctx) {
+      const x = ctx.inputs[0];
+      if (!x) ctx.fail('the optional is empty', 'INVALID_MODEL');
+      if (x!.sequence) return { outputs: [], sequences: [[...x!.sequence]] };
+      return { outputs: [{ dtype: x!.dtype, dims: [...x!.dims] }], aliasOf: 0 };
+    },
+  },
+  {
+    opType: 'OptionalHasElement', since: 15, attributes: [],
+    prepare(ctx) {
+      const present = ctx.inputs[0] !== undefined;
+      return { outputs: [{ dtype: 'bool', dims: [] }], dataFree: true, evaluate: () => [Uint8Array.of(present ? 1 : 0)] };
+    },
+  },
+];
+
+export const sequenceOps: OpDef[] = [...ops, ...optionalOps];

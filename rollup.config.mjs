@@ -1,14 +1,26 @@
-// Bundles the TypeScript sources into dist/: Node ESM + CJS. The kernels ship beside them as
-// dist/kernels.wasm and dist/kernels-relaxed.wasm.
+// Bundles the TypeScript sources into dist/: Node (ESM + CJS), browsers (ESM, minified) and
+// Cloudflare Workers (ESM, minified, importing the kernels as .wasm modules). The kernels ship
+// once, beside the bundles, as dist/kernels.wasm and dist/kernels-relaxed.wasm.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import esbuild from 'rollup-plugin-esbuild';
 
-const plugins = () => [
-  nodeResolve({ preferBuiltins: true }),
+// protobufjs's optional-require helper (`util.inquire`) is eval in older releases and a require
+// probe in newer ones; browsers and Workers have neither, and Workers forbid eval. Every caller
+// handles a null answer, so the web bundles get a stub that always says "not here".
+const INQUIRE_STUB = '\0tessera-inquire-stub';
+const noInquire = {
+  name: 'no-inquire',
+  resolveId: (id) => (id === '@protobufjs/inquire' ? INQUIRE_STUB : null),
+  load: (id) => (id === INQUIRE_STUB ? 'export default function inquire() { return null; }' : null),
+};
+
+const plugins = ({ web = false, minify = false, browser = false } = {}) => [
+  ...(web ? [noInquire] : []),
+  nodeResolve({ preferBuiltins: !web, browser }),
   commonjs(),
-  esbuild({ target: 'es2022', minify: false }),
+  esbuild({ target: 'es2022', minify }),
 ];
 
 const copyWasm = {
@@ -19,6 +31,11 @@ const copyWasm = {
   },
 };
 
+// The Workers bundle keeps `import … from '../kernels.wasm'` as a real import: wrangler, workerd
+// and miniflare turn it into a compiled WebAssembly.Module.
+const wasmExternal = (id) => /\.wasm$/.test(id);
+const wasmPath = (id) => `../${id.split('/').pop()}`;
+
 export default [
   {
     input: 'src/index.ts',
@@ -28,5 +45,16 @@ export default [
       { file: 'dist/node/index.js', format: 'es', sourcemap: true },
       { file: 'dist/node/index.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
     ],
+  },
+  {
+    input: 'src/index.browser.ts',
+    plugins: plugins({ web: true, minify: true, browser: true }),
+    output: { file: 'dist/browser/index.js', format: 'es', sourcemap: true },
+  },
+  {
+    input: 'src/index.worker.ts',
+    external: wasmExternal,
+    plugins: plugins({ web: true, minify: true, browser: true }),
+    output: { file: 'dist/worker/index.js', format: 'es', sourcemap: true, paths: wasmPath },
   },
 ];

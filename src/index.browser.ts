@@ -1,0 +1,6 @@
+/** tessera for browsers: kernels fetched next to this file (override with env.wasm). */
+import { installBrowserPlatform } from './platform/browser.js';
+
+installBrowserPlatform();
+
+export * from './public.js';

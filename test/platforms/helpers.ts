@@ -1,0 +1,46 @@
+/** Shared by the platform tests: the repo root, a static file server, MNIST digits as JSON. */
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.u8': 'application/octet-stream', '.json': 'application/json',
+};
+
+/** Serves `dir` on a free localhost port; resolves to its base URL. */
+export async function serve(dir: string): Promise<{ url: string; server: Server; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    let file = normalize(join(dir, path));
+    if (!file.startsWith(normalize(dir))) { res.writeHead(403).end(); return; }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, server, requests };
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (the browser tests never skip)`);
+}
+
+/** The first n held-out digits as arrays of 784 bytes, with their labels. */
+export function digits(n: number): { images: number[][]; labels: number[] } {
+  const images = readFileSync(join(root, 'models/mnist/heldout-images.u8'));
+  const labels = readFileSync(join(root, 'models/mnist/heldout-labels.u8'));
+  return {
+    images: Array.from({ length: n }, (_, i) => Array.from(images.subarray(i * 784, (i + 1) * 784))),
+    labels: Array.from(labels.subarray(0, n)),
+  };
+}

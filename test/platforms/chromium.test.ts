@@ -1,0 +1,109 @@
+/**
+ * Headless Chromium (Debian's, driven by playwright-core): the browser build loaded from a
+ * localhost page classifies digits, the web example predicts what is drawn on its canvas, and an
+ * app importing `tessera` built with Vite runs. Never skipped: without Chromium the tests fail.
+ */
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, mkdirSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, digits, requireChromium, root, serve } from './helpers.js';
+
+let browser: Browser;
+let site: Awaited<ReturnType<typeof serve>>;
+const { images, labels } = digits(16);
+
+beforeAll(async () => {
+  requireChromium();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  site = await serve(root);
+});
+afterAll(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+async function open(url: string): Promise<Page> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  try {
+    await page.waitForFunction(() => (window as any).ready || document.body?.dataset.ready, undefined, { timeout: 30_000 });
+  } catch (e) {
+    throw new Error(`${url} never became ready: ${errors.join('; ') || (e as Error).message}`);
+  }
+  return page;
+}
+
+const correct = (predicted: number[]) => predicted.filter((p, i) => p === labels[i]).length;
+
+describe('headless Chromium', () => {
+  it('dist/browser classifies digits with the relaxed-SIMD kernels, fetched next to the bundle', async () => {
+    const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
+    const predicted = await page.evaluate((imgs) => (window as any).classify(imgs), images);
+    expect(correct(predicted)).toBeGreaterThanOrEqual(15);
+    expect(site.requests).toContain('/dist/kernels-relaxed.wasm');
+    await page.close();
+  });
+
+  it('and with the SIMD128 baseline when relaxed SIMD is turned off', async () => {
+    const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
+    const predicted = await page.evaluate((imgs) => (window as any).classify(imgs, { relaxedSimd: false }), images);
+    expect(correct(predicted)).toBeGreaterThanOrEqual(15);
+    expect(site.requests).toContain('/dist/kernels.wasm');
+    await page.close();
+  });
+
+  it('examples/web predicts the digit drawn on its canvas and draws the bars', async () => {
+    const page = await open(`${site.url}/examples/web/`);
+    const drawn: number[] = [];
+    for (let i = 0; i < 8; i++) drawn.push(await page.evaluate((px) => (window as any).tessera.drawDigit(px), images[i]!));
+    expect(correct(drawn)).toBeGreaterThanOrEqual(7);
+    const shot = await page.screenshot({ type: 'png' });
+    expect(shot.length).toBeGreaterThan(2000);
+    const guess = await page.textContent('#guess');
+    expect(guess).toBe(String(drawn[7]));
+    const widths = await page.$$eval('#bars .bar > div', (els) => els.map((e) => parseFloat((e as HTMLElement).style.width)));
+    expect(widths).toHaveLength(10);
+    expect(Math.max(...widths)).toBeGreaterThan(50);
+    await page.close();
+  });
+
+  it('an app importing tessera, built by Vite with no configuration, classifies digits', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'tessera-vite-'));
+    try {
+      mkdirSync(join(app, 'node_modules'));
+      symlinkSync(root, join(app, 'node_modules', 'tessera'), 'dir');
+      writeFileSync(join(app, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+      cpSync(join(root, 'models/mnist/mnist-cnn.onnx'), join(app, 'public', 'mnist-cnn.onnx'), { recursive: true });
+      writeFileSync(join(app, 'main.js'), `
+        import { InferenceSession, Tensor } from 'tessera';
+        window.classify = async (images) => {
+          const session = await InferenceSession.create('/mnist-cnn.onnx', { cache: false });
+          const n = images.length, x = new Float32Array(n * 784);
+          images.forEach((img, i) => img.forEach((v, j) => { x[i * 784 + j] = v / 255; }));
+          const p = (await session.run({ input: new Tensor('float32', x, [n, 1, 28, 28]) })).probabilities.data;
+          return Array.from({ length: n }, (_, i) => { let b = 0; for (let c = 1; c < 10; c++) if (p[i * 10 + c] > p[i * 10 + b]) b = c; return b; });
+        };
+        window.ready = true;`);
+      const { build } = await import('vite');
+      await build({ root: app, logLevel: 'silent', configFile: false, build: { outDir: join(app, 'dist') } });
+      const assets = readFileSync(join(app, 'dist', 'index.html'), 'utf8');
+      expect(assets).toMatch(/assets\/index-.*\.js/);
+      const built = await serve(join(app, 'dist'));
+      try {
+        const page = await open(`${built.url}/`);
+        const predicted = await page.evaluate((imgs) => (window as any).classify(imgs), images);
+        expect(correct(predicted)).toBeGreaterThanOrEqual(15);
+        expect(built.requests.some((r) => /\/assets\/kernels(-relaxed)?-.*\.wasm$/.test(r))).toBe(true);
+        await page.close();
+      } finally {
+        built.server.close();
+      }
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+});

@@ -28,3 +28,20 @@ export class TesseraError extends Error {
 export function describeNode(node: { name: string; opType: string }): string {
   return node.name ? `${node.opType} node '${node.name}'` : `${node.opType} node (unnamed)`;
 }
+
+/**
+ * What the public API throws for anything that was not a deliberate failure: a TesseraError as is,
+ * an engine out of memory (typed array too large, buffer allocation failed, memory.grow refused)
+ * as OUT_OF_MEMORY, anything else (a TypeError, a Wasm trap) as INTERNAL. The original stays in
+ * `cause`; every INTERNAL is a bug to report.
+ */
+export function asTesseraError(e: unknown, where: string): TesseraError {
+  if (e instanceof TesseraError) return e;
+  const err = e instanceof Error ? e : undefined;
+  const text = err ? `${err.name}: ${err.message}` : String(e);
+  if (err instanceof RangeError && /(typed array length|array buffer allocation|array length|out of memory|Maximum call stack)/i.test(err.message)) {
+    const oom = !/call stack/i.test(err.message);
+    if (oom) return new TesseraError('OUT_OF_MEMORY', `${where}: the engine could not allocate (${text})`, { cause: e });
+  }
+  return new TesseraError('INTERNAL', `${where}: unexpected ${text} (a tessera bug; please report it with the model)`, { cause: e });
+}

@@ -11,7 +11,7 @@ import { Engine } from '../runtime/engine.js';
 import type { WasmVariant } from '../runtime/wasm.js';
 import type { ModelCache } from '../platform/fetch-model.js';
 import { platform } from '../platform/platform.js';
-import { TesseraError } from './errors.js';
+import { TesseraError, asTesseraError } from './errors.js';
 import { Tensor } from './tensor.js';
 import { validateFeeds } from './feeds.js';
 
@@ -71,10 +71,12 @@ export class InferenceSession {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly graph: LoadedGraph,
-    private readonly engine: Engine,
-    private readonly executor: Executor,
+    // Not readonly: release() drops them, so a released session kept by the user holds no memory.
+    private graph: LoadedGraph,
+    private engine: Engine,
+    private executor: Executor,
   ) {
+    this.wasmVariant = engine.variant;
     this.inputNames = Object.freeze(graph.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(graph.outputs.map((v) => v.name));
     const meta = (v: LoadedGraph['inputs'][number]): ValueMetadata => ({ name: v.name, isTensor: true, type: v.dtype, shape: v.shape && [...v.shape] });
@@ -84,16 +86,23 @@ export class InferenceSession {
 
   /** Loads a model from bytes, or from a path (Node) / URL (browsers, Workers). */
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession> {
-    const bytes = await modelBytes(model, options);
-    const decoded = decodeModel(bytes);
-    if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
-    const engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
-    const graph = loadGraph(decoded, defaultRegistry, engine);
-    return new InferenceSession(graph, engine, new Executor(graph, engine));
+    let engine: Engine | undefined;
+    try {
+      const bytes = await modelBytes(model, options);
+      const decoded = decodeModel(bytes);
+      if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
+      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
+      const graph = loadGraph(decoded, defaultRegistry, engine);
+      return new InferenceSession(graph, engine, new Executor(graph, engine));
+    } catch (e) {
+      // A model that fails to load must not keep its Wasm memory alive.
+      engine?.release();
+      throw asTesseraError(e, 'InferenceSession.create');
+    }
   }
 
   /** Which kernel build this session runs: 'relaxed' where the engine has relaxed SIMD. */
-  get wasmVariant(): WasmVariant { return this.engine.variant; }
+  readonly wasmVariant: WasmVariant;
 
   /**
    * Runs the model. Overlapping calls are queued, so each result equals what the call returns
@@ -101,7 +110,13 @@ export class InferenceSession {
    */
   run(feeds: FeedsType, fetches?: readonly string[] | RunOptions, options?: RunOptions): Promise<ReturnType> {
     const opts = Array.isArray(fetches) ? options : (fetches as RunOptions | undefined) ?? options;
-    const result = this.queue.then(() => this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined, opts?.profile === true));
+    const result = this.queue.then(() => {
+      try {
+        return this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined, opts?.profile === true);
+      } catch (e) {
+        throw asTesseraError(e, 'run');
+      }
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -138,6 +153,7 @@ export class InferenceSession {
     this.released = true;
     this.executor.release();
     this.engine.release();
+    this.graph = this.engine = this.executor = undefined as never;
   }
 }
 

@@ -110,9 +110,18 @@ export class Engine {
    */
   evaluate(prepared: Prepared, inputs: readonly (ConstValue | undefined)[], what: string): ConstValue[] {
     if (prepared.evaluate) {
-      const values = prepared.evaluate(inputs.map((c) => (c ? this.readConst(c) : undefined)));
+      // Reserve the outputs first: the heap refuses what is over the limit (OUT_OF_MEMORY) before
+      // evaluate() builds a JS array of that size (a RangeError for 2^40 elements).
+      const reserved = prepared.outputs.map((info) => this.allocConst(info.dtype, info.dims, what));
+      let values: ReturnType<NonNullable<Prepared['evaluate']>>;
+      try {
+        values = prepared.evaluate(inputs.map((c) => (c ? this.readConst(c) : undefined)));
+      } catch (e) {
+        reserved.forEach((c) => this.freeConst(c));
+        throw e;
+      }
       return prepared.outputs.map((info, i) => {
-        const out = this.allocConst(info.dtype, info.dims, what);
+        const out = reserved[i]!;
         const v = values[i]!;
         if (out.strings) out.strings = v as string[];
         else viewOf(this.memory, info.dtype, out.ptr, shapeSize(info.dims)).set(v as never);

@@ -1,0 +1,32 @@
+/**
+ * Deterministic fuzzing (seed 1): mutated real models and hand-made pathological graphs, each
+ * in a child process that reports per case, so that a hang or a crash is reported with its case
+ * id instead of taking the runner down. `npm run fuzz -- --iterations N` runs a longer campaign.
+ */
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error -- plain ESM script without types
+import { runCampaign } from '../../scripts/fuzz.mjs';
+
+interface Failure { id: number; kind: string; what: string; error: string }
+interface Result { counts: Record<string, number>; failures: Failure[]; ms: number }
+
+// Known INTERNAL failures below the API boundary, in op files owned elsewhere; each is a bug to fix.
+const KNOWN_INTERNAL = [
+  /graph output 'res_scan' has no value/, // Loop whose mutated node lists more outputs than its body makes
+  /reshapeDims|reading 'map'/, // Reshape with its shape input missing (constInts returns undefined)
+];
+
+describe('fuzz', () => {
+  it('every case of 15,000 ends in a result or a TesseraError: no crash, no hang, no stray exception', async () => {
+    const r: Result = await runCampaign({ seed: 1, iterations: 15_000, timeoutMs: 15_000 });
+    const total = Object.values(r.counts).reduce((a, b) => a + b, 0);
+    console.log(`fuzz seed 1: ${total} cases in ${r.ms} ms`, r.counts);
+    expect(total).toBe(15_000);
+    const hard = r.failures.filter((f) => f.kind !== 'internal');
+    expect(hard.map((f) => `#${f.id} ${f.kind} ${f.what}: ${f.error}`)).toEqual([]);
+    const unknown = r.failures.filter((f) => f.kind === 'internal' && !KNOWN_INTERNAL.some((k) => k.test(f.error)));
+    expect(unknown.map((f) => `#${f.id} ${f.what}: ${f.error}`)).toEqual([]);
+    // The campaign must reach past decoding: some cases load and run.
+    expect(r.counts.ok ?? 0).toBeGreaterThan(50);
+  }, 120_000);
+});

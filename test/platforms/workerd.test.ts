@@ -2,12 +2,41 @@
  * Cloudflare's runtime (workerd, through miniflare 3): the Workers build with its kernels imported
  * as `.wasm` modules and the model as a Data module; digits are POSTed, predictions come back.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from './helpers.js';
 
 let mf: import('miniflare').Miniflare;
+let example: import('miniflare').Miniflare;
+const deps = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
+const bundled = join(root, 'examples/worker/src/.bundled-by-test.mjs');
+
+/**
+ * examples/worker bundled the way wrangler does it (esbuild, conditions workerd/worker/browser,
+ * .wasm and Data modules left as imports), so the example itself runs against the built package.
+ */
+async function bundleExample(): Promise<void> {
+  mkdirSync(join(deps, 'node_modules'));
+  symlinkSync(root, join(deps, 'node_modules', 'tessera'), 'dir');
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(root, 'examples/worker/src/index.js')],
+    outfile: bundled,
+    bundle: true,
+    format: 'esm',
+    conditions: ['workerd', 'worker', 'browser'],
+    nodePaths: [join(deps, 'node_modules')],
+    logLevel: 'silent',
+    plugins: [{
+      name: 'modules-stay-imports',
+      setup(b) {
+        b.onResolve({ filter: /\.(wasm|onnx)$/ }, (a) => ({ path: './' + relative(dirname(bundled), resolve(a.resolveDir, a.path)), external: true }));
+      },
+    }],
+  });
+}
 
 beforeAll(async () => {
   let Miniflare: typeof import('miniflare').Miniflare;
@@ -28,8 +57,26 @@ beforeAll(async () => {
     compatibilityDate: '2024-09-23',
   });
   await mf.ready;
+  await bundleExample();
+  example = new Miniflare({
+    modules: true,
+    modulesRoot: root,
+    scriptPath: bundled,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+      { type: 'Data', include: ['**/*.onnx'] },
+    ],
+    compatibilityDate: '2024-09-23',
+  });
+  await example.ready;
 });
-afterAll(async () => { await mf?.dispose(); });
+afterAll(async () => {
+  await mf?.dispose();
+  await example?.dispose();
+  rmSync(deps, { recursive: true, force: true });
+  rmSync(bundled, { force: true });
+});
 
 describe('workerd', () => {
   it('classifies POSTed digits with the Workers build', async () => {
@@ -41,5 +88,20 @@ describe('workerd', () => {
     expect(res.status, text).toBe(200);
     const { digits } = JSON.parse(text) as { digits: number[] };
     expect(digits.filter((d, i) => d === labels[i]).length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('examples/worker, bundled as wrangler would, answers a POSTed digit with JSON', async () => {
+    // The workerd condition picked the Workers build: kernels are module imports, not URLs.
+    expect(readFileSync(bundled, 'utf8')).toMatch(/from "\.\.\/\.\.\/\.\.\/dist\/kernels\.wasm"/);
+    const image = readFileSync(join(root, 'models/mnist/heldout-images.u8')).subarray(0, 784);
+    const label = readFileSync(join(root, 'models/mnist/heldout-labels.u8'))[0];
+    const res = await example.dispatchFetch('http://localhost/', { method: 'POST', body: image });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const [result] = JSON.parse(text) as { digit: number; probabilities: number[] }[];
+    expect(result!.digit).toBe(label);
+    expect(result!.probabilities).toHaveLength(10);
+    const bad = await example.dispatchFetch('http://localhost/', { method: 'POST', body: new Uint8Array(5) });
+    expect(bad.status).toBe(400);
   });
 });

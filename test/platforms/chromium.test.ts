@@ -106,4 +106,47 @@ describe('headless Chromium', () => {
       rmSync(app, { recursive: true, force: true });
     }
   });
+
+  it('an app bundled by rollup, with the kernels hosted elsewhere through env.wasm, classifies digits', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'tessera-rollup-'));
+    try {
+      mkdirSync(join(app, 'node_modules'));
+      symlinkSync(root, join(app, 'node_modules', 'tessera'), 'dir');
+      mkdirSync(join(app, 'out', 'wasm'), { recursive: true });
+      cpSync(join(root, 'dist/kernels.wasm'), join(app, 'out', 'wasm', 'k.wasm'));
+      writeFileSync(join(app, 'out', 'index.html'), '<!doctype html><script type="module" src="./app.js"></script>');
+      writeFileSync(join(app, 'main.js'), `
+        import { InferenceSession, Tensor, env } from 'tessera';
+        // Override: the baseline kernels from a URL of our choosing; relaxed SIMD off so it is used.
+        env.relaxedSimd = false;
+        env.wasm.simd = new URL('./wasm/k.wasm', import.meta.url);
+        window.classify = async (images, model) => {
+          const session = await InferenceSession.create(new Uint8Array(model));
+          const n = images.length, x = new Float32Array(n * 784);
+          images.forEach((img, i) => img.forEach((v, j) => { x[i * 784 + j] = v / 255; }));
+          const p = (await session.run({ input: new Tensor('float32', x, [n, 1, 28, 28]) })).probabilities.data;
+          return Array.from({ length: n }, (_, i) => { let b = 0; for (let c = 1; c < 10; c++) if (p[i * 10 + c] > p[i * 10 + b]) b = c; return b; });
+        };
+        window.ready = true;`);
+      const { rollup } = await import('rollup');
+      const { nodeResolve } = await import('@rollup/plugin-node-resolve');
+      const commonjs = (await import('@rollup/plugin-commonjs')).default;
+      const bundle = await rollup({ input: join(app, 'main.js'), plugins: [nodeResolve({ browser: true }), commonjs()], onwarn: () => {} });
+      await bundle.write({ file: join(app, 'out', 'app.js'), format: 'es' });
+      await bundle.close();
+      const built = await serve(join(app, 'out'));
+      try {
+        const page = await open(`${built.url}/`);
+        const model = Array.from(readFileSync(join(root, 'models/mnist/mnist-cnn.onnx')));
+        const predicted = await page.evaluate(([imgs, m]) => (window as any).classify(imgs, m), [images, model] as const);
+        expect(correct(predicted)).toBeGreaterThanOrEqual(15);
+        expect(built.requests).toContain('/wasm/k.wasm');
+        await page.close();
+      } finally {
+        built.server.close();
+      }
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
 });

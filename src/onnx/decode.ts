@@ -9,11 +9,13 @@ import { normalizeDomain } from '../graph/ir.js';
 import { dtypeFromOnnx } from './dtype.js';
 import { type LongLike, toSafeNumber } from './long.js';
 import { type TensorProtoLike, decodeTensorProto } from './tensor-proto.js';
+import { checkWire } from './wire.js';
 
 const { onnx } = onnxProto;
 
 export function decodeModel(bytes: Uint8Array): Model {
   if (bytes.length === 0) throw new TesseraError('INVALID_MODEL', 'The model is empty (0 bytes)');
+  checkWire(bytes);
   let proto: onnxProto.onnx.ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor, TesseraError } from '../../src/index.js';
 import { DT, floatTensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
 import { batchOf, heldout, mnistModel } from '../helpers/mnist.js';
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
 
 async function failure(p: Promise<unknown>): Promise<TesseraError> {
   try { await p; } catch (e) {
@@ -101,6 +104,20 @@ describe('model validation at load', () => {
   it.each([
     ['empty file', () => InferenceSession.create(new Uint8Array(0)), 'INVALID_MODEL', /empty/],
     ['junk bytes', () => InferenceSession.create(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff)), 'INVALID_MODEL', /protobuf/],
+    ['a length prefix of 2^40 bytes', () => InferenceSession.create(Uint8Array.of(0x3a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0x0a)), 'INVALID_MODEL', /length 1099511627776 runs past the end.*model field 7 at byte 0/],
+    ['an 11-byte varint', () => InferenceSession.create(Uint8Array.of(0x08, ...Array(11).fill(0xff), 0x01)), 'INVALID_MODEL', /varint longer than 10 bytes/],
+    ['a group wire type', () => InferenceSession.create(Uint8Array.of(0x0b, 0x0c)), 'INVALID_MODEL', /wire type 3/],
+    ['a corrupt node deep in the graph', () => {
+      const m = model({ nodes: [node('Relu', ['x'], ['y'], {}, 'R')], inputs: [x], outputs: [y] });
+      const i = m.indexOf(0x52); // 'R', the node name: its length prefix is the byte before
+      const b = Uint8Array.from(m); b[i - 1] = 0x7f;
+      return InferenceSession.create(b);
+    }, 'INVALID_MODEL', /in node field 3/],
+    ['subgraphs nested 40 deep', () => {
+      let g: Record<string, unknown> = { node: [node('Relu', ['x'], ['y'])], input: [x], output: [y] };
+      for (let i = 0; i < 40; i++) g = { node: [{ opType: 'If', input: ['c'], output: ['y'], attribute: [{ name: 'then_branch', type: 5, g }] }], output: [y] };
+      return InferenceSession.create(onnx.ModelProto.encode({ irVersion: 8, opsetImport: [{ version: 13 }], graph: g }).finish());
+    }, 'INVALID_MODEL', /nested deeper than 64/],
     ['truncated mnist', () => InferenceSession.create(mnistModel().subarray(0, 5000)), 'INVALID_MODEL', /./],
     ['cycle', () => bad({ nodes: [node('Add', ['x', 'b'], ['a'], {}, 'A'), node('Relu', ['a'], ['b'], {}, 'B')], inputs: [x], outputs: [valueInfo('b', DT.FLOAT)] }), 'INVALID_MODEL', /cycle/],
     ['self-loop', () => bad({ nodes: [node('Add', ['x', 'y'], ['y'], {}, 'S')], inputs: [x], outputs: [y] }), 'INVALID_MODEL', /cycle.*'S'/],

@@ -10,6 +10,7 @@ import type { LoadedGraph } from './load.js';
 import { type Plan, type PlanFeed, createPlan } from './plan.js';
 
 const MAX_CACHED_PLANS = 8;
+const MAX_VALUE_DEP_SHAPES = 256;
 
 export class Executor {
   private readonly plans = new Map<string, Plan>();
@@ -33,6 +34,8 @@ export class Executor {
     }
     plan = createPlan(this.graph, this.engine, feeds);
     if (plan.valueDeps.length) {
+      // Bounded like the plans: a long life of ever-new shapes must not grow this map forever.
+      if (this.valueDeps.size >= MAX_VALUE_DEP_SHAPES) this.valueDeps.delete(this.valueDeps.keys().next().value!);
       this.valueDeps.set(shapeKey, plan.valueDeps);
       key = valueKey(shapeKey, feeds, plan.valueDeps);
     }

@@ -24,12 +24,16 @@ for (let i = 0; i < 3; i++) { const t = await InferenceSession.create(bytes); aw
 await settle();
 const cyc0 = mem();
 const kept = []; // released sessions the user still holds must not pin their memory
+let freed = 0;
+const registry = new FinalizationRegistry(() => { freed++; });
 for (let i = 0; i < 30; i++) {
   const t = await InferenceSession.create(bytes);
+  registry.register(t.engine.memory, i); // private field, reached from JS on purpose
   await t.run(feed());
   await t.release();
   kept.push(t);
 }
 await settle();
+await settle();
 const cyc1 = mem();
-process.stdout.write(JSON.stringify({ runs: [runs0, runs1], cycles: [cyc0, cyc1], kept: kept.length }) + '\n');
+process.stdout.write(JSON.stringify({ runs: [runs0, runs1], cycles: [cyc0, cyc1], kept: kept.length, freed }) + '\n');

@@ -56,6 +56,19 @@ describe('headless Chromium', () => {
     await page.close();
   });
 
+  it('dist/browser runs in a module Web Worker', async () => {
+    const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
+    const predicted = await page.evaluate((imgs) => new Promise((done) => {
+      const w = new Worker('/test/platforms/fixtures/web-worker.js', { type: 'module' });
+      w.onmessage = (e) => { done(e.data); w.terminate(); };
+      w.onerror = (e) => done(String(e.message));
+      w.postMessage(imgs);
+    }), images);
+    expect(Array.isArray(predicted), String(predicted)).toBe(true);
+    expect(correct(predicted as number[])).toBeGreaterThanOrEqual(15);
+    await page.close();
+  });
+
   it('examples/web predicts the digit drawn on its canvas and draws the bars', async () => {
     const page = await open(`${site.url}/examples/web/`);
     const drawn: number[] = [];

@@ -23,6 +23,10 @@ export class Heap {
   private used = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number, maxBytes = MAX_BYTES) {
+    // NaN would disable every check below (x > NaN is false): refuse it with the rest.
+    if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
+      throw new TesseraError('INVALID_ARGUMENT', `maxMemoryBytes must be a positive number of bytes, got ${String(maxBytes)}`);
+    }
     this.top = alignUp(Math.max(base, ALIGN));
     this.limit = Math.min(maxBytes, MAX_BYTES);
   }

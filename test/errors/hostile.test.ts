@@ -144,6 +144,12 @@ describe('model validation at load', () => {
     expect(e.message).toMatch(/'big'/);
   });
 
+  it.each([NaN, -1, 0, '64MB'])('maxMemoryBytes %s → INVALID_ARGUMENT (NaN used to turn the limit off)', async (max) => {
+    const e = await failure(InferenceSession.create(addModel(), { maxMemoryBytes: max as number }));
+    expect(e.code).toBe('INVALID_ARGUMENT');
+    expect(e.message).toMatch(/maxMemoryBytes/);
+  });
+
   it('maxMemoryBytes refuses a shape that would need more at run time, and the session goes on', async () => {
     const s = await InferenceSession.create(model({ nodes: [node('Relu', ['x'], ['y'])], inputs: [valueInfo('x', DT.FLOAT, ['n'])], outputs: [y] }), { maxMemoryBytes: 4 << 20 });
     await s.run({ x: new Tensor('float32', new Float32Array(1000), [1000]) });

@@ -66,8 +66,8 @@ function runChild(cfg, from, to, timeoutMs, onCase) {
 }
 
 /** Runs cases [0, iterations) and returns counts by outcome and the failures. */
-export async function runCampaign({ seed = 1, iterations = 2000, workers = Math.min(4, availableParallelism()), timeoutMs = 10000, corpus = defaultCorpus(), bundleUrl, log = () => {} } = {}) {
-  const cfg = { seed, corpus, bundle: bundleUrl ?? await bundle() };
+export async function runCampaign({ seed = 1, iterations = 2000, workers = Math.min(4, availableParallelism()), timeoutMs = 10000, corpus = defaultCorpus(), bundleUrl, simulate, log = () => {} } = {}) {
+  const cfg = { seed, corpus, bundle: bundleUrl ?? await bundle(), simulate };
   const counts = {};
   const failures = [];
   const record = (id, r) => {

@@ -67,6 +67,9 @@ function outcome(c, e, stage) {
 
 for (let id = config.from; id < config.to; id++) {
   say({ start: id });
+  // The runner's own test: a case that never ends, and one that takes the process down.
+  if (config.simulate?.hang === id) for (;;);
+  if (config.simulate?.crash === id) process.abort();
   const r = await runCase(id);
   say({ end: id, ...r });
 }

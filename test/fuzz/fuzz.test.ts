@@ -17,6 +17,12 @@ const KNOWN_INTERNAL = [
 ];
 
 describe('fuzz', () => {
+  it('a hang or a crash is reported with its case id, and the campaign goes on past it', async () => {
+    const r: Result = await runCampaign({ seed: 1, iterations: 40, workers: 1, timeoutMs: 1500, simulate: { hang: 5, crash: 17 } });
+    expect(r.failures.filter((f) => f.kind !== 'internal').map((f) => [f.id, f.kind])).toEqual([[5, 'hang'], [17, 'crash']]);
+    expect(Object.values(r.counts).reduce((a, b) => a + b, 0)).toBe(40);
+  }, 60_000);
+
   it('every case of 15,000 ends in a result or a TesseraError: no crash, no hang, no stray exception', async () => {
     const r: Result = await runCampaign({ seed: 1, iterations: 15_000, timeoutMs: 15_000 });
     const total = Object.values(r.counts).reduce((a, b) => a + b, 0);

@@ -20,8 +20,14 @@ export function validateFeeds(feeds: Record<string, Tensor>, inputs: readonly Va
     if (!(t instanceof Tensor) && !looksLikeTensor(t)) {
       throw new TesseraError('INVALID_FEED', `Input '${v.name}' must be a Tensor`);
     }
-    // A Tensor from another copy of the library (or onnxruntime-web's) is accepted by shape.
-    const tensor = t instanceof Tensor ? t : new Tensor((t as Tensor).type, (t as Tensor).data as never, (t as Tensor).dims);
+    // A Tensor from another copy of the library (or onnxruntime-web's) is accepted by shape; what
+    // the Tensor constructor finds wrong with it (dims, data, type) is this input's fault.
+    let tensor: Tensor;
+    try {
+      tensor = t instanceof Tensor ? t : new Tensor((t as Tensor).type, (t as Tensor).data as never, Array.from((t as Tensor).dims));
+    } catch (e) {
+      throw new TesseraError('INVALID_FEED', `Input '${v.name}': ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    }
     if (v.dtype && tensor.type !== v.dtype) {
       throw new TesseraError('INVALID_FEED', `Input '${v.name}' expects ${v.dtype} but got ${tensor.type}`);
     }
@@ -51,7 +57,7 @@ export function validateFeeds(feeds: Record<string, Tensor>, inputs: readonly Va
 }
 
 function looksLikeTensor(t: unknown): t is Tensor {
-  return typeof t === 'object' && t !== null && 'type' in t && 'data' in t && 'dims' in t;
+  return typeof t === 'object' && t !== null && 'type' in t && 'data' in t && 'dims' in t && Array.isArray((t as { dims: unknown }).dims);
 }
 
 function shapeText(shape: readonly (number | string | undefined)[]): string {

@@ -50,9 +50,24 @@ describe('feeds', () => {
       // The Tensor constructor refuses it already; a tensor-like object from elsewhere reaches run().
       const fake = { type: 'float32', data: new Float32Array(n), dims: [1, 3] };
       const e = await failure(s.run({ x: fake as never, y: y() }));
-      expect(['INVALID_FEED', 'INVALID_ARGUMENT']).toContain(e.code);
+      expect(e.code).toBe('INVALID_FEED');
+      expect(e.message).toMatch(/'x'/);
       expect(e.message).toMatch(new RegExp(`${n}`));
     }
+  });
+
+  it.each([
+    ['negative dims', { type: 'float32', data: new Float32Array(3), dims: [-1, 3] }, /'x'.*non-negative/],
+    ['NaN dims', { type: 'float32', data: new Float32Array(3), dims: [NaN, 3] }, /'x'.*non-negative/],
+    ['dims of 2^40', { type: 'float32', data: new Float32Array(3), dims: [2 ** 40, 3] }, /'x'.*3 elements/],
+    ['dims not an array', { type: 'float32', data: new Float32Array(3), dims: 3 }, /'x' must be a Tensor/],
+    ['data of another type', { type: 'float32', data: new Int32Array(3), dims: [1, 3] }, /'x'.*Float32Array/],
+    ['unknown type', { type: 'float99', data: new Float32Array(3), dims: [1, 3] }, /'x'.*float99/],
+    ['a data getter that throws', Object.defineProperty({ type: 'float32', dims: [1, 3] }, 'data', { get() { throw new Error('boom'); } }), /'x'.*boom/],
+  ])('a tensor-like feed with %s → INVALID_FEED naming the input', async (_, x, message) => {
+    const e = await failure(s.run({ x: x as never, y: y() }));
+    expect(e.code).toBe('INVALID_FEED');
+    expect(e.message).toMatch(message);
   });
 
   it('NaN and Inf pass through as values', async () => {

@@ -8,6 +8,7 @@ import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
+import { lrnOps } from './lrn.js';
 import { mlOps } from './ml.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
@@ -26,6 +27,7 @@ import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
   ...logicOps,
+  ...lrnOps,
   ...reduceOps,
   ...topkOps,
   ...tensorOps,

@@ -10,6 +10,7 @@ import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
 import { lrnOps } from './lrn.js';
 import { mlOps } from './ml.js';
+import { normOps } from './norm.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
@@ -28,6 +29,7 @@ import type { OpDef } from './types.js';
 export const allOps: readonly OpDef[] = [
   ...logicOps,
   ...lrnOps,
+  ...normOps,
   ...reduceOps,
   ...topkOps,
   ...tensorOps,

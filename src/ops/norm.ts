@@ -4,8 +4,9 @@
  * parameters are constant, else per run into scratch (C floats — negligible next to the tensor).
  * InstanceNormalization runs in TypeScript (two passes per channel plane).
  */
+import type { DType } from '../graph/ir.js';
 import type { InputInfo, OpContext, OpDef } from './types.js';
-import { requireDtype } from './util.js';
+import { normalizeAxis, product, requireDtype, stridesOf } from './util.js';
 
 type Arr = Float32Array | Float64Array;
 
@@ -105,4 +106,160 @@ const instanceNorm: OpDef = {
   },
 };
 
-export const normOps: readonly OpDef[] = [batchNorm, instanceNorm];
+
+/** rows × cols contiguous, each row normalised to mean 0 / variance 1 then y = x̂·g[j % gs] + b. */
+function rowNorm(X: Arr, Y: Arr, rows: number, cols: number, eps: number, G: Arr | undefined, B: Arr | undefined,
+  mean?: Arr, inv?: Arr, paramOf: (r: number, j: number) => number = (_r, j) => j): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = 0; for (let j = 0; j < cols; j++) m += X[o + j]!;
+    m /= cols;
+    let v = 0; for (let j = 0; j < cols; j++) { const d = X[o + j]! - m; v += d * d; }
+    const is = 1 / Math.sqrt(v / cols + eps);
+    if (mean) mean[r] = m;
+    if (inv) inv[r] = is;
+    for (let j = 0; j < cols; j++) {
+      const q = paramOf(r, j);
+      Y[o + j] = (X[o + j]! - m) * is * (G ? G[q]! : 1) + (B ? B[q]! : 0);
+    }
+  }
+}
+
+const layerNorm: OpDef = {
+  opType: 'LayerNormalization', since: 17, attributes: ['axis', 'epsilon', 'stash_type'],
+  prepare(ctx) {
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    const x = ctx.input(0);
+    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', -1), x.dims.length);
+    const eps = ctx.attrs.float('epsilon', 1e-5);
+    const stash = ctx.attrs.int('stash_type', 1);
+    if (stash !== 1 && stash !== 11) throw ctx.attrs.error('stash_type', `must be 1 (float) or 11 (double), got ${stash}`);
+    const rows = product(x.dims, 0, axis), cols = product(x.dims, axis);
+    const g = ctx.input(1), bias = ctx.inputs[2];
+    const gs = product(g.dims), bs = bias ? product(bias.dims) : 0;
+    for (const [p, n] of [[g, gs], [bias, bs]] as const) {
+      if (p && (n === 0 || cols % n !== 0 || p.dims.length > x.dims.length - axis)) ctx.fail(`'${p.name}' of shape [${p.dims}] does not broadcast to the normalised shape [${x.dims.slice(axis)}]`, 'SHAPE_MISMATCH');
+    }
+    const statDims = x.dims.map((d, i) => (i < axis ? d : 1));
+    const statType: DType = stash === 11 ? 'float64' : 'float32';
+    const extra = ctx.node.outputs.slice(1).some((o) => o !== '');
+    return {
+      outputs: [{ dtype: x.dtype, dims: [...x.dims] }, { dtype: statType, dims: statDims }, { dtype: statType, dims: statDims }].slice(0, Math.max(1, ctx.node.outputs.length)),
+      build(b) {
+        const k = b.k;
+        if (x.dtype === 'float32' && !extra && gs === cols && (!bias || bs === cols) && bias?.dtype !== 'float64' && g.dtype === 'float32') {
+          const xp = b.inputs[0]!, yp = b.outputs[0]!, gp = b.inputs[1]!, bp = bias ? b.inputs[2]! : 0;
+          return () => k.layernorm_f32(xp, yp, gp, bp, rows, cols, eps);
+        }
+        const xv = b.view(x.dtype, b.inputs[0]!, rows * cols), yv = b.view(x.dtype, b.outputs[0]!, rows * cols);
+        const gv = b.view(g.dtype, b.inputs[1]!, gs), bv = bias ? b.view(bias.dtype, b.inputs[2]!, bs) : undefined;
+        const mv = b.outputs[1] !== undefined && ctx.node.outputs[1] ? b.view(statType, b.outputs[1], rows) : undefined;
+        const iv = b.outputs[2] !== undefined && ctx.node.outputs[2] ? b.view(statType, b.outputs[2], rows) : undefined;
+        return () => {
+          const G = gv() as Arr, B = bv?.() as Arr | undefined;
+          rowNorm(xv() as Arr, yv() as Arr, rows, cols, eps, G, B, mv?.() as Arr | undefined, iv?.() as Arr | undefined,
+            gs === bs || !B ? (_r, j) => j % gs : (_r, j) => j);
+          if (B && gs !== bs) {
+            // Scale and bias broadcast differently: rowNorm indexed both by j; redo with separate moduli.
+            const X = xv() as Arr, Y = yv() as Arr;
+            const mean = new Float64Array(rows), inv = new Float64Array(rows);
+            rowNorm(X, Y, rows, cols, eps, undefined, undefined, mean, inv);
+            for (let r = 0, i = 0; r < rows; r++) for (let j = 0; j < cols; j++, i++) Y[i] = Y[i]! * G[j % gs]! + B[j % bs]!;
+          }
+        };
+      },
+    };
+  },
+};
+
+const groupNorm: OpDef = {
+  opType: 'GroupNormalization', since: 18, attributes: ['epsilon', 'num_groups', 'stash_type'],
+  prepare(ctx) {
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    const { x, N, C, hw } = nc(ctx);
+    const G = ctx.attrs.intOpt('num_groups');
+    if (G === undefined || G < 1 || C % G !== 0) throw ctx.attrs.error('num_groups', G === undefined ? 'is required' : `must divide the ${C} channels, got ${G}`);
+    const stash = ctx.attrs.int('stash_type', 1);
+    if (stash !== 1) throw ctx.attrs.error('stash_type', `only 1 (float) is supported, got ${stash}`);
+    const eps = ctx.attrs.float('epsilon', 1e-5);
+    const s = ctx.input(1), t = ctx.input(2), ps = product(s.dims);
+    // Opset 18: scale/bias per group; opset 21: per channel.
+    const perChannel = ctx.opset >= 21;
+    if (ps !== (perChannel ? C : G!) || product(t.dims) !== ps) ctx.fail(`scale and bias must have ${perChannel ? C : G} elements, got [${s.dims}] and [${t.dims}]`, 'SHAPE_MISMATCH');
+    const cg = C / G!, cols = cg * hw, rows = N * G!;
+    return {
+      outputs: [{ dtype: x.dtype, dims: [...x.dims] }],
+      build(b) {
+        const xv = b.view(x.dtype, b.inputs[0]!, rows * cols), yv = b.view(x.dtype, b.outputs[0]!, rows * cols);
+        const sv = b.view(s.dtype, b.inputs[1]!, ps), tv = b.view(t.dtype, b.inputs[2]!, ps);
+        const paramOf = perChannel ? (r: number, j: number) => (r % G!) * cg + Math.floor(j / hw) : (r: number) => r % G!;
+        return () => rowNorm(xv() as Arr, yv() as Arr, rows, cols, eps, sv() as Arr, tv() as Arr, undefined, undefined, paramOf);
+      },
+    };
+  },
+};
+
+/** Visits every 1-D or N-D slice over `axes`: calls f with the element offsets of each group. */
+function groupsOver(dims: readonly number[], axes: readonly number[]): number[][] {
+  const st = stridesOf(dims), keep = dims.map((_, i) => i).filter((i) => !axes.includes(i));
+  const offsetsOf = (ax: readonly number[]): number[] => {
+    let offs = [0];
+    for (const a of ax) { const next: number[] = []; for (const o of offs) for (let i = 0; i < dims[a]!; i++) next.push(o + i * st[a]!); offs = next; }
+    return offs;
+  };
+  const inner = offsetsOf(axes);
+  return offsetsOf(keep).map((o) => inner.map((i) => o + i));
+}
+
+const lpNorm: OpDef = {
+  opType: 'LpNormalization', since: 1, attributes: ['axis', 'p'],
+  prepare(ctx) {
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    const x = ctx.input(0);
+    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', -1), x.dims.length);
+    const p = ctx.attrs.int('p', 2);
+    if (p !== 1 && p !== 2) throw ctx.attrs.error('p', `must be 1 or 2, got ${p}`);
+    const groups = groupsOver(x.dims, [axis]), count = product(x.dims);
+    return {
+      outputs: [{ dtype: x.dtype, dims: [...x.dims] }],
+      build(b) {
+        const xv = b.view(x.dtype, b.inputs[0]!, count), yv = b.view(x.dtype, b.outputs[0]!, count);
+        return () => {
+          const X = xv() as Arr, Y = yv() as Arr;
+          for (const g of groups) {
+            let s = 0; for (const i of g) s += p === 1 ? Math.abs(X[i]!) : X[i]! * X[i]!;
+            const n = p === 1 ? s : Math.sqrt(s);
+            for (const i of g) Y[i] = n === 0 ? 0 : X[i]! / n;
+          }
+        };
+      },
+    };
+  },
+};
+
+const mvn: OpDef = {
+  opType: 'MeanVarianceNormalization', since: 9, attributes: ['axes'],
+  prepare(ctx) {
+    requireDtype(ctx, 0, ['float32', 'float64']);
+    const x = ctx.input(0);
+    const axes = (ctx.attrs.ints('axes') ?? [0, 2, 3]).map((a) => normalizeAxis(ctx, a, x.dims.length, 'axes'));
+    const groups = groupsOver(x.dims, axes), count = product(x.dims);
+    return {
+      outputs: [{ dtype: x.dtype, dims: [...x.dims] }],
+      build(b) {
+        const xv = b.view(x.dtype, b.inputs[0]!, count), yv = b.view(x.dtype, b.outputs[0]!, count);
+        return () => {
+          const X = xv() as Arr, Y = yv() as Arr;
+          for (const g of groups) {
+            let m = 0, q = 0; for (const i of g) { m += X[i]!; q += X[i]! * X[i]!; }
+            m /= g.length; q /= g.length;
+            const sd = Math.sqrt(Math.max(0, q - m * m)) + 1e-9;
+            for (const i of g) Y[i] = (X[i]! - m) / sd;
+          }
+        };
+      },
+    };
+  },
+};
+
+export const normOps: readonly OpDef[] = [batchNorm, instanceNorm, layerNorm, groupNorm, lpNorm, mvn];

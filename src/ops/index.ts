@@ -11,6 +11,7 @@ import { logicOps } from './logic.js';
 import { lrnOps } from './lrn.js';
 import { mlOps } from './ml.js';
 import { normOps } from './norm.js';
+import { padOps } from './pad.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
@@ -30,6 +31,7 @@ export const allOps: readonly OpDef[] = [
   ...logicOps,
   ...lrnOps,
   ...normOps,
+  ...padOps,
   ...reduceOps,
   ...topkOps,
   ...tensorOps,

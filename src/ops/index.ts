@@ -15,6 +15,7 @@ import { padOps } from './pad.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
+import { resizeOps } from './resize.js';
 import { OpRegistry } from './registry.js';
 import { scatterGatherOps } from './scatter-gather.js';
 import { sequenceOps } from './sequence.js';
@@ -32,6 +33,7 @@ export const allOps: readonly OpDef[] = [
   ...lrnOps,
   ...normOps,
   ...padOps,
+  ...resizeOps,
   ...reduceOps,
   ...topkOps,
   ...tensorOps,

@@ -1,0 +1,166 @@
+/**
+ * Resize (opsets 10–19) and Upsample (7/9), float32/float64 and other numeric types for nearest.
+ * Separable: each axis gets a list of (source index, weight) taps computed once per shape; a step
+ * sums the product of taps over all axes. Antialiasing is refused loudly.
+ */
+import type { OpContext, OpDef, Prepared } from './types.js';
+import { constInts, normalizeAxis, product, stridesOf } from './util.js';
+
+type Arr = { [i: number]: number; length: number };
+interface Opts { mode: string; ctm: string; nearest: string; a: number; exclude: boolean; extrap: number }
+
+function cubicCoeffs(r: number, A: number): number[] {
+  return [((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A, ((A + 2) * r - (A + 3)) * r * r + 1,
+    ((A + 2) * (1 - r) - (A + 3)) * (1 - r) * (1 - r) + 1, ((A * (2 - r) - 5 * A) * (2 - r) + 8 * A) * (2 - r) - 4 * A];
+}
+
+/** Taps of one axis: per output index, source indices and weights (index -1 = extrapolation value). */
+function axisTaps(o: Opts, inLen: number, outLen: number, scale: number, roiStart: number, roiEnd: number): { idx: number[]; w: number[] }[] {
+  const taps: { idx: number[]; w: number[] }[] = [];
+  // ONNX's formulas use the unrounded resized length (scale · input length) where they need one.
+  const L = scale * inLen;
+  for (let x = 0; x < outLen; x++) {
+    let xo: number;
+    switch (o.ctm) {
+      case 'half_pixel': xo = (x + 0.5) / scale - 0.5; break;
+      case 'half_pixel_symmetric': {
+        const adj = outLen / (scale * inLen), off = (inLen / 2) * (1 - adj);
+        xo = off + (x + 0.5) / scale - 0.5; break;
+      }
+      case 'pytorch_half_pixel': xo = L > 1 ? (x + 0.5) / scale - 0.5 : 0; break;
+      case 'align_corners': xo = L === 1 ? 0 : (x * (inLen - 1)) / (L - 1); break;
+      case 'asymmetric': xo = x / scale; break;
+      default: // tf_crop_and_resize
+        xo = L > 1 ? roiStart * (inLen - 1) + (x * (roiEnd - roiStart) * (inLen - 1)) / (L - 1) : 0.5 * (roiStart + roiEnd) * (inLen - 1);
+        if (xo < 0 || xo > inLen - 1) { taps.push({ idx: [-1], w: [1] }); continue; }
+    }
+    const clamp = (i: number) => Math.min(Math.max(i, 0), inLen - 1);
+    if (o.mode === 'nearest') {
+      let i: number;
+      switch (o.nearest) {
+        case 'round_prefer_floor': i = xo === Math.floor(xo) + 0.5 ? Math.floor(xo) : Math.round(xo); break;
+        case 'round_prefer_ceil': i = Math.round(xo); break;
+        case 'floor': i = Math.floor(xo); break;
+        default: i = Math.ceil(xo);
+      }
+      taps.push({ idx: [clamp(i)], w: [1] });
+      continue;
+    }
+    const i0 = Math.floor(xo), r = xo - i0;
+    const idx = o.mode === 'linear' ? [i0, i0 + 1] : [i0 - 1, i0, i0 + 1, i0 + 2];
+    let w = o.mode === 'linear' ? [1 - r, r] : cubicCoeffs(r, o.a);
+    if (o.exclude) {
+      w = w.map((v, k) => (idx[k]! < 0 || idx[k]! >= inLen ? 0 : v));
+      const s = w.reduce((p, v) => p + v, 0);
+      w = w.map((v) => v / s);
+    }
+    taps.push({ idx: idx.map(clamp), w });
+  }
+  return taps;
+}
+
+function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: number[] | undefined, axes: number[], roi: number[] | undefined, policy: string): Prepared {
+  const x = ctx.input(0), r = x.dims.length;
+  const scales = new Array<number>(r).fill(1), out = [...x.dims];
+  if (sizesIn) {
+    if (sizesIn.length !== axes.length) ctx.fail(`sizes must have ${axes.length} entries, got ${sizesIn.length}`, 'SHAPE_MISMATCH');
+    if (policy === 'stretch') axes.forEach((a, i) => { out[a] = sizesIn[i]!; scales[a] = sizesIn[i]! / x.dims[a]!; });
+    else {
+      const ratios = axes.map((a, i) => sizesIn[i]! / x.dims[a]!);
+      const s = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+      axes.forEach((a) => { scales[a] = s; out[a] = Math.round(s * x.dims[a]!); });
+    }
+  } else if (scalesIn) {
+    if (scalesIn.length !== axes.length) ctx.fail(`scales must have ${axes.length} entries, got ${scalesIn.length}`, 'SHAPE_MISMATCH');
+    axes.forEach((a, i) => { if (!(scalesIn[i]! > 0)) ctx.fail(`scales must be positive, got ${scalesIn}`); scales[a] = scalesIn[i]!; out[a] = Math.floor(x.dims[a]! * scalesIn[i]!); });
+  } else ctx.fail('one of scales and sizes is required');
+  if (o.mode !== 'nearest' && x.dtype !== 'float32' && x.dtype !== 'float64') ctx.fail(`${o.mode} mode needs a float input, got ${x.dtype}`, 'UNSUPPORTED_OP');
+  if (x.dtype === 'string' || x.dtype === 'int64' || x.dtype === 'uint64' || x.dtype === 'bool') ctx.fail(`input type ${x.dtype} is not supported`, 'UNSUPPORTED_OP');
+  const roiS = new Array<number>(r).fill(0), roiE = new Array<number>(r).fill(1);
+  if (o.ctm === 'tf_crop_and_resize') {
+    if (!roi || roi.length !== 2 * axes.length) ctx.fail(`tf_crop_and_resize needs roi with ${2 * axes.length} entries`);
+    axes.forEach((a, i) => { roiS[a] = roi![i]!; roiE[a] = roi![i + axes.length]!; });
+  }
+  const taps = x.dims.map((d, a) => (out[a] === d && scales[a] === 1 && o.ctm !== 'tf_crop_and_resize' ? undefined : axisTaps(o, d, out[a]!, scales[a]!, roiS[a]!, roiE[a]!)));
+  const ist = stridesOf(x.dims), n = product(out), inN = product(x.dims);
+  return {
+    outputs: [{ dtype: x.dtype, dims: out }],
+    build(b) {
+      const xv = b.view(x.dtype, b.inputs[0]!, inN), yv = b.view(x.dtype, b.outputs[0]!, n);
+      const idx = new Array<number>(r).fill(0);
+      return () => {
+        const X = xv() as unknown as Arr, Y = yv() as unknown as Arr;
+        idx.fill(0);
+        const sum = (a: number, off: number): number => {
+          if (a === r) return X[off]!;
+          const t = taps[a];
+          if (!t) return sum(a + 1, off + idx[a]! * ist[a]!);
+          const { idx: is, w } = t[idx[a]!]!;
+          let s = 0;
+          for (let k = 0; k < is.length; k++) {
+            if (is[k]! < 0) return o.extrap;
+            if (w[k] !== 0) s += w[k]! * sum(a + 1, off + is[k]! * ist[a]!);
+          }
+          return s;
+        };
+        for (let k = 0; k < n; k++) {
+          Y[k] = sum(0, 0);
+          for (let a = r - 1; a >= 0; a--) { if (++idx[a]! < out[a]!) break; idx[a] = 0; }
+        }
+      };
+    },
+  };
+}
+
+const floats = (ctx: OpContext, i: number): number[] | undefined => {
+  const v = ctx.inputs[i];
+  if (!v || product(v.dims) === 0) return undefined;
+  if (v.value === undefined) ctx.fail(`input ${i} ('${v.name}') must be constant at load time`, 'UNSUPPORTED_OP');
+  return Array.from(v.value as ArrayLike<number>, Number);
+};
+
+const resize: OpDef = {
+  opType: 'Resize', since: 10,
+  attributes: ['mode', 'coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'nearest_mode', 'antialias', 'axes', 'keep_aspect_ratio_policy'],
+  prepare(ctx) {
+    const x = ctx.input(0), at = ctx.attrs, v = ctx.opset;
+    const mode = at.oneOf('mode', ['nearest', 'linear', 'cubic'], 'nearest');
+    if (v < 11 && mode === 'cubic') throw at.error('mode', 'cubic exists from opset 11');
+    const ctms = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', ...(v >= 19 ? ['half_pixel_symmetric'] : [])];
+    if (v < 11) for (const a of ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'nearest_mode']) if (at.has(a)) throw at.error(a, 'exists from opset 11');
+    if (v < 18) for (const a of ['antialias', 'axes', 'keep_aspect_ratio_policy']) if (at.has(a)) throw at.error(a, 'exists from opset 18');
+    if (at.int('antialias', 0) !== 0) throw at.error('antialias', 'antialiased resizing is not supported');
+    const o: Opts = {
+      mode, ctm: v < 11 ? 'asymmetric' : at.oneOf('coordinate_transformation_mode', ctms, 'half_pixel'),
+      nearest: v < 11 ? 'floor' : at.oneOf('nearest_mode', ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'], 'round_prefer_floor'),
+      a: at.float('cubic_coeff_a', -0.75), exclude: at.int('exclude_outside', 0) !== 0, extrap: at.float('extrapolation_value', 0),
+    };
+    const policy = at.oneOf('keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch');
+    const axes = (at.ints('axes') ?? [...x.dims.keys()]).map((a) => normalizeAxis(ctx, a, x.dims.length, 'axes'));
+    if (v < 11) return plan(ctx, o, floats(ctx, 1), undefined, axes, undefined, policy);
+    const sizes = ctx.inputs[3] && product(ctx.inputs[3].dims) > 0 ? constInts(ctx, 3, 'sizes') : undefined;
+    const scales = floats(ctx, 2);
+    if (sizes && scales) ctx.fail('only one of scales and sizes may be given');
+    return plan(ctx, o, scales, sizes, axes, floats(ctx, 1), policy);
+  },
+};
+
+const upsample: OpDef = {
+  opType: 'Upsample', since: 7, attributes: ['mode', 'scales'],
+  prepare(ctx) {
+    const x = ctx.input(0);
+    const mode = ctx.attrs.oneOf('mode', ['nearest', 'linear', 'bilinear'], 'nearest');
+    const o: Opts = { mode: mode === 'bilinear' ? 'linear' : mode, ctm: 'asymmetric', nearest: 'floor', a: -0.75, exclude: false, extrap: 0 };
+    let scales: number[] | undefined;
+    if (ctx.opset < 9) {
+      scales = ctx.attrs.floats('scales');
+      if (!scales) throw ctx.attrs.error('scales', 'is required');
+    } else {
+      if (ctx.attrs.has('scales')) throw ctx.attrs.error('scales', 'is an input from opset 9');
+      scales = floats(ctx, 1);
+    }
+    return plan(ctx, o, scales, undefined, [...x.dims.keys()], undefined, 'stretch');
+  },
+};
+
+export const resizeOps: readonly OpDef[] = [resize, upsample];

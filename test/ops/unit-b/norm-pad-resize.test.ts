@@ -1,0 +1,39 @@
+// Normalisation, Pad and Resize beyond ONNX's node tests: BatchNormalization with constant
+// parameters (precomputed scale/shift) equals the per-run path, and unsupported attributes fail
+// naming the node and the attribute.
+import { describe, expect, it } from 'vitest';
+import { f32, rand, runNode } from '../unit-a/run-node.js';
+
+describe('BatchNormalization', () => {
+  it('gives the same numbers with constant and fed parameters', async () => {
+    const C = 5, x = f32(rand(2 * C * 6, 3), [2, C, 2, 3]);
+    const p = [f32(rand(C, 4), [C]), f32(rand(C, 5), [C]), f32(rand(C, 6), [C]), f32(rand(C, 7).map((v) => Math.abs(v) + 0.1), [C])];
+    const [fed] = await runNode({ op: 'BatchNormalization', inputs: [x, ...p], opset: 15 });
+    const [con] = await runNode({ op: 'BatchNormalization', inputs: [x, ...p.map((t) => ({ const: t }))], opset: 15 });
+    const want = Array.from(x.data as Float32Array, (v, i) => {
+      const c = Math.floor(i / 6) % C, [g, b, m, s] = p.map((t) => (t.data as Float32Array)[c]!);
+      return (v - m!) / Math.sqrt(s! + 1e-5) * g! + b!;
+    });
+    expect(Array.from(fed!.data as Float32Array)).toEqual(Array.from(con!.data as Float32Array));
+    (Array.from(con!.data as Float32Array)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+  });
+  it('refuses training_mode, naming node and attribute', async () => {
+    const t = f32([1], [1]);
+    await expect(runNode({ op: 'BatchNormalization', name: 'bn', inputs: [f32([1], [1, 1]), t, t, t, t], attrs: { training_mode: 1 }, opset: 15 }))
+      .rejects.toThrow(/BatchNormalization node 'bn'.*training_mode/);
+  });
+});
+
+describe('errors name the node and attribute', () => {
+  it('Pad mode', async () => {
+    await expect(runNode({ op: 'Pad', name: 'p', inputs: [f32([1, 2], [2]), { const: f32([1, 1], [2]) }], attrs: { mode: 'mirror' }, opset: 13 }))
+      .rejects.toThrow(/Pad node 'p'.*mode/);
+  });
+  it('Resize antialias', async () => {
+    await expect(runNode({ op: 'Resize', name: 'r', inputs: [f32([1, 2, 3, 4], [1, 1, 2, 2]), '', { const: f32([1, 1, 0.5, 0.5], [4]) }], attrs: { antialias: 1, mode: 'linear' }, opset: 18 }))
+      .rejects.toThrow(/Resize node 'r'.*antialias/);
+  });
+  it('LRN size', async () => {
+    await expect(runNode({ op: 'LRN', name: 'l', inputs: [f32([1, 2], [1, 2])], opset: 13 })).rejects.toThrow(/LRN node 'l'.*size/);
+  });
+});

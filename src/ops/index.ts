@@ -2,6 +2,7 @@
 import { castOps } from './cast.js';
 import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
+import { convTransposeOps } from './conv-transpose.js';
 import { elementwiseOps } from './elementwise.js';
 import { detectionOps } from './detection.js';
 import { einsumOps } from './einsum.js';
@@ -34,6 +35,7 @@ export const allOps: readonly OpDef[] = [
   ...normOps,
   ...padOps,
   ...resizeOps,
+  ...convTransposeOps,
   ...reduceOps,
   ...topkOps,
   ...tensorOps,

@@ -26,6 +26,7 @@ function prepareConv(ctx: OpContext): Prepared {
   const x = ctx.input(0), w = ctx.input(1), bias = ctx.inputs[2];
   requireDtype(ctx, 0, ['float32']);
   requireDtype(ctx, 1, ['float32']);
+  if (x.dims.length > 4 && w.dims.length === x.dims.length) return prepareConvNd(ctx);
   if (x.dims.length < 3 || x.dims.length > 4) {
     ctx.fail(`tessera supports 1-D and 2-D convolution (input rank 3 or 4); got input dims [${x.dims.join(', ')}]`, 'UNSUPPORTED_OP');
   }
@@ -68,6 +69,61 @@ function prepareConv(ctx: OpContext): Prepared {
             k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
             k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
               B ? B + g * Mg * 4 : 0, B ? BiasKind.perRow : BiasKind.none, 0, act, a, b);
+          }
+        }
+      };
+    },
+  };
+}
+
+/** 3-D and higher: a direct convolution in TypeScript (rare in the models tessera targets). */
+function prepareConvNd(ctx: OpContext): Prepared {
+  const x = ctx.input(0), w = ctx.input(1), bias = ctx.inputs[2];
+  const sd = x.dims.length - 2, group = ctx.attrs.int('group', 1);
+  const [N, C] = [x.dims[0]!, x.dims[1]!], [M, Cg] = [w.dims[0]!, w.dims[1]!];
+  if (group < 1 || C % group !== 0 || M % group !== 0 || Cg * group !== C) ctx.fail(`group=${group} does not fit input channels ${C}, weight [${w.dims.join(', ')}]`, 'SHAPE_MISMATCH');
+  if (bias && (bias.dims.length !== 1 || bias.dims[0] !== M)) ctx.fail(`bias must have shape [${M}], got [${bias.dims.join(', ')}]`, 'SHAPE_MISMATCH');
+  const declared = ctx.attrs.ints('kernel_shape');
+  if (declared && declared.join() !== w.dims.slice(2).join()) ctx.fail(`kernel_shape [${declared}] does not match the weight's [${w.dims.slice(2)}]`, 'SHAPE_MISMATCH');
+  const { act, a, b } = fusedActivation(ctx);
+  if (act !== Act.none && act !== Act.relu && act !== Act.clip && act !== Act.leakyRelu) ctx.fail(`fused activation ${act} on an N-D convolution`, 'UNSUPPORTED_OP');
+  const inSp = x.dims.slice(2), kSp = w.dims.slice(2), geo = windowGeometry(ctx, inSp, kSp), outSp = geo.out;
+  const inN = shapeSize(inSp), outN = shapeSize(outSp), kN = shapeSize(kSp), Mg = M / group;
+  // Per (output position, kernel position): the input offset, or -1 in the pads.
+  const map = new Int32Array(outN * kN), op = new Array<number>(sd).fill(0);
+  for (let o = 0; o < outN; o++) {
+    const kp = new Array<number>(sd).fill(0);
+    for (let k = 0; k < kN; k++) {
+      let off = 0;
+      for (let d = 0; d < sd; d++) {
+        const i = op[d]! * geo.strides[d]! - geo.pads[d]! + kp[d]! * geo.dilations[d]!;
+        if (i < 0 || i >= inSp[d]!) { off = -1; break; }
+        off = off * inSp[d]! + i;
+      }
+      map[o * kN + k] = off;
+      for (let d = sd - 1; d >= 0; d--) { if (++kp[d]! < kSp[d]!) break; kp[d] = 0; }
+    }
+    for (let d = sd - 1; d >= 0; d--) { if (++op[d]! < outSp[d]!) break; op[d] = 0; }
+  }
+  return {
+    outputs: [{ dtype: 'float32', dims: [N, M, ...outSp] }],
+    build(bd) {
+      const xv = bd.view('float32', bd.inputs[0]!, N * C * inN), wv = bd.view('float32', bd.inputs[1]!, M * Cg * kN);
+      const bv = bias ? bd.view('float32', bd.inputs[2]!, M) : undefined, yv = bd.view('float32', bd.outputs[0]!, N * M * outN);
+      return () => {
+        const X = xv() as Float32Array, W = wv() as Float32Array, Y = yv() as Float32Array, B = bv?.() as Float32Array | undefined;
+        for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
+          const g = Math.floor(m / Mg), yo = (n * M + m) * outN;
+          for (let o = 0; o < outN; o++) {
+            let s = B ? B[m]! : 0;
+            for (let c = 0; c < Cg; c++) {
+              const xo = (n * C + g * Cg + c) * inN, wo = (m * Cg + c) * kN;
+              for (let k = 0, mi = o * kN; k < kN; k++, mi++) { const off = map[mi]!; if (off >= 0) s += X[xo + off]! * W[wo + k]!; }
+            }
+            if (act === Act.relu) s = Math.max(s, 0);
+            else if (act === Act.clip) s = Math.min(Math.max(s, a), b);
+            else if (act === Act.leakyRelu) s = s < 0 ? a * s : s;
+            Y[yo + o] = s;
           }
         }
       };

@@ -37,7 +37,7 @@ export async function bench(file: string, o: BenchOptions) {
   const t0 = performance.now();
   const session = await InferenceSession.create(file);
   const loadMs = performance.now() - t0;
-  const feeds = Object.fromEntries(session.inputMetadata.map((v) => [v.name, randomTensor((v.type ?? 'float32') as never, concreteDims({ name: v.name, dtype: v.type as never, shape: v.shape }, o.shapes[v.name]))]));
+  const feeds = Object.fromEntries(session.inputMetadata.map((v) => [v.name, randomTensor((v.type ?? 'float32') as never, concreteDims({ name: v.name, dtype: v.type as never, shape: v.shape }, Object.hasOwn(o.shapes, v.name) ? o.shapes[v.name] : undefined))]));
   await session.run(feeds, { profile: true });
   const flops = totalFlops(session.lastProfile!);
   const tessera = await timeRuns('tessera', session, feeds, o);

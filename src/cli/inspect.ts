@@ -31,17 +31,19 @@ export async function inspect(file: string, shapes: Record<string, number[]>): P
   const g = model.graph;
   const inits = new Set(g.initializers.keys());
   const inputs = g.inputs.filter((v) => !inits.has(v.name));
-  const ops: Record<string, number> = {};
+  // Maps, not plain objects: op types and input names come from the file and may be '__proto__'.
+  const ops = new Map<string, number>();
   const unsupported: string[] = [];
   for (const n of g.nodes) {
     const key = n.domain ? `${n.domain}.${n.opType}` : n.opType;
-    ops[key] = (ops[key] ?? 0) + 1;
+    ops.set(key, (ops.get(key) ?? 0) + 1);
     const found = defaultRegistry.find(n, model.opsets);
     if (typeof found === 'string') unsupported.push(`${describeNode(n)}: ${found}`);
   }
-  const byType: Record<string, { count: number; bytes: number }> = {};
+  const byTypeMap = new Map<string, { count: number; bytes: number }>();
   for (const t of g.initializers.values()) {
-    const e = (byType[t.dtype] ??= { count: 0, bytes: 0 });
+    let e = byTypeMap.get(t.dtype);
+    if (!e) byTypeMap.set(t.dtype, (e = { count: 0, bytes: 0 }));
     const n = shapeSize(t.dims);
     e.count += n;
     e.bytes += n * (bytesPerElement(t.dtype) || 0);
@@ -54,17 +56,17 @@ export async function inspect(file: string, shapes: Record<string, number[]>): P
     opsets: Object.fromEntries([...model.opsets].map(([d, v]) => [d || 'ai.onnx', v])),
     inputs: inputs.map((v) => ({ name: v.name, type: v.dtype ?? '?', shape: shapeText(v) })),
     outputs: g.outputs.map((v) => ({ name: v.name, type: v.dtype ?? '?', shape: shapeText(v) })),
-    ops: Object.fromEntries(Object.entries(ops).sort((a, b) => b[1] - a[1])),
+    ops: Object.fromEntries([...ops].sort((a, b) => b[1] - a[1])),
     unsupported,
     parameters: {
-      count: Object.values(byType).reduce((a, e) => a + e.count, 0),
-      bytes: Object.values(byType).reduce((a, e) => a + e.bytes, 0),
-      byType,
+      count: [...byTypeMap.values()].reduce((a, e) => a + e.count, 0),
+      bytes: [...byTypeMap.values()].reduce((a, e) => a + e.bytes, 0),
+      byType: Object.fromEntries(byTypeMap),
     },
   };
   if (unsupported.length === 0) {
     // FLOPs come from a real plan at concrete shapes: one profiled run on synthetic data.
-    const inputShapes = Object.fromEntries(inputs.map((v) => [v.name, concreteDims(v, shapes[v.name])]));
+    const inputShapes = Object.fromEntries(inputs.map((v) => [v.name, concreteDims(v, Object.hasOwn(shapes, v.name) ? shapes[v.name] : undefined)]));
     try {
       const session = await InferenceSession.create(bytes);
       const feeds = Object.fromEntries(inputs.map((v) => [v.name, randomTensor((v.dtype ?? 'float32'), inputShapes[v.name]!)]));

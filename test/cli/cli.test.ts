@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/api/tensor.js';
 import { readNpy, writeNpy } from '../../src/cli/npy.js';
+import { DT, model, node, valueInfo } from '../helpers/onnx-builder.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cli = join(root, 'dist/cli/tessera.js');
@@ -85,5 +86,21 @@ describe('tessera CLI', () => {
     expect(bad.stderr).toMatch(/INVALID_MODEL/);
     expect(tessera('frobnicate').status).toBe(2);
     expect(tessera('run', mnist, '--input', 'nope=random').stderr).toMatch(/unknown input\(s\) nope/);
+  });
+
+  it('counts op types and inputs named like Object.prototype members as plain names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const file = join(dir, 'proto.onnx');
+    writeFileSync(file, model({
+      nodes: [node('Relu', ['__proto__'], ['a']), node('__proto__', ['a'], ['constructor'], {}, 'evil')],
+      inputs: [valueInfo('__proto__', DT.FLOAT, ['n', 3])],
+      outputs: [valueInfo('constructor', DT.FLOAT, ['n', 3])],
+    }));
+    const r = tessera('inspect', file, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.entries(j.ops)).toEqual([['Relu', 1], ['__proto__', 1]]);
+    expect(j.unsupported).toHaveLength(1);
+    expect(j.unsupported[0]).toMatch(/evil/);
   });
 });

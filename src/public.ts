@@ -8,4 +8,4 @@ export type { TesseraErrorCode } from './api/errors.js';
 export { env } from './runtime/wasm.js';
 export type { ModelCache, ProgressCallback } from './platform/fetch-model.js';
 export type { WasmEnv, WasmSource, WasmVariant } from './runtime/wasm.js';
-export { supportedOps } from './ops/index.js';
+export { operatorTable, supportedOps } from './ops/index.js';

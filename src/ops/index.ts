@@ -59,3 +59,16 @@ export const defaultRegistry = new OpRegistry(allOps);
 export function supportedOps(): string[] {
   return [...new Set(allOps.filter((d) => !d.domain).map((d) => d.opType))].sort();
 }
+
+/** One row per registered op: its domain ('' = ai.onnx) and the oldest opset any implementation follows. */
+export function operatorTable(): { opType: string; domain: string; since: number }[] {
+  const rows = new Map<string, { opType: string; domain: string; since: number }>();
+  for (const d of allOps) {
+    const domain = d.domain ?? '';
+    const key = `${domain}\u0000${d.opType}`;
+    const row = rows.get(key);
+    if (!row) rows.set(key, { opType: d.opType, domain, since: d.since });
+    else row.since = Math.min(row.since, d.since);
+  }
+  return [...rows.values()].sort((a, b) => a.domain.localeCompare(b.domain) || a.opType.localeCompare(b.opType));
+}

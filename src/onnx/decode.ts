@@ -18,7 +18,10 @@ export function decodeModel(bytes: Uint8Array): Model {
   checkWire(bytes);
   let proto: onnxProto.onnx.ModelProto;
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    // A plain Uint8Array view, never a Node Buffer: protobufjs makes empty bytes fields with
+    // `new buf.constructor(0)`, which for a Buffer is the deprecated `Buffer()` (a DEP0005 warning).
+    const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    proto = onnx.ModelProto.decode(view);
   } catch (e) {
     throw new TesseraError('INVALID_MODEL', `The model is not a valid ONNX protobuf: ${(e as Error).message}`, { cause: e });
   }

@@ -2,7 +2,7 @@
  * The built package from plain Node (no vitest transform): ESM import and CJS require of
  * `tessera` by name (the package's own exports map), classifying held-out digits.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { root } from './helpers.js';
 
@@ -22,7 +22,11 @@ const images = fs.readFileSync('models/mnist/heldout-images.u8'), labels = fs.re
 `;
 
 function run(args: string[]): { predicted: number[]; labels: number[] } {
-  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8' }).trim().split('\n').pop()!);
+  const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  // Nothing on stderr: no deprecation or experimental-feature warnings reach a user's console.
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
 function agree({ predicted, labels }: { predicted: number[]; labels: number[] }): number {

@@ -25,8 +25,11 @@ export class TesseraError extends Error {
 }
 
 /** Where a node-level error happened, in the words a user can grep their model for. */
-export function describeNode(node: { name: string; opType: string }): string {
-  return node.name ? `${node.opType} node '${node.name}'` : `${node.opType} node (unnamed)`;
+export function describeNode(node: { name: string; opType: string; outputs?: readonly string[] }): string {
+  if (node.name) return `${node.opType} node '${node.name}'`;
+  // Unnamed nodes are common (many exporters leave names empty): the first output names it uniquely.
+  const out = node.outputs?.find((o) => o !== '');
+  return out ? `${node.opType} node (unnamed, output '${out}')` : `${node.opType} node (unnamed)`;
 }
 
 /**

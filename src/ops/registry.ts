@@ -51,7 +51,9 @@ export class OpRegistry {
     if (problems.length) {
       const shown = problems.slice(0, 20).join('\n  ');
       const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
-      throw new TesseraError('UNSUPPORTED_OP', `The model uses operators tessera cannot run:\n  ${shown}${more}`);
+      throw new TesseraError('UNSUPPORTED_OP', `The model uses operators tessera cannot run:\n  ${shown}${more}\n`
+        + 'The operators and opsets tessera supports are listed by supportedOps() and in docs/operators.md; '
+        + '`npx tessera inspect model.onnx` lists every node it cannot run.');
     }
   }
 

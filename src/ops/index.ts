@@ -1,4 +1,5 @@
 /** Every operator tessera runs, gathered from the families' exported lists. */
+import { attentionOps } from './attention.js';
 import { castOps } from './cast.js';
 import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
@@ -9,6 +10,7 @@ import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
+import { lossOps } from './loss.js';
 import { lrnOps } from './lrn.js';
 import { mlOps } from './ml.js';
 import { normOps } from './norm.js';
@@ -18,6 +20,7 @@ import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
 import { resizeOps } from './resize.js';
 import { OpRegistry } from './registry.js';
+import { rotaryOps } from './rotary.js';
 import { scatterGatherOps } from './scatter-gather.js';
 import { sequenceOps } from './sequence.js';
 import { shapeOps } from './shape.js';
@@ -32,6 +35,9 @@ import type { OpDef } from './types.js';
 export const allOps: readonly OpDef[] = [
   ...logicOps,
   ...lrnOps,
+  ...lossOps,
+  ...attentionOps,
+  ...rotaryOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

@@ -6,7 +6,8 @@
  */
 import type { DType } from '../graph/ir.js';
 import type { InputInfo, OpContext, OpDef } from './types.js';
-import { normalizeAxis, product, requireDtype, stridesOf } from './util.js';
+import { FLOAT_TYPES, readFloats, writeFloats } from './float-io.js';
+import { broadcastStrides, normalizeAxis, product, requireDtype, stridesOf } from './util.js';
 
 type Arr = Float32Array | Float64Array;
 
@@ -262,4 +263,42 @@ const mvn: OpDef = {
   },
 };
 
-export const normOps: readonly OpDef[] = [batchNorm, instanceNorm, layerNorm, groupNorm, lpNorm, mvn];
+/** RMSNormalization (opset 23): y = x / sqrt(mean(x² over axes ≥ axis) + ε) · scale, scale broadcast numpy-style. */
+const rmsNorm: OpDef = {
+  opType: 'RMSNormalization', since: 23, attributes: ['axis', 'epsilon', 'stash_type'],
+  prepare(ctx) {
+    requireDtype(ctx, 0, FLOAT_TYPES);
+    const x = ctx.input(0), w = ctx.input(1);
+    if (w.dtype !== x.dtype) ctx.fail(`scale (input 1, '${w.name}') has type ${w.dtype}, the input ${x.dtype}`);
+    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', -1), x.dims.length);
+    const eps = ctx.attrs.float('epsilon', 1e-5);
+    const stash = ctx.attrs.int('stash_type', 1);
+    if (stash !== 1 && stash !== 11) throw ctx.attrs.error('stash_type', `must be 1 (float) or 11 (double), got ${stash}`);
+    const bad = w.dims.length > x.dims.length || w.dims.some((d, i) => d !== 1 && d !== x.dims[x.dims.length - w.dims.length + i]);
+    if (bad) ctx.fail(`scale (input 1, '${w.name}') of shape [${w.dims}] does not broadcast to the input [${x.dims}]`, 'SHAPE_MISMATCH');
+    const rows = product(x.dims, 0, axis), cols = product(x.dims, axis), n = rows * cols;
+    const ws = broadcastStrides(w.dims, x.dims), xs = stridesOf(x.dims), wn = product(w.dims);
+    // Scale index of every element, resolved once at plan time.
+    const wIndex = new Int32Array(n);
+    for (let i = 0; i < n; i++) { let r = i, o = 0; for (let d = 0; d < xs.length; d++) { const q = Math.floor(r / xs[d]!); r -= q * xs[d]!; o += q * ws[d]!; } wIndex[i] = o; }
+    return {
+      outputs: [{ dtype: x.dtype, dims: [...x.dims] }],
+      build(b) {
+        const xv = b.view(x.dtype, b.inputs[0]!, n), wv = b.view(w.dtype, b.inputs[1]!, wn), yv = b.view(x.dtype, b.outputs[0]!, n);
+        const X = new Float64Array(n), W = new Float64Array(wn);
+        return () => {
+          readFloats(x.dtype, xv(), X); readFloats(w.dtype, wv(), W);
+          for (let r = 0; r < rows; r++) {
+            const o = r * cols;
+            let q = 0; for (let j = 0; j < cols; j++) q += X[o + j]! * X[o + j]!;
+            const inv = 1 / Math.sqrt(q / cols + eps);
+            for (let j = 0; j < cols; j++) X[o + j] = X[o + j]! * inv * W[wIndex[o + j]!]!;
+          }
+          writeFloats(x.dtype, X, yv());
+        };
+      },
+    };
+  },
+};
+
+export const normOps: readonly OpDef[] = [batchNorm, instanceNorm, layerNorm, groupNorm, lpNorm, mvn, rmsNorm];

@@ -9,7 +9,7 @@
 import { shapeSize } from '../api/tensor.js';
 import type { AttributeValue, ConstTensor, Graph, Node } from '../graph/ir.js';
 import type { OpContext, OpDef } from './types.js';
-import { constInts, normalizeAxis } from './util.js';
+import { normalizeAxis, requiredInts } from './util.js';
 
 /** Names a subgraph reads but does not define (recursively through nested subgraphs). */
 export function outerReferences(g: Graph): string[] {
@@ -126,9 +126,17 @@ const loopOp: OpDef = {
     const nCarried = body.inputs.length - 2;
     const nScan = body.outputs.length - 1 - nCarried;
     if (nCarried < 0 || nScan < 0) throw ctx.attrs.error('body', `has ${body.inputs.length} inputs and ${body.outputs.length} outputs, which do not fit a loop`);
+    if (node.outputs.length !== nCarried + nScan) {
+      ctx.fail(`has ${node.outputs.length} outputs but its body yields ${nCarried} loop-carried and ${nScan} scan outputs (${nCarried + nScan} in all)`, 'INVALID_MODEL');
+    }
+    if (node.inputs.length < 2 + nCarried) {
+      ctx.fail(`has ${node.inputs.length} inputs but its body takes ${nCarried} loop-carried values (at least ${2 + nCarried} expected)`, 'INVALID_MODEL');
+    }
     const tripIn = ctx.inputs[0];
     if (!tripIn) ctx.fail('a Loop without a trip count runs until its condition turns false; tessera unrolls only counted loops', 'UNSUPPORTED_OP');
-    const trips = constInts(ctx, 0, 'the trip count')![0]!;
+    const tripVals = requiredInts(ctx, 0, 'the trip count');
+    if (tripVals.length !== 1) ctx.fail(`the trip count must hold one value, got ${tripVals.length}`, 'INVALID_MODEL');
+    const trips = tripVals[0]!;
     const condIn = ctx.inputs[1];
     if (condIn) {
       const c = condIn.value;
@@ -177,6 +185,7 @@ const scanOp: OpDef = {
     if (n < 0) throw a.error('num_scan_inputs', `is ${m} but the body takes ${body.inputs.length} inputs`);
     const k = body.outputs.length - n;
     if (k < 0) throw a.error('body', `has ${body.outputs.length} outputs for ${n} state variables`);
+    if (node.outputs.length !== n + k) ctx.fail(`has ${node.outputs.length} outputs but its body yields ${n} state and ${k} scan outputs (${n + k} in all)`, 'INVALID_MODEL');
     const inAxes = a.ints('scan_input_axes') ?? new Array<number>(m!).fill(0);
     const inDirs = a.ints('scan_input_directions') ?? new Array<number>(m!).fill(0);
     const outAxes = a.ints('scan_output_axes') ?? new Array<number>(k).fill(0);
@@ -227,7 +236,7 @@ const scan8: OpDef = {
     const [B, T] = [scanIns[0]!.dims[0]!, scanIns[0]!.dims[1]!];
     for (const x of scanIns) if (x.dims[0] !== B || x.dims[1] !== T) ctx.fail('scan inputs differ in batch or length', 'SHAPE_MISMATCH');
     if (ctx.inputs[0]) {
-      const lens = constInts(ctx, 0, 'sequence_lens')!;
+      const lens = requiredInts(ctx, 0, 'sequence_lens');
       if (lens.some((l) => l !== T)) ctx.fail(`sequence_lens [${lens}] other than the full length ${T} are not supported`, 'UNSUPPORTED_OP');
     }
     if (B * T > 4096) ctx.fail(`${B * T} iterations are too many to unroll`, 'UNSUPPORTED_OP');

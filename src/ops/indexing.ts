@@ -8,7 +8,7 @@ import type { DType } from '../graph/ir.js';
 import { dtypeFromOnnx } from '../onnx/dtype.js';
 import { floatToHalf, halfToFloat } from './cast.js';
 import type { OpContext, OpDef } from './types.js';
-import { constInts, normalizeAxis, product } from './util.js';
+import { normalizeAxis, product, requiredInts } from './util.js';
 import { allocValues, isBig } from './values.js';
 
 const zeroOf = (dtype: DType): number | bigint => (isBig(dtype) ? 0n : 0);
@@ -20,7 +20,7 @@ function knownScalar(ctx: OpContext, i: number, what: string, fallback?: number)
     if (fallback === undefined) ctx.fail(`${what} (input ${i}) is required`);
     return fallback!;
   }
-  const v = constInts(ctx, i, what)!;
+  const v = requiredInts(ctx, i, what);
   if (v.length !== 1) ctx.fail(`${what} (input ${i}) must hold one value, got ${v.length}`, 'SHAPE_MISMATCH');
   return v[0]!;
 }

@@ -6,7 +6,7 @@
 import { shapeSize } from '../api/tensor.js';
 import { copyPrepared } from './tensor.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
-import { constInts, normalizeAxis, product, stridesOf } from './util.js';
+import { normalizeAxis, product, requiredInts, stridesOf } from './util.js';
 import { type Values, allocValues, isBig, requireKnownStrings } from './values.js';
 
 /** A 6-D view of a 4-D tensor, permuted, written out as 4-D. */
@@ -71,7 +71,7 @@ const centerCropPad: OpDef = {
   prepare(ctx) {
     const x = ctx.input(0);
     const r = x.dims.length;
-    const shape = constInts(ctx, 1, 'shape')!;
+    const shape = requiredInts(ctx, 1, 'shape');
     const axes = (ctx.attrs.ints('axes') ?? [...Array(r).keys()]).map((a) => normalizeAxis(ctx, a, r));
     if (shape.length !== axes.length) ctx.fail(`shape has ${shape.length} entries for ${axes.length} axes`, 'SHAPE_MISMATCH');
     const out = [...x.dims], shift = new Array<number>(r).fill(0);

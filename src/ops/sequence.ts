@@ -8,7 +8,7 @@
 import { shapeSize } from '../api/tensor.js';
 import type { AttributeValue, Graph, Node } from '../graph/ir.js';
 import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
-import { constInts, normalizeAxis } from './util.js';
+import { normalizeAxis, requiredInts } from './util.js';
 
 function items(ctx: OpContext, i: number): string[] {
   const x = ctx.input(i);
@@ -19,7 +19,7 @@ function items(ctx: OpContext, i: number): string[] {
 /** A position input (default `fallback`), negative counting from the end, within 0..len (or len − 1). */
 function position(ctx: OpContext, i: number, len: number, fallback: number, inclusiveEnd: boolean): number {
   if (!ctx.inputs[i]) return fallback;
-  let p = constInts(ctx, i, 'the position')![0]!;
+  let p = requiredInts(ctx, i, 'the position')[0]!;
   if (p < 0) p += len;
   const max = inclusiveEnd ? len : len - 1;
   if (!(p >= 0 && p <= max)) ctx.fail(`position ${p} is out of range for a sequence of ${len}`, 'INVALID_MODEL');
@@ -112,7 +112,7 @@ const ops: OpDef[] = [
       const x: InputInfo = ctx.input(0);
       const axis = normalizeAxis(ctx, ctx.attrs.int('axis', 0), x.dims.length);
       const d = x.dims[axis]!;
-      const given = ctx.inputs[1] ? constInts(ctx, 1, 'split')! : undefined;
+      const given = ctx.inputs[1] ? requiredInts(ctx, 1, 'split') : undefined;
       let sizes: number[];
       if (!given) sizes = new Array<number>(d).fill(1);
       else if (shapeSize(ctx.input(1).dims) === 1 && ctx.input(1).dims.length === 0) {

@@ -9,7 +9,7 @@ import type { NumericArray } from '../runtime/memory.js';
 import { copyBytes, stridedCopy } from './copy.js';
 import { gatherStrided } from './tensor.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
-import { constInts, normalizeAxis, product, stridesOf } from './util.js';
+import { constInts, normalizeAxis, product, requiredInts, stridesOf } from './util.js';
 import { refuseAttrsFrom } from './values.js';
 
 const alias = (ctx: OpContext, dims: number[]): Prepared => {
@@ -46,7 +46,7 @@ const reshape: OpDef = {
   opType: 'Reshape', since: 5, attributes: ['allowzero'],
   prepare(ctx) {
     const x = ctx.input(0);
-    const target = constInts(ctx, 1, 'the target shape')!;
+    const target = requiredInts(ctx, 1, 'the target shape');
     return alias(ctx, reshapeDims(ctx, x.dims, target, ctx.attrs.int('allowzero', 0) === 1));
   },
 };

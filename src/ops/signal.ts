@@ -5,11 +5,11 @@
  */
 import { shapeSize } from '../api/tensor.js';
 import type { OpContext, OpDef } from './types.js';
-import { constInts, product, requireDtype } from './util.js';
+import { product, requireDtype, requiredInts } from './util.js';
 
 function knownInt(ctx: OpContext, i: number, what: string): number | undefined {
   if (!ctx.inputs[i]) return undefined;
-  const v = constInts(ctx, i, what)!;
+  const v = requiredInts(ctx, i, what);
   if (v.length !== 1) ctx.fail(`${what} (input ${i}) must be a scalar`, 'SHAPE_MISMATCH');
   return v[0]!;
 }

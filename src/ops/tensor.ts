@@ -9,7 +9,7 @@ import { dtypeFromOnnx } from '../onnx/dtype.js';
 import { floatToHalf, halfToFloat } from './cast.js';
 import { stridedCopy } from './copy.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
-import { broadcastShapes, broadcastStrides, constInts, normalizeAxis, stridesOf } from './util.js';
+import { broadcastShapes, broadcastStrides, constInts, normalizeAxis, requiredInts, stridesOf } from './util.js';
 import { type Values, allocValues, checkShape, refuseAttrsFrom, requireKnownStrings, toElement } from './values.js';
 
 const constantOfShape: OpDef = {
@@ -18,7 +18,7 @@ const constantOfShape: OpDef = {
     const s = ctx.input(0);
     if (s.dtype !== 'int64') ctx.fail(`the shape input must be int64, got ${s.dtype}`, 'INVALID_MODEL');
     if (s.dims.length !== 1) ctx.fail(`the shape input must be 1-D, got [${s.dims}]`, 'SHAPE_MISMATCH');
-    const dims = checkShape(ctx, constInts(ctx, 0, 'the shape')!, 'shape');
+    const dims = checkShape(ctx, requiredInts(ctx, 0, 'the shape'), 'shape');
     const t = ctx.attrs.tensor('value');
     if (t && shapeSize(t.dims) !== 1) throw ctx.attrs.error('value', `must hold exactly one element, got dims [${t.dims}]`);
     const dtype: DType = t?.dtype ?? 'float32';
@@ -122,7 +122,7 @@ const expand: OpDef = {
   opType: 'Expand', since: 8, attributes: [],
   prepare(ctx) {
     const x = ctx.input(0);
-    const shape = checkShape(ctx, constInts(ctx, 1, 'the shape')!, 'shape');
+    const shape = checkShape(ctx, requiredInts(ctx, 1, 'the shape'), 'shape');
     const out = broadcastShapes(ctx, [x.dims, shape]);
     return copyPrepared(ctx, out, broadcastStrides(x.dims, out));
   },
@@ -132,7 +132,7 @@ const tile: OpDef = {
   opType: 'Tile', since: 6, attributes: [],
   prepare(ctx) {
     const x = ctx.input(0);
-    const reps = constInts(ctx, 1, 'repeats')!;
+    const reps = requiredInts(ctx, 1, 'repeats');
     if (reps.length !== x.dims.length) ctx.fail(`repeats has ${reps.length} entries for an input of rank ${x.dims.length}`, 'SHAPE_MISMATCH');
     if (reps.some((r) => r < 0)) ctx.fail(`repeats [${reps}] has a negative entry`, 'INVALID_MODEL');
     // The output seen as [r0, d0, r1, d1, …]: the repeat axes read with stride 0.
@@ -231,7 +231,7 @@ const affineGrid: OpDef = {
   prepare(ctx) {
     const theta = ctx.input(0);
     if (!['float32', 'float64'].includes(theta.dtype)) ctx.fail(`theta must be float32 or float64, got ${theta.dtype}`, 'UNSUPPORTED_OP');
-    const size = constInts(ctx, 1, 'size')!;
+    const size = requiredInts(ctx, 1, 'size');
     const sp = size.length - 2;
     if (sp !== 2 && sp !== 3) ctx.fail(`size must be [N, C, H, W] or [N, C, D, H, W], got [${size}]`, 'SHAPE_MISMATCH');
     const N = size[0]!;

@@ -75,6 +75,13 @@ export function constInts(ctx: OpContext, i: number, what: string): number[] | u
   return Array.from(v as ArrayLike<number | bigint>, (e) => clampToSafe(e));
 }
 
+/** Like constInts for an input the op cannot do without: missing → INVALID_MODEL naming it. */
+export function requiredInts(ctx: OpContext, i: number, what: string): number[] {
+  const v = constInts(ctx, i, what);
+  if (v === undefined) ctx.fail(`${what} (input ${i}) is required but missing`, 'INVALID_MODEL');
+  return v!;
+}
+
 function clampToSafe(e: number | bigint): number {
   if (typeof e === 'number') return e;
   if (e > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;

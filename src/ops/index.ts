@@ -8,6 +8,7 @@ import { elementwiseOps } from './elementwise.js';
 import { detectionOps } from './detection.js';
 import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
+import { gridSampleOps } from './grid-sample.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
 import { lossOps } from './loss.js';
@@ -38,6 +39,7 @@ export const allOps: readonly OpDef[] = [
   ...lossOps,
   ...attentionOps,
   ...rotaryOps,
+  ...gridSampleOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

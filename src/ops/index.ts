@@ -21,6 +21,7 @@ import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
 import { resizeOps } from './resize.js';
 import { OpRegistry } from './registry.js';
+import { rnnOps } from './rnn.js';
 import { rotaryOps } from './rotary.js';
 import { scatterGatherOps } from './scatter-gather.js';
 import { sequenceOps } from './sequence.js';
@@ -40,6 +41,7 @@ export const allOps: readonly OpDef[] = [
   ...attentionOps,
   ...rotaryOps,
   ...gridSampleOps,
+  ...rnnOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

@@ -5,10 +5,12 @@ import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
 import { convTransposeOps } from './conv-transpose.js';
 import { elementwiseOps } from './elementwise.js';
+import { deformConvOps } from './deform-conv.js';
 import { detectionOps } from './detection.js';
 import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { gridSampleOps } from './grid-sample.js';
+import { imageScatterOps } from './image-scatter.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
 import { lossOps } from './loss.js';
@@ -42,6 +44,8 @@ export const allOps: readonly OpDef[] = [
   ...rotaryOps,
   ...gridSampleOps,
   ...rnnOps,
+  ...imageScatterOps,
+  ...deformConvOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

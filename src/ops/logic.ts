@@ -8,6 +8,7 @@ import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import type { NumericArray } from '../runtime/memory.js';
 import { floatToHalf, halfToFloat } from './cast.js';
+import { prepareStringEqual } from './strings.js';
 import type { Bound, OpContext, OpDef, Prepared, Step } from './types.js';
 import { broadcastShapes, broadcastStrides, collapse, requireDtype } from './util.js';
 
@@ -163,12 +164,18 @@ function compareF32(op: Cmp, A: Float32Array, B: Float32Array, Y: Uint8Array, di
   }
 }
 
+/** String operands go to the plan-time string implementation; numbers keep the kernel path. */
+const withStrings = (def: OpDef): OpDef => ({
+  ...def,
+  prepare: (ctx) => (ctx.input(0).dtype === 'string' ? prepareStringEqual(ctx) : def.prepare(ctx)),
+});
+
 const BOOL = ['bool'];
 const boolOp = (opType: string, f: (a: number, b: number) => number): OpDef =>
   binaryDef({ opType, since: 7, types: BOOL, fn: () => f as Fn2 });
 
 export const comparisonOps: OpDef[] = [
-  cmp('Equal', 7, [...NUMBERS, 'bool'], (a, b) => a === b, Cmp.eq),
+  withStrings(cmp('Equal', 7, [...NUMBERS, 'bool'], (a, b) => a === b, Cmp.eq)),
   cmp('Less', 7, NUMBERS, (a, b) => a < b, Cmp.lt),
   cmp('Greater', 7, NUMBERS, (a, b) => a > b, Cmp.gt),
   cmp('LessOrEqual', 12, NUMBERS, (a, b) => a <= b, Cmp.le),

@@ -3,7 +3,7 @@
  * String tensors live in JavaScript, never in Wasm memory, so string ops run at plan time and need
  * their inputs known then: a constant, or a graph input (the plan is keyed by its value).
  */
-import type { OpContext, OpDef } from './types.js';
+import type { OpContext, OpDef, Prepared } from './types.js';
 import { broadcastShapes, broadcastStrides } from './util.js';
 import { requireKnownStrings } from './values.js';
 import { gatherStrided } from './tensor.js';
@@ -13,6 +13,18 @@ function requireStrings(ctx: OpContext, ...inputs: number[]): void {
     const x = ctx.input(i);
     if (x.dtype !== 'string') ctx.fail(`input ${i} ('${x.name}') must be a string tensor, got ${x.dtype}`, 'INVALID_MODEL');
   }
+}
+
+/** Equal on string tensors (opset 19+), at plan time like the other string ops. */
+export function prepareStringEqual(ctx: OpContext): Prepared {
+  requireStrings(ctx, 0, 1);
+  if (ctx.opset < 19) ctx.fail(`compares strings only from opset 19 (the model imports ${ctx.opset})`, 'UNSUPPORTED_OP');
+  const a = ctx.input(0), b = ctx.input(1);
+  const out = broadcastShapes(ctx, [a.dims, b.dims]);
+  const [va, vb] = requireKnownStrings(ctx) as string[][];
+  const xa = gatherStrided(va!, 0, out, broadcastStrides(a.dims, out));
+  const xb = gatherStrided(vb!, 0, out, broadcastStrides(b.dims, out));
+  return { outputs: [{ dtype: 'bool', dims: out }], dataFree: true, evaluate: () => [Uint8Array.from(xa, (s, i) => (s === xb[i] ? 1 : 0))] };
 }
 
 const stringConcat: OpDef = {

@@ -5,7 +5,7 @@
  * InstanceNormalization runs in TypeScript (two passes per channel plane).
  */
 import type { DType } from '../graph/ir.js';
-import type { InputInfo, OpContext, OpDef } from './types.js';
+import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { FLOAT_TYPES, readFloats, writeFloats } from './float-io.js';
 import { broadcastStrides, normalizeAxis, product, requireDtype, stridesOf } from './util.js';
 
@@ -32,7 +32,12 @@ const batchNorm: OpDef = {
     requireDtype(ctx, 0, ['float32', 'float64']);
     const { x, N, C, hw } = nc(ctx);
     requireChannels(ctx, 1, 5, C);
-    if (ctx.attrs.int('training_mode', 0) !== 0) throw ctx.attrs.error('training_mode', 'is not supported (inference only)');
+    const training = ctx.attrs.int('training_mode', 0);
+    if (training !== 0 && training !== 1) throw ctx.attrs.error('training_mode', `must be 0 or 1, got ${training}`);
+    if (training) {
+      if (ctx.opset < 14) throw ctx.attrs.error('training_mode', 'exists from opset 14');
+      return batchNormTraining(ctx, N, C, hw);
+    }
     if (ctx.opset < 9 && ctx.attrs.int('spatial', 1) !== 1) throw ctx.attrs.error('spatial', 'only spatial = 1 is supported');
     if (ctx.opset >= 9 && ctx.attrs.has('spatial')) throw ctx.attrs.error('spatial', 'exists only before opset 9');
     if (ctx.opset >= 7 && ctx.attrs.has('is_test')) throw ctx.attrs.error('is_test', 'exists only before opset 7');
@@ -78,6 +83,48 @@ const batchNorm: OpDef = {
     };
   },
 };
+
+/**
+ * Training-mode BatchNormalization (opset 14+): normalises with the batch's own mean and (biased)
+ * variance per channel; the optional outputs are the running statistics blended by momentum.
+ */
+function batchNormTraining(ctx: OpContext, N: number, C: number, hw: number): Prepared {
+  const x = ctx.input(0);
+  const eps = ctx.attrs.float('epsilon', 1e-5), momentum = ctx.attrs.float('momentum', 0.9);
+  if (ctx.node.outputs.length > 3) ctx.fail(`has ${ctx.node.outputs.length} outputs; training mode has at most 3 (Y, running_mean, running_var)`, 'INVALID_MODEL');
+  const params = [1, 2, 3, 4].map((i) => ctx.input(i));
+  const statType = params[2]!.dtype;
+  const outputs = [{ dtype: x.dtype, dims: [...x.dims] }, { dtype: statType, dims: [C] }, { dtype: statType, dims: [C] }].slice(0, Math.max(1, ctx.node.outputs.length));
+  const wanted = (i: number) => ctx.node.outputs.length > i && ctx.node.outputs[i] !== '';
+  const count = N * C * hw;
+  return {
+    outputs,
+    build(b) {
+      const xv = b.view(x.dtype, b.inputs[0]!, count), yv = b.view(x.dtype, b.outputs[0]!, count);
+      const pv = params.map((p, i) => b.view(p.dtype, b.inputs[i + 1]!, C));
+      const mv = wanted(1) ? b.view(statType, b.outputs[1]!, C) : undefined, vv = wanted(2) ? b.view(statType, b.outputs[2]!, C) : undefined;
+      const X = new Float64Array(count), P = params.map(() => new Float64Array(C)), mean = new Float64Array(C), vr = new Float64Array(C);
+      return () => {
+        readFloats(x.dtype, xv(), X);
+        P.forEach((dst, i) => readFloats(params[i]!.dtype, pv[i]!(), dst));
+        const m = N * hw;
+        for (let c = 0; c < C; c++) {
+          let s = 0;
+          for (let n = 0; n < N; n++) for (let p = 0, o = (n * C + c) * hw; p < hw; p++) s += X[o + p]!;
+          const mu = s / m;
+          let q = 0;
+          for (let n = 0; n < N; n++) for (let p = 0, o = (n * C + c) * hw; p < hw; p++) { const d = X[o + p]! - mu; q += d * d; }
+          mean[c] = mu; vr[c] = q / m;
+          const sc = P[0]![c]! / Math.sqrt(vr[c]! + eps), sh = P[1]![c]! - mu * sc;
+          for (let n = 0; n < N; n++) for (let p = 0, o = (n * C + c) * hw; p < hw; p++) X[o + p] = X[o + p]! * sc + sh;
+        }
+        writeFloats(x.dtype, X, yv());
+        if (mv) { for (let c = 0; c < C; c++) mean[c] = P[2]![c]! * momentum + mean[c]! * (1 - momentum); writeFloats(statType, mean, mv()); }
+        if (vv) { for (let c = 0; c < C; c++) vr[c] = P[3]![c]! * momentum + vr[c]! * (1 - momentum); writeFloats(statType, vr, vv()); }
+      };
+    },
+  };
+}
 
 const instanceNorm: OpDef = {
   opType: 'InstanceNormalization', since: 1, attributes: ['epsilon', 'consumed_inputs'],

@@ -17,10 +17,21 @@ describe('BatchNormalization', () => {
     expect(Array.from(fed!.data as Float32Array)).toEqual(Array.from(con!.data as Float32Array));
     (Array.from(con!.data as Float32Array)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
-  it('refuses training_mode, naming node and attribute', async () => {
+  it('refuses a training_mode other than 0 or 1, naming node and attribute', async () => {
     const t = f32([1], [1]);
-    await expect(runNode({ op: 'BatchNormalization', name: 'bn', inputs: [f32([1], [1, 1]), t, t, t, t], attrs: { training_mode: 1 }, opset: 15 }))
-      .rejects.toThrow(/BatchNormalization node 'bn'.*training_mode/);
+    await expect(runNode({ op: 'BatchNormalization', name: 'bn', inputs: [f32([1], [1, 1]), t, t, t, t], attrs: { training_mode: 2 }, opset: 15 }))
+      .rejects.toThrow(/BatchNormalization node 'bn': attribute 'training_mode' must be 0 or 1, got 2/);
+  });
+  it('training_mode normalises with batch statistics and blends the running ones by momentum', async () => {
+    const [y, mean, vr] = await runNode({
+      op: 'BatchNormalization', opset: 15, outputs: 3, attrs: { training_mode: 1, epsilon: 0, momentum: 0.5 },
+      inputs: [f32([1, 3, 10, 20], [2, 2]), f32([1, 2], [2]), f32([0, 1], [2]), f32([4, 4], [2]), f32([2, 2], [2])],
+    });
+    // Channel 0: {1, 10} mean 5.5 var 20.25; channel 1: {3, 20} mean 11.5 var 72.25.
+    const want = [-1, 2 * -1 + 1, 1, 2 * 1 + 1];
+    (Array.from(y!.data as Float32Array)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
+    expect(Array.from(mean!.data as Float32Array)).toEqual([4.75, 7.75]);
+    expect(Array.from(vr!.data as Float32Array)).toEqual([11.125, 37.125]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Every operator tessera runs, gathered from the families' exported lists. */
 import { attentionOps } from './attention.js';
 import { castOps } from './cast.js';
+import { causalConvOps } from './causal-conv.js';
 import { controlFlowOps } from './control-flow.js';
 import { convOps } from './conv.js';
 import { convTransposeOps } from './conv-transpose.js';
@@ -46,6 +47,7 @@ export const allOps: readonly OpDef[] = [
   ...rnnOps,
   ...imageScatterOps,
   ...deformConvOps,
+  ...causalConvOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

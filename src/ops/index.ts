@@ -14,6 +14,7 @@ import { gridSampleOps } from './grid-sample.js';
 import { imageScatterOps } from './image-scatter.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
+import { linearAttentionOps } from './linear-attention.js';
 import { lossOps } from './loss.js';
 import { lrnOps } from './lrn.js';
 import { mlOps } from './ml.js';
@@ -48,6 +49,7 @@ export const allOps: readonly OpDef[] = [
   ...imageScatterOps,
   ...deformConvOps,
   ...causalConvOps,
+  ...linearAttentionOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

@@ -30,7 +30,8 @@ export function captureOuterScope(nodes: readonly Node[]): void {
   for (const n of nodes) {
     const graphs = [...n.attributes.values()].flatMap((a) => (a.type === 'graph' ? [a.value] : []));
     for (const g of graphs) captureOuterScope(g.nodes);
-    if (!['If', 'Loop', 'Scan'].includes(n.opType) || n.domain !== '') continue;
+    const flex = n.opType === 'FlexAttention' && n.domain === 'ai.onnx.preview'; // inlines its score/prob graphs
+    if (!(['If', 'Loop', 'Scan'].includes(n.opType) && n.domain === '') && !flex) continue;
     const have = new Set(n.inputs);
     for (const g of graphs) for (const r of outerReferences(g)) if (!have.has(r)) { n.inputs.push(r); have.add(r); }
   }
@@ -59,7 +60,7 @@ const ifOp: OpDef = {
 // ---------------------------------------------------------------- unrolling
 
 /** Builds the nodes of an unrolled body: names local to the body get a per-iteration suffix. */
-class Unroller {
+export class Unroller {
   readonly nodes: Node[] = [];
   readonly initializers = new Map<string, ConstTensor>();
   private count = 0;

@@ -10,6 +10,7 @@ import { deformConvOps } from './deform-conv.js';
 import { detectionOps } from './detection.js';
 import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
+import { flexAttentionOps } from './flex-attention.js';
 import { gridSampleOps } from './grid-sample.js';
 import { imageScatterOps } from './image-scatter.js';
 import { indexingOps } from './indexing.js';
@@ -50,6 +51,7 @@ export const allOps: readonly OpDef[] = [
   ...deformConvOps,
   ...causalConvOps,
   ...linearAttentionOps,
+  ...flexAttentionOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

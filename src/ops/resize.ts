@@ -1,13 +1,13 @@
 /**
  * Resize (opsets 10–19) and Upsample (7/9), float32/float64 and other numeric types for nearest.
  * Separable: each axis gets a list of (source index, weight) taps computed once per shape; a step
- * sums the product of taps over all axes. Antialiasing is refused loudly.
+ * sums the product of taps over all axes. Antialiasing (opset 18) widens the taps when downsampling.
  */
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { constInts, normalizeAxis, product, stridesOf } from './util.js';
 
 type Arr = { [i: number]: number; length: number };
-interface Opts { mode: string; ctm: string; nearest: string; a: number; exclude: boolean; extrap: number }
+interface Opts { mode: string; ctm: string; nearest: string; a: number; exclude: boolean; extrap: number; antialias?: boolean }
 
 function cubicCoeffs(r: number, A: number): number[] {
   return [((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A, ((A + 2) * r - (A + 3)) * r * r + 1,
@@ -46,9 +46,13 @@ function axisTaps(o: Opts, inLen: number, outLen: number, scale: number, roiStar
       taps.push({ idx: [clamp(i)], w: [1] });
       continue;
     }
-    const i0 = Math.floor(xo), r = xo - i0;
-    const idx = o.mode === 'linear' ? [i0, i0 + 1] : [i0 - 1, i0, i0 + 1, i0 + 2];
-    let w = o.mode === 'linear' ? [1 - r, r] : cubicCoeffs(r, o.a);
+    let idx: number[], w: number[];
+    if (o.antialias && scale < 1) ({ idx, w } = antialiasTaps(xo, scale, o));
+    else {
+      const i0 = Math.floor(xo), r = xo - i0;
+      idx = o.mode === 'linear' ? [i0, i0 + 1] : [i0 - 1, i0, i0 + 1, i0 + 2];
+      w = o.mode === 'linear' ? [1 - r, r] : cubicCoeffs(r, o.a);
+    }
     if (o.exclude) {
       w = w.map((v, k) => (idx[k]! < 0 || idx[k]! >= inLen ? 0 : v));
       const s = w.reduce((p, v) => p + v, 0);
@@ -57,6 +61,29 @@ function axisTaps(o: Opts, inLen: number, outLen: number, scale: number, roiStar
     taps.push({ idx: idx.map(clamp), w });
   }
   return taps;
+}
+
+/**
+ * Antialiased downsampling (opset 18): the linear or cubic kernel stretched by 1/scale, so every
+ * input pixel under the output pixel's footprint contributes; weights normalised to sum to 1.
+ * Like ONNX's reference, an integral coordinate counts as ratio 1 from the pixel on its left.
+ */
+function antialiasTaps(xo: number, scale: number, o: Opts): { idx: number[]; w: number[] } {
+  const base = Number.isInteger(xo) ? xo - 1 : Math.floor(xo), ratio = xo - base;
+  const cubic = (x: number): number => {
+    const A = o.a, t = Math.abs(x), t2 = t * t, t3 = t2 * t;
+    if (t <= 1) return (A + 2) * t3 - (A + 3) * t2 + 1;
+    return t < 2 ? A * t3 - 5 * A * t2 + 8 * A * t - 4 * A : 0;
+  };
+  const start = Math.floor((o.mode === 'linear' ? -1 : -2) / scale) + 1, count = 2 - 2 * start;
+  const idx: number[] = [], w: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const arg = (start + k - ratio) * scale;
+    idx.push(base + start + k);
+    w.push(o.mode === 'linear' ? Math.min(Math.max(1 - Math.abs(arg), 0), 1) : cubic(arg));
+  }
+  const sum = w.reduce((p, v) => p + v, 0);
+  return { idx, w: w.map((v) => v / sum) };
 }
 
 function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: number[] | undefined, axes: number[], roi: number[] | undefined, policy: string): Prepared {
@@ -129,11 +156,14 @@ const resize: OpDef = {
     const ctms = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', ...(v >= 19 ? ['half_pixel_symmetric'] : [])];
     if (v < 11) for (const a of ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'nearest_mode']) if (at.has(a)) throw at.error(a, 'exists from opset 11');
     if (v < 18) for (const a of ['antialias', 'axes', 'keep_aspect_ratio_policy']) if (at.has(a)) throw at.error(a, 'exists from opset 18');
-    if (at.int('antialias', 0) !== 0) throw at.error('antialias', 'antialiased resizing is not supported');
+    const antialias = at.int('antialias', 0);
+    if (antialias !== 0 && antialias !== 1) throw at.error('antialias', `must be 0 or 1, got ${antialias}`);
+    if (antialias && mode === 'nearest') throw at.error('antialias', 'applies to linear and cubic modes, not nearest');
     const o: Opts = {
       mode, ctm: v < 11 ? 'asymmetric' : at.oneOf('coordinate_transformation_mode', ctms, 'half_pixel'),
       nearest: v < 11 ? 'floor' : at.oneOf('nearest_mode', ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'], 'round_prefer_floor'),
       a: at.float('cubic_coeff_a', -0.75), exclude: at.int('exclude_outside', 0) !== 0, extrap: at.float('extrapolation_value', 0),
+      antialias: antialias === 1,
     };
     const policy = at.oneOf('keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch');
     const axes = (at.ints('axes') ?? [...x.dims.keys()]).map((a) => normalizeAxis(ctx, a, x.dims.length, 'axes'));

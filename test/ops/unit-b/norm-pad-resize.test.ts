@@ -40,9 +40,14 @@ describe('errors name the node and attribute', () => {
     await expect(runNode({ op: 'Pad', name: 'p', inputs: [f32([1, 2], [2]), { const: f32([1, 1], [2]) }], attrs: { mode: 'mirror' }, opset: 13 }))
       .rejects.toThrow(/Pad node 'p'.*mode/);
   });
-  it('Resize antialias', async () => {
-    await expect(runNode({ op: 'Resize', name: 'r', inputs: [f32([1, 2, 3, 4], [1, 1, 2, 2]), '', { const: f32([1, 1, 0.5, 0.5], [4]) }], attrs: { antialias: 1, mode: 'linear' }, opset: 18 }))
-      .rejects.toThrow(/Resize node 'r'.*antialias/);
+  it('Resize antialias: refused for nearest; linear halving averages the whole footprint', async () => {
+    await expect(runNode({ op: 'Resize', name: 'r', inputs: [f32([1, 2, 3, 4], [1, 1, 2, 2]), '', { const: f32([1, 1, 0.5, 0.5], [4]) }], attrs: { antialias: 1, mode: 'nearest' }, opset: 18 }))
+      .rejects.toThrow(/Resize node 'r': attribute 'antialias' applies to linear and cubic modes, not nearest/);
+    // 1-D [1, 2, 3, 4] → 2 at scale 0.5: the triangle stretched to 2 pixels either side of 0.5 and 2.5 weighs
+    // four inputs ¼ ¾ ¾ ¼ (edges repeat), normalised by 2.
+    const [y] = await runNode({ op: 'Resize', inputs: [f32([1, 2, 3, 4], [4]), '', { const: f32([0.5], [1]) }], attrs: { antialias: 1, mode: 'linear' }, opset: 18 });
+    const want = [(0.25 * 1 + 0.75 * 1 + 0.75 * 2 + 0.25 * 3) / 2, (0.25 * 2 + 0.75 * 3 + 0.75 * 4 + 0.25 * 4) / 2];
+    (Array.from(y!.data as Float32Array)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
   });
   it('LRN size', async () => {
     await expect(runNode({ op: 'LRN', name: 'l', inputs: [f32([1, 2], [1, 2])], opset: 13 })).rejects.toThrow(/LRN node 'l'.*size/);

@@ -31,7 +31,7 @@ export function captureOuterScope(nodes: readonly Node[]): void {
     const graphs = [...n.attributes.values()].flatMap((a) => (a.type === 'graph' ? [a.value] : []));
     for (const g of graphs) captureOuterScope(g.nodes);
     const flex = n.opType === 'FlexAttention' && n.domain === 'ai.onnx.preview'; // inlines its score/prob graphs
-    if (!(['If', 'Loop', 'Scan'].includes(n.opType) && n.domain === '') && !flex) continue;
+    if (!(['If', 'Loop', 'Scan', 'SequenceMap'].includes(n.opType) && n.domain === '') && !flex) continue;
     const have = new Set(n.inputs);
     for (const g of graphs) for (const r of outerReferences(g)) if (!have.has(r)) { n.inputs.push(r); have.add(r); }
   }

@@ -3,11 +3,12 @@
  * Construct/Insert/Erase/Empty edit that list, SequenceAt and ConcatFromSequence inline the tensor
  * ops they stand for, SplitToSequence inlines a Split. Positions must be known at plan time
  * (constants, or graph inputs, which key the plan). Sequences cannot be graph outputs. Optionals
- * are their value when present.
+ * are their value when present. SequenceMap unrolls its body per element.
  */
 import { shapeSize } from '../api/tensor.js';
 import type { AttributeValue, Graph, Node } from '../graph/ir.js';
 import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
+import { Unroller } from './control-flow.js';
 import { normalizeAxis, requiredInts } from './util.js';
 
 function items(ctx: OpContext, i: number): string[] {
@@ -167,4 +168,34 @@ const optionalOps: OpDef[] = [
   },
 ];
 
-export const sequenceOps: OpDef[] = [...ops, ...optionalOps];
+/**
+ * SequenceMap (opset 17): the body once per element, unrolled like Scan — element i of every
+ * sequence input and each tensor input as is; each body output becomes an output sequence.
+ */
+const sequenceMap: OpDef = {
+  opType: 'SequenceMap', since: 17, attributes: ['body'], planTime: true,
+  prepare(ctx) {
+    const body = ctx.attrs.graph('body');
+    if (!body) throw ctx.attrs.error('body', 'is required');
+    // Inputs past the body's count are outer-scope values the body reads (made explicit at load).
+    const own = body.inputs.length;
+    if (own < 1 || ctx.node.inputs.length < own) throw ctx.attrs.error('body', `takes ${own} inputs but the node has ${ctx.node.inputs.length}`);
+    if (body.outputs.length !== ctx.node.outputs.length) throw ctx.attrs.error('body', `has ${body.outputs.length} outputs but the node has ${ctx.node.outputs.length}`);
+    const first = items(ctx, 0), n = first.length;
+    const extra = Array.from({ length: own - 1 }, (_, j) => {
+      const x = ctx.input(j + 1);
+      if (x.sequence && x.sequence.length !== n) ctx.fail(`sequence input ${j + 1} ('${x.name}') has ${x.sequence.length} elements, input 0 has ${n}`, 'SHAPE_MISMATCH');
+      return x;
+    });
+    if (n > 4096) ctx.fail(`${n} elements are too many to unroll`, 'UNSUPPORTED_OP');
+    const u = new Unroller(ctx, base(ctx));
+    const outs: string[][] = body.outputs.map(() => []);
+    for (let i = 0; i < n; i++) {
+      const res = u.body(body, [first[i]!, ...extra.map((x) => (x.sequence ? x.sequence[i]! : x.name))]);
+      res.forEach((r, j) => outs[j]!.push(r));
+    }
+    return { outputs: [], inline: u.graph([]), sequences: outs };
+  },
+};
+
+export const sequenceOps: OpDef[] = [...ops, ...optionalOps, sequenceMap];

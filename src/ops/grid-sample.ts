@@ -14,6 +14,7 @@ type Padding = 'zeros' | 'border' | 'reflection';
 /** Reflects x into [lo, hi] by the nearer border, repeatedly. */
 function reflect(x: number, lo: number, hi: number): number {
   const rng = hi - lo;
+  if (rng <= 0) return lo; // a size-1 axis with align_corners: every coordinate reflects onto its one pixel
   if (x < lo) { const dx = lo - x, n = Math.trunc(dx / rng), r = dx - n * rng; return n % 2 === 0 ? lo + r : hi - r; }
   if (x > hi) { const dx = x - hi, n = Math.trunc(dx / rng), r = dx - n * rng; return n % 2 === 0 ? hi - r : lo + r; }
   return x;
@@ -56,6 +57,7 @@ const gridSample: OpDef = {
       ctx.fail(`grid (input 1, '${grid.name}') must have shape [${N}, …${r} output dims…, ${r}], got [${grid.dims}]`, 'SHAPE_MISMATCH');
     }
     const spatial = x.dims.slice(2), outSpatial = grid.dims.slice(1, r + 1);
+    if (spatial.some((d) => d === 0) && product(outSpatial) > 0 && N * C > 0) ctx.fail(`cannot sample from an input with an empty spatial axis [${x.dims}]`, 'SHAPE_MISMATCH');
     const plane = product(spatial), points = product(outSpatial), xs = stridesOf(spatial);
     const n = product(x.dims), gn = product(grid.dims), yn = N * C * points;
     const lo = spatial.map((d) => (align ? 0 : -0.5)), hi = spatial.map((d) => (align ? d - 1 : d - 0.5));

@@ -56,6 +56,13 @@ describe('image ops', () => {
       .rejects.toThrow(/GridSample node 'gs': grid \(input 1, 'in1'\) must have shape \[1, …2 output dims…, 2\]/);
   });
 
+  it('GridSample: reflection on a size-1 axis with align_corners reads its one pixel (no 0/0); an empty input is refused', async () => {
+    const [y] = await runNode({ op: 'GridSample', opset: 20, attrs: { padding_mode: 'reflection', align_corners: 1 }, inputs: [f32([7, 8], [1, 1, 1, 2]), f32([1.5, 3, -0.2, 1], [1, 1, 2, 2])] });
+    expect(Array.from(y!.data as Float32Array).every((v) => v >= 7 && v <= 8)).toBe(true);
+    await expect(runNode({ op: 'GridSample', opset: 20, name: 'gs', inputs: [f32([], [1, 1, 0, 2]), f32([0, 0], [1, 1, 1, 2])] }))
+      .rejects.toThrow(/GridSample node 'gs': cannot sample from an input with an empty spatial axis/);
+  });
+
   it('Col2Im sums overlapping blocks; a column count that does not fit names the input', async () => {
     // 1-D image of 3, block 2, stride 1: columns (a0, a1) at 0 and (b0, b1) at 1 → [a0, a1 + b0, b1].
     const [y] = await runNode({ op: 'Col2Im', opset: 18, inputs: [f32([1, 2, 10, 20], [1, 2, 2]), { const: i64([3], [1]) }, { const: i64([2], [1]) }] });

@@ -12,6 +12,7 @@ import { einsumOps } from './einsum.js';
 import { gemmOps } from './gemm.js';
 import { flexAttentionOps } from './flex-attention.js';
 import { gridSampleOps } from './grid-sample.js';
+import { imageDecoderOps } from './image-decoder.js';
 import { imageScatterOps } from './image-scatter.js';
 import { indexingOps } from './indexing.js';
 import { logicOps } from './logic.js';
@@ -52,6 +53,7 @@ export const allOps: readonly OpDef[] = [
   ...causalConvOps,
   ...linearAttentionOps,
   ...flexAttentionOps,
+  ...imageDecoderOps,
   ...normOps,
   ...padOps,
   ...resizeOps,

@@ -9,7 +9,7 @@ import { inflateZlib } from './inflate.js';
 
 export interface RgbImage { width: number; height: number; rgb: Uint8Array }
 
-const MAX_PIXELS = 1 << 26;
+const MAX_PIXELS = 1 << 24; // 16 Mpx (48 MB of RGB): bounds what hostile headers can make us allocate
 
 function checkSize(w: number, h: number): void {
   if (!(w > 0 && h > 0 && Number.isSafeInteger(w * h) && w * h <= MAX_PIXELS)) throw new Error(`an image of ${w} × ${h} pixels is outside what tessera decodes`);

@@ -2,7 +2,7 @@
  * ImageDecoder (opset 20): encoded bytes → [H, W, C] uint8 in RGB, BGR or Grayscale (ITU-R 601-2
  * luma, rounded as PIL does). The output shape depends on the bytes, so they must be known at plan
  * time — a constant, or a graph input, which keys the plan by its value — and decoding happens
- * then. Formats: see image-formats.ts.
+ * then. Formats: PNG, BMP, PNM, uncompressed TIFF and baseline JPEG (see image-formats.ts).
  */
 import type { OpDef } from './types.js';
 import { decodeImage } from './image-formats.js';

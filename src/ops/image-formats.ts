@@ -1,11 +1,11 @@
 /**
- * Lossless image formats for ImageDecoder, decoded in TypeScript to 8-bit RGB rows (top row
- * first): PNG (8-bit gray/RGB/palette/alpha, not interlaced), BMP (24/32-bit uncompressed), PNM
- * (P5/P6, maxval 255) and baseline TIFF (uncompressed 8-bit RGB or gray strips). JPEG, WebP and
- * JPEG 2000 are recognised and refused: matching a reference decoder's DCT rounding bit for bit is
- * its own project. Errors are thrown as plain Errors with the reason.
+ * Image formats for ImageDecoder, decoded in TypeScript to 8-bit RGB rows (top row first): PNG (8-bit gray/RGB/palette/alpha, not interlaced), BMP (24/32-bit uncompressed), PNM
+ * (P5/P6, maxval 255), baseline TIFF (uncompressed 8-bit RGB or gray strips) and baseline JPEG
+ * (jpeg.ts, bit-exact with libjpeg-turbo). WebP and JPEG 2000 are recognised and refused.
+ * Errors are thrown as plain Errors with the reason.
  */
 import { inflateZlib } from './inflate.js';
+import { decodeJpeg } from './jpeg.js';
 
 export interface RgbImage { width: number; height: number; rgb: Uint8Array }
 
@@ -34,7 +34,8 @@ export function decodeImage(b: Uint8Array): RgbImage {
     case 'bmp': return bmp(b);
     case 'pnm': return pnm(b);
     case 'tiff': return tiff(b);
-    default: throw new Error(`${kind === 'unknown' ? 'the bytes are not an image format tessera knows' : `tessera does not decode ${kind}`} (it decodes PNG, BMP, PNM and uncompressed TIFF)`);
+    case 'jpeg': return decodeJpeg(b);
+    default: throw new Error(`${kind === 'unknown' ? 'the bytes are not an image format tessera knows' : `tessera does not decode ${kind}`} (it decodes PNG, BMP, PNM, uncompressed TIFF and baseline JPEG)`);
   }
 }
 

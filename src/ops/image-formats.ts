@@ -1,6 +1,7 @@
 /**
- * Image formats for ImageDecoder, decoded in TypeScript to 8-bit RGB rows (top row first): PNG (8-bit gray/RGB/palette/alpha, not interlaced), BMP (24/32-bit uncompressed), PNM
- * (P5/P6, maxval 255), baseline TIFF (uncompressed 8-bit RGB or gray strips) and baseline JPEG
+ * Image formats for ImageDecoder, decoded in TypeScript to 8-bit RGB rows (top row first): PNG
+ * (8-bit gray/RGB/palette/alpha, not interlaced), BMP (24/32-bit uncompressed), PNM (P5/P6,
+ * maxval 255), baseline TIFF (uncompressed 8-bit RGB or gray strips) and baseline JPEG
  * (jpeg.ts, bit-exact with libjpeg-turbo). WebP and JPEG 2000 are recognised and refused.
  * Errors are thrown as plain Errors with the reason.
  */

@@ -51,7 +51,7 @@ const deformConv: OpDef = {
         const col = new Float64Array(Cg * K); // one output position's sampled taps for one group
         const at = (plane: number, h: number, wv: number): number => (h >= 0 && h < IH && wv >= 0 && wv < IW ? X[plane + h * IW + wv]! : 0);
         return () => {
-          [X, W, O].forEach((dst, i) => readFloats(x.dtype, views[i]!(), dst));
+          readFloats(x.dtype, views[0]!(), X); readFloats(x.dtype, views[1]!(), W); readFloats(x.dtype, views[2]!(), O);
           if (bv) readFloats(x.dtype, bv(), B);
           if (Mk) readFloats(x.dtype, mv!(), Mk);
           for (let n = 0; n < N; n++) {

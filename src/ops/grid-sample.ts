@@ -60,7 +60,7 @@ const gridSample: OpDef = {
     if (spatial.some((d) => d === 0) && product(outSpatial) > 0 && N * C > 0) ctx.fail(`cannot sample from an input with an empty spatial axis [${x.dims}]`, 'SHAPE_MISMATCH');
     const plane = product(spatial), points = product(outSpatial), xs = stridesOf(spatial);
     const n = product(x.dims), gn = product(grid.dims), yn = N * C * points;
-    const lo = spatial.map((d) => (align ? 0 : -0.5)), hi = spatial.map((d) => (align ? d - 1 : d - 0.5));
+    const lo = spatial.map(() => (align ? 0 : -0.5)), hi = spatial.map((d) => (align ? d - 1 : d - 0.5));
     const taps = mode === 'nearest' ? 1 : mode === 'linear' ? 2 : 4, corners = taps ** r;
     // Fold an integer index into range (or −1 for a zero pixel) per padding mode.
     const fold = (i: number, k: number): number => {

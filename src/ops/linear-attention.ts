@@ -60,7 +60,7 @@ const linearAttention: OpDef = {
         const Q = new Float64Array(qn), K = new Float64Array(kn), V = new Float64Array(vn), S = new Float64Array(sn);
         const G = new Float64Array(dn), Be = new Float64Array(bn), Y = new Float64Array(B * T * Hq * dv), vt = new Float64Array(dv);
         return () => {
-          [Q, K, V].forEach((dst, i) => readFloats(dtype, views[i]!(), dst));
+          readFloats(dtype, views[0]!(), Q); readFloats(dtype, views[1]!(), K); readFloats(dtype, views[2]!(), V);
           if (pv) readFloats(past!.dtype, pv(), S); else S.fill(0);
           if (dvw) readFloats(dtype, dvw(), G);
           if (bvw) readFloats(dtype, bvw(), Be);

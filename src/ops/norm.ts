@@ -106,7 +106,7 @@ function batchNormTraining(ctx: OpContext, N: number, C: number, hw: number): Pr
       const X = new Float64Array(count), P = params.map(() => new Float64Array(C)), mean = new Float64Array(C), vr = new Float64Array(C);
       return () => {
         readFloats(x.dtype, xv(), X);
-        P.forEach((dst, i) => readFloats(params[i]!.dtype, pv[i]!(), dst));
+        for (let i = 0; i < 4; i++) readFloats(params[i]!.dtype, pv[i]!(), P[i]!);
         const m = N * hw;
         for (let c = 0; c < C; c++) {
           let s = 0;

@@ -125,7 +125,7 @@ function prepareRecurrent(ctx: OpContext, kind: Kind): Prepared {
         const L = lv?.();
         for (let d = 0; d < dirs; d++) {
           const reverse = direction === 'reverse' || d === 1;
-          const [f, g, h] = [acts[d * GATES[kind].acts.length]!, acts[d * GATES[kind].acts.length + 1]!, acts[d * GATES[kind].acts.length + 2]!];
+          const per = GATES[kind].acts.length, f = acts[d * per]!, g = acts[d * per + 1]!, h = acts[d * per + 2]!;
           const wo = d * G * H * I, ro = d * G * H * H, bo = d * 2 * G * H, po = d * 3 * H;
           for (let b = 0; b < Bt; b++) {
             const len = L ? Math.min(S, Math.max(0, Number(L[b]!))) : S;

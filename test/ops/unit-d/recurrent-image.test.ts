@@ -3,8 +3,10 @@
  * a bidirectional RNN with ragged sequence_lens against a loop written here, and errors that name
  * the node and the attribute or input.
  */
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
-import { Tensor } from '../../../src/index.js';
+import { InferenceSession, Tensor } from '../../../src/index.js';
+import { DT, model, node, valueInfo } from '../../helpers/onnx-builder.js';
 import { f32, i64, rand, runNode } from '../unit-a/run-node.js';
 
 describe('RNN family', () => {
@@ -30,6 +32,23 @@ describe('RNN family', () => {
     expect(y!.dims).toEqual([S, 2, B, H]);
     (Array.from(y!.data as Float32Array)).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5));
     (Array.from(yh!.data as Float32Array)).forEach((v, i) => expect(v).toBeCloseTo(wantH[i]!, 5));
+  });
+
+  it('activations are read per direction with their alpha/beta; an unknown one names the attribute', async () => {
+    const T = onnxProto.onnx.AttributeProto.AttributeType;
+    const build = (acts: string[], alpha: number[]) => {
+      const n = node('RNN', ['x', 'w', 'r'], ['y'], { hidden_size: 1 }, 'rnn');
+      n.attribute!.push({ name: 'activations', type: T.STRINGS, strings: acts.map((a) => new TextEncoder().encode(a)) },
+        { name: 'activation_alpha', type: T.FLOATS, floats: alpha });
+      return model({ nodes: [n], inputs: [valueInfo('x', DT.FLOAT, [2, 1, 1]), valueInfo('w', DT.FLOAT, [1, 1, 1]), valueInfo('r', DT.FLOAT, [1, 1, 1])], outputs: [valueInfo('y', DT.FLOAT)], opset: 14 });
+    };
+    const feeds = { x: f32([-2, 3], [2, 1, 1]), w: f32([1], [1, 1, 1]), r: f32([0], [1, 1, 1]) };
+    const s = await InferenceSession.create(build(['LeakyRelu'], [0.5]));
+    expect(Array.from((await s.run(feeds)).y!.data as Float32Array)).toEqual([-1, 3]);
+    await s.release();
+    const bad = await InferenceSession.create(build(['Swish'], []));
+    await expect(bad.run(feeds)).rejects.toThrow(/RNN node 'rnn': attribute 'activations' function 'Swish' is not supported/);
+    await bad.release();
   });
 
   const x = f32(rand(4), [1, 2, 2]);

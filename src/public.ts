@@ -9,3 +9,7 @@ export { env } from './runtime/wasm.js';
 export type { ModelCache, ProgressCallback } from './platform/fetch-model.js';
 export type { WasmEnv, WasmSource, WasmVariant } from './runtime/wasm.js';
 export { operatorTable, supportedOps } from './ops/index.js';
+export { BertTokenizer } from './text/index.js';
+export type { BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions } from './text/index.js';
+export { pipeline, FillMaskPipeline } from './pipelines/index.js';
+export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';

@@ -7,6 +7,7 @@ import { defaultRegistry } from '../ops/index.js';
 import { Executor } from '../plan/executor.js';
 import { type LoadedGraph, loadGraph } from '../plan/load.js';
 import { optimize } from '../graph/passes/index.js';
+import type { Model } from '../graph/ir.js';
 import { Engine } from '../runtime/engine.js';
 import type { WasmVariant } from '../runtime/wasm.js';
 import type { ModelCache } from '../platform/fetch-model.js';
@@ -86,10 +87,19 @@ export class InferenceSession {
 
   /** Loads a model from bytes, or from a path (Node) / URL (browsers, Workers). */
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions = {}): Promise<InferenceSession> {
+    return InferenceSession.createRewritten(model, options);
+  }
+
+  /**
+   * @internal `create`, with a graph rewrite applied after decoding and before the fusions
+   * (the fill-mask pipeline's selectRows). Not part of the onnxruntime-web-shaped API.
+   */
+  static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void): Promise<InferenceSession> {
     let engine: Engine | undefined;
     try {
       const bytes = await modelBytes(model, options);
       const decoded = decodeModel(bytes);
+      rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
       engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
       const graph = loadGraph(decoded, defaultRegistry, engine);

@@ -1,0 +1,18 @@
+/**
+ * `pipeline(task, …)`, in the style of transformers.js. One task so far: 'fill-mask', from a model
+ * and a vocabulary/tokenizer, or from a Hugging Face repository layout on a host.
+ */
+import { TesseraError } from '../api/errors.js';
+import { FillMaskPipeline, type FillMaskPipelineOptions, type HubOptions, fillMaskFromHub } from './fill-mask.js';
+
+export { FillMaskPipeline } from './fill-mask.js';
+export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './fill-mask.js';
+
+export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
+export function pipeline(task: 'fill-mask', repo: string, options?: HubOptions): Promise<FillMaskPipeline>;
+export async function pipeline(task: string, source: FillMaskPipelineOptions | string, options?: HubOptions): Promise<FillMaskPipeline> {
+  if (task !== 'fill-mask') throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: 'fill-mask'`);
+  if (typeof source === 'string') return fillMaskFromHub(source, options);
+  if (!source || typeof source !== 'object') throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask', …): pass { model, vocab | tokenizer } or a repository name");
+  return FillMaskPipeline.create(source);
+}

@@ -230,7 +230,7 @@ def main():
     # Reference: torch logits for fixed inputs, and top-5 for a few masked sentences.
     examples = ['Hello, my dog is [MASK].', 'The [MASK] of the world is near.',
                 'You will be [MASK] for a long time.', 'A [MASK] in the hand is worth two in the bush.']
-    ref = {'config': vars(a), 'steps': step, 'loss': avg, 'examples': []}
+    ref = {'config': {k: v for k, v in vars(a).items() if k not in ('base_vocab', 'out_dir')}, 'steps': step, 'loss': avg, 'examples': []}
     with torch.no_grad():
         for text in examples:
             pieces = []

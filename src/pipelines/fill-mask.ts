@@ -36,8 +36,11 @@ export interface FillMaskPipelineOptions {
   vocab?: string;
   /** … or a tokenizer (e.g. BertTokenizer.fromJSON(tokenizer.json)). */
   tokenizer?: BertTokenizer;
-  /** Run the MLM head on the [MASK] rows only (default true). false runs the graph as exported. */
-  selectRows?: boolean;
+  /**
+   * Run the MLM head on the [MASK] rows only. 'auto' (default): when selectRows finds the head,
+   * else the graph as exported; true: require it (a TesseraError otherwise); false: never.
+   */
+  selectRows?: boolean | 'auto';
   /** Longest input in tokens, specials included (longer inputs are truncated). Default: the tokenizer's. */
   maxLength?: number;
   /** Passed to InferenceSession.create. */
@@ -74,9 +77,17 @@ export class FillMaskPipeline {
     const tokenizer = options.tokenizer ?? (options.vocab !== undefined ? BertTokenizer.fromVocab(options.vocab) : undefined);
     if (!tokenizer) throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask'): pass a tokenizer or a vocab (vocab.txt's text)");
     if (options.model === undefined) throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask'): pass a model (bytes, a path or a URL)");
-    const useRows = options.selectRows ?? true;
-    const session = await InferenceSession.createRewritten(options.model, options.sessionOptions ?? {},
-      useRows ? (m) => { selectRows(m, { output: 'logits', rowsInput: ROWS }); } : undefined);
+    const mode = options.selectRows ?? 'auto';
+    let useRows = mode !== false;
+    const session = await InferenceSession.createRewritten(options.model, options.sessionOptions ?? {}, useRows ? (m) => {
+      try {
+        selectRows(m, { output: 'logits', rowsInput: ROWS });
+      } catch (e) {
+        // selectRows refuses before touching the graph, so the model runs as exported.
+        if (mode !== 'auto' || !(e instanceof TesseraError && e.message.startsWith('selectRows:'))) throw e;
+        useRows = false;
+      }
+    } : undefined);
     for (const name of ['input_ids', 'attention_mask']) {
       if (!session.inputNames.includes(name)) throw new TesseraError('INVALID_MODEL', `pipeline('fill-mask'): the model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
     }

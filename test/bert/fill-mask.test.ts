@@ -4,7 +4,7 @@
  * several masks, batches with padding, errors; and loading a Hugging Face repository layout from a
  * local HTTP server.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BertTokenizer, FillMaskPipeline, InferenceSession, TesseraError, pipeline } from '../../src/index.js';
 import { directoryCache } from '../../src/platform/node-cache.js';
+import { DT, floatTensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
 import { bertFile, bertModels, fortunesVocab } from './helpers.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -93,25 +94,44 @@ describe("pipeline('fill-mask') on models/bert", () => {
     await expect(pipeline('fill-mask', 'not a repo!')).rejects.toThrow(/not a repository name/);
   });
 
-  it('refuses a model without a per-token head when selectRows is on (MNIST)', async () => {
+  it('selectRows: true refuses a model without a per-token head; auto runs it as exported', async () => {
     const mnist = readFileSync(fileURLToPath(new URL('../../models/mnist/mnist-cnn.onnx', import.meta.url)));
-    await expect(pipeline('fill-mask', { model: new Uint8Array(mnist), vocab: fortunesVocab() })).rejects.toThrow(/selectRows: no graph output named 'logits'/);
+    await expect(pipeline('fill-mask', { model: new Uint8Array(mnist), vocab: fortunesVocab(), selectRows: true })).rejects.toThrow(/selectRows: no graph output named 'logits'/);
+    await expect(pipeline('fill-mask', { model: new Uint8Array(mnist), vocab: fortunesVocab() })).rejects.toThrow(/the model has no 'input_ids' input/);
+
+    // logits = a lookup table row per token: no MatMul head, so 'auto' keeps the graph whole.
+    const vocabSize = m.vocab;
+    const table = Array.from({ length: vocabSize * vocabSize }, (_, i) => (i % (vocabSize + 1) === 0 ? 5 : 0));
+    const lookup = model({
+      nodes: [node('Gather', ['table', 'input_ids'], ['logits'], { axis: 0 })],
+      inputs: [valueInfo('input_ids', DT.INT64, ['b', 's']), valueInfo('attention_mask', DT.INT64, ['b', 's'])],
+      outputs: [valueInfo('logits', DT.FLOAT, ['b', 's', vocabSize])],
+      initializers: [floatTensor('table', [vocabSize, vocabSize], table)],
+    });
+    await expect(pipeline('fill-mask', { model: lookup, vocab: fortunesVocab(), selectRows: true })).rejects.toThrow(/selectRows: output 'logits' comes from Gather node/);
+    const p = await pipeline('fill-mask', { model: lookup, vocab: fortunesVocab() });
+    expect(p.session.inputNames).toEqual(['input_ids', 'attention_mask']);
+    const got = await p.unmask('the [MASK]', { top_k: 1 }) as { token: number; score: number }[];
+    // Each token predicts itself: at the mask, [MASK].
+    expect(got[0]!.token).toBe(tokenizer.maskTokenId);
+    expect(got[0]!.score).toBeCloseTo(Math.exp(5) / (Math.exp(5) + vocabSize - 1), 6);
+    await p.release();
   });
 });
 
 describe("pipeline('fill-mask', 'org/model', { host }): a Hugging Face repository layout", () => {
   let server: Server;
   let host = '';
-  const model = bertFile(m.path);
+  const modelBytes = bertFile(m.path);
   const vocab = fortunesVocab();
   const log: string[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       log.push(req.url ?? '');
       const files: Record<string, Uint8Array | string> = {
-        '/toys/bert-fortunes/resolve/main/onnx/model.onnx': model,
+        '/toys/bert-fortunes/resolve/main/onnx/model.onnx': modelBytes,
         '/toys/bert-fortunes/resolve/main/vocab.txt': vocab,
-        '/toys/bert-fortunes/resolve/v2/onnx/model.onnx': model,
+        '/toys/bert-fortunes/resolve/v2/onnx/model.onnx': modelBytes,
         '/toys/bert-fortunes/resolve/v2/tokenizer.json': JSON.stringify(tokenizerJson(vocab)),
       };
       const body = files[req.url ?? ''];
@@ -127,7 +147,8 @@ describe("pipeline('fill-mask', 'org/model', { host }): a Hugging Face repositor
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('downloads onnx/model.onnx with progress, falls back to vocab.txt, caches', async () => {
-    const cache = directoryCache(mkdtempSync(join(tmpdir(), 'tessera-hub-')));
+    const cacheDir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
+    const cache = directoryCache(cacheDir);
     const progress: [number, number | undefined][] = [];
     log.length = 0;
     const p = await pipeline('fill-mask', 'toys/bert-fortunes', { host, cache, maxLength: m.maxPosition, onProgress: (l, t) => progress.push([l, t]) });
@@ -136,7 +157,9 @@ describe("pipeline('fill-mask', 'org/model', { host }): a Hugging Face repositor
       '/toys/bert-fortunes/resolve/main/vocab.txt',
       '/toys/bert-fortunes/resolve/main/onnx/model.onnx',
     ]);
-    expect(progress.at(-1)).toEqual([model.length, model.length]);
+    expect(progress.at(-1)).toEqual([modelBytes.length, modelBytes.length]);
+    // vocab.txt and the model, each stored with its ETag (a body file and a metadata file).
+    expect(readdirSync(cacheDir)).toHaveLength(4);
     const got = await p.unmask(reference.examples[0]!.text) as { token: number }[];
     expect(got.map((r) => r.token)).toEqual(reference.examples[0]!.top5.map((r) => r.token));
     await p.release();

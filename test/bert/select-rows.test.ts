@@ -75,12 +75,12 @@ describe('selectRows refuses graphs without a per-token head', () => {
     expect(() => selectRows(decodeModel(bytes))).toThrow(/has no projection/);
   });
 
-  it('a small head gathers its input: [b, s, 2] → rows of x·W + bias', async () => {
+  it('a small head gathers its input: [b, s, 2] → rows of x·W + bias (W an unfolded Transpose)', async () => {
     const bytes = model({
-      nodes: [node('MatMul', ['x', 'w'], ['h']), node('Add', ['h', 'bias'], ['y'])],
+      nodes: [node('Transpose', ['wt'], ['w'], { perm: [1, 0] }), node('MatMul', ['x', 'w'], ['h']), node('Add', ['h', 'bias'], ['y'])],
       inputs: [valueInfo('x', DT.FLOAT, ['b', 's', 2])],
       outputs: [valueInfo('y', DT.FLOAT, ['b', 's', 3])],
-      initializers: [floatTensor('w', [2, 3], [1, 2, 3, 4, 5, 6]), floatTensor('bias', [3], [0.5, 0, -0.5])],
+      initializers: [floatTensor('wt', [3, 2], [1, 4, 2, 5, 3, 6]), floatTensor('bias', [3], [0.5, 0, -0.5])],
     });
     const s = await InferenceSession.createRewritten(bytes, {}, rewrite);
     const x = new Tensor('float32', Float32Array.from([1, 0, 0, 1, 1, 1, 2, 0]), [2, 2, 2]);

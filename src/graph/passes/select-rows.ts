@@ -109,8 +109,9 @@ function describe(n: Node): string {
 }
 
 /**
- * Initializers, Constant-node outputs and Identities of those (PyTorch exports shared weights,
- * such as a Linear bias reached twice, as Identity nodes on the initializer).
+ * Initializers, Constant-node outputs, and Identities / 2-D Transposes of those (PyTorch exports
+ * shared weights, such as a Linear bias reached twice, as Identity nodes on the initializer). Only
+ * the dims matter here; the data is not transposed.
  */
 function constantValues(g: Graph): Map<string, ConstTensor | undefined> {
   const m = new Map<string, ConstTensor | undefined>(g.initializers);
@@ -124,6 +125,11 @@ function constantValues(g: Graph): Map<string, ConstTensor | undefined> {
         changed = true;
       } else if (n.opType === 'Identity' && m.has(n.inputs[0]!)) {
         m.set(n.outputs[0]!, m.get(n.inputs[0]!));
+        changed = true;
+      } else if (n.opType === 'Transpose' && m.get(n.inputs[0]!)?.dims.length === 2) {
+        // An unfolded transpose of a tied weight (the MLM decoder on the word embeddings).
+        const t = m.get(n.inputs[0]!)!;
+        m.set(n.outputs[0]!, { ...t, dims: [t.dims[1]!, t.dims[0]!] });
         changed = true;
       }
     }

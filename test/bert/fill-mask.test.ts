@@ -94,6 +94,16 @@ describe("pipeline('fill-mask') on models/bert", () => {
     await expect(pipeline('fill-mask', 'not a repo!')).rejects.toThrow(/not a repository name/);
   });
 
+  it('maxLength truncates; past the position table without it, a TesseraError, not a crash', async () => {
+    const long = `${'the cat sat on the mat and '.repeat(10)}[MASK].`;
+    await expect(unmasker.unmask(long)).rejects.toThrow(/no \[MASK\] token in .* \(within the first 48 tokens\)/);
+    const early = `The [MASK] ${'sat on the mat and '.repeat(10)}`;
+    expect(await unmasker.unmask(early)).toHaveLength(5);
+    const unbounded = await pipeline('fill-mask', { model: bertFile(m.path), vocab: fortunesVocab() });
+    await expect(unbounded.unmask(early)).rejects.toBeInstanceOf(TesseraError);
+    await unbounded.release();
+  });
+
   it('selectRows: true refuses a model without a per-token head; auto runs it as exported', async () => {
     const mnist = readFileSync(fileURLToPath(new URL('../../models/mnist/mnist-cnn.onnx', import.meta.url)));
     await expect(pipeline('fill-mask', { model: new Uint8Array(mnist), vocab: fortunesVocab(), selectRows: true })).rejects.toThrow(/selectRows: no graph output named 'logits'/);

@@ -53,6 +53,7 @@ beforeAll(async () => {
       { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
       { type: 'Data', include: ['**/*.onnx'] },
+      { type: 'Text', include: ['**/*.txt'] },
     ],
     compatibilityDate: '2024-09-23',
   });
@@ -88,6 +89,20 @@ describe('workerd', () => {
     expect(res.status, text).toBe(200);
     const { digits } = JSON.parse(text) as { digits: number[] };
     expect(digits.filter((d, i) => d === labels[i]).length).toBeGreaterThanOrEqual(15);
+  });
+
+  it('fills a mask with the small BERT under a 48 MiB Wasm budget, as in Node', async () => {
+    const text = 'Hello, my dog is [MASK].';
+    const res = await mf.dispatchFetch('http://localhost/fill-mask', { method: 'POST', body: JSON.stringify({ text }) });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    const got = JSON.parse(body) as { score: number; token: number; token_str: string }[];
+    const { pipeline } = await import('../../src/index.js');
+    const fm = await pipeline('fill-mask', { model: join(root, 'models/bert/bert-fortunes.onnx'), vocab: readFileSync(join(root, 'models/bert/vocab.txt'), 'utf8') });
+    const want = await fm.unmask(text, { top_k: 3 });
+    await fm.release();
+    expect(got.map((r) => r.token)).toEqual(want.map((r) => r.token));
+    got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
   });
 
   it('examples/worker, bundled as wrangler would, answers a POSTed digit with JSON', async () => {

@@ -1,16 +1,23 @@
 import { TesseraError } from './errors.js';
+import { packedBits, unpackSubByte } from '../onnx/float-formats.js';
 
 /** The element types of onnxruntime-web's Tensor, with the same names and backing arrays. */
 export type TensorType =
   | 'float32' | 'float16' | 'float64'
   | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'bool' | 'string';
+  | 'bool' | 'string'
+  // ONNX's small formats, held as their bits one element per array slot (int4/uint4 unpacked, as
+  // opposed to onnxruntime-web's packed bytes, which the constructor also accepts and unpacks).
+  | 'bfloat16' | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float4e2m1'
+  | 'int4' | 'uint4' | 'int2' | 'uint2';
 
 export interface TensorDataTypeMap {
   float32: Float32Array; float16: Uint16Array; float64: Float64Array;
   int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
   int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
   bool: Uint8Array; string: string[];
+  bfloat16: Uint16Array; float8e4m3fn: Uint8Array; float8e4m3fnuz: Uint8Array; float8e5m2: Uint8Array;
+  float8e5m2fnuz: Uint8Array; float4e2m1: Uint8Array; int4: Int8Array; uint4: Uint8Array; int2: Int8Array; uint2: Uint8Array;
 }
 export type TensorData = TensorDataTypeMap[TensorType];
 
@@ -24,6 +31,11 @@ export const TYPED_ARRAY: Record<NumericType, ArrayCtor> = {
   uint16: Uint16Array as unknown as ArrayCtor, int32: Int32Array as unknown as ArrayCtor,
   uint32: Uint32Array as unknown as ArrayCtor, int64: BigInt64Array as unknown as ArrayCtor,
   uint64: BigUint64Array as unknown as ArrayCtor, bool: Uint8Array as unknown as ArrayCtor,
+  bfloat16: Uint16Array as unknown as ArrayCtor, float8e4m3fn: Uint8Array as unknown as ArrayCtor,
+  float8e4m3fnuz: Uint8Array as unknown as ArrayCtor, float8e5m2: Uint8Array as unknown as ArrayCtor,
+  float8e5m2fnuz: Uint8Array as unknown as ArrayCtor, float4e2m1: Uint8Array as unknown as ArrayCtor,
+  int4: Int8Array as unknown as ArrayCtor, uint4: Uint8Array as unknown as ArrayCtor,
+  int2: Int8Array as unknown as ArrayCtor, uint2: Uint8Array as unknown as ArrayCtor,
 };
 
 /** Bytes per element as stored in Wasm memory; strings never live there. */
@@ -47,7 +59,7 @@ function checkDims(dims: readonly number[]): void {
 
 function matchesType(type: TensorType, data: unknown): boolean {
   if (type === 'string') return Array.isArray(data);
-  if (type === 'bool') return data instanceof Uint8Array;
+  if (type === 'bool' || type === 'int4' || type === 'int2') return data instanceof Uint8Array || data instanceof TYPED_ARRAY[type];
   return data instanceof TYPED_ARRAY[type];
 }
 
@@ -81,9 +93,10 @@ export class Tensor<T extends TensorType = TensorType> {
       throw new TesseraError('INVALID_ARGUMENT', `Unknown tensor type '${String(type)}'`);
     }
     data = coerceData(type, data);
+    if (dims) checkDims(dims);
+    data = unpackIfPacked(type, data, dims);
     const length = (data as { length: number }).length;
     dims = dims ? [...dims] : [length];
-    checkDims(dims);
     const size = shapeSize(dims);
     if (size !== length) {
       throw new TesseraError('INVALID_ARGUMENT',
@@ -110,6 +123,22 @@ export class Tensor<T extends TensorType = TensorType> {
   dispose(): void {
     // CPU tensors hold nothing the garbage collector does not already own.
   }
+}
+
+/**
+ * onnxruntime-web passes int4/uint4 packed two to a byte (ceil(size / 2) bytes); tessera keeps one
+ * element per byte, sign-extended for int4, so the rest of the runtime indexes them like int8.
+ */
+function unpackIfPacked(type: TensorType, data: unknown, dims: readonly number[] | undefined): unknown {
+  const bits = packedBits(type);
+  if (!bits || !dims) {
+    return (type === 'int4' || type === 'int2') && data instanceof Uint8Array ? new Int8Array(data.buffer, data.byteOffset, data.length) : data;
+  }
+  const size = shapeSize(dims), bytes = data as Uint8Array;
+  if (bytes.length === size || bytes.length !== Math.ceil((size * bits) / 8)) {
+    return (type === 'int4' || type === 'int2') && data instanceof Uint8Array ? new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length) : data;
+  }
+  return unpackSubByte(bytes, size, bits, type === 'int4' || type === 'int2');
 }
 
 function inferType(data: unknown): TensorType {

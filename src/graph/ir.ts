@@ -14,6 +14,13 @@ export interface ConstTensor {
   dtype: DType;
   dims: number[];
   data: ArrayLike<number> | ArrayLike<bigint> | string[];
+  /**
+   * The values' bytes exactly as Wasm memory holds them (raw_data, any alignment), so loading
+   * copies them in once without making a typed array; `data` is then made only if something reads it.
+   */
+  raw?: Uint8Array;
+  /** External data read straight into Wasm memory (Node, by path): no copy of the tensor in JS. */
+  readInto?: (dest: Uint8Array) => void;
 }
 
 export type AttributeValue =

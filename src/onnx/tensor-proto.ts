@@ -1,8 +1,14 @@
-/** onnx.TensorProto → ConstTensor. Raw bytes stay views on the model buffer when aligned. */
+/**
+ * onnx.TensorProto → ConstTensor. Raw bytes stay views on the model buffer (or the external data
+ * file) and are copied into Wasm memory once; a typed array is made only when something reads
+ * `data`. Sub-byte types (int4, float4e2m1, …) are unpacked to one element per byte.
+ */
 import { TesseraError } from '../api/errors.js';
 import { TYPED_ARRAY, shapeSize } from '../api/tensor.js';
 import type { ConstTensor, DType } from '../graph/ir.js';
 import { dtypeFromOnnx, onnxTypeName } from './dtype.js';
+import { type ExternalFiles, resolveExternal } from './external-data.js';
+import { packedBits, unpackSubByte } from './float-formats.js';
 import { type LongLike, toBigInt, toSafeNumber } from './long.js';
 
 export interface TensorProtoLike {
@@ -32,7 +38,7 @@ export function readDims(raw: LongLike[] | null | undefined, where: string): num
   return dims;
 }
 
-export function decodeTensorProto(t: TensorProtoLike, where: string): ConstTensor {
+export function decodeTensorProto(t: TensorProtoLike, where: string, files?: ExternalFiles): ConstTensor {
   const code = t.dataType ?? 0;
   const dtype = dtypeFromOnnx(code);
   const label = `${where}${t.name ? ` '${t.name}'` : ''}`;
@@ -40,14 +46,60 @@ export function decodeTensorProto(t: TensorProtoLike, where: string): ConstTenso
   const dims = readDims(t.dims, label);
   const size = shapeSize(dims);
   if (!Number.isSafeInteger(size)) throw new TesseraError('INVALID_MODEL', `${label}: dims [${dims.join(', ')}] overflow`);
-  if (t.dataLocation === 1) {
-    throw new TesseraError('UNSUPPORTED_OP', `${label}: external data is not supported yet (the tensor's data lives in another file)`);
-  }
   if (dtype !== 'string' && size * TYPED_ARRAY[dtype].BYTES_PER_ELEMENT > MAX_TENSOR_BYTES) {
     throw new TesseraError('OUT_OF_MEMORY', `${label}: ${size} elements do not fit in Wasm memory`);
   }
-  const data = readData(t, dtype, size, label);
-  return { dtype, dims, data };
+  if (t.dataLocation === 1) {
+    if (dtype === 'string') throw new TesseraError('INVALID_MODEL', `${label}: string tensors cannot have external data`);
+    const found = resolveExternal(t.externalData ?? [], storedBytes(dtype, size), files, label);
+    if (typeof found !== 'function') return fromRaw(dtype, dims, size, found);
+    if (packedBits(dtype)) {
+      const bytes = new Uint8Array(storedBytes(dtype, size));
+      found(bytes);
+      return fromRaw(dtype, dims, size, bytes);
+    }
+    // Read on demand, straight into wherever the caller wants the bytes (Wasm memory at load).
+    return lazyData({ dtype, dims, readInto: found }, () => {
+      const bytes = new Uint8Array(size * TYPED_ARRAY[dtype].BYTES_PER_ELEMENT);
+      found(bytes);
+      return typedFrom(dtype, bytes, size);
+    });
+  }
+  const raw = t.rawData;
+  if (dtype !== 'string' && raw && raw.length > 0) {
+    if (raw.length !== storedBytes(dtype, size)) throw mismatch(label, dtype, size, raw.length, 'bytes of raw_data');
+    return fromRaw(dtype, dims, size, raw);
+  }
+  return { dtype, dims, data: readData(t, dtype, size, label) };
+}
+
+/** Bytes a tensor's values take in an ONNX file (sub-byte types packed). */
+function storedBytes(dtype: Exclude<DType, 'string'>, size: number): number {
+  const bits = packedBits(dtype);
+  return bits ? Math.ceil((size * bits) / 8) : size * TYPED_ARRAY[dtype].BYTES_PER_ELEMENT;
+}
+
+function fromRaw(dtype: Exclude<DType, 'string'>, dims: number[], size: number, raw: Uint8Array): ConstTensor {
+  const bits = packedBits(dtype);
+  if (bits) return { dtype, dims, data: unpackSubByte(raw, size, bits, dtype === 'int4' || dtype === 'int2') };
+  return lazyData({ dtype, dims, raw }, () => typedFrom(dtype, raw, size));
+}
+
+/** A typed array over `bytes`: a view when aligned, else one copy (Buffer#slice would not copy). */
+function typedFrom(dtype: Exclude<DType, 'string'>, bytes: Uint8Array, size: number): ArrayLike<number> {
+  const Ctor = TYPED_ARRAY[dtype];
+  const src = bytes.byteOffset % Ctor.BYTES_PER_ELEMENT === 0 ? bytes : new Uint8Array(bytes);
+  return new (Ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => ArrayLike<number>)(src.buffer, src.byteOffset, size);
+}
+
+/** `data` made on first read: most weights go to Wasm memory as bytes and are never read in JS. */
+function lazyData(t: Omit<ConstTensor, 'data'>, make: () => ConstTensor['data']): ConstTensor {
+  let cached: ConstTensor['data'] | undefined;
+  return Object.defineProperty(t, 'data', {
+    enumerable: true,
+    get: () => (cached ??= make()),
+    set: (v: ConstTensor['data']) => { cached = v; },
+  }) as ConstTensor;
 }
 
 function mismatch(label: string, dtype: DType, size: number, got: number, unit: string): TesseraError {
@@ -62,15 +114,14 @@ function readData(t: TensorProtoLike, dtype: DType, size: number, label: string)
     return s.map((b) => dec.decode(b));
   }
   const Ctor = TYPED_ARRAY[dtype];
-  const bpe = Ctor.BYTES_PER_ELEMENT;
-  const raw = t.rawData;
-  if (raw && raw.length > 0) {
-    if (raw.length !== size * bpe) throw mismatch(label, dtype, size, raw.length, 'bytes of raw_data');
-    // A view needs an aligned offset; misaligned raw_data is copied once.
-    const bytes = raw.byteOffset % bpe === 0 ? raw : new Uint8Array(raw); // (Buffer#slice would not copy)
-    return new (Ctor as unknown as new (b: ArrayBufferLike, o: number, n: number) => ArrayLike<number>)(bytes.buffer, bytes.byteOffset, size);
-  }
   const fromField = typedField(t, dtype);
+  const bits = packedBits(dtype);
+  if (bits) {
+    // int32_data holds the packed bytes, one per entry.
+    const want = storedBytes(dtype, size);
+    if (fromField.length !== want) throw mismatch(label, dtype, size, fromField.length, `packed bytes (${want} expected)`);
+    return unpackSubByte(Array.from(fromField as ArrayLike<number>, (v) => Number(v) & 0xff), size, bits, dtype === 'int4' || dtype === 'int2');
+  }
   if (fromField.length !== size) {
     // An empty tensor may carry no field at all.
     if (size === 0 && fromField.length === 0) return new Ctor(0) as ArrayLike<number>;
@@ -98,6 +149,6 @@ function typedField(t: TensorProtoLike, dtype: DType): ArrayLike<number | LongLi
     case 'float64': return t.doubleData ?? [];
     case 'int64': return t.int64Data ?? [];
     case 'uint32': case 'uint64': return t.uint64Data ?? [];
-    default: return t.int32Data ?? []; // int32, int16, int8, uint16, uint8, bool, float16 bits
+    default: return t.int32Data ?? []; // int32, int16, int8, uint16, uint8, bool, float16/bfloat16/float8 bits
   }
 }

@@ -1,52 +1,46 @@
-/** Cast and CastLike between every numeric type, bool and float16 (stored as its 16 bits). */
+/**
+ * Cast and CastLike between every numeric type, bool, and ONNX's small formats (float16, bfloat16,
+ * float8, float4, int4/int2), which are stored as their bits and converted by onnx/float-formats.
+ */
 import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import { dtypeFromOnnx, onnxTypeName } from '../onnx/dtype.js';
 import type { NumericArray } from '../runtime/memory.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
+import {
+  bfloat16ToFloat, floatToBfloat16, floatToHalf, floatToMiniFloat, floatToSubByteInt, halfToFloat, miniFloatToFloat,
+} from '../onnx/float-formats.js';
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+export { floatToHalf, halfToFloat } from '../onnx/float-formats.js';
 
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
+type Scalar = number | bigint;
 
-/** Round-to-nearest-even float → half bits, as numpy and onnxruntime do. */
-export function floatToHalf(v: number): number {
-  f32[0] = v;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >> shift;
-    const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
-    return sign | h;
+/** How to read one stored element as a number (small floats decoded from their bits). */
+function reader(from: DType): (v: Scalar) => Scalar {
+  switch (from) {
+    case 'float16': return (v) => halfToFloat(v as number);
+    case 'bfloat16': return (v) => bfloat16ToFloat(v as number);
+    case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz': case 'float4e2m1':
+      return (v) => miniFloatToFloat(from, v as number);
+    default: return (v) => v;
   }
-  let h = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
-  return sign | h;
 }
 
-/** Converts one value; integer targets truncate toward zero and wrap like C casts. */
-function converter(from: DType, to: DType): (v: number | bigint) => number | bigint {
-  const read = from === 'float16' ? (v: number | bigint) => halfToFloat(v as number) : (v: number | bigint) => v;
-  const toNum = (v: number | bigint) => (typeof v === 'bigint' ? Number(v) : v);
+/**
+ * Converts one value as ONNX's Cast: integer targets truncate toward zero and wrap like C casts,
+ * sub-byte integers clamp and round half to even, small floats round to nearest even (`saturate`
+ * clamping float8 overflow to the largest finite value).
+ */
+export function converter(from: DType, to: DType, saturate = true): (v: Scalar) => Scalar {
+  const read = reader(from);
+  const toNum = (v: Scalar) => (typeof v === 'bigint' ? Number(v) : v);
   switch (to) {
     case 'bool': return (v) => (read(v) ? 1 : 0);
     case 'float16': return (v) => floatToHalf(toNum(read(v)));
+    case 'bfloat16': return (v) => floatToBfloat16(toNum(read(v)));
+    case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz': case 'float4e2m1':
+      return (v) => floatToMiniFloat(to, toNum(read(v)), saturate);
+    case 'int4': case 'uint4': case 'int2': case 'uint2': return (v) => floatToSubByteInt(to, toNum(read(v)));
     case 'float32': case 'float64': return (v) => toNum(read(v));
     case 'int64': case 'uint64': return (v) => {
       const x = read(v);
@@ -64,6 +58,7 @@ function converter(from: DType, to: DType): (v: number | bigint) => number | big
 }
 
 function prepareCast(ctx: OpContext, to: DType): Prepared {
+  const saturate = ctx.attrs.intOpt('saturate') ?? 1;
   const x = ctx.input(0);
   const n = shapeSize(x.dims);
   if (x.dtype === 'string' || to === 'string') {
@@ -74,7 +69,7 @@ function prepareCast(ctx: OpContext, to: DType): Prepared {
     return { outputs: [{ dtype: to, dims: x.dims }], evaluate: (v) => [conv(v[0] as never) as never] };
   }
   if (x.dtype === to) return { outputs: [{ dtype: to, dims: x.dims }], aliasOf: 0 };
-  const f = converter(x.dtype, to);
+  const f = converter(x.dtype, to, saturate !== 0);
   return {
     outputs: [{ dtype: to, dims: x.dims }],
     build: (bd) => {

@@ -50,9 +50,12 @@ export class Engine {
   writeConst(t: ConstTensor, what: string): ConstValue {
     if (t.dtype === 'string') return { dtype: t.dtype, dims: t.dims, ptr: -1, strings: t.data as string[] };
     const n = shapeSize(t.dims);
-    const ptr = this.heap.alloc(n * bytesPerElement(t.dtype), what);
-    const data = t.data as NumericArray;
-    viewOf(this.memory, t.dtype, ptr, n).set(data as never);
+    const bytes = n * bytesPerElement(t.dtype);
+    const ptr = this.heap.alloc(bytes, what);
+    // Raw and external bytes go in as bytes: no typed array of the weights is ever made in JS.
+    if (t.readInto) t.readInto(new Uint8Array(this.memory.buffer, ptr, bytes));
+    else if (t.raw) new Uint8Array(this.memory.buffer, ptr, bytes).set(t.raw);
+    else viewOf(this.memory, t.dtype, ptr, n).set(t.data as NumericArray as never);
     return { dtype: t.dtype, dims: t.dims, ptr };
   }
 

@@ -3,6 +3,7 @@
  * `outputNames`, `run(feeds)`, `release()`.
  */
 import { decodeModel } from '../onnx/decode.js';
+import { type ExternalFiles, filesFromBytes } from '../onnx/external-data.js';
 import { defaultRegistry } from '../ops/index.js';
 import { Executor } from '../plan/executor.js';
 import { type LoadedGraph, loadGraph } from '../plan/load.js';
@@ -32,6 +33,11 @@ export interface SessionOptions {
    * Node) and revalidated by ETag. false: always download; or pass your own ModelCache.
    */
   cache?: ModelCache | false;
+  /**
+   * Files holding tensors stored outside the model (onnxruntime-web's option): `path` is the
+   * `location` the model names. In Node a model loaded by path finds them beside it without this.
+   */
+  externalData?: readonly { path: string; data: Uint8Array | ArrayBuffer }[];
 }
 
 export interface RunOptions {
@@ -96,9 +102,13 @@ export class InferenceSession {
    */
   static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void): Promise<InferenceSession> {
     let engine: Engine | undefined;
+    let beside: (ExternalFiles & { close(): void }) | undefined;
     try {
       const bytes = await modelBytes(model, options);
-      const decoded = decodeModel(bytes);
+      let files: ExternalFiles | undefined;
+      if (options.externalData) files = filesFromBytes(options.externalData);
+      else if (typeof model === 'string' && !/^(https?|data|blob):/.test(model)) files = beside = platform.filesBeside?.(model);
+      const decoded = decodeModel(bytes, { externalFiles: files });
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
       engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
@@ -108,6 +118,8 @@ export class InferenceSession {
       // A model that fails to load must not keep its Wasm memory alive.
       engine?.release();
       throw asTesseraError(e, 'InferenceSession.create');
+    } finally {
+      beside?.close();
     }
   }
 

@@ -10,10 +10,16 @@ import { dtypeFromOnnx } from './dtype.js';
 import { type LongLike, toSafeNumber } from './long.js';
 import { type TensorProtoLike, decodeTensorProto } from './tensor-proto.js';
 import { checkWire } from './wire.js';
+import type { ExternalFiles } from './external-data.js';
 
 const { onnx } = onnxProto;
 
-export function decodeModel(bytes: Uint8Array): Model {
+export interface DecodeOptions {
+  /** Where tensors stored outside the model are read from (external data). */
+  externalFiles?: ExternalFiles;
+}
+
+export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Model {
   if (bytes.length === 0) throw new TesseraError('INVALID_MODEL', 'The model is empty (0 bytes)');
   checkWire(bytes);
   let proto: onnxProto.onnx.ModelProto;
@@ -38,23 +44,23 @@ export function decodeModel(bytes: Uint8Array): Model {
     irVersion: toSafeNumber((proto.irVersion ?? 0) as LongLike, 'ir_version'),
     producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
     opsets,
-    graph: decodeGraph(proto.graph, 'graph'),
+    graph: decodeGraph(proto.graph, 'graph', options.externalFiles),
     metadata,
   };
 }
 
-function decodeGraph(g: onnxProto.onnx.IGraphProto, where: string): Graph {
+function decodeGraph(g: onnxProto.onnx.IGraphProto, where: string, files: ExternalFiles | undefined): Graph {
   const initializers = new Map<string, ReturnType<typeof decodeTensorProto>>();
   for (const t of g.initializer ?? []) {
     const name = t.name ?? '';
     if (!name) throw new TesseraError('INVALID_MODEL', `${where}: an initializer has no name`);
     if (initializers.has(name)) throw new TesseraError('INVALID_MODEL', `${where}: initializer '${name}' is defined twice`);
-    initializers.set(name, decodeTensorProto(t as TensorProtoLike, `initializer`));
+    initializers.set(name, decodeTensorProto(t as TensorProtoLike, `initializer`, files));
   }
   if ((g.sparseInitializer ?? []).length > 0) {
     throw new TesseraError('UNSUPPORTED_OP', `${where}: sparse initializers are not supported`);
   }
-  const nodes = (g.node ?? []).map((n, i) => decodeNode(n, i, where));
+  const nodes = (g.node ?? []).map((n, i) => decodeNode(n, i, where, files));
   return {
     name: g.name ?? '',
     nodes,
@@ -85,7 +91,7 @@ function decodeValueInfo(v: onnxProto.onnx.IValueInfoProto, where: string): Valu
   return { name, dtype, shape };
 }
 
-function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string): Node {
+function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string, files: ExternalFiles | undefined): Node {
   const opType = n.opType ?? '';
   const name = n.name ?? '';
   const label = `${where} node #${index}${name ? ` '${name}'` : ''}`;
@@ -94,7 +100,7 @@ function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string):
   for (const a of n.attribute ?? []) {
     const an = a.name ?? '';
     if (!an) throw new TesseraError('INVALID_MODEL', `${label} (${opType}) has an attribute with no name`);
-    attributes.set(an, decodeAttribute(a, `${label} (${opType}) attribute '${an}'`));
+    attributes.set(an, decodeAttribute(a, `${label} (${opType}) attribute '${an}'`, files));
   }
   return {
     name,
@@ -108,7 +114,7 @@ function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string):
 
 const T = onnx.AttributeProto.AttributeType;
 
-function decodeAttribute(a: onnxProto.onnx.IAttributeProto, where: string): AttributeValue {
+function decodeAttribute(a: onnxProto.onnx.IAttributeProto, where: string, files: ExternalFiles | undefined): AttributeValue {
   let type = a.type ?? 0;
   if (type === T.UNDEFINED) type = guessAttributeType(a);
   switch (type) {
@@ -117,15 +123,15 @@ function decodeAttribute(a: onnxProto.onnx.IAttributeProto, where: string): Attr
     case T.STRING: return { type: 'string', value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case T.TENSOR:
       if (!a.t) throw new TesseraError('INVALID_MODEL', `${where}: tensor attribute has no tensor`);
-      return { type: 'tensor', value: decodeTensorProto(a.t as TensorProtoLike, where) };
+      return { type: 'tensor', value: decodeTensorProto(a.t as TensorProtoLike, where, files) };
     case T.GRAPH:
       if (!a.g) throw new TesseraError('INVALID_MODEL', `${where}: graph attribute has no graph`);
-      return { type: 'graph', value: decodeGraph(a.g, `${where} subgraph`) };
+      return { type: 'graph', value: decodeGraph(a.g, `${where} subgraph`, files) };
     case T.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
     case T.INTS: return { type: 'ints', value: (a.ints ?? []).map((v) => toSafeNumber(v as LongLike, where)) };
     case T.STRINGS: return { type: 'strings', value: (a.strings ?? []).map((s) => new TextDecoder().decode(s)) };
-    case T.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t) => decodeTensorProto(t as TensorProtoLike, where)) };
-    case T.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g) => decodeGraph(g, `${where} subgraph`)) };
+    case T.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t) => decodeTensorProto(t as TensorProtoLike, where, files)) };
+    case T.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g) => decodeGraph(g, `${where} subgraph`, files)) };
     default:
       throw new TesseraError('UNSUPPORTED_OP', `${where}: attribute type ${type} (sparse tensors / type protos) is not supported`);
   }

@@ -5,6 +5,7 @@
 import { TesseraError, describeNode } from '../api/errors.js';
 import type { Node } from '../graph/ir.js';
 import type { OpDef } from './types.js';
+import { withWidening } from './widen.js';
 
 export class OpRegistry {
   private readonly byKey = new Map<string, OpDef[]>();
@@ -29,7 +30,7 @@ export class OpRegistry {
     if (opset === undefined) return `the model imports no opset for domain '${node.domain}'`;
     const def = list.find((d) => d.since <= opset);
     if (!def) return `op ${node.opType} at opset ${opset} is not supported (tessera implements it from opset ${list[list.length - 1]!.since})`;
-    return { def, opset };
+    return { def: withWidening(def), opset };
   }
 
   /** Every node must be runnable: one error listing all that are not, at create time. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../api/errors.js';
 import { setDefaultWasmLoader } from '../runtime/wasm.js';
 import { directoryCache } from './node-cache.js';
+import { filesBeside } from './node-external.js';
 import { platform, setPlatform } from './platform.js';
 
 const fetchModel = platform.readModel;
@@ -25,6 +26,7 @@ export function installNodePlatform(): void {
   setDefaultWasmLoader(readWasm);
   setPlatform({
     defaultCache: () => directoryCache(),
+    filesBeside,
     async readModel(location, options) {
       const text = String(location);
       if (/^(https?|data|blob):/.test(text)) return fetchModel(location, options);

@@ -2,6 +2,7 @@
  * The one seam between tessera and where it runs. Entries (src/index*.ts) install what their
  * platform needs; the default reads models with fetch, which browsers and Workers have.
  */
+import type { ExternalFiles } from '../onnx/external-data.js';
 import { type FetchOptions, type ModelCache, cacheStorageCache, fetchModel } from './fetch-model.js';
 
 export interface LoadOptions {
@@ -14,6 +15,8 @@ export interface Platform {
   readModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array>;
   /** Where downloaded models are cached by default (undefined: nowhere). */
   defaultCache(): ModelCache | undefined;
+  /** External data files beside a model loaded by path (Node only). */
+  filesBeside?(modelPath: string): ExternalFiles & { close(): void };
 }
 
 export const platform: Platform = {

@@ -68,7 +68,13 @@ export function resolveExternal(
     throw new TesseraError('INVALID_MODEL',
       `${label}: its data is in the external file '${path}'; load the model by path (Node) or pass the file's bytes as InferenceSession.create(bytes, { externalData: [{ path: '${path}', data }] })`);
   }
-  const size = files.size(path);
+  let size: number | undefined;
+  try {
+    size = files.size(path);
+  } catch (e) {
+    if (e instanceof TesseraError) throw new TesseraError(e.code, `${label}: ${e.message}`, { cause: e });
+    throw e;
+  }
   if (size === undefined) throw new TesseraError('INVALID_MODEL', `${label}: external data file '${path}' was not found (${files.describe()})`);
   if (length === undefined) length = expectedBytes;
   if (length !== expectedBytes) {

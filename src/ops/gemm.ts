@@ -17,7 +17,7 @@ function packedB(bd: Bound, b: InputInfo, ptr: number, K: number, N: number, tra
     if (alpha !== 1) bd.k.unary_f32(dst, dst, floats, Unary.affine, alpha, 0);
   };
   if (b.constant) {
-    const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack);
+    const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack, ptr);
     return { ptr: p, perRun: undefined };
   }
   return { ptr: scratch, perRun: () => pack(scratch) };

@@ -50,9 +50,12 @@ export interface Bound {
   view(dtype: DType, ptr: number, length: number): () => NumericArray;
   /**
    * Memory filled once and kept for the session's lifetime, keyed so that plans for other shapes
-   * reuse it: pre-packed weights. `fill` writes `bytes` at the pointer it gets.
+   * reuse it: pre-packed weights. `fill` writes `bytes` at the pointer it gets. `replaces`: the
+   * address of the constant input this block stands for; when the session's only reader of that
+   * constant is this node, its memory is freed once the block is filled (weights are then held once,
+   * packed, instead of twice).
    */
-  persistent(key: string, bytes: number, fill: (ptr: number) => void): number;
+  persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number): number;
 }
 
 export type Step = () => void;

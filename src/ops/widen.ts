@@ -118,7 +118,7 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
           // Weights: widened once per session, shared by every plan.
           return b.persistent(`widened:${x.name}`, n * 4, (to) => {
             widen(type, b.view(type, ptr, n)() as Uint16Array, b.view('float32', to, n)() as Float32Array, n);
-          });
+          }, ptr);
         }
         return b.scratch + inOffsets[i]!;
       });

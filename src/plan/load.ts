@@ -8,6 +8,8 @@ import { captureOuterScope } from '../ops/control-flow.js';
 import type { OpRegistry } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { ConstValue, Engine } from '../runtime/engine.js';
+import { alignUp, formatBytes } from '../runtime/heap.js';
+import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import { inputInfo, makeContext } from './context.js';
 import { topologicalOrder } from './topo.js';
 
@@ -42,6 +44,7 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
   const order = topologicalOrder(g.nodes, new Set([...initNames, ...inputs.map((v) => v.name)]));
   registry.check(order, model.opsets);
 
+  checkWeightsFit(g, engine);
   const consts = new Map<string, ConstValue>();
   for (const [name, t] of g.initializers) consts.set(name, engine.writeConst(t, `initializer '${name}'`));
 
@@ -61,6 +64,7 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
     }
   }
   dropUnused(nodes, g.outputs, consts, engine);
+  markSoleReaders(nodes, g.outputs, consts, engine);
   return { inputs, outputs: g.outputs, nodes, consts, bind };
 }
 
@@ -87,6 +91,34 @@ function dropUnused(nodes: BoundNode[], outputs: ValueInfo[], consts: Map<string
   for (const [name, c] of consts) {
     if (!needed.has(name)) { engine.freeConst(c); consts.delete(name); }
   }
+}
+
+/**
+ * Refuses, before a byte is allocated, a model whose weights alone cannot fit in the session's
+ * Wasm memory (4 GiB at most, or maxMemoryBytes): a clear error instead of a failed grow halfway.
+ */
+function checkWeightsFit(g: Graph, engine: Engine): void {
+  let total = 0, largest = { name: '', bytes: 0 };
+  for (const [name, t] of g.initializers) {
+    if (t.dtype === 'string') continue;
+    const bytes = shapeSize(t.dims) * bytesPerElement(t.dtype);
+    total += alignUp(bytes + 16);
+    if (bytes > largest.bytes) largest = { name, bytes };
+  }
+  const capacity = engine.heap.capacityBytes - engine.heap.bytesInUse;
+  if (total > capacity) {
+    throw new TesseraError('OUT_OF_MEMORY',
+      `The model's weights need ${formatBytes(total)} but the session's Wasm memory can hold ${formatBytes(capacity)} ` +
+      `(wasm32 allows 4 GiB; maxMemoryBytes may lower it), before any activations; the largest is initializer '${largest.name}' (${formatBytes(largest.bytes)})`);
+  }
+}
+
+/** Constants read by exactly one node (and not graph outputs) may be freed once it packs them. */
+function markSoleReaders(nodes: BoundNode[], outputs: ValueInfo[], consts: Map<string, ConstValue>, engine: Engine): void {
+  const readers = new Map<string, number>();
+  for (const { node } of nodes) for (const x of node.inputs) if (consts.has(x)) readers.set(x, (readers.get(x) ?? 0) + 1);
+  for (const o of outputs) readers.set(o.name, 2);
+  for (const [name, n] of readers) if (n === 1) engine.markReleasable(consts.get(name)!);
 }
 
 function checkNames(g: Graph, inputs: ValueInfo[]): void {

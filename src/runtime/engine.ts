@@ -17,6 +17,8 @@ export interface ConstValue {
   dims: number[];
   ptr: number;
   strings?: string[];
+  /** Freed after a pre-packed copy replaced it (its only reader packed it); never read again. */
+  released?: boolean;
 }
 
 export interface EngineOptions {
@@ -27,6 +29,8 @@ export interface EngineOptions {
 export class Engine {
   /** Pre-packed weights and other per-session derived data, keyed by what they derive from. */
   private readonly persistentBlocks = new Map<string, number>();
+  /** Constants with one reader in the whole graph, by address: freed when that reader packs them. */
+  private readonly releasable = new Map<number, ConstValue>();
 
   private constructor(
     readonly kernels: Kernels,
@@ -44,6 +48,12 @@ export class Engine {
   /** Drops every reference to the memory so the engine can reclaim it as a whole. */
   release(): void {
     this.persistentBlocks.clear();
+    this.releasable.clear();
+  }
+
+  /** `c` is read by one node only, which may replace it by a persistent block (see Bound.persistent). */
+  markReleasable(c: ConstValue): void {
+    if (c.ptr >= 0) this.releasable.set(c.ptr, c);
   }
 
   /** Copies a constant into Wasm memory (straight from the model's bytes when they are raw). */
@@ -68,10 +78,13 @@ export class Engine {
   /** A copy of a constant's contents, safe to keep across memory growth. */
   readConst(c: ConstValue): NumericArray | string[] {
     if (c.strings) return c.strings;
+    if (c.released) throw new Error(`a constant was read after its only reader replaced it by a packed copy`);
     return viewOf(this.memory, c.dtype, c.ptr, shapeSize(c.dims)).slice();
   }
 
   freeConst(c: ConstValue): void {
+    if (c.released) return;
+    this.releasable.delete(c.ptr);
     if (c.ptr >= 0) this.heap.release(c.ptr);
   }
 
@@ -95,12 +108,18 @@ export class Engine {
       outputs,
       scratch,
       view: (dtype, ptr, length) => this.view(dtype, ptr, length),
-      persistent: (key, bytes, fill) => {
+      persistent: (key, bytes, fill, replaces) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {
           ptr = this.heap.alloc(bytes, key);
           fill(ptr);
           this.persistentBlocks.set(key, ptr);
+          const source = replaces === undefined ? undefined : this.releasable.get(replaces);
+          if (source) {
+            this.releasable.delete(replaces!);
+            this.heap.release(source.ptr);
+            source.released = true;
+          }
         }
         return ptr;
       },

@@ -22,7 +22,7 @@ export class Heap {
   private readonly limit: number;
   private used = 0;
 
-  constructor(private readonly memory: WebAssembly.Memory, base: number, maxBytes = MAX_BYTES) {
+  constructor(private readonly memory: WebAssembly.Memory, private readonly base: number, maxBytes = MAX_BYTES) {
     // NaN would disable every check below (x > NaN is false): refuse it with the rest.
     if (typeof maxBytes !== 'number' || !(maxBytes > 0)) {
       throw new TesseraError('INVALID_ARGUMENT', `maxMemoryBytes must be a positive number of bytes, got ${String(maxBytes)}`);
@@ -34,6 +34,8 @@ export class Heap {
   /** Bytes handed out and not yet freed. */
   get bytesInUse(): number { return this.used; }
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
+  /** The most this heap may ever hand out: maxMemoryBytes or the 4 GiB of wasm32, less what it starts at. */
+  get capacityBytes(): number { return this.limit - alignUp(Math.max(this.base, ALIGN)); }
 
   alloc(bytes: number, what = 'tensor'): number {
     const size = alignUp(Math.max(bytes, 1) + SLACK);

@@ -3,7 +3,7 @@
  * from `externalData` bytes anywhere; every location, offset and length is checked, and a bad one
  * is INVALID_MODEL naming the tensor.
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -103,6 +103,40 @@ describe('external data', () => {
     const e = await failure(InferenceSession.create(join(dir, 'm.onnx')));
     expect(e.code).toBe('INVALID_MODEL');
     expect(e.message).toMatch(/initializer 'w'.*'link\.bin' resolves outside the model's directory/);
+  });
+
+  it('refuses weights that cannot fit in 4 GiB of Wasm memory before allocating or reading them', async () => {
+    const n = 3 * 2 ** 28; // 3 GiB of float32 each; the two together exceed wasm32's 4 GiB
+    const half = (name: string, offset: number) => ({
+      name, dims: [n], dataType: DT.FLOAT, dataLocation: 1,
+      externalData: [{ key: 'location', value: 'big.bin' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(n * 4) }],
+    });
+    const bytes = model({
+      nodes: [node('Add', ['a', 'b'], ['y'])],
+      inputs: [], outputs: [valueInfo('y', DT.FLOAT, [n])],
+      initializers: [half('a', 0), half('b', n * 4)],
+    });
+    const dir = dirWith({ 'm.onnx': bytes });
+    // A sparse file: its size is real, its blocks are never written or read.
+    writeFileSync(join(dir, 'big.bin'), new Uint8Array(0));
+    truncateSync(join(dir, 'big.bin'), n * 8);
+    const e = await failure(InferenceSession.create(join(dir, 'm.onnx')));
+    expect(e.code).toBe('OUT_OF_MEMORY');
+    expect(e.message).toMatch(/weights need 6\.00 GiB .*can hold 4\.00 GiB.*initializer 'a'/);
+  });
+
+  it('refuses weights over maxMemoryBytes the same way', async () => {
+    const s = InferenceSession.create(addModel({ location: 'w.bin', offset: '8' }), {
+      externalData: [{ path: 'w.bin', data: dataFile }], maxMemoryBytes: 64 * 1024,
+    });
+    await expect(s).resolves.toBeDefined();
+    const big = model({
+      nodes: [node('Identity', ['w'], ['y'])], inputs: [], outputs: [valueInfo('y', DT.FLOAT, [65536])],
+      initializers: [{ name: 'w', dims: [65536], dataType: DT.FLOAT, rawData: new Uint8Array(65536 * 4) }],
+    });
+    const e = await failure(InferenceSession.create(big, { maxMemoryBytes: 128 * 1024 }));
+    expect(e.code).toBe('OUT_OF_MEMORY');
+    expect(e.message).toMatch(/weights need 256\.1 KiB/);
   });
 
   it('normalises locations', () => {

@@ -105,7 +105,7 @@ describe('sub-byte integers', () => {
   });
 
   it('Tensor accepts onnxruntime-web packed int4 and keeps one element per byte', () => {
-    const t = new Tensor('int4', new Uint8Array([0xe1, 0x87, 0x00]), [5]);
+    const t = new Tensor("int4", new Uint8Array([0xe1, 0x87, 0x00]) as never, [5]);
     expect(Array.from(t.data)).toEqual([1, -2, 7, -8, 0]);
     const u = new Tensor('uint4', new Uint8Array([1, 2, 3]), [3]); // already one per byte
     expect(Array.from(u.data)).toEqual([1, 2, 3]);

@@ -35,9 +35,10 @@ export interface SessionOptions {
   cache?: ModelCache | false;
   /**
    * Files holding tensors stored outside the model (onnxruntime-web's option): `path` is the
-   * `location` the model names. In Node a model loaded by path finds them beside it without this.
+   * `location` the model names; `data` is the file's bytes, or a path (Node) / URL to read them
+   * from. In Node a model loaded by path finds them beside it without this.
    */
-  externalData?: readonly { path: string; data: Uint8Array | ArrayBuffer }[];
+  externalData?: readonly { path: string; data: Uint8Array | ArrayBuffer | string | URL }[];
 }
 
 export interface RunOptions {
@@ -106,7 +107,7 @@ export class InferenceSession {
     try {
       const bytes = await modelBytes(model, options);
       let files: ExternalFiles | undefined;
-      if (options.externalData) files = filesFromBytes(options.externalData);
+      if (options.externalData) files = filesFromBytes(await readExternalData(options.externalData, options));
       else if (typeof model === 'string' && !/^(https?|data|blob):/.test(model)) files = beside = platform.filesBeside?.(model);
       const decoded = decodeModel(bytes, { externalFiles: files });
       rewrite?.(decoded);
@@ -177,6 +178,17 @@ export class InferenceSession {
     this.engine.release();
     this.graph = this.engine = this.executor = undefined as never;
   }
+}
+
+/** externalData entries given as a path or URL are read like a model (fetch, cache, progress). */
+async function readExternalData(list: NonNullable<SessionOptions['externalData']>, options: SessionOptions) {
+  if (!Array.isArray(list)) throw new TesseraError('INVALID_ARGUMENT', 'externalData must be an array of { path, data }');
+  return Promise.all(list.map(async (item) => ({
+    path: item?.path,
+    data: typeof item?.data === 'string' || item?.data instanceof URL
+      ? await platform.readModel(item.data, { onProgress: options.onProgress, cache: options.cache })
+      : item?.data,
+  }))) as Promise<{ path: string; data: Uint8Array | ArrayBuffer }[]>;
 }
 
 async function modelBytes(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions): Promise<Uint8Array> {

@@ -65,6 +65,15 @@ describe('external data', () => {
     await s.release();
   });
 
+  it('reads externalData given as a path (Node) like a model', async () => {
+    const dir = dirWith({ 'w.bin': dataFile });
+    const s = await InferenceSession.create(addModel({ location: 'w.bin', offset: '8' }), {
+      externalData: [{ path: 'w.bin', data: join(dir, 'w.bin') }],
+    });
+    expect(Array.from((await s.run({ x })).y!.data as Float32Array)).toEqual([11, 22, 33, 44]);
+    await s.release();
+  });
+
   it('float16 external weights', async () => {
     const half = new Uint16Array([0x3c00, 0x4000, 0x4200, 0x4400]); // 1, 2, 3, 4
     const s = await InferenceSession.create(addModel({ location: 'w.bin' }, DT.FLOAT16), {

@@ -78,7 +78,7 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
   const wide = ctx.inputs.map((x) => (x && isNarrow(x.dtype) ? x : undefined));
   const inputs = ctx.inputs.map((x, i) => (wide[i] ? widenedInfo(x!) : x));
   const inner = def.prepare({ ...ctx, inputs, input: (i) => inputs[i] ?? ctx.input(i) });
-  if (inner.inline || inner.sequences || inner.aliasOf !== undefined || inner.dataFree) {
+  if (inner.inline || inner.sequences || inner.aliasOf !== undefined) {
     throw new TesseraError('UNSUPPORTED_OP', `${ctx.node.opType}: tessera cannot run it on ${type} inputs`);
   }
   const outputs = inner.outputs.map((o) => (o.dtype === 'float32' ? { dtype: type as DType, dims: o.dims } : o));
@@ -87,6 +87,7 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
     const evaluate = inner.evaluate;
     return {
       outputs,
+      dataFree: inner.dataFree,
       evaluate: (values) => evaluate(values.map((v, i) => (wide[i] && v ? toFloat32(type, v as Uint16Array) : v)))
         .map((v, j) => (narrowed[j] ? toNarrow(type, v as Float32Array) : v)),
     };

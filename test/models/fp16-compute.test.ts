@@ -1,0 +1,71 @@
+/**
+ * float16 / bfloat16 graphs run on the float32 kernels: inputs widened, outputs rounded back once.
+ * Each result equals the float32 graph's on the same (fp16-representable) values, rounded.
+ */
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, Tensor } from '../../src/index.js';
+import { bfloat16ToFloat, floatToBfloat16, floatToHalf, halfToFloat } from '../../src/onnx/float-formats.js';
+import { widenHalf } from '../../src/ops/widen.js';
+import { DT, model, node, valueInfo } from '../helpers/onnx-builder.js';
+
+type Narrow = 'float16' | 'bfloat16';
+const enc = (t: Narrow) => (t === 'float16' ? floatToHalf : floatToBfloat16);
+const dec = (t: Narrow) => (t === 'float16' ? halfToFloat : bfloat16ToFloat);
+
+/** Conv(3×3, bias) → Relu → Flatten → Gemm(transB) → Softmax, in `elem`. */
+function net(elem: number, tensor: (name: string, dims: number[], v: number[]) => object): Uint8Array {
+  const vals = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + seed) * 0.5);
+  return model({
+    nodes: [
+      node('Conv', ['x', 'cw', 'cb'], ['c'], { kernel_shape: [3, 3] }),
+      node('Relu', ['c'], ['r']),
+      node('Flatten', ['r'], ['f']),
+      node('Gemm', ['f', 'gw', 'gb'], ['g'], { transB: 1 }),
+      node('Softmax', ['g'], ['y'], { axis: 1 }),
+    ],
+    inputs: [valueInfo('x', elem, ['n', 2, 6, 6])],
+    outputs: [valueInfo('y', elem, ['n', 5])],
+    initializers: [
+      tensor('cw', [4, 2, 3, 3], vals(72, 1)), tensor('cb', [4], vals(4, 2)),
+      tensor('gw', [5, 64], vals(320, 3)), tensor('gb', [5], vals(5, 4)),
+    ] as never,
+  });
+}
+
+const round = (t: Narrow, v: number[]) => v.map((x) => dec(t)(enc(t)(x)));
+const f32 = (name: string, dims: number[], v: number[]) => ({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(Float32Array.from(v).buffer) });
+const narrowTensor = (t: Narrow) => (name: string, dims: number[], v: number[]) => ({
+  name, dims, dataType: t === 'float16' ? DT.FLOAT16 : DT.BFLOAT16, rawData: new Uint8Array(Uint16Array.from(v, enc(t)).buffer),
+});
+
+describe.each(['float16', 'bfloat16'] as const)('%s graph', (t) => {
+  it('Conv, Relu, Gemm and Softmax match the float32 graph on the same values', async () => {
+    const wide = await InferenceSession.create(net(DT.FLOAT, (n, d, v) => f32(n, d, round(t, v))));
+    const narrow = await InferenceSession.create(net(t === 'float16' ? DT.FLOAT16 : DT.BFLOAT16, narrowTensor(t)));
+    for (const n of [1, 3]) {
+      const x = round(t, Array.from({ length: n * 72 }, (_, i) => Math.cos(i * 0.37)));
+      const want = (await wide.run({ x: new Tensor('float32', Float32Array.from(x), [n, 2, 6, 6]) })).y!.data as Float32Array;
+      const got = (await narrow.run({ x: new Tensor(t, Uint16Array.from(x, enc(t)), [n, 2, 6, 6]) })).y!;
+      expect(got.type).toBe(t);
+      expect(got.dims).toEqual([n, 5]);
+      // Each op rounds its output once; four ops of rounding at most.
+      const tol = t === 'float16' ? 4e-3 : 3e-2;
+      Array.from(got.data as Uint16Array, dec(t)).forEach((v, i) => expect(Math.abs(v - want[i]!)).toBeLessThan(tol));
+    }
+    await wide.release();
+    await narrow.release();
+  });
+});
+
+describe('widenHalf', () => {
+  it('agrees with halfToFloat on every half', () => {
+    const all = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const out = new Float32Array(65536);
+    widenHalf(all, out);
+    for (let h = 0; h < 65536; h++) {
+      const want = halfToFloat(h);
+      if (Number.isNaN(want)) expect(out[h]).toBeNaN();
+      else expect(Object.is(out[h], want) || out[h] === want).toBe(true);
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS, digits, requireChromium, root, serve } from './helpers.js';
+import { floatToHalf, halfToFloat } from '../../src/onnx/float-formats.js';
 
 let browser: Browser;
 let site: Awaited<ReturnType<typeof serve>>;
@@ -53,6 +54,22 @@ describe('headless Chromium', () => {
     const predicted = await page.evaluate((imgs) => (window as any).classify(imgs, { relaxedSimd: false }), images);
     expect(correct(predicted)).toBeGreaterThanOrEqual(15);
     expect(site.requests).toContain('/dist/kernels.wasm');
+    await page.close();
+  });
+
+  it('dist/browser loads external data (externalData by URL) and float16 models', async () => {
+    const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
+    const n = 4, pixels = images.slice(0, n).flat().map((v) => v / 255), dims = [n, 1, 28, 28];
+    const ext = await page.evaluate(({ pixels, dims }) => (window as any).runModel('/models/mnist/mnist-cnn-external.onnx', {
+      externalData: [{ path: 'mnist-cnn-external.onnx_data', data: '/models/mnist/mnist-cnn-external.onnx_data' }],
+    }, 'float32', pixels, dims), { pixels, dims });
+    const half = await page.evaluate(({ bits, dims }) => (window as any).runModel('/models/mnist/mnist-cnn-fp16.onnx', {}, 'float16', bits, dims),
+      { bits: pixels.map(floatToHalf), dims });
+    expect(ext.type).toBe('float32');
+    expect(half.type).toBe('float16');
+    const argmax = (p: number[]) => Array.from({ length: n }, (_, i) => { let b = 0; for (let c = 1; c < 10; c++) if (p[i * 10 + c]! > p[i * 10 + b]!) b = c; return b; });
+    expect(argmax(ext.data)).toEqual(labels.slice(0, n));
+    expect(argmax(half.data.map(halfToFloat))).toEqual(argmax(ext.data));
     await page.close();
   });
 

@@ -8,7 +8,7 @@ export type TensorType =
   | 'bool' | 'string'
   // ONNX's small formats, held as their bits one element per array slot (int4/uint4 unpacked, as
   // opposed to onnxruntime-web's packed bytes, which the constructor also accepts and unpacks).
-  | 'bfloat16' | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float4e2m1'
+  | 'bfloat16' | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float8e8m0' | 'float4e2m1'
   | 'int4' | 'uint4' | 'int2' | 'uint2';
 
 export interface TensorDataTypeMap {
@@ -17,7 +17,7 @@ export interface TensorDataTypeMap {
   int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
   bool: Uint8Array; string: string[];
   bfloat16: Uint16Array; float8e4m3fn: Uint8Array; float8e4m3fnuz: Uint8Array; float8e5m2: Uint8Array;
-  float8e5m2fnuz: Uint8Array; float4e2m1: Uint8Array; int4: Int8Array; uint4: Uint8Array; int2: Int8Array; uint2: Uint8Array;
+  float8e5m2fnuz: Uint8Array; float8e8m0: Uint8Array; float4e2m1: Uint8Array; int4: Int8Array; uint4: Uint8Array; int2: Int8Array; uint2: Uint8Array;
 }
 export type TensorData = TensorDataTypeMap[TensorType];
 
@@ -34,6 +34,7 @@ export const TYPED_ARRAY: Record<NumericType, ArrayCtor> = {
   bfloat16: Uint16Array as unknown as ArrayCtor, float8e4m3fn: Uint8Array as unknown as ArrayCtor,
   float8e4m3fnuz: Uint8Array as unknown as ArrayCtor, float8e5m2: Uint8Array as unknown as ArrayCtor,
   float8e5m2fnuz: Uint8Array as unknown as ArrayCtor, float4e2m1: Uint8Array as unknown as ArrayCtor,
+  float8e8m0: Uint8Array as unknown as ArrayCtor,
   int4: Int8Array as unknown as ArrayCtor, uint4: Uint8Array as unknown as ArrayCtor,
   int2: Int8Array as unknown as ArrayCtor, uint2: Uint8Array as unknown as ArrayCtor,
 };

@@ -165,6 +165,41 @@ export function floatToMiniFloat(type: MiniFloatType, v: number, saturate = true
   return sign | code;
 }
 
+/** float8e8m0: an exponent only (a power-of-two scale), 2^(bits − 127); 0xff is NaN. */
+export function e8m0ToFloat(bits: number): number {
+  return (bits & 0xff) === 0xff ? NaN : 2 ** ((bits & 0xff) - 127);
+}
+
+export type E8M0RoundMode = 'up' | 'down' | 'nearest';
+
+/**
+ * float → float8e8m0 as ONNX's Cast: the sign is dropped, the power of two is chosen by
+ * `round_mode` ('up', the default: the smallest power ≥ |x|; 'down'; 'nearest', halfway up), and
+ * what falls outside [2^-127, 2^127] clamps, or (without `saturate`) overflows to NaN.
+ */
+export function floatToE8M0(v: number, saturate = true, roundMode: E8M0RoundMode = 'up'): number {
+  if (Number.isNaN(v)) return 0xff;
+  f32[0] = Math.abs(v);
+  const a = f32[0]!;
+  if (a === Infinity) return saturate ? 0xfe : 0xff;
+  if (a === 0) return 0;
+  const bits = u32[0]!, exp = bits >>> 23, mant = bits & 0x7fffff;
+  // floor(log2 a) and where a sits between 2^e and 2^(e+1) (a fraction in [0, 1)).
+  let e: number, frac: number;
+  if (exp === 0) {
+    e = Math.floor(Math.log2(mant)) - 149;
+    frac = mant / 2 ** (e + 149) - 1;
+  } else {
+    e = exp - 127;
+    frac = mant / 0x800000;
+  }
+  let code = e + 127;
+  if (frac > 0 && (roundMode === 'up' || (roundMode === 'nearest' && frac >= 0.5))) code++;
+  if (code < 0) return 0;
+  if (code > 0xfe) return saturate ? 0xfe : 0xff;
+  return code;
+}
+
 export type SubByteIntType = 'int4' | 'uint4' | 'int2' | 'uint2';
 
 export const SUB_BYTE_RANGE: Record<SubByteIntType, [number, number]> = {

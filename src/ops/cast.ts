@@ -8,7 +8,7 @@ import { dtypeFromOnnx, onnxTypeName } from '../onnx/dtype.js';
 import type { NumericArray } from '../runtime/memory.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import {
-  bfloat16ToFloat, floatToBfloat16, floatToHalf, floatToMiniFloat, floatToSubByteInt, halfToFloat, miniFloatToFloat,
+  type E8M0RoundMode, bfloat16ToFloat, e8m0ToFloat, floatToBfloat16, floatToE8M0, floatToHalf, floatToMiniFloat, floatToSubByteInt, halfToFloat, miniFloatToFloat,
 } from '../onnx/float-formats.js';
 
 export { floatToHalf, halfToFloat } from '../onnx/float-formats.js';
@@ -22,6 +22,7 @@ function reader(from: DType): (v: Scalar) => Scalar {
     case 'bfloat16': return (v) => bfloat16ToFloat(v as number);
     case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz': case 'float4e2m1':
       return (v) => miniFloatToFloat(from, v as number);
+    case 'float8e8m0': return (v) => e8m0ToFloat(v as number);
     default: return (v) => v;
   }
 }
@@ -31,7 +32,7 @@ function reader(from: DType): (v: Scalar) => Scalar {
  * sub-byte integers clamp and round half to even, small floats round to nearest even (`saturate`
  * clamping float8 overflow to the largest finite value).
  */
-export function converter(from: DType, to: DType, saturate = true): (v: Scalar) => Scalar {
+export function converter(from: DType, to: DType, saturate = true, roundMode: E8M0RoundMode = 'up'): (v: Scalar) => Scalar {
   const read = reader(from);
   const toNum = (v: Scalar) => (typeof v === 'bigint' ? Number(v) : v);
   switch (to) {
@@ -40,6 +41,7 @@ export function converter(from: DType, to: DType, saturate = true): (v: Scalar) 
     case 'bfloat16': return (v) => floatToBfloat16(toNum(read(v)));
     case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz': case 'float4e2m1':
       return (v) => floatToMiniFloat(to, toNum(read(v)), saturate);
+    case 'float8e8m0': return (v) => floatToE8M0(toNum(read(v)), saturate, roundMode);
     case 'int4': case 'uint4': case 'int2': case 'uint2': return (v) => floatToSubByteInt(to, toNum(read(v)));
     case 'float32': case 'float64': return (v) => toNum(read(v));
     case 'int64': case 'uint64': return (v) => {
@@ -59,6 +61,8 @@ export function converter(from: DType, to: DType, saturate = true): (v: Scalar) 
 
 function prepareCast(ctx: OpContext, to: DType): Prepared {
   const saturate = ctx.attrs.intOpt('saturate') ?? 1;
+  const roundMode = ctx.attrs.string('round_mode', 'up');
+  if (!['up', 'down', 'nearest'].includes(roundMode)) throw ctx.attrs.error('round_mode', `must be 'up', 'down' or 'nearest', got '${roundMode}'`);
   const x = ctx.input(0);
   const n = shapeSize(x.dims);
   if (x.dtype === 'string' || to === 'string') {
@@ -69,7 +73,7 @@ function prepareCast(ctx: OpContext, to: DType): Prepared {
     return { outputs: [{ dtype: to, dims: x.dims }], evaluate: (v) => [conv(v[0] as never) as never] };
   }
   if (x.dtype === to) return { outputs: [{ dtype: to, dims: x.dims }], aliasOf: 0 };
-  const f = converter(x.dtype, to, saturate !== 0);
+  const f = converter(x.dtype, to, saturate !== 0, roundMode as E8M0RoundMode);
   return {
     outputs: [{ dtype: to, dims: x.dims }],
     build: (bd) => {
@@ -90,7 +94,7 @@ function castStrings(v: string[], to: DType): NumericArray {
 
 export const castOps: OpDef[] = [
   {
-    opType: 'Cast', since: 6, attributes: ['to', 'saturate'],
+    opType: 'Cast', since: 6, attributes: ['to', 'saturate', 'round_mode'],
     prepare(ctx) {
       const code = ctx.attrs.intOpt('to');
       if (code === undefined) ctx.fail("attribute 'to' is required", 'INVALID_ATTRIBUTE');
@@ -114,5 +118,5 @@ export const castOps: OpDef[] = [
       return { outputs: [{ dtype: to!, dims: x.dims }], aliasOf: 0 };
     },
   },
-  { opType: 'CastLike', since: 15, attributes: ['saturate'], prepare: (ctx) => prepareCast(ctx, ctx.input(1).dtype) },
+  { opType: 'CastLike', since: 15, attributes: ['saturate', 'round_mode'], prepare: (ctx) => prepareCast(ctx, ctx.input(1).dtype) },
 ];

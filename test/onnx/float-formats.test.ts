@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/api/tensor.js';
 import {
-  bfloat16ToFloat, floatToBfloat16, floatToHalf, floatToMiniFloat, floatToSubByteInt, halfToFloat,
+  bfloat16ToFloat, e8m0ToFloat, floatToBfloat16, floatToE8M0, floatToHalf, floatToMiniFloat, floatToSubByteInt, halfToFloat,
   type MiniFloatType, miniFloatToFloat, packSubByte, unpackSubByte,
 } from '../../src/onnx/float-formats.js';
 
@@ -82,6 +82,26 @@ describe('float8', () => {
     expect(floatToMiniFloat('float8e5m2', NaN)).toBe(0x7e);
     expect(floatToMiniFloat('float4e2m1', 1e9, false)).toBe(0x7); // float4 always saturates
     expect(floatToMiniFloat('float4e2m1', 2.5)).toBe(0x4); // tie between 2 and 3 → even code
+  });
+});
+
+describe('float8e8m0', () => {
+  it('is a power of two chosen by round_mode, clamped or NaN outside the range', () => {
+    expect(e8m0ToFloat(127)).toBe(1);
+    expect(e8m0ToFloat(0)).toBe(2 ** -127);
+    expect(e8m0ToFloat(0xff)).toBeNaN();
+    expect(floatToE8M0(1)).toBe(127);
+    expect(floatToE8M0(1.1)).toBe(128); // up (default)
+    expect(floatToE8M0(1.1, true, 'down')).toBe(127);
+    expect(floatToE8M0(1.4, true, 'nearest')).toBe(127);
+    expect(floatToE8M0(1.5, true, 'nearest')).toBe(128);
+    expect(floatToE8M0(-4)).toBe(129); // the sign is dropped
+    expect(floatToE8M0(0)).toBe(0);
+    expect(floatToE8M0(2 ** -140)).toBe(0);
+    expect(floatToE8M0(3e38)).toBe(0xfe); // 2^128 would be needed: saturates
+    expect(floatToE8M0(3e38, false)).toBe(0xff);
+    expect(floatToE8M0(Infinity)).toBe(0xfe);
+    expect(floatToE8M0(NaN)).toBe(0xff);
   });
 });
 

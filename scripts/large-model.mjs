@@ -71,6 +71,12 @@ const { inline, external } = make();
 const weightsMiB = (LAYERS * K * K * 4) / 2 ** 20;
 console.log(`weights: ${weightsMiB} MiB in ${LAYERS} MatMul layers; entry ${entry}`);
 for (const [what, path] of [['inline', inline], ['external data', external]]) {
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', child, entry, path], { encoding: 'utf8' });
-  console.log(`${what.padEnd(14)} ${out.trim()}`);
+  try {
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', child, entry, path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    console.log(`${what.padEnd(14)} ${out.trim()}`);
+  } catch (e) {
+    // An older build may not load external data at all: say so and go on.
+    const why = String(e.stderr ?? e.message).split('\n').find((l) => /Error/.test(l)) ?? 'failed';
+    console.log(`${what.padEnd(14)} failed: ${why.trim()}`);
+  }
 }

@@ -76,7 +76,9 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
     }
   }
   const wide = ctx.inputs.map((x) => (x && isNarrow(x.dtype) ? x : undefined));
-  const inputs = ctx.inputs.map((x, i) => (wide[i] ? widenedInfo(x!) : x));
+  // Which widened inputs the op read the values of: those must stay readable for later plans.
+  const valueRead = ctx.inputs.map(() => false);
+  const inputs = ctx.inputs.map((x, i) => (wide[i] ? widenedInfo(x!, () => { valueRead[i] = true; }) : x));
   const inner = def.prepare({ ...ctx, inputs, input: (i) => inputs[i] ?? ctx.input(i) });
   if (inner.inline || inner.sequences || inner.aliasOf !== undefined) {
     throw new TesseraError('UNSUPPORTED_OP', `${ctx.node.opType}: tessera cannot run it on ${type} inputs`);
@@ -116,10 +118,11 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
         if (!wide[i] || !x) return ptr;
         const n = shapeSize(x.dims);
         if (x.constant) {
-          // Weights: widened once per session, shared by every plan.
+          // Weights: widened once per session, shared by every plan; the narrow original is freed
+          // when this op is its only reader and never needs its value at plan time.
           return b.persistent(`widened:${x.name}`, n * 4, (to) => {
             widen(type, b.view(type, ptr, n)() as Uint16Array, b.view('float32', to, n)() as Float32Array, n);
-          }, ptr);
+          }, valueRead[i] ? undefined : ptr);
         }
         return b.scratch + inOffsets[i]!;
       });
@@ -146,7 +149,7 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
   };
 }
 
-function widenedInfo(x: InputInfo): InputInfo {
+function widenedInfo(x: InputInfo, onRead: () => void): InputInfo {
   const type = x.dtype as Narrow;
   let cached: Float32Array | undefined;
   return {
@@ -155,6 +158,7 @@ function widenedInfo(x: InputInfo): InputInfo {
     dims: x.dims,
     constant: x.constant,
     get value() {
+      onRead();
       const v = x.value;
       return v === undefined ? undefined : (cached ??= toFloat32(type, v as Uint16Array));
     },

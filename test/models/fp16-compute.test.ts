@@ -69,3 +69,20 @@ describe('widenHalf', () => {
     }
   });
 });
+
+describe('constant float16 inputs an op reads at plan time', () => {
+  it('stay readable for every later shape (Clip min/max, MatMul weight)', async () => {
+    const h = (name: string, dims: number[], v: number[]) => ({ name, dims, dataType: DT.FLOAT16, rawData: new Uint8Array(Uint16Array.from(v, floatToHalf).buffer) });
+    const s = await InferenceSession.create(model({
+      nodes: [node('MatMul', ['x', 'w'], ['m']), node('Clip', ['m', 'lo', 'hi'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT16, ['n', 2])], outputs: [valueInfo('y', DT.FLOAT16, ['n', 2])],
+      initializers: [h('w', [2, 2], [1, 2, 3, 4]), h('lo', [], [-5]), h('hi', [], [5])],
+    }));
+    for (const n of [1, 3, 2]) {
+      const x = new Tensor('float16', Uint16Array.from({ length: 2 * n }, (_, i) => floatToHalf(i % 2 ? 1 : -1)), [n, 2]);
+      const y = Array.from((await s.run({ x })).y!.data as Uint16Array, halfToFloat);
+      expect(y).toEqual(Array.from({ length: n }, () => [2, 2]).flat()); // [-1, 1]·w = [2, 2], inside the clip
+    }
+    await s.release();
+  });
+});

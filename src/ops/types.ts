@@ -53,9 +53,10 @@ export interface Bound {
    * reuse it: pre-packed weights. `fill` writes `bytes` at the pointer it gets. `replaces`: the
    * address of the constant input this block stands for; when the session's only reader of that
    * constant is this node, its memory is freed once the block is filled (weights are then held once,
-   * packed, instead of twice).
+   * packed, instead of twice). `releasable`: this block may itself be replaced that way (a widened
+   * float16 weight that a GEMM then packs).
    */
-  persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number): number;
+  persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number, releasable?: boolean): number;
 }
 
 export type Step = () => void;

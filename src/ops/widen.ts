@@ -122,7 +122,7 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
           // when this op is its only reader and never needs its value at plan time.
           return b.persistent(`widened:${x.name}`, n * 4, (to) => {
             widen(type, b.view(type, ptr, n)() as Uint16Array, b.view('float32', to, n)() as Float32Array, n);
-          }, valueRead[i] ? undefined : ptr);
+          }, valueRead[i] ? undefined : ptr, !valueRead[i]);
         }
         return b.scratch + inOffsets[i]!;
       });

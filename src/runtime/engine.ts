@@ -108,7 +108,7 @@ export class Engine {
       outputs,
       scratch,
       view: (dtype, ptr, length) => this.view(dtype, ptr, length),
-      persistent: (key, bytes, fill, replaces) => {
+      persistent: (key, bytes, fill, replaces, releasable) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {
           ptr = this.heap.alloc(bytes, key);
@@ -119,6 +119,8 @@ export class Engine {
             this.releasable.delete(replaces!);
             this.heap.release(source.ptr);
             source.released = true;
+            // The block inherits its source's single reader, so that reader may replace it in turn.
+            if (releasable) this.releasable.set(ptr, { dtype: 'uint8', dims: [bytes], ptr });
           }
         }
         return ptr;

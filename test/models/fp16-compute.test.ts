@@ -86,3 +86,46 @@ describe('constant float16 inputs an op reads at plan time', () => {
     await s.release();
   });
 });
+
+describe('float16 weights in memory', () => {
+  const h = (name: string, dims: number[], v: number[]) => ({ name, dims, dataType: DT.FLOAT16, rawData: new Uint8Array(Uint16Array.from(v, floatToHalf).buffer) });
+  const K = 16, w = Array.from({ length: K * K }, (_, i) => ((i * 37) % 17) / 8 - 1);
+  const expected = (x: number[], rows: number) => Array.from({ length: rows * K }, (_, i) => {
+    const r = Math.floor(i / K), c = i % K;
+    let s = 0;
+    for (let k = 0; k < K; k++) s += x[r * K + k]! * halfToFloat(floatToHalf(w[k * K + c]!));
+    return halfToFloat(floatToHalf(s));
+  });
+
+  it('a weight shared by two MatMuls is widened once and stays right for both, across shapes', async () => {
+    const s = await InferenceSession.create(model({
+      nodes: [node('MatMul', ['x', 'w'], ['a']), node('MatMul', ['a', 'w'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT16, ['n', K])], outputs: [valueInfo('a', DT.FLOAT16, ['n', K]), valueInfo('y', DT.FLOAT16, ['n', K])],
+      initializers: [h('w', [K, K], w)],
+    }));
+    for (const n of [1, 4, 1]) {
+      const x = Array.from({ length: n * K }, (_, i) => ((i % 5) - 2) / 4);
+      const out = await s.run({ x: new Tensor('float16', Uint16Array.from(x, floatToHalf), [n, K]) });
+      const a = Array.from(out.a!.data as Uint16Array, halfToFloat);
+      expect(a).toEqual(expected(x, n));
+      const y = Array.from(out.y!.data as Uint16Array, halfToFloat);
+      expected(a, n).forEach((v, i) => expect(Math.abs(y[i]! - v)).toBeLessThanOrEqual(Math.abs(v) * 2e-3 + 1e-3));
+    }
+    await s.release();
+  });
+
+  it('a weight with one MatMul reader is held once, packed, and right across shapes', async () => {
+    const s = await InferenceSession.create(model({
+      nodes: [node('MatMul', ['x', 'w'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT16, ['n', K])], outputs: [valueInfo('y', DT.FLOAT16, ['n', K])],
+      initializers: [h('w', [K, K], w)],
+    }));
+    for (const n of [2, 5, 2]) {
+      const x = Array.from({ length: n * K }, (_, i) => ((i % 3) - 1) / 2);
+      const y = Array.from((await s.run({ x: new Tensor('float16', Uint16Array.from(x, floatToHalf), [n, K]) })).y!.data as Uint16Array, halfToFloat);
+      expect(y).toEqual(expected(x, n));
+    }
+    expect((s as unknown as { graph: { consts: Map<string, { released?: boolean }> } }).graph.consts.get('w')?.released).toBe(true);
+    await s.release();
+  });
+});

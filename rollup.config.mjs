@@ -1,6 +1,7 @@
 // Bundles the TypeScript sources into dist/: Node (ESM + CJS), browsers (ESM, minified) and
 // Cloudflare Workers (ESM, minified, importing the kernels as .wasm modules). The kernels ship
-// once, beside the bundles, as dist/kernels.wasm and dist/kernels-relaxed.wasm.
+// once, beside the bundles, as dist/kernels.wasm and dist/kernels-relaxed.wasm, with their
+// shared-memory twins dist/kernels-threads.wasm and dist/kernels-relaxed-threads.wasm (threads > 1).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
@@ -27,7 +28,7 @@ const copyWasm = {
   name: 'copy-wasm',
   writeBundle() {
     mkdirSync('dist', { recursive: true });
-    for (const f of ['kernels.wasm', 'kernels-relaxed.wasm']) copyFileSync(`build/${f}`, `dist/${f}`);
+    for (const f of ['kernels.wasm', 'kernels-relaxed.wasm', 'kernels-threads.wasm', 'kernels-relaxed-threads.wasm']) copyFileSync(`build/${f}`, `dist/${f}`);
   },
 };
 

@@ -24,6 +24,13 @@ export interface SessionOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Force a kernel build: 'simd' (SIMD128) or 'relaxed' (needs relaxed-SIMD support). */
   wasmVariant?: WasmVariant;
+  /**
+   * Threads for large kernels (GEMM, convolution, big element-wise ops): a count, or 'auto' for the
+   * cores available (at most 4). Default 1. Results are bit-identical for any count. Where threads
+   * cannot run (no SharedArrayBuffer, a page that is not cross-origin isolated, Cloudflare
+   * Workers) the session runs on one thread and a console warning says why.
+   */
+  threads?: number | 'auto';
   /** Accepted for onnxruntime-web compatibility; tessera runs on its Wasm CPU kernels. */
   executionProviders?: unknown[];
   /** Download progress when `create` is given a URL: bytes so far, and the total when known. */
@@ -112,7 +119,7 @@ export class InferenceSession {
       const decoded = decodeModel(bytes, { externalFiles: files });
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
-      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant });
+      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
       const graph = loadGraph(decoded, defaultRegistry, engine);
       return new InferenceSession(graph, engine, new Executor(graph, engine));
     } catch (e) {
@@ -123,6 +130,9 @@ export class InferenceSession {
       beside?.close();
     }
   }
+
+  /** Threads this session's kernels use: 1 unless `threads` was asked for and could run. */
+  get threads(): number { return this.engine?.threads ?? 1; }
 
   /** Which kernel build this session runs: 'relaxed' where the engine has relaxed SIMD. */
   readonly wasmVariant: WasmVariant;

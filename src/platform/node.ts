@@ -1,8 +1,11 @@
 /** Node: models by path (or URL), kernels read from the file next to the bundle. */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../api/errors.js';
 import { setDefaultWasmLoader } from '../runtime/wasm.js';
+import { setThreadHost } from '../runtime/threads/host.js';
 import { directoryCache } from './node-cache.js';
 import { filesBeside } from './node-external.js';
 import { platform, setPlatform } from './platform.js';
@@ -12,8 +15,8 @@ const fetchModel = platform.readModel;
 /** dist/node/index.js finds dist/*.wasm; the sources (tests) find build/*.wasm. */
 const CANDIDATES = ['../', '../../build/', './'];
 
-async function readWasm(variant: 'simd' | 'relaxed'): Promise<Uint8Array> {
-  const file = variant === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm';
+async function readWasm(variant: 'simd' | 'relaxed', shared: boolean): Promise<Uint8Array> {
+  const file = `kernels${variant === 'relaxed' ? '-relaxed' : ''}${shared ? '-threads' : ''}.wasm`;
   for (const dir of CANDIDATES) {
     try {
       return await readFile(fileURLToPath(new URL(dir + file, import.meta.url)));
@@ -24,6 +27,24 @@ async function readWasm(variant: 'simd' | 'relaxed'): Promise<Uint8Array> {
 
 export function installNodePlatform(): void {
   setDefaultWasmLoader(readWasm);
+  setThreadHost({
+    unavailable: () => undefined,
+    cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
+    spawn(source) {
+      const w = new Worker(source, { eval: true });
+      // Referenced until its first message (the start-up ack someone awaits), then never again:
+      // a pool thread must not keep the process alive. Adding a listener refs the worker, so the
+      // unref comes after every registration too.
+      let started = false;
+      w.once('message', () => { started = true; w.unref(); });
+      return {
+        postMessage: (m) => w.postMessage(m),
+        onMessage: (f) => { w.on('message', f); if (started) w.unref(); },
+        onError: (f) => { w.once('error', f); if (started) w.unref(); },
+        terminate: () => { void w.terminate(); },
+      };
+    },
+  });
   setPlatform({
     defaultCache: () => directoryCache(),
     filesBeside,

@@ -10,6 +10,7 @@ import { Heap } from './heap.js';
 import type { Kernels } from './kernels.js';
 import { type NumericArray, viewOf } from './memory.js';
 import { type WasmVariant, instantiateKernels } from './wasm.js';
+import { type Team, joinPool, parallelKernels, resolveThreads, type ThreadsOption } from './threads/index.js';
 
 /** A tensor whose contents are fixed: in Wasm memory at `ptr`, or in `strings` for text. */
 export interface ConstValue {
@@ -24,6 +25,8 @@ export interface ConstValue {
 export interface EngineOptions {
   maxMemoryBytes?: number;
   variant?: WasmVariant;
+  /** Threads for large kernels; more than 1 puts the session on a shared memory and the pool. */
+  threads?: ThreadsOption;
 }
 
 export class Engine {
@@ -37,18 +40,28 @@ export class Engine {
     readonly memory: WebAssembly.Memory,
     readonly heap: Heap,
     readonly variant: WasmVariant,
+    private team?: Team,
   ) {}
 
+  /** Threads this engine's kernels may use (1: the caller's alone). */
+  get threads(): number { return this.team ? this.team.workers + 1 : 1; }
+
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const inst = await instantiateKernels(1, options.variant);
+    const threads = resolveThreads(options.threads);
+    const inst = await instantiateKernels(1, options.variant, threads > 1);
     const heap = new Heap(inst.memory, Math.max(inst.kernels.heap_base(), 1024), options.maxMemoryBytes);
-    return new Engine(inst.kernels, inst.memory, heap, inst.variant);
+    if (threads === 1) return new Engine(inst.kernels, inst.memory, heap, inst.variant);
+    const team = await joinPool(inst.module, inst.memory, threads);
+    return new Engine(parallelKernels(inst.kernels, team), inst.memory, heap, inst.variant, team);
   }
 
   /** Drops every reference to the memory so the engine can reclaim it as a whole. */
   release(): void {
     this.persistentBlocks.clear();
     this.releasable.clear();
+    // The pool's threads drop their instances over this memory; the last session stops the pool.
+    this.team?.leave();
+    this.team = undefined;
   }
 
   /** `c` is read by one node only, which may replace it by a persistent block (see Bound.persistent). */

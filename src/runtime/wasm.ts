@@ -10,9 +10,15 @@ export type WasmVariant = 'simd' | 'relaxed';
 /** What a platform or a user can hand us: a compiled module, bytes, or a URL to fetch. */
 export type WasmSource = WebAssembly.Module | ArrayBuffer | Uint8Array | URL | string;
 
+/** A kernel binary: a variant, over a private memory or (`-threads`) a shared one. */
+export type WasmBinary = WasmVariant | `${WasmVariant}-threads`;
+
 export interface WasmEnv {
-  /** Override the kernels per variant, e.g. `{ simd: wasmModule }` in a Cloudflare Worker. */
-  wasm: Partial<Record<WasmVariant, WasmSource>>;
+  /**
+   * Override the kernels per binary, e.g. `{ simd: wasmModule }` in a Cloudflare Worker;
+   * `'simd-threads'` / `'relaxed-threads'` are the shared-memory builds used with `threads > 1`.
+   */
+  wasm: Partial<Record<WasmBinary, WasmSource>>;
   /** Set false to force the SIMD128 baseline even where relaxed SIMD validates. */
   relaxedSimd: boolean;
 }
@@ -21,7 +27,7 @@ export interface WasmEnv {
 export const env: WasmEnv = { wasm: {}, relaxedSimd: true };
 
 /** Platforms register how to get the default binaries (file next to the bundle, fetch, import). */
-export type DefaultWasmLoader = (variant: WasmVariant) => Promise<WasmSource>;
+export type DefaultWasmLoader = (variant: WasmVariant, shared: boolean) => Promise<WasmSource>;
 let defaultLoader: DefaultWasmLoader | undefined;
 export function setDefaultWasmLoader(loader: DefaultWasmLoader): void {
   defaultLoader = loader;
@@ -41,7 +47,7 @@ export function detectVariant(): WasmVariant {
   return env.relaxedSimd && WebAssembly.validate(RELAXED_PROBE) ? 'relaxed' : 'simd';
 }
 
-const modules = new Map<WasmVariant, Promise<WebAssembly.Module>>();
+const modules = new Map<WasmBinary, Promise<WebAssembly.Module>>();
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
@@ -56,18 +62,19 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-export function kernelModule(variant: WasmVariant): Promise<WebAssembly.Module> {
-  let m = modules.get(variant);
+export function kernelModule(variant: WasmVariant, shared = false): Promise<WebAssembly.Module> {
+  const binary: WasmBinary = shared ? `${variant}-threads` : variant;
+  let m = modules.get(binary);
   if (!m) {
     m = (async () => {
-      const source = env.wasm[variant] ?? (defaultLoader ? await defaultLoader(variant) : undefined);
+      const source = env.wasm[binary] ?? (defaultLoader ? await defaultLoader(variant, shared) : undefined);
       if (source === undefined) {
-        throw new TesseraError('WASM_UNAVAILABLE', `No kernels for '${variant}': set env.wasm.${variant} to a WebAssembly.Module, bytes or a URL`);
+        throw new TesseraError('WASM_UNAVAILABLE', `No kernels for '${binary}': set env.wasm['${binary}'] to a WebAssembly.Module, bytes or a URL`);
       }
       return compile(source);
     })();
-    modules.set(variant, m);
-    m.catch(() => modules.delete(variant)); // a failed load may be retried with other settings
+    modules.set(binary, m);
+    m.catch(() => modules.delete(binary)); // a failed load may be retried with other settings
   }
   return m;
 }
@@ -76,13 +83,16 @@ export interface KernelInstance {
   kernels: Kernels;
   memory: WebAssembly.Memory;
   variant: WasmVariant;
+  /** The compiled module, which worker threads instantiate over the same (shared) memory. */
+  module: WebAssembly.Module;
 }
 
-export async function instantiateKernels(initialPages: number, variant = detectVariant()): Promise<KernelInstance> {
-  const module = await kernelModule(variant);
-  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536 });
+/** With `shared`, the memory is a SharedArrayBuffer-backed one and the `-threads` build runs on it. */
+export async function instantiateKernels(initialPages: number, variant = detectVariant(), shared = false): Promise<KernelInstance> {
+  const module = await kernelModule(variant, shared);
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
   const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
-  return { kernels: instance.exports as unknown as Kernels, memory, variant };
+  return { kernels: instance.exports as unknown as Kernels, memory, variant, module };
 }
 
 function wasmAbort(): never {

@@ -105,6 +105,16 @@ describe('workerd', () => {
     got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
   });
 
+  it('threads: 2 falls back to one thread with a warning (workerd cannot start threads)', async () => {
+    const res = await mf.dispatchFetch('http://localhost/?threads=2');
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const r = JSON.parse(text) as { threads: number; warnings: string[]; outputs: number };
+    expect(r.threads).toBe(1);
+    expect(r.outputs).toBe(10);
+    expect(r.warnings.join('\n')).toMatch(/threads: 2 requested, running on one thread: .*(SharedArrayBuffer|cannot start worker threads)/);
+  });
+
   it('examples/worker, bundled as wrangler would, answers a POSTed digit with JSON', async () => {
     // The workerd condition picked the Workers build: kernels are module imports, not URLs.
     const code = readFileSync(bundled, 'utf8');

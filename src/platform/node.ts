@@ -31,7 +31,10 @@ export function installNodePlatform(): void {
     unavailable: () => undefined,
     cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
     spawn(source) {
-      const w = new Worker(source, { eval: true });
+      // A data: URL is always an ES module, whatever the parent's --input-type (an eval'd worker
+      // inherits it and would lose `require`); the port reaches the shared body as a global.
+      const program = `import { parentPort } from 'node:worker_threads'; globalThis.__tesseraParentPort = parentPort;\n${source}`;
+      const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(program)}`));
       // Referenced until its first message (the start-up ack someone awaits), then never again:
       // a pool thread must not keep the process alive. Adding a listener refs the worker, so the
       // unref comes after every registration too.

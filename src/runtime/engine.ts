@@ -51,7 +51,15 @@ export class Engine {
     const inst = await instantiateKernels(1, options.variant, threads > 1);
     const heap = new Heap(inst.memory, Math.max(inst.kernels.heap_base(), 1024), options.maxMemoryBytes);
     if (threads === 1) return new Engine(inst.kernels, inst.memory, heap, inst.variant);
-    const team = await joinPool(inst.module, inst.memory, threads);
+    let team: Team;
+    try {
+      team = await joinPool(inst.module, inst.memory, threads);
+    } catch (e) {
+      // Threads that cannot start (a CSP forbidding blob: workers, a sandbox) cost speed, not the
+      // session: the threads build runs correctly on the caller alone.
+      console.warn(`tessera: threads: ${threads} requested, running on one thread: ${(e as Error).message}`);
+      return new Engine(inst.kernels, inst.memory, heap, inst.variant);
+    }
     return new Engine(parallelKernels(inst.kernels, team), inst.memory, heap, inst.variant, team);
   }
 

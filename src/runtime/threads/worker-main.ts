@@ -1,6 +1,6 @@
 /**
  * The body of every pool thread. It is shipped as source text (`workerSource`), so that no bundle
- * has to emit, locate or serve a separate worker file: Node runs it with `eval: true`, browsers
+ * has to emit, locate or serve a separate worker file: Node runs it from a data: URL, browsers
  * from a Blob URL. It must therefore reference nothing outside itself.
  *
  * Protocol (see pool.ts for the caller's side). `ctrl` is an Int32Array over a SharedArrayBuffer:
@@ -15,10 +15,9 @@
  */
 export function workerMain(): void {
   type Port = { postMessage(m: unknown): void; on?: (e: string, f: (m: unknown) => void) => void };
-  // Node: worker_threads' parentPort (eval'd workers are CommonJS, so require exists); browser: self.
+  // Node: worker_threads' parentPort, which the Node host's prologue leaves here; browsers: self.
   const g = globalThis as unknown as Record<string, unknown>;
-  const nodePort: Port | undefined = typeof g.require === 'function'
-    ? ((g.require as (m: string) => { parentPort: Port }))('worker_threads').parentPort : undefined;
+  const nodePort = g.__tesseraParentPort as Port | undefined;
   const post = (m: unknown) => (nodePort ?? (g as unknown as Port)).postMessage(m);
   const listen = (f: (m: unknown) => void) => {
     if (nodePort) nodePort.on!('message', f);

@@ -1,21 +1,22 @@
 // One measurement in a fresh process: load a model in one engine, warm up, time repeated runs.
-// Prints one JSON line. Usage: node bench/child.mjs <engine> <workload>
+// Prints one JSON line. Usage: node bench/child.mjs <engine> <workload> [threads]
 import { workloads } from './workloads.mjs';
 
-const [engine, name] = process.argv.slice(2);
+const [engine, name, threadArg] = process.argv.slice(2);
+const threads = Number(threadArg ?? 1);
 const w = workloads[name];
 if (!w) throw new Error(`unknown workload ${name}`);
 
 const lib = engine === 'tessera' ? await import('../dist/node/index.js') : await import('onnxruntime-web');
 if (engine === 'ort') {
-  lib.env.wasm.numThreads = 1;
+  lib.env.wasm.numThreads = threads;
   lib.env.logLevel = 'error';
 }
 const raw = w.feeds();
 const feeds = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, new lib.Tensor(v.type, v.data, v.dims)]));
 
 const t0 = performance.now();
-const session = await lib.InferenceSession.create(w.model, engine === 'ort' ? { executionProviders: ['wasm'] } : {});
+const session = await lib.InferenceSession.create(w.model, engine === 'ort' ? { executionProviders: ['wasm'] } : { threads });
 await session.run(feeds);
 const firstResultMs = performance.now() - t0;
 for (let i = 0; i < Math.min(10, w.reps); i++) await session.run(feeds);
@@ -27,4 +28,4 @@ for (let i = 0; i < w.reps; i++) {
 }
 times.sort((a, b) => a - b);
 const rss = process.memoryUsage().rss;
-console.log(JSON.stringify({ engine, workload: name, medianMs: times[times.length >> 1], firstResultMs, rssBytes: rss }));
+console.log(JSON.stringify({ engine, workload: name, threads, medianMs: times[times.length >> 1], firstResultMs, rssBytes: rss }));

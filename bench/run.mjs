@@ -1,6 +1,9 @@
 // `npm run bench`: tessera vs onnxruntime-web (wasm, 1 thread), side by side on this machine.
 // Every measurement is a fresh process; engines alternate; each number is the median over
-// processes of each process's median run time. Flags: --rounds N, --only a,b, --json.
+// processes of each process's median run time. Flags: --rounds N, --only a,b, --json, --threads N.
+// With --threads N (> 1) each engine is also measured at N threads (tessera `threads: N`,
+// onnxruntime-web `env.wasm.numThreads = N`) and a second table gives the N-thread / 1-thread
+// ratios; such a run is not the README's record.
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -15,21 +18,24 @@ const flag = (name, fallback) => {
 const rounds = Number(flag('rounds', 5));
 const only = flag('only', '')?.split(',').filter(Boolean);
 const json = args.includes('--json');
+const threads = Number(flag('threads', 1));
+if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads takes a positive integer, got ${flag('threads')}`);
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-function measure(engine, name) {
-  const out = execFileSync(process.execPath, [new URL('./child.mjs', import.meta.url).pathname, engine, name], { encoding: 'utf8' });
+function measure(engine, name, t = 1) {
+  const out = execFileSync(process.execPath, [new URL('./child.mjs', import.meta.url).pathname, engine, name, String(t)], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop());
 }
 
 const results = [];
 for (const [name, w] of Object.entries(workloads)) {
   if (only?.length && !only.includes(name)) continue;
-  const runs = { tessera: [], ort: [] };
+  const runs = { tessera: [], ort: [], tesseraN: [], ortN: [] };
   for (let r = 0; r < rounds; r++) {
     // Alternate which engine goes first so neither always gets the warmer machine.
     const order = r % 2 ? ['ort', 'tessera'] : ['tessera', 'ort'];
     for (const e of order) runs[e].push(measure(e, name));
+    if (threads > 1) for (const e of order) runs[`${e}N`].push(measure(e, name, threads));
   }
   const pick = (e, k) => median(runs[e].map((x) => x[k]));
   const row = {
@@ -43,6 +49,11 @@ for (const [name, w] of Object.entries(workloads)) {
     ortRss: pick('ort', 'rssBytes'),
   };
   row.ratio = row.tesseraMs / row.ortMs;
+  if (threads > 1) {
+    row.threads = threads;
+    row.tesseraThreadsMs = pick('tesseraN', 'medianMs');
+    row.ortThreadsMs = pick('ortN', 'medianMs');
+  }
   results.push(row);
   if (!json) process.stderr.write(`  ${name}: done\n`);
 }
@@ -60,9 +71,19 @@ if (json) {
     console.log(`| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | **${f(r.ratio)}** | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} | ${f(r.tesseraRss / 2 ** 20, 0)} / ${f(r.ortRss / 2 ** 20, 0)} |`);
   }
   console.log('\nratio = tessera time / onnxruntime-web time (lower is better).');
+  if (threads > 1) {
+    console.log(`\nAt ${threads} threads (tessera threads: ${threads}; onnxruntime-web env.wasm.numThreads = ${threads})\n`);
+    console.log(`| workload | tessera ${threads}t ms | tessera ${threads}t / 1t | ort ${threads}t ms | ort ${threads}t / 1t | tessera / ort at ${threads}t |`);
+    console.log('|---|---:|---:|---:|---:|---:|');
+    for (const r of results) {
+      console.log(`| ${r.title} | ${f(r.tesseraThreadsMs, 3)} | ${f(r.tesseraThreadsMs / r.tesseraMs)} | ${f(r.ortThreadsMs, 3)} | ${f(r.ortThreadsMs / r.ortMs)} | **${f(r.tesseraThreadsMs / r.ortThreadsMs)}** |`);
+    }
+  }
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' / ');
+  console.log(`\nLoad average at the end (1 / 5 / 15 min): ${load} on ${os.cpus().length} cores; numbers taken under load are noisy, thread speed-ups most of all.`);
 }
 // A full run is the README's table and the committed record; a partial one (--only) is not.
-if (!only?.length) {
+if (!only?.length && threads === 1) {
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ date, machine, rounds, results }, null, 2)}\n`);
   const f = (x, d = 2) => x.toFixed(d);
   replaceSection('bench', [

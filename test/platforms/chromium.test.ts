@@ -73,6 +73,34 @@ describe('headless Chromium', () => {
     await page.close();
   });
 
+  it('threads: 2 in a page that is not cross-origin isolated runs on one thread and warns', async () => {
+    const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
+    const r = await page.evaluate((imgs) => (window as any).classifyThreads(imgs, 2), images);
+    expect(r.isolated).toBe(false);
+    expect(r.threads).toBe(1);
+    expect(r.warnings.join('\n')).toMatch(/threads: 2 requested, running on one thread: .*(cross-origin isolated|SharedArrayBuffer)/);
+    expect(correct(r.predicted)).toBeGreaterThanOrEqual(15);
+    await page.close();
+  });
+
+  it('threads: 2 in a cross-origin isolated page uses Web Workers, bit-identical to one thread', async () => {
+    const isolated = await serve(root, { isolated: true });
+    try {
+      const page = await open(`${isolated.url}/test/platforms/fixtures/browser.html`);
+      const two = await page.evaluate((imgs) => (window as any).classifyThreads(imgs, 2), images);
+      const one = await page.evaluate((imgs) => (window as any).classifyThreads(imgs, 1), images);
+      expect(two.isolated).toBe(true);
+      expect(two.warnings).toEqual([]);
+      expect(two.threads).toBe(2);
+      expect(isolated.requests).toContain('/dist/kernels-relaxed-threads.wasm');
+      expect(correct(two.predicted)).toBeGreaterThanOrEqual(15);
+      expect(two.probabilities).toEqual(one.probabilities);
+      await page.close();
+    } finally {
+      isolated.server.close();
+    }
+  });
+
   it('dist/browser runs in a module Web Worker', async () => {
     const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
     const predicted = await page.evaluate((imgs) => new Promise((done) => {

@@ -11,8 +11,12 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm', '.onnx': 'application/octet-stream', '.u8': 'application/octet-stream', '.json': 'application/json',
 };
 
-/** Serves `dir` on a free localhost port; resolves to its base URL. */
-export async function serve(dir: string): Promise<{ url: string; server: Server; requests: string[] }> {
+/**
+ * Serves `dir` on a free localhost port; resolves to its base URL. `isolated` adds COOP/COEP, which
+ * makes pages cross-origin isolated (SharedArrayBuffer, so threads).
+ */
+export async function serve(dir: string, { isolated = false } = {}): Promise<{ url: string; server: Server; requests: string[] }> {
+  const isolation = isolated ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -21,7 +25,7 @@ export async function serve(dir: string): Promise<{ url: string; server: Server;
     if (!file.startsWith(normalize(dir))) { res.writeHead(403).end(); return; }
     if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
     if (!existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', ...isolation }).end(readFileSync(file));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };

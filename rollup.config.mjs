@@ -53,6 +53,13 @@ export default [
     output: { file: 'dist/browser/index.js', format: 'es', sourcemap: true },
   },
   {
+    // The pool thread for browsers, next to the bundle that starts it: a real file keeps blob URLs
+    // out of the bundle (strict CSPs refuse them) and bundlers follow `new Worker(new URL(…))`.
+    input: 'src/runtime/threads/pool-worker.ts',
+    plugins: plugins({ web: true, minify: true, browser: true }),
+    output: { file: 'dist/browser/pool-worker.js', format: 'es' },
+  },
+  {
     input: 'src/index.worker.ts',
     external: wasmExternal,
     plugins: plugins({ web: true, minify: true, browser: true }),

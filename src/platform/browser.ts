@@ -13,17 +13,13 @@ export function installBrowserPlatform(): void {
       : (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
         ? 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp)' : undefined,
     cores: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
-    spawn(source) {
-      const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-      const w = new Worker(url);
-      // Revoked once the thread has loaded it (revoking at once can race the worker's fetch).
-      const revoke = () => URL.revokeObjectURL(url);
-      w.addEventListener('message', revoke, { once: true });
-      w.addEventListener('error', revoke, { once: true });
+    spawn() {
+      // A module worker from the file beside this bundle; the pattern bundlers rewrite.
+      const w = new Worker(new URL('./pool-worker.js', import.meta.url), { type: 'module' });
       return {
         postMessage: (m) => w.postMessage(m),
         onMessage: (f) => w.addEventListener('message', (e) => f(e.data)),
-        onError: (f) => w.addEventListener('error', (e) => f(e), { once: true }),
+        onError: (f) => w.addEventListener('error', (e) => f(e.message ?? e), { once: true }),
         terminate: () => w.terminate(),
       };
     },

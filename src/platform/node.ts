@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { TesseraError } from '../api/errors.js';
 import { setDefaultWasmLoader } from '../runtime/wasm.js';
 import { setThreadHost } from '../runtime/threads/host.js';
+import { workerSource } from '../runtime/threads/worker-main.js';
 import { directoryCache } from './node-cache.js';
 import { filesBeside } from './node-external.js';
 import { platform, setPlatform } from './platform.js';
@@ -30,10 +31,10 @@ export function installNodePlatform(): void {
   setThreadHost({
     unavailable: () => undefined,
     cores: () => (typeof availableParallelism === 'function' ? availableParallelism() : cpus().length),
-    spawn(source) {
+    spawn() {
       // A data: URL is always an ES module, whatever the parent's --input-type (an eval'd worker
       // inherits it and would lose `require`); the port reaches the shared body as a global.
-      const program = `import { parentPort } from 'node:worker_threads'; globalThis.__tesseraParentPort = parentPort;\n${source}`;
+      const program = `import { parentPort } from 'node:worker_threads'; globalThis.__tesseraParentPort = parentPort;\n${workerSource}`;
       const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(program)}`));
       // Referenced until its first message (the start-up ack someone awaits), then never again:
       // a pool thread must not keep the process alive. Adding a listener refs the worker, so the

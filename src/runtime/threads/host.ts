@@ -16,8 +16,8 @@ export interface ThreadHost {
   unavailable(): string | undefined;
   /** Cores this process may use. */
   cores(): number;
-  /** Starts a thread running `source`; it must never keep the process alive on its own. */
-  spawn(source: string): PoolWorker;
+  /** Starts a pool thread (worker-main.ts); it must never keep the process alive on its own. */
+  spawn(): PoolWorker;
 }
 
 let host: ThreadHost | undefined;

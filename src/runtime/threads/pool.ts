@@ -10,7 +10,6 @@
  */
 import { TesseraError } from '../../api/errors.js';
 import { type PoolWorker, threadHost } from './host.js';
-import { workerSource } from './worker-main.js';
 
 /** Kernels a work item may name, by index. */
 export const POOL_KERNELS = ['gemm_f32', 'unary_f32'] as const;
@@ -56,7 +55,7 @@ export class Pool {
   private startWorker(slot: number): Promise<PoolWorker> {
     const host = threadHost();
     if (!host) return Promise.reject(new TesseraError('WASM_UNAVAILABLE', 'this platform cannot start threads'));
-    const w = host.spawn(workerSource);
+    const w = host.spawn();
     return new Promise((resolve, reject) => {
       w.onMessage((m) => { if ((m as { type?: string }).type === 'ack') resolve(w); });
       w.onError((e) => reject(new TesseraError('WASM_UNAVAILABLE', `a worker thread failed to start: ${(e as Error)?.message ?? e}`, { cause: e })));

@@ -1,7 +1,7 @@
 /**
- * The body of every pool thread. It is shipped as source text (`workerSource`), so that no bundle
- * has to emit, locate or serve a separate worker file: Node runs it from a data: URL, browsers
- * from a Blob URL. It must therefore reference nothing outside itself.
+ * The body of every pool thread. Node runs it as source text (`workerSource`) from a data: URL, so
+ * the Node bundle needs no file beside it; browsers load dist/browser/pool-worker.js, which calls
+ * it. As text it must reference nothing outside itself.
  *
  * Protocol (see pool.ts for the caller's side). `ctrl` is an Int32Array over a SharedArrayBuffer:
  *   ctrl[0]            PENDING: work items not yet finished; whoever brings it to 0 notifies it

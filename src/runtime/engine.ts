@@ -29,6 +29,8 @@ export interface EngineOptions {
   threads?: ThreadsOption;
 }
 
+const unreleased = new FinalizationRegistry<Team>((team) => team.leave());
+
 export class Engine {
   /** Pre-packed weights and other per-session derived data, keyed by what they derive from. */
   private readonly persistentBlocks = new Map<string, number>();
@@ -60,7 +62,10 @@ export class Engine {
       console.warn(`tessera: threads: ${threads} requested, running on one thread: ${(e as Error).message}`);
       return new Engine(inst.kernels, inst.memory, heap, inst.variant);
     }
-    return new Engine(parallelKernels(inst.kernels, team), inst.memory, heap, inst.variant, team);
+    const engine = new Engine(parallelKernels(inst.kernels, team), inst.memory, heap, inst.variant, team);
+    // A session dropped without release() must not pin its memory in the pool's threads forever.
+    unreleased.register(engine, team, team);
+    return engine;
   }
 
   /** Drops every reference to the memory so the engine can reclaim it as a whole. */
@@ -68,7 +73,10 @@ export class Engine {
     this.persistentBlocks.clear();
     this.releasable.clear();
     // The pool's threads drop their instances over this memory; the last session stops the pool.
-    this.team?.leave();
+    if (this.team) {
+      unreleased.unregister(this.team);
+      this.team.leave();
+    }
     this.team = undefined;
   }
 

@@ -4,6 +4,8 @@
  * bad `threads` values are refused by name.
  */
 import { execFileSync } from 'node:child_process';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import { InferenceSession, Tensor, TesseraError } from '../../src/index.js';
@@ -30,6 +32,21 @@ describe('the thread pool', () => {
     await c.release();
     await one.release();
     expect(poolStats().threads).toBe(0);
+  });
+
+  it('leaves the pool when a session is dropped without release()', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    await (async () => {
+      const s = await InferenceSession.create(mnistModel(), { threads: 2 });
+      await s.run({ input: new Tensor('float32', new Float32Array(784), [1, 1, 28, 28]) });
+      expect(poolStats().sessions).toBe(1);
+    })();
+    for (let i = 0; i < 20 && poolStats().sessions > 0; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(poolStats()).toMatchObject({ threads: 0, sessions: 0 });
   });
 
   it("'auto' uses the available cores, capped", async () => {

@@ -29,7 +29,9 @@ export interface EngineOptions {
   threads?: ThreadsOption;
 }
 
-const unreleased = new FinalizationRegistry<Team>((team) => team.leave());
+// Created only where it exists (workerd's older compatibility dates lack it, and have no threads).
+const unreleased = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<Team>((team) => team.leave()) : undefined;
 
 export class Engine {
   /** Pre-packed weights and other per-session derived data, keyed by what they derive from. */
@@ -64,7 +66,7 @@ export class Engine {
     }
     const engine = new Engine(parallelKernels(inst.kernels, team), inst.memory, heap, inst.variant, team);
     // A session dropped without release() must not pin its memory in the pool's threads forever.
-    unreleased.register(engine, team, team);
+    unreleased?.register(engine, team, team);
     return engine;
   }
 
@@ -74,7 +76,7 @@ export class Engine {
     this.releasable.clear();
     // The pool's threads drop their instances over this memory; the last session stops the pool.
     if (this.team) {
-      unreleased.unregister(this.team);
+      unreleased?.unregister(this.team);
       this.team.leave();
     }
     this.team = undefined;

@@ -2,6 +2,7 @@
 // engines get exactly the same bytes and the same input data.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { convnetFeeds, convnetModel } from './convnet.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -14,5 +15,6 @@ function mnistBatch(n) {
 
 export const workloads = {
   'mnist-b1': { title: 'MNIST CNN, batch 1', model: `${root}models/mnist/mnist-cnn.onnx`, feeds: () => mnistBatch(1), reps: 300 },
+  'convnet-b1': { title: 'Conv net 3×96×96 (4 conv + FC), batch 1', model: convnetModel(), feeds: convnetFeeds, reps: 30 },
   'mnist-b64': { title: 'MNIST CNN, batch 64', model: `${root}models/mnist/mnist-cnn.onnx`, feeds: () => mnistBatch(64), reps: 40 },
 };

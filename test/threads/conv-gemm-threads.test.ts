@@ -18,19 +18,20 @@ function values(n: number, seed: number, scale: number): number[] {
   });
 }
 
-// x [2,3,48,48] → Conv 3→32 3×3 pad 1 + Relu → Sigmoid (147 456 elements) → Conv 32→64 3×3 stride 2
-// → Conv group 2 → Reshape [128, 576] → MatMul [576, 100] + bias → Relu → Gemm transB [24, 100] + C [128, 1] (a per-row bias).
+// x [2,3,64,64] → Conv 3→32 3×3 pad 1 + Relu → Sigmoid (262 144 elements) → Conv 32→64 3×3 stride 2
+// → Conv group 2 → Reshape [128, 1024] → MatMul [1024, 400] + bias → Relu → Gemm transB [24, 400]
+// + C [128, 1] (a per-row bias; few columns, so split along M rows).
 const bytes = model({
-  inputs: [valueInfo('x', DT.FLOAT, [2, 3, 48, 48])],
-  outputs: [valueInfo('y', DT.FLOAT, [128, 24]), valueInfo('act', DT.FLOAT, [2, 32, 48, 48])],
+  inputs: [valueInfo('x', DT.FLOAT, [2, 3, 64, 64])],
+  outputs: [valueInfo('y', DT.FLOAT, [128, 24]), valueInfo('act', DT.FLOAT, [2, 32, 64, 64])],
   initializers: [
     floatTensor('w1', [32, 3, 3, 3], values(32 * 27, 1, 0.6)), floatTensor('b1', [32], values(32, 2, 0.2)),
     floatTensor('w2', [64, 32, 3, 3], values(64 * 288, 3, 0.2)), floatTensor('b2', [64], values(64, 4, 0.2)),
     floatTensor('w3', [64, 32, 3, 3], values(64 * 288, 5, 0.2)),
-    floatTensor('shape', [2], [128, 576]),
-    floatTensor('wm', [576, 100], values(576 * 100, 6, 0.1)), floatTensor('bm', [100], values(100, 7, 0.1)),
-    floatTensor('wg', [24, 100], values(2400, 8, 0.2)), floatTensor('cg', [128, 1], values(128, 9, 0.1)),
-  ].map((t) => t.name === 'shape' ? { name: 'shape', dims: [2], dataType: DT.INT64, int64Data: [128, 576] } : t),
+    floatTensor('shape', [2], [128, 1024]),
+    floatTensor('wm', [1024, 400], values(1024 * 400, 6, 0.05)), floatTensor('bm', [400], values(400, 7, 0.1)),
+    floatTensor('wg', [24, 400], values(24 * 400, 8, 0.1)), floatTensor('cg', [128, 1], values(128, 9, 0.1)),
+  ].map((t) => t.name === 'shape' ? { name: 'shape', dims: [2], dataType: DT.INT64, int64Data: [128, 1024] } : t),
   nodes: [
     node('Conv', ['x', 'w1', 'b1'], ['c1'], { pads: [1, 1, 1, 1] }),
     node('Relu', ['c1'], ['r1']),
@@ -49,7 +50,7 @@ const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLeng
 
 describe('a conv/GEMM graph at 1, 2 and 3 threads', () => {
   const sessions: InferenceSession[] = [];
-  const x = new Tensor('float32', Float32Array.from(values(2 * 3 * 48 * 48, 10, 2)), [2, 3, 48, 48]);
+  const x = new Tensor('float32', Float32Array.from(values(2 * 3 * 64 * 64, 10, 2)), [2, 3, 64, 64]);
   beforeAll(async () => {
     for (const threads of [1, 2, 3]) sessions.push(await InferenceSession.create(bytes, { threads }));
   });

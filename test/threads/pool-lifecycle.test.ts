@@ -87,6 +87,33 @@ describe('the thread pool', () => {
     }
   });
 
+  it('a failed start leaves the running pool usable: a later session still gets its threads', async () => {
+    const real = threadHost()!;
+    const keep = await InferenceSession.create(mnistModel(), { threads: 2 });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    setThreadHost({
+      ...real,
+      spawn() {
+        const w = new Worker('throw new Error("refused")', { eval: true });
+        return { postMessage: (m) => w.postMessage(m), onMessage: (f) => w.on('message', f), onError: (f) => w.once('error', f), terminate: () => void w.terminate() };
+      },
+    });
+    try {
+      const failed = await InferenceSession.create(mnistModel(), { threads: 3 });
+      expect(failed.threads).toBe(1);
+      await failed.release();
+    } finally {
+      setThreadHost(real);
+      warn.mockRestore();
+    }
+    const later = await InferenceSession.create(mnistModel(), { threads: 3 });
+    expect(later.threads).toBe(3);
+    expect(poolStats()).toMatchObject({ threads: 2, sessions: 2 });
+    await later.release();
+    await keep.release();
+    expect(poolStats().threads).toBe(0);
+  });
+
   it('never keeps a Node process alive, released or not', () => {
     // The built package in a child process: a session with threads that is never released, and
     // one that is. Both processes must exit by themselves (execFileSync's timeout fails a hang).

@@ -17,10 +17,11 @@ import { POOL_KERNELS, type Team } from './pool.js';
 const COL_ALIGN = 16;
 const ROW_ALIGN = 24;
 const ELEM_ALIGN = 64;
-/** Below this many multiply-adds a GEMM stays on the caller: waking a thread costs ~5–50 µs. */
-export const GEMM_MIN_MACS = 1 << 17;
+/** Below this many multiply-adds (~50–100 µs on one core) a GEMM stays on the caller: waking a
+ * thread and waiting for it costs ~5–50 µs, more on a busy machine. */
+export const GEMM_MIN_MACS = 1 << 20;
 /** Below this many elements an element-wise op stays on the caller. */
-export const ELEMENTWISE_MIN = 1 << 16;
+export const ELEMENTWISE_MIN = 1 << 18;
 
 const GEMM = POOL_KERNELS.indexOf('gemm_f32');
 const UNARY = POOL_KERNELS.indexOf('unary_f32');

@@ -37,7 +37,8 @@ export class Pool {
 
   /** Starts threads until there are `n`; resolves once each has started. */
   ensureWorkers(n: number): Promise<void> {
-    this.growing = this.growing.then(async () => {
+    // After a failed start the chain goes on: a later session may still start threads.
+    this.growing = this.growing.catch(() => {}).then(async () => {
       const fresh: PoolWorker[] = [];
       try {
         while (this.workers.length + fresh.length < n) fresh.push(await this.startWorker(this.workers.length + fresh.length));

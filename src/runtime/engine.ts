@@ -59,7 +59,7 @@ export class Engine {
     try {
       team = await joinPool(inst.module, inst.memory, threads);
     } catch (e) {
-      // Threads that cannot start (a CSP forbidding blob: workers, a sandbox) cost speed, not the
+      // Threads that cannot start (a CSP without worker-src, a sandbox) cost speed, not the
       // session: the threads build runs correctly on the caller alone.
       console.warn(`tessera: threads: ${threads} requested, running on one thread: ${(e as Error).message}`);
       return new Engine(inst.kernels, inst.memory, heap, inst.variant);

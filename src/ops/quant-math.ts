@@ -1,0 +1,29 @@
+/**
+ * Arithmetic shared by the quantized ops and the quantizer: ONNX rounds half to even and saturates
+ * to the target type; scales are float32 (or float16 bits); zero points are 8/16-bit integers.
+ */
+import type { DType } from '../graph/ir.js';
+import type { NumericArray } from '../runtime/memory.js';
+import { halfToFloat } from './cast.js';
+
+export const QUANT_RANGE: Partial<Record<DType, [number, number]>> = {
+  uint8: [0, 255], int8: [-128, 127], uint16: [0, 65535], int16: [-32768, 32767], int32: [-2147483648, 2147483647],
+};
+
+/** numpy's rint: ties go to the even neighbour. */
+export function roundHalfEven(x: number): number {
+  const f = Math.floor(x), d = x - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+export function saturate(v: number, dtype: DType): number {
+  const r = QUANT_RANGE[dtype]!;
+  return v < r[0] ? r[0] : v > r[1] ? r[1] : v;
+}
+
+/** Reads element i of a float tensor as a number (float16 is stored as its bits). */
+export function floatReader(dtype: DType): (a: NumericArray, i: number) => number {
+  return dtype === 'float16' ? (a, i) => halfToFloat(a[i] as number) : (a, i) => a[i] as number;
+}

@@ -24,6 +24,7 @@ import { normOps } from './norm.js';
 import { padOps } from './pad.js';
 import { quantOps } from './quant.js';
 import { quantConvOps } from './quant-conv.js';
+import { quantFusedOps } from './quant-fused.js';
 import { quantGemmOps } from './quant-gemm.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
@@ -45,7 +46,7 @@ import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
   ...logicOps,
-  ...quantOps, ...quantGemmOps, ...quantConvOps,
+  ...quantOps, ...quantGemmOps, ...quantConvOps, ...quantFusedOps,
   ...lrnOps,
   ...lossOps,
   ...attentionOps,

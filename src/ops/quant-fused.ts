@@ -1,14 +1,14 @@
 /**
  * tessera.DynamicQuantizeMatMul: onnxruntime's quantize_dynamic pattern (DynamicQuantizeLinear →
  * MatMulInteger → Cast → Mul by x_scale·w_scale [→ Add bias]) as one step, made by
- * graph/passes/fuse-qdq.ts. x is quantized to uint8 into scratch, multiplied on the int8 GEMM
- * with the pre-packed weights, and the i32 result is scaled (and biased) straight into y, with the
- * same float32 roundings as the unfused ops, so results are identical.
+ * graph/passes/fuse-qdq.ts, on Wasm kernels end to end: range (minmax_f32), x → uint8 into scratch
+ * (quantize_f32_u8), the int8 GEMM on the pre-packed weights (gemm_i8), and the i32 result scaled
+ * (and biased) into y (dequantize_i32_f32) with the same float32 roundings as the unfused ops, so
+ * results are identical.
  */
 import { shapeSize } from '../api/tensor.js';
 import { dynamicParams } from './quant.js';
 import { packedBI8, perTensorOr } from './quant-gemm.js';
-import { roundHalfEven, saturate } from './quant-math.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype } from './util.js';
 
@@ -25,33 +25,29 @@ function prepare(ctx: OpContext): Prepared {
   const zCol = perTensorOr(ctx, wz, N, 'w_zero_point'), sCol = perTensorOr(ctx, ws, N, 'w_scale');
   if (bias && (bias.dtype !== 'float32' || shapeSize(bias.dims) !== N)) ctx.fail(`bias must be float32 of ${N} values, got ${bias.dtype} [${bias.dims}]`, 'SHAPE_MISMATCH');
   const M = shapeSize(x.dims) / K;
-  const qBytes = Math.ceil((M * K + 16) / 64) * 64;
+  const qBytes = Math.ceil((M * K + 16) / 64) * 64, accBytes = M * N * 4;
   const outDims = [...x.dims.slice(0, -1), N];
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
-    scratchBytes: qBytes + M * N * 4 + 4,
+    // Scratch: x as uint8 | i32 accumulators | zero point (4 bytes) | min, max | N scales.
+    scratchBytes: qBytes + accBytes + 4 + 8 + N * 4,
     build: (bd) => {
-      const q = bd.scratch, acc = bd.scratch + qBytes, zp = acc + M * N * 4;
+      const q = bd.scratch, acc = q + qBytes, zp = acc + accBytes, range = zp + 4, scales = range + 8;
       const packed = packedBI8(bd, w, wz, bd.inputs[1]!, bd.inputs[2]!, zCol, K, N, false, 0, 'dqmm');
-      const vx = bd.view('float32', bd.inputs[0]!, M * K), vq = bd.view('uint8', q, M * K), vz = bd.view('uint8', zp, 1);
-      const vacc = bd.view('int32', acc, M * N), vy = bd.view('float32', bd.outputs[0]!, M * N);
+      const vq = bd.view('uint8', q, M * K), vz = bd.view('uint8', zp, 1), vr = bd.view('float32', range, 2), vs = bd.view('float32', scales, N);
       const WS = Float32Array.from(bd.view('float32', bd.inputs[3]!, sCol ? N : 1)() as Float32Array);
-      const B = bias ? Float32Array.from(bd.view('float32', bd.inputs[4]!, N)() as Float32Array) : undefined;
-      const scale = new Float32Array(N);
+      const X = bd.inputs[0]!, Y = bd.outputs[0]!, B = bias ? bd.inputs[4]! : 0, n = M * K, k = bd.k;
       return () => {
-        const X = vx() as Float32Array, Q = vq();
-        let min = Infinity, max = -Infinity;
-        for (let i = 0; i < X.length; i++) { const v = X[i]!; if (v < min) min = v; if (v > max) max = v; }
-        const p = dynamicParams(X.length ? min : 0, X.length ? max : 0);
-        for (let i = 0; i < X.length; i++) Q[i] = p.scale === 0 ? p.zeroPoint : saturate(roundHalfEven(Math.fround(X[i]! / p.scale)) + p.zeroPoint, 'uint8');
+        let lo = 0, hi = 0;
+        if (n > 0) { k.minmax_f32(X, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
+        const p = dynamicParams(lo, hi);
+        if (p.scale === 0) (vq() as Uint8Array).fill(p.zeroPoint);
+        else k.quantize_f32_u8(X, q, n, p.scale, p.zeroPoint);
         vz()[0] = p.zeroPoint;
-        bd.k.gemm_i8(q, K, 0, zp, 0, packed.ptr, acc, N, M, N, K);
-        for (let j = 0; j < N; j++) scale[j] = Math.fround(p.scale * WS[sCol ? j : 0]!);
-        const C = vacc() as Int32Array, Y = vy() as Float32Array;
-        for (let i = 0, o = 0; i < M; i++) {
-          if (B) for (let j = 0; j < N; j++, o++) Y[o] = Math.fround(Math.fround(Math.fround(C[o]!) * scale[j]!) + B[j]!);
-          else for (let j = 0; j < N; j++, o++) Y[o] = Math.fround(C[o]!) * scale[j]!;
-        }
+        k.gemm_i8(q, K, 0, zp, 0, packed.ptr, acc, N, M, N, K);
+        const S = vs();
+        for (let j = 0; j < N; j++) S[j] = Math.fround(p.scale * WS[sCol ? j : 0]!);
+        k.dequantize_i32_f32(acc, Y, M, N, scales, B);
       };
     },
   };

@@ -122,18 +122,18 @@ function prepareDynamicQuantize(ctx: OpContext): Prepared {
   const n = shapeSize(x.dims);
   return {
     outputs: [{ dtype: 'uint8', dims: [...x.dims] }, { dtype: 'float32', dims: [] }, { dtype: 'uint8', dims: [] }],
+    scratchBytes: 8,
     build: (bd) => {
-      const vx = bd.view('float32', bd.inputs[0]!, n), vy = bd.view('uint8', bd.outputs[0]!, n);
-      const vs = bd.view('float32', bd.outputs[1]!, 1), vz = bd.view('uint8', bd.outputs[2]!, 1);
+      const X = bd.inputs[0]!, Y = bd.outputs[0]!, k = bd.k;
+      const vy = bd.view('uint8', Y, n), vr = bd.view('float32', bd.scratch, 2), vs = bd.view('float32', bd.outputs[1]!, 1), vz = bd.view('uint8', bd.outputs[2]!, 1);
       return () => {
-        const X = vx() as Float32Array, Y = vy();
-        let min = Infinity, max = -Infinity;
-        for (let i = 0; i < n; i++) { const v = X[i]!; if (v < min) min = v; if (v > max) max = v; }
-        const { scale, zeroPoint } = dynamicParams(n ? min : 0, n ? max : 0);
+        let lo = 0, hi = 0;
+        if (n > 0) { k.minmax_f32(X, n, bd.scratch); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
+        const { scale, zeroPoint } = dynamicParams(lo, hi);
         vs()[0] = scale;
         vz()[0] = zeroPoint;
-        const inv = scale === 0 ? 0 : scale;
-        for (let i = 0; i < n; i++) Y[i] = inv === 0 ? zeroPoint : saturate(roundHalfEven(Math.fround(X[i]! / inv)) + zeroPoint, 'uint8');
+        if (scale === 0) (vy() as Uint8Array).fill(zeroPoint);
+        else k.quantize_f32_u8(X, Y, n, scale, zeroPoint);
       };
     },
   };

@@ -5,6 +5,7 @@ import { im2colCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
+import { dequantizeCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
@@ -31,6 +32,9 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   where: whereCases,
   pack_b_i8: packI8Cases,
   gemm_i8: gemmI8Cases,
+  minmax: minmaxCases,
+  quantize: quantizeCases,
+  dequantize: dequantizeCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

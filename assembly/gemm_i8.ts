@@ -77,22 +77,45 @@ function tile_i8_4x8(a: usize, lda: usize, mr: i32, bp: usize, c: usize, ldc: us
   for (let k: usize = 0; k < <usize>Kp; k += 8) {
     const w0 = widen8(a0 + k, signed, z0), w1 = widen8(a1 + k, signed, z1);
     const w2 = widen8(a2 + k, signed, z2), w3 = widen8(a3 + k, signed, z3);
-    // Four K pairs per 8 bytes of A: broadcast pair p of each row against B's 8 columns.
-    for (let p = 0; p < 4; p++) {
-      const blo = v128.load(b), bhi = v128.load(b, 16);
-      let s0: v128, s1: v128, s2: v128, s3: v128;
-      switch (p) {
-        case 0: s0 = i32x4.shuffle(w0, w0, 0, 0, 0, 0); s1 = i32x4.shuffle(w1, w1, 0, 0, 0, 0); s2 = i32x4.shuffle(w2, w2, 0, 0, 0, 0); s3 = i32x4.shuffle(w3, w3, 0, 0, 0, 0); break;
-        case 1: s0 = i32x4.shuffle(w0, w0, 1, 1, 1, 1); s1 = i32x4.shuffle(w1, w1, 1, 1, 1, 1); s2 = i32x4.shuffle(w2, w2, 1, 1, 1, 1); s3 = i32x4.shuffle(w3, w3, 1, 1, 1, 1); break;
-        case 2: s0 = i32x4.shuffle(w0, w0, 2, 2, 2, 2); s1 = i32x4.shuffle(w1, w1, 2, 2, 2, 2); s2 = i32x4.shuffle(w2, w2, 2, 2, 2, 2); s3 = i32x4.shuffle(w3, w3, 2, 2, 2, 2); break;
-        default: s0 = i32x4.shuffle(w0, w0, 3, 3, 3, 3); s1 = i32x4.shuffle(w1, w1, 3, 3, 3, 3); s2 = i32x4.shuffle(w2, w2, 3, 3, 3, 3); s3 = i32x4.shuffle(w3, w3, 3, 3, 3, 3);
-      }
+    // Four K pairs per 8 bytes of A: broadcast pair p of each row against B's 8 columns
+    // (written out: shuffle lanes must be constants).
+    {
+      const blo = v128.load(b, 0), bhi = v128.load(b, 16);
+      const s0 = i32x4.shuffle(w0, w0, 0, 0, 0, 0), s1 = i32x4.shuffle(w1, w1, 0, 0, 0, 0);
+      const s2 = i32x4.shuffle(w2, w2, 0, 0, 0, 0), s3 = i32x4.shuffle(w3, w3, 0, 0, 0, 0);
       c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
       c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
       c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
       c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
-      b += 32;
     }
+    {
+      const blo = v128.load(b, 32), bhi = v128.load(b, 48);
+      const s0 = i32x4.shuffle(w0, w0, 1, 1, 1, 1), s1 = i32x4.shuffle(w1, w1, 1, 1, 1, 1);
+      const s2 = i32x4.shuffle(w2, w2, 1, 1, 1, 1), s3 = i32x4.shuffle(w3, w3, 1, 1, 1, 1);
+      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
+      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
+      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
+      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
+    }
+    {
+      const blo = v128.load(b, 64), bhi = v128.load(b, 80);
+      const s0 = i32x4.shuffle(w0, w0, 2, 2, 2, 2), s1 = i32x4.shuffle(w1, w1, 2, 2, 2, 2);
+      const s2 = i32x4.shuffle(w2, w2, 2, 2, 2, 2), s3 = i32x4.shuffle(w3, w3, 2, 2, 2, 2);
+      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
+      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
+      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
+      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
+    }
+    {
+      const blo = v128.load(b, 96), bhi = v128.load(b, 112);
+      const s0 = i32x4.shuffle(w0, w0, 3, 3, 3, 3), s1 = i32x4.shuffle(w1, w1, 3, 3, 3, 3);
+      const s2 = i32x4.shuffle(w2, w2, 3, 3, 3, 3), s3 = i32x4.shuffle(w3, w3, 3, 3, 3, 3);
+      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
+      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
+      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
+      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
+    }
+    b += 128;
   }
   storeRow(c, c00, c01, nr);
   if (mr > 1) storeRow(c + ldc, c10, c11, nr);

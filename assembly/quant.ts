@@ -55,3 +55,35 @@ export function dequantize_i32_f32(c: usize, y: usize, M: i32, N: i32, scale: us
     }
   }
 }
+
+// Unfolds one image's group of C channel planes (bytes, H×W) into rows for gemm_i8: row p (output
+// pixel oh·OW + ow) holds the C·kh·kw window values, padding written as `pad` (x's zero point, so
+// that it contributes nothing once the zero point is subtracted).
+export function im2row_u8(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, pad: i32): void {
+  let d = dst;
+  const fill = <u8>pad;
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      const w0 = ow * sw - padLeft;
+      // Columns of the window inside the image: j in [jlo, jhi).
+      let jlo = 0, jhi = kw;
+      while (jlo < kw && w0 + jlo * dw < 0) jlo++;
+      while (jhi > jlo && w0 + (jhi - 1) * dw >= W) jhi--;
+      for (let c = 0; c < C; c++) {
+        const plane = x + <usize>c * <usize>H * <usize>W;
+        for (let i = 0; i < kh; i++) {
+          const ih = oh * sh - padTop + i * dh;
+          if (ih < 0 || ih >= H) { memory.fill(d, fill, <usize>kw); d += <usize>kw; continue; }
+          const row = plane + <usize>ih * <usize>W;
+          let j = 0;
+          for (; j < jlo; j++) store<u8>(d + <usize>j, fill);
+          if (dw == 1) { memory.copy(d + <usize>jlo, row + <usize>(w0 + jlo), <usize>(jhi - jlo)); j = jhi; }
+          else for (; j < jhi; j++) store<u8>(d + <usize>j, load<u8>(row + <usize>(w0 + j * dw)));
+          for (j = jhi; j < kw; j++) store<u8>(d + <usize>j, fill);
+          d += <usize>kw;
+        }
+      }
+    }
+  }
+}

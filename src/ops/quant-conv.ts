@@ -1,6 +1,6 @@
 /**
  * ConvInteger and QLinearConv (1-D and 2-D, groups, dilations, pads, auto_pad): the input is
- * unfolded into pixel rows (padding with x's zero point, so padding contributes nothing), the
+ * unfolded into pixel rows by im2row_u8 (padding with x's zero point, so it contributes nothing), the
  * weights are packed once as the int8 GEMM's B (output channels are its columns, with the
  * per-channel zero points folded in), and the i32 result is written back in NCHW, requantized
  * for QLinearConv.
@@ -66,7 +66,7 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
       const aPtr = bd.scratch, cPtr = bd.scratch + aBytes, packPtr = cPtr + cBytes;
       const panels = Array.from({ length: group }, (_, g) =>
         packedBI8(bd, w, wz, Wt + g * Mg * K, WZ ? WZ + (wzCol ? g * Mg : 0) : 0, wzCol, K, Mg, true, packPtr + g * packedBI8Bytes(K, Mg), `conv:${g}:${group}`));
-      const vx = bd.view('uint8', X, shapeSize(x.dims)), va = bd.view('uint8', aPtr, P * K), vxz = bd.view('uint8', XZ || X, 1);
+      const vxz = bd.view('uint8', XZ || X, 1);
       const vc = bd.view('int32', cPtr, P * Mg), vy = bd.view(outType, bd.outputs[0]!, shapeSize(outDims));
       const signed = x.dtype === 'int8' ? 1 : 0;
       let epilogue: (Y: ArrayLike<number> & { [i: number]: number }, C: Int32Array, base: number, g: number) => void;
@@ -91,25 +91,10 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
       }
       return () => {
         for (const p of panels) p.perRun?.();
-        const Xv = vx(), A = va(), pad = XZ ? vxz()[0]! : 0, Y = vy() as never;
+        const pad = XZ ? (vxz()[0] as number) : 0, Y = vy() as never;
         for (let n = 0; n < N; n++) {
           for (let g = 0; g < group; g++) {
-            // Unfold: row p (an output pixel) holds the Cg·kh·kw window values of this group.
-            for (let oh = 0, p = 0; oh < OH; oh++) {
-              for (let ow = 0; ow < OW; ow++, p++) {
-                let o = p * K;
-                for (let c = 0; c < Cg; c++) {
-                  const plane = ((n * C) + g * Cg + c) * H * W;
-                  for (let i = 0; i < kh; i++) {
-                    const ih = oh * sh! - pt! + i * dh!;
-                    for (let j = 0; j < kw; j++, o++) {
-                      const iw = ow * sw! - pl! + j * dw!;
-                      A[o] = ih >= 0 && ih < H && iw >= 0 && iw < W ? Xv[plane + ih * W + iw]! : pad;
-                    }
-                  }
-                }
-              }
-            }
+            bd.k.im2row_u8(X + ((n * C) + g * Cg) * H * W, aPtr, Cg, H, W, kh, kw, sh!, sw!, dh!, dw!, pt!, pl!, OH, OW, pad);
             bd.k.gemm_i8(aPtr, K, signed, XZ, 0, panels[g]!.ptr, cPtr, Mg, P, Mg, K);
             epilogue(Y, vc() as Int32Array, n * M * P, g);
           }

@@ -14,6 +14,7 @@ export interface Kernels {
   minmax_f32(x: Ptr, n: I, out: Ptr): void;
   quantize_f32_u8(x: Ptr, y: Ptr, n: I, scale: F, zp: I): void;
   dequantize_i32_f32(c: Ptr, y: Ptr, M: I, N: I, scale: Ptr, bias: Ptr): void;
+  im2row_u8(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, pad: I): void;
   gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F): void;
   im2col_packed_f32(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
   maxpool2d_f32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I): void;

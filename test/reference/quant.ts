@@ -18,3 +18,16 @@ export function dequantizeI32(c: Int32Array, M: number, N: number, scale: Float3
   }
   return y;
 }
+
+/** im2row_u8: row p = output pixel, columns (c, i, j) of the window, `pad` outside the image. */
+export function im2rowU8(x: Uint8Array, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
+  dh: number, dw: number, pt: number, pl: number, OH: number, OW: number, pad: number): Uint8Array {
+  const out = new Uint8Array(OH * OW * C * kh * kw);
+  let o = 0;
+  for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++)
+    for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+      const ih = oh * sh - pt + i * dh, iw = ow * sw - pl + j * dw;
+      out[o++] = ih >= 0 && ih < H && iw >= 0 && iw < W ? x[(c * H + ih) * W + iw]! : pad;
+    }
+  return out;
+}

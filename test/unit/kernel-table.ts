@@ -6,7 +6,7 @@ import type { Kernels } from './harness';
 export type Family =
   | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
-  | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize';
+  | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -26,6 +26,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'minmax_f32', family: 'minmax', what: 'min and max of x (dynamic quantization range)' },
   { name: 'quantize_f32_u8', family: 'quantize', what: 'x → saturate_u8(roundeven(x / scale) + zp)' },
   { name: 'dequantize_i32_f32', family: 'dequantize', what: 'f32(C)·scale[j] (+ bias[j])' },
+  { name: 'im2row_u8', family: 'im2row', what: 'byte conv input → pixel rows for gemm_i8, padded with the zero point' },
   { name: 'im2col_packed_f32', family: 'im2col', what: 'conv input → packed-B panels', tile: GEMM_TILE },
   { name: 'maxpool2d_f32', family: 'maxpool', what: 'MaxPool 2-D, pads/dilation/ceil overhang' },
   { name: 'avgpool2d_f32', family: 'avgpool', what: 'AveragePool 2-D, count_include_pad' },

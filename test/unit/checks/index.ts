@@ -5,7 +5,7 @@ import { im2colCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
-import { dequantizeCases, minmaxCases, quantizeCases } from './quant';
+import { dequantizeCases, im2rowCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
@@ -35,6 +35,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   minmax: minmaxCases,
   quantize: quantizeCases,
   dequantize: dequantizeCases,
+  im2row: im2rowCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

@@ -1,6 +1,6 @@
 // Dynamic-quantization helpers: bit-exact against numpy-style float32 references, ties included,
 // every length remainder around the 16-wide step, with canaries.
-import { dequantizeI32, quantizeU8 } from '../../reference/quant';
+import { dequantizeI32, im2rowU8, quantizeU8 } from '../../reference/quant';
 import { randArray, rng, type Heap } from '../harness';
 import type { Case } from './types';
 
@@ -57,6 +57,31 @@ export function dequantizeCases(): Case[] {
         const err = h.checkCanaries();
         if (err) return err;
       }
+    }
+    return null;
+  } }];
+}
+
+export function im2rowCases(): Case[] {
+  const shapes = [
+    // C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr
+    [1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1], [3, 7, 6, 3, 2, 2, 1, 1, 1, 0, 1, 1, 0], [2, 9, 9, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2],
+    [4, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 8, 1, 5, 1, 1, 1, 1, 0, 4, 0, 4], [2, 3, 3, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2],
+  ];
+  return [{ name: 'unfold with pads, strides, dilations, windows wider than the image', run: (h) => {
+    for (const [C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr] of shapes as number[][] as [number, number, number, number, number, number, number, number, number, number, number, number, number][]) {
+      h.reset();
+      const OH = Math.floor((H + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1, OW = Math.floor((W + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
+      const r = rng(C * 100 + H);
+      const x = Uint8Array.from({ length: C * H * W }, () => Math.floor(r() * 256));
+      const px = h.alloc(Math.ceil(x.length / 4));
+      new Uint8Array(h.memory.buffer, px, x.length).set(x);
+      const n = OH * OW * C * kh * kw, pd = h.alloc(Math.ceil(n / 4));
+      h.k.im2row_u8(px, pd, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW, 77);
+      const got = new Uint8Array(h.memory.buffer, pd, n), want = im2rowU8(x, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW, 77);
+      for (let i = 0; i < n; i++) if (got[i] !== want[i]) return `C${C} ${H}×${W} k${kh}×${kw} [${i}]: got ${got[i]}, want ${want[i]}`;
+      const err = h.checkCanaries();
+      if (err) return err;
     }
     return null;
   } }];

@@ -9,7 +9,7 @@ import { shapeSize } from '../api/tensor.js';
 import { packedBI8Bytes } from '../runtime/kernels.js';
 import { windowGeometry } from './conv-geometry.js';
 import { packedBI8, perTensorOr } from './quant-gemm.js';
-import { floatReader, roundHalfEven, saturate } from './quant-math.js';
+import { floatReader, roundHalfEven, saturator } from './quant-math.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype } from './util.js';
 
@@ -48,7 +48,7 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
   const Mg = M / group, K = Cg * kh * kw, P = OH * OW;
   const aBytes = Math.ceil((P * K + 16) / 16) * 16, cBytes = P * Mg * 4;
   const packBytes = w.constant && (!wz || wz.constant) ? 0 : packedBI8Bytes(K, Mg) * group;
-  const outType = requant ? ctx.input(requant.yz).dtype : 'int32';
+  const outType = requant ? ctx.input(requant.yz).dtype : 'int32', sat = saturator(outType);
   let wsPer = false;
   if (requant) {
     for (const i of [requant.xs, requant.ws, requant.ys]) requireDtype(ctx, i, ['float32', 'float16']);
@@ -81,7 +81,7 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
           for (let m = 0; m < Mg; m++) {
             const oc = g * Mg + m;
             const mult = Math.fround(Math.fround(XS * rw(WS, wsPer ? oc : 0)) / YS), add = B ? (B[oc] as number) : 0;
-            for (let p = 0; p < P; p++) Y[base + oc * P + p] = saturate(roundHalfEven(((C[p * Mg + m]! as number) + add) * mult) + Z, outType);
+            for (let p = 0; p < P; p++) Y[base + oc * P + p] = sat(roundHalfEven(((C[p * Mg + m]! as number) + add) * mult) + Z);
           }
         };
       } else {

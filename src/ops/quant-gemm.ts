@@ -5,7 +5,7 @@
  */
 import { shapeSize } from '../api/tensor.js';
 import { packedBI8Bytes } from '../runtime/kernels.js';
-import { floatReader, roundHalfEven, saturate } from './quant-math.js';
+import { floatReader, roundHalfEven, saturator } from './quant-math.js';
 import type { Bound, InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { broadcastShapes, broadcastStrides, requireDtype } from './util.js';
 
@@ -111,7 +111,7 @@ function prepareQLinearMatMul(ctx: OpContext): Prepared {
   const { M, N, count, outDims } = m.shape;
   const asRow = perTensorOr(ctx, as, M, 'a_scale'), bsCol = perTensorOr(ctx, bs, N, 'b_scale');
   const cBytes = count * M * N * 4;
-  const outType = yz.dtype;
+  const outType = yz.dtype, sat = saturator(outType);
   return {
     outputs: [{ dtype: outType, dims: outDims }],
     scratchBytes: cBytes + m.packScratch,
@@ -130,7 +130,7 @@ function prepareQLinearMatMul(ctx: OpContext): Prepared {
         }
         const C = vc(), Y = vy();
         for (let t = 0, o = 0; t < count; t++) {
-          for (let e = 0; e < M * N; e++, o++) Y[o] = saturate(roundHalfEven((C[o] as number) * mult[e]!) + Z, outType);
+          for (let e = 0; e < M * N; e++, o++) Y[o] = sat(roundHalfEven((C[o] as number) * mult[e]!) + Z);
         }
       };
     },

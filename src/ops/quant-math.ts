@@ -23,6 +23,12 @@ export function saturate(v: number, dtype: DType): number {
   return v < r[0] ? r[0] : v > r[1] ? r[1] : v;
 }
 
+/** saturate() with the range looked up once, for hot loops. */
+export function saturator(dtype: DType): (v: number) => number {
+  const [lo, hi] = QUANT_RANGE[dtype]!;
+  return (v) => (v < lo ? lo : v > hi ? hi : v);
+}
+
 /** Reads element i of a float tensor as a number (float16 is stored as its bits). */
 export function floatReader(dtype: DType): (a: NumericArray, i: number) => number {
   return dtype === 'float16' ? (a, i) => halfToFloat(a[i] as number) : (a, i) => a[i] as number;

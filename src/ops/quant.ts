@@ -7,7 +7,7 @@ import { shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import { dtypeFromOnnx } from '../onnx/dtype.js';
 import { floatToHalf } from './cast.js';
-import { floatReader, roundHalfEven, saturate } from './quant-math.js';
+import { floatReader, roundHalfEven, saturate, saturator } from './quant-math.js';
 import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { normalizeAxis, product, requireDtype } from './util.js';
 
@@ -63,7 +63,7 @@ function prepareQuantize(ctx: OpContext): Prepared {
   checkZeroPoint(ctx, scale, zp);
   const at = scaleIndexer(ctx, x, scale);
   const n = shapeSize(x.dims), ns = shapeSize(scale.dims);
-  const readX = floatReader(x.dtype), readS = floatReader(scale.dtype);
+  const readX = floatReader(x.dtype), readS = floatReader(scale.dtype), sat = saturator(outType);
   return {
     outputs: [{ dtype: outType, dims: [...x.dims] }],
     build: (bd) => {
@@ -75,7 +75,7 @@ function prepareQuantize(ctx: OpContext): Prepared {
           const s = at(i);
           // float32 division, as the reference does it, before rounding.
           const q = roundHalfEven(Math.fround(readX(X, i) / readS(S, s))) + (Z ? (Z[s] as number) : 0);
-          Y[i] = saturate(q, outType);
+          Y[i] = sat(q);
         }
       };
     },

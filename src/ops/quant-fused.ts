@@ -7,7 +7,7 @@
  * results are identical.
  */
 import { shapeSize } from '../api/tensor.js';
-import { dynamicParams } from './quant.js';
+import { type DynamicParams, dynamicParams } from './quant.js';
 import { packedBI8, perTensorOr } from './quant-gemm.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype } from './util.js';
@@ -37,10 +37,11 @@ function prepare(ctx: OpContext): Prepared {
       const vq = bd.view('uint8', q, M * K), vz = bd.view('uint8', zp, 1), vr = bd.view('float32', range, 2), vs = bd.view('float32', scales, N);
       const WS = Float32Array.from(bd.view('float32', bd.inputs[3]!, sCol ? N : 1)() as Float32Array);
       const X = bd.inputs[0]!, Y = bd.outputs[0]!, B = bias ? bd.inputs[4]! : 0, n = M * K, k = bd.k;
+      const params: DynamicParams = { scale: 0, zeroPoint: 0 };
       return () => {
         let lo = 0, hi = 0;
         if (n > 0) { k.minmax_f32(X, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
-        const p = dynamicParams(lo, hi);
+        const p = dynamicParams(lo, hi, params);
         if (p.scale === 0) (vq() as Uint8Array).fill(p.zeroPoint);
         else k.quantize_f32_u8(X, q, n, p.scale, p.zeroPoint);
         vz()[0] = p.zeroPoint;

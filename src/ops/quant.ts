@@ -108,12 +108,17 @@ function prepareDequantize(ctx: OpContext): Prepared {
   };
 }
 
-/** uint8 scale and zero point from the range of x widened to include 0 (the ONNX formula). */
-export function dynamicParams(min: number, max: number): { scale: number; zeroPoint: number } {
+export interface DynamicParams { scale: number; zeroPoint: number }
+
+/**
+ * uint8 scale and zero point from the range of x widened to include 0 (the ONNX formula), written
+ * into `out` so that a step reuses one object instead of allocating per run.
+ */
+export function dynamicParams(min: number, max: number, out: DynamicParams = { scale: 0, zeroPoint: 0 }): DynamicParams {
   const lo = Math.min(0, min), hi = Math.max(0, max);
-  const scale = Math.fround(Math.fround(hi - lo) / 255);
-  if (scale === 0) return { scale: 0, zeroPoint: 0 };
-  return { scale, zeroPoint: saturate(roundHalfEven(Math.fround(-lo / scale)), 'uint8') };
+  out.scale = Math.fround(Math.fround(hi - lo) / 255);
+  out.zeroPoint = out.scale === 0 ? 0 : saturate(roundHalfEven(Math.fround(-lo / out.scale)), 'uint8');
+  return out;
 }
 
 function prepareDynamicQuantize(ctx: OpContext): Prepared {
@@ -126,10 +131,11 @@ function prepareDynamicQuantize(ctx: OpContext): Prepared {
     build: (bd) => {
       const X = bd.inputs[0]!, Y = bd.outputs[0]!, k = bd.k;
       const vy = bd.view('uint8', Y, n), vr = bd.view('float32', bd.scratch, 2), vs = bd.view('float32', bd.outputs[1]!, 1), vz = bd.view('uint8', bd.outputs[2]!, 1);
+      const params: DynamicParams = { scale: 0, zeroPoint: 0 };
       return () => {
         let lo = 0, hi = 0;
         if (n > 0) { k.minmax_f32(X, n, bd.scratch); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
-        const { scale, zeroPoint } = dynamicParams(lo, hi);
+        const { scale, zeroPoint } = dynamicParams(lo, hi, params);
         vs()[0] = scale;
         vz()[0] = zeroPoint;
         if (scale === 0) (vy() as Uint8Array).fill(zeroPoint);

@@ -37,10 +37,11 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   }
 }
 
+// T is i8 or u8: the signedness of A is a compile-time choice, so the inner loop has no branch.
 // @ts-ignore: decorator
-@inline function widen8(p: usize, signed: i32, z: v128): v128 {
+@inline function widen8<T>(p: usize, z: v128): v128 {
   const raw = v128.load64_zero(p);
-  const w = signed != 0 ? i16x8.extend_low_i8x16_s(raw) : i16x8.extend_low_i8x16_u(raw);
+  const w = isSigned<T>() ? i16x8.extend_low_i8x16_s(raw) : i16x8.extend_low_i8x16_u(raw);
   return i16x8.sub(w, z);
 }
 
@@ -68,15 +69,15 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
 // One tile of up to 4 rows × 8 columns over all of Kp. Rows past mr repeat row 0's pointer (the
 // work is wasted, not the memory safety) and are not stored. Reads A up to 7 bytes past a row's
 // K: those products meet B's zero padding.
-function tile_i8_4x8(a: usize, lda: usize, mr: i32, bp: usize, c: usize, ldc: usize, nr: i32, Kp: i32,
-  signed: i32, z0: v128, z1: v128, z2: v128, z3: v128): void {
+function tile_i8_4x8<T>(a: usize, lda: usize, mr: i32, bp: usize, c: usize, ldc: usize, nr: i32, Kp: i32,
+  z0: v128, z1: v128, z2: v128, z3: v128): void {
   const a0 = a, a1 = mr > 1 ? a + lda : a, a2 = mr > 2 ? a + 2 * lda : a, a3 = mr > 3 ? a + 3 * lda : a;
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
   let b = bp;
   for (let k: usize = 0; k < <usize>Kp; k += 8) {
-    const w0 = widen8(a0 + k, signed, z0), w1 = widen8(a1 + k, signed, z1);
-    const w2 = widen8(a2 + k, signed, z2), w3 = widen8(a3 + k, signed, z3);
+    const w0 = widen8<T>(a0 + k, z0), w1 = widen8<T>(a1 + k, z1);
+    const w2 = widen8<T>(a2 + k, z2), w3 = widen8<T>(a3 + k, z3);
     // Four K pairs per 8 bytes of A: broadcast pair p of each row against B's 8 columns
     // (written out: shuffle lanes must be constants).
     {
@@ -139,8 +140,9 @@ export function gemm_i8(a: usize, lda: i32, signed: i32, zp: usize, zpPerRow: i3
     const z3 = mr > 3 ? azp(zp, zpPerRow, i0 + 3, signed) : z0;
     const ai = a + <usize>i0 * ldaB, ci = c + <usize>i0 * ldcB;
     for (let j0 = 0; j0 < N; j0 += 8) {
-      tile_i8_4x8(ai, ldaB, mr, bp + <usize>j0 * <usize>Kp * 2, ci + (<usize>j0 << 2), ldcB, min(8, N - j0), Kp,
-        signed, z0, z1, z2, z3);
+      const b = bp + <usize>j0 * <usize>Kp * 2, cj = ci + (<usize>j0 << 2), nr = min(8, N - j0);
+      if (signed != 0) tile_i8_4x8<i8>(ai, ldaB, mr, b, cj, ldcB, nr, Kp, z0, z1, z2, z3);
+      else tile_i8_4x8<u8>(ai, ldaB, mr, b, cj, ldcB, nr, Kp, z0, z1, z2, z3);
     }
   }
 }

@@ -135,7 +135,7 @@ function fuseDynamic(g: Graph, orphans: Set<Node>): boolean {
     if (mm.domain !== '' || mm.opType !== 'MatMulInteger') continue;
     const dql = from.get(mm.inputs[0]!);
     if (!dql || dql.opType !== 'DynamicQuantizeLinear' || dql.domain !== '') continue;
-    if (mm.inputs[2] !== dql.outputs[2]) continue;
+    if (mm.inputs[0] !== dql.outputs[0] || mm.inputs[2] !== dql.outputs[2]) continue;
     const w = g.initializers.get(mm.inputs[1]!), wz = mm.inputs[3] ? g.initializers.get(mm.inputs[3]) : undefined;
     if (!w || w.dims.length !== 2 || !BYTES.includes(w.dtype) || (mm.inputs[3] && !wz)) continue;
     const cast = soleReader(g, uses, mm.outputs[0]!);

@@ -6,13 +6,14 @@
 import { shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import { dtypeFromOnnx } from '../onnx/dtype.js';
-import { floatToHalf } from './cast.js';
-import { floatReader, roundHalfEven, saturate, saturator } from './quant-math.js';
+import { type MiniFloatType, floatToBfloat16, floatToHalf, floatToMiniFloat } from '../onnx/float-formats.js';
+import { MINI_FLOATS, floatReader, roundHalfEven, saturate, saturator } from './quant-math.js';
 import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { normalizeAxis, product, requireDtype } from './util.js';
 
-const FLOATS = ['float32', 'float16'];
-const QTYPES = ['uint8', 'int8', 'uint16', 'int16'];
+const FLOATS = ['float32', 'float16', 'bfloat16'];
+const INT_QTYPES = ['uint8', 'int8', 'uint16', 'int16', 'int4', 'uint4', 'int2', 'uint2'];
+const QTYPES = [...INT_QTYPES, ...MINI_FLOATS];
 
 /** Maps an element index of x to its scale/zero-point index (per tensor, per axis, blocked). */
 function scaleIndexer(ctx: OpContext, x: InputInfo, scale: InputInfo): (i: number) => number {
@@ -63,7 +64,11 @@ function prepareQuantize(ctx: OpContext): Prepared {
   checkZeroPoint(ctx, scale, zp);
   const at = scaleIndexer(ctx, x, scale);
   const n = shapeSize(x.dims), ns = shapeSize(scale.dims);
-  const readX = floatReader(x.dtype), readS = floatReader(scale.dtype), sat = saturator(outType);
+  const readX = floatReader(x.dtype), readS = floatReader(scale.dtype), readZ = floatReader(outType);
+  const mini = MINI_FLOATS.includes(outType), sat = mini ? (v: number) => v : saturator(outType);
+  // float8/float4: x / scale + zero point, rounded by the format itself (saturating by default).
+  const saturateFloat = ctx.attrs.int('saturate', 1) !== 0;
+  const encode = mini ? (v: number) => floatToMiniFloat(outType as MiniFloatType, v, saturateFloat) : undefined;
   return {
     outputs: [{ dtype: outType, dims: [...x.dims] }],
     build: (bd) => {
@@ -74,8 +79,8 @@ function prepareQuantize(ctx: OpContext): Prepared {
         for (let i = 0; i < n; i++) {
           const s = at(i);
           // float32 division, as the reference does it, before rounding.
-          const q = roundHalfEven(Math.fround(readX(X, i) / readS(S, s))) + (Z ? (Z[s] as number) : 0);
-          Y[i] = sat(q);
+          const v = Math.fround(readX(X, i) / readS(S, s));
+          Y[i] = encode ? encode(v + (Z ? readZ(Z, s) : 0)) : sat(roundHalfEven(v) + (Z ? (Z[s] as number) : 0));
         }
       };
     },
@@ -90,7 +95,8 @@ function prepareDequantize(ctx: OpContext): Prepared {
   checkZeroPoint(ctx, scale, zp);
   const at = scaleIndexer(ctx, x, scale);
   const n = shapeSize(x.dims), ns = shapeSize(scale.dims);
-  const outType = scale.dtype, readS = floatReader(scale.dtype), half = outType === 'float16';
+  const outType = scale.dtype, readS = floatReader(scale.dtype), readX = floatReader(x.dtype);
+  const write = outType === 'float16' ? floatToHalf : outType === 'bfloat16' ? floatToBfloat16 : (v: number) => v;
   return {
     outputs: [{ dtype: outType, dims: [...x.dims] }],
     build: (bd) => {
@@ -100,8 +106,8 @@ function prepareDequantize(ctx: OpContext): Prepared {
         const X = vx(), S = vs(), Z = vz?.(), Y = vy();
         for (let i = 0; i < n; i++) {
           const s = at(i);
-          const v = ((X[i] as number) - (Z ? (Z[s] as number) : 0)) * readS(S, s);
-          Y[i] = half ? floatToHalf(v) : v;
+          const v = (readX(X, i) - (Z ? readX(Z, s) : 0)) * readS(S, s);
+          Y[i] = write(v);
         }
       };
     },

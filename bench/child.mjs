@@ -15,8 +15,13 @@ if (engine === 'ort') {
 const raw = w.feeds();
 const feeds = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, new lib.Tensor(v.type, v.data, v.dims)]));
 
+const model = typeof w.model === 'function' ? await w.model() : w.model;
 const t0 = performance.now();
+<<<<<<< HEAD
 const session = await lib.InferenceSession.create(w.model, engine === 'ort' ? { executionProviders: ['wasm'] } : { threads });
+=======
+const session = await lib.InferenceSession.create(model, engine === 'ort' ? { executionProviders: ['wasm'] } : {});
+>>>>>>> int8
 await session.run(feeds);
 const firstResultMs = performance.now() - t0;
 for (let i = 0; i < Math.min(10, w.reps); i++) await session.run(feeds);

@@ -4,6 +4,7 @@ import '../index.js';
 import { bench, printBench } from './bench.js';
 import { parseDims } from './feeds.js';
 import { inspect, printInspect } from './inspect.js';
+import { printQuantize, quantizeFile } from './quantize.js';
 import { printRun, runModel } from './run.js';
 
 const HELP = `tessera — run ONNX models in WebAssembly
@@ -16,12 +17,16 @@ usage:
       runs once and summarises each output (shape, dtype, min/max/mean, top-5 of the first row)
   tessera bench <model.onnx> [--runs 50] [--warmup 5] [--shape name=dims]… [--vs onnxruntime-web] [--profile] [--json]
       latency percentiles, throughput, GFLOP/s; --profile lists the slowest nodes with shapes
+  tessera quantize <in.onnx> <out.onnx> [--per-channel] [--json]
+      dynamic int8 quantization of MatMul/Gemm weights (standard ONNX ops: DynamicQuantizeLinear →
+      MatMulInteger → Cast → Mul, as onnxruntime's quantize_dynamic emits); --per-channel: one
+      scale per output column
   tessera --help | --version
 
 Inputs not given are random (deterministic) with symbolic dims set to 1.
 Exit status: 0 on success, 1 on a model or input error (the message says what and where), 2 on usage.`;
 
-interface Parsed { cmd: string; file?: string; multi: Record<string, string[]>; flags: Set<string>; values: Record<string, string> }
+interface Parsed { cmd: string; file?: string; file2?: string; multi: Record<string, string[]>; flags: Set<string>; values: Record<string, string> }
 
 function parse(argv: string[]): Parsed {
   const p: Parsed = { cmd: argv[0] ?? '--help', multi: {}, flags: new Set(), values: {} };
@@ -38,6 +43,7 @@ function parse(argv: string[]): Parsed {
         else p.values[k] = v!;
       } else p.flags.add(k);
     } else if (!p.file) p.file = a;
+    else if (p.cmd === 'quantize' && !p.file2) p.file2 = a;
     else usage(`unexpected argument '${a}'`);
   }
   return p;
@@ -62,12 +68,17 @@ async function main(argv: string[]): Promise<void> {
   const p = parse(argv);
   if (p.cmd === '--help' || p.cmd === '-h' || p.cmd === 'help') { console.log(HELP); return; }
   if (p.cmd === '--version') { console.log('tessera 0.1.0'); return; }
-  if (!['inspect', 'run', 'bench'].includes(p.cmd)) usage(`unknown command '${p.cmd}'`);
+  if (!['inspect', 'run', 'bench', 'quantize'].includes(p.cmd)) usage(`unknown command '${p.cmd}'`);
   if (!p.file) usage(`${p.cmd} needs a model file`);
   const json = p.flags.has('json');
   const shapes = Object.fromEntries(Object.entries(pairs(p.multi.shape, 'shape')).map(([k, v]) => [k, parseDims(v)]));
-  for (const f of p.flags) if (!['json', 'profile', 'quiet'].includes(f)) usage(`unknown option --${f}`);
-  if (p.cmd === 'inspect') {
+  for (const f of p.flags) if (!['json', 'profile', 'quiet', 'per-channel'].includes(f)) usage(`unknown option --${f}`);
+  if (p.flags.has('per-channel') && p.cmd !== 'quantize') usage('--per-channel is an option of quantize');
+  if (p.cmd === 'quantize') {
+    if (!p.file2) usage('quantize needs an input and an output file');
+    const r = quantizeFile(p.file!, p.file2!, p.flags.has('per-channel'));
+    if (json) console.log(JSON.stringify(r, null, 2)); else printQuantize(r, p.file2!);
+  } else if (p.cmd === 'inspect') {
     const r = await inspect(p.file!, shapes);
     if (json) console.log(JSON.stringify(r, null, 2)); else printInspect(r);
   } else if (p.cmd === 'run') {

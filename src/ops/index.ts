@@ -22,6 +22,10 @@ import { lrnOps } from './lrn.js';
 import { mlOps } from './ml.js';
 import { normOps } from './norm.js';
 import { padOps } from './pad.js';
+import { quantOps } from './quant.js';
+import { quantConvOps } from './quant-conv.js';
+import { quantFusedOps } from './quant-fused.js';
+import { quantGemmOps } from './quant-gemm.js';
 import { poolOps } from './pool.js';
 import { rearrangeOps } from './rearrange.js';
 import { reduceOps } from './reduce.js';
@@ -42,6 +46,7 @@ import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
   ...logicOps,
+  ...quantOps, ...quantGemmOps, ...quantConvOps, ...quantFusedOps,
   ...lrnOps,
   ...lossOps,
   ...attentionOps,

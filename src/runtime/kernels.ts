@@ -9,6 +9,12 @@ type F = number;
 export interface Kernels {
   heap_base(): Ptr;
   pack_b_f32(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I): void;
+  pack_b_i8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): void;
+  gemm_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
+  minmax_f32(x: Ptr, n: I, out: Ptr): void;
+  quantize_f32_u8(x: Ptr, y: Ptr, n: I, scale: F, zp: I): void;
+  dequantize_i32_f32(c: Ptr, y: Ptr, M: I, N: I, scale: Ptr, bias: Ptr): void;
+  im2row_u8(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, pad: I): void;
   gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F): void;
   im2col_packed_f32(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
   maxpool2d_f32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I): void;
@@ -48,4 +54,9 @@ export const GEMM_NR = 8;
 
 export function packedBFloats(K: number, N: number): number {
   return Math.ceil(N / GEMM_NR) * GEMM_NR * K;
+}
+
+/** Bytes of a packed int8 B (pack_b_i8): K rounded up to 8, 8-column panels of i16. */
+export function packedBI8Bytes(K: number, N: number): number {
+  return Math.ceil(N / GEMM_NR) * GEMM_NR * (Math.ceil(K / 8) * 8) * 2;
 }

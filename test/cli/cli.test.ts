@@ -78,6 +78,22 @@ describe('tessera CLI', () => {
     expect(j.profile.nodes.every((n: { ms: number }, i: number, a: { ms: number }[]) => i === 0 || a[i - 1]!.ms >= n.ms)).toBe(true);
   });
 
+  it('quantizes a model to int8 that then runs and classifies the same digit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const out = join(dir, 'mnist-int8.onnx');
+    const q = tessera('quantize', mnist, out, '--per-channel', '--json');
+    expect(q.status, q.stderr).toBe(0);
+    const report = JSON.parse(q.stdout);
+    expect(report.quantized).toHaveLength(2);
+    expect(report.bytesAfter).toBeLessThan(report.bytesBefore);
+    const ops = JSON.parse(tessera('inspect', out, '--json').stdout).ops;
+    expect(ops).toMatchObject({ DynamicQuantizeLinear: 2, MatMulInteger: 2, Cast: 2 });
+    expect(ops.Gemm).toBeUndefined();
+    const r = tessera('run', out, '--json', '--input', 'input=random:2x1x28x28');
+    expect(r.status, r.stderr).toBe(0);
+    expect(tessera('quantize', mnist).status).toBe(2);
+  });
+
   it('fails with a named error and exit 1 on a broken model, exit 2 on bad usage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
     writeFileSync(join(dir, 'bad.onnx'), Uint8Array.of(8, 1, 18, 200));

@@ -5,7 +5,8 @@ import type { Kernels } from './harness';
 
 export type Family =
   | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
-  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where';
+  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
+  | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -20,6 +21,12 @@ export const GEMM_TILE = { mr: 4, nr: 8 };
 export const KERNELS: KernelEntry[] = [
   { name: 'pack_b_f32', family: 'pack_b', what: 'B → 8-column panels', tile: GEMM_TILE },
   { name: 'gemm_f32', family: 'gemm', what: 'C = act(A·Bpacked + C? + bias)', tile: GEMM_TILE },
+  { name: 'pack_b_i8', family: 'pack_b_i8', what: 'u8/i8 B → i16 8-column panels, zero points folded', tile: GEMM_TILE },
+  { name: 'gemm_i8', family: 'gemm_i8', what: 'C(i32) = (A − a_zp)·Bpacked, u8/i8', tile: GEMM_TILE },
+  { name: 'minmax_f32', family: 'minmax', what: 'min and max of x (dynamic quantization range)' },
+  { name: 'quantize_f32_u8', family: 'quantize', what: 'x → saturate_u8(roundeven(x / scale) + zp)' },
+  { name: 'dequantize_i32_f32', family: 'dequantize', what: 'f32(C)·scale[j] (+ bias[j])' },
+  { name: 'im2row_u8', family: 'im2row', what: 'byte conv input → pixel rows for gemm_i8, padded with the zero point' },
   { name: 'im2col_packed_f32', family: 'im2col', what: 'conv input → packed-B panels', tile: GEMM_TILE },
   { name: 'maxpool2d_f32', family: 'maxpool', what: 'MaxPool 2-D, pads/dilation/ceil overhang' },
   { name: 'avgpool2d_f32', family: 'avgpool', what: 'AveragePool 2-D, count_include_pad' },

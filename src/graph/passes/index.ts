@@ -2,11 +2,13 @@
 import type { Model } from '../ir.js';
 import { fuseActivations } from './fuse-activation.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
+import { fuseQuantized } from './fuse-qdq.js';
 
 export function optimize(model: Model): void {
   const g = model.graph;
   const opset = model.opsets.get('') ?? 1;
-  let changed = fuseMatMulAdd(g);
+  let changed = fuseQuantized(g);
+  changed = fuseMatMulAdd(g) || changed;
   changed = fuseActivations(g, opset) || changed;
   if (changed) model.opsets.set('tessera', 1);
 }

@@ -4,6 +4,8 @@ import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
 import { im2colCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
+import { gemmI8Cases, packI8Cases } from './gemm-i8';
+import { dequantizeCases, im2rowCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
@@ -28,6 +30,12 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   reduce: reduceCases,
   compare: compareCases,
   where: whereCases,
+  pack_b_i8: packI8Cases,
+  gemm_i8: gemmI8Cases,
+  minmax: minmaxCases,
+  quantize: quantizeCases,
+  dequantize: dequantizeCases,
+  im2row: im2rowCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

@@ -1,0 +1,89 @@
+// Element-wise helpers of dynamic quantization around gemm_i8: the range of x, x → uint8, and the
+// i32 → f32 epilogue. Each does exactly what the ONNX ops do in float32 (IEEE division, round
+// half to even, saturation), so fused and unfused graphs give identical bits.
+
+// out[0] = min(x), out[1] = max(x) over n floats (n ≥ 1); NaN-free input assumed by the caller.
+export function minmax_f32(x: usize, n: i32, out: usize): void {
+  let lo = f32x4.splat(Infinity), hi = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    lo = f32x4.pmin(lo, v); hi = f32x4.pmax(hi, v);
+  }
+  let mn = min(min(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
+  let mx = max(max(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
+  for (; i < n; i++) { const v = load<f32>(x + (<usize>i << 2)); mn = min(mn, v); mx = max(mx, v); }
+  store<f32>(out, mn);
+  store<f32>(out, mx, 4);
+}
+
+// y[i] = saturate_u8(roundeven(x[i] / scale) + zp); scale > 0.
+export function quantize_f32_u8(x: usize, y: usize, n: i32, scale: f32, zp: i32): void {
+  const s = f32x4.splat(scale), z = f32x4.splat(<f32>zp);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), s)), z));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 16), s)), z));
+    const c = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 32), s)), z));
+    const d = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 48), s)), z));
+    v128.store(y + <usize>i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, d)));
+  }
+  for (; i < n; i++) {
+    const q = <i32>nearest(load<f32>(x + (<usize>i << 2)) / scale) + zp;
+    store<u8>(y + <usize>i, <u8>(q < 0 ? 0 : q > 255 ? 255 : q));
+  }
+}
+
+// y[i][j] = f32(c[i][j]) · scale[j] (+ bias[j]) over M rows of N; bias 0 = none. As Cast → Mul →
+// Add would round: each step to f32.
+export function dequantize_i32_f32(c: usize, y: usize, M: i32, N: i32, scale: usize, bias: usize): void {
+  for (let i = 0; i < M; i++) {
+    const row = <usize>i * <usize>N << 2;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const o = row + (<usize>j << 2);
+      let v = f32x4.mul(f32x4.convert_i32x4_s(v128.load(c + o)), v128.load(scale + (<usize>j << 2)));
+      if (bias != 0) v = f32x4.add(v, v128.load(bias + (<usize>j << 2)));
+      v128.store(y + o, v);
+    }
+    for (; j < N; j++) {
+      const o = row + (<usize>j << 2);
+      let v = <f32>load<i32>(c + o) * load<f32>(scale + (<usize>j << 2));
+      if (bias != 0) v += load<f32>(bias + (<usize>j << 2));
+      store<f32>(y + o, v);
+    }
+  }
+}
+
+// Unfolds one image's group of C channel planes (bytes, H×W) into rows for gemm_i8: row p (output
+// pixel oh·OW + ow) holds the C·kh·kw window values, padding written as `pad` (x's zero point, so
+// that it contributes nothing once the zero point is subtracted).
+export function im2row_u8(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,
+  dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32, pad: i32): void {
+  let d = dst;
+  const fill = <u8>pad;
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      const w0 = ow * sw - padLeft;
+      // Columns of the window inside the image: j in [jlo, jhi).
+      let jlo = 0, jhi = kw;
+      while (jlo < kw && w0 + jlo * dw < 0) jlo++;
+      while (jhi > jlo && w0 + (jhi - 1) * dw >= W) jhi--;
+      for (let c = 0; c < C; c++) {
+        const plane = x + <usize>c * <usize>H * <usize>W;
+        for (let i = 0; i < kh; i++) {
+          const ih = oh * sh - padTop + i * dh;
+          if (ih < 0 || ih >= H) { memory.fill(d, fill, <usize>kw); d += <usize>kw; continue; }
+          const row = plane + <usize>ih * <usize>W;
+          let j = 0;
+          for (; j < jlo; j++) store<u8>(d + <usize>j, fill);
+          if (dw == 1) { memory.copy(d + <usize>jlo, row + <usize>(w0 + jlo), <usize>(jhi - jlo)); j = jhi; }
+          else for (; j < jhi; j++) store<u8>(d + <usize>j, load<u8>(row + <usize>(w0 + j * dw)));
+          for (j = jhi; j < kw; j++) store<u8>(d + <usize>j, fill);
+          d += <usize>kw;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// Dynamic-quantization helpers: bit-exact against numpy-style float32 references, ties included,
+// every length remainder around the 16-wide step, with canaries.
+import { dequantizeI32, im2rowU8, quantizeU8 } from '../../reference/quant';
+import { randArray, rng, type Heap } from '../harness';
+import type { Case } from './types';
+
+const LENGTHS = [1, 3, 4, 15, 16, 17, 33, 100];
+
+export function minmaxCases(): Case[] {
+  return [{ name: `min and max at lengths ${LENGTHS}`, run: (h) => {
+    for (const n of LENGTHS) {
+      h.reset();
+      const x = randArray(n, rng(n), -5, 3);
+      const out = h.alloc(2);
+      h.k.minmax_f32(h.put(x), n, out);
+      const [lo, hi] = h.get(out, 2);
+      if (lo !== Math.min(...x) || hi !== Math.max(...x)) return `n=${n}: got ${lo}, ${hi}`;
+      const err = h.checkCanaries();
+      if (err) return err;
+    }
+    return null;
+  } }];
+}
+
+export function quantizeCases(): Case[] {
+  return [{ name: `x → uint8, ties to even, saturation, lengths ${LENGTHS}`, run: (h) => {
+    for (const [t, n] of LENGTHS.entries()) {
+      h.reset();
+      const scale = 0.25, zp = 3 + t * 20;
+      // Multiples of scale/2 make exact ties; the wide range saturates at both ends.
+      const x = Float32Array.from(randArray(n, rng(t), -80, 80), (v, i) => (i % 3 === 0 ? Math.round(v * 8) / 8 : v));
+      const py = h.alloc(Math.ceil(n / 4));
+      h.k.quantize_f32_u8(h.put(x), py, n, scale, zp);
+      const got = new Uint8Array(h.memory.buffer, py, n), want = quantizeU8(x, scale, zp);
+      for (let i = 0; i < n; i++) if (got[i] !== want[i]) return `n=${n} [${i}] x=${x[i]}: got ${got[i]}, want ${want[i]}`;
+      const err = h.checkCanaries();
+      if (err) return err;
+    }
+    return null;
+  } }];
+}
+
+export function dequantizeCases(): Case[] {
+  return [{ name: 'i32 → f32 · scale[j] (+ bias[j]) at N remainders', run: (h) => {
+    for (const [M, N] of [[1, 1], [3, 4], [2, 7], [5, 9], [4, 64]] as const) {
+      for (const withBias of [false, true]) {
+        h.reset();
+        const r = rng(M * 100 + N);
+        const c = Int32Array.from({ length: M * N }, () => Math.floor((r() - 0.5) * 2 ** 27));
+        const scale = randArray(N, r, 1e-4, 1e-2), bias = withBias ? randArray(N, r) : undefined;
+        const pc = h.alloc(M * N);
+        new Int32Array(h.memory.buffer, pc, M * N).set(c);
+        const py = h.alloc(M * N);
+        h.k.dequantize_i32_f32(pc, py, M, N, h.put(scale), bias ? h.put(bias) : 0);
+        const got = h.get(py, M * N), want = dequantizeI32(c, M, N, scale, bias);
+        for (let i = 0; i < M * N; i++) if (got[i] !== want[i]) return `${M}×${N} bias=${withBias} [${i}]: got ${got[i]}, want ${want[i]}`;
+        const err = h.checkCanaries();
+        if (err) return err;
+      }
+    }
+    return null;
+  } }];
+}
+
+export function im2rowCases(): Case[] {
+  const shapes = [
+    // C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr
+    [1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1], [3, 7, 6, 3, 2, 2, 1, 1, 1, 0, 1, 1, 0], [2, 9, 9, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2],
+    [4, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 8, 1, 5, 1, 1, 1, 1, 0, 4, 0, 4], [2, 3, 3, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2],
+  ];
+  return [{ name: 'unfold with pads, strides, dilations, windows wider than the image', run: (h) => {
+    for (const [C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr] of shapes as number[][] as [number, number, number, number, number, number, number, number, number, number, number, number, number][]) {
+      h.reset();
+      const OH = Math.floor((H + pt + pb - ((kh - 1) * dh + 1)) / sh) + 1, OW = Math.floor((W + pl + pr - ((kw - 1) * dw + 1)) / sw) + 1;
+      const r = rng(C * 100 + H);
+      const x = Uint8Array.from({ length: C * H * W }, () => Math.floor(r() * 256));
+      const px = h.alloc(Math.ceil(x.length / 4));
+      new Uint8Array(h.memory.buffer, px, x.length).set(x);
+      const n = OH * OW * C * kh * kw, pd = h.alloc(Math.ceil(n / 4));
+      h.k.im2row_u8(px, pd, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW, 77);
+      const got = new Uint8Array(h.memory.buffer, pd, n), want = im2rowU8(x, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW, 77);
+      for (let i = 0; i < n; i++) if (got[i] !== want[i]) return `C${C} ${H}×${W} k${kh}×${kw} [${i}]: got ${got[i]}, want ${want[i]}`;
+      const err = h.checkCanaries();
+      if (err) return err;
+    }
+    return null;
+  } }];
+}

@@ -17,11 +17,7 @@ const feeds = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, new lib
 
 const model = typeof w.model === 'function' ? await w.model() : w.model;
 const t0 = performance.now();
-<<<<<<< HEAD
-const session = await lib.InferenceSession.create(w.model, engine === 'ort' ? { executionProviders: ['wasm'] } : { threads });
-=======
-const session = await lib.InferenceSession.create(model, engine === 'ort' ? { executionProviders: ['wasm'] } : {});
->>>>>>> int8
+const session = await lib.InferenceSession.create(model, engine === 'ort' ? { executionProviders: ['wasm'] } : { threads });
 await session.run(feeds);
 const firstResultMs = performance.now() - t0;
 for (let i = 0; i < Math.min(10, w.reps); i++) await session.run(feeds);

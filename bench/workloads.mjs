@@ -2,11 +2,8 @@
 // engines get exactly the same bytes and the same input data.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-<<<<<<< HEAD
 import { convnetFeeds, convnetModel } from './convnet.mjs';
-=======
 import { quantizeDynamic } from '../dist/node/index.js';
->>>>>>> int8
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

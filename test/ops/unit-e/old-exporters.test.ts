@@ -1,0 +1,36 @@
+/**
+ * Details of models exported by older toolchains (paddle2onnx, tf2onnx, torch at opsets 9-11) that
+ * the zoo models (test/models/zoo.test.ts) brought up, each pinned down on a one- or two-node graph.
+ */
+import { describe, expect, it } from 'vitest';
+import { InferenceSession, Tensor } from '../../../src/index.js';
+import { DT, model, node, valueInfo } from '../../helpers/onnx-builder.js';
+
+const f32 = (v: number[], dims: number[]) => new Tensor('float32', Float32Array.from(v), dims);
+
+describe('Dropout with a mask output (paddle2onnx, opset 9)', () => {
+  const graph = (maskIsOutput: boolean) => model({
+    nodes: [node('Dropout', ['x'], ['d', 'mask'], { ratio: 0.1 }, 'drop'), node('Relu', ['d'], ['y'])],
+    inputs: [valueInfo('x', DT.FLOAT, [2, 3])],
+    outputs: [valueInfo('y', DT.FLOAT), ...(maskIsOutput ? [valueInfo('mask', DT.FLOAT)] : [])],
+    opset: 9,
+  });
+  const x = f32([-1, 2, -3, 4, 5, -6], [2, 3]);
+
+  it('is an alias when nothing reads the mask: no step runs for it', async () => {
+    const s = await InferenceSession.create(graph(false));
+    const out = await s.run({ x }, { profile: true });
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([0, 2, 0, 4, 5, 0]);
+    expect(s.lastProfile!.nodes.map((n) => n.opType)).toEqual(['Relu']);
+    await s.release();
+  });
+
+  it('still fills the mask (typed like the input before opset 12) when it is a graph output', async () => {
+    const s = await InferenceSession.create(graph(true));
+    const out = await s.run({ x });
+    expect(out.mask!.type).toBe('float32');
+    expect(Array.from(out.mask!.data as Float32Array)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(Array.from(out.y!.data as Float32Array)).toEqual([0, 2, 0, 4, 5, 0]);
+    await s.release();
+  });
+});

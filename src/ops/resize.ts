@@ -189,6 +189,9 @@ const upsample: OpDef = {
       if (ctx.attrs.has('scales')) throw ctx.attrs.error('scales', 'is an input from opset 9');
       scales = floats(ctx, 1);
     }
+    // Upsample only grows: the spec requires every scale ≥ 1 (onnxruntime refuses the model too);
+    // downsampling was added with Resize at opset 10.
+    if (scales?.some((v) => !(v >= 1))) ctx.fail(`scales [${scales.join(', ')}] must all be ≥ 1: Upsample cannot shrink (use Resize)`, 'INVALID_MODEL');
     return plan(ctx, o, scales, undefined, [...x.dims.keys()], undefined, 'stretch');
   },
 };

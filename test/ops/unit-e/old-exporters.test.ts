@@ -34,3 +34,26 @@ describe('Dropout with a mask output (paddle2onnx, opset 9)', () => {
     await s.release();
   });
 });
+
+describe('Upsample (opset 9)', () => {
+  const graph = (scales: number[]) => model({
+    nodes: [node('Upsample', ['x', 'scales'], ['y'], { mode: 'nearest' }, 'up')],
+    inputs: [valueInfo('x', DT.FLOAT, [1, 1, 2, 2])],
+    outputs: [valueInfo('y', DT.FLOAT)],
+    initializers: [{ name: 'scales', dims: [4], dataType: DT.FLOAT, floatData: scales }],
+    opset: 9,
+  });
+
+  it('repeats pixels by a non-integer scale the asymmetric, floor way', async () => {
+    const s = await InferenceSession.create(graph([1, 1, 1.5, 2]));
+    const y = (await s.run({ x: f32([1, 2, 3, 4], [1, 1, 2, 2]) })).y!;
+    expect(y.dims).toEqual([1, 1, 3, 4]);
+    expect(Array.from(y.data as Float32Array)).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4]);
+    await s.release();
+  });
+
+  it('refuses a scale below 1, naming the node (only Resize may shrink)', async () => {
+    await expect(InferenceSession.create(graph([1, 1, 0.5, 1])).then((s) => s.run({ x: f32([1, 2, 3, 4], [1, 1, 2, 2]) })))
+      .rejects.toThrow(/Upsample.*'up'.*must all be ≥ 1|'up'.*Upsample.*must all be ≥ 1/);
+  });
+});

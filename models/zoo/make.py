@@ -310,6 +310,44 @@ def keras_like(opset):
     save(m, os.path.join(HERE, f"keras-like-op{opset}.onnx"))
 
 
+def tf_resize_op11():
+    """tf2onnx at opset 11 on tf.image.resize: NHWC -> NCHW, output size computed from a Shape chain
+    (Shape -> Slice -> Cast -> Mul -> Cast -> Concat), TF2's half-pixel nearest as
+    tf_half_pixel_for_nn (opset 11 only) and bilinear as half_pixel, back to NHWC."""
+    i64 = lambda n, v: numpy_helper.from_array(np.array(v, dtype=np.int64), n)
+    f32 = lambda n, v: numpy_helper.from_array(np.array(v, dtype=np.float32), n)
+    nodes = [
+        helper.make_node("Transpose", ["images"], ["nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Shape", ["nchw"], ["shape"]),
+        helper.make_node("Slice", ["shape", "s2", "s4", "s0"], ["hw"]),
+        helper.make_node("Slice", ["shape", "s0", "s2", "s0"], ["nc"]),
+        helper.make_node("Cast", ["hw"], ["hw_f"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["hw_f", "factor"], ["hw_scaled"]),
+        helper.make_node("Cast", ["hw_scaled"], ["hw_new"], to=TensorProto.INT64),
+        helper.make_node("Concat", ["nc", "hw_new"], ["sizes"], axis=0),
+        helper.make_node("Resize", ["nchw", "roi", "no_scales", "sizes"], ["nearest"], mode="nearest",
+                         coordinate_transformation_mode="tf_half_pixel_for_nn", nearest_mode="floor"),
+        helper.make_node("Resize", ["nchw", "roi", "no_scales", "sizes"], ["nearest_round"], mode="nearest",
+                         coordinate_transformation_mode="tf_half_pixel_for_nn"),
+        helper.make_node("Resize", ["nchw", "roi", "no_scales", "sizes"], ["bilinear"], mode="linear",
+                         coordinate_transformation_mode="half_pixel"),
+        helper.make_node("Add", ["nearest", "bilinear"], ["sum"]),
+        helper.make_node("Transpose", ["sum"], ["out_a"], perm=[0, 2, 3, 1]),
+        helper.make_node("Transpose", ["nearest_round"], ["out_b"], perm=[0, 2, 3, 1]),
+    ]
+    inits = [i64("s0", [0]), i64("s2", [2]), i64("s4", [4]), f32("factor", [1.5, 2.5]),
+             f32("roi", np.zeros(0)), f32("no_scales", np.zeros(0))]
+    graph = helper.make_graph(
+        nodes, "tf_resize_op11",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["unk__1", "unk__2", "unk__3", 3])],
+        [helper.make_tensor_value_info("out_a", TensorProto.FLOAT, ["unk__1", "unk__4", "unk__5", 3]),
+         helper.make_tensor_value_info("out_b", TensorProto.FLOAT, ["unk__1", "unk__4", "unk__5", 3])],
+        inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], producer_name="tf2onnx-like")
+    m.ir_version = 6
+    save(m, os.path.join(HERE, "tf-resize-op11.onnx"))
+
+
 def main():
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)
@@ -359,6 +397,7 @@ def main():
 
     keras_like(9)
     keras_like(10)
+    tf_resize_op11()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ function axisTaps(o: Opts, inLen: number, outLen: number, scale: number, roiStar
       case 'pytorch_half_pixel': xo = L > 1 ? (x + 0.5) / scale - 0.5 : 0; break;
       case 'align_corners': xo = L === 1 ? 0 : (x * (inLen - 1)) / (L - 1); break;
       case 'asymmetric': xo = x / scale; break;
+      case 'tf_half_pixel_for_nn': xo = (x + 0.5) / scale; break;
       default: // tf_crop_and_resize
         xo = L > 1 ? roiStart * (inLen - 1) + (x * (roiEnd - roiStart) * (inLen - 1)) / (L - 1) : 0.5 * (roiStart + roiEnd) * (inLen - 1);
         if (xo < 0 || xo > inLen - 1) { taps.push({ idx: [-1], w: [1] }); continue; }
@@ -153,7 +154,9 @@ const resize: OpDef = {
     const x = ctx.input(0), at = ctx.attrs, v = ctx.opset;
     const mode = at.oneOf('mode', ['nearest', 'linear', 'cubic'], 'nearest');
     if (v < 11 && mode === 'cubic') throw at.error('mode', 'cubic exists from opset 11');
-    const ctms = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', ...(v >= 19 ? ['half_pixel_symmetric'] : [])];
+    // tf_half_pixel_for_nn is opset 11 only (tf2onnx emits it for TF's half-pixel nearest); 13 dropped it.
+    const ctms = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize',
+      ...(v < 13 ? ['tf_half_pixel_for_nn'] : []), ...(v >= 19 ? ['half_pixel_symmetric'] : [])];
     if (v < 11) for (const a of ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'nearest_mode']) if (at.has(a)) throw at.error(a, 'exists from opset 11');
     if (v < 18) for (const a of ['antialias', 'axes', 'keep_aspect_ratio_policy']) if (at.has(a)) throw at.error(a, 'exists from opset 18');
     const antialias = at.int('antialias', 0);

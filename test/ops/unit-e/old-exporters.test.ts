@@ -57,3 +57,33 @@ describe('Upsample (opset 9)', () => {
       .rejects.toThrow(/Upsample.*'up'.*must all be ≥ 1|'up'.*Upsample.*must all be ≥ 1/);
   });
 });
+
+describe("Resize coordinate_transformation_mode 'tf_half_pixel_for_nn' (tf2onnx, opset 11)", () => {
+  const graph = (opset: number, nearestMode?: string) => model({
+    nodes: [node('Resize', ['x', 'roi', 'scales'], ['y'], {
+      mode: 'nearest', coordinate_transformation_mode: 'tf_half_pixel_for_nn', ...(nearestMode ? { nearest_mode: nearestMode } : {}),
+    }, 'tf_nn')],
+    inputs: [valueInfo('x', DT.FLOAT, [1, 1, 1, 4])],
+    outputs: [valueInfo('y', DT.FLOAT)],
+    initializers: [
+      { name: 'roi', dims: [0], dataType: DT.FLOAT, floatData: [] },
+      { name: 'scales', dims: [4], dataType: DT.FLOAT, floatData: [1, 1, 1, 1.5] },
+    ],
+    opset,
+  });
+  const x = f32([10, 20, 30, 40], [1, 1, 1, 4]);
+
+  it('maps output x to (x + 0.5) / scale, then rounds by nearest_mode', async () => {
+    // 6 outputs; sources 1/3, 1, 5/3, 7/3, 3, 11/3.
+    const floor = await InferenceSession.create(graph(11, 'floor'));
+    expect(Array.from((await floor.run({ x })).y!.data as Float32Array)).toEqual([10, 20, 20, 30, 40, 40]);
+    const round = await InferenceSession.create(graph(11));
+    expect(Array.from((await round.run({ x })).y!.data as Float32Array)).toEqual([10, 20, 30, 30, 40, 40]);
+    await floor.release();
+    await round.release();
+  });
+
+  it('is refused from opset 13, which dropped it, naming the attribute', async () => {
+    await expect(InferenceSession.create(graph(13)).then((s) => s.run({ x }))).rejects.toThrow(/coordinate_transformation_mode/);
+  });
+});

@@ -348,6 +348,60 @@ def tf_resize_op11():
     save(m, os.path.join(HERE, "tf-resize-op11.onnx"))
 
 
+def paddle_block_op11():
+    """One SVTR mixing block written node by node the way paddle2onnx emits it at opset 11 (torch
+    spells these differently): Reshape with 0 (copy) and -1 dims, Split with a `split` attribute and
+    Squeeze with `axes` attributes for q/k/v, Pow with a [1]-shaped exponent, Clip with an omitted
+    min input, HardSigmoid with paddle's alpha 0.2 / beta 0.5, Identity and Constant nodes."""
+    rng = np.random.RandomState(SEED + 11)
+    d, heads = 16, 2
+    f32 = lambda n, v: numpy_helper.from_array(np.asarray(v, dtype=np.float32), n)
+    i64 = lambda n, v: numpy_helper.from_array(np.asarray(v, dtype=np.int64), n)
+    inits = [f32("ln_w", rng.rand(d) + 0.5), f32("ln_b", rng.randn(d) * 0.2), f32("two", [2.0]),
+             f32("eps", [1e-6]), f32("qkv_w", rng.randn(d, 3 * d) * (2 / d) ** 0.5), f32("qkv_b", rng.randn(3 * d) * 0.2),
+             f32("scale", [(d // heads) ** -0.5]), f32("proj_w", rng.randn(d, d) * (2 / d) ** 0.5),
+             f32("six", [6.0]), i64("qkv_shape", [0, -1, 3, heads, d // heads]), i64("merge_shape", [0, 0, -1])]
+    N = helper.make_node
+    nodes = [
+        N("Identity", ["x"], ["x_id"]),
+        N("ReduceMean", ["x_id"], ["mean"], axes=[-1], keepdims=1),
+        N("Sub", ["x_id", "mean"], ["centered"]),
+        N("Pow", ["centered", "two"], ["sq"]),
+        N("ReduceMean", ["sq"], ["var"], axes=[-1], keepdims=1),
+        N("Add", ["var", "eps"], ["var_eps"]),
+        N("Sqrt", ["var_eps"], ["std"]),
+        N("Div", ["centered", "std"], ["normed"]),
+        N("Mul", ["normed", "ln_w"], ["scaled"]),
+        N("Add", ["scaled", "ln_b"], ["ln"]),
+        N("MatMul", ["ln", "qkv_w"], ["qkv_mm"]),
+        N("Add", ["qkv_mm", "qkv_b"], ["qkv"]),
+        N("Reshape", ["qkv", "qkv_shape"], ["qkv5"]),                       # [N, L, 3, h, dh]
+        N("Transpose", ["qkv5"], ["qkv_t"], perm=[2, 0, 3, 1, 4]),          # [3, N, h, L, dh]
+        N("Split", ["qkv_t"], ["q1", "k1", "v1"], axis=0, split=[1, 1, 1]),
+        N("Squeeze", ["q1"], ["q0"], axes=[0]),
+        N("Squeeze", ["k1"], ["k"], axes=[0]),
+        N("Squeeze", ["v1"], ["v"], axes=[0]),
+        N("Mul", ["q0", "scale"], ["q"]),
+        N("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]),
+        N("MatMul", ["q", "kt"], ["scores"]),
+        N("Softmax", ["scores"], ["attn"], axis=-1),
+        N("MatMul", ["attn", "v"], ["ctx"]),                                 # [N, h, L, dh]
+        N("Transpose", ["ctx"], ["ctx_t"], perm=[0, 2, 1, 3]),
+        N("Reshape", ["ctx_t", "merge_shape"], ["merged"]),                  # [N, L, d]
+        N("MatMul", ["merged", "proj_w"], ["proj"]),
+        N("Add", ["x_id", "proj"], ["res"]),
+        N("Clip", ["res", "", "six"], ["clipped"]),
+        N("HardSigmoid", ["clipped"], ["gate"], alpha=0.2, beta=0.5),
+        N("Mul", ["res", "gate"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "paddle_block_op11",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", "seq", d])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", "seq", d])], inits)
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)], producer_name="paddle2onnx-like")
+    m.ir_version = 6
+    save(m, os.path.join(HERE, "paddle-block-op11.onnx"))
+
+
 def main():
     torch.manual_seed(SEED)
     gen = torch.Generator().manual_seed(SEED)
@@ -398,6 +452,7 @@ def main():
     keras_like(9)
     keras_like(10)
     tf_resize_op11()
+    paddle_block_op11()
 
 
 if __name__ == "__main__":

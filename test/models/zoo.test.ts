@@ -33,6 +33,7 @@ const cases: Case[] = [
   { model: 'cls-op9', input: 'x', sizes: [[1, 3, 48, 192], [3, 3, 48, 192]] },
   { model: 'keras-like-op9', input: 'input_1', sizes: [[1, 20, 24, 3], [2, 9, 13, 3]] },
   { model: 'keras-like-op10', input: 'input_1', sizes: [[1, 20, 24, 3], [2, 9, 13, 3]] },
+  { model: 'paddle-block-op11', input: 'x', sizes: [[1, 25, 16], [3, 7, 16], [2, 1, 16]] },
   { model: 'tf-resize-op11', input: 'images', sizes: [[1, 6, 8, 3], [2, 5, 3, 3], [1, 7, 9, 3]] },
 ];
 

@@ -285,7 +285,11 @@ def keras_like(opset):
         # Keras padding='same' becomes auto_pad SAME_UPPER; an old-opset Softmax coerces to 2-D
         helper.make_node("MaxPool", ["conv2"], ["pool"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
         helper.make_node("Conv", ["pool", "conv3_w"], ["conv3"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
-        helper.make_node("Softmax", ["conv3"], ["softmax"], axis=1),
+        helper.make_node("Softmax", ["conv3"], ["softmax0"], axis=1),
+        # Conv2DTranspose(padding='same', strides=2): auto_pad SAME_UPPER, output = input * stride
+        helper.make_node("ConvTranspose", ["softmax0", "deconv_w", "deconv_b"], ["deconv"], kernel_shape=[3, 3],
+                         strides=[2, 2], auto_pad="SAME_UPPER"),
+        helper.make_node("MaxPool", ["deconv"], ["softmax"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Transpose", ["softmax"], ["nhwc"], perm=[0, 2, 3, 1]),
     ]
     nodes[3:3] = [helper.make_node("BatchNormalization", ["conv", "bn_scale", "bn_bias", "bn_mean", "bn_var"], ["bn"], epsilon=1e-3)]
@@ -293,7 +297,9 @@ def keras_like(opset):
     bn = [numpy_helper.from_array(v.astype(np.float32), n) for n, v in [
         ("bn_scale", rng.rand(6) + 0.5), ("bn_bias", rng.randn(6) * 0.1), ("bn_mean", rng.randn(6) * 0.2), ("bn_var", rng.rand(6) + 0.5)]]
     w3 = numpy_helper.from_array(rng.randn(4, 4, 3, 3).astype(np.float32) * 0.3, "conv3_w")
-    inits = [w, b, w2, w3] + bn
+    w4 = numpy_helper.from_array(rng.randn(4, 4, 3, 3).astype(np.float32) * 0.5, "deconv_w")
+    b4 = numpy_helper.from_array(rng.randn(4).astype(np.float32) * 0.1, "deconv_b")
+    inits = [w, b, w2, w3, w4, b4] + bn
     if opset >= 10:
         # opset 10 Slice takes starts/ends/axes as inputs (tf2onnx emits constants)
         for nm, v in [("starts", [1, 0]), ("ends", [3, -1]), ("axes", [1, 3])]:

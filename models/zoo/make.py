@@ -311,6 +311,18 @@ def keras_like(opset):
         [helper.make_tensor_value_info("clipped", TensorProto.FLOAT, ["unk__1", 1, 2]),
          helper.make_tensor_value_info("nhwc", TensorProto.FLOAT, ["unk__1", "unk__4", "unk__5", 4])],
         inits)
+    if opset >= 10:
+        # tf.reverse as tf2onnx writes it: Slice with step -1 from -1 to INT64_MIN; Gather with a
+        # negative index (x[..., -1])
+        inits += [numpy_helper.from_array(np.array(v, dtype=np.int64), nm) for nm, v in [
+            ("rev_starts", [-1]), ("rev_ends", [np.iinfo(np.int64).min]), ("rev_axes", [3]), ("rev_steps", [-1]), ("last", -1)]]
+        graph.node.extend([
+            helper.make_node("Slice", ["conv2", "rev_starts", "rev_ends", "rev_axes", "rev_steps"], ["reversed"]),
+            helper.make_node("Sub", ["conv2", "reversed"], ["antisym"]),
+            helper.make_node("Gather", ["antisym", "last"], ["flipped"], axis=3),
+        ])
+        graph.initializer.extend(inits[-5:])
+        graph.output.append(helper.make_tensor_value_info("flipped", TensorProto.FLOAT, ["unk__1", 4, "unk__4"]))
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="tf2onnx-like")
     m.ir_version = 5
     save(m, os.path.join(HERE, f"keras-like-op{opset}.onnx"))

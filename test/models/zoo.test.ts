@@ -22,10 +22,10 @@ function image(dims: number[], seed: number): Tensor {
 interface Case { model: string; input: string; sizes: number[][] }
 const cases: Case[] = [
   // The detector's FPN adds a /8 map upsampled ×2 to the /4 map: sides must be multiples of 8.
-  { model: 'det-op9', input: 'x', sizes: [[1, 3, 64, 96], [1, 3, 40, 56], [2, 3, 96, 64]] },
+  { model: 'det-op9', input: 'x', sizes: [[1, 3, 64, 96], [1, 3, 40, 56], [2, 3, 96, 64], [1, 3, 8, 8]] },
   { model: 'det-op10', input: 'x', sizes: [[1, 3, 64, 96], [1, 3, 40, 56], [2, 3, 96, 64]] },
   { model: 'det-op11', input: 'x', sizes: [[1, 3, 64, 96], [1, 3, 40, 56], [2, 3, 96, 64], [1, 3, 160, 224]] },
-  { model: 'rec-lstm-op11', input: 'x', sizes: [[1, 3, 32, 100], [1, 3, 32, 70], [2, 3, 32, 160]] },
+  { model: 'rec-lstm-op11', input: 'x', sizes: [[1, 3, 32, 100], [1, 3, 32, 70], [2, 3, 32, 160], [1, 3, 32, 4]] },
   { model: 'rec-gru-op13', input: 'x', sizes: [[1, 3, 32, 100], [1, 3, 32, 70], [2, 3, 32, 160]] },
   { model: 'resize-op9', input: 'x', sizes: [[1, 3, 10, 12], [2, 3, 7, 5]] },
   { model: 'resize-op10', input: 'x', sizes: [[1, 3, 10, 12], [2, 3, 7, 5]] },

@@ -166,7 +166,7 @@ class Recognizer(nn.Module):
         self.norm = nn.LayerNorm(16, eps=1e-6)
         self.squeeze = conv_bn(16, 24, 1, 1, act="hardswish")
         if rnn == "lstm":
-            self.rnn = nn.LSTM(24, 16, batch_first=True, bidirectional=True)
+            self.rnn = nn.LSTM(24, 16, num_layers=2, batch_first=True, bidirectional=True)  # PP-OCR CRNN: 2 layers
         else:
             self.rnn = nn.GRU(24, 16, batch_first=True, bidirectional=True)
         self.fc = nn.Linear(32, classes)

@@ -87,3 +87,43 @@ describe("Resize coordinate_transformation_mode 'tf_half_pixel_for_nn' (tf2onnx,
     await expect(InferenceSession.create(graph(13)).then((s) => s.run({ x }))).rejects.toThrow(/coordinate_transformation_mode/);
   });
 });
+
+describe('ConvTranspose with constant weights (DBNet head) runs as GEMM + scatter', () => {
+  // Same op, weights as an initializer (GEMM path) and as a fed input (direct scatter path).
+  const graph = (constantW: boolean, attrs: Record<string, number | number[]>, wDims: number[], w: number[], bias: number[]) => model({
+    nodes: [node('ConvTranspose', ['x', 'w', 'b'], ['y'], attrs, 'deconv')],
+    inputs: [valueInfo('x', DT.FLOAT, ['n', 4, 'h', 'w']), ...(constantW ? [] : [valueInfo('w', DT.FLOAT, wDims)])],
+    outputs: [valueInfo('y', DT.FLOAT)],
+    initializers: [
+      ...(constantW ? [{ name: 'w', dims: wDims, dataType: DT.FLOAT, floatData: w }] : []),
+      { name: 'b', dims: [bias.length], dataType: DT.FLOAT, floatData: bias },
+    ],
+    opset: 11,
+  });
+  const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
+  const cases: [string, Record<string, number | number[]>, number[]][] = [
+    ['k2 s2 (DBNet)', { kernel_shape: [2, 2], strides: [2, 2] }, [4, 3, 2, 2]],
+    ['k3 s2 p1 output_padding 1', { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }, [4, 3, 3, 3]],
+    ['2 groups, dilation 2, uneven pads', { kernel_shape: [3, 2], strides: [1, 3], group: 2, dilations: [2, 1], pads: [2, 0, 1, 1] }, [4, 2, 3, 2]],
+  ];
+
+  it.each(cases)('%s: the same as the direct path at batch 2', async (_, attrs, wDims) => {
+    const w = rand(wDims.reduce((a, b) => a * b, 1), 3), M = wDims[1]! * ((attrs.group as number | undefined) ?? 1), bias = rand(M, 5);
+    const gemm = await InferenceSession.create(graph(true, attrs, wDims, w, bias));
+    const direct = await InferenceSession.create(graph(false, attrs, wDims, w, bias));
+    const x = f32(rand(2 * 4 * 5 * 7, 9), [2, 4, 5, 7]);
+    const a = (await gemm.run({ x })).y!;
+    const b = (await direct.run({ x, w: f32(w, wDims) })).y!;
+    expect(a.dims).toEqual(b.dims);
+    const ya = a.data as Float32Array, yb = b.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < yb.length; i++) worst = Math.max(worst, Math.abs(ya[i]! - yb[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    // The weights are transposed once per session: a second run with other data agrees too.
+    const x2 = f32(rand(2 * 4 * 5 * 7, 11), [2, 4, 5, 7]);
+    const a2 = (await gemm.run({ x: x2 })).y!.data as Float32Array, b2 = (await direct.run({ x: x2, w: f32(w, wDims) })).y!.data as Float32Array;
+    for (let i = 0; i < b2.length; i++) expect(Math.abs(a2[i]! - b2[i]!)).toBeLessThan(1e-5);
+    await gemm.release();
+    await direct.release();
+  });
+});

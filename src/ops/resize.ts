@@ -3,7 +3,7 @@
  * Separable: each axis gets a list of (source index, weight) taps computed once per shape; a step
  * sums the product of taps over all axes. Antialiasing (opset 18) widens the taps when downsampling.
  */
-import type { OpContext, OpDef, Prepared } from './types.js';
+import type { Bound, OpContext, OpDef, Prepared, Step, TensorInfo } from './types.js';
 import { constInts, normalizeAxis, product, stridesOf } from './util.js';
 
 type Arr = { [i: number]: number; length: number };
@@ -111,6 +111,11 @@ function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: 
   }
   const taps = x.dims.map((d, a) => (out[a] === d && scales[a] === 1 && o.ctm !== 'tf_crop_and_resize' ? undefined : axisTaps(o, d, out[a]!, scales[a]!, roiS[a]!, roiE[a]!)));
   const ist = stridesOf(x.dims), n = product(out), inN = product(x.dims);
+  const flat = r === 4 && !taps[0] && !taps[1] ? flatTaps(taps[2], x.dims[2]!, out[2]!) : undefined;
+  const flatW = flat ? flatTaps(taps[3], x.dims[3]!, out[3]!) : undefined;
+  if (flat && flatW) {
+    return { outputs: [{ dtype: x.dtype, dims: out }], build: (b) => spatialStep(b, x.dtype, x.dims, out, flat, flatW) };
+  }
   return {
     outputs: [{ dtype: x.dtype, dims: out }],
     build(b) {
@@ -137,6 +142,44 @@ function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: 
         }
       };
     },
+  };
+}
+
+/** One axis's taps as flat arrays when every output has the same tap count and none extrapolates. */
+interface FlatTaps { n: number; idx: Int32Array; w: Float64Array }
+function flatTaps(t: { idx: number[]; w: number[] }[] | undefined, inLen: number, outLen: number): FlatTaps | undefined {
+  if (!t) return { n: 1, idx: Int32Array.from({ length: outLen }, (_, i) => i), w: new Float64Array(outLen).fill(1) };
+  const n = t[0]?.idx.length ?? 0;
+  if (n === 0 || t.some((e) => e.idx.length !== n || e.idx.some((i) => i < 0 || i >= inLen))) return undefined;
+  return { n, idx: Int32Array.from(t.flatMap((e) => e.idx)), w: Float64Array.from(t.flatMap((e) => e.w)) };
+}
+
+/**
+ * NCHW resized over H and W only (every detector neck): plain loops over flat tap arrays instead
+ * of the general recursive sum, which costs a closure call per tap per output element.
+ */
+function spatialStep(b: Bound, dtype: TensorInfo['dtype'], dims: number[], out: number[], th: FlatTaps, tw: FlatTaps): Step {
+  const [N, C, H, W] = dims as [number, number, number, number], [OH, OW] = [out[2]!, out[3]!];
+  const xv = b.view(dtype, b.inputs[0]!, N * C * H * W), yv = b.view(dtype, b.outputs[0]!, N * C * OH * OW);
+  return () => {
+    const X = xv() as unknown as Arr, Y = yv() as unknown as Arr;
+    let o = 0;
+    for (let p = 0; p < N * C; p++) {
+      const base = p * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++) {
+          let s = 0;
+          for (let a = 0; a < th.n; a++) {
+            const wy = th.w[oy * th.n + a]!, row = base + th.idx[oy * th.n + a]! * W;
+            if (wy === 0) continue;
+            let t = 0;
+            for (let c = 0; c < tw.n; c++) t += tw.w[ox * tw.n + c]! * X[row + tw.idx[ox * tw.n + c]!]!;
+            s += wy * t;
+          }
+          Y[o++] = s;
+        }
+      }
+    }
   };
 }
 

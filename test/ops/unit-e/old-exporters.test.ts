@@ -127,3 +127,35 @@ describe('ConvTranspose with constant weights (DBNet head) runs as GEMM + scatte
     await direct.release();
   });
 });
+
+describe('Resize over H and W of NCHW (detector necks) takes flat loops', () => {
+  // The same data as [N·C, H, W] goes through the general N-D path: both must agree exactly.
+  const graph = (dims: number[], scales: number[], attrs: Record<string, string | number>) => model({
+    nodes: [node('Resize', ['x', 'roi', 'scales'], ['y'], attrs, 'neck')],
+    inputs: [valueInfo('x', DT.FLOAT, dims)],
+    outputs: [valueInfo('y', DT.FLOAT)],
+    initializers: [
+      { name: 'roi', dims: [0], dataType: DT.FLOAT, floatData: [] },
+      { name: 'scales', dims: [scales.length], dataType: DT.FLOAT, floatData: scales },
+    ],
+    opset: 11,
+  });
+  const modes: Record<string, string | number>[] = [
+    { mode: 'linear', coordinate_transformation_mode: 'half_pixel' },
+    { mode: 'linear', coordinate_transformation_mode: 'align_corners' },
+    { mode: 'cubic', coordinate_transformation_mode: 'pytorch_half_pixel', exclude_outside: 1 },
+    { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' },
+  ];
+
+  it.each(modes)('%o: 4-D equals the general path', async (attrs) => {
+    const data = Array.from({ length: 2 * 3 * 5 * 7 }, (_, i) => Math.cos(i * 0.7) * 3);
+    const four = await InferenceSession.create(graph([2, 3, 5, 7], [1, 1, 1.6, 0.75], attrs));
+    const three = await InferenceSession.create(graph([6, 5, 7], [1, 1.6, 0.75], attrs));
+    const a = (await four.run({ x: f32(data, [2, 3, 5, 7]) })).y!;
+    const b = (await three.run({ x: f32(data, [6, 5, 7]) })).y!;
+    expect(a.dims).toEqual([2, 3, 8, 5]);
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(b.data as Float32Array));
+    await four.release();
+    await three.release();
+  });
+});

@@ -3,7 +3,7 @@
  * Separable: each axis gets a list of (source index, weight) taps computed once per shape; a step
  * sums the product of taps over all axes. Antialiasing (opset 18) widens the taps when downsampling.
  */
-import type { OpContext, OpDef, Prepared } from './types.js';
+import type { Bound, OpContext, OpDef, Prepared, Step, TensorInfo } from './types.js';
 import { constInts, normalizeAxis, product, stridesOf } from './util.js';
 
 type Arr = { [i: number]: number; length: number };
@@ -30,6 +30,7 @@ function axisTaps(o: Opts, inLen: number, outLen: number, scale: number, roiStar
       case 'pytorch_half_pixel': xo = L > 1 ? (x + 0.5) / scale - 0.5 : 0; break;
       case 'align_corners': xo = L === 1 ? 0 : (x * (inLen - 1)) / (L - 1); break;
       case 'asymmetric': xo = x / scale; break;
+      case 'tf_half_pixel_for_nn': xo = (x + 0.5) / scale; break;
       default: // tf_crop_and_resize
         xo = L > 1 ? roiStart * (inLen - 1) + (x * (roiEnd - roiStart) * (inLen - 1)) / (L - 1) : 0.5 * (roiStart + roiEnd) * (inLen - 1);
         if (xo < 0 || xo > inLen - 1) { taps.push({ idx: [-1], w: [1] }); continue; }
@@ -110,6 +111,11 @@ function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: 
   }
   const taps = x.dims.map((d, a) => (out[a] === d && scales[a] === 1 && o.ctm !== 'tf_crop_and_resize' ? undefined : axisTaps(o, d, out[a]!, scales[a]!, roiS[a]!, roiE[a]!)));
   const ist = stridesOf(x.dims), n = product(out), inN = product(x.dims);
+  const flat = r === 4 && !taps[0] && !taps[1] ? flatTaps(taps[2], x.dims[2]!, out[2]!) : undefined;
+  const flatW = flat ? flatTaps(taps[3], x.dims[3]!, out[3]!) : undefined;
+  if (flat && flatW) {
+    return { outputs: [{ dtype: x.dtype, dims: out }], build: (b) => spatialStep(b, x.dtype, x.dims, out, flat, flatW) };
+  }
   return {
     outputs: [{ dtype: x.dtype, dims: out }],
     build(b) {
@@ -139,6 +145,44 @@ function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: 
   };
 }
 
+/** One axis's taps as flat arrays when every output has the same tap count and none extrapolates. */
+interface FlatTaps { n: number; idx: Int32Array; w: Float64Array }
+function flatTaps(t: { idx: number[]; w: number[] }[] | undefined, inLen: number, outLen: number): FlatTaps | undefined {
+  if (!t) return { n: 1, idx: Int32Array.from({ length: outLen }, (_, i) => i), w: new Float64Array(outLen).fill(1) };
+  const n = t[0]?.idx.length ?? 0;
+  if (n === 0 || t.some((e) => e.idx.length !== n || e.idx.some((i) => i < 0 || i >= inLen))) return undefined;
+  return { n, idx: Int32Array.from(t.flatMap((e) => e.idx)), w: Float64Array.from(t.flatMap((e) => e.w)) };
+}
+
+/**
+ * NCHW resized over H and W only (every detector neck): plain loops over flat tap arrays instead
+ * of the general recursive sum, which costs a closure call per tap per output element.
+ */
+function spatialStep(b: Bound, dtype: TensorInfo['dtype'], dims: number[], out: number[], th: FlatTaps, tw: FlatTaps): Step {
+  const [N, C, H, W] = dims as [number, number, number, number], [OH, OW] = [out[2]!, out[3]!];
+  const xv = b.view(dtype, b.inputs[0]!, N * C * H * W), yv = b.view(dtype, b.outputs[0]!, N * C * OH * OW);
+  return () => {
+    const X = xv() as unknown as Arr, Y = yv() as unknown as Arr;
+    let o = 0;
+    for (let p = 0; p < N * C; p++) {
+      const base = p * H * W;
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++) {
+          let s = 0;
+          for (let a = 0; a < th.n; a++) {
+            const wy = th.w[oy * th.n + a]!, row = base + th.idx[oy * th.n + a]! * W;
+            if (wy === 0) continue;
+            let t = 0;
+            for (let c = 0; c < tw.n; c++) t += tw.w[ox * tw.n + c]! * X[row + tw.idx[ox * tw.n + c]!]!;
+            s += wy * t;
+          }
+          Y[o++] = s;
+        }
+      }
+    }
+  };
+}
+
 const floats = (ctx: OpContext, i: number): number[] | undefined => {
   const v = ctx.inputs[i];
   if (!v || product(v.dims) === 0) return undefined;
@@ -153,7 +197,9 @@ const resize: OpDef = {
     const x = ctx.input(0), at = ctx.attrs, v = ctx.opset;
     const mode = at.oneOf('mode', ['nearest', 'linear', 'cubic'], 'nearest');
     if (v < 11 && mode === 'cubic') throw at.error('mode', 'cubic exists from opset 11');
-    const ctms = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', ...(v >= 19 ? ['half_pixel_symmetric'] : [])];
+    // tf_half_pixel_for_nn is opset 11 only (tf2onnx emits it for TF's half-pixel nearest); 13 dropped it.
+    const ctms = ['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize',
+      ...(v < 13 ? ['tf_half_pixel_for_nn'] : []), ...(v >= 19 ? ['half_pixel_symmetric'] : [])];
     if (v < 11) for (const a of ['coordinate_transformation_mode', 'cubic_coeff_a', 'exclude_outside', 'extrapolation_value', 'nearest_mode']) if (at.has(a)) throw at.error(a, 'exists from opset 11');
     if (v < 18) for (const a of ['antialias', 'axes', 'keep_aspect_ratio_policy']) if (at.has(a)) throw at.error(a, 'exists from opset 18');
     const antialias = at.int('antialias', 0);
@@ -189,6 +235,9 @@ const upsample: OpDef = {
       if (ctx.attrs.has('scales')) throw ctx.attrs.error('scales', 'is an input from opset 9');
       scales = floats(ctx, 1);
     }
+    // Upsample only grows: the spec requires every scale ≥ 1 (onnxruntime refuses the model too);
+    // downsampling was added with Resize at opset 10.
+    if (scales?.some((v) => !(v >= 1))) ctx.fail(`scales [${scales.join(', ')}] must all be ≥ 1: Upsample cannot shrink (use Resize)`, 'INVALID_MODEL');
     return plan(ctx, o, scales, undefined, [...x.dims.keys()], undefined, 'stretch');
   },
 };

@@ -105,7 +105,7 @@ const identity: OpDef = {
  * plan time: false, or true with a ratio of 0, are deterministic; anything else is random.
  */
 const dropout: OpDef = {
-  opType: 'Dropout', since: 1, attributes: ['ratio', 'seed', 'is_test'],
+  opType: 'Dropout', since: 1, attributes: ['ratio', 'seed', 'is_test'], optionalOutputs: true,
   prepare(ctx) {
     const x = ctx.input(0);
     const training = ctx.inputs[2];

@@ -94,5 +94,10 @@ export interface OpDef {
   attributes: readonly string[];
   /** Runs only in the planner, never folded at load (sequence ops: their values are names). */
   planTime?: boolean;
+  /**
+   * Outputs after the first are extras that change nothing about the first (Dropout's mask): an
+   * extra nothing reads is omitted ('') at load, so `prepare` sees it as absent.
+   */
+  optionalOutputs?: boolean;
   prepare(ctx: OpContext): Prepared;
 }

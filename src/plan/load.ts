@@ -80,13 +80,21 @@ export function foldNode(b: BoundNode, consts: Map<string, ConstValue>, engine: 
   return outs;
 }
 
+/**
+ * Dead-node removal, and outputs nobody reads omitted from ops that compute them only on request
+ * (Dropout's mask: without it Dropout is an alias, not a copy and a fill on every run).
+ */
 function dropUnused(nodes: BoundNode[], outputs: ValueInfo[], consts: Map<string, ConstValue>, engine: Engine): void {
-  // Dead-node removal: walk back from the graph outputs.
+  // Walk back from the graph outputs.
   const needed = new Set(outputs.map((o) => o.name));
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i]!.node;
-    if (n.outputs.some((o) => needed.has(o))) n.inputs.forEach((x) => needed.add(x));
-    else nodes.splice(i, 1);
+    if (!n.outputs.some((o) => needed.has(o))) { nodes.splice(i, 1); continue; }
+    n.inputs.forEach((x) => needed.add(x));
+    // Readers come later in topological order, so every reader of this node has been seen.
+    if (nodes[i]!.def.optionalOutputs && n.outputs.some((o, j) => j > 0 && o !== '' && !needed.has(o))) {
+      nodes[i] = { ...nodes[i]!, node: { ...n, outputs: n.outputs.map((o, j) => (j === 0 || needed.has(o) ? o : '')) } };
+    }
   }
   for (const [name, c] of consts) {
     if (!needed.has(name)) { engine.freeConst(c); consts.delete(name); }

@@ -9,6 +9,7 @@ export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';
 export { channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
+export { attention_f32, attention_scratch_bytes } from './attention';
 export { reduce_f32 } from './reduce';
 export { compare_f32, where_32 } from './logic';
 

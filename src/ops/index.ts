@@ -42,6 +42,7 @@ import { stringOps } from './strings.js';
 import { tensorOps } from './tensor.js';
 import { topkOps } from './topk.js';
 import { trainingOps } from './training.js';
+import { fusedOps } from './fused-attention.js';
 import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
@@ -76,6 +77,7 @@ export const allOps: readonly OpDef[] = [
   ...signalOps,
   ...trainingOps,
   ...mlOps,
+  ...fusedOps,
   ...sequenceOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];

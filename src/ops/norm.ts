@@ -173,7 +173,7 @@ function rowNorm(X: Arr, Y: Arr, rows: number, cols: number, eps: number, G: Arr
   }
 }
 
-const layerNorm: OpDef = {
+export const layerNorm: OpDef = {
   opType: 'LayerNormalization', since: 17, attributes: ['axis', 'epsilon', 'stash_type'],
   prepare(ctx) {
     requireDtype(ctx, 0, ['float32', 'float64']);

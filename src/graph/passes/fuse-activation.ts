@@ -15,6 +15,12 @@ function activationOf(node: Node, g: Graph, opset: number): { name: string; para
     const a = node.attributes.get(n);
     return a && (a.type === 'float' || a.type === 'int') ? a.value : d;
   };
+  if (node.opType === 'Gelu' && (node.domain === 'tessera' || (node.domain === '' && opset >= 20))) {
+    const a = node.attributes.get('approximate');
+    if (node.attributes.size > 1 || (a && a.type !== 'string')) return undefined;
+    const approx = a?.type === 'string' ? a.value : 'none';
+    return approx === 'none' ? { name: 'geluErf', params: [] } : approx === 'tanh' ? { name: 'geluTanh', params: [] } : undefined;
+  }
   if (node.domain !== '' || node.attributes.size > 2) return undefined;
   switch (node.opType) {
     case 'Relu': return node.attributes.size === 0 ? { name: 'relu', params: [] } : undefined;

@@ -3,10 +3,12 @@
  * (the pattern every PyTorch Linear layer exports as, in transformers).
  */
 import type { Graph, Node } from '../ir.js';
+import { initializerName, producers } from './match.js';
 import { readers, removeNodes, soleReader } from './uses.js';
 
 export function fuseMatMulAdd(g: Graph): boolean {
   const uses = readers(g);
+  const prod = producers(g);
   const dead = new Set<Node>();
   for (const n of g.nodes) {
     if (n.domain !== '' || n.opType !== 'MatMul' || n.outputs.length !== 1) continue;
@@ -14,13 +16,14 @@ export function fuseMatMulAdd(g: Graph): boolean {
     if (!w || w.dtype !== 'float32' || w.dims.length !== 2) continue;
     const add = soleReader(g, uses, n.outputs[0]!);
     if (!add || add.opType !== 'Add' || add.domain !== '') continue;
-    const biasName = add.inputs[0] === n.outputs[0] ? add.inputs[1]! : add.inputs[0]!;
-    const bias = g.initializers.get(biasName);
+    // torch shares equal parameters through Identity nodes: look through them.
+    const biasName = initializerName(g, prod, add.inputs[0] === n.outputs[0] ? add.inputs[1]! : add.inputs[0]!);
+    const bias = biasName === undefined ? undefined : g.initializers.get(biasName);
     // Only a bias that broadcasts along the last axis alone fits the epilogue.
     if (!bias || bias.dtype !== 'float32' || bias.dims.length !== 1 || bias.dims[0] !== w.dims[1]) continue;
     n.opType = 'FusedMatMul';
     n.domain = 'tessera';
-    n.inputs = [n.inputs[0]!, n.inputs[1]!, biasName];
+    n.inputs = [n.inputs[0]!, n.inputs[1]!, biasName!];
     n.outputs = [add.outputs[0]!];
     dead.add(add);
   }

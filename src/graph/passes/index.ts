@@ -1,6 +1,13 @@
-/** The graph passes run at load, in order. Each is a function over the IR with its own tests. */
+/**
+ * The graph passes run at load, in order (skipped when graphOptimizationLevel is 'disabled'). Each
+ * is a function over the IR with its own tests. Pattern fusions run before MatMul + Add so that
+ * the Gelu they produce can join the GEMM epilogue.
+ */
 import type { Model } from '../ir.js';
 import { fuseActivations } from './fuse-activation.js';
+import { fuseAttention } from './fuse-attention.js';
+import { fuseGelu } from './fuse-gelu.js';
+import { fuseLayerNorm } from './fuse-layernorm.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantized } from './fuse-qdq.js';
 
@@ -8,6 +15,9 @@ export function optimize(model: Model): void {
   const g = model.graph;
   const opset = model.opsets.get('') ?? 1;
   let changed = fuseQuantized(g);
+  changed = fuseLayerNorm(g) || changed;
+  changed = fuseGelu(g) || changed;
+  changed = fuseAttention(g, opset) || changed;
   changed = fuseMatMulAdd(g) || changed;
   changed = fuseActivations(g, opset) || changed;
   if (changed) model.opsets.set('tessera', 1);

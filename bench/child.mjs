@@ -20,7 +20,13 @@ const t0 = performance.now();
 const session = await lib.InferenceSession.create(model, engine === 'ort' ? { executionProviders: ['wasm'] } : { threads });
 await session.run(feeds);
 const firstResultMs = performance.now() - t0;
-for (let i = 0; i < Math.min(10, w.reps); i++) await session.run(feeds);
+for (let i = 0; i < (w.warmup ?? Math.min(10, w.reps)); i++) await session.run(feeds);
+if (process.env.BENCH_PROFILE && engine === 'tessera') {
+  await session.run(feeds, { profile: true });
+  const by = {};
+  for (const n of session.lastProfile.nodes) by[n.opType] = (by[n.opType] ?? 0) + n.ms;
+  console.error(JSON.stringify(Object.entries(by).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, +v.toFixed(2)])));
+}
 const times = [];
 for (let i = 0; i < w.reps; i++) {
   const t = performance.now();
@@ -29,4 +35,6 @@ for (let i = 0; i < w.reps; i++) {
 }
 times.sort((a, b) => a - b);
 const rss = process.memoryUsage().rss;
-console.log(JSON.stringify({ engine, workload: name, threads, medianMs: times[times.length >> 1], firstResultMs, rssBytes: rss }));
+// Peak RSS of the whole process (create + runs), where Node reports it (resourceUsage maxRSS is in KiB).
+const peakRss = (process.resourceUsage?.().maxRSS ?? 0) * 1024;
+console.log(JSON.stringify({ engine, workload: name, threads, medianMs: times[times.length >> 1], firstResultMs, rssBytes: rss, peakRssBytes: peakRss }));

@@ -31,7 +31,18 @@ function quantized(name, makeFloat) {
 // BERT-base (random weights) from scripts/make-bert.mjs, when that generator is in the tree.
 const haveBert = existsSync(`${root}scripts/make-bert.mjs`);
 
-function int8BertFeeds(batch, seq) {
+/** BERT-base MLM made by scripts/make-bert.mjs on first use, into the ignored bench/out/. */
+async function bertBase() {
+  const path = `${root}bench/out/bert-base-mlm.onnx`;
+  if (!existsSync(path)) {
+    const { makeBert } = await import('../scripts/make-bert.mjs');
+    mkdirSync(`${root}bench/out`, { recursive: true });
+    writeFileSync(path, makeBert());
+  }
+  return path;
+}
+
+function bertFeeds(batch, seq) {
   const n = batch * seq;
   const ids = new BigInt64Array(n), mask = new BigInt64Array(n).fill(1n), types = new BigInt64Array(n);
   for (let i = 0; i < n; i++) ids[i] = BigInt(1000 + ((i * 7919) % 29000));
@@ -51,11 +62,12 @@ export const workloads = {
     model: quantized('mnist-cnn-int8', () => readFileSync(`${root}models/mnist/mnist-cnn.onnx`)),
     feeds: () => mnistBatch(64), reps: 40,
   },
+  'bert-base': { title: 'BERT-base MLM, 1×128', model: bertBase, feeds: () => bertFeeds(1, 128), reps: 8, warmup: 2 },
   ...(haveBert && {
     'bert-base-int8': {
       title: 'BERT-base MLM, 1×128, dynamic int8',
       model: quantized('bert-base-mlm-int8', async () => (await import('../scripts/make-bert.mjs')).makeBert()),
-      feeds: () => int8BertFeeds(1, 128), reps: 8, warmup: 2,
+      feeds: () => bertFeeds(1, 128), reps: 8, warmup: 2,
     },
   }),
 };

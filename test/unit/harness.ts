@@ -52,6 +52,9 @@ export interface Kernels {
     as0: number, as1: number, as2: number, as3: number, bs0: number, bs1: number, bs2: number, bs3: number): void;
   where_32(c: number, x: number, y: number, o: number, d0: number, d1: number, d2: number, d3: number, cs0: number, cs1: number,
     cs2: number, cs3: number, xs0: number, xs1: number, xs2: number, xs3: number, ys0: number, ys1: number, ys2: number, ys3: number): void;
+  attention_f32(q: number, k: number, v: number, mask: number, out: number, scratch: number, B: number, H: number, Sq: number,
+    Sk: number, d: number, ldq: number, ldk: number, ldv: number, ldo: number, mb: number, mh: number, mq: number, mk: number, scale: number): void;
+  attention_scratch_bytes(Sk: number, d: number): number;
 }
 
 const CANARY_BYTES = 64;

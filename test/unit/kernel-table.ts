@@ -6,7 +6,7 @@ import type { Kernels } from './harness';
 export type Family =
   | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
-  | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row';
+  | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row' | 'attention';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -42,4 +42,5 @@ export const KERNELS: KernelEntry[] = [
   { name: 'reduce_f32', family: 'reduce', what: 'reduction over the middle axis of [outer, R, inner]' },
   { name: 'compare_f32', family: 'compare', what: '4-D broadcasting f32 comparisons into bool bytes' },
   { name: 'where_32', family: 'where', what: '4-D broadcasting Where over 4-byte elements' },
+  { name: 'attention_f32', family: 'attention', what: 'softmax(scale·Q·Kᵀ + mask)·V per batch and head, online softmax', tile: { mr: 4, nr: 8 } },
 ];

@@ -1,6 +1,7 @@
 // Family → checks. A new family needs an entry here; a new kernel of an existing family only
 // needs a line in kernel-table.ts.
 import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
+import { attentionCases } from './attention';
 import { im2colCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
@@ -36,6 +37,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   quantize: quantizeCases,
   dequantize: dequantizeCases,
   im2row: im2rowCases,
+  attention: attentionCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

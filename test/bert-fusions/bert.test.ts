@@ -47,3 +47,21 @@ describe('BERT fusions', () => {
     });
   }
 });
+
+describe('BERT-base (12 × 768, vocab 30522) at 1×128', () => {
+  it('fused logits match onnxruntime-web', async () => {
+    // ≈ 530 MB of weights: one model, one tessera and one onnxruntime-web session, released in turn.
+    const bytes = bert({ layers: 12, hidden: 768, heads: 12, intermediate: 3072, vocab: 30522, maxPosition: 512 });
+    const feeds = bertFeeds(1, 128, 30522, [100]);
+    const ort = await ortSession(bytes);
+    const want = (await ortRun(ort, feeds)).logits!.data as Float32Array;
+    await ort.release();
+    const s = await InferenceSession.create(bytes);
+    const got = (await s.run(feeds)).logits!;
+    expect(got.dims).toEqual([1, 128, 30522]);
+    expect(relError(got.data as Float32Array, want)).toBeLessThan(1e-4);
+    const h = await opHistogram(s, feeds);
+    expect([h.Attention, h.LayerNormalization, h.FusedMatMul, h.Softmax, h.MatMul]).toEqual([12, 26, 74, undefined, undefined]);
+    await s.release();
+  }, 300_000);
+});

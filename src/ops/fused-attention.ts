@@ -16,12 +16,12 @@ export function attentionScratchBytes(Sk: number, d: number): number {
 }
 
 /**
- * Attention(q, k, v, mask?) → softmax(scale · q_h · k_hᵀ + mask) · v_h per batch and head h, the
+ * FusedAttention(q, k, v, mask?) → softmax(scale · q_h · k_hᵀ + mask) · v_h per batch and head h, the
  * heads laid side by side in the last axis (what HF's transpose_for_scores splits and merges).
  * mask broadcasts to [B, heads, Sq, Sk].
  */
 const attention: OpDef = {
-  opType: 'Attention', domain: 'tessera', since: 1, attributes: ['num_heads', 'scale'],
+  opType: 'FusedAttention', domain: 'tessera', since: 1, attributes: ['num_heads', 'scale'],
   prepare(ctx) {
     for (let i = 0; i < 3; i++) requireDtype(ctx, i, ['float32']);
     const q = ctx.input(0), k = ctx.input(1), v = ctx.input(2), mask = ctx.inputs[3];

@@ -30,7 +30,7 @@ describe('BERT fusions', () => {
 
       const h = await opHistogram(fused, feeds);
       const L = size.layers;
-      expect(h.Attention).toBe(L);
+      expect(h.FusedAttention).toBe(L);
       expect(h.LayerNormalization).toBe(2 * L + 2);
       expect(h.Softmax ?? 0).toBe(0);
       expect(h.ReduceMean ?? 0).toBe(0);
@@ -61,7 +61,7 @@ describe('BERT-base (12 × 768, vocab 30522) at 1×128', () => {
     expect(got.dims).toEqual([1, 128, 30522]);
     expect(relError(got.data as Float32Array, want)).toBeLessThan(1e-4);
     const h = await opHistogram(s, feeds);
-    expect([h.Attention, h.LayerNormalization, h.FusedMatMul, h.Softmax, h.MatMul]).toEqual([12, 26, 74, undefined, undefined]);
+    expect([h.FusedAttention, h.LayerNormalization, h.FusedMatMul, h.Softmax, h.MatMul]).toEqual([12, 26, 74, undefined, undefined]);
     await s.release();
   }, 300_000);
 });

@@ -107,7 +107,7 @@ function attentionGraph(opts: { softmaxAxis?: number; kPerm?: number[]; mask?: b
   return model({
     opset: 13,
     inputs: [valueInfo('q', DT.FLOAT, [2, 5, 6]), valueInfo('k', DT.FLOAT, [2, 4, 6]), valueInfo('v', DT.FLOAT, [2, 4, 6]),
-      ...(opts.mask ? [valueInfo('mask', DT.FLOAT, [2, 1, 5, 4])] : [])],
+      ...(opts.mask ? [valueInfo('mask', DT.FLOAT, [2, 1, 5, 'keys'])] : [])],
     outputs: [valueInfo('y', DT.FLOAT, [2, 5, 6])],
     initializers: [int64Tensor('split', [4], [0, 0, heads, (H * d) / heads]), int64Tensor('merge', [3], [0, 0, H * d]), scalar('scale', 0.37)],
     nodes: [
@@ -127,13 +127,19 @@ describe('fuse-attention', () => {
   const t = (dims: number[], seed: number) => new Tensor('float32', Float32Array.from(rand(dims.reduce((a, b) => a * b), seed)), dims);
   const feeds = { q: t([2, 5, 6], 1), k: t([2, 4, 6], 2), v: t([2, 4, 6], 3) };
   it('fuses the pattern with constant reshape targets and a Mul scale, with and without a mask', async () => {
-    expect(await check(attentionGraph(), feeds)).toEqual({ Attention: 1 });
-    expect(await check(attentionGraph({ mask: true }), { ...feeds, mask: t([2, 1, 5, 4], 4) })).toEqual({ Attention: 1 });
+    expect(await check(attentionGraph(), feeds)).toEqual({ FusedAttention: 1 });
+    expect(await check(attentionGraph({ mask: true }), { ...feeds, mask: t([2, 1, 5, 4], 4) })).toEqual({ FusedAttention: 1 });
     // The head count comes from the reshape target: 3 heads of 2 is another valid attention.
-    expect(await check(attentionGraph({ heads: 3 }), feeds)).toEqual({ Attention: 1 });
+    expect(await check(attentionGraph({ heads: 3 }), feeds)).toEqual({ FusedAttention: 1 });
+  });
+  it('a mask that does not broadcast to [B, heads, Sq, Sk] is a SHAPE_MISMATCH naming the mask', async () => {
+    const g = attentionGraph({ mask: true });
+    const s = await InferenceSession.create(g);
+    const bad = { ...feeds, mask: t([2, 1, 5, 3], 4) };
+    await expect(s.run(bad)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringContaining("mask 'mask' [2,1,5,3]") });
   });
   it('leaves the pattern alone for a softmax over another axis, or a K transposed like Q', async () => {
-    expect((await check(attentionGraph({ softmaxAxis: 2 }), feeds)).Attention).toBeUndefined();
+    expect((await check(attentionGraph({ softmaxAxis: 2 }), feeds)).FusedAttention).toBeUndefined();
     // K transposed like Q gives [B, h, S, d] · [B, h, S, d]: not attention (and not even valid when
     // Sq ≠ Sk), so build it with a K of the same length as Q.
     const sq = { ...feeds, k: t([2, 5, 6], 5), v: t([2, 5, 6], 6) };

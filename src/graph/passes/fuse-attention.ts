@@ -1,9 +1,9 @@
 /**
- * Multi-head attention as exporters write it → one tessera Attention node:
+ * Multi-head attention as exporters write it → one tessera FusedAttention node:
  *   split(t)  = Transpose(Reshape(t, [B, S, heads, d]), perm)          (HF transpose_for_scores)
  *   scores    = MatMul(split(q, 0213), split(k, 0231))  [÷ c | · c]  [+ mask]
  *   out       = Reshape(Transpose(MatMul(Softmax(scores, -1), split(v, 0213)), 0213), [B, S, heads·d])
- * becomes Attention(q, k, v[, mask]) with num_heads and scale, reading q, k and v in their
+ * becomes FusedAttention(q, k, v[, mask]) with num_heads and scale, reading q, k and v in their
  * [B, S, heads·d] layout: no transposes, no score matrix. The reshape targets must be provably
  * [dim0, dim1, heads, d] of the reshaped tensor (Shape → Gather → Unsqueeze → Concat as torch
  * writes it, or 0 = copy) so the fused node means exactly what the pattern meant.
@@ -113,7 +113,7 @@ function matchAttention(c: Ctx, softmax: Node, opset: number): { fused: Node; an
   if (!q || !k || q.heads !== v.heads || k.heads !== v.heads || q.d !== v.d || k.d !== v.d) return undefined;
   c.used.push(softmax);
   const fused: Node = {
-    name: softmax.name || outR.name, opType: 'Attention', domain: 'tessera',
+    name: softmax.name || outR.name, opType: 'FusedAttention', domain: 'tessera',
     inputs: mask ? [q.t, k.t, v.t, mask] : [q.t, k.t, v.t], outputs: [outR.outputs[0]!],
     attributes: new Map([['num_heads', { type: 'int', value: v.heads }], ['scale', { type: 'float', value: scale }]]),
   };

@@ -56,6 +56,8 @@ export function fuseActivations(g: Graph, opset: number): boolean {
     if (!next || next.inputs[0] !== n.outputs[0]) continue;
     const act = activationOf(next, g, opset);
     if (!act) continue;
+    // GELU joins GEMM epilogues only (BERT's MLP); the N-D convolution path has no GELU epilogue.
+    if (act.name.startsWith('gelu') && fused === 'FusedConv') continue;
     n.opType = fused;
     n.domain = 'tessera';
     n.attributes.set('activation', { type: 'string', value: act.name });

@@ -101,7 +101,7 @@ describe('fuse-gelu', () => {
   });
 });
 
-/** Attention with constant reshape targets [0, 0, heads, d], Mul scale, optional mask. */
+/** Attention with constant reshape targets [0, 0, heads, d], Mul scale (constant first when masked), optional mask. */
 function attentionGraph(opts: { softmaxAxis?: number; kPerm?: number[]; mask?: boolean; heads?: number } = {}): Uint8Array {
   const H = 2, d = 3, heads = opts.heads ?? H;
   return model({
@@ -114,7 +114,7 @@ function attentionGraph(opts: { softmaxAxis?: number; kPerm?: number[]; mask?: b
       node('Reshape', ['q', 'split'], ['q4']), node('Transpose', ['q4'], ['qt'], { perm: [0, 2, 1, 3] }),
       node('Reshape', ['k', 'split'], ['k4']), node('Transpose', ['k4'], ['kt'], { perm: opts.kPerm ?? [0, 2, 3, 1] }),
       node('Reshape', ['v', 'split'], ['v4']), node('Transpose', ['v4'], ['vt'], { perm: [0, 2, 1, 3] }),
-      node('MatMul', ['qt', 'kt'], ['s']), node('Mul', ['s', 'scale'], ['ss']),
+      node('MatMul', ['qt', 'kt'], ['s']), node('Mul', opts.mask ? ['scale', 's'] : ['s', 'scale'], ['ss']),
       ...(opts.mask ? [node('Add', ['mask', 'ss'], ['sm'])] : []),
       node('Softmax', [opts.mask ? 'sm' : 'ss'], ['p'], { axis: opts.softmaxAxis ?? -1 }),
       node('MatMul', ['p', 'vt'], ['o']), node('Transpose', ['o'], ['ot'], { perm: [0, 2, 1, 3] }),

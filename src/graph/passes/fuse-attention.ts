@@ -63,6 +63,27 @@ function split(c: Ctx, v: string | undefined, perm: number[]): { t: string; head
   return { t, heads: e[2], d: e[3] };
 }
 
+type Scores = { q: { t: string; heads: number; d: number }; k: { t: string; heads: number; d: number }; scale: number };
+
+/** MatMul(split(q, 0213), split(k, 0231)) [÷ c | · c]: q, k and the scale. */
+function scores(c: Ctx, s: string | undefined): Scores | undefined {
+  let scale = 1;
+  const div = take(c, s, 'Div') ?? take(c, s, 'Mul');
+  if (div) {
+    // Div(x, c); Mul(x, c) or Mul(c, x)
+    const ci = div.opType === 'Div' ? 1 : constantOf(c.g, c.prod, div.inputs[1]) ? 1 : 0;
+    const k = constantOf(c.g, c.prod, div.inputs[ci]);
+    if (!k || k.dtype !== 'float32' || k.data.length !== 1) return undefined;
+    scale = div.opType === 'Div' ? 1 / Number(k.data[0]) : Number(k.data[0]);
+    s = div.inputs[1 - ci];
+  }
+  const qk = take(c, s, 'MatMul');
+  if (!qk || !Number.isFinite(scale)) return undefined;
+  const q = split(c, qk.inputs[0], [0, 2, 1, 3]);
+  const k = split(c, qk.inputs[1], [0, 2, 3, 1]);
+  return q && k ? { q, k, scale } : undefined;
+}
+
 function matchAttention(c: Ctx, softmax: Node, opset: number): { fused: Node; anchor: Node } | undefined {
   if (softmax.domain !== '' || softmax.opType !== 'Softmax' || softmax.outputs.length !== 1) return undefined;
   const axis = intAttr(softmax, 'axis', opset >= 13 ? -1 : 1);
@@ -88,29 +109,22 @@ function matchAttention(c: Ctx, softmax: Node, opset: number): { fused: Node; an
   const inChain = (n: Node) => chain.includes(n) || n === outR;
   if (!chain.every((n) => n.outputs.every((o) => !c.g.outputs.some((g) => g.name === o) && (c.uses.get(o) ?? []).every(inChain)))) return undefined;
   c.used.push(pv, outT, ...chain.filter((n) => n.opType !== 'Constant'));
-  // scores [+ mask]
-  let s = softmax.inputs[0];
+  // scores [+ mask]: either Add operand may be the scores (the mask itself may be a Mul).
+  let sc: Scores | undefined;
   let mask: string | undefined;
-  const add = take(c, s, 'Add');
+  const add = take(c, softmax.inputs[0], 'Add');
   if (add) {
-    const p0 = c.prod.get(add.inputs[0]!), isScore = (n?: Node) => !!n && n.domain === '' && ['Div', 'Mul', 'MatMul'].includes(n.opType);
-    const i = isScore(p0) ? 0 : 1;
-    s = add.inputs[i];
-    mask = add.inputs[1 - i];
+    for (const i of [0, 1]) {
+      const mark = c.used.length;
+      sc = scores(c, add.inputs[i]);
+      if (sc) { mask = add.inputs[1 - i]; break; }
+      c.used.length = mark;
+    }
+  } else {
+    sc = scores(c, softmax.inputs[0]);
   }
-  let scale = 1;
-  const div = take(c, s, 'Div') ?? take(c, s, 'Mul');
-  if (div) {
-    const k = constantOf(c.g, c.prod, div.inputs[1]);
-    if (!k || k.dtype !== 'float32' || k.data.length !== 1) return undefined;
-    scale = div.opType === 'Div' ? 1 / Number(k.data[0]) : Number(k.data[0]);
-    s = div.inputs[0];
-  }
-  const qk = take(c, s, 'MatMul');
-  if (!qk || !Number.isFinite(scale)) return undefined;
-  const q = split(c, qk.inputs[0], [0, 2, 1, 3]);
-  const k = split(c, qk.inputs[1], [0, 2, 3, 1]);
-  if (!q || !k || q.heads !== v.heads || k.heads !== v.heads || q.d !== v.d || k.d !== v.d) return undefined;
+  if (!sc || sc.q.heads !== v.heads || sc.k.heads !== v.heads || sc.q.d !== v.d || sc.k.d !== v.d) return undefined;
+  const { q, k, scale } = sc;
   c.used.push(softmax);
   const fused: Node = {
     name: softmax.name || outR.name, opType: 'FusedAttention', domain: 'tessera',

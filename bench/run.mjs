@@ -45,8 +45,9 @@ for (const [name, w] of Object.entries(workloads)) {
     ortMs: pick('ort', 'medianMs'),
     tesseraFirstMs: pick('tessera', 'firstResultMs'),
     ortFirstMs: pick('ort', 'firstResultMs'),
-    tesseraRss: pick('tessera', 'rssBytes'),
-    ortRss: pick('ort', 'rssBytes'),
+    // Peak RSS over the process (load + runs) where Node reports it, else RSS at the end.
+    tesseraRss: pick('tessera', 'peakRssBytes') || pick('tessera', 'rssBytes'),
+    ortRss: pick('ort', 'peakRssBytes') || pick('ort', 'rssBytes'),
   };
   row.ratio = row.tesseraMs / row.ortMs;
   if (threads > 1) {
@@ -65,7 +66,7 @@ if (json) {
 } else {
   const f = (x, d = 2) => x.toFixed(d);
   console.log(`\ntessera vs onnxruntime-web (wasm, 1 thread) — ${date}, ${machine}, median of ${rounds} processes each\n`);
-  console.log('| workload | tessera ms | onnxruntime-web ms | ratio | first result (t / ort) ms | RSS (t / ort) MB |');
+  console.log('| workload | tessera ms | onnxruntime-web ms | ratio | first result (t / ort) ms | peak RSS (t / ort) MB |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
     console.log(`| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | **${f(r.ratio)}** | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} | ${f(r.tesseraRss / 2 ** 20, 0)} / ${f(r.ortRss / 2 ** 20, 0)} |`);

@@ -28,10 +28,19 @@ const SHAPES: [string, P][] = [
   ['global-sized window', { ...b, kh: 7, kw: 9, sh: 1, sw: 1 }],
   ['5×5 s3 p2 ceil', { ...b, kh: 5, kw: 5, sh: 3, sw: 3, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, H: 11, W: 10, ceil: true }],
   ['1×1 s1', { ...b, kh: 1, kw: 1, sh: 1, sw: 1 }],
+  // Wide enough for the v128 interior columns (4 per step) plus scalar borders and tails.
+  ['2×2 s2 wide', { ...b, kh: 2, kw: 2, H: 26, W: 26 }],
+  ['2×2 s2 wide odd ceil', { ...b, kh: 2, kw: 2, H: 11, W: 27, ceil: true }],
+  ['3×3 s2 p1 wide', { ...b, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, H: 33, W: 33 }],
+  ['3×3 s1 p1 wide', { ...b, sh: 1, sw: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1, H: 12, W: 21 }],
+  ['5×5 s1 p2 wide', { ...b, kh: 5, kw: 5, sh: 1, sw: 1, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, H: 9, W: 30 }],
+  ['3×2 s(1,2) asym wide', { ...b, kh: 3, kw: 2, sh: 1, sw: 2, padTop: 0, padLeft: 1, padBottom: 2, padRight: 0, H: 6, W: 40, ceil: true }],
 ];
 const DILATED: [string, P][] = [
   ['3×3 dil 2 p2', { ...b, dh: 2, dw: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, sh: 1, sw: 1 }],
   ['2×2 dil (2,3) s2 ceil', { ...b, kh: 2, kw: 2, dh: 2, dw: 3, ceil: true, H: 9, W: 10 }],
+  ['3×3 dil 2 s1 p2 wide', { ...b, dh: 2, dw: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, sh: 1, sw: 1, H: 10, W: 31 }],
+  ['3×3 dil 2 s2 wide', { ...b, dh: 2, dw: 2, H: 10, W: 37 }],
 ];
 
 export function maxpoolCases(_e: KernelEntry): Case[] {

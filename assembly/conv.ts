@@ -28,19 +28,28 @@ import { pack_b_f32 } from './gemm';
 // may read 4 bytes past the last tap it uses — within the contract's 16-byte over-read).
 export function im2col_packed_f32(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32): void {
-  const K = C * kh * kw;
-  const N = OH * OW;
-  if (K <= 0 || N <= 0) return;
   // 1×1, stride 1, no padding: the im2col matrix is x itself (C × H·W); just pack it.
   if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && OH == H && OW == W) {
-    pack_b_f32(x, dst, C, N, N, 0);
+    pack_b_f32(x, dst, C, OH * OW, OH * OW, 0);
     return;
   }
+  im2col_packed_batch_f32(x, dst, 1, 0, C, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW);
+}
+
+// im2col of NB images side by side: column n·OH·OW + oh·OW + ow, so one GEMM covers the batch
+// (small late layers fill whole 8-wide panels instead of one ragged panel per image). Image b
+// starts xs elements after image b−1 (xs = C_total·H·W lets a channel group be picked out).
+export function im2col_packed_batch_f32(x: usize, dst: usize, NB: i32, xs: i32, C: i32, H: i32, W: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32): void {
+  const K = C * kh * kw;
+  const N = OH * OW;
+  if (K <= 0 || N <= 0 || NB <= 0) return;
   const jump = (<usize>K << 5) - 32;
   const sB = <usize>sw << 2;
+  const imageB = <usize>xs << 2;
   let k = 0;
   for (let c = 0; c < C; c++) {
-    const xc = x + ((<usize>c * <usize>H * <usize>W) << 2);
+    const xc0 = x + ((<usize>c * <usize>H * <usize>W) << 2);
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const row = dst + (<usize>k << 5);
@@ -52,28 +61,46 @@ export function im2col_packed_f32(x: usize, dst: usize, C: i32, H: i32, W: i32, 
         let owHi = OW;
         if (iw0 + (OW - 1) * sw >= W) owHi = W - 1 - iw0 < 0 ? 0 : (W - 1 - iw0) / sw + 1;
         if (owLo > owHi) owLo = owHi;
-        for (let oh = 0; oh < OH; oh++) {
-          const ih = oh * sh - padTop + i * dh;
-          if (<u32>ih >= <u32>H) { q = zeros(row, q, OW, jump); continue; }
-          q = zeros(row, q, owLo, jump);
-          let s = xc + ((<usize>ih * <usize>W + <usize>(iw0 + owLo * sw)) << 2);
-          let n = owHi - owLo;
-          while (n > 0 && (q & 15) != 0) { store<f32>(row + q, load<f32>(s)); s += sB; q = adv(q, 4, jump); n--; }
-          if (sw == 1) {
-            while (n >= 4) { v128.store(row + q, v128.load(s)); s += 16; q = adv(q, 16, jump); n -= 4; }
-          } else if (sw == 2) {
-            while (n >= 4) {
-              v128.store(row + q, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
-              s += 32; q = adv(q, 16, jump); n -= 4;
+        for (let b = 0; b < NB; b++) {
+          const xc = xc0 + <usize>b * imageB;
+          for (let oh = 0; oh < OH; oh++) {
+            const ih = oh * sh - padTop + i * dh;
+            if (<u32>ih >= <u32>H) { q = zeros(row, q, OW, jump); continue; }
+            q = zeros(row, q, owLo, jump);
+            let s = xc + ((<usize>ih * <usize>W + <usize>(iw0 + owLo * sw)) << 2);
+            let n = owHi - owLo;
+            while (n > 0 && (q & 15) != 0) { store<f32>(row + q, load<f32>(s)); s += sB; q = adv(q, 4, jump); n--; }
+            if (sw == 1) {
+              while (n >= 4) { v128.store(row + q, v128.load(s)); s += 16; q = adv(q, 16, jump); n -= 4; }
+            } else if (sw == 2) {
+              while (n >= 4) {
+                v128.store(row + q, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+                s += 32; q = adv(q, 16, jump); n -= 4;
+              }
             }
+            while (n > 0) { store<f32>(row + q, load<f32>(s)); s += sB; q = adv(q, 4, jump); n--; }
+            q = zeros(row, q, OW - owHi, jump);
           }
-          while (n > 0) { store<f32>(row + q, load<f32>(s)); s += sB; q = adv(q, 4, jump); n--; }
-          q = zeros(row, q, OW - owHi, jump);
         }
         // Zero the padding lanes of the last (partial) panel.
         while ((q & 31) != 0) { store<f32>(row + q, 0); q += 4; }
         k++;
       }
+    }
+  }
+}
+
+// The batched conv's GEMM writes [M][NB][P]; NCHW wants [NB][M][P]: copy each P-run into place.
+// Image b of the destination starts ldd elements after image b−1 (ldd = M_total·P for groups).
+export function unbatch_rows_f32(src: usize, dst: usize, NB: i32, M: i32, P: i32, ldd: i32): void {
+  const runB = <usize>P << 2;
+  let s = src;
+  for (let m = 0; m < M; m++) {
+    let d = dst + <usize>m * runB;
+    for (let b = 0; b < NB; b++) {
+      memory.copy(d, s, runB);
+      s += runB;
+      d += <usize>ldd << 2;
     }
   }
 }

@@ -59,9 +59,13 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
   if (M <= 0 || N <= 0) return;
   const ldaB = <usize>lda << 2;
   const ldcB = <usize>ldc << 2;
+  // Equal K blocks of at most KC: K = 288 runs as 2×144, not 256 + a 32-deep block that pays a
+  // full round trip through C for little work.
+  const blocks = max(1, (K + KC - 1) / KC);
+  const kcEven = (K + blocks - 1) / blocks;
   let k0 = 0;
   do {
-    const kc = min(KC, K - k0);
+    const kc = min(kcEven, K - k0);
     const last = k0 + kc >= K;
     const addC = accumulate != 0 || k0 > 0;
     const actK = last ? act : 0;

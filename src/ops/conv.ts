@@ -8,6 +8,9 @@ import { windowGeometry } from './conv-geometry.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype } from './util.js';
 
+/** Packed-panel budget of one batched conv GEMM (bytes); about half this machine's L2. */
+const FOLD_BYTES = 1 << 20;
+
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'] as const;
 
 /** Activation fused by graph/passes/fuse-activation.ts, stored as internal attributes. */
@@ -53,9 +56,16 @@ function prepareConv(ctx: OpContext): Prepared {
   const P = OH * OW;
   const { act, a, b } = fusedActivation(ctx);
   const outDims = oneD ? [N, M, OW] : [N, M, OH, OW];
+  // Images per GEMM: as many as keep the packed panels within FOLD_BYTES (so they stay in L2).
+  // Folding the batch fills whole 8-wide panels and amortises per-call work on small late
+  // layers; it costs one copy of the output back to NCHW, so a single image goes straight to Y.
+  const NB = Math.max(1, Math.min(N, Math.floor(FOLD_BYTES / (packedBFloats(K, P) * 4))));
+  const folded = NB > 1;
+  const panelBytes = packedBFloats(K, NB * P) * 4;
+  const scratchBytes = folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
-    scratchBytes: packedBFloats(K, P) * 4,
+    scratchBytes,
     build: (bd) => {
       const [X, Wt, B] = [bd.inputs[0]!, bd.inputs[1]!, bias ? bd.inputs[2]! : 0];
       const [Y, S, k] = [bd.outputs[0]!, bd.scratch, bd.k];
@@ -63,12 +73,26 @@ function prepareConv(ctx: OpContext): Prepared {
       const [dh, dw] = geo.dilations as [number, number];
       const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
       if (shapeSize(outDims) === 0) return () => {};
+      const biasKind = B ? BiasKind.perRow : BiasKind.none;
+      if (!folded) {
+        return () => {
+          for (let n = 0; n < N; n++) {
+            for (let g = 0; g < group; g++) {
+              k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
+              k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
+                B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
+            }
+          }
+        };
+      }
+      const T = S + panelBytes; // GEMM output [Mg][nb][P] before it is put back in NCHW order
       return () => {
-        for (let n = 0; n < N; n++) {
+        for (let n0 = 0; n0 < N; n0 += NB) {
+          const nb = Math.min(NB, N - n0), cols = nb * P;
           for (let g = 0; g < group; g++) {
-            k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
-            k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
-              B ? B + g * Mg * 4 : 0, B ? BiasKind.perRow : BiasKind.none, 0, act, a, b);
+            k.im2col_packed_batch_f32(X + ((n0 * C + g * Cg) * H * W) * 4, S, nb, C * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
+            k.gemm_f32(Wt + g * Mg * K * 4, K, S, T, cols, Mg, cols, K, B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
+            k.unbatch_rows_f32(T, Y + ((n0 * M + g * Mg) * P) * 4, nb, Mg, P, M * P);
           }
         }
       };

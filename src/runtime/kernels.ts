@@ -17,6 +17,8 @@ export interface Kernels {
   im2row_u8(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, pad: I): void;
   gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F): void;
   im2col_packed_f32(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
+  im2col_packed_batch_f32(x: Ptr, dst: Ptr, NB: I, xs: I, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
+  unbatch_rows_f32(src: Ptr, dst: Ptr, NB: I, M: I, P: I, ldd: I): void;
   maxpool2d_f32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I): void;
   avgpool2d_f32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, padTop: I, padLeft: I, padBottom: I, padRight: I, countIncludePad: I): void;
   global_avgpool_f32(x: Ptr, y: Ptr, NC: I, HW: I): void;

@@ -31,6 +31,9 @@ export interface Kernels {
     bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number): void;
   im2col_packed_f32(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
+  im2col_packed_batch_f32(x: number, dst: number, NB: number, xs: number, C: number, H: number, W: number, kh: number, kw: number,
+    sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
+  unbatch_rows_f32(src: number, dst: number, NB: number, M: number, P: number, ldd: number): void;
   maxpool2d_f32(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, kh: number,
     kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number): void;
   avgpool2d_f32(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, kh: number,

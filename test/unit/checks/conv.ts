@@ -52,3 +52,46 @@ export function im2colCases(_e: KernelEntry): Case[] {
     },
   }));
 }
+
+// Batched im2col: NB images (picked out of a larger channel count by the image stride xs) side
+// by side must equal packB of the per-image im2col matrices placed column block after block.
+export function im2colBatchCases(_e: KernelEntry): Case[] {
+  const cases: Case[] = [];
+  for (const NB of [1, 2, 3, 5])
+    SHAPES.forEach(([name, s0], idx) => cases.push({
+      name: `${name} NB=${NB}`,
+      run: (h) => {
+        const s = withOut(s0);
+        const r = rng(idx + 31 * NB);
+        const K = s.C * s.kh * s.kw, P = s.OH * s.OW, N = NB * P;
+        const Ctot = s.C + 2, xs = Ctot * s.H * s.W; // the images' first C channels are used
+        const x = randArray(NB * xs, r);
+        const px = h.put(x);
+        const size = Math.ceil(N / 8) * 8 * K;
+        const pp = h.alloc(size);
+        h.k.im2col_packed_batch_f32(px, pp, NB, xs, s.C, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.padTop, s.padLeft, s.OH, s.OW);
+        const m = new Float32Array(K * N);
+        for (let b = 0; b < NB; b++) {
+          const one = im2col(x.subarray(b * xs, b * xs + s.C * s.H * s.W), s);
+          for (let k = 0; k < K; k++) m.set(one.subarray(k * P, (k + 1) * P), k * N + b * P);
+        }
+        return compare(h.get(pp, size), packB(m, K, N, N, false), { rtol: 0, atol: 0 }) ?? h.checkCanaries();
+      },
+    }));
+  return cases;
+}
+
+export function unbatchCases(_e: KernelEntry): Case[] {
+  return [[1, 1, 1, 1], [3, 5, 7, 7], [4, 2, 9, 27], [2, 8, 1, 16]].map(([NB, M, P, Mtot]) => ({
+    name: `NB=${NB} M=${M} P=${P} ldd=${Mtot! * P!}`,
+    run: (h) => {
+      const src = randArray(M! * NB! * P!, rng(NB! * 13 + P!));
+      const ldd = Mtot! * P!;
+      const ps = h.put(src), pd = h.alloc(NB! * ldd);
+      const want = h.get(pd, NB! * ldd).slice(); // rows of other groups stay untouched
+      for (let m = 0; m < M!; m++) for (let b = 0; b < NB!; b++) for (let p = 0; p < P!; p++) want[b * ldd + m * P! + p] = src[(m * NB! + b) * P! + p]!;
+      h.k.unbatch_rows_f32(ps, pd, NB!, M!, P!, ldd);
+      return compare(h.get(pd, NB! * ldd), want, { rtol: 0, atol: 0 }) ?? h.checkCanaries();
+    },
+  }));
+}

@@ -2,7 +2,7 @@
 // needs a line in kernel-table.ts.
 import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
 import { attentionCases } from './attention';
-import { im2colCases } from './conv';
+import { im2colBatchCases, im2colCases, unbatchCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
@@ -19,6 +19,8 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   pack_b: packCases,
   gemm: gemmCases,
   im2col: im2colCases,
+  im2col_batch: im2colBatchCases,
+  unbatch: unbatchCases,
   maxpool: maxpoolCases,
   avgpool: avgpoolCases,
   global_pool: globalPoolCases,

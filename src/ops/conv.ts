@@ -3,7 +3,7 @@
  * by the register-tiled GEMM with the bias and activation fused into its epilogue.
  */
 import { shapeSize } from '../api/tensor.js';
-import { Act, BiasKind, packedBFloats } from '../runtime/kernels.js';
+import { Act, Binary, BiasKind, Unary, packedBFloats, type Kernels } from '../runtime/kernels.js';
 import { windowGeometry } from './conv-geometry.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype } from './util.js';
@@ -15,6 +15,48 @@ const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 's
 
 /** Activation fused by graph/passes/fuse-activation.ts, stored as internal attributes. */
 export const FUSED_ACT_ATTRS = ['activation', 'activation_params'] as const;
+
+/**
+ * A BatchNormalization folded in by graph/passes/fuse-conv-bn.ts: inputs 3–6 are its scale, B,
+ * mean and var, `bn_epsilon` its epsilon. Constant parameters are folded into the weights and
+ * bias once per session; fed ones become a per-channel affine after the GEMM.
+ */
+interface FoldedBn { eps: number; constant: boolean }
+
+function foldedBn(ctx: OpContext, M: number): FoldedBn | undefined {
+  if (!ctx.attrs.has('bn_epsilon')) return undefined;
+  for (let i = 3; i <= 6; i++) {
+    const t = ctx.input(i);
+    if (t.dtype !== 'float32') ctx.fail(`folded BatchNormalization input ${i - 2} must be float32, got ${t.dtype}`, 'INVALID_MODEL');
+    if (t.dims.length !== 1 || t.dims[0] !== M) ctx.fail(`folded BatchNormalization input ${i - 2} must have shape [${M}], got [${t.dims.join(', ')}]`, 'SHAPE_MISMATCH');
+  }
+  const consts = [1, 3, 4, 5, 6].every((i) => ctx.input(i).constant && ctx.input(i).value) && (!ctx.inputs[2] || (ctx.inputs[2].constant && !!ctx.inputs[2].value));
+  return { eps: ctx.attrs.float('bn_epsilon', 1e-5), constant: consts };
+}
+
+/** W'[m] = W[m]·s[m], b'[m] = (b[m] − mean[m])·s[m] + B[m], s = scale / √(var + ε), in float64. */
+function foldBnIntoWeights(ctx: OpContext, M: number, eps: number): { w: Float32Array; b: Float32Array } {
+  const v = (i: number) => ctx.input(i).value as Float32Array;
+  const W = v(1), K = W.length / M, bias = ctx.inputs[2] ? v(2) : undefined;
+  const [gamma, beta, mean, variance] = [v(3), v(4), v(5), v(6)];
+  const w = new Float32Array(W.length), b = new Float32Array(M);
+  for (let m = 0; m < M; m++) {
+    const sc = gamma[m]! / Math.sqrt(variance[m]! + eps);
+    for (let j = m * K; j < (m + 1) * K; j++) w[j] = W[j]! * sc;
+    b[m] = ((bias ? bias[m]! : 0) - mean[m]!) * sc + beta[m]!;
+  }
+  return { w, b };
+}
+
+/** Per-run scale and shift of fed BN parameters: scale = γ/√(var+ε), shift = β − mean·scale. */
+function bnAffine(k: Kernels, [gamma, beta, mean, variance]: number[], eps: number, M: number, scale: number, shift: number): void {
+  const vec = [1, 1, 1, M, 0, 0, 0, 1, 0, 0, 0, 1] as const;
+  k.unary_f32(variance!, shift, M, Unary.affine, 1, eps);
+  k.unary_f32(shift, shift, M, Unary.sqrt, 0, 0);
+  k.binary_f32(gamma!, shift, scale, Binary.div, ...vec);
+  k.binary_f32(mean!, scale, shift, Binary.mul, ...vec);
+  k.binary_f32(beta!, shift, shift, Binary.sub, ...vec);
+}
 
 export function fusedActivation(ctx: OpContext): { act: number; a: number; b: number } {
   const name = ctx.attrs.string('activation', '');
@@ -55,6 +97,9 @@ function prepareConv(ctx: OpContext): Prepared {
   const K = Cg * kh * kw;
   const P = OH * OW;
   const { act, a, b } = fusedActivation(ctx);
+  const bn = foldedBn(ctx, M);
+  const postAffine = !!bn && !bn.constant; // fed BN parameters: affine (+ activation) after the GEMM
+  const gemmAct = postAffine ? Act.none : act;
   const outDims = oneD ? [N, M, OW] : [N, M, OH, OW];
   // Images per GEMM: as many as keep the packed panels within FOLD_BYTES (so they stay in L2).
   // Folding the batch fills whole 8-wide panels and amortises per-call work on small late
@@ -62,42 +107,63 @@ function prepareConv(ctx: OpContext): Prepared {
   const NB = Math.max(1, Math.min(N, Math.floor(FOLD_BYTES / (packedBFloats(K, P) * 4))));
   const folded = NB > 1;
   const panelBytes = packedBFloats(K, NB * P) * 4;
-  const scratchBytes = folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
+  const gemmBytes = folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
+  const scratchBytes = gemmBytes + (postAffine ? 2 * M * 4 : 0);
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
     scratchBytes,
     build: (bd) => {
-      const [X, Wt, B] = [bd.inputs[0]!, bd.inputs[1]!, bias ? bd.inputs[2]! : 0];
+      let [X, Wt, B] = [bd.inputs[0]!, bd.inputs[1]!, bias ? bd.inputs[2]! : 0];
       const [Y, S, k] = [bd.outputs[0]!, bd.scratch, bd.k];
-      const [sh, sw] = geo.strides as [number, number];
-      const [dh, dw] = geo.dilations as [number, number];
-      const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
       if (shapeSize(outDims) === 0) return () => {};
-      const biasKind = B ? BiasKind.perRow : BiasKind.none;
-      if (!folded) {
-        return () => {
-          for (let n = 0; n < N; n++) {
-            for (let g = 0; g < group; g++) {
-              k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
-              k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
-                B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
-            }
-          }
-        };
+      if (bn?.constant) {
+        // Folded once per session (keyed by the weight's and BN's constant addresses).
+        const key = `convbn:${bd.inputs.join(',')}:${bn.eps}`;
+        let cache: { w: Float32Array; b: Float32Array } | undefined;
+        const get = () => (cache ??= foldBnIntoWeights(ctx, M, bn.eps));
+        Wt = bd.persistent(`${key}:w`, M * K * 4, (p) => new Float32Array(bd.memory.buffer, p, M * K).set(get().w));
+        B = bd.persistent(`${key}:b`, M * 4, (p) => new Float32Array(bd.memory.buffer, p, M).set(get().b));
       }
-      const T = S + panelBytes; // GEMM output [Mg][nb][P] before it is put back in NCHW order
+      const biasKind = B ? BiasKind.perRow : BiasKind.none;
+      const conv = gemmConv(k, X, Wt, B, biasKind, Y, S);
+      if (!postAffine) return conv;
+      const bnPtrs = bd.inputs.slice(3, 7) as number[], scale = S + gemmBytes, shift = scale + M * 4;
       return () => {
-        for (let n0 = 0; n0 < N; n0 += NB) {
-          const nb = Math.min(NB, N - n0), cols = nb * P;
-          for (let g = 0; g < group; g++) {
-            k.im2col_packed_batch_f32(X + ((n0 * C + g * Cg) * H * W) * 4, S, nb, C * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
-            k.gemm_f32(Wt + g * Mg * K * 4, K, S, T, cols, Mg, cols, K, B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
-            k.unbatch_rows_f32(T, Y + ((n0 * M + g * Mg) * P) * 4, nb, Mg, P, M * P);
-          }
-        }
+        conv();
+        bnAffine(k, bnPtrs, bn!.eps, M, scale, shift);
+        k.channel_affine_f32(Y, Y, scale, shift, N, M, P, act, a, b);
       };
     },
   };
+
+  function gemmConv(k: Kernels, X: number, Wt: number, B: number, biasKind: number, Y: number, S: number): () => void {
+    const [sh, sw] = geo.strides as [number, number];
+    const [dh, dw] = geo.dilations as [number, number];
+    const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
+    const act = gemmAct;
+    if (!folded) {
+      return () => {
+        for (let n = 0; n < N; n++) {
+          for (let g = 0; g < group; g++) {
+            k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
+            k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
+              B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
+          }
+        }
+      };
+    }
+    const T = S + panelBytes; // GEMM output [Mg][nb][P] before it is put back in NCHW order
+    return () => {
+      for (let n0 = 0; n0 < N; n0 += NB) {
+        const nb = Math.min(NB, N - n0), cols = nb * P;
+        for (let g = 0; g < group; g++) {
+          k.im2col_packed_batch_f32(X + ((n0 * C + g * Cg) * H * W) * 4, S, nb, C * H * W, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
+          k.gemm_f32(Wt + g * Mg * K * 4, K, S, T, cols, Mg, cols, K, B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
+          k.unbatch_rows_f32(T, Y + ((n0 * M + g * Mg) * P) * 4, nb, Mg, P, M * P);
+        }
+      }
+    };
+  }
 }
 
 /** 3-D and higher: a direct convolution in TypeScript (rare in the models tessera targets). */
@@ -111,6 +177,7 @@ function prepareConvNd(ctx: OpContext): Prepared {
   if (declared && declared.join() !== w.dims.slice(2).join()) ctx.fail(`kernel_shape [${declared}] does not match the weight's [${w.dims.slice(2)}]`, 'SHAPE_MISMATCH');
   const { act, a, b } = fusedActivation(ctx);
   if (act !== Act.none && act !== Act.relu && act !== Act.clip && act !== Act.leakyRelu) ctx.fail(`fused activation ${act} on an N-D convolution`, 'UNSUPPORTED_OP');
+  const bn = foldedBn(ctx, M);
   const inSp = x.dims.slice(2), kSp = w.dims.slice(2), geo = windowGeometry(ctx, inSp, kSp), outSp = geo.out;
   const inN = shapeSize(inSp), outN = shapeSize(outSp), kN = shapeSize(kSp), Mg = M / group;
   // Per (output position, kernel position): the input offset, or -1 in the pads.
@@ -134,8 +201,17 @@ function prepareConvNd(ctx: OpContext): Prepared {
     build(bd) {
       const xv = bd.view('float32', bd.inputs[0]!, N * C * inN), wv = bd.view('float32', bd.inputs[1]!, M * Cg * kN);
       const bv = bias ? bd.view('float32', bd.inputs[2]!, M) : undefined, yv = bd.view('float32', bd.outputs[0]!, N * M * outN);
+      const bnv = bn ? [3, 4, 5, 6].map((i) => bd.view('float32', bd.inputs[i]!, M)) : [];
+      const bnScale = new Float64Array(bn ? M : 0), bnShift = new Float64Array(bn ? M : 0);
       return () => {
         const X = xv() as Float32Array, W = wv() as Float32Array, Y = yv() as Float32Array, B = bv?.() as Float32Array | undefined;
+        if (bn) {
+          const [gamma, beta, mean, variance] = bnv.map((v) => v() as Float32Array);
+          for (let m = 0; m < M; m++) {
+            bnScale[m] = gamma![m]! / Math.sqrt(variance![m]! + bn.eps);
+            bnShift[m] = beta![m]! - mean![m]! * bnScale[m]!;
+          }
+        }
         for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) {
           const g = Math.floor(m / Mg), yo = (n * M + m) * outN;
           for (let o = 0; o < outN; o++) {
@@ -144,6 +220,7 @@ function prepareConvNd(ctx: OpContext): Prepared {
               const xo = (n * C + g * Cg + c) * inN, wo = (m * Cg + c) * kN;
               for (let k = 0, mi = o * kN; k < kN; k++, mi++) { const off = map[mi]!; if (off >= 0) s += X[xo + off]! * W[wo + k]!; }
             }
+            if (bn) s = s * bnScale[m]! + bnShift[m]!;
             if (act === Act.relu) s = Math.max(s, 0);
             else if (act === Act.clip) s = Math.min(Math.max(s, a), b);
             else if (act === Act.leakyRelu) s = s < 0 ? a * s : s;
@@ -163,5 +240,5 @@ function windowGeometry1d(ctx: OpContext, W: number, kw: number) {
 
 export const convOps: OpDef[] = [
   { opType: 'Conv', since: 1, attributes: CONV_ATTRS, prepare: prepareConv },
-  { opType: 'FusedConv', domain: 'tessera', since: 1, attributes: [...CONV_ATTRS, ...FUSED_ACT_ATTRS], prepare: prepareConv },
+  { opType: 'FusedConv', domain: 'tessera', since: 1, attributes: [...CONV_ATTRS, ...FUSED_ACT_ATTRS, 'bn_epsilon'], prepare: prepareConv },
 ];

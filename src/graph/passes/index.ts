@@ -8,6 +8,7 @@ import { fuseActivations } from './fuse-activation.js';
 import { fuseAttention } from './fuse-attention.js';
 import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
+import { fuseConvBatchNorm } from './fuse-conv-bn.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantized } from './fuse-qdq.js';
 
@@ -19,6 +20,8 @@ export function optimize(model: Model): void {
   changed = fuseGelu(g) || changed;
   changed = fuseAttention(g, opset) || changed;
   changed = fuseMatMulAdd(g) || changed;
+  // Before activations: Conv → BatchNormalization → Relu becomes one FusedConv with both.
+  changed = fuseConvBatchNorm(g) || changed;
   changed = fuseActivations(g, opset) || changed;
   if (changed) model.opsets.set('tessera', 1);
 }

@@ -4,6 +4,8 @@ export { pack_b_f32, gemm_f32 } from './gemm';
 export { pack_b_i8, gemm_i8 } from './gemm_i8';
 export { minmax_f32, quantize_f32_u8, dequantize_i32_f32, im2row_u8 } from './quant';
 export { im2col_packed_f32, im2col_packed_batch_f32, unbatch_rows_f32 } from './conv';
+export { col2im_f32 } from './conv_transpose';
+export { dwconv2d_f32 } from './dwconv';
 export { maxpool2d_f32, avgpool2d_f32, global_avgpool_f32, global_maxpool_f32 } from './pool';
 export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';

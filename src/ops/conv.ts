@@ -106,8 +106,10 @@ function prepareConv(ctx: OpContext): Prepared {
   // layers; it costs one copy of the output back to NCHW, so a single image goes straight to Y.
   const NB = Math.max(1, Math.min(N, Math.floor(FOLD_BYTES / (packedBFloats(K, P) * 4))));
   const folded = NB > 1;
-  const panelBytes = packedBFloats(K, NB * P) * 4;
-  const gemmBytes = folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
+  // Depthwise (one input and one output channel per group): direct kernel, no im2col, no GEMM.
+  const depthwise = group > 1 && Cg === 1 && Mg === 1;
+  const panelBytes = depthwise ? 0 : packedBFloats(K, NB * P) * 4;
+  const gemmBytes = depthwise ? 0 : folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
   const scratchBytes = gemmBytes + (postAffine ? 2 * M * 4 : 0);
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
@@ -125,7 +127,7 @@ function prepareConv(ctx: OpContext): Prepared {
         B = bd.persistent(`${key}:b`, M * 4, (p) => new Float32Array(bd.memory.buffer, p, M).set(get().b));
       }
       const biasKind = B ? BiasKind.perRow : BiasKind.none;
-      const conv = gemmConv(k, X, Wt, B, biasKind, Y, S);
+      const conv = depthwise ? dwConv(k, X, Wt, B, Y) : gemmConv(k, X, Wt, B, biasKind, Y, S);
       if (!postAffine) return conv;
       const bnPtrs = bd.inputs.slice(3, 7) as number[], scale = S + gemmBytes, shift = scale + M * 4;
       return () => {
@@ -135,6 +137,13 @@ function prepareConv(ctx: OpContext): Prepared {
       };
     },
   };
+
+  function dwConv(k: Kernels, X: number, Wt: number, B: number, Y: number): () => void {
+    const [sh, sw] = geo.strides as [number, number];
+    const [dh, dw] = geo.dilations as [number, number];
+    const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
+    return () => k.dwconv2d_f32(X, Wt, B, Y, N * C, C, H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, gemmAct, a, b);
+  }
 
   function gemmConv(k: Kernels, X: number, Wt: number, B: number, biasKind: number, Y: number, S: number): () => void {
     const [sh, sw] = geo.strides as [number, number];

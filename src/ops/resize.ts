@@ -111,6 +111,7 @@ function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: 
   }
   const taps = x.dims.map((d, a) => (out[a] === d && scales[a] === 1 && o.ctm !== 'tf_crop_and_resize' ? undefined : axisTaps(o, d, out[a]!, scales[a]!, roiS[a]!, roiE[a]!)));
   const ist = stridesOf(x.dims), n = product(out), inN = product(x.dims);
+  if (taps.every((t) => !t || t.every((e) => e.idx.length === 1 && e.idx[0]! >= 0 && e.w[0] === 1))) return gather(x.dtype, x.dims, out, taps, ist);
   const flat = r === 4 && !taps[0] && !taps[1] ? flatTaps(taps[2], x.dims[2]!, out[2]!) : undefined;
   const flatW = flat ? flatTaps(taps[3], x.dims[3]!, out[3]!) : undefined;
   if (flat && flatW) {
@@ -180,6 +181,37 @@ function spatialStep(b: Bound, dtype: TensorInfo['dtype'], dims: number[], out: 
         }
       }
     }
+/**
+ * Nearest (one tap of weight 1 per axis, nothing extrapolated): a pure gather. Per axis the source
+ * offsets are computed once per shape; a step walks output rows, so the inner loop is one load
+ * and one store (FPN-style ×2 upsampling of large maps would take ~100 ms through the taps).
+ */
+function gather(dtype: Prepared['outputs'][number]['dtype'], inDims: number[], out: number[], taps: ({ idx: number[] }[] | undefined)[], ist: number[]): Prepared {
+  const r = out.length, n = product(out), inN = product(inDims);
+  const offs = out.map((len, a) => Int32Array.from({ length: len }, (_, j) => (taps[a] ? taps[a]![j]!.idx[0]! : j) * ist[a]!));
+  const inner = offs[r - 1]!, W = out[r - 1]!, rows = W ? n / W : 0;
+  return {
+    outputs: [{ dtype, dims: out }],
+    build(b) {
+      const xv = b.view(dtype, b.inputs[0]!, inN), yv = b.view(dtype, b.outputs[0]!, n);
+      const idx = new Int32Array(Math.max(r - 1, 0));
+      return () => {
+        const X = xv() as unknown as Arr, Y = yv() as unknown as Arr;
+        idx.fill(0);
+        let base = 0;
+        for (let a = 0; a < r - 1; a++) base += offs[a]![0]!;
+        for (let row = 0, k = 0; row < rows; row++) {
+          for (let j = 0; j < W; j++) Y[k++] = X[base + inner[j]!]!;
+          for (let a = r - 2; a >= 0; a--) {
+            const o = offs[a]!;
+            base -= o[idx[a]!]!;
+            if (++idx[a]! < out[a]!) { base += o[idx[a]!]!; break; }
+            idx[a] = 0;
+            base += o[0]!;
+          }
+        }
+      };
+    },
   };
 }
 

@@ -95,3 +95,74 @@ export function unbatchCases(_e: KernelEntry): Case[] {
     },
   }));
 }
+
+// col2im_f32 against a naive scatter: strides 1–3, dilation, pads that crop, with and without bias.
+export function col2imCases(_e: KernelEntry): Case[] {
+  const shapes: [string, { M: number; H: number; W: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; pb: number; pr: number }][] = [
+    ['2×2 s2 (upsampling head)', { M: 3, H: 5, W: 9, kh: 2, kw: 2, sh: 2, sw: 2, dh: 1, dw: 1, pt: 0, pl: 0, pb: 0, pr: 0 }],
+    ['3×3 s1 p1', { M: 2, H: 6, W: 11, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1 }],
+    ['4×4 s2 p1', { M: 2, H: 7, W: 6, kh: 4, kw: 4, sh: 2, sw: 2, dh: 1, dw: 1, pt: 1, pl: 1, pb: 1, pr: 1 }],
+    ['3×2 s(3,1) dil 2 asym pads', { M: 4, H: 4, W: 13, kh: 3, kw: 2, sh: 3, sw: 1, dh: 2, dw: 2, pt: 2, pl: 0, pb: 0, pr: 3 }],
+  ];
+  const cases: Case[] = [];
+  shapes.forEach(([name, s], idx) => {
+    for (const withBias of [true, false]) cases.push({
+      name: `${name}${withBias ? ' bias' : ''}`,
+      run: (h) => {
+        const OH = (s.H - 1) * s.sh + (s.kh - 1) * s.dh + 1 - s.pt - s.pb, OW = (s.W - 1) * s.sw + (s.kw - 1) * s.dw + 1 - s.pl - s.pr;
+        const r = rng(idx + 91);
+        const cols = randArray(s.M * s.kh * s.kw * s.H * s.W, r), bias = randArray(s.M, r);
+        const want = new Float32Array(s.M * OH * OW);
+        for (let m = 0; m < s.M; m++) {
+          want.fill(withBias ? bias[m]! : 0, m * OH * OW, (m + 1) * OH * OW);
+          for (let i = 0; i < s.kh; i++) for (let j = 0; j < s.kw; j++) for (let ih = 0; ih < s.H; ih++) for (let iw = 0; iw < s.W; iw++) {
+            const oh = ih * s.sh - s.pt + i * s.dh, ow = iw * s.sw - s.pl + j * s.dw;
+            if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
+            want[(m * OH + oh) * OW + ow] += cols[(((m * s.kh + i) * s.kw + j) * s.H + ih) * s.W + iw]!;
+          }
+        }
+        const pc = h.put(cols), pb = h.put(bias), py = h.alloc(s.M * OH * OW);
+        h.k.col2im_f32(pc, py, s.M, s.H, s.W, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pt, s.pl, OH, OW, withBias ? pb : 0);
+        return compare(h.get(py, s.M * OH * OW), want, { rtol: 1e-5, atol: 1e-6 }) ?? h.checkCanaries();
+      },
+    });
+  });
+  return cases;
+}
+
+// dwconv2d_f32 against the naive convolution per channel: 3×3/5×5, strides 1/2/3, dilation,
+// pads, planes wider than the 8-column SIMD step, bias and a fused activation (HardSwish).
+export function dwconvCases(_e: KernelEntry): Case[] {
+  const b = { C: 3, H: 9, W: 11, Co: 1, kh: 3, kw: 3, sh: 1, sw: 1, dh: 1, dw: 1, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1 };
+  const shapes: [string, S][] = [
+    ['3×3 s1 p1', b],
+    ['3×3 s1 p1 wide', { ...b, H: 7, W: 37 }],
+    ['3×3 s2 p1 wide', { ...b, sh: 2, sw: 2, H: 12, W: 40 }],
+    ['5×5 s1 p2 wide', { ...b, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, H: 10, W: 29 }],
+    ['5×5 s2 p2 wide', { ...b, kh: 5, kw: 5, sh: 2, sw: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, H: 11, W: 43 }],
+    ['3×3 s3 asym', { ...b, sh: 3, sw: 3, padTop: 0, padLeft: 2, padBottom: 1, padRight: 0, H: 13, W: 20 }],
+    ['3×3 dil 2 p2 wide', { ...b, dh: 2, dw: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, W: 30 }],
+    ['kernel wider than input', { ...b, H: 2, W: 3, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2 }],
+  ];
+  const cases: Case[] = [];
+  shapes.forEach(([name, s0], idx) => {
+    for (const [act, label] of [[0, ''], [5, ' hardSwish']] as const) cases.push({
+      name: `${name}${label}`,
+      run: (h) => {
+        const s = withOut(s0);
+        const N = 2, r = rng(idx + 211), kk = s.kh * s.kw, P = s.OH * s.OW;
+        const x = randArray(N * s.C * s.H * s.W, r), w = randArray(s.C * kk, r), bias = randArray(s.C, r);
+        const want = new Float32Array(N * s.C * P);
+        for (let p = 0; p < N * s.C; p++) {
+          const c = p % s.C, one = { ...s, C: 1, Co: 1 };
+          const y = conv2d(x.subarray(p * s.H * s.W, (p + 1) * s.H * s.W), w.subarray(c * kk, (c + 1) * kk), bias.subarray(c, c + 1), one);
+          for (let i = 0; i < P; i++) want[p * P + i] = act === 5 ? y[i]! * Math.min(Math.max(y[i]! / 6 + 0.5, 0), 1) : y[i]!;
+        }
+        const px = h.put(x), pw = h.put(w), pb = h.put(bias), py = h.alloc(N * s.C * P);
+        h.k.dwconv2d_f32(px, pw, pb, py, N * s.C, s.C, s.H, s.W, s.OH, s.OW, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.padTop, s.padLeft, act, 0, 0);
+        return compare(h.get(py, N * s.C * P), want, { rtol: 1e-5, atol: 1e-5 }) ?? h.checkCanaries();
+      },
+    });
+  });
+  return cases;
+}

@@ -6,6 +6,7 @@ export { minmax_f32, quantize_f32_u8, dequantize_i32_f32, im2row_u8 } from './qu
 export { im2col_packed_f32, im2col_packed_batch_f32, unbatch_rows_f32 } from './conv';
 export { col2im_f32 } from './conv_transpose';
 export { dwconv2d_f32 } from './dwconv';
+export { conv2d_direct_f32 } from './conv_direct';
 export { maxpool2d_f32, avgpool2d_f32, global_avgpool_f32, global_maxpool_f32 } from './pool';
 export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';

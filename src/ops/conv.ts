@@ -10,6 +10,8 @@ import { requireDtype } from './util.js';
 
 /** Packed-panel budget of one batched conv GEMM (bytes); about half this machine's L2. */
 const FOLD_BYTES = 1 << 20;
+/** Up to this many output channels a group-1 conv runs as conv2d_direct_f32 (no im2col). */
+const DIRECT_MAX_M = 16;
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'] as const;
 
@@ -108,8 +110,11 @@ function prepareConv(ctx: OpContext): Prepared {
   const folded = NB > 1;
   // Depthwise (one input and one output channel per group): direct kernel, no im2col, no GEMM.
   const depthwise = group > 1 && Cg === 1 && Mg === 1;
-  const panelBytes = depthwise ? 0 : packedBFloats(K, NB * P) * 4;
-  const gemmBytes = depthwise ? 0 : folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
+  // Few output channels (a detector head's 3×3 → 8): im2col would write K·P floats for a GEMM of
+  // at most 16 rows; the direct kernel reads each input tap once per 4 channels instead.
+  const direct = group === 1 && M <= DIRECT_MAX_M && P >= 64;
+  const panelBytes = depthwise || direct ? 0 : packedBFloats(K, NB * P) * 4;
+  const gemmBytes = depthwise || direct ? 0 : folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
   const scratchBytes = gemmBytes + (postAffine ? 2 * M * 4 : 0);
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
@@ -127,7 +132,7 @@ function prepareConv(ctx: OpContext): Prepared {
         B = bd.persistent(`${key}:b`, M * 4, (p) => new Float32Array(bd.memory.buffer, p, M).set(get().b));
       }
       const biasKind = B ? BiasKind.perRow : BiasKind.none;
-      const conv = depthwise ? dwConv(k, X, Wt, B, Y) : gemmConv(k, X, Wt, B, biasKind, Y, S);
+      const conv = depthwise ? dwConv(k, X, Wt, B, Y) : direct ? directConv(k, X, Wt, B, Y) : gemmConv(k, X, Wt, B, biasKind, Y, S);
       if (!postAffine) return conv;
       const bnPtrs = bd.inputs.slice(3, 7) as number[], scale = S + gemmBytes, shift = scale + M * 4;
       return () => {
@@ -143,6 +148,15 @@ function prepareConv(ctx: OpContext): Prepared {
     const [dh, dw] = geo.dilations as [number, number];
     const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
     return () => k.dwconv2d_f32(X, Wt, B, Y, N * C, C, H, W, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, gemmAct, a, b);
+  }
+
+  function directConv(k: Kernels, X: number, Wt: number, B: number, Y: number): () => void {
+    const [sh, sw] = geo.strides as [number, number];
+    const [dh, dw] = geo.dilations as [number, number];
+    const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
+    return () => {
+      for (let n = 0; n < N; n++) k.conv2d_direct_f32(X + n * C * H * W * 4, Wt, B, Y + n * M * P * 4, C, H, W, M, OH, OW, kh, kw, sh, sw, dh, dw, pt, pl, gemmAct, a, b);
+    };
   }
 
   function gemmConv(k: Kernels, X: number, Wt: number, B: number, biasKind: number, Y: number, S: number): () => void {

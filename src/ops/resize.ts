@@ -181,6 +181,9 @@ function spatialStep(b: Bound, dtype: TensorInfo['dtype'], dims: number[], out: 
         }
       }
     }
+  };
+}
+
 /**
  * Nearest (one tap of weight 1 per axis, nothing extrapolated): a pure gather. Per axis the source
  * offsets are computed once per shape; a step walks output rows, so the inner loop is one load

@@ -18,6 +18,7 @@ export interface Kernels {
   gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F): void;
   im2col_packed_f32(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
   im2col_packed_batch_f32(x: Ptr, dst: Ptr, NB: I, xs: I, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
+  conv2d_direct_f32(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, C: I, H: I, W: I, M: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, act: I, a: F, b: F): void;
   dwconv2d_f32(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, NC: I, C: I, H: I, W: I, OH: I, OW: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, act: I, a: F, b: F): void;
   col2im_f32(cols: Ptr, y: Ptr, M: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, bias: Ptr): void;
   unbatch_rows_f32(src: Ptr, dst: Ptr, NB: I, M: I, P: I, ldd: I): void;

@@ -33,6 +33,8 @@ export interface Kernels {
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
   im2col_packed_batch_f32(x: number, dst: number, NB: number, xs: number, C: number, H: number, W: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
+  conv2d_direct_f32(x: number, w: number, bias: number, y: number, C: number, H: number, W: number, M: number, OH: number, OW: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, act: number, a: number, b: number): void;
   dwconv2d_f32(x: number, w: number, bias: number, y: number, NC: number, C: number, H: number, W: number, OH: number, OW: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, act: number, a: number, b: number): void;
   col2im_f32(cols: number, y: number, M: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,

@@ -7,7 +7,7 @@ export type Family =
   | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row' | 'attention'
-  | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv';
+  | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -31,6 +31,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'im2col_packed_f32', family: 'im2col', what: 'conv input → packed-B panels', tile: GEMM_TILE },
   { name: 'im2col_packed_batch_f32', family: 'im2col_batch', what: 'NB conv inputs → one packed-B panel matrix', tile: GEMM_TILE },
   { name: 'unbatch_rows_f32', family: 'unbatch', what: '[M][NB][P] → [NB][M][P] (batched conv output to NCHW)' },
+  { name: 'conv2d_direct_f32', family: 'direct_conv', what: 'direct conv for few output channels, bias + activation' },
   { name: 'dwconv2d_f32', family: 'dwconv', what: 'depthwise conv, NCHW, bias + activation epilogue' },
   { name: 'col2im_f32', family: 'col2im', what: 'ConvTranspose GEMM columns → output (bias, strides, dilation, cropping pads)' },
   { name: 'maxpool2d_f32', family: 'maxpool', what: 'MaxPool 2-D, pads/dilation/ceil overhang' },

@@ -166,3 +166,35 @@ export function dwconvCases(_e: KernelEntry): Case[] {
   });
   return cases;
 }
+
+// conv2d_direct_f32 against the naive convolution: M = 1…9 (blocks of 4 and their remainders),
+// strides 1/2/3, pads, dilation, planes wider than the 8-column step, bias, fused activation.
+export function directConvCases(_e: KernelEntry): Case[] {
+  const cases: Case[] = [];
+  const b = { ...base, W: 29, H: 7 };
+  const shapes: [string, S][] = [
+    ['3×3 s1 p1', b],
+    ['3×3 s2 p1', { ...b, sh: 2, sw: 2, W: 41 }],
+    ['3×3 s3', { ...b, sh: 3, sw: 3 }],
+    ['1×1', { ...b, kh: 1, kw: 1, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }],
+    ['5×5 dil 2 p4', { ...b, kh: 5, kw: 5, dh: 2, dw: 2, padTop: 4, padLeft: 4, padBottom: 4, padRight: 4, H: 12, W: 30 }],
+    ['3×2 asym pads', { ...b, kh: 3, kw: 2, padTop: 0, padLeft: 2, padBottom: 2, padRight: 0 }],
+    ['kernel wider than input', { ...b, H: 2, W: 2, kh: 3, kw: 5, padTop: 2, padLeft: 3, padBottom: 2, padRight: 3 }],
+  ];
+  shapes.forEach(([name, s0], idx) => {
+    for (const Co of [1, 4, 6, 9]) cases.push({
+      name: `${name} M=${Co}`,
+      run: (h) => {
+        const s = withOut({ ...s0, Co });
+        const r = rng(idx * 17 + Co), K = s.C * s.kh * s.kw, P = s.OH * s.OW;
+        const x = randArray(s.C * s.H * s.W, r), w = randArray(Co * K, r), bias = randArray(Co, r);
+        const want = conv2d(x, w, bias, s).map((v) => Math.max(v, 0));
+        const mag = conv2d(x.map(Math.abs), w.map(Math.abs), bias.map(Math.abs), s);
+        const px = h.put(x), pw = h.put(w), pb = h.put(bias), py = h.alloc(Co * P);
+        h.k.conv2d_direct_f32(px, pw, pb, py, s.C, s.H, s.W, Co, s.OH, s.OW, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.padTop, s.padLeft, 1, 0, 0);
+        return compare(h.get(py, Co * P), want, { rtol: 1e-5, atol: 1e-6 }, mag) ?? h.checkCanaries();
+      },
+    });
+  });
+  return cases;
+}

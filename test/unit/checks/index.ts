@@ -2,7 +2,7 @@
 // needs a line in kernel-table.ts.
 import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
 import { attentionCases } from './attention';
-import { col2imCases, dwconvCases, im2colBatchCases, im2colCases, unbatchCases } from './conv';
+import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCases, unbatchCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
@@ -23,6 +23,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   unbatch: unbatchCases,
   col2im: col2imCases,
   dwconv: dwconvCases,
+  direct_conv: directConvCases,
   maxpool: maxpoolCases,
   avgpool: avgpoolCases,
   global_pool: globalPoolCases,

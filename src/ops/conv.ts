@@ -112,7 +112,8 @@ function prepareConv(ctx: OpContext): Prepared {
   const depthwise = group > 1 && Cg === 1 && Mg === 1;
   // Few output channels (a detector head's 3×3 → 8): im2col would write K·P floats for a GEMM of
   // at most 16 rows; the direct kernel reads each input tap once per 4 channels instead.
-  const direct = group === 1 && M <= DIRECT_MAX_M && P >= 64;
+  // Measured: 1×1 and shallow stems (K < 64) are faster through pack + GEMM.
+  const direct = group === 1 && M <= DIRECT_MAX_M && P >= 64 && kh * kw > 1 && K >= 64;
   const panelBytes = depthwise || direct ? 0 : packedBFloats(K, NB * P) * 4;
   const gemmBytes = depthwise || direct ? 0 : folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
   const scratchBytes = gemmBytes + (postAffine ? 2 * M * 4 : 0);

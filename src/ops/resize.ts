@@ -193,18 +193,23 @@ function gather(dtype: Prepared['outputs'][number]['dtype'], inDims: number[], o
   const r = out.length, n = product(out), inN = product(inDims);
   const offs = out.map((len, a) => Int32Array.from({ length: len }, (_, j) => (taps[a] ? taps[a]![j]!.idx[0]! : j) * ist[a]!));
   const inner = offs[r - 1]!, W = out[r - 1]!, rows = W ? n / W : 0;
+  const copyRows = r >= 2 && !!taps[r - 2];
   return {
     outputs: [{ dtype, dims: out }],
     build(b) {
       const xv = b.view(dtype, b.inputs[0]!, inN), yv = b.view(dtype, b.outputs[0]!, n);
       const idx = new Int32Array(Math.max(r - 1, 0));
       return () => {
-        const X = xv() as unknown as Arr, Y = yv() as unknown as Arr;
+        const X = xv() as unknown as Arr, Y = yv() as unknown as Arr & { copyWithin(t: number, s: number, e: number): unknown };
         idx.fill(0);
         let base = 0;
         for (let a = 0; a < r - 1; a++) base += offs[a]![0]!;
-        for (let row = 0, k = 0; row < rows; row++) {
-          for (let j = 0; j < W; j++) Y[k++] = X[base + inner[j]!]!;
+        for (let row = 0, k = 0, prev = -1; row < rows; row++) {
+          // Upsampling repeats source rows: copy the previous output row instead of gathering.
+          if (base === prev && copyRows) Y.copyWithin(k, k - W, k);
+          else for (let j = 0; j < W; j++) Y[k + j] = X[base + inner[j]!]!;
+          prev = base;
+          k += W;
           for (let a = r - 2; a >= 0; a--) {
             const o = offs[a]!;
             base -= o[idx[a]!]!;

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { replaceSection } from '../scripts/readme-section.mjs';
 import { workloads } from './workloads.mjs';
+import { measureGemm, measurePeak } from './peak.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -59,10 +60,23 @@ for (const [name, w] of Object.entries(workloads)) {
   if (!json) process.stderr.write(`  ${name}: done\n`);
 }
 
+// The arithmetic ceiling of this engine on this machine, and gemm_f32 on layer shapes against it
+// (the kernel every Conv/Gemm/MatMul ends in); bench/peak.mjs explains the measurement.
+const peak = await measurePeak();
+const gemm = measureGemm(false);
+const pct = (g, p) => (p ? `${((100 * g) / p).toFixed(0)}%` : 'n/a');
+const peakLines = [
+  `f32x4 ceiling (12 chains, one core): mul+add ${peak.simd128.toFixed(1)} GFLOP/s${peak.relaxed ? `, relaxed_madd ${peak.relaxed.toFixed(1)} GFLOP/s (not enabled by default in this Node)` : ''}.`,
+  '',
+  '| gemm_f32 M×N×K (SIMD128 build) | layer | GFLOP/s | of the mul+add ceiling |',
+  '|---|---|---:|---:|',
+  ...gemm.map((r) => `| ${r.shape} | ${r.what} | ${r.gflops.toFixed(1)} | ${pct(r.gflops, peak.simd128)} |`),
+];
+
 const machine = `${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), Node ${process.version}`;
 const date = new Date().toISOString().slice(0, 10);
 if (json) {
-  console.log(JSON.stringify({ date, machine, rounds, results }, null, 2));
+  console.log(JSON.stringify({ date, machine, rounds, results, peak, gemm }, null, 2));
 } else {
   const f = (x, d = 2) => x.toFixed(d);
   console.log(`\ntessera vs onnxruntime-web (wasm, 1 thread) — ${date}, ${machine}, median of ${rounds} processes each\n`);
@@ -72,6 +86,9 @@ if (json) {
     console.log(`| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | **${f(r.ratio)}** | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} | ${f(r.tesseraRss / 2 ** 20, 0)} / ${f(r.ortRss / 2 ** 20, 0)} |`);
   }
   console.log('\nratio = tessera time / onnxruntime-web time (lower is better).');
+  const gm = Math.exp(results.reduce((a, r) => a + Math.log(r.ratio), 0) / results.length);
+  console.log(`geometric mean of the ratios: ${f(gm)}\n`);
+  console.log(peakLines.join('\n'));
   if (threads > 1) {
     console.log(`\nAt ${threads} threads (tessera threads: ${threads}; onnxruntime-web env.wasm.numThreads = ${threads})\n`);
     console.log(`| workload | tessera ${threads}t ms | tessera ${threads}t / 1t | ort ${threads}t ms | ort ${threads}t / 1t | tessera / ort at ${threads}t |`);
@@ -85,7 +102,7 @@ if (json) {
 }
 // A full run is the README's table and the committed record; a partial one (--only) is not.
 if (!only?.length && threads === 1) {
-  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ date, machine, rounds, results }, null, 2)}\n`);
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify({ date, machine, rounds, results, peak, gemm }, null, 2)}\n`);
   const f = (x, d = 2) => x.toFixed(d);
   replaceSection('bench', [
     `${date}, ${machine}; median of ${rounds} processes per engine (\`bench/results.json\`).`,
@@ -93,6 +110,10 @@ if (!only?.length && threads === 1) {
     '| workload | tessera ms | onnxruntime-web ms | tessera / ort | first result ms (tessera / ort) |',
     '|---|---:|---:|---:|---:|',
     ...results.map((r) => `| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | ${f(r.ratio)} | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} |`),
+    '',
+    `Geometric mean of tessera / ort: ${f(Math.exp(results.reduce((a, r) => a + Math.log(r.ratio), 0) / results.length))}. The machine is shared: run-to-run noise is large when others use the CPU.`,
+    '',
+    ...peakLines,
   ].join('\n'));
   if (!json) console.log('README.md and bench/results.json updated');
 }

@@ -107,9 +107,9 @@ if (!only?.length && threads === 1) {
   replaceSection('bench', [
     `${date}, ${machine}; median of ${rounds} processes per engine (\`bench/results.json\`).`,
     '',
-    '| workload | tessera ms | onnxruntime-web ms | tessera / ort | first result ms (tessera / ort) |',
-    '|---|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | ${f(r.ratio)} | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} |`),
+    '| workload | tessera ms | onnxruntime-web ms | tessera / ort | first result ms (tessera / ort) | peak RSS MB (tessera / ort) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...results.map((r) => `| ${r.title} | ${f(r.tesseraMs, 3)} | ${f(r.ortMs, 3)} | ${f(r.ratio)} | ${f(r.tesseraFirstMs, 1)} / ${f(r.ortFirstMs, 1)} | ${f(r.tesseraRss / 2 ** 20, 0)} / ${f(r.ortRss / 2 ** 20, 0)} |`),
     '',
     `Geometric mean of tessera / ort: ${f(Math.exp(results.reduce((a, r) => a + Math.log(r.ratio), 0) / results.length))}. The machine is shared: run-to-run noise is large when others use the CPU.`,
     '',
@@ -117,3 +117,8 @@ if (!only?.length && threads === 1) {
   ].join('\n'));
   if (!json) console.log('README.md and bench/results.json updated');
 }
+// Thread runs are kept apart: bench/results-threads.json (which workloads it covers is in it).
+if (threads > 1) {
+  writeFileSync(new URL('./results-threads.json', import.meta.url), `${JSON.stringify({ date, machine, rounds, threads, loadAverage: os.loadavg(), results }, null, 2)}\n`);
+}
+execFileSync(process.execPath, [new URL('../scripts/performance-doc.mjs', import.meta.url).pathname], { stdio: 'inherit' });

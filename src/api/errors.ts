@@ -14,7 +14,9 @@ export type TesseraErrorCode =
   | 'WASM_UNAVAILABLE'
   | 'INTERNAL';
 
+/** The one error type the public API throws; branch on `code`, show `message`. */
 export class TesseraError extends Error {
+  /** Stable machine-readable reason, e.g. 'UNSUPPORTED_OP' or 'INVALID_FEED'. */
   readonly code: TesseraErrorCode;
 
   constructor(code: TesseraErrorCode, message: string, options?: { cause?: unknown }) {

@@ -17,6 +17,7 @@ import { TesseraError, asTesseraError } from './errors.js';
 import { Tensor } from './tensor.js';
 import { validateFeeds } from './feeds.js';
 
+/** How `InferenceSession.create` loads, optimizes and runs a model; every field is optional. */
 export interface SessionOptions {
   /** Refuse models or shapes that would need more Wasm memory than this. */
   maxMemoryBytes?: number;
@@ -48,6 +49,7 @@ export interface SessionOptions {
   externalData?: readonly { path: string; data: Uint8Array | ArrayBuffer | string | URL }[];
 }
 
+/** Per-call options of `session.run`. */
 export interface RunOptions {
   /** Accepted for onnxruntime-web compatibility. */
   tag?: string;
@@ -61,15 +63,20 @@ export interface RunProfile {
   totalMs: number;
   /** Feeds copied in and outputs copied out, plus planning if this shape was new, ms. */
   overheadMs: number;
+  /** One entry per executed node: its name, op type, input and output dims, and time in ms. */
   nodes: { node: string; opType: string; inputs: number[][]; outputs: number[][]; ms: number }[];
 }
 
+/** A run's inputs: input name → Tensor. Every model input must be present (else INVALID_FEED). */
 export type FeedsType = Record<string, Tensor>;
+/** A run's outputs: output name → Tensor, for every output or the `fetches` asked for. */
 export type ReturnType = Record<string, Tensor>;
 
 /** What a model declares about an input or output, as onnxruntime-web's `inputMetadata`. */
 export interface ValueMetadata {
+  /** The input or output name, as in `inputNames` / `outputNames`. */
   name: string;
+  /** Always true: tessera's inputs and outputs are tensors (onnxruntime-web compatibility). */
   isTensor: true;
   /** Element type, when the model declares it. */
   type: string | undefined;
@@ -77,10 +84,18 @@ export interface ValueMetadata {
   shape: (number | string | undefined)[] | undefined;
 }
 
+/**
+ * A loaded model, ready to run. Create with `InferenceSession.create`; call `release()` when done,
+ * since its Wasm memory is not garbage-collected.
+ */
 export class InferenceSession {
+  /** The graph inputs to feed, in model order (initializers are excluded). */
   readonly inputNames: readonly string[];
+  /** The graph outputs `run` returns, in model order. */
   readonly outputNames: readonly string[];
+  /** Declared type and shape of each input, in the order of `inputNames`. */
   readonly inputMetadata: readonly ValueMetadata[];
+  /** Declared type and shape of each output, in the order of `outputNames`. */
   readonly outputMetadata: readonly ValueMetadata[];
   private released = false;
   private queue: Promise<unknown> = Promise.resolve();

@@ -11,13 +11,56 @@ export type TensorType =
   | 'bfloat16' | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float8e8m0' | 'float4e2m1'
   | 'int4' | 'uint4' | 'int2' | 'uint2';
 
+/** The array that holds each element type's data in `Tensor.data`. */
 export interface TensorDataTypeMap {
-  float32: Float32Array; float16: Uint16Array; float64: Float64Array;
-  int8: Int8Array; uint8: Uint8Array; int16: Int16Array; uint16: Uint16Array;
-  int32: Int32Array; uint32: Uint32Array; int64: BigInt64Array; uint64: BigUint64Array;
-  bool: Uint8Array; string: string[];
-  bfloat16: Uint16Array; float8e4m3fn: Uint8Array; float8e4m3fnuz: Uint8Array; float8e5m2: Uint8Array;
-  float8e5m2fnuz: Uint8Array; float8e8m0: Uint8Array; float4e2m1: Uint8Array; int4: Int8Array; uint4: Uint8Array; int2: Int8Array; uint2: Uint8Array;
+  /** IEEE single precision. */
+  float32: Float32Array;
+  /** IEEE half precision, as its raw bits (one Uint16 per element), like onnxruntime-web. */
+  float16: Uint16Array;
+  /** IEEE double precision. */
+  float64: Float64Array;
+  /** Signed 8-bit integers. */
+  int8: Int8Array;
+  /** Unsigned 8-bit integers. */
+  uint8: Uint8Array;
+  /** Signed 16-bit integers. */
+  int16: Int16Array;
+  /** Unsigned 16-bit integers. */
+  uint16: Uint16Array;
+  /** Signed 32-bit integers. */
+  int32: Int32Array;
+  /** Unsigned 32-bit integers. */
+  uint32: Uint32Array;
+  /** Signed 64-bit integers, as bigint. */
+  int64: BigInt64Array;
+  /** Unsigned 64-bit integers, as bigint. */
+  uint64: BigUint64Array;
+  /** One byte per element: 0 is false, 1 is true. */
+  bool: Uint8Array;
+  /** A plain JavaScript array of strings (never stored in Wasm memory). */
+  string: string[];
+  /** bfloat16 bits (the top half of a float32), one Uint16 per element. */
+  bfloat16: Uint16Array;
+  /** float8 E4M3FN bits (no infinities; only 0x7f/0xff are NaN), one byte per element. */
+  float8e4m3fn: Uint8Array;
+  /** float8 E4M3FNUZ bits (no infinities, no negative zero; 0x80 is NaN), one byte per element. */
+  float8e4m3fnuz: Uint8Array;
+  /** float8 E5M2 bits (IEEE-like, with infinities and NaNs), one byte per element. */
+  float8e5m2: Uint8Array;
+  /** float8 E5M2FNUZ bits (no infinities, no negative zero; 0x80 is NaN), one byte per element. */
+  float8e5m2fnuz: Uint8Array;
+  /** float8 E8M0 bits: an exponent only, value 2^(bits − 127); 0xff is NaN. One byte per element. */
+  float8e8m0: Uint8Array;
+  /** float4 E2M1 bits in the low 4 bits of each byte, one element per byte (unpacked). */
+  float4e2m1: Uint8Array;
+  /** Signed 4-bit integers (−8…7), one sign-extended element per byte (unpacked). */
+  int4: Int8Array;
+  /** Unsigned 4-bit integers (0…15), one element per byte (unpacked). */
+  uint4: Uint8Array;
+  /** Signed 2-bit integers (−2…1), one sign-extended element per byte (unpacked). */
+  int2: Int8Array;
+  /** Unsigned 2-bit integers (0…3), one element per byte (unpacked). */
+  uint2: Uint8Array;
 }
 export type TensorData = TensorDataTypeMap[TensorType];
 
@@ -69,9 +112,13 @@ function matchesType(type: TensorType, data: unknown): boolean {
  * import: `new Tensor('float32', data, [1, 1, 28, 28])`, `.type`, `.data`, `.dims`, `.size`.
  */
 export class Tensor<T extends TensorType = TensorType> {
+  /** The element type, e.g. 'float32'. */
   readonly type: T;
+  /** The elements in row-major order, in the array `TensorDataTypeMap` gives for `type`. */
   readonly data: TensorDataTypeMap[T];
+  /** The shape (frozen); `[]` is a scalar. */
   readonly dims: readonly number[];
+  /** The number of elements: the product of `dims`. */
   readonly size: number;
 
   constructor(type: T, data: TensorDataTypeMap[T] | readonly number[] | readonly bigint[] | readonly boolean[] | readonly string[], dims?: readonly number[]);
@@ -114,6 +161,7 @@ export class Tensor<T extends TensorType = TensorType> {
     return Promise.resolve(this.data);
   }
 
+  /** onnxruntime-web compatibility: tessera tensors always live on the CPU. */
   get location(): 'cpu' { return 'cpu'; }
 
   /** A view of the same data with other dims (no copy). */
@@ -121,6 +169,7 @@ export class Tensor<T extends TensorType = TensorType> {
     return new Tensor(this.type, this.data, dims);
   }
 
+  /** onnxruntime-web compatibility; a no-op, since CPU tensors are garbage-collected. */
   dispose(): void {
     // CPU tensors hold nothing the garbage collector does not already own.
   }

@@ -13,6 +13,7 @@ import { selectRows } from '../graph/passes/select-rows.js';
 import { platform } from '../platform/platform.js';
 import { BertTokenizer } from '../text/bert-tokenizer.js';
 
+/** One candidate for one [MASK], as transformers.js returns it. */
 export interface FillMaskResult {
   /** Probability of this token at the mask (softmax over the whole vocabulary). */
   score: number;
@@ -24,11 +25,13 @@ export interface FillMaskResult {
   sequence: string;
 }
 
+/** Options of one `unmask` call. */
 export interface FillMaskOptions {
   /** How many candidates per mask. Default 5. */
   top_k?: number;
 }
 
+/** What `FillMaskPipeline.create` needs: a model plus either `vocab` or `tokenizer`. */
 export interface FillMaskPipelineOptions {
   /** An ONNX model: bytes, a path (Node) or a URL. */
   model: Uint8Array | ArrayBuffer | string | URL;
@@ -63,16 +66,25 @@ export interface HubOptions extends Omit<FillMaskPipelineOptions, 'model' | 'voc
 
 const ROWS = 'row_indices';
 
+/** Predicts the tokens behind [MASK] with a BERT-style masked LM. Build with `create` or `pipeline`. */
 export class FillMaskPipeline {
+  /** The task name, as transformers.js' pipelines carry it. */
   readonly task = 'fill-mask';
 
   private constructor(
+    /** The session running the model (built with selectRows unless that was turned off). */
     readonly session: InferenceSession,
+    /** The tokenizer that encodes inputs and decodes predictions. */
     readonly tokenizer: BertTokenizer,
     private readonly rowsInput: string | undefined,
     private readonly maxLength: number | undefined,
   ) {}
 
+  /**
+   * Loads the model and tokenizer and checks the model's inputs and 'logits' output.
+   * @throws TesseraError INVALID_ARGUMENT without a model or a vocab/tokenizer, INVALID_MODEL when
+   * the model lacks input_ids, attention_mask or logits, and whatever InferenceSession.create throws.
+   */
   static async create(options: FillMaskPipelineOptions): Promise<FillMaskPipeline> {
     const tokenizer = options.tokenizer ?? (options.vocab !== undefined ? BertTokenizer.fromVocab(options.vocab) : undefined);
     if (!tokenizer) throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask'): pass a tokenizer or a vocab (vocab.txt's text)");
@@ -146,6 +158,7 @@ export class FillMaskPipeline {
     return typeof texts === 'string' ? results[0] : results;
   }
 
+  /** Frees the session's Wasm memory; later `unmask` calls fail with code RELEASED. */
   async release(): Promise<void> {
     await this.session.release();
   }

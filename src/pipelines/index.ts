@@ -8,6 +8,11 @@ import { FillMaskPipeline, type FillMaskPipelineOptions, type HubOptions, fillMa
 export { FillMaskPipeline } from './fill-mask.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './fill-mask.js';
 
+/**
+ * Builds a pipeline for `task` from a model and a tokenizer (or vocab.txt text), or from a Hugging
+ * Face repository name (read from `options.host`). Only 'fill-mask' so far; another task throws
+ * TesseraError INVALID_ARGUMENT.
+ */
 export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
 export function pipeline(task: 'fill-mask', repo: string, options?: HubOptions): Promise<FillMaskPipeline>;
 export async function pipeline(task: string, source: FillMaskPipelineOptions | string, options?: HubOptions): Promise<FillMaskPipeline> {

@@ -5,11 +5,14 @@
  */
 import { TesseraError } from '../api/errors.js';
 
+/** Download progress: bytes received so far, and the total when the server sent Content-Length. */
 export type ProgressCallback = (loaded: number, total: number | undefined) => void;
 
 /** Where downloaded models are kept: the Cache API in browsers, a directory in Node. */
 export interface ModelCache {
+  /** The stored bytes and ETag for `url`, or undefined on a miss; a rejection counts as a miss. */
   get(url: string): Promise<{ bytes: Uint8Array; etag: string | undefined } | undefined>;
+  /** Stores a download with its ETag (revalidated with If-None-Match next time); a rejection is ignored. */
   put(url: string, bytes: Uint8Array, etag: string | undefined): Promise<void>;
 }
 

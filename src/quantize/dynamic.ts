@@ -16,6 +16,7 @@ const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
 type TensorProto = onnxProto.onnx.TensorProto;
 
+/** What `quantizeDynamic` quantizes; by default every MatMul and Gemm with a constant float weight. */
 export interface QuantizeDynamicOptions {
   /** One scale per output column of each weight instead of one per tensor. */
   perChannel?: boolean;
@@ -25,12 +26,15 @@ export interface QuantizeDynamicOptions {
   minElements?: number;
 }
 
+/** What `quantizeDynamic` did, node by node, and the model's size before and after. */
 export interface QuantizeDynamicReport {
   /** Names of the nodes replaced. */
   quantized: string[];
   /** Nodes of the eligible types left as they were, with the reason. */
   skipped: { node: string; reason: string }[];
+  /** Size of the input model, bytes. */
   bytesBefore: number;
+  /** Size of the quantized model, bytes. */
   bytesAfter: number;
 }
 
@@ -76,6 +80,11 @@ function floatAttr(n: NodeProto, name: string, fallback: number): number {
   return a ? Number(a.f ?? 0) : fallback;
 }
 
+/**
+ * Rewrites a model's MatMul/Gemm weights to int8 (see above) and returns the new model's bytes with
+ * a report. Pure: the input bytes are not modified, and nothing is run.
+ * @throws TesseraError INVALID_MODEL when the bytes are not an ONNX model, UNSUPPORTED_OP below opset 11.
+ */
 export function quantizeDynamic(modelBytes: Uint8Array, options: QuantizeDynamicOptions = {}): { bytes: Uint8Array; report: QuantizeDynamicReport } {
   let model: onnxProto.onnx.ModelProto;
   try {

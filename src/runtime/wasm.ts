@@ -5,6 +5,7 @@
 import { TesseraError } from '../api/errors.js';
 import type { Kernels } from './kernels.js';
 
+/** The kernel builds: 'simd' (SIMD128, the baseline) and 'relaxed' (adds relaxed-SIMD ops). */
 export type WasmVariant = 'simd' | 'relaxed';
 
 /** What a platform or a user can hand us: a compiled module, bytes, or a URL to fetch. */
@@ -13,6 +14,7 @@ export type WasmSource = WebAssembly.Module | ArrayBuffer | Uint8Array | URL | s
 /** A kernel binary: a variant, over a private memory or (`-threads`) a shared one. */
 export type WasmBinary = WasmVariant | `${WasmVariant}-threads`;
 
+/** The shape of `env`: where the kernels come from and which build is allowed. */
 export interface WasmEnv {
   /**
    * Override the kernels per binary, e.g. `{ simd: wasmModule }` in a Cloudflare Worker;

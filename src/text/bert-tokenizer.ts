@@ -9,6 +9,7 @@ import { normalizeText, preTokenize, type NormalizerOptions } from './normalize.
 import { configFromTokenizerJson } from './tokenizer-json.js';
 import { wordPiece, type WordPieceModel } from './wordpiece.js';
 
+/** How `BertTokenizer.fromVocab` normalizes text; match the checkpoint (cased or uncased). */
 export interface BertVocabOptions {
   /** Lowercase the text (uncased checkpoints). Default true. */
   doLowerCase?: boolean;
@@ -20,6 +21,7 @@ export interface BertVocabOptions {
   handleChineseChars?: boolean;
 }
 
+/** Whether and where `encode` / `encodeBatch` cut long inputs. */
 export interface TruncationOptions {
   /**
    * Cut sequences so that, specials included, they fit maxLength (pairs: longest first).
@@ -30,14 +32,19 @@ export interface TruncationOptions {
   maxLength?: number;
 }
 
+/** `encodeBatch` options: truncation, plus padding to a rectangular batch. */
 export interface BatchOptions extends TruncationOptions {
   /** true: pad to the longest sequence; 'max_length': pad to maxLength. Default false. */
   padding?: boolean | 'max_length';
 }
 
+/** BERT's three inputs, each int64 [batch, seq], named as the exported models name them. */
 export interface BatchEncoding {
+  /** Token ids, [CLS] … [SEP], padded with the [PAD] id. */
   input_ids: Tensor<'int64'>;
+  /** 1 for real tokens, 0 for padding. */
   attention_mask: Tensor<'int64'>;
+  /** Segment ids: 0 for the first text and its specials, 1 for the pair's text and final [SEP]. */
   token_type_ids: Tensor<'int64'>;
 }
 
@@ -45,15 +52,21 @@ export interface BatchEncoding {
 export interface BertTokenizerConfig {
   /** WordPiece's vocabulary: token → id. */
   vocab: Map<string, number>;
+  /** The token a word becomes when WordPiece cannot split it (usually "[UNK]"). */
   unkToken: string;
+  /** Marks a piece that continues a word (usually "##"). */
   continuingSubwordPrefix: string;
+  /** Words longer than this many code points become unkToken whole. */
   maxInputCharsPerWord: number;
+  /** BertNormalizer's switches: clean text, CJK spacing, lowercase, strip accents. */
   normalizer: NormalizerOptions;
   /** Matched verbatim before WordPiece; their ids may extend past the vocab. */
   addedTokens: ReadonlyArray<AddedToken & { id: number }>;
+  /** The special tokens by role; each must be in the vocab or added tokens (else INVALID_ARGUMENT). */
   specialTokens: { cls: string; sep: string; pad: string; mask: string; unk: string };
   /** Remove the spaces that joining tokens leaves before punctuation (" ." → "."). */
   cleanUpSpaces: boolean;
+  /** The longest input, in tokens with specials, the model accepts; the default maxLength. */
   modelMaxLength: number;
 }
 
@@ -63,12 +76,22 @@ function invalid(message: string): never {
   throw new TesseraError('INVALID_ARGUMENT', message);
 }
 
+/**
+ * BERT's WordPiece tokenizer, ids matching Hugging Face's. Build with `fromVocab` (vocab.txt) or
+ * `fromJSON` (tokenizer.json); invalid input throws TesseraError INVALID_ARGUMENT.
+ */
 export class BertTokenizer {
+  /** One past the largest token id (vocab plus added tokens): the size an embedding needs. */
   readonly vocabSize: number;
+  /** Id of the classification token ([CLS]) that starts every encoding. */
   readonly clsTokenId: number;
+  /** Id of the separator token ([SEP]) that ends each text. */
   readonly sepTokenId: number;
+  /** Id of the padding token ([PAD]) that `encodeBatch` pads with. */
   readonly padTokenId: number;
+  /** Id of the mask token ([MASK]) a fill-mask model predicts. */
   readonly maskTokenId: number;
+  /** Id of the unknown token ([UNK]) for words WordPiece cannot split. */
   readonly unkTokenId: number;
   /** The longest input the model's position embeddings allow; the default maxLength. */
   readonly modelMaxLength: number;
@@ -156,10 +179,12 @@ export class BertTokenizer {
     return new BertTokenizer(configFromTokenizerJson(json));
   }
 
+  /** The id of a token (exact match, no normalization), or undefined if it is not in the vocab. */
   tokenToId(token: string): number | undefined {
     return this.ids.get(token);
   }
 
+  /** The token with this id, or undefined if no token has it. */
   idToToken(id: number): string | undefined {
     return this.tokens[id];
   }

@@ -100,10 +100,15 @@ export class FillMaskPipeline {
         useRows = false;
       }
     } : undefined);
+    // A model the pipeline cannot use must not keep its session's Wasm memory alive.
+    const refuse = async (why: string): Promise<never> => {
+      await session.release();
+      throw new TesseraError('INVALID_MODEL', `pipeline('fill-mask'): ${why}`);
+    };
     for (const name of ['input_ids', 'attention_mask']) {
-      if (!session.inputNames.includes(name)) throw new TesseraError('INVALID_MODEL', `pipeline('fill-mask'): the model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
+      if (!session.inputNames.includes(name)) await refuse(`the model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
     }
-    if (!session.outputNames.includes('logits')) throw new TesseraError('INVALID_MODEL', `pipeline('fill-mask'): the model has no 'logits' output (outputs: ${session.outputNames.join(', ')})`);
+    if (!session.outputNames.includes('logits')) await refuse(`the model has no 'logits' output (outputs: ${session.outputNames.join(', ')})`);
     return new FillMaskPipeline(session, tokenizer, useRows ? ROWS : undefined, options.maxLength);
   }
 

@@ -20,7 +20,7 @@ function undocumented(): string[] {
     const flags = ts.getCombinedModifierFlags(d);
     return !(flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected))
       && !(ts.getJSDocTags(d).some((t) => t.tagName.text === 'internal'))
-      && !(d.name && ts.isPrivateIdentifier(d.name as ts.Node));
+      && !(ts.getNameOfDeclaration(d) && ts.isPrivateIdentifier(ts.getNameOfDeclaration(d)!));
   };
   for (const exported of checker.getExportsOfModule(checker.getSymbolAtLocation(file)!)) {
     const sym = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;

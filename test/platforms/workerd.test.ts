@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from './helpers.js';
+import type { FillMaskResult } from '../../src/index.js';
 
 let mf: import('miniflare').Miniflare;
 let example: import('miniflare').Miniflare;
@@ -99,7 +100,7 @@ describe('workerd', () => {
     const got = JSON.parse(body) as { score: number; token: number; token_str: string }[];
     const { pipeline } = await import('../../src/index.js');
     const fm = await pipeline('fill-mask', { model: join(root, 'models/bert/bert-fortunes.onnx'), vocab: readFileSync(join(root, 'models/bert/vocab.txt'), 'utf8') });
-    const want = await fm.unmask(text, { top_k: 3 });
+    const want = (await fm.unmask(text, { top_k: 3 })) as FillMaskResult[];
     await fm.release();
     expect(got.map((r) => r.token)).toEqual(want.map((r) => r.token));
     got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));

@@ -11,6 +11,7 @@
 import onnxProto from 'onnx-proto';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { rng } from './rng.mjs';
 
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
@@ -18,17 +19,6 @@ const AT = onnx.AttributeProto.AttributeType;
 
 export const BERT_BASE = { layers: 12, hidden: 768, heads: 12, intermediate: 3072, vocab: 30522, maxPosition: 512 };
 
-/** mulberry32: small, seeded, good enough for weights. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** @returns {Uint8Array} the encoded ModelProto */
 export function makeBert(options = {}) {

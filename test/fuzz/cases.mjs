@@ -3,21 +3,11 @@
  * huge varints, duplicated fields) and hand-made pathological graphs. Same seed, same bytes.
  */
 import onnxProto from 'onnx-proto';
+import { rng } from '../../scripts/rng.mjs';
 
 const { onnx } = onnxProto;
 const F = onnx.TensorProto.DataType.FLOAT;
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HUGE_VARINTS = [
   [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], // 2^64 - 1

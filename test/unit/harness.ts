@@ -124,17 +124,8 @@ export function loadModule(file: string): WebAssembly.Module {
   return m;
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, shared with the .mjs generators) so failures reproduce. */
+export { rng } from '../../scripts/rng.mjs';
 
 export function randArray(n: number, r: () => number, lo = -1, hi = 1): Float32Array {
   const a = new Float32Array(n);

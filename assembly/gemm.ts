@@ -1,7 +1,10 @@
 // f32 GEMM: B packing into 8-column panels and the blocked driver over the micro-kernels in
 // gemm_microkernels.ts (generated). Layout and contract: assembly/README.md.
 import { loadN } from './gemm_epilogue';
-import { GEMM_MR, gemm_f32_1x8, gemm_f32_2x8, gemm_f32_3x8, gemm_f32_4x8 } from './gemm_microkernels';
+import {
+  GEMM_MR, gemm_f32_1x8, gemm_f32_1x8_pa, gemm_f32_2x8, gemm_f32_2x8_pa, gemm_f32_3x8, gemm_f32_3x8_pa,
+  gemm_f32_4x8, gemm_f32_4x8_pa,
+} from './gemm_microkernels';
 
 // K block: a packed panel slice of KC×8 floats (8 KiB) stays in L1 while every row tile of A
 // streams past it; beyond that, partial sums round-trip through C (cheap next to KC FMAs/elem).
@@ -42,6 +45,52 @@ export function pack_b_f32(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tra
   }
 }
 
+// A (M×K, row stride lda) → ceil(M/4) tiles of K steps × 4 rows: tile t at float offset 4tK, row
+// r of step k at 4tK + 4k + r, rows past M zero. A tile of 4 rows is then one pointer for the
+// micro-kernel, and rows s… (s a multiple of 4) start at float s·K, as in an unpacked A with
+// lda = K, so a caller may split packed rows exactly as it splits plain ones.
+export function pack_a_f32(src: usize, lda: i32, dst: usize, M: i32, K: i32): void {
+  const ldaB = <usize>lda << 2;
+  for (let i0 = 0; i0 < M; i0 += 4) {
+    const mr = min(4, M - i0);
+    const r0 = src + <usize>i0 * ldaB;
+    // Missing rows read row 0 again and are masked to zero, so the loop stays branch-free.
+    const r1 = mr > 1 ? r0 + ldaB : r0, r2 = mr > 2 ? r0 + 2 * ldaB : r0, r3 = mr > 3 ? r0 + 3 * ldaB : r0;
+    const m1 = i32x4.splat(mr > 1 ? -1 : 0), m2 = i32x4.splat(mr > 2 ? -1 : 0), m3 = i32x4.splat(mr > 3 ? -1 : 0);
+    let d = dst + ((<usize>i0 * <usize>K) << 2);
+    let k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const o = <usize>k << 2;
+      const x0 = v128.load(r0 + o), x1 = v128.and(v128.load(r1 + o), m1);
+      const x2 = v128.and(v128.load(r2 + o), m2), x3 = v128.and(v128.load(r3 + o), m3);
+      // 4×4 transpose: rows of A (4 k's each) → 4 steps of (row 0, 1, 2, 3).
+      const t0 = v128.shuffle<i32>(x0, x1, 0, 4, 1, 5), t1 = v128.shuffle<i32>(x0, x1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<i32>(x2, x3, 0, 4, 1, 5), t3 = v128.shuffle<i32>(x2, x3, 2, 6, 3, 7);
+      v128.store(d, v128.shuffle<i64>(t0, t2, 0, 2)); v128.store(d, v128.shuffle<i64>(t0, t2, 1, 3), 16);
+      v128.store(d, v128.shuffle<i64>(t1, t3, 0, 2), 32); v128.store(d, v128.shuffle<i64>(t1, t3, 1, 3), 48);
+      d += 64;
+    }
+    for (; k < K; k++) {
+      const o = <usize>k << 2;
+      store<f32>(d, load<f32>(r0 + o));
+      store<f32>(d, mr > 1 ? load<f32>(r1 + o) : 0, 4);
+      store<f32>(d, mr > 2 ? load<f32>(r2 + o) : 0, 8);
+      store<f32>(d, mr > 3 ? load<f32>(r3 + o) : 0, 12);
+      d += 16;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function tile_pa(mr: i32, a: usize, b: usize, c: usize, ldc: usize, kc: i32, flags: i32,
+  bias: usize, alpha: f32, beta: f32): void {
+  switch (mr) {
+    case 3: gemm_f32_3x8_pa(a, b, c, ldc, kc, flags, bias, alpha, beta); break;
+    case 2: gemm_f32_2x8_pa(a, b, c, ldc, kc, flags, bias, alpha, beta); break;
+    default: gemm_f32_1x8_pa(a, b, c, ldc, kc, flags, bias, alpha, beta);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function tile(mr: i32, a: usize, lda: usize, b: usize, c: usize, ldc: usize, nr: i32, kc: i32,
   addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {
@@ -54,8 +103,10 @@ export function pack_b_f32(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tra
 
 // C = act(A·B [+ C_old] [+ bias]). Bias and activation are applied only with the last K block,
 // C_old (accumulate) is read by the first, so the epilogue is fused with no extra pass over C.
+// aPacked ≠ 0: `a` is pack_a_f32's output and lda must be K (row i0, a multiple of 4, at i0·lda).
+// Both forms add the same products in the same order, so their results are bit-identical.
 export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32,
-  bias: usize, biasKind: i32, accumulate: i32, act: i32, alpha: f32, beta: f32): void {
+  bias: usize, biasKind: i32, accumulate: i32, act: i32, alpha: f32, beta: f32, aPacked: i32): void {
   if (M <= 0 || N <= 0) return;
   const ldaB = <usize>lda << 2;
   const ldcB = <usize>ldc << 2;
@@ -74,8 +125,23 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
       const b = bp + ((<usize>j0 * <usize>K + <usize>k0 * 8) << 2);
       const bcol: usize = last && biasKind == 2 ? bias + (<usize>j0 << 2) : 0;
       const cj = c + (<usize>j0 << 2);
-      const ak = a + (<usize>k0 << 2);
       let i0 = 0;
+      if (aPacked != 0) {
+        const ak = a + (<usize>k0 << 4);
+        // The packed kernels take their epilogue switches in one word (see gen-gemm.mjs).
+        const rowBias = last && biasKind == 1 && bias != 0;
+        const flags = nr | (addC ? 16 : 0) | (actK << 5) | (rowBias ? 1024 : 0) | (bcol ? 2048 : 0);
+        for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
+          const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
+          gemm_f32_4x8_pa(ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
+        }
+        if (i0 < M) {
+          const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
+          tile_pa(M - i0, ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
+        }
+        continue;
+      }
+      const ak = a + (<usize>k0 << 2);
       for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
         const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
         gemm_f32_4x8(ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);

@@ -113,9 +113,11 @@ function prepareMatMul(ctx: OpContext): Prepared {
   // Weights shared across the batch (B has no batch dims): fold A's batch into M, one GEMM.
   const foldBatch = batchB.every((d) => d === 1) && shapeSize(batchA) === batchCount;
   const bConst = b.constant;
+  const rows = batchCount * M;
+  const packA = foldBatch && bConst && packAPays(rows, N, K);
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
-    scratchBytes: bConst && foldBatch ? undefined : packedBFloats(K, N) * 4,
+    scratchBytes: packA ? packedAFloats(rows, K) * 4 : bConst && foldBatch ? undefined : packedBFloats(K, N) * 4,
     build: (bd) => {
       const k = bd.k;
       const [A, B0, Y] = [bd.inputs[0]!, bd.inputs[1]!, bd.outputs[0]!];
@@ -123,7 +125,10 @@ function prepareMatMul(ctx: OpContext): Prepared {
       const biasKind = bias ? BiasKind.perColumn : BiasKind.none;
       if (foldBatch) {
         const B = packedB(bd, b, B0, K, N, false, 1, bd.scratch);
-        const rows = batchCount * M;
+        if (packA) {
+          const P = bd.scratch;
+          return () => { k.pack_a_f32(A, K, P, rows, K); k.gemm_f32(P, K, B.ptr, Y, N, rows, N, K, biasPtr, biasKind, 0, act, p0, p1, 1); };
+        }
         return () => { B.perRun?.(); k.gemm_f32(A, K, B.ptr, Y, N, rows, N, K, biasPtr, biasKind, 0, act, p0, p1); };
       }
       const aStrides = batchStrides(batchA, batch, M * K);
@@ -144,6 +149,20 @@ function prepareMatMul(ctx: OpContext): Prepared {
       };
     },
   };
+}
+
+/** Floats of pack_a_f32's output: rows rounded up to the 4-row tile. */
+function packedAFloats(M: number, K: number): number {
+  return Math.ceil(M / 4) * 4 * K;
+}
+
+/**
+ * Packing A (one pass over M×K) pays when each A tile then feeds many B panels: the packed
+ * micro-kernel issues fewer instructions per step (assembly/gemm.ts), which only shows on
+ * real tiles, not on a row or two.
+ */
+function packAPays(M: number, N: number, K: number): boolean {
+  return M >= 16 && N >= 64 && K >= 16;
 }
 
 /** Element strides of a batch shape within the broadcast batch (0 where it broadcasts). */

@@ -27,8 +27,9 @@ export interface Kernels {
   dequantize_i32_f32(c: number, y: number, M: number, N: number, scale: number, bias: number): void;
   im2row_u8(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
     dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, pad: number): void;
+  pack_a_f32(src: number, lda: number, dst: number, M: number, K: number): void;
   gemm_f32(a: number, lda: number, bp: number, c: number, ldc: number, M: number, N: number, K: number,
-    bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number): void;
+    bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number, aPacked?: number): void;
   im2col_packed_f32(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
   im2col_packed_batch_f32(x: number, dst: number, NB: number, xs: number, C: number, H: number, W: number, kh: number, kw: number,

@@ -4,7 +4,7 @@
 import type { Kernels } from './harness';
 
 export type Family =
-  | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
+  | 'pack_a' | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row' | 'attention'
   | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv';
@@ -20,6 +20,7 @@ export interface KernelEntry {
 export const GEMM_TILE = { mr: 4, nr: 8 };
 
 export const KERNELS: KernelEntry[] = [
+  { name: 'pack_a_f32', family: 'pack_a', what: 'A → 4-row tiles interleaved per k (gemm_f32 aPacked)', tile: GEMM_TILE },
   { name: 'pack_b_f32', family: 'pack_b', what: 'B → 8-column panels', tile: GEMM_TILE },
   { name: 'gemm_f32', family: 'gemm', what: 'C = act(A·Bpacked + C? + bias)', tile: GEMM_TILE },
   { name: 'pack_b_i8', family: 'pack_b_i8', what: 'u8/i8 B → i16 8-column panels, zero points folded', tile: GEMM_TILE },

@@ -33,11 +33,11 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
   const argv = new Float64Array(16); // reused: a split allocates nothing
 
   function parallelGemm(a: number, lda: number, bp: number, c: number, ldc: number, M: number, N: number, K: number,
-    bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number): void {
+    bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number, aPacked = 0): void {
     const byCols = N >= 2 * COL_ALIGN;
     const byRows = !byCols && M >= 2 * ROW_ALIGN;
     if (M * N * K < GEMM_MIN_MACS || (!byCols && !byRows)) {
-      gemm(a, lda, bp, c, ldc, M, N, K, bias, biasKind, accumulate, act, alpha, beta);
+      gemm(a, lda, bp, c, ldc, M, N, K, bias, biasKind, accumulate, act, alpha, beta, aPacked);
       return;
     }
     const total = byCols ? N : M, align = byCols ? COL_ALIGN : ROW_ALIGN;
@@ -45,7 +45,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     const parts = Math.ceil(total / chunk);
     pool.begin(parts - 1);
     argv[1] = lda; argv[4] = ldc; argv[7] = K; argv[9] = biasKind; argv[10] = accumulate;
-    argv[11] = act; argv[12] = alpha; argv[13] = beta;
+    argv[11] = act; argv[12] = alpha; argv[13] = beta; argv[14] = aPacked;
     for (let p = 1; p < parts; p++) {
       const s = p * chunk, n = Math.min(chunk, total - s);
       if (byCols) {
@@ -55,10 +55,10 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
         argv[0] = a + s * lda * 4; argv[2] = bp; argv[3] = c + s * ldc * 4; argv[5] = n; argv[6] = N;
         argv[8] = bias && biasKind === 1 ? bias + s * 4 : bias;
       }
-      pool.run(p - 1, memoryId, GEMM, argv, 14);
+      pool.run(p - 1, memoryId, GEMM, argv, 15);
     }
-    if (byCols) gemm(a, lda, bp, c, ldc, M, Math.min(chunk, N), K, bias, biasKind, accumulate, act, alpha, beta);
-    else gemm(a, lda, bp, c, ldc, Math.min(chunk, M), N, K, bias, biasKind, accumulate, act, alpha, beta);
+    if (byCols) gemm(a, lda, bp, c, ldc, M, Math.min(chunk, N), K, bias, biasKind, accumulate, act, alpha, beta, aPacked);
+    else gemm(a, lda, bp, c, ldc, Math.min(chunk, M), N, K, bias, biasKind, accumulate, act, alpha, beta, aPacked);
     pool.wait();
   }
 

@@ -1,5 +1,6 @@
-// GEMM and packing checks: every M/N remainder around the 6×8 tile, K edge values including 0
-// and K > KC (K blocking), all bias kinds, accumulate, strided lda/ldc, every activation.
+// GEMM and packing checks: every M/N remainder around the 4×8 tile, K edge values including 0
+// and K > KC (K blocking), all bias kinds, accumulate, strided lda/ldc, every activation. Every
+// shape also runs over A packed by pack_a_f32 and must give the plain call's bits exactly.
 import { ACT, ACT_PARAMS, actGain } from '../../reference/activation';
 import { gemm, packB } from '../../reference/gemm';
 import { compare, randArray, rng, type Heap } from '../harness';
@@ -35,7 +36,43 @@ export function runGemm(h: Heap, g: G, seed: number): string | null {
   h.k.gemm_f32(pa, lda, bp, pc, ldc, M, N, K, pbias, biasKind, g.accumulate ? 1 : 0, code, alpha, beta);
   const [want, mag] = gemm({ a, lda, b, ldb: N, c, ldc, M, N, K, bias, biasKind, accumulate: !!g.accumulate, act: code, alpha, beta });
   const gain = code === 0 ? 1 : actGain(code, alpha, beta);
-  return compare(h.get(pc, M * ldc), want, { rtol: 1e-5 * gain, atol: 1e-6 }, mag) ?? h.checkCanaries();
+  const got = h.get(pc, M * ldc);
+  const err = compare(got, want, { rtol: 1e-5 * gain, atol: 1e-6 }, mag) ?? h.checkCanaries();
+  if (err) return err;
+  // The same product over packed A: bit-identical to the plain call (NaN-filled C where unused).
+  const ppa = h.alloc(packedAFloats(M, K));
+  h.k.pack_a_f32(pa, lda, ppa, M, K);
+  const pc2 = h.put(c);
+  h.k.gemm_f32(ppa, K, bp, pc2, ldc, M, N, K, pbias, biasKind, g.accumulate ? 1 : 0, code, alpha, beta, 1);
+  return compare(h.get(pc2, M * ldc), got, { rtol: 0, atol: 0 }) ?? h.checkCanaries();
+}
+
+const packedAFloats = (M: number, K: number) => Math.ceil(M / 4) * 4 * K;
+
+/** pack_a_f32's layout, written plainly: tile t, step k, row r at 4tK + 4k + r; zero past M. */
+function packA(src: Float32Array, lda: number, M: number, K: number): Float32Array {
+  const out = new Float32Array(packedAFloats(M, K));
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) out[(i >> 2) * 4 * K + 4 * k + (i & 3)] = src[i * lda + k]!;
+  return out;
+}
+
+export function packACases(e: KernelEntry): Case[] {
+  const cases: Case[] = [];
+  for (const [M, K, pad] of [[1, 1, 0], [3, 7, 2], [4, 4, 0], [5, 9, 1], [8, 17, 3], [13, 3, 0], [7, 0, 0], [0, 5, 0], [37, 33, 1]])
+    cases.push({
+      name: `M=${M} K=${K} lda+${pad}`,
+      run: (h) => {
+        const r = rng(M * 100 + K);
+        const lda = K + pad;
+        const src = randArray(M * lda, r);
+        const ps = h.put(src);
+        const size = packedAFloats(M, K);
+        const pd = h.alloc(size);
+        h.k[e.name as 'pack_a_f32'](ps, lda, pd, M, K);
+        return compare(h.get(pd, size), packA(src, lda, M, K), { rtol: 0, atol: 0 }) ?? h.checkCanaries();
+      },
+    });
+  return cases;
 }
 
 export function gemmCases(e: KernelEntry): Case[] {

@@ -4,7 +4,7 @@ import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
 import { attentionCases } from './attention';
 import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCases, unbatchCases } from './conv';
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
-import { gemmCases, packCases } from './gemm';
+import { gemmCases, packACases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
 import { dequantizeCases, im2rowCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
@@ -16,6 +16,7 @@ import type { Case } from './types';
 export type { Case } from './types';
 
 export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
+  pack_a: packACases,
   pack_b: packCases,
   gemm: gemmCases,
   im2col: im2colCases,

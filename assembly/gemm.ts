@@ -101,10 +101,54 @@ export function pack_a_f32(src: usize, lda: i32, dst: usize, M: i32, K: i32): vo
   }
 }
 
+// One packed-B panel (columns j0 … j0+7) against one K block (k0 … k0+kc−1) for every row tile.
+// @ts-ignore: decorator
+@inline function panel_block(a: usize, ldaB: usize, bp: usize, c: usize, ldcB: usize, M: i32, N: i32, K: i32,
+  bias: usize, biasKind: i32, accumulate: i32, act: i32, alpha: f32, beta: f32, aPacked: i32,
+  j0: i32, k0: i32, kc: i32): void {
+  const last = k0 + kc >= K;
+  const addC = accumulate != 0 || k0 > 0;
+  const actK = last ? act : 0;
+  const nr = min(8, N - j0);
+  const b = bp + ((<usize>j0 * <usize>K + <usize>k0 * 8) << 2);
+  const bcol: usize = last && biasKind == 2 ? bias + (<usize>j0 << 2) : 0;
+  const cj = c + (<usize>j0 << 2);
+  let i0 = 0;
+  if (aPacked != 0) {
+    const ak = a + (<usize>k0 << 4);
+    // The packed kernels take their epilogue switches in one word (see gen-gemm.mjs).
+    const rowBias = last && biasKind == 1 && bias != 0;
+    const flags = nr | (addC ? 16 : 0) | (actK << 5) | (rowBias ? 1024 : 0) | (bcol ? 2048 : 0);
+    for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
+      const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
+      gemm_f32_4x8_pa(ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
+    }
+    if (i0 < M) {
+      const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
+      tile_pa(M - i0, ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
+    }
+    return;
+  }
+  const ak = a + (<usize>k0 << 2);
+  for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
+    const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
+    gemm_f32_4x8(ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
+  }
+  if (i0 < M) {
+    const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
+    tile(M - i0, ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
+  }
+}
+
+// A at most this big (bytes) stays in L2 while every B panel passes: then each panel runs all its
+// K blocks back to back, so its M×8 strip of C stays in L1 between them instead of a round trip
+// through memory per K block (BERT's 128×30522 vocabulary projection: C is 15 MB).
+const A_L2_BYTES: usize = 512 << 10;
+
 // C = act(A·B [+ C_old] [+ bias]). Bias and activation are applied only with the last K block,
 // C_old (accumulate) is read by the first, so the epilogue is fused with no extra pass over C.
 // aPacked ≠ 0: `a` is pack_a_f32's output and lda must be K (row i0, a multiple of 4, at i0·lda).
-// Both forms add the same products in the same order, so their results are bit-identical.
+// Both forms, and both loop orders, add the same products in the same order: bit-identical.
 export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32,
   bias: usize, biasKind: i32, accumulate: i32, act: i32, alpha: f32, beta: f32, aPacked: i32): void {
   if (M <= 0 || N <= 0) return;
@@ -114,42 +158,19 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
   // full round trip through C for little work.
   const blocks = max(1, (K + KC - 1) / KC);
   const kcEven = (K + blocks - 1) / blocks;
+  if (blocks > 1 && (<usize>M * <usize>K << 2) <= A_L2_BYTES) {
+    for (let j0 = 0; j0 < N; j0 += 8) {
+      for (let k0 = 0; k0 < K; k0 += kcEven) {
+        panel_block(a, ldaB, bp, c, ldcB, M, N, K, bias, biasKind, accumulate, act, alpha, beta, aPacked, j0, k0, min(kcEven, K - k0));
+      }
+    }
+    return;
+  }
   let k0 = 0;
   do {
     const kc = min(kcEven, K - k0);
-    const last = k0 + kc >= K;
-    const addC = accumulate != 0 || k0 > 0;
-    const actK = last ? act : 0;
     for (let j0 = 0; j0 < N; j0 += 8) {
-      const nr = min(8, N - j0);
-      const b = bp + ((<usize>j0 * <usize>K + <usize>k0 * 8) << 2);
-      const bcol: usize = last && biasKind == 2 ? bias + (<usize>j0 << 2) : 0;
-      const cj = c + (<usize>j0 << 2);
-      let i0 = 0;
-      if (aPacked != 0) {
-        const ak = a + (<usize>k0 << 4);
-        // The packed kernels take their epilogue switches in one word (see gen-gemm.mjs).
-        const rowBias = last && biasKind == 1 && bias != 0;
-        const flags = nr | (addC ? 16 : 0) | (actK << 5) | (rowBias ? 1024 : 0) | (bcol ? 2048 : 0);
-        for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
-          const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
-          gemm_f32_4x8_pa(ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
-        }
-        if (i0 < M) {
-          const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
-          tile_pa(M - i0, ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
-        }
-        continue;
-      }
-      const ak = a + (<usize>k0 << 2);
-      for (; i0 + GEMM_MR <= M; i0 += GEMM_MR) {
-        const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
-        gemm_f32_4x8(ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
-      }
-      if (i0 < M) {
-        const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
-        tile(M - i0, ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
-      }
+      panel_block(a, ldaB, bp, c, ldcB, M, N, K, bias, biasKind, accumulate, act, alpha, beta, aPacked, j0, k0, kc);
     }
     k0 += kc;
   } while (k0 < K);

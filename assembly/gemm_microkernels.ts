@@ -201,7 +201,8 @@ export function gemm_f32_1x8_pa(a: usize, b: usize, c: usize, ldc: usize, kc: i3
     a += 64;
     b += 128;
   }
-  for (; k > 0; k--) {
+  const aEnd = a + (<usize>k << 4);
+  while (a < aEnd) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
     const s0 = v128.load32_splat(a, 0);
     c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
@@ -246,7 +247,8 @@ export function gemm_f32_2x8_pa(a: usize, b: usize, c: usize, ldc: usize, kc: i3
     a += 32;
     b += 64;
   }
-  for (; k > 0; k--) {
+  const aEnd = a + (<usize>k << 4);
+  while (a < aEnd) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
     const s0 = v128.load32_splat(a, 0);
     c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
@@ -273,7 +275,8 @@ export function gemm_f32_3x8_pa(a: usize, b: usize, c: usize, ldc: usize, kc: i3
   let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
   let k = kc;
-  for (; k > 0; k--) {
+  const aEnd = a + (<usize>k << 4);
+  while (a < aEnd) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
     const s0 = v128.load32_splat(a, 0);
     c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
@@ -300,7 +303,8 @@ export function gemm_f32_4x8_pa(a: usize, b: usize, c: usize, ldc: usize, kc: i3
   let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
   let k = kc;
-  for (; k > 0; k--) {
+  const aEnd = a + (<usize>k << 4);
+  while (a < aEnd) {
     const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
     const s0 = v128.load32_splat(a, 0);
     c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);

@@ -165,6 +165,21 @@ export const ACT_SILU: i32 = 14;
   return v128.bitselect(small, big, f32x4.le(t, fsplat(0.927734375)));
 }
 
+// x·Φ(x) = x/2·(1 + erf(x/√2)).
+// @ts-ignore: decorator
+@inline export function gelu_f32x4(v: v128): v128 {
+  const e = erf_f32x4(f32x4.mul(v, fsplat(0.70710678118654752)));
+  return f32x4.mul(f32x4.mul(v, fsplat(0.5)), f32x4.add(fsplat(1), e));
+}
+
+// x/2·(1 + tanh(√(2/π)·(x + 0.044715x³))).
+// @ts-ignore: decorator
+@inline export function gelu_tanh_f32x4(v: v128): v128 {
+  const v3 = f32x4.mul(f32x4.mul(v, v), v);
+  const inner = f32x4.mul(madd(v3, fsplat(0.044715), v), fsplat(0.79788456080286536));
+  return f32x4.mul(f32x4.mul(v, fsplat(0.5)), f32x4.add(fsplat(1), tanh_f32x4(inner)));
+}
+
 // Scalar entry for tails and rare ops: the same polynomials as the vector lanes, so a tail element
 // gets bit-identical results to a body element.
 // @ts-ignore: decorator
@@ -198,15 +213,8 @@ function act_f32x4_impl(v: v128, act: i32, a: f32, b: f32): v128 {
     }
     case ACT_SIGMOID: return sigmoid_f32x4(v);
     case ACT_TANH: return tanh_f32x4(v);
-    case ACT_GELU: {
-      const e = erf_f32x4(f32x4.mul(v, f32x4.splat(0.70710678118654752)));
-      return f32x4.mul(f32x4.mul(v, f32x4.splat(0.5)), f32x4.add(one, e));
-    }
-    case ACT_GELU_TANH: {
-      const v3 = f32x4.mul(f32x4.mul(v, v), v);
-      const inner = f32x4.mul(madd(v3, f32x4.splat(0.044715), v), f32x4.splat(0.79788456080286536));
-      return f32x4.mul(f32x4.mul(v, f32x4.splat(0.5)), f32x4.add(one, tanh_f32x4(inner)));
-    }
+    case ACT_GELU: return gelu_f32x4(v);
+    case ACT_GELU_TANH: return gelu_tanh_f32x4(v);
     case ACT_ELU: {
       const neg = f32x4.mul(expm1_f32x4(f32x4.min(v, zero)), f32x4.splat(a));
       return v128.bitselect(v, neg, f32x4.gt(v, zero));

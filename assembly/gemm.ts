@@ -1,6 +1,6 @@
 // f32 GEMM: B packing into 8-column panels and the blocked driver over the micro-kernels in
 // gemm_microkernels.ts (generated). Layout and contract: assembly/README.md.
-import { loadN } from './gemm_epilogue';
+import { act_in_strip, act_strip, loadN } from './gemm_epilogue';
 import {
   GEMM_MR, gemm_f32_1x8, gemm_f32_1x8_pa, gemm_f32_2x8, gemm_f32_2x8_pa, gemm_f32_3x8, gemm_f32_3x8_pa,
   gemm_f32_4x8, gemm_f32_4x8_pa,
@@ -108,7 +108,8 @@ export function pack_a_f32(src: usize, lda: i32, dst: usize, M: i32, K: i32): vo
   j0: i32, k0: i32, kc: i32): void {
   const last = k0 + kc >= K;
   const addC = accumulate != 0 || k0 > 0;
-  const actK = last ? act : 0;
+  const strip = last && act_in_strip(act);
+  const actK = last && !strip ? act : 0;
   const nr = min(8, N - j0);
   const b = bp + ((<usize>j0 * <usize>K + <usize>k0 * 8) << 2);
   const bcol: usize = last && biasKind == 2 ? bias + (<usize>j0 << 2) : 0;
@@ -127,6 +128,7 @@ export function pack_a_f32(src: usize, lda: i32, dst: usize, M: i32, K: i32): vo
       const bi: usize = rowBias ? bias + (<usize>i0 << 2) : bcol;
       tile_pa(M - i0, ak + <usize>i0 * ldaB, b, cj + <usize>i0 * ldcB, ldcB, kc, flags, bi, alpha, beta);
     }
+    if (strip) act_strip(cj, ldcB, M, nr, act);
     return;
   }
   const ak = a + (<usize>k0 << 2);
@@ -138,6 +140,7 @@ export function pack_a_f32(src: usize, lda: i32, dst: usize, M: i32, K: i32): vo
     const brow: usize = last && biasKind == 1 ? bias + (<usize>i0 << 2) : 0;
     tile(M - i0, ak + <usize>i0 * ldaB, ldaB, b, cj + <usize>i0 * ldcB, ldcB, nr, kc, addC, brow, bcol, actK, alpha, beta);
   }
+  if (strip) act_strip(cj, ldcB, M, nr, act);
 }
 
 // A at most this big (bytes) stays in L2 while every B panel passes: then each panel runs all its

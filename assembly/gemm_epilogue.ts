@@ -1,6 +1,6 @@
 // Partial-vector loads/stores and the per-row GEMM epilogue (C_old, bias, activation), shared by
 // every micro-kernel tile so that remainders in N are handled in exactly one place.
-import { act_f32x4 } from './activation';
+import { ACT_GELU, ACT_GELU_TANH, act_f32x4, gelu_f32x4, gelu_tanh_f32x4 } from './activation';
 
 // Loads min(n, 4) floats into the low lanes (others 0); never touches memory past p + 4n. Used
 // where an over-read could run past the 16-byte slack of the contract (bias and C rows).
@@ -42,4 +42,40 @@ import { act_f32x4 } from './activation';
   }
   if (full) { v128.store(cp, v0); v128.store(cp, v1, 16); }
   else { storeN(cp, v0, nr); storeN(cp + 16, v1, nr - 4); }
+}
+
+// Activations whose polynomial constants cost more to build than the arithmetic using them: V8
+// materializes every f32x4 constant afresh (3 instructions each) at each use site, ~30 for erf.
+// The driver leaves these out of the micro-kernels' epilogue and runs act_strip over each M×nr
+// strip of C once it is final and still in L1; four vectors per step share the constants.
+// @ts-ignore: decorator
+@inline export function act_in_strip(act: i32): bool {
+  return act == ACT_GELU || act == ACT_GELU_TANH;
+}
+
+// @ts-ignore: decorator
+@inline function gelu4(c: usize, ldc: usize, tanhForm: bool): void {
+  const a = v128.load(c), b = v128.load(c, 16), d = v128.load(c + ldc), e = v128.load(c + ldc, 16);
+  if (tanhForm) {
+    v128.store(c, gelu_tanh_f32x4(a)); v128.store(c, gelu_tanh_f32x4(b), 16);
+    v128.store(c + ldc, gelu_tanh_f32x4(d)); v128.store(c + ldc, gelu_tanh_f32x4(e), 16);
+  } else {
+    v128.store(c, gelu_f32x4(a)); v128.store(c, gelu_f32x4(b), 16);
+    v128.store(c + ldc, gelu_f32x4(d)); v128.store(c + ldc, gelu_f32x4(e), 16);
+  }
+}
+
+// act (an act_in_strip one) over rows × nr floats of C in place; ldc in bytes. Same lane
+// operations as the epilogue's act_f32x4, so the same bits.
+export function act_strip(c: usize, ldc: usize, rows: i32, nr: i32, act: i32): void {
+  const tanhForm = act == ACT_GELU_TANH;
+  let r = 0;
+  if (nr == 8) {
+    for (; r + 2 <= rows; r += 2) gelu4(c + <usize>r * ldc, ldc, tanhForm);
+  }
+  for (; r < rows; r++) {
+    const p = c + <usize>r * ldc;
+    storeN(p, act_f32x4(loadN(p, nr), act, 0, 0), nr);
+    if (nr > 4) storeN(p + 16, act_f32x4(loadN(p + 16, nr - 4), act, 0, 0), nr - 4);
+  }
 }

@@ -54,7 +54,8 @@ function prepareGemm(ctx: OpContext): Prepared {
     }
   }
   const bFloats = b.constant ? 0 : packedBFloats(K, N);
-  const aFloats = transA ? M * K : 0;
+  const packA = !transA && packAPays(M, N, K);
+  const aFloats = transA ? M * K : packA ? packedAFloats(M, K) : 0;
   return {
     outputs: [{ dtype: 'float32', dims: [M, N] }],
     scratchBytes: (bFloats + aFloats) * 4 || undefined,
@@ -68,12 +69,13 @@ function prepareGemm(ctx: OpContext): Prepared {
         bias = beta === 1 ? C0 : bd.persistent(`scaledBias:${c!.name}:${C0}:${beta}`, shapeSize(c!.dims) * 4, (p) => k.unary_f32(C0, p, shapeSize(c!.dims), Unary.affine, beta, 0));
       }
       const cFull = cMode === 'full' ? broadcastInto(bd, c!, C0, Y, M, N, beta) : undefined;
-      const A = transA ? At : A0;
+      const A = transA || packA ? At : A0;
       return () => {
         B.perRun?.();
         if (transA) k.transpose2d_32(A0, At, K, M);
+        if (packA) k.pack_a_f32(A0, K, At, M, K);
         cFull?.();
-        k.gemm_f32(A, K, B.ptr, Y, N, M, N, K, bias, biasKind, cFull ? 1 : 0, act, p0, p1);
+        k.gemm_f32(A, K, B.ptr, Y, N, M, N, K, bias, biasKind, cFull ? 1 : 0, act, p0, p1, packA ? 1 : 0);
       };
     },
   };
@@ -161,7 +163,7 @@ function packedAFloats(M: number, K: number): number {
  * micro-kernel issues fewer instructions per step (assembly/gemm.ts), which only shows on
  * real tiles, not on a row or two.
  */
-function packAPays(M: number, N: number, K: number): boolean {
+export function packAPays(M: number, N: number, K: number): boolean {
   return M >= 16 && N >= 64 && K >= 16;
 }
 

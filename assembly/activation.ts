@@ -45,7 +45,9 @@ export const ACT_SILU: i32 = 14;
 @inline export function exp_f32x4(x: v128): v128 {
   const lo = fsplat(-87.33654475);
   const hi = fsplat(88.72283905);
-  let xc = f32x4.min(f32x4.max(x, lo), hi);
+  // pmax/pmin (one instruction each; min/max are ~7 in V8 for their NaN and ±0 rules): with x
+  // first, a NaN x passes through both, and the bounds are not zero, so the result is the same.
+  let xc = f32x4.pmin(f32x4.pmax(x, lo), hi);
   const n = f32x4.nearest(f32x4.mul(xc, fsplat(1.44269504088896341)));
   // Cody-Waite: ln2 split in a part exact in f32 (few mantissa bits) plus a correction.
   let r = madd(n, fsplat(-0.693359375), xc);
@@ -130,7 +132,7 @@ export const ACT_SILU: i32 = 14;
 // ratio never sees inf/inf.
 // @ts-ignore: decorator
 @inline export function tanh_f32x4(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, fsplat(-9.0)), fsplat(9.0));
+  const xc = f32x4.pmin(f32x4.pmax(x, fsplat(-9.0)), fsplat(9.0)); // as in exp_f32x4
   const e = expm1_f32x4(f32x4.add(xc, xc));
   return f32x4.div(e, f32x4.add(e, fsplat(2.0)));
 }

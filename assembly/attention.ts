@@ -113,6 +113,15 @@ export function attention_f32(
             const mnv = f32x4.splat(mnew);
             let sum = f32x4.splat(0);
             j = 0;
+            // Two vectors per step share exp's constants (V8 rebuilds each at every use); the sum
+            // still adds them in key order.
+            for (; j + 8 <= kb; j += 8) {
+              const p = srow + (<usize>j << 2);
+              const e0 = exp_f32x4(f32x4.sub(v128.load(p), mnv));
+              const e1 = exp_f32x4(f32x4.sub(v128.load(p, 16), mnv));
+              v128.store(p, e0); v128.store(p, e1, 16);
+              sum = f32x4.add(f32x4.add(sum, e0), e1);
+            }
             for (; j + 4 <= kb; j += 4) {
               const e = exp_f32x4(f32x4.sub(v128.load(srow + (<usize>j << 2)), mnv));
               v128.store(srow + (<usize>j << 2), e);

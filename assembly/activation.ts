@@ -167,6 +167,18 @@ export const ACT_SILU: i32 = 14;
   return v128.bitselect(small, big, f32x4.le(t, fsplat(0.927734375)));
 }
 
+// x·min(max(x/6 + 1/2, 0), 1).
+// @ts-ignore: decorator
+@inline export function hard_swish_f32x4(v: v128): v128 {
+  return f32x4.mul(v, hard_clamp01(madd(v, fsplat(<f32>(1.0 / 6.0)), fsplat(0.5))));
+}
+
+// x·sigmoid(x).
+// @ts-ignore: decorator
+@inline export function silu_f32x4(v: v128): v128 {
+  return f32x4.mul(v, sigmoid_f32x4(v));
+}
+
 // x·Φ(x) = x/2·(1 + erf(x/√2)).
 // @ts-ignore: decorator
 @inline export function gelu_f32x4(v: v128): v128 {
@@ -217,10 +229,7 @@ function act_f32x4_impl(v: v128, act: i32, a: f32, b: f32): v128 {
       return v128.bitselect(f32x4.mul(v, f32x4.splat(a)), v, f32x4.lt(v, zero));
     case ACT_HARD_SIGMOID:
       return hard_clamp01(madd(v, f32x4.splat(a), f32x4.splat(b)));
-    case ACT_HARD_SWISH: {
-      const h = hard_clamp01(madd(v, f32x4.splat(<f32>(1.0 / 6.0)), f32x4.splat(0.5)));
-      return f32x4.mul(v, h);
-    }
+    case ACT_HARD_SWISH: return hard_swish_f32x4(v);
     case ACT_SIGMOID: return sigmoid_f32x4(v);
     case ACT_TANH: return tanh_f32x4(v);
     case ACT_GELU: return gelu_f32x4(v);
@@ -244,7 +253,7 @@ function act_f32x4_impl(v: v128, act: i32, a: f32, b: f32): v128 {
       const n = f32x4.mul(e, f32x4.add(e, f32x4.splat(2)));
       return f32x4.mul(v, f32x4.div(n, f32x4.add(n, f32x4.splat(2))));
     }
-    case ACT_SILU: return f32x4.mul(v, sigmoid_f32x4(v));
+    case ACT_SILU: return silu_f32x4(v);
   }
   return v;
 }

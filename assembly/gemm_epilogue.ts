@@ -1,6 +1,9 @@
 // Partial-vector loads/stores and the per-row GEMM epilogue (C_old, bias, activation), shared by
 // every micro-kernel tile so that remainders in N are handled in exactly one place.
-import { ACT_GELU, ACT_GELU_TANH, act_f32x4, gelu_f32x4, gelu_tanh_f32x4 } from './activation';
+import {
+  ACT_GELU, ACT_GELU_TANH, ACT_HARD_SWISH, ACT_SIGMOID, ACT_SILU, ACT_TANH, act_f32x4, gelu_f32x4,
+  gelu_tanh_f32x4, hard_swish_f32x4, sigmoid_f32x4, silu_f32x4, tanh_f32x4,
+} from './activation';
 
 // Loads min(n, 4) floats into the low lanes (others 0); never touches memory past p + 4n. Used
 // where an over-read could run past the 16-byte slack of the contract (bias and C rows).
@@ -44,34 +47,47 @@ import { ACT_GELU, ACT_GELU_TANH, act_f32x4, gelu_f32x4, gelu_tanh_f32x4 } from 
   else { storeN(cp, v0, nr); storeN(cp + 16, v1, nr - 4); }
 }
 
-// Activations whose polynomial constants cost more to build than the arithmetic using them: V8
-// materializes every f32x4 constant afresh (3 instructions each) at each use site, ~30 for erf.
-// The driver leaves these out of the micro-kernels' epilogue and runs act_strip over each M×nr
-// strip of C once it is final and still in L1; four vectors per step share the constants.
+// Activations whose constants cost more to build than the arithmetic using them: V8 materializes
+// every f32x4 constant afresh (3 instructions each) at each use site, ~30 for erf, and a min/max
+// clamp is ~7 instructions. The driver leaves these out of the micro-kernels' epilogue and runs
+// act_strip over each M×nr strip of C once it is final and still in L1; four vectors per step
+// share the constants.
 // @ts-ignore: decorator
 @inline export function act_in_strip(act: i32): bool {
-  return act == ACT_GELU || act == ACT_GELU_TANH;
+  return act == ACT_GELU || act == ACT_GELU_TANH || act == ACT_SIGMOID || act == ACT_TANH
+    || act == ACT_SILU || act == ACT_HARD_SWISH;
 }
 
 // @ts-ignore: decorator
-@inline function gelu4(c: usize, ldc: usize, tanhForm: bool): void {
+@inline function act1(v: v128, act: i32): v128 {
+  if (act == ACT_GELU) return gelu_f32x4(v);
+  if (act == ACT_GELU_TANH) return gelu_tanh_f32x4(v);
+  if (act == ACT_SIGMOID) return sigmoid_f32x4(v);
+  if (act == ACT_TANH) return tanh_f32x4(v);
+  if (act == ACT_SILU) return silu_f32x4(v);
+  return hard_swish_f32x4(v);
+}
+
+// Two full rows (four vectors) of C in place, with the activation chosen once for all four.
+// @ts-ignore: decorator
+@inline function act_rows2(c: usize, ldc: usize, act: i32): void {
   const a = v128.load(c), b = v128.load(c, 16), d = v128.load(c + ldc), e = v128.load(c + ldc, 16);
-  if (tanhForm) {
-    v128.store(c, gelu_tanh_f32x4(a)); v128.store(c, gelu_tanh_f32x4(b), 16);
-    v128.store(c + ldc, gelu_tanh_f32x4(d)); v128.store(c + ldc, gelu_tanh_f32x4(e), 16);
-  } else {
-    v128.store(c, gelu_f32x4(a)); v128.store(c, gelu_f32x4(b), 16);
-    v128.store(c + ldc, gelu_f32x4(d)); v128.store(c + ldc, gelu_f32x4(e), 16);
-  }
+  v128.store(c, act1(a, act)); v128.store(c, act1(b, act), 16);
+  v128.store(c + ldc, act1(d, act)); v128.store(c + ldc, act1(e, act), 16);
 }
 
 // act (an act_in_strip one) over rows × nr floats of C in place; ldc in bytes. Same lane
 // operations as the epilogue's act_f32x4, so the same bits.
 export function act_strip(c: usize, ldc: usize, rows: i32, nr: i32, act: i32): void {
-  const tanhForm = act == ACT_GELU_TANH;
   let r = 0;
   if (nr == 8) {
-    for (; r + 2 <= rows; r += 2) gelu4(c + <usize>r * ldc, ldc, tanhForm);
+    // One loop per activation, so that each loop body holds one function's constants.
+    if (act == ACT_GELU) for (; r + 2 <= rows; r += 2) act_rows2(c + <usize>r * ldc, ldc, ACT_GELU);
+    else if (act == ACT_GELU_TANH) for (; r + 2 <= rows; r += 2) act_rows2(c + <usize>r * ldc, ldc, ACT_GELU_TANH);
+    else if (act == ACT_SIGMOID) for (; r + 2 <= rows; r += 2) act_rows2(c + <usize>r * ldc, ldc, ACT_SIGMOID);
+    else if (act == ACT_TANH) for (; r + 2 <= rows; r += 2) act_rows2(c + <usize>r * ldc, ldc, ACT_TANH);
+    else if (act == ACT_SILU) for (; r + 2 <= rows; r += 2) act_rows2(c + <usize>r * ldc, ldc, ACT_SILU);
+    else for (; r + 2 <= rows; r += 2) act_rows2(c + <usize>r * ldc, ldc, ACT_HARD_SWISH);
   }
   for (; r < rows; r++) {
     const p = c + <usize>r * ldc;

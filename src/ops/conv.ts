@@ -18,6 +18,11 @@ const FOLD_BYTES = 1 << 20;
  */
 const BAND_BYTES = 512 << 10;
 /**
+ * Bands only while the weights (re-read by every band's GEMM) also fit in L2: ResNet's
+ * 256×2304 and 512×4608 convs measured 5–10% slower banded, 64×576 at 56² 2.3× faster.
+ */
+const BAND_MAX_WEIGHT_BYTES = 512 << 10;
+/**
  * Up to this many output channels a group-1 conv runs as conv2d_direct_f32 (no im2col). Measured
  * on 3×3 convs at 40²–160²: level with banded im2col + GEMM at M = 8 (≈21 GFLOP/s), slower at
  * M = 16; it needs no scratch and no second pass over memory.
@@ -126,7 +131,7 @@ function prepareConv(ctx: OpContext): Prepared {
   // Measured: 1×1 and shallow stems (K < 64) are faster through pack + GEMM.
   const direct = group === 1 && M <= DIRECT_MAX_M && P >= 64 && kh * kw > 1 && K >= 64;
   // Output rows per band when one image's panels exceed BAND_BYTES (single-image GEMMs only).
-  const bandRows = folded ? OH : Math.max(1, Math.min(OH, Math.floor(BAND_BYTES / (packedBFloats(K, OW) * 4))));
+  const bandRows = folded || Mg * K * 4 > BAND_MAX_WEIGHT_BYTES ? OH : Math.max(1, Math.min(OH, Math.floor(BAND_BYTES / (packedBFloats(K, OW) * 4))));
   const panelBytes = depthwise || direct ? 0 : packedBFloats(K, NB * Math.min(OH, bandRows) * OW) * 4;
   const gemmBytes = depthwise || direct ? 0 : folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
   const scratchBytes = gemmBytes + (postAffine ? 2 * M * 4 : 0);

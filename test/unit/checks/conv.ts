@@ -194,6 +194,7 @@ export function directConvCases(_e: KernelEntry): Case[] {
     ['3×3 s1 p0 W=17', { ...b, W: 17, H: 5, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }],
     ['3×3 s2 p1 W=6', { ...b, sh: 2, sw: 2, W: 6, H: 6 }],
     ['5×5 s1 p2 W=23', { ...b, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, W: 23, H: 6 }],
+    ['3×3 s1 p1 C=19 W=21', { ...b, C: 19, W: 21, H: 5 }],
   ];
   shapes.forEach(([name, s0], idx) => {
     for (const Co of [1, 4, 6, 9]) cases.push({

@@ -7,8 +7,8 @@
 // Blocks of 8 columns whose windows lie inside the input run without checks; a 3×3, stride-1,
 // undilated window is unrolled so every tap is an immediate offset. Border and tail blocks run
 // the same SIMD loop with the out-of-image lanes masked to zero (their loads may touch
-// neighbouring rows: masked, and never before x or more than 16 bytes past its end — else the
-// block falls back to scalar code, as do strides other than 1 and 2).
+// neighbouring rows: masked, and never below address 0 or more than 16 bytes past the end of x —
+// else the block falls back to scalar code, as do strides other than 1 and 2).
 import { act_f32x4, lane0, madd } from './activation';
 import { conv_act_f32x4 } from './conv_act';
 import { storeN } from './gemm_epilogue';

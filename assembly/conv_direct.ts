@@ -1,8 +1,8 @@
-// Direct convolution for layers with few output channels (M ≤ 16) over large planes, where
+// Direct convolution for layers with few output channels (the runtime: M ≤ 8) over large planes, where
 // im2col would write K·OH·OW floats to feed a GEMM with only M rows: here each input tap is loaded
 // once per 4 output channels and 8 output columns (8 accumulators, the GEMM's 4×8 register tile),
-// straight from NCHW. Output rows are the outer loop so the C·kh input rows a row needs stay
-// cached across its channel blocks.
+// straight from NCHW. Output rows are the outer loop, channel blocks inside, so the C·kh input rows
+// an output row needs are read again while recent.
 //
 // Blocks of 8 columns whose windows lie inside the input run without checks; a 3×3, stride-1,
 // undilated window is unrolled so every tap is an immediate offset. Border and tail blocks run

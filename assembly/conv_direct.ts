@@ -93,8 +93,44 @@ export function conv2d_direct_f32(x: usize, w: usize, bias: usize, y: usize, C: 
       const b2 = f32x4.splat(bz ? load<f32>(bias + (<usize>(m0 + min(2, mb - 1)) << 2)) : 0);
       const b3 = f32x4.splat(bz ? load<f32>(bias + (<usize>(m0 + min(3, mb - 1)) << 2)) : 0);
       const yrow = y + <usize>m0 * outPlaneB + ((<usize>oh * <usize>OW) << 2);
+      // A lone channel (M = 1, or the last of M = 5, 9, …) would waste 3/4 of a 4-channel block:
+      // it runs 32 interior columns per step instead (the last step ending at hi), and the
+      // 8-column loop below skips the blocks those covered.
+      const single = mb == 1 && simd && hi - lo >= 32;
+      if (single) {
+        const sw16 = sw4 << 2;
+        for (let ow = lo; ; ow += 32) {
+          if (ow + 32 > hi) ow = hi - 32;
+          let s0 = xRow + <usize>(ow * sw - padLeft) * 4;
+          let wi: usize = 0;
+          let a0 = b0; let a1 = b0; let a2 = b0; let a3 = b0; let a4 = b0; let a5 = b0; let a6 = b0; let a7 = b0;
+          for (let c = 0; c < C; c++) {
+            let r = s0;
+            for (let i = iLo; i < iHi; i++) {
+              let t = r;
+              for (let j = 0; j < kw; j++) {
+                const wv = v128.load32_splat(w0p + wi);
+                a0 = madd(taps4(t, sw), wv, a0); a1 = madd(taps4(t + sw4, sw), wv, a1);
+                a2 = madd(taps4(t + 2 * sw4, sw), wv, a2); a3 = madd(taps4(t + 3 * sw4, sw), wv, a3);
+                const u = t + sw16;
+                a4 = madd(taps4(u, sw), wv, a4); a5 = madd(taps4(u + sw4, sw), wv, a5);
+                a6 = madd(taps4(u + 2 * sw4, sw), wv, a6); a7 = madd(taps4(u + 3 * sw4, sw), wv, a7);
+                t += dwB; wi += 4;
+              }
+              r += rStep;
+            }
+            s0 += planeB;
+            wi += <usize>((kh - (iHi - iLo)) * kw) << 2; // filter rows outside the image
+          }
+          const d = yrow + (<usize>ow << 2);
+          store8(d, a0, a1, 8, act, a, b); store8(d + 32, a2, a3, 8, act, a, b);
+          store8(d + 64, a4, a5, 8, act, a, b); store8(d + 96, a6, a7, 8, act, a, b);
+          if (ow + 32 >= hi) break;
+        }
+      }
       for (let ow = 0; ow < OW; ow += 8) {
         const n = min(8, OW - ow);
+        if (single && n == 8 && ow >= lo && ow + 8 <= hi) continue;
         const c0 = ow * sw - padLeft; // input column of lane 0, tap 0
         let a00 = b0; let a01 = b0; let a10 = b1; let a11 = b1;
         let a20 = b2; let a21 = b2; let a30 = b3; let a31 = b3;

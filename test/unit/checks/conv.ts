@@ -195,6 +195,10 @@ export function directConvCases(_e: KernelEntry): Case[] {
     ['3×3 s2 p1 W=6', { ...b, sh: 2, sw: 2, W: 6, H: 6 }],
     ['5×5 s1 p2 W=23', { ...b, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, W: 23, H: 6 }],
     ['3×3 s1 p1 C=19 W=21', { ...b, C: 19, W: 21, H: 5 }],
+    // ≥ 32 interior columns: a lone channel (M = 1, 9) runs 32 columns per step.
+    ['3×3 s1 p1 W=45', { ...b, W: 45, H: 5 }],
+    ['3×3 s2 p1 W=75', { ...b, sh: 2, sw: 2, W: 75, H: 5 }],
+    ['5×5 dil 2 p4 W=50', { ...b, kh: 5, kw: 5, dh: 2, dw: 2, padTop: 4, padLeft: 4, padBottom: 4, padRight: 4, H: 9, W: 50 }],
   ];
   shapes.forEach(([name, s0], idx) => {
     for (const Co of [1, 4, 6, 9]) cases.push({

@@ -15,6 +15,7 @@ export { transpose2d_32 } from './layout';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { reduce_f32 } from './reduce';
 export { compare_f32, where_32 } from './logic';
+export { resize_nearest_32 } from './resize';
 
 // First free byte after the module's static data in the imported memory: the runtime's arena must
 // start at or after this address.

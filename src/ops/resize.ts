@@ -191,6 +191,7 @@ function spatialStep(b: Bound, dtype: TensorInfo['dtype'], dims: number[], out: 
  */
 function gather(dtype: Prepared['outputs'][number]['dtype'], inDims: number[], out: number[], taps: ({ idx: number[] }[] | undefined)[], ist: number[]): Prepared {
   const r = out.length, n = product(out), inN = product(inDims);
+  if (r >= 2 && FOUR_BYTES.has(dtype) && taps.slice(0, r - 2).every((t) => !t) && n > 0) return gatherPlanes(dtype, inDims, out, taps);
   const offs = out.map((len, a) => Int32Array.from({ length: len }, (_, j) => (taps[a] ? taps[a]![j]!.idx[0]! : j) * ist[a]!));
   const inner = offs[r - 1]!, W = out[r - 1]!, rows = W ? n / W : 0;
   const copyRows = r >= 2 && !!taps[r - 2];
@@ -219,6 +220,36 @@ function gather(dtype: Prepared['outputs'][number]['dtype'], inDims: number[], o
           }
         }
       };
+    },
+  };
+}
+
+const FOUR_BYTES = new Set<string>(['float32', 'int32', 'uint32']);
+
+/** FNV-1a over a table's values: its persistent copy is shared by every node with the same table. */
+function fnv(a: Int32Array): string {
+  let h = 0x811c9dc5;
+  for (const v of a) h = Math.imul(h ^ v, 0x01000193) >>> 0;
+  return h.toString(36);
+}
+
+/**
+ * Nearest over the last two axes of 4-byte elements: resize_nearest_32 with per-shape tables of
+ * source rows and columns (row repeats become copies, an exact ×2 width a lane shuffle).
+ */
+function gatherPlanes(dtype: Prepared['outputs'][number]['dtype'], inDims: number[], out: number[], taps: ({ idx: number[] }[] | undefined)[]): Prepared {
+  const r = out.length, [H, W, OH, OW] = [inDims[r - 2]!, inDims[r - 1]!, out[r - 2]!, out[r - 1]!];
+  const NC = product(out.slice(0, r - 2));
+  const table = (t: { idx: number[] }[] | undefined, len: number) => Int32Array.from({ length: len }, (_, j) => (t ? t[j]!.idx[0]! : j));
+  const rows = table(taps[r - 2], OH), cols = table(taps[r - 1], OW);
+  return {
+    outputs: [{ dtype, dims: out }],
+    build(b) {
+      const key = `resize_nearest:${OH}:${fnv(rows)}:${OW}:${fnv(cols)}`;
+      const pr = b.persistent(`${key}:rows`, OH * 4, (p) => new Int32Array(b.memory.buffer, p, OH).set(rows));
+      const pc = b.persistent(`${key}:cols`, OW * 4, (p) => new Int32Array(b.memory.buffer, p, OW).set(cols));
+      const [x, y, k] = [b.inputs[0]!, b.outputs[0]!, b.k];
+      return () => k.resize_nearest_32(x, y, NC, H, W, OH, OW, pr, pc);
     },
   };
 }

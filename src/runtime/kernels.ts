@@ -39,6 +39,7 @@ export interface Kernels {
   attention_scratch_bytes(Sk: I, d: I): I;
   reduce_f32(x: Ptr, y: Ptr, outer: I, R: I, inner: I, op: I, post: I, scale: F): void;
   compare_f32(a: Ptr, b: Ptr, y: Ptr, op: I, d0: I, d1: I, d2: I, d3: I, as0: I, as1: I, as2: I, as3: I, bs0: I, bs1: I, bs2: I, bs3: I): void;
+  resize_nearest_32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, rows: Ptr, cols: Ptr): void;
   where_32(c: Ptr, x: Ptr, y: Ptr, o: Ptr, d0: I, d1: I, d2: I, d3: I, cs0: I, cs1: I, cs2: I, cs3: I, xs0: I, xs1: I, xs2: I, xs3: I, ys0: I, ys1: I, ys2: I, ys3: I): void;
 }
 

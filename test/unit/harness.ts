@@ -60,6 +60,7 @@ export interface Kernels {
   reduce_f32(x: number, y: number, outer: number, R: number, inner: number, op: number, post: number, scale: number): void;
   compare_f32(a: number, b: number, y: number, op: number, d0: number, d1: number, d2: number, d3: number,
     as0: number, as1: number, as2: number, as3: number, bs0: number, bs1: number, bs2: number, bs3: number): void;
+  resize_nearest_32(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, rows: number, cols: number): void;
   where_32(c: number, x: number, y: number, o: number, d0: number, d1: number, d2: number, d3: number, cs0: number, cs1: number,
     cs2: number, cs3: number, xs0: number, xs1: number, xs2: number, xs3: number, ys0: number, ys1: number, ys2: number, ys3: number): void;
   attention_f32(q: number, k: number, v: number, mask: number, out: number, scratch: number, B: number, H: number, Sq: number,

@@ -7,7 +7,7 @@ export type Family =
   | 'pack_a' | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row' | 'attention'
-  | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv';
+  | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -48,6 +48,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'transpose2d_32', family: 'transpose', what: '2-D transpose of 4-byte elements' },
   { name: 'reduce_f32', family: 'reduce', what: 'reduction over the middle axis of [outer, R, inner]' },
   { name: 'compare_f32', family: 'compare', what: '4-D broadcasting f32 comparisons into bool bytes' },
+  { name: 'resize_nearest_32', family: 'resize_nearest', what: 'nearest resize of the last two axes from source row/column tables, 4-byte elements' },
   { name: 'where_32', family: 'where', what: '4-D broadcasting Where over 4-byte elements' },
   { name: 'attention_f32', family: 'attention', what: 'softmax(scale·Q·Kᵀ + mask)·V per batch and head, online softmax', tile: { mr: 4, nr: 8 } },
 ];

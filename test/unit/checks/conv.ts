@@ -143,6 +143,15 @@ export function dwconvCases(_e: KernelEntry): Case[] {
     ['3×3 s3 asym', { ...b, sh: 3, sw: 3, padTop: 0, padLeft: 2, padBottom: 1, padRight: 0, H: 13, W: 20 }],
     ['3×3 dil 2 p2 wide', { ...b, dh: 2, dw: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, W: 30 }],
     ['kernel wider than input', { ...b, H: 2, W: 3, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2 }],
+    // Interior widths around the 8-column block: exact fit, one over (last block overlaps), narrow.
+    ['3×3 s1 p1 W=10 (one interior block)', { ...b, H: 5, W: 10 }],
+    ['3×3 s1 p1 W=19 (overlapping last block)', { ...b, H: 6, W: 19 }],
+    ['3×3 s1 p0 W=16 (no borders)', { ...b, H: 5, W: 16, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }],
+    ['5×5 s1 p2 W=20', { ...b, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, H: 7, W: 20 }],
+    ['3×3 s2 p1 W=17 odd', { ...b, sh: 2, sw: 2, H: 9, W: 17 }],
+    ['5×5 s2 p2 W=13 narrow', { ...b, kh: 5, kw: 5, sh: 2, sw: 2, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, H: 8, W: 13 }],
+    ['3×2 s1 asym pads wide', { ...b, kh: 3, kw: 2, padTop: 0, padLeft: 1, padBottom: 2, padRight: 0, H: 6, W: 27 }],
+    ['3×3 s1 p1 H=1', { ...b, H: 1, W: 33 }],
   ];
   const cases: Case[] = [];
   shapes.forEach(([name, s0], idx) => {
@@ -180,6 +189,16 @@ export function directConvCases(_e: KernelEntry): Case[] {
     ['5×5 dil 2 p4', { ...b, kh: 5, kw: 5, dh: 2, dw: 2, padTop: 4, padLeft: 4, padBottom: 4, padRight: 4, H: 12, W: 30 }],
     ['3×2 asym pads', { ...b, kh: 3, kw: 2, padTop: 0, padLeft: 2, padBottom: 2, padRight: 0 }],
     ['kernel wider than input', { ...b, H: 2, W: 2, kh: 3, kw: 5, padTop: 2, padLeft: 3, padBottom: 2, padRight: 3 }],
+    ['3×3 s1 p1 W=5 (one partial block)', { ...b, W: 5, H: 4 }],
+    ['3×3 s1 p1 W=16', { ...b, W: 16, H: 5 }],
+    ['3×3 s1 p0 W=17', { ...b, W: 17, H: 5, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0 }],
+    ['3×3 s2 p1 W=6', { ...b, sh: 2, sw: 2, W: 6, H: 6 }],
+    ['5×5 s1 p2 W=23', { ...b, kh: 5, kw: 5, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2, W: 23, H: 6 }],
+    ['3×3 s1 p1 C=19 W=21', { ...b, C: 19, W: 21, H: 5 }],
+    // ≥ 32 interior columns: a lone channel (M = 1, 9) runs 32 columns per step.
+    ['3×3 s1 p1 W=45', { ...b, W: 45, H: 5 }],
+    ['3×3 s2 p1 W=75', { ...b, sh: 2, sw: 2, W: 75, H: 5 }],
+    ['5×5 dil 2 p4 W=50', { ...b, kh: 5, kw: 5, dh: 2, dw: 2, padTop: 4, padLeft: 4, padBottom: 4, padRight: 4, H: 9, W: 50 }],
   ];
   shapes.forEach(([name, s0], idx) => {
     for (const Co of [1, 4, 6, 9]) cases.push({

@@ -11,6 +11,7 @@ import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
 import { reduceCases } from './reduce';
+import { resizeNearestCases } from './resize';
 import type { Case } from './types';
 
 export type { Case } from './types';
@@ -37,6 +38,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   reduce: reduceCases,
   compare: compareCases,
   where: whereCases,
+  resize_nearest: resizeNearestCases,
   pack_b_i8: packI8Cases,
   gemm_i8: gemmI8Cases,
   minmax: minmaxCases,

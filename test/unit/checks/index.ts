@@ -6,6 +6,7 @@ import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCase
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
+import { gemmI16Cases, packAI8Cases, quantizePackACases } from './gemm-i16';
 import { dequantizeCases, im2rowCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
@@ -38,6 +39,9 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   where: whereCases,
   pack_b_i8: packI8Cases,
   gemm_i8: gemmI8Cases,
+  pack_a_i8: packAI8Cases,
+  quantize_pack_a: quantizePackACases,
+  gemm_i16: gemmI16Cases,
   minmax: minmaxCases,
   quantize: quantizeCases,
   dequantize: dequantizeCases,

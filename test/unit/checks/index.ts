@@ -7,7 +7,7 @@ import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
 import { gemmI16Cases, packAI8Cases, quantizePackACases } from './gemm-i16';
-import { dequantizeCases, im2rowCases, minmaxCases, quantizeCases } from './quant';
+import { im2rowCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
@@ -38,13 +38,11 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   compare: compareCases,
   where: whereCases,
   pack_b_i8: packI8Cases,
-  gemm_i8: gemmI8Cases,
-  pack_a_i8: packAI8Cases,
+  pack_a_i8: (e) => [...packAI8Cases(), ...gemmI8Cases(e)],
   quantize_pack_a: quantizePackACases,
   gemm_i16: gemmI16Cases,
   minmax: minmaxCases,
   quantize: quantizeCases,
-  dequantize: dequantizeCases,
   im2row: im2rowCases,
   attention: attentionCases,
 };

@@ -25,6 +25,8 @@
 // The epilogue writes the tile straight from registers: i32 C, or (dequantizing) f32
 // y = f32(C)·f32(aScale·wScale[j]) (+ bias[j]), the roundings of Cast → Mul → Add.
 
+import { ACT_NONE, act_f32x4 } from './activation';
+
 // @ts-ignore: decorator
 @inline function byteAt(p: usize, signed: i32): i32 {
   return signed != 0 ? <i32>load<i8>(p) : <i32>load<u8>(p);
@@ -70,13 +72,16 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
 }
 
 // One row of the tile (lo = columns 0…3, hi = 4…7), nr ≤ 8 of them stored. T = i32 stores C;
-// T = f32 dequantizes with the tile's column scales (slo, shi) and bias (blo, bhi; zero if none).
+// T = f32 dequantizes with the tile's column scales (slo, shi) and bias (blo, bhi; zero if none),
+// then applies activation `act` (activation.ts codes, parameters aa, ab).
 // @ts-ignore: decorator
-@inline function storeRow<T>(o: usize, lo: v128, hi: v128, nr: i32, slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool): void {
+@inline function storeRow<T>(o: usize, lo: v128, hi: v128, nr: i32, slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool,
+  act: i32, aa: f32, ab: f32): void {
   if (isFloat<T>()) {
     lo = f32x4.mul(f32x4.convert_i32x4_s(lo), slo);
     hi = f32x4.mul(f32x4.convert_i32x4_s(hi), shi);
     if (hasBias) { lo = f32x4.add(lo, blo); hi = f32x4.add(hi, bhi); }
+    if (act != ACT_NONE) { lo = act_f32x4(lo, act, aa, ab); hi = act_f32x4(hi, act, aa, ab); }
   }
   if (nr == 8) { v128.store(o, lo); v128.store(o, hi, 16); return; }
   for (let j = 0; j < nr; j++) store<i32>(o + (<usize>j << 2), lane(j < 4 ? lo : hi, j));
@@ -86,7 +91,7 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
 // panel (32 bytes a pair). All 4 rows are computed (packed A is zero past M); mr are stored.
 // @ts-ignore: decorator
 @inline function tile_i16_4x8<T>(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, mr: i32, nr: i32,
-  slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool): void {
+  slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
   const end = b + (<usize>Kp << 4);
@@ -98,10 +103,10 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
     s = v128.load32_splat(a, 12); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1);
     a += 16;
   }
-  storeRow<T>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias);
-  if (mr > 1) storeRow<T>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias);
-  if (mr > 2) storeRow<T>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias);
-  if (mr > 3) storeRow<T>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias);
+  storeRow<T>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (mr > 1) storeRow<T>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (mr > 2) storeRow<T>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (mr > 3) storeRow<T>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
 }
 
 // Eight floats from p, or the first n of them (rest 0) without reading past n.
@@ -230,7 +235,7 @@ export function pack_a_i8(a: usize, lda: i32, signed: i32, zp: usize, zpPerRow: 
 // packed A streams from L2, and each panel comes from memory once per call (rows outer would
 // stream all of B once per 4 rows).
 function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K: i32,
-  aScale: f32, wScale: usize, bias: usize): void {
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
   const Kp = (K + 7) & ~7;
   const ldoB = <usize>ldo << 2, panelB = <usize>Kp << 4, blockA = <usize>Kp << 3;
   const as = f32x4.splat(aScale), zero = f32x4.splat(0);
@@ -243,7 +248,7 @@ function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K:
       if (bias != 0) { const bj = bias + (<usize>j0 << 2); blo = load8(bj, nr, false); bhi = load8(bj, nr, true); }
     }
     for (let i0 = 0; i0 < M; i0 += 4) {
-      tile_i16_4x8<T>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, blo, bhi, bias != 0);
+      tile_i16_4x8<T>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, blo, bhi, bias != 0, act, aa, ab);
     }
   }
 }
@@ -251,13 +256,14 @@ function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K:
 // C (M×N i32, ldc elements) = A·Bpacked, A packed by pack_a_i8 or quantize_pack_a_f32.
 export function gemm_i16_i32(ap: usize, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32): void {
   if (M <= 0 || N <= 0) return;
-  drive<i32>(ap, bp, c, ldc, M, N, K, 0, 0, 0);
+  drive<i32>(ap, bp, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
 }
 
-// y (M×N f32, ldy elements) = f32(A·Bpacked)·f32(aScale·wScale[j]) (+ bias[j]); wScale: N floats,
-// bias: N floats or 0 (none). Bit-identical to MatMulInteger → Cast → Mul(aScale·wScale) → Add.
+// y (M×N f32, ldy elements) = act(f32(A·Bpacked)·f32(aScale·wScale[j]) (+ bias[j])); wScale: N
+// floats, bias: N floats or 0 (none), act: an activation.ts code (0 = none) with parameters aa, ab.
+// Bit-identical to MatMulInteger → Cast → Mul(aScale·wScale) → Add → the activation op.
 export function gemm_i16_dq_f32(ap: usize, bp: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
-  aScale: f32, wScale: usize, bias: usize): void {
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
   if (M <= 0 || N <= 0) return;
-  drive<f32>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias);
+  drive<f32>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
 }

@@ -5,13 +5,15 @@
  * uint8 minus its zero point, straight into the GEMM's packed-A layout in scratch
  * (quantize_pack_a_f32); and the int8 GEMM on the weights packed once at load (gemm_i16_dq_f32),
  * whose tile epilogue scales by x_scale·w_scale[j] (and adds the bias) in registers, so the i32
- * product never goes through memory. The float32 roundings are those of the unfused ops, so
- * results are identical.
+ * product never goes through memory; an activation fused after it (graph/passes/fuse-activation.ts:
+ * Gelu in BERT's MLP) is applied there too. The float32 roundings and the activation code are those
+ * of the unfused ops, so results are identical.
  */
 import { shapeSize } from '../api/tensor.js';
 import { type DynamicParams, dynamicParams } from './quant.js';
 import { packedBI8, perTensorOr } from './quant-gemm.js';
 import { packedAI8Bytes } from '../runtime/kernels.js';
+import { FUSED_ACT_ATTRS, fusedActivation } from './conv.js';
 import type { OpContext, OpDef, Prepared } from './types.js';
 import { requireDtype } from './util.js';
 
@@ -28,6 +30,8 @@ function prepare(ctx: OpContext): Prepared {
   const zCol = perTensorOr(ctx, wz, N, 'w_zero_point'), sCol = perTensorOr(ctx, ws, N, 'w_scale');
   if (bias && (bias.dtype !== 'float32' || shapeSize(bias.dims) !== N)) ctx.fail(`bias must be float32 of ${N} values, got ${bias.dtype} [${bias.dims}]`, 'SHAPE_MISMATCH');
   const M = shapeSize(x.dims) / K;
+  // An activation after the bias (graph/passes/fuse-activation.ts), applied in the same tile store.
+  const { act, a: actA, b: actB } = fusedActivation(ctx);
   const aBytes = packedAI8Bytes(M, K);
   const outDims = [...x.dims.slice(0, -1), N];
   return {
@@ -52,12 +56,12 @@ function prepare(ctx: OpContext): Prepared {
         if (n > 0) { k.minmax_f32(X, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
         const p = dynamicParams(lo, hi, params);
         k.quantize_pack_a_f32(X, K, ap, M, K, p.scale, p.zeroPoint);
-        k.gemm_i16_dq_f32(ap, packed.ptr, Y, N, M, N, K, p.scale, scales, B);
+        k.gemm_i16_dq_f32(ap, packed.ptr, Y, N, M, N, K, p.scale, scales, B, act, actA, actB);
       };
     },
   };
 }
 
 export const quantFusedOps: OpDef[] = [
-  { opType: 'DynamicQuantizeMatMul', domain: 'tessera', since: 1, attributes: [], prepare },
+  { opType: 'DynamicQuantizeMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS], prepare },
 ];

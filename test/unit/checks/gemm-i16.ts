@@ -2,7 +2,8 @@
 // floats) against the layout reference, and gemm_i16_i32 / gemm_i16_dq_f32 against the scalar
 // product (then Cast → Mul → Add in float32) — bit-exact, at every M/N remainder around the 4×8
 // tile, K from 0 past several 8-wide steps, per-tensor / per-row / per-column zero points and
-// scales, output rows wider than N (the gap must stay untouched), extreme values, canaries.
+// scales, output rows wider than N (the gap must stay untouched), extreme values, canaries; and
+// the fused activation equal to the unfused activation kernel run on the reference result.
 import { gemmI8, packAI16 } from '../../reference/gemm-i8';
 import { dequantizeI32, quantizeU8 } from '../../reference/quant';
 import { randArray, rng, type Heap } from '../harness';
@@ -75,7 +76,7 @@ export function quantizePackACases(): Case[] {
   }];
 }
 
-interface G { M: number; N: number; K: number; ldPad?: number; extreme?: boolean; bSigned?: boolean; zbCol?: boolean; bias?: boolean; wsCol?: boolean }
+interface G { M: number; N: number; K: number; ldPad?: number; extreme?: boolean; bSigned?: boolean; zbCol?: boolean; bias?: boolean; wsCol?: boolean; act?: [number, number, number] }
 
 /** Runs one product through pack_b_i8 + the kernel; `dq` picks gemm_i16_dq_f32 over gemm_i16_i32. */
 function runGemmI16(h: Heap, g: G, seed: number, dq: boolean): string | null {
@@ -96,8 +97,15 @@ function runGemmI16(h: Heap, g: G, seed: number, dq: boolean): string | null {
   if (dq) {
     const aScale = f(0.5 + r() * 1e-3), ws = randArray(g.wsCol ? N : 1, r, 1e-4, 1e-2), bias = g.bias ? randArray(N, r) : undefined;
     const wsN = Float32Array.from({ length: N }, (_, j) => ws[g.wsCol ? j : 0]!);
-    h.k.gemm_i16_dq_f32(ap, bp, out, ld, M, N, K, aScale, h.put(wsN), bias ? h.put(bias) : 0);
+    const [act, aa, ab] = g.act ?? [0, 0, 0];
+    h.k.gemm_i16_dq_f32(ap, bp, out, ld, M, N, K, aScale, h.put(wsN), bias ? h.put(bias) : 0, act, aa, ab);
     want = dequantizeI32(c, M, N, Float32Array.from(wsN, (s) => f(aScale * s)), bias);
+    if (act) {
+      // The unfused activation op's kernel on the reference result: fused must equal unfused.
+      const pw = h.put(want);
+      h.k.unary_f32(pw, pw, M * N, act, aa, ab);
+      want = h.get(pw, M * N);
+    }
     got = new Float32Array(h.memory.buffer, out, M * ld);
   } else {
     h.k.gemm_i16_i32(ap, bp, out, ld, M, N, K);
@@ -141,6 +149,11 @@ export function gemmI16Cases(e: KernelEntry): Case[] {
     { M: 0, N: 5, K: 3 },
     { M: 4, N: 0, K: 3 },
     { M: 64, N: 96, K: 784, zbCol: true, wsCol: true, bias: true },
+    ...(dq ? ([
+      { M: 13, N: 37, K: 40, bias: true, wsCol: true, act: [8, 0, 0] }, // GELU (erf), as in BERT's MLP
+      { M: 5, N: 19, K: 17, act: [1, 0, 0] }, // ReLU
+      { M: 6, N: 11, K: 9, bias: true, act: [2, -0.5, 0.5], ldPad: 2 }, // Clip(−0.5, 0.5)
+    ] as G[]) : []),
   ];
   for (const g of extra) cases.push({ name: `shape ${JSON.stringify(g)}`, run: (h) => runGemmI16(h, g, g.M * 131 + g.K, dq) });
   cases.push({

@@ -1,15 +1,34 @@
-// Integer GEMM for quantized models: (u8|i8 − a_zp) × (u8|i8 − b_zp) → i32. Both operands are
-// widened to i16 so that `i32x4.dot_i16x8_s` multiplies pairs of K and adds them: one instruction
-// per 2 K × 4 columns. Zero points never reach the inner loop as sums: B's are subtracted once,
-// when the weights are packed (per tensor or per column), A's in the same step that widens A.
-// Differences of 8-bit values fit i16 (−255…255) and a pair of products fits i32 easily.
+// The int8 GEMM: (u8|i8 − a_zp) × (u8|i8 − b_zp) → i32, for MatMulInteger, ConvInteger, the QLinear
+// ops and the fused dynamic-quantization step. Both operands are widened to i16 once, with their
+// zero points subtracted, so that `i32x4.dot_i16x8_s` multiplies pairs of K and adds them: one
+// instruction per 2 K × 4 columns, exact (differences of 8-bit values fit i16, −255…255, and a
+// pair of products fits i32 easily), and no row or column sums to correct afterwards. The
+// relaxed-SIMD i8 dot is not used: its results on our operands (u8 activations, ±127 weights)
+// would depend on the engine.
 //
-// Packed B (see assembly/README.md): Kp = K rounded up to 8; panel j holds columns 8j…8j+7 as
+// Packed B (pack_b_i8, once per weight): Kp = K rounded up to 8; panel j holds columns 8j…8j+7 as
 // Kp/2 groups of 32 bytes: [b(2p,c0) b(2p+1,c0) b(2p,c1) b(2p+1,c1) … c3] [… c4 … c7], as i16,
 // zero-padded past K and N. Panel j starts at byte j·Kp·16.
+//
+// Packed A (pack_a_i8 from bytes, quantize_pack_a_f32 from floats, once per call): rows rounded
+// up to 4 and K to 8; row block r (rows 4r…4r+3) starts at byte r·Kp·8 and holds, per K pair p,
+// 16 bytes: [a(4r,2p) a(4r,2p+1) a(4r+1,2p) … a(4r+3,2p+1)] as i16, zero past M and K. One K pair
+// of one row is then one 32-bit word at a constant offset from one pointer, and
+// `v128.load32_splat` broadcasts it to the four lanes that meet four columns' (b(2p), b(2p+1)):
+// no widening or shuffles in the loop, which advances two pointers. Per K pair a 4×8 tile costs
+// 4 splat loads + 2 B loads + 8 dots + 8 adds, with 8 accumulators + 2 B + 1 A + 1 product = 12
+// v128 values live: below x64's 15 allocatable xmm registers (V8 keeps xmm15 as scratch), so V8
+// spills nothing. (Measured slower: A widened in the loop and shuffled — V8 hoisted the loads and
+// spilled —, two K pairs a step, four separate row pointers, 3×8, 2×16.) The loop then runs at
+// about the two-per-cycle throughput of the dot instruction on x64.
+//
+// The epilogue writes the tile straight from registers: i32 C, or (dequantizing) f32
+// y = f32(C)·f32(aScale·wScale[j]) (+ bias[j]), the roundings of Cast → Mul → Add.
+
+import { ACT_NONE, act_f32x4 } from './activation';
 
 // @ts-ignore: decorator
-@inline function loadByte(p: usize, signed: i32): i32 {
+@inline function byteAt(p: usize, signed: i32): i32 {
   return signed != 0 ? <i32>load<i8>(p) : <i32>load<u8>(p);
 }
 
@@ -22,14 +41,14 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
     const panel = dst + <usize>j0 * <usize>Kp * 2;
     for (let c = 0; c < 8; c++) {
       const col = j0 + c;
-      const z = col < N && zp != 0 ? loadByte(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
+      const z = col < N && zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
       // Column c sits in the low (c < 4) or high 16-byte half, at i16 pair slot (c & 3).
       const colOff: usize = (<usize>(c >> 2) << 4) + (<usize>(c & 3) << 2);
       for (let k = 0; k < Kp; k++) {
         let v = 0;
         if (col < N && k < K) {
           const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
-          v = loadByte(src + at, signed) - z;
+          v = byteAt(src + at, signed) - z;
         }
         store<i16>(panel + (<usize>(k >> 1) << 5) + colOff + (<usize>(k & 1) << 1), <i16>v);
       }
@@ -37,112 +56,214 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   }
 }
 
-// T is i8 or u8: the signedness of A is a compile-time choice, so the inner loop has no branch.
+// @ts-ignore: decorator
+@inline function mac(acc: v128, a: v128, b: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(a, b));
+}
+
+// @ts-ignore: decorator
+@inline function lane(v: v128, j: i32): i32 {
+  switch (j & 3) {
+    case 0: return i32x4.extract_lane(v, 0);
+    case 1: return i32x4.extract_lane(v, 1);
+    case 2: return i32x4.extract_lane(v, 2);
+    default: return i32x4.extract_lane(v, 3);
+  }
+}
+
+// One row of the tile (lo = columns 0…3, hi = 4…7), nr ≤ 8 of them stored. T = i32 stores C;
+// T = f32 dequantizes with the tile's column scales (slo, shi) and bias (blo, bhi; zero if none),
+// then applies activation `act` (activation.ts codes, parameters aa, ab).
+// @ts-ignore: decorator
+@inline function storeRow<T>(o: usize, lo: v128, hi: v128, nr: i32, slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool,
+  act: i32, aa: f32, ab: f32): void {
+  if (isFloat<T>()) {
+    lo = f32x4.mul(f32x4.convert_i32x4_s(lo), slo);
+    hi = f32x4.mul(f32x4.convert_i32x4_s(hi), shi);
+    if (hasBias) { lo = f32x4.add(lo, blo); hi = f32x4.add(hi, bhi); }
+    if (act != ACT_NONE) { lo = act_f32x4(lo, act, aa, ab); hi = act_f32x4(hi, act, aa, ab); }
+  }
+  if (nr == 8) { v128.store(o, lo); v128.store(o, hi, 16); return; }
+  for (let j = 0; j < nr; j++) store<i32>(o + (<usize>j << 2), lane(j < 4 ? lo : hi, j));
+}
+
+// 4 rows × 8 columns over Kp/2 K pairs: a = the row block in packed A (16 bytes a pair), b = the
+// panel (32 bytes a pair). All 4 rows are computed (packed A is zero past M); mr are stored.
+// @ts-ignore: decorator
+@inline function tile_i16_4x8<T>(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, mr: i32, nr: i32,
+  slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
+  let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+  let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+  const end = b + (<usize>Kp << 4);
+  for (; b < end; b += 32) {
+    const x0 = v128.load(b), x1 = v128.load(b, 16);
+    let s = v128.load32_splat(a); c00 = mac(c00, s, x0); c01 = mac(c01, s, x1);
+    s = v128.load32_splat(a, 4); c10 = mac(c10, s, x0); c11 = mac(c11, s, x1);
+    s = v128.load32_splat(a, 8); c20 = mac(c20, s, x0); c21 = mac(c21, s, x1);
+    s = v128.load32_splat(a, 12); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1);
+    a += 16;
+  }
+  storeRow<T>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (mr > 1) storeRow<T>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (mr > 2) storeRow<T>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (mr > 3) storeRow<T>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+}
+
+// Eight floats from p, or the first n of them (rest 0) without reading past n.
+// @ts-ignore: decorator
+@inline function load8(p: usize, n: i32, hi: bool): v128 {
+  const base = hi ? 4 : 0;
+  if (n >= base + 4) return v128.load(p + (<usize>base << 2));
+  let v = f32x4.splat(0);
+  if (n > base) v = f32x4.replace_lane(v, 0, load<f32>(p + (<usize>base << 2)));
+  if (n > base + 1) v = f32x4.replace_lane(v, 1, load<f32>(p + (<usize>(base + 1) << 2)));
+  if (n > base + 2) v = f32x4.replace_lane(v, 2, load<f32>(p + (<usize>(base + 2) << 2)));
+  return v;
+}
+
+// ---- Packing A: rows of 8 K values as i16x8 (zero point subtracted), four rows at a time,
+// transposed as 4×4 words so that each K pair holds the four rows' words side by side.
+
+// Writes the K pairs k0/2 … k0/2+3 of one row block from rows r0…r3 (i16x8 each, K = k0 … k0+7).
+// @ts-ignore: decorator
+@inline function storeBlock8(dst: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
+  v128.store(dst, i64x2.shuffle(t0, t1, 1, 3), 16);
+  v128.store(dst, i64x2.shuffle(t2, t3, 0, 2), 32);
+  v128.store(dst, i64x2.shuffle(t2, t3, 1, 3), 48);
+}
+
+// @ts-ignore: decorator
+@inline function packedAt(block: usize, i: i32, k: i32): usize {
+  return block + (<usize>(k >> 1) << 4) + (<usize>i << 2) + (<usize>(k & 1) << 1);
+}
+
+// One float → its quantized value minus the zero point, as quantize_f32_u8 rounds it.
+// @ts-ignore: decorator
+@inline function quantizeScalar(x: f32, scale: f32, zp: i32): i16 {
+  const q = <i32>nearest(x / scale) + zp;
+  return <i16>((q < 0 ? 0 : q > 255 ? 255 : q) - zp);
+}
+
+// @ts-ignore: decorator
+@inline function quantize8(p: usize, s: v128, zf: v128, zi: v128): v128 {
+  const lo = i32x4.splat(0), hi = i32x4.splat(255);
+  let a = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), s)), zf));
+  let b = i32x4.trunc_sat_f32x4_s(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 16), s)), zf));
+  a = i32x4.sub(i32x4.min_s(i32x4.max_s(a, lo), hi), zi);
+  b = i32x4.sub(i32x4.min_s(i32x4.max_s(b, lo), hi), zi);
+  return i16x8.narrow_i32x4_s(a, b);
+}
+
+// Packed A from floats, quantized as DynamicQuantizeLinear does (quantize_f32_u8's float32
+// division, ties to even, saturation to 0…255), minus the zero point: M rows of K floats, ldx
+// apart. scale 0 (an all-zero x) quantizes everything to the zero point: all zeros.
+export function quantize_pack_a_f32(x: usize, ldx: i32, ap: usize, M: i32, K: i32, scale: f32, zp: i32): void {
+  const Kp = (K + 7) & ~7, K8 = K & ~7, Mp = (M + 3) & ~3;
+  if (scale == 0) { memory.fill(ap, 0, <usize>Mp * <usize>Kp << 1); return; }
+  const s = f32x4.splat(scale), zf = f32x4.splat(<f32>zp), zi = i32x4.splat(zp), zero = i32x4.splat(0);
+  const ldxB = <usize>ldx << 2;
+  for (let i0 = 0; i0 < M; i0 += 4) {
+    const block = ap + (<usize>(i0 >> 2) * <usize>Kp << 3), x0 = x + <usize>i0 * ldxB;
+    const mr = min(4, M - i0);
+    for (let k = 0; k < K8; k += 8) {
+      const p = x0 + (<usize>k << 2);
+      const r0 = quantize8(p, s, zf, zi);
+      const r1 = mr > 1 ? quantize8(p + ldxB, s, zf, zi) : zero;
+      const r2 = mr > 2 ? quantize8(p + 2 * ldxB, s, zf, zi) : zero;
+      const r3 = mr > 3 ? quantize8(p + 3 * ldxB, s, zf, zi) : zero;
+      storeBlock8(block + (<usize>k << 3), r0, r1, r2, r3);
+    }
+    for (let i = 0; i < 4; i++) {
+      for (let k = K8; k < Kp; k++) {
+        store<i16>(packedAt(block, i, k), i < mr && k < K ? quantizeScalar(load<f32>(x0 + <usize>i * ldxB + (<usize>k << 2)), scale, zp) : 0);
+      }
+    }
+  }
+}
+
+// T is i8 or u8: the signedness of A is a compile-time choice, so the loop has no branch.
 // @ts-ignore: decorator
 @inline function widen8<T>(p: usize, z: v128): v128 {
   const raw = v128.load64_zero(p);
-  const w = isSigned<T>() ? i16x8.extend_low_i8x16_s(raw) : i16x8.extend_low_i8x16_u(raw);
-  return i16x8.sub(w, z);
+  return i16x8.sub(isSigned<T>() ? i16x8.extend_low_i8x16_s(raw) : i16x8.extend_low_i8x16_u(raw), z);
 }
 
 // @ts-ignore: decorator
-@inline function storeRow(c: usize, lo: v128, hi: v128, nr: i32): void {
-  if (nr == 8) { v128.store(c, lo); v128.store(c, hi, 16); return; }
-  for (let j = 0; j < nr; j++) {
-    const v = j < 4 ? lo : hi;
-    let x: i32;
-    switch (j & 3) {
-      case 0: x = i32x4.extract_lane(v, 0); break;
-      case 1: x = i32x4.extract_lane(v, 1); break;
-      case 2: x = i32x4.extract_lane(v, 2); break;
-      default: x = i32x4.extract_lane(v, 3);
-    }
-    store<i32>(c + (<usize>j << 2), x);
-  }
+@inline function loadByte<T>(p: usize): i32 {
+  return <i32>load<T>(p);
 }
 
-// @ts-ignore: decorator
-@inline function azp(zp: usize, perRow: i32, i: i32, signed: i32): v128 {
-  return i16x8.splat(<i16>(zp == 0 ? 0 : loadByte(zp + (perRow != 0 ? <usize>i : 0), signed)));
-}
-
-// One tile of up to 4 rows × 8 columns over all of Kp. Rows past mr repeat row 0's pointer (the
-// work is wasted, not the memory safety) and are not stored. Reads A up to 7 bytes past a row's
-// K: those products meet B's zero padding.
-function tile_i8_4x8<T>(a: usize, lda: usize, mr: i32, bp: usize, c: usize, ldc: usize, nr: i32, Kp: i32,
-  z0: v128, z1: v128, z2: v128, z3: v128): void {
-  const a0 = a, a1 = mr > 1 ? a + lda : a, a2 = mr > 2 ? a + 2 * lda : a, a3 = mr > 3 ? a + 3 * lda : a;
-  let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
-  let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
-  let b = bp;
-  for (let k: usize = 0; k < <usize>Kp; k += 8) {
-    const w0 = widen8<T>(a0 + k, z0), w1 = widen8<T>(a1 + k, z1);
-    const w2 = widen8<T>(a2 + k, z2), w3 = widen8<T>(a3 + k, z3);
-    // Four K pairs per 8 bytes of A: broadcast pair p of each row against B's 8 columns
-    // (written out: shuffle lanes must be constants).
-    {
-      const blo = v128.load(b, 0), bhi = v128.load(b, 16);
-      const s0 = i32x4.shuffle(w0, w0, 0, 0, 0, 0), s1 = i32x4.shuffle(w1, w1, 0, 0, 0, 0);
-      const s2 = i32x4.shuffle(w2, w2, 0, 0, 0, 0), s3 = i32x4.shuffle(w3, w3, 0, 0, 0, 0);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
-      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
-      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
-      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
-    }
-    {
-      const blo = v128.load(b, 32), bhi = v128.load(b, 48);
-      const s0 = i32x4.shuffle(w0, w0, 1, 1, 1, 1), s1 = i32x4.shuffle(w1, w1, 1, 1, 1, 1);
-      const s2 = i32x4.shuffle(w2, w2, 1, 1, 1, 1), s3 = i32x4.shuffle(w3, w3, 1, 1, 1, 1);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
-      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
-      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
-      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
-    }
-    {
-      const blo = v128.load(b, 64), bhi = v128.load(b, 80);
-      const s0 = i32x4.shuffle(w0, w0, 2, 2, 2, 2), s1 = i32x4.shuffle(w1, w1, 2, 2, 2, 2);
-      const s2 = i32x4.shuffle(w2, w2, 2, 2, 2, 2), s3 = i32x4.shuffle(w3, w3, 2, 2, 2, 2);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
-      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
-      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
-      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
-    }
-    {
-      const blo = v128.load(b, 96), bhi = v128.load(b, 112);
-      const s0 = i32x4.shuffle(w0, w0, 3, 3, 3, 3), s1 = i32x4.shuffle(w1, w1, 3, 3, 3, 3);
-      const s2 = i32x4.shuffle(w2, w2, 3, 3, 3, 3), s3 = i32x4.shuffle(w3, w3, 3, 3, 3, 3);
-      c00 = i32x4.add(c00, i32x4.dot_i16x8_s(s0, blo)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(s0, bhi));
-      c10 = i32x4.add(c10, i32x4.dot_i16x8_s(s1, blo)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(s1, bhi));
-      c20 = i32x4.add(c20, i32x4.dot_i16x8_s(s2, blo)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(s2, bhi));
-      c30 = i32x4.add(c30, i32x4.dot_i16x8_s(s3, blo)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(s3, bhi));
-    }
-    b += 128;
-  }
-  storeRow(c, c00, c01, nr);
-  if (mr > 1) storeRow(c + ldc, c10, c11, nr);
-  if (mr > 2) storeRow(c + 2 * ldc, c20, c21, nr);
-  if (mr > 3) storeRow(c + 3 * ldc, c30, c31, nr);
-}
-
-// C (M×N i32, ldc elements) = (A − a_zp)·(B − b_zp), B pre-packed by pack_b_i8 (which folded
-// b_zp in). A is M×K bytes with lda elements per row; zp: 0 (none), or a pointer to a_zp bytes,
-// one (per tensor) or M (zpPerRow != 0).
-export function gemm_i8(a: usize, lda: i32, signed: i32, zp: usize, zpPerRow: i32, bp: usize, c: usize,
-  ldc: i32, M: i32, N: i32, K: i32): void {
-  if (M <= 0 || N <= 0) return;
-  const Kp = (K + 7) & ~7;
-  const ldaB = <usize>lda, ldcB = <usize>ldc << 2;
+function packA<T>(a: usize, lda: i32, zp: usize, zpPerRow: i32, ap: usize, M: i32, K: i32): void {
+  const Kp = (K + 7) & ~7, K8 = K & ~7, ldaB = <usize>lda, zero = i16x8.splat(0);
   for (let i0 = 0; i0 < M; i0 += 4) {
+    const block = ap + (<usize>(i0 >> 2) * <usize>Kp << 3), a0 = a + <usize>i0 * ldaB;
     const mr = min(4, M - i0);
-    const z0 = azp(zp, zpPerRow, i0, signed);
-    const z1 = mr > 1 ? azp(zp, zpPerRow, i0 + 1, signed) : z0;
-    const z2 = mr > 2 ? azp(zp, zpPerRow, i0 + 2, signed) : z0;
-    const z3 = mr > 3 ? azp(zp, zpPerRow, i0 + 3, signed) : z0;
-    const ai = a + <usize>i0 * ldaB, ci = c + <usize>i0 * ldcB;
-    for (let j0 = 0; j0 < N; j0 += 8) {
-      const b = bp + <usize>j0 * <usize>Kp * 2, cj = ci + (<usize>j0 << 2), nr = min(8, N - j0);
-      if (signed != 0) tile_i8_4x8<i8>(ai, ldaB, mr, b, cj, ldcB, nr, Kp, z0, z1, z2, z3);
-      else tile_i8_4x8<u8>(ai, ldaB, mr, b, cj, ldcB, nr, Kp, z0, z1, z2, z3);
+    // Zero points of the block's rows (rows past M: never read).
+    const z0 = zp == 0 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>i0 : 0));
+    const z1 = zp == 0 || mr < 2 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>(i0 + 1) : 0));
+    const z2 = zp == 0 || mr < 3 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>(i0 + 2) : 0));
+    const z3 = zp == 0 || mr < 4 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>(i0 + 3) : 0));
+    const v0 = i16x8.splat(<i16>z0), v1 = i16x8.splat(<i16>z1), v2 = i16x8.splat(<i16>z2), v3 = i16x8.splat(<i16>z3);
+    for (let k = 0; k < K8; k += 8) {
+      const p = a0 + <usize>k;
+      const r0 = widen8<T>(p, v0);
+      const r1 = mr > 1 ? widen8<T>(p + ldaB, v1) : zero;
+      const r2 = mr > 2 ? widen8<T>(p + 2 * ldaB, v2) : zero;
+      const r3 = mr > 3 ? widen8<T>(p + 3 * ldaB, v3) : zero;
+      storeBlock8(block + (<usize>k << 3), r0, r1, r2, r3);
+    }
+    for (let i = 0; i < 4; i++) {
+      const z = i == 0 ? z0 : i == 1 ? z1 : i == 2 ? z2 : z3;
+      for (let k = K8; k < Kp; k++) {
+        store<i16>(packedAt(block, i, k), i < mr && k < K ? <i16>(loadByte<T>(a0 + <usize>i * ldaB + <usize>k) - z) : 0);
+      }
     }
   }
+}
+
+// Packed A from u8/i8 rows (lda bytes apart) minus a_zp: zp 0 (none), or a pointer to one zero
+// point (per tensor) or M (zpPerRow != 0), of A's type.
+export function pack_a_i8(a: usize, lda: i32, signed: i32, zp: usize, zpPerRow: i32, ap: usize, M: i32, K: i32): void {
+  if (signed != 0) packA<i8>(a, lda, zp, zpPerRow, ap, M, K);
+  else packA<u8>(a, lda, zp, zpPerRow, ap, M, K);
+}
+
+// Panels outer, rows inner: one B panel (Kp·16 bytes: 12 KiB at K = 768) stays in L1 while
+// packed A streams from L2, and each panel comes from memory once per call (rows outer would
+// stream all of B once per 4 rows).
+function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K: i32,
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  const Kp = (K + 7) & ~7;
+  const ldoB = <usize>ldo << 2, panelB = <usize>Kp << 4, blockA = <usize>Kp << 3;
+  const as = f32x4.splat(aScale), zero = f32x4.splat(0);
+  for (let j0 = 0; j0 < N; j0 += 8) {
+    const nr = min(8, N - j0), b = bp + <usize>(j0 >> 3) * panelB, oj = out + (<usize>j0 << 2);
+    let slo = zero, shi = zero, blo = zero, bhi = zero;
+    if (isFloat<T>()) {
+      const ws = wScale + (<usize>j0 << 2);
+      slo = f32x4.mul(as, load8(ws, nr, false)); shi = f32x4.mul(as, load8(ws, nr, true));
+      if (bias != 0) { const bj = bias + (<usize>j0 << 2); blo = load8(bj, nr, false); bhi = load8(bj, nr, true); }
+    }
+    for (let i0 = 0; i0 < M; i0 += 4) {
+      tile_i16_4x8<T>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, blo, bhi, bias != 0, act, aa, ab);
+    }
+  }
+}
+
+// C (M×N i32, ldc elements) = A·Bpacked, A packed by pack_a_i8 or quantize_pack_a_f32.
+export function gemm_i16_i32(ap: usize, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32): void {
+  if (M <= 0 || N <= 0) return;
+  drive<i32>(ap, bp, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
+}
+
+// y (M×N f32, ldy elements) = act(f32(A·Bpacked)·f32(aScale·wScale[j]) (+ bias[j])); wScale: N
+// floats, bias: N floats or 0 (none), act: an activation.ts code (0 = none) with parameters aa, ab.
+// Bit-identical to MatMulInteger → Cast → Mul(aScale·wScale) → Add → the activation op.
+export function gemm_i16_dq_f32(ap: usize, bp: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  if (M <= 0 || N <= 0) return;
+  drive<f32>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
 }

@@ -1,6 +1,7 @@
-// Element-wise helpers of dynamic quantization around gemm_i8: the range of x, x → uint8, and the
-// i32 → f32 epilogue. Each does exactly what the ONNX ops do in float32 (IEEE division, round
-// half to even, saturation), so fused and unfused graphs give identical bits.
+// Element-wise helpers of quantization around the int8 GEMM (gemm_i8.ts): the range of x, x → uint8,
+// and the unfolding of byte images into GEMM rows. Each does exactly what the ONNX ops do in
+// float32 (IEEE division, round half to even, saturation), so fused and unfused graphs give
+// identical bits.
 
 // out[0] = min(x), out[1] = max(x) over n floats (n ≥ 1); NaN-free input assumed by the caller.
 export function minmax_f32(x: usize, n: i32, out: usize): void {
@@ -35,28 +36,7 @@ export function quantize_f32_u8(x: usize, y: usize, n: i32, scale: f32, zp: i32)
   }
 }
 
-// y[i][j] = f32(c[i][j]) · scale[j] (+ bias[j]) over M rows of N; bias 0 = none. As Cast → Mul →
-// Add would round: each step to f32.
-export function dequantize_i32_f32(c: usize, y: usize, M: i32, N: i32, scale: usize, bias: usize): void {
-  for (let i = 0; i < M; i++) {
-    const row = <usize>i * <usize>N << 2;
-    let j = 0;
-    for (; j + 4 <= N; j += 4) {
-      const o = row + (<usize>j << 2);
-      let v = f32x4.mul(f32x4.convert_i32x4_s(v128.load(c + o)), v128.load(scale + (<usize>j << 2)));
-      if (bias != 0) v = f32x4.add(v, v128.load(bias + (<usize>j << 2)));
-      v128.store(y + o, v);
-    }
-    for (; j < N; j++) {
-      const o = row + (<usize>j << 2);
-      let v = <f32>load<i32>(c + o) * load<f32>(scale + (<usize>j << 2));
-      if (bias != 0) v += load<f32>(bias + (<usize>j << 2));
-      store<f32>(y + o, v);
-    }
-  }
-}
-
-// Unfolds one image's group of C channel planes (bytes, H×W) into rows for gemm_i8: row p (output
+// Unfolds one image's group of C channel planes (bytes, H×W) into rows for the int8 GEMM: row p (output
 // pixel oh·OW + ow) holds the C·kh·kw window values, padding written as `pad` (x's zero point, so
 // that it contributes nothing once the zero point is subtracted).
 export function im2row_u8(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32,

@@ -1,12 +1,12 @@
 /**
  * ConvInteger and QLinearConv (1-D and 2-D, groups, dilations, pads, auto_pad): the input is
- * unfolded into pixel rows by im2row_u8 (padding with x's zero point, so it contributes nothing), the
- * weights are packed once as the int8 GEMM's B (output channels are its columns, with the
- * per-channel zero points folded in), and the i32 result is written back in NCHW, requantized
- * for QLinearConv.
+ * unfolded into pixel rows by im2row_u8 (padding with x's zero point, so it contributes nothing)
+ * and widened into the GEMM's packed A (pack_a_i8); the weights are packed once as the int8 GEMM's
+ * B (output channels are its columns, with the per-channel zero points folded in), and the i32
+ * result is written back in NCHW, requantized for QLinearConv.
  */
 import { shapeSize } from '../api/tensor.js';
-import { packedBI8Bytes } from '../runtime/kernels.js';
+import { packedAI8Bytes, packedBI8Bytes } from '../runtime/kernels.js';
 import { windowGeometry } from './conv-geometry.js';
 import { packedBI8, perTensorOr } from './quant-gemm.js';
 import { floatReader, roundHalfEven, saturator } from './quant-math.js';
@@ -46,7 +46,7 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
   const [OH, OW] = geo.out as [number, number];
   const [sh, sw] = geo.strides, [dh, dw] = geo.dilations, [pt, pl] = geo.pads;
   const Mg = M / group, K = Cg * kh * kw, P = OH * OW;
-  const aBytes = Math.ceil((P * K + 16) / 16) * 16, cBytes = P * Mg * 4;
+  const aBytes = Math.ceil((P * K + 16) / 16) * 16, apBytes = packedAI8Bytes(P, K), cBytes = P * Mg * 4;
   const packBytes = w.constant && (!wz || wz.constant) ? 0 : packedBI8Bytes(K, Mg) * group;
   const outType = requant ? ctx.input(requant.yz).dtype : 'int32', sat = saturator(outType);
   let wsPer = false;
@@ -60,10 +60,10 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
   const outDims = oneD ? [N, M, OW] : [N, M, OH, OW];
   return {
     outputs: [{ dtype: outType, dims: outDims }],
-    scratchBytes: aBytes + cBytes + packBytes,
+    scratchBytes: aBytes + apBytes + cBytes + packBytes,
     build: (bd) => {
       const X = bd.inputs[at.x]!, Wt = bd.inputs[at.w]!, XZ = xz ? bd.inputs[at.xz]! : 0, WZ = wz ? bd.inputs[at.wz]! : 0;
-      const aPtr = bd.scratch, cPtr = bd.scratch + aBytes, packPtr = cPtr + cBytes;
+      const aPtr = bd.scratch, apPtr = aPtr + aBytes, cPtr = apPtr + apBytes, packPtr = cPtr + cBytes;
       const panels = Array.from({ length: group }, (_, g) =>
         packedBI8(bd, w, wz, Wt + g * Mg * K, WZ ? WZ + (wzCol ? g * Mg : 0) : 0, wzCol, K, Mg, true, packPtr + g * packedBI8Bytes(K, Mg), `conv:${g}:${group}`));
       const vxz = bd.view('uint8', XZ || X, 1);
@@ -95,7 +95,8 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
         for (let n = 0; n < N; n++) {
           for (let g = 0; g < group; g++) {
             bd.k.im2row_u8(X + ((n * C) + g * Cg) * H * W, aPtr, Cg, H, W, kh, kw, sh!, sw!, dh!, dw!, pt!, pl!, OH, OW, pad);
-            bd.k.gemm_i8(aPtr, K, signed, XZ, 0, panels[g]!.ptr, cPtr, Mg, P, Mg, K);
+            bd.k.pack_a_i8(aPtr, K, signed, XZ, 0, apPtr, P, K);
+            bd.k.gemm_i16_i32(apPtr, panels[g]!.ptr, cPtr, Mg, P, Mg, K);
             epilogue(Y, vc() as Int32Array, n * M * P, g);
           }
         }

@@ -1,10 +1,10 @@
 /**
- * MatMulInteger and QLinearMatMul on the int8 GEMM kernel (assembly/gemm_i8.ts). A constant B
+ * MatMulInteger and QLinearMatMul on the int8 GEMM kernel (assembly/gemm_i16.ts). A constant B
  * (the weights) is widened, zero-point-shifted and packed once per session; a computed B is
- * packed per run into scratch. QLinearMatMul requantizes the i32 accumulators in JavaScript.
+ * packed per run into scratch, and A (widened, its zero point subtracted) every run. QLinearMatMul requantizes the i32 accumulators in JavaScript.
  */
 import { shapeSize } from '../api/tensor.js';
-import { packedBI8Bytes } from '../runtime/kernels.js';
+import { packedAI8Bytes, packedBI8Bytes } from '../runtime/kernels.js';
 import { floatReader, roundHalfEven, saturator } from './quant-math.js';
 import type { Bound, InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { broadcastShapes, broadcastStrides, requireDtype } from './util.js';
@@ -61,8 +61,11 @@ function integerMatMul(ctx: OpContext, ai: number, bi: number, azi: number, bzi:
   const s = matmulShape(ctx, a, b);
   const azRow = perTensorOr(ctx, az, s.M, 'a_zero_point'), bzCol = perTensorOr(ctx, bz, s.N, 'b_zero_point');
   const bBatched = s.sb.some((x) => x !== 0);
-  const packScratch = b.constant && !bBatched && (!bz || bz.constant) ? 0 : packedBI8Bytes(s.K, s.N);
-  const run = (bd: Bound, c: number, scratch: number): (() => void) => {
+  // Scratch: A packed (widened, a_zp subtracted) | B packed when it is not constant.
+  const aBytes = packedAI8Bytes(s.M, s.K);
+  const packScratch = aBytes + (b.constant && !bBatched && (!bz || bz.constant) ? 0 : packedBI8Bytes(s.K, s.N));
+  const run = (bd: Bound, c: number, scratchA: number): (() => void) => {
+    const scratch = scratchA + aBytes;
     const A = bd.inputs[ai]!, B = bd.inputs[bi]!, zA = az ? bd.inputs[azi]! : 0, zB = bz ? bd.inputs[bzi]! : 0;
     const signed = a.dtype === 'int8' ? 1 : 0;
     const { M, K, N, batch, sa, sb, count } = s;
@@ -80,13 +83,17 @@ function integerMatMul(ctx: OpContext, ai: number, bi: number, azi: number, bzi:
       const p = packedBI8(bd, b, bz, B, zB, bzCol, K, N, false, scratch, 'mm');
       return () => {
         p.perRun?.();
-        for (let t = 0; t < count; t++) bd.k.gemm_i8(offsets[t]![0], K, signed, zA, azRow ? 1 : 0, p.ptr, c + t * M * N * 4, N, M, N, K);
+        for (let t = 0; t < count; t++) {
+          bd.k.pack_a_i8(offsets[t]![0], K, signed, zA, azRow ? 1 : 0, scratchA, M, K);
+          bd.k.gemm_i16_i32(scratchA, p.ptr, c + t * M * N * 4, N, M, N, K);
+        }
       };
     }
     return () => {
       for (let t = 0; t < count; t++) {
         bd.k.pack_b_i8(offsets[t]![1], scratch, K, N, N, 0, b.dtype === 'int8' ? 1 : 0, zB, bzCol ? 1 : 0);
-        bd.k.gemm_i8(offsets[t]![0], K, signed, zA, azRow ? 1 : 0, scratch, c + t * M * N * 4, N, M, N, K);
+        bd.k.pack_a_i8(offsets[t]![0], K, signed, zA, azRow ? 1 : 0, scratchA, M, K);
+        bd.k.gemm_i16_i32(scratchA, scratch, c + t * M * N * 4, N, M, N, K);
       }
     };
   };
@@ -97,7 +104,7 @@ function prepareMatMulInteger(ctx: OpContext): Prepared {
   const m = integerMatMul(ctx, 0, 1, 2, 3);
   return {
     outputs: [{ dtype: 'int32', dims: m.shape.outDims }],
-    scratchBytes: m.packScratch || undefined,
+    scratchBytes: m.packScratch,
     build: (bd) => m.run(bd, bd.outputs[0]!, bd.scratch),
   };
 }

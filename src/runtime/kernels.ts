@@ -10,10 +10,12 @@ export interface Kernels {
   heap_base(): Ptr;
   pack_b_f32(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I): void;
   pack_b_i8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): void;
-  gemm_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
+  pack_a_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, ap: Ptr, M: I, K: I): void;
+  quantize_pack_a_f32(x: Ptr, ldx: I, ap: Ptr, M: I, K: I, scale: F, zp: I): void;
+  gemm_i16_i32(ap: Ptr, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
+  gemm_i16_dq_f32(ap: Ptr, bp: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
   minmax_f32(x: Ptr, n: I, out: Ptr): void;
   quantize_f32_u8(x: Ptr, y: Ptr, n: I, scale: F, zp: I): void;
-  dequantize_i32_f32(c: Ptr, y: Ptr, M: I, N: I, scale: Ptr, bias: Ptr): void;
   im2row_u8(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, pad: I): void;
   /** aPacked (omitted = 0): `a` is pack_a_f32's output and lda = K. */
   gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F, aPacked?: I): void;
@@ -64,6 +66,11 @@ export const GEMM_NR = 8;
 
 export function packedBFloats(K: number, N: number): number {
   return Math.ceil(N / GEMM_NR) * GEMM_NR * K;
+}
+
+/** Bytes of a packed int8 A (pack_a_i8, quantize_pack_a_f32): rows and K rounded up to 4 and 8, as i16. */
+export function packedAI8Bytes(M: number, K: number): number {
+  return Math.ceil(M / 4) * 4 * (Math.ceil(K / 8) * 8) * 2;
 }
 
 /** Bytes of a packed int8 B (pack_b_i8): K rounded up to 8, 8-column panels of i16. */

@@ -110,4 +110,25 @@ describe('quantize_dynamic pattern', () => {
       expect(worst(a, b)).toBe(0);
     }
   });
+
+  it('an activation after it (GELU as in BERT\'s MLP, ReLU) joins the dequantizing epilogue with identical results', async () => {
+    const [M, K, N] = [7, 45, 29];
+    for (const act of ['Gelu', 'Relu']) {
+      const float = model({
+        opset: 20,
+        inputs: [valueInfo('x', DT.FLOAT, [M, K])], outputs: [valueInfo('y', DT.FLOAT, [M, N])],
+        initializers: [floatTensor('w', [K, N], rand(K * N, 11, -0.2, 0.2)), floatTensor('b', [N], rand(N, 12, -0.5, 0.5))],
+        nodes: [node('MatMul', ['x', 'w'], ['mm']), node('Add', ['mm', 'b'], ['h']), node(act, ['h'], ['y'])],
+      });
+      const { bytes } = quantizeDynamic(float, { perChannel: true });
+      const m = decodeModel(bytes);
+      optimize(m);
+      expect(m.graph.nodes.map((n) => n.opType)).toEqual(['DynamicQuantizeMatMul']);
+      const fusedAct = m.graph.nodes[0]!.attributes.get('activation');
+      expect(fusedAct?.type === 'string' && fusedAct.value).toBe(act === 'Gelu' ? 'geluErf' : 'relu');
+      const [a, b] = await both(bytes, { x: new Tensor('float32', Float32Array.from(rand(M * K, 13, -2, 2)), [M, K]) });
+      expect(worst(a, b)).toBe(0);
+      expect(a.some((v) => v < 0) || act === 'Relu').toBe(true); // GELU's negative lobe is exercised
+    }
+  });
 });

@@ -22,3 +22,15 @@ export function packBI8(b: ArrayLike<number>, K: number, N: number, zb: (j: numb
     }
   return out;
 }
+
+/**
+ * pack_a_i8 / quantize_pack_a_f32's layout: rows rounded up to 4 and K to 8; row block r (rows
+ * 4r…4r+3) at i16 offset r·Kp·4 holds, per K pair p, [a(4r,2p) a(4r,2p+1) a(4r+1,2p) … a(4r+3,2p+1)];
+ * zero past M and K. `at(i, k)` is A's value (zero point already subtracted).
+ */
+export function packAI16(M: number, K: number, at: (i: number, k: number) => number): Int16Array {
+  const Kp = Math.ceil(K / 8) * 8, Mp = Math.ceil(M / 4) * 4, out = new Int16Array(Mp * Kp);
+  for (let i = 0; i < Mp; i++)
+    for (let k = 0; k < Kp; k++) out[(i >> 2) * Kp * 4 + (k >> 1) * 8 + (i & 3) * 2 + (k & 1)] = i < M && k < K ? at(i, k) : 0;
+  return out;
+}

@@ -21,10 +21,12 @@ export interface Kernels {
   heap_base(): number;
   pack_b_f32(src: number, dst: number, K: number, N: number, ldb: number, transB: number): void;
   pack_b_i8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): void;
-  gemm_i8(a: number, lda: number, signed: number, zp: number, zpPerRow: number, bp: number, c: number, ldc: number, M: number, N: number, K: number): void;
+  pack_a_i8(a: number, lda: number, signed: number, zp: number, zpPerRow: number, ap: number, M: number, K: number): void;
+  quantize_pack_a_f32(x: number, ldx: number, ap: number, M: number, K: number, scale: number, zp: number): void;
+  gemm_i16_i32(ap: number, bp: number, c: number, ldc: number, M: number, N: number, K: number): void;
+  gemm_i16_dq_f32(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
   minmax_f32(x: number, n: number, out: number): void;
   quantize_f32_u8(x: number, y: number, n: number, scale: number, zp: number): void;
-  dequantize_i32_f32(c: number, y: number, M: number, N: number, scale: number, bias: number): void;
   im2row_u8(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
     dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, pad: number): void;
   pack_a_f32(src: number, lda: number, dst: number, M: number, K: number): void;

@@ -6,7 +6,7 @@ import type { Kernels } from './harness';
 export type Family =
   | 'pack_a' | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
-  | 'pack_b_i8' | 'gemm_i8' | 'minmax' | 'quantize' | 'dequantize' | 'im2row' | 'attention'
+  | 'pack_b_i8' | 'pack_a_i8' | 'quantize_pack_a' | 'gemm_i16' | 'minmax' | 'quantize' | 'im2row' | 'attention'
   | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest';
 
 export interface KernelEntry {
@@ -24,11 +24,13 @@ export const KERNELS: KernelEntry[] = [
   { name: 'pack_b_f32', family: 'pack_b', what: 'B → 8-column panels', tile: GEMM_TILE },
   { name: 'gemm_f32', family: 'gemm', what: 'C = act(A·Bpacked + C? + bias)', tile: GEMM_TILE },
   { name: 'pack_b_i8', family: 'pack_b_i8', what: 'u8/i8 B → i16 8-column panels, zero points folded', tile: GEMM_TILE },
-  { name: 'gemm_i8', family: 'gemm_i8', what: 'C(i32) = (A − a_zp)·Bpacked, u8/i8', tile: GEMM_TILE },
+  { name: 'pack_a_i8', family: 'pack_a_i8', what: 'u8/i8 A − a_zp → i16, 4 rows interleaved per K pair; with gemm_i16_i32, C = (A − a_zp)·(B − b_zp)', tile: GEMM_TILE },
+  { name: 'quantize_pack_a_f32', family: 'quantize_pack_a', what: 'x → saturate_u8(roundeven(x / scale) + zp) − zp, packed A', tile: GEMM_TILE },
+  { name: 'gemm_i16_i32', family: 'gemm_i16', what: 'C(i32) = Apacked·Bpacked', tile: GEMM_TILE },
+  { name: 'gemm_i16_dq_f32', family: 'gemm_i16', what: 'y = f32(Apacked·Bpacked)·f32(aScale·wScale[j]) (+ bias[j])', tile: GEMM_TILE },
   { name: 'minmax_f32', family: 'minmax', what: 'min and max of x (dynamic quantization range)' },
   { name: 'quantize_f32_u8', family: 'quantize', what: 'x → saturate_u8(roundeven(x / scale) + zp)' },
-  { name: 'dequantize_i32_f32', family: 'dequantize', what: 'f32(C)·scale[j] (+ bias[j])' },
-  { name: 'im2row_u8', family: 'im2row', what: 'byte conv input → pixel rows for gemm_i8, padded with the zero point' },
+  { name: 'im2row_u8', family: 'im2row', what: 'byte conv input → pixel rows for the int8 GEMM, padded with the zero point' },
   { name: 'im2col_packed_f32', family: 'im2col', what: 'conv input → packed-B panels', tile: GEMM_TILE },
   { name: 'im2col_packed_batch_f32', family: 'im2col_batch', what: 'NB conv inputs → one packed-B panel matrix', tile: GEMM_TILE },
   { name: 'unbatch_rows_f32', family: 'unbatch', what: '[M][NB][P] → [NB][M][P] (batched conv output to NCHW)' },

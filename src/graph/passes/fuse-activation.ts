@@ -7,6 +7,8 @@ import { readers, removeNodes, soleReader } from './uses.js';
 
 const FUSABLE: Record<string, string> = {
   Conv: 'FusedConv', FusedConv: 'FusedConv', Gemm: 'FusedGemm', FusedGemm: 'FusedGemm', MatMul: 'FusedMatMul', FusedMatMul: 'FusedMatMul',
+  // The int8 dynamic-quantization step (fuse-qdq.ts) dequantizes in its GEMM epilogue too.
+  DynamicQuantizeMatMul: 'DynamicQuantizeMatMul',
 };
 
 /** The kernel activation an ONNX activation node maps to, or undefined if it cannot be fused. */

@@ -1,4 +1,5 @@
-// int8 GEMM and its packing: every M/N remainder around the 4×8 tile, K from 0 to past several
+// The int8 GEMM from bytes (pack_b_i8, pack_a_i8, then gemm_i16_i32, as MatMulInteger runs it):
+// every M/N remainder around the 4×8 tile, K from 0 to past several
 // 8-wide steps, u8 and i8 operands in all four pairings, per-tensor / per-row / per-column zero
 // points, strided A, B given transposed, and extreme values (±127/−128/255 products).
 import { gemmI8, packBI8 } from '../../reference/gemm-i8';
@@ -40,8 +41,10 @@ export function runGemmI8(h: Heap, g: G, seed: number): string | null {
   h.k.pack_b_i8(pb, bp, K, N, g.transB ? K : N, g.transB ? 1 : 0, g.bSigned ? 1 : 0, pzb, g.zbCol ? 1 : 0);
   const packErr = same(new Int16Array(h.memory.buffer, bp, packed), packBI8(b, K, N, zbOf), 'packed');
   if (packErr) return packErr;
+  const ap = h.alloc(Math.max(1, Math.ceil(M / 4) * Kp * 2)); // packed A: ⌈M/4⌉·4 rows × Kp i16
+  h.k.pack_a_i8(pa, lda, g.aSigned ? 1 : 0, pza, g.zaRow ? 1 : 0, ap, M, K);
   const pc = h.alloc(Math.max(1, M * N));
-  h.k.gemm_i8(pa, lda, g.aSigned ? 1 : 0, pza, g.zaRow ? 1 : 0, bp, pc, N, M, N, K);
+  h.k.gemm_i16_i32(ap, bp, pc, N, M, N, K);
   return same(new Int32Array(h.memory.buffer, pc, M * N), gemmI8(a, lda, b, M, N, K, zaOf, zbOf), 'C') ?? h.checkCanaries();
 }
 

@@ -6,7 +6,8 @@ import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCase
 import { binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packACases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
-import { dequantizeCases, im2rowCases, minmaxCases, quantizeCases } from './quant';
+import { gemmI16Cases, packAI8Cases, quantizePackACases } from './gemm-i16';
+import { im2rowCases, minmaxCases, quantizeCases } from './quant';
 import { channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
@@ -40,10 +41,11 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   where: whereCases,
   resize_nearest: resizeNearestCases,
   pack_b_i8: packI8Cases,
-  gemm_i8: gemmI8Cases,
+  pack_a_i8: (e) => [...packAI8Cases(), ...gemmI8Cases(e)],
+  quantize_pack_a: quantizePackACases,
+  gemm_i16: gemmI16Cases,
   minmax: minmaxCases,
   quantize: quantizeCases,
-  dequantize: dequantizeCases,
   im2row: im2rowCases,
   attention: attentionCases,
 };

@@ -1,6 +1,6 @@
 // Dynamic-quantization helpers: bit-exact against numpy-style float32 references, ties included,
 // every length remainder around the 16-wide step, with canaries.
-import { dequantizeI32, im2rowU8, quantizeU8 } from '../../reference/quant';
+import { im2rowU8, quantizeU8 } from '../../reference/quant';
 import { randArray, rng, type Heap } from '../harness';
 import type { Case } from './types';
 
@@ -35,28 +35,6 @@ export function quantizeCases(): Case[] {
       for (let i = 0; i < n; i++) if (got[i] !== want[i]) return `n=${n} [${i}] x=${x[i]}: got ${got[i]}, want ${want[i]}`;
       const err = h.checkCanaries();
       if (err) return err;
-    }
-    return null;
-  } }];
-}
-
-export function dequantizeCases(): Case[] {
-  return [{ name: 'i32 → f32 · scale[j] (+ bias[j]) at N remainders', run: (h) => {
-    for (const [M, N] of [[1, 1], [3, 4], [2, 7], [5, 9], [4, 64]] as const) {
-      for (const withBias of [false, true]) {
-        h.reset();
-        const r = rng(M * 100 + N);
-        const c = Int32Array.from({ length: M * N }, () => Math.floor((r() - 0.5) * 2 ** 27));
-        const scale = randArray(N, r, 1e-4, 1e-2), bias = withBias ? randArray(N, r) : undefined;
-        const pc = h.alloc(M * N);
-        new Int32Array(h.memory.buffer, pc, M * N).set(c);
-        const py = h.alloc(M * N);
-        h.k.dequantize_i32_f32(pc, py, M, N, h.put(scale), bias ? h.put(bias) : 0);
-        const got = h.get(py, M * N), want = dequantizeI32(c, M, N, scale, bias);
-        for (let i = 0; i < M * N; i++) if (got[i] !== want[i]) return `${M}×${N} bias=${withBias} [${i}]: got ${got[i]}, want ${want[i]}`;
-        const err = h.checkCanaries();
-        if (err) return err;
-      }
     }
     return null;
   } }];

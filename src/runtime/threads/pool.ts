@@ -34,6 +34,8 @@ const PENDING = 0, FAILED = 1, SEQ = 8, BUSY = SEQ + MAX_WORKERS + 1, DEAD = BUS
 const RUN = 1, YIELD = 2, EXIT = 3, TEST_THROW = 4, TEST_VANISH = 5;
 /** How long the caller sleeps before looking again at DEAD words and the clock. */
 const SLICE_MS = 50;
+/** Polls of PENDING before the caller sleeps (~10–20 µs). */
+const SPIN = 2000;
 
 export class Pool {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(4 * (DEAD + MAX_WORKERS + 1)));
@@ -171,6 +173,7 @@ export class Pool {
     for (let spins = 0; ; spins++) {
       const p = Atomics.load(c, PENDING);
       if (p === 0) break;
+      if (spins < SPIN) continue; // the last part often ends within microseconds: no futex round trip
       if (this.canBlock) {
         if (Atomics.wait(c, PENDING, p, SLICE_MS) === 'not-equal') continue;
       } else if ((spins & 1023) !== 0) continue;

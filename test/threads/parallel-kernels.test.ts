@@ -158,6 +158,18 @@ describe('the parallel kernel table', () => {
     same(gy, 67, (t) => t.global_maxpool_f32(g, gy, 67, 2501));
   });
 
+  it('col2im_f32 over output channels, reduce_f32 over outer slices', () => {
+    const M = 11, H = 41, kh = 3, OH = 2 * (H - 1) + kh - 2; // stride 2, pads 1
+    const cols = alloc(M * kh * kh * H * H), y = alloc(M * OH * OH), bias = alloc(M);
+    random(cols, M * kh * kh * H * H, 23); random(bias, M, 24);
+    same(y, M * OH * OH, (t) => t.col2im_f32(cols, y, M, H, H, kh, kh, 2, 2, 1, 1, 1, 1, OH, OH, bias));
+    same(y, M * OH * OH, (t) => t.col2im_f32(cols, y, M, H, H, kh, kh, 1, 1, 1, 1, 1, 1, H, H, 0));
+    const x = alloc(37 * 101 * 53), r = alloc(37 * 53);
+    random(x, 37 * 101 * 53, 25);
+    same(r, 37, (t) => t.reduce_f32(x, r, 37, 101 * 53, 1, 1, 2, 0)); // rows: sqrt(Σx²)
+    same(r, 37 * 53, (t) => t.reduce_f32(x, r, 37, 101, 53, 3, 0, 0)); // columns: max
+  });
+
   it('softmax, log-softmax and layernorm over rows', () => {
     const x = alloc(301 * 769), y = alloc(301 * 769), gamma = alloc(769), beta = alloc(769);
     random(x, 301 * 769, 20, -8, 8); random(gamma, 769, 21); random(beta, 769, 22);

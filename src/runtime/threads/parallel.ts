@@ -10,8 +10,9 @@
  *    MR×NR tiles and the same remainder tile as without threads); K is never split;
  *  - element-wise chunks are multiples of ELEM_ALIGN (whole SIMD vectors, so the scalar tail is the
  *    same elements); binary_f32 splits its outermost non-1 dimension (rows are independent);
- *  - kernels over planes or rows (depthwise conv, pools, channel_affine, softmax, layernorm) split
- *    between planes/rows, each of which the kernel computes from its own start;
+ *  - kernels over planes or rows (depthwise conv, pools, channel_affine, softmax, layernorm,
+ *    col2im's output channels, reduce's outer slices) split between planes/rows, each of which the
+ *    kernel computes from its own start;
  *  - conv2d_direct_f32 splits between blocks of 4 output channels (its register tile; a channel's
  *    accumulation does not depend on its neighbours), or between output rows when M = 1 — a row
  *    range is the same call with OH = rows and padTop shifted by the first row's input offset, so
@@ -235,8 +236,28 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     layernorm(x, y, gamma, beta, rows, cols, eps);
   }
 
+  const col2im = k.col2im_f32;
+  function parallelCol2im(cols: number, y: number, M: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
+    dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number, bias: number): void {
+    if (M * kh * kw * H * W >= ELEMENTWISE_MIN) {
+      full[0] = cols; full[1] = y; full[2] = M; full[3] = H; full[4] = W; full[5] = kh; full[6] = kw; full[7] = sh; full[8] = sw;
+      full[9] = dh; full[10] = dw; full[11] = padTop; full[12] = padLeft; full[13] = OH; full[14] = OW; full[15] = bias;
+      if (fan(col2im, COL2IM, 16, M, 1, col2imChannels, 'col2im_f32')) return;
+    }
+    col2im(cols, y, M, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW, bias);
+  }
+
+  const reduce = k.reduce_f32;
+  function parallelReduce(x: number, y: number, outer: number, R: number, inner: number, op: number, post: number, scale: number): void {
+    if (outer * R * inner >= ELEMENTWISE_MIN) {
+      full[0] = x; full[1] = y; full[2] = outer; full[3] = R; full[4] = inner; full[5] = op; full[6] = post; full[7] = scale;
+      if (fan(reduce, REDUCE, 8, outer, 1, reduceOuter, 'reduce_f32')) return;
+    }
+    reduce(x, y, outer, R, inner, op, post, scale);
+  }
+
   return {
-    ...k, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
+    ...k, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
     conv2d_direct_f32: parallelDirect, im2col_packed_f32: parallelIm2col, im2col_packed_batch_f32: parallelIm2colBatch,
     channel_affine_f32: parallelAffine, maxpool2d_f32: parallelMaxpool, avgpool2d_f32: parallelAvgpool,
     global_avgpool_f32: parallelGlobalAvg, global_maxpool_f32: parallelGlobalMax, softmax_f32: parallelSoftmax,
@@ -248,7 +269,7 @@ const GEMM = id('gemm_f32'), UNARY = id('unary_f32'), BINARY = id('binary_f32'),
 const DIRECT = id('conv2d_direct_f32'), IM2COL = id('im2col_packed_f32'), IM2COL_BATCH = id('im2col_packed_batch_f32');
 const AFFINE = id('channel_affine_f32'), MAXPOOL = id('maxpool2d_f32'), AVGPOOL = id('avgpool2d_f32');
 const GAVG = id('global_avgpool_f32'), GMAX = id('global_maxpool_f32'), SOFTMAX = id('softmax_f32');
-const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32');
+const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32'), COL2IM = id('col2im_f32'), REDUCE = id('reduce_f32');
 
 /** 8 / gcd(n, 8): the smallest count of n-column runs that fills whole 8-column panels. */
 function gcd8(n: number): number {
@@ -348,6 +369,17 @@ const globalPlanes: Shift = (d, f, s, n) => {
 const rowsShift: Shift = (d, f, s, n) => {
   copy(d, f);
   d[0] = f[0]! + s * f[3]! * 4; d[1] = f[1]! + s * f[3]! * 4; d[2] = n;
+};
+// col2im_f32(cols, y, M, H, W, kh, kw, …, OH, OW, bias): output channels, kh·kw rows of cols each.
+const col2imChannels: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[0] = f[0]! + s * f[5]! * f[6]! * f[3]! * f[4]! * 4; d[1] = f[1]! + s * f[13]! * f[14]! * 4; d[2] = n;
+  if (f[15]) d[15] = f[15]! + s * 4;
+};
+// reduce_f32(x, y, outer, R, inner, …): outer slices.
+const reduceOuter: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[0] = f[0]! + s * f[3]! * f[4]! * 4; d[1] = f[1]! + s * f[4]! * 4; d[2] = n;
 };
 // layernorm_f32(x, y, gamma, beta, rows, cols, eps)
 const layernormRows: Shift = (d, f, s, n) => {

@@ -35,7 +35,7 @@ export function workerMain(): void {
   let busy = 0, dead = 0;
   let names: string[] = [];
   let exiting = false;
-  const SPIN = 2000; // ~10–20 µs of polling
+  const SPIN = 10000; // ~50–100 µs of polling: most gaps between a run's splits are shorter
   const instances = new Map<number, Array<(...a: number[]) => unknown>>();
   const argv: number[][] = [];
 

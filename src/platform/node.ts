@@ -45,6 +45,7 @@ export function installNodePlatform(): void {
         postMessage: (m) => w.postMessage(m),
         onMessage: (f) => { w.on('message', f); if (started) w.unref(); },
         onError: (f) => { w.once('error', f); if (started) w.unref(); },
+        onExit: (f) => { w.once('exit', f); if (started) w.unref(); },
         terminate: () => { void w.terminate(); },
       };
     },

@@ -5,8 +5,10 @@
  */
 export interface PoolWorker {
   postMessage(message: unknown): void;
-  /** Called once if the thread fails to start or dies. */
+  /** Called once if the thread fails to start or dies of an error. */
   onError(f: (e: unknown) => void): void;
+  /** Called once when the thread has stopped, for whatever reason (where the platform says so). */
+  onExit?(f: (code: number) => void): void;
   onMessage(f: (m: unknown) => void): void;
   terminate(): void;
 }

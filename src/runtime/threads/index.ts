@@ -49,6 +49,6 @@ export function resolveThreads(option: ThreadsOption | undefined): number {
   return n;
 }
 
-export { joinPool, poolStats, type Team } from './pool.js';
+export { currentPool, joinPool, poolStats, type Team } from './pool.js';
 export { parallelKernels } from './parallel.js';
 export { setThreadHost, type ThreadHost, type PoolWorker } from './host.js';

@@ -37,7 +37,7 @@ describe('mobile-det at 1, 2 and 3 threads', () => {
       outs.push((await s.run(feeds)).prob!.data as Float32Array);
       const handed = poolStats().itemsHanded - before;
       if (s.threads === 1) expect(handed).toBe(0);
-      else expect(handed).toBeGreaterThan(20); // convs of every kind, element-wise ops: dozens of splits
+      else expect(handed).toBeGreaterThan(10); // convs of every kind, element-wise ops: many splits
     }
     expect(outs[0]!.length).toBe(n * h * w);
     for (const o of outs.slice(1)) expect(bits(o).equals(bits(outs[0]!))).toBe(true);

@@ -12,6 +12,7 @@
 import { act_f32x4, lane0, madd } from './activation';
 import { conv_act_f32x4 } from './conv_act';
 import { storeN } from './gemm_epilogue';
+import { firstTap, endTap } from './window';
 
 // @ts-ignore: decorator
 @inline function taps4(s: usize, sw: i32): v128 {
@@ -27,10 +28,8 @@ import { storeN } from './gemm_epilogue';
 // One output (channel filter wm, window origin h0, w0), taps clipped to the input.
 function directAt(x: usize, wm: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32, h0: i32, iLo: i32, iHi: i32, dh: i32,
   w0: i32, dw: i32, init: f32): f32 {
-  let jLo = 0;
-  if (w0 < 0) jLo = (-w0 + dw - 1) / dw;
-  let jHi = kw;
-  if (w0 + (kw - 1) * dw >= W) jHi = W - 1 - w0 < 0 ? 0 : (W - 1 - w0) / dw + 1;
+  let jLo = firstTap(w0, dw);
+  let jHi = endTap(w0, kw, dw, W);
   let acc = init;
   const planeB = (<usize>H * <usize>W) << 2;
   for (let c = 0; c < C; c++) {
@@ -73,10 +72,8 @@ export function conv2d_direct_f32(x: usize, w: usize, bias: usize, y: usize, C: 
   const bz = bias != 0;
   for (let oh = 0; oh < OH; oh++) {
     const h0 = oh * sh - padTop;
-    let iLo = 0;
-    if (h0 < 0) iLo = (-h0 + dh - 1) / dh;
-    let iHi = kh;
-    if (h0 + (kh - 1) * dh >= H) iHi = H - 1 - h0 < 0 ? 0 : (H - 1 - h0) / dh + 1;
+    let iLo = firstTap(h0, dh);
+    let iHi = endTap(h0, kh, dh, H);
     if (iHi < iLo) iHi = iLo;
     const xRow = x + <usize>(h0 + iLo * dh) * rowB; // first window row used, channel 0
     const wRow = (<usize>(iLo * kw)) << 2;          // its filter offset

@@ -11,6 +11,7 @@
 import { act_f32x4, lane0, madd } from './activation';
 import { conv_act_f32x4 } from './conv_act';
 import { storeN } from './gemm_epilogue';
+import { firstTap, endTap } from './window';
 
 // @ts-ignore: decorator
 @inline function taps4(s: usize, sw: i32): v128 {
@@ -47,10 +48,8 @@ import { storeN } from './gemm_epilogue';
 // One output at window origin (h0, w0), taps clipped to the input.
 // @ts-ignore: decorator
 @inline function dwAt(xp: usize, wp: usize, W: i32, h0: i32, iLo: i32, iHi: i32, dh: i32, w0: i32, kw: i32, dw: i32, init: f32): f32 {
-  let jLo = 0;
-  if (w0 < 0) jLo = (-w0 + dw - 1) / dw;
-  let jHi = kw;
-  if (w0 + (kw - 1) * dw >= W) jHi = W - 1 - w0 < 0 ? 0 : (W - 1 - w0) / dw + 1;
+  let jLo = firstTap(w0, dw);
+  let jHi = endTap(w0, kw, dw, W);
   let acc = init;
   for (let i = iLo; i < iHi; i++) {
     const s = xp + ((<usize>(h0 + i * dh) * <usize>W + <usize>w0) << 2);
@@ -110,10 +109,8 @@ export function dwconv2d_f32(x: usize, w: usize, bias: usize, y: usize, NC: i32,
     }
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * sh - padTop;
-      let iLo = 0;
-      if (h0 < 0) iLo = (-h0 + dh - 1) / dh;
-      let iHi = kh;
-      if (h0 + (kh - 1) * dh >= H) iHi = H - 1 - h0 < 0 ? 0 : (H - 1 - h0) / dh + 1;
+      let iLo = firstTap(h0, dh);
+      let iHi = endTap(h0, kh, dh, H);
       if (iHi < iLo) iHi = iLo;
       const rows = iHi - iLo;
       const xRow = xp + <usize>(h0 + iLo * dh) * rowB;

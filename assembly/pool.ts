@@ -4,6 +4,7 @@
 // the horizontal stride is 1 or 2 (stride 2 de-interleaves two loads with a shuffle, reading at
 // most 4 bytes past the last tap — within the kernel contract); border columns and other strides
 // take the scalar path. Only columns are vectorised: rows are clipped once per output row.
+import { firstTap, endTap } from './window';
 
 // First output column whose window starts inside the input, and one past the last whose window
 // ends inside it: [lo, hi) ⊆ [0, OW).
@@ -26,10 +27,8 @@
 
 // @ts-ignore: decorator
 @inline function maxAt(xp: usize, W: i32, h0: i32, iLo: i32, iHi: i32, dh: i32, w0: i32, kw: i32, dw: i32): f32 {
-  let jLo = 0;
-  if (w0 < 0) jLo = (-w0 + dw - 1) / dw;
-  let jHi = kw;
-  if (w0 + (kw - 1) * dw >= W) jHi = W - 1 - w0 < 0 ? 0 : (W - 1 - w0) / dw + 1;
+  let jLo = firstTap(w0, dw);
+  let jHi = endTap(w0, kw, dw, W);
   let m: f32 = -Infinity;
   for (let i = iLo; i < iHi; i++) {
     let s = xp + ((<usize>(h0 + i * dh) * <usize>W + <usize>(w0 + jLo * dw)) << 2);
@@ -52,10 +51,8 @@ export function maxpool2d_f32(x: usize, y: usize, NC: i32, H: i32, W: i32, OH: i
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * sh - padTop;
       // First/last kernel row inside the input (dilated taps: step dh).
-      let iLo = 0;
-      if (h0 < 0) iLo = (-h0 + dh - 1) / dh;
-      let iHi = kh;
-      if (h0 + (kh - 1) * dh >= H) iHi = H - 1 - h0 < 0 ? 0 : (H - 1 - h0) / dh + 1;
+      let iLo = firstTap(h0, dh);
+      let iHi = endTap(h0, kh, dh, H);
       let ow = 0;
       if (simd && iHi > iLo) {
         for (; ow < lo; ow++) { store<f32>(yp, maxAt(xp, W, h0, iLo, iHi, dh, ow * sw - padLeft, kw, dw)); yp += 4; }

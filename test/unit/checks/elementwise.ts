@@ -4,7 +4,7 @@
 // only their absolute error is meaningful there.
 import { ACT, ACT_PARAMS, UNARY, unary } from '../../reference/activation';
 import { BINARY, binary, softmax } from '../../reference/elementwise';
-import { compare, randArray, rng } from '../harness';
+import { compare, randArray, rng, type Heap } from '../harness';
 import type { KernelEntry } from '../kernel-table';
 import type { Case } from './types';
 
@@ -93,6 +93,73 @@ export function unaryCases(_e: KernelEntry): Case[] {
       },
     });
   return cases;
+}
+
+/** Spacing of float32 values at |w| (2^-149 among denormals): one unit in the last place. */
+function ulp32(w: number): number {
+  const f = new Float32Array([Math.abs(w)]);
+  if (!Number.isFinite(f[0])) return Infinity;
+  const u = new Uint32Array(f.buffer);
+  const lo = f[0];
+  u[0]++;
+  return f[0] - lo;
+}
+
+/**
+ * A dense grid over [lo, hi] (n points, float32), then tiny magnitudes down to denormals, huge ones,
+ * ±0, ±inf and NaN: the values where erf/GELU approximations typically break. Odd length, so the
+ * last elements go through the kernel's partial tail.
+ */
+function accuracyInputs(lo: number, hi: number, n: number): Float32Array {
+  const xs: number[] = [];
+  for (let i = 0; i <= n; i++) xs.push(lo + ((hi - lo) * i) / n);
+  for (let e = -149; e <= -1; e++) xs.push(2 ** e, -(2 ** e), 1.7 * 2 ** e, -1.3 * 2 ** e);
+  xs.push(3.4e38, -3.4e38, 1e30, -1e30, 1e10, -1e10, 100, -100, 20, -20, 0, -0, Infinity, -Infinity, NaN, NaN, 0);
+  return Float32Array.from(xs);
+}
+
+/** Largest error of unary op `op` over `x` against float64 `ref`, as the worst `bound` ratio (≤ 1 passes). */
+function accuracy(h: Heap, x: Float32Array, op: number, ref: (v: number) => number,
+  bound: (v: number, want: number) => number): string | null {
+  const px = h.put(x), py = h.alloc(x.length);
+  h.k.unary_f32(px, py, x.length, op, 0, 0);
+  const y = h.get(py, x.length);
+  let worst = 0, at = 0;
+  for (let i = 0; i < x.length; i++) {
+    const w = ref(x[i]), g = y[i];
+    if (Number.isNaN(w) || !Number.isFinite(w)) {
+      if (!Object.is(g, Number.isNaN(w) ? NaN : w)) return `x=${x[i]}: got ${g}, want ${w}`;
+      continue;
+    }
+    // Zeros keep the formula's sign: erf(−0) = −0, gelu(−0) = −0, gelu(−100) = −0.
+    if (w === 0 && !Object.is(g, Math.fround(w))) return `x=${x[i]}: got ${g}, want ${Object.is(w, -0) ? '-0' : '0'}`;
+    const r = Math.abs(g - w) / bound(x[i], w);
+    if (r > worst) { worst = r; at = i; }
+  }
+  if (worst > 1) return `x=${x[at]}: got ${y[at]}, want ${ref(x[at])} (error ${(worst).toFixed(2)}× the bound)`;
+  return h.checkCanaries();
+}
+
+/**
+ * Erf and GELU accuracy against float64 over dense grids: the element-wise checks above sample
+ * 1000 random points under a loose 1e-5 tolerance; these bound the approximations themselves.
+ * erf: ≤ 2 ulp (measured 1.1). GELU: relative ≤ 6e-7 for x ≥ −2 (measured 4.3e-7), ≤ 2.5e-6 on
+ * [−5.55, −2) where Φ(x) falls to 1.5e-8 (measured 1.6e-6; the erf form ½x(1 + erf(x/√2)) was at
+ * 5e-2 there), and below that absolute ≤ 1e-7 (GELU is 0 there, the true value ≥ −8e-8).
+ */
+export function accuracyCases(_e: KernelEntry): Case[] {
+  return [
+    {
+      name: 'erf within 2 ulp of float64 on a dense grid over [−6, 6], tiny, huge and special values',
+      run: (h) => accuracy(h, accuracyInputs(-6, 6, 240001), UNARY.erf, (v) => (Object.is(v, -0) ? -0 : unary(v, UNARY.erf)), // erf is odd
+        (_v, w) => 2 * ulp32(w)),
+    },
+    {
+      name: 'gelu (erf form) within 6e-7 relative of float64 for x ≥ −2, 2.5e-6 down to −5.55, 1e-7 absolute below',
+      run: (h) => accuracy(h, accuracyInputs(-12, 12, 480001), ACT.gelu, (v) => unary(v, ACT.gelu),
+        (v, w) => (v >= -2 ? 6e-7 * Math.abs(w) : v >= -5.55 ? 2.5e-6 * Math.abs(w) : 1e-7) + 2 ** -148),
+    },
+  ];
 }
 
 type Strides = [number, number, number, number];

@@ -3,7 +3,7 @@
 import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
 import { attentionCases } from './attention';
 import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCases, unbatchCases } from './conv';
-import { binaryCases, softmaxCases, unaryCases } from './elementwise';
+import { accuracyCases, binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packACases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
 import { gemmI16Cases, packAI8Cases, quantizePackACases } from './gemm-i16';
@@ -31,7 +31,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   avgpool: avgpoolCases,
   global_pool: globalPoolCases,
   softmax: softmaxCases,
-  unary: unaryCases,
+  unary: (e) => [...unaryCases(e), ...accuracyCases(e)],
   binary: binaryCases,
   channel_affine: channelAffineCases,
   layernorm: layernormCases,

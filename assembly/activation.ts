@@ -144,7 +144,7 @@ export const ACT_SILU: i32 = 14;
 
 // erf (after N. Juffa's erff, < 1 ulp with FMA): odd polynomial for |x| ≤ 0.9277, otherwise
 // 1 − exp(poly(|x|)), sign restored. Both branches are computed; lanes pick one. |x| is clamped
-// at 4 (erf(4) rounds to 1), which keeps exp's argument in [−17, 0]: its inline copy here
+// at 4 (erf(4) rounds to 1), which keeps exp's argument in [−18, 0]: its inline copy here
 // needs none of exp_f32x4's range checks, and rounds with 1.5·2^23 as gelu_f32x4 does (same n
 // as nearest, ties to even): the same bits as exp_f32x4, ~15 operations fewer. The ~30 constants
 // are loads from ERF_K (see GELU_K): the Erf op calls this once per vector.
@@ -201,7 +201,7 @@ const ABS_MASK = memory.data<u32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7ffffff
   q = madd(q, t, ek(11));
   q = madd(q, t, ek(12));
   q = madd(q, t, f32x4.neg(t));
-  // exp(q), q ∈ [−17, 0]: exp_f32x4 without its range checks.
+  // exp(q), q ∈ [−18, 0]: exp_f32x4 without its range checks.
   const m = f32x4.add(f32x4.mul(q, ek(13)), ek(23));
   const n = f32x4.sub(m, ek(23));
   let w = madd(n, ek(14), q);

@@ -1,33 +1,32 @@
-// Fused scaled dot-product attention, softmax(scale·Q·Kᵀ + mask)·V, per batch and head, without
-// the Sq × Sk score matrix: queries go in tiles of 4 rows, keys in blocks of KB, and the softmax
-// is online (running max m and sum l per query row; the accumulator is rescaled by e^(m_old − m_new)
-// when a block raises the max). Scratch holds Kᵀ of one head (d × Sk, so that a 4×8 register tile of
-// scores is a broadcast-multiply like the GEMM micro-kernel), one block of scores and the 4 rows of
-// accumulators: O(d·Sk), never O(Sq·Sk).
-import { exp_f32x4, lane0, madd } from './activation';
+// Fused scaled dot-product attention, softmax(scale·Q·Kᵀ + mask)·V, per batch and head.
+//
+// Per head, K and V are packed once into the GEMM's B-panel form (8 keys × d for the scores, d in
+// 8-column panels × keys for P·V). Then, per block of 4 query rows, the same 4×8 micro-kernel
+// computes the scores against every key and, after the softmax, P·V: both are a 4-row packed A
+// (Q block, or the probabilities) times 8-wide B panels, the loop unrolled by 4 with one pointer
+// each. The score tile is stored transposed, one vector per key holding the 4 rows, so the softmax
+// (max, exp, sum) runs down the vectors with no horizontal reductions and P is already the packed A
+// of P·V. The whole score row of a block is kept (plain, not online softmax): scratch is
+// O((d + 4)·Sk), never O(Sq·Sk). Every output row depends on its own query row only, so any split
+// of heads, batches or query rows between threads gives the same bits.
+import { madd } from './activation';
 
-const MR: i32 = 4;
-const KB: i32 = 64;
+const MR: i32 = 4; // query rows per block
+const NR: i32 = 8; // keys per score tile, output columns per P·V tile
 
-/** Scratch bytes `attention_f32` needs (mirrored in src/ops/attention.ts). */
+/**
+ * Scratch bytes one `attention_f32` call needs, a multiple of 64 (mirrored in
+ * src/ops/fused-attention.ts; a split call gives each part its own block of this size).
+ */
 export function attention_scratch_bytes(Sk: i32, d: i32): i32 {
-  const skp = (Sk + 7) & ~7, dp = (d + 7) & ~7;
-  return (d * skp + MR * KB + MR * dp + 2 * MR) << 2;
-}
-
-// @ts-ignore: decorator
-@inline function hmax(v: v128): f32 {
-  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+  const skp = (Sk + 7) & ~7, d4 = (d + 3) & ~3, dp = (d + 7) & ~7;
+  return ((skp * d4 + dp * skp + MR * (d4 + skp + NR + 1)) * 4 + 63) & ~63;
 }
 
 // q, k, v, out: [B, S, ·] rows with leading dimensions ldq/ldk/ldv/ldo (elements); head h occupies
 // columns h·d … h·d + d − 1 of a row. mask (0 = none): element (b, h, i, j) at
 // b·mb + h·mh + i·mq + j·mk (strides 0 broadcast). scratch: attention_scratch_bytes(Sk, d) bytes.
+// A row whose scores are all −∞ gives NaN, as the unfused graph does.
 export function attention_f32(
   q: usize, k: usize, v: usize, mask: usize, out: usize, scratch: usize,
   B: i32, H: i32, Sq: i32, Sk: i32, d: i32,
@@ -35,172 +34,273 @@ export function attention_f32(
   mb: i32, mh: i32, mq: i32, mk: i32, scale: f32,
 ): void {
   if (Sq <= 0 || d <= 0) return;
-  const skp = (Sk + 7) & ~7, dp = (d + 7) & ~7;
-  const kt = scratch;
-  const sc = kt + (<usize>(d * skp) << 2);
-  const acc = sc + (<usize>(MR * KB) << 2);
-  const mrow = acc + (<usize>(MR * dp) << 2);
-  const lrow = mrow + (<usize>MR << 2);
-  const sv = f32x4.splat(scale);
+  const skp = (Sk + 7) & ~7, d4 = (d + 3) & ~3, dp = (d + 7) & ~7;
+  const kpan = scratch;                                   // skp/8 panels of d4 × 8
+  const vpan = kpan + (<usize>(skp * d4) << 2);           // dp/8 panels of skp × 8
+  const qpack = vpan + (<usize>(dp * skp) << 2);          // d4 × 4
+  const probs = qpack + (<usize>(MR * d4) << 2);          // skp × 4: scores, then probabilities
+  const tile = probs + (<usize>(MR * skp) << 2);          // 4 × 8 accumulators
+  const inv = tile + (<usize>(MR * NR) << 2);             // 1 / row sums
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
-      // Kᵀ of this head, zero past Sk so the 8-wide score tile may run over.
-      const kb0 = k + ((<usize>b * <usize>Sk * <usize>ldk + <usize>(h * d)) << 2);
-      for (let c = 0; c < d; c++) {
-        const dst = kt + (<usize>(c * skp) << 2);
-        for (let j = 0; j < Sk; j++) store<f32>(dst + (<usize>j << 2), load<f32>(kb0 + ((<usize>j * <usize>ldk + <usize>c) << 2)));
-        for (let j = Sk; j < skp; j++) store<f32>(dst + (<usize>j << 2), 0);
-      }
-      const vb0 = v + ((<usize>b * <usize>Sk * <usize>ldv + <usize>(h * d)) << 2);
+      const col = <usize>(h * d);
+      pack_keys(k + ((<usize>b * <usize>Sk * <usize>ldk + col) << 2), ldk, kpan, Sk, d, skp, d4);
+      pack_values(v + ((<usize>b * <usize>Sk * <usize>ldv + col) << 2), ldv, vpan, Sk, d, skp, dp);
+      const mhead = mask ? mask + ((<usize>b * <usize>mb + <usize>h * <usize>mh) << 2) : 0;
       for (let i0 = 0; i0 < Sq; i0 += MR) {
         const r = min(MR, Sq - i0);
-        // Rows past r repeat the last real row: the tile stays 4 high, those results are dropped.
-        const q0 = q + ((((<usize>b * <usize>Sq + <usize>i0) * <usize>ldq) + <usize>(h * d)) << 2);
-        const qs = <usize>ldq << 2;
-        const q1 = q0 + qs * <usize>min(1, r - 1), q2 = q0 + qs * <usize>min(2, r - 1), q3 = q0 + qs * <usize>min(3, r - 1);
-        for (let t = 0; t < MR; t++) {
-          store<f32>(mrow + (<usize>t << 2), -Infinity);
-          store<f32>(lrow + (<usize>t << 2), 0);
+        pack_queries(q + (((<usize>b * <usize>Sq + <usize>i0) * <usize>ldq + col) << 2), ldq, qpack, r, d, d4, scale);
+        for (let p = 0; p < skp; p += NR) {
+          tile_4x8(qpack, kpan + (<usize>(p * d4) << 2), d4, tile);
+          store_scores_transposed(tile, probs + (<usize>p << 4));
         }
-        memory.fill(acc, 0, <usize>(MR * dp) << 2);
-        for (let j0 = 0; j0 < Sk; j0 += KB) {
-          const kb = min(KB, Sk - j0);
-          // Scores: 4 query rows × 8 keys per register tile.
-          for (let jj = 0; jj < kb; jj += 8) {
-            let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-            let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-            let kp = kt + (<usize>(j0 + jj) << 2);
-            const kstep = <usize>skp << 2;
-            for (let c = 0; c < d; c++) {
-              const k0 = v128.load(kp), k1 = v128.load(kp, 16);
-              const co = <usize>c << 2;
-              const a0 = v128.load32_splat(q0 + co), a1 = v128.load32_splat(q1 + co);
-              const a2 = v128.load32_splat(q2 + co), a3 = v128.load32_splat(q3 + co);
-              c00 = madd(a0, k0, c00); c01 = madd(a0, k1, c01);
-              c10 = madd(a1, k0, c10); c11 = madd(a1, k1, c11);
-              c20 = madd(a2, k0, c20); c21 = madd(a2, k1, c21);
-              c30 = madd(a3, k0, c30); c31 = madd(a3, k1, c31);
-              kp += kstep;
-            }
-            const sp = sc + (<usize>jj << 2);
-            const rs = <usize>KB << 2;
-            v128.store(sp, f32x4.mul(c00, sv)); v128.store(sp, f32x4.mul(c01, sv), 16);
-            v128.store(sp + rs, f32x4.mul(c10, sv)); v128.store(sp + rs, f32x4.mul(c11, sv), 16);
-            v128.store(sp + 2 * rs, f32x4.mul(c20, sv)); v128.store(sp + 2 * rs, f32x4.mul(c21, sv), 16);
-            v128.store(sp + 3 * rs, f32x4.mul(c30, sv)); v128.store(sp + 3 * rs, f32x4.mul(c31, sv), 16);
-          }
-          // Mask, then the online-softmax update of each real row.
-          for (let t = 0; t < r; t++) {
-            const srow = sc + (<usize>(t * KB) << 2);
-            if (mask) {
-              const mp = mask + ((<usize>b * <usize>mb + <usize>h * <usize>mh + <usize>(i0 + t) * <usize>mq + <usize>j0 * <usize>mk) << 2);
-              if (mk == 1) {
-                let j = 0;
-                for (; j + 4 <= kb; j += 4) v128.store(srow + (<usize>j << 2), f32x4.add(v128.load(srow + (<usize>j << 2)), v128.load(mp + (<usize>j << 2))));
-                for (; j < kb; j++) store<f32>(srow + (<usize>j << 2), load<f32>(srow + (<usize>j << 2)) + load<f32>(mp + (<usize>j << 2)));
-              } else {
-                const ms = <usize>mk << 2;
-                for (let j = 0; j < kb; j++) store<f32>(srow + (<usize>j << 2), load<f32>(srow + (<usize>j << 2)) + load<f32>(mp + <usize>j * ms));
-              }
-            }
-            let mv = f32x4.splat(-Infinity);
-            let j = 0;
-            for (; j + 4 <= kb; j += 4) mv = f32x4.max(mv, v128.load(srow + (<usize>j << 2)));
-            let bmax = hmax(mv);
-            for (; j < kb; j++) bmax = max(bmax, load<f32>(srow + (<usize>j << 2)));
-            const mold = load<f32>(mrow + (<usize>t << 2));
-            const mnew = max(mold, bmax);
-            const mnv = f32x4.splat(mnew);
-            let sum = f32x4.splat(0);
-            j = 0;
-            // Two vectors per step share exp's constants (V8 rebuilds each at every use); the sum
-            // still adds them in key order.
-            for (; j + 8 <= kb; j += 8) {
-              const p = srow + (<usize>j << 2);
-              const e0 = exp_f32x4(f32x4.sub(v128.load(p), mnv));
-              const e1 = exp_f32x4(f32x4.sub(v128.load(p, 16), mnv));
-              v128.store(p, e0); v128.store(p, e1, 16);
-              sum = f32x4.add(f32x4.add(sum, e0), e1);
-            }
-            for (; j + 4 <= kb; j += 4) {
-              const e = exp_f32x4(f32x4.sub(v128.load(srow + (<usize>j << 2)), mnv));
-              v128.store(srow + (<usize>j << 2), e);
-              sum = f32x4.add(sum, e);
-            }
-            let s = hsum(sum);
-            for (; j < kb; j++) {
-              const e = lane0(exp_f32x4(f32x4.splat(load<f32>(srow + (<usize>j << 2)) - mnew)));
-              store<f32>(srow + (<usize>j << 2), e);
-              s += e;
-            }
-            // A row whose max is still −∞ (every key masked with −∞) keeps l = 0 and yields NaN,
-            // as the unfused graph does.
-            const corr = mold == mnew ? <f32>1 : lane0(exp_f32x4(f32x4.splat(mold - mnew)));
-            store<f32>(mrow + (<usize>t << 2), mnew);
-            store<f32>(lrow + (<usize>t << 2), load<f32>(lrow + (<usize>t << 2)) * corr + s);
-            if (corr != 1) {
-              const cv = f32x4.splat(corr);
-              const ap = acc + (<usize>(t * dp) << 2);
-              for (let c = 0; c < dp; c += 4) v128.store(ap + (<usize>c << 2), f32x4.mul(v128.load(ap + (<usize>c << 2)), cv));
-            }
-          }
-          // acc += P·V for the block, 8 columns of the head at a time, then 4 (a tail past d reads
-          // at most 12 bytes beyond a V row; those columns are never stored).
-          let c = 0;
-          for (; c + 8 <= d; c += 8) pv_4x8(acc + (<usize>c << 2), dp, vb0 + ((<usize>j0 * <usize>ldv + <usize>c) << 2), ldv, sc, kb);
-          for (; c < d; c += 4) pv_4x4(acc + (<usize>c << 2), dp, vb0 + ((<usize>j0 * <usize>ldv + <usize>c) << 2), ldv, sc, kb);
-        }
-        for (let t = 0; t < r; t++) {
-          const inv: f32 = <f32>1 / load<f32>(lrow + (<usize>t << 2));
-          const ap = acc + (<usize>(t * dp) << 2);
-          const op = out + ((((<usize>b * <usize>Sq + <usize>(i0 + t)) * <usize>ldo) + <usize>(h * d)) << 2);
-          const iv = f32x4.splat(inv);
-          let c = 0;
-          for (; c + 4 <= d; c += 4) v128.store(op + (<usize>c << 2), f32x4.mul(v128.load(ap + (<usize>c << 2)), iv));
-          for (; c < d; c++) store<f32>(op + (<usize>c << 2), load<f32>(ap + (<usize>c << 2)) * inv);
+        softmax_columns(probs, Sk, skp, mhead, i0, r, mq, mk, inv);
+        const orow = out + (((<usize>b * <usize>Sq + <usize>i0) * <usize>ldo + col) << 2);
+        for (let c = 0; c < d; c += NR) {
+          tile_4x8(probs, vpan + (<usize>(c * skp) << 2), skp, tile);
+          store_output(tile, inv, orow + (<usize>c << 2), ldo, r, min(NR, d - c));
         }
       }
     }
   }
 }
 
-// acc[t][0..8) += Σ_j P[t][j]·V[j][0..8) for the 4 rows of a tile; P rows are KB apart.
-// @ts-ignore: decorator
-@inline function pv_4x8(ap: usize, dp: i32, vp: usize, ldv: i32, pp: usize, kb: i32): void {
-  const rs = <usize>KB << 2, as = <usize>dp << 2, vs = <usize>ldv << 2;
-  let a00 = v128.load(ap), a01 = v128.load(ap, 16);
-  let a10 = v128.load(ap + as), a11 = v128.load(ap + as, 16);
-  let a20 = v128.load(ap + 2 * as), a21 = v128.load(ap + 2 * as, 16);
-  let a30 = v128.load(ap + 3 * as), a31 = v128.load(ap + 3 * as, 16);
-  for (let j = 0; j < kb; j++) {
-    const v0 = v128.load(vp), v1 = v128.load(vp, 16);
-    const p0 = v128.load32_splat(pp), p1 = v128.load32_splat(pp + rs);
-    const p2 = v128.load32_splat(pp + 2 * rs), p3 = v128.load32_splat(pp + 3 * rs);
-    a00 = madd(p0, v0, a00); a01 = madd(p0, v1, a01);
-    a10 = madd(p1, v0, a10); a11 = madd(p1, v1, a11);
-    a20 = madd(p2, v0, a20); a21 = madd(p2, v1, a21);
-    a30 = madd(p3, v0, a30); a31 = madd(p3, v1, a31);
-    vp += vs;
-    pp += 4;
+// C(4×8) = A·B over K for a packed A (K steps of 4 row values) and a B panel (K rows of 8), stored
+// row-major into `dst`: the GEMM's packed-A micro-kernel, one step per iteration for the reason
+// scripts/gen-gemm.mjs gives (TurboFan hoists an unrolled body's loads and spills accumulators).
+// It runs at ~85% of the mul + add ceiling, bound by the two FP add and two FP mul pipes.
+function tile_4x8(ap: usize, bp: usize, K: i32, dst: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const end = ap + (<usize>K << 4);
+  while (ap < end) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    bp += 32;
+    const a0 = v128.load32_splat(ap);
+    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(ap, 4);
+    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(ap, 8);
+    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(ap, 12);
+    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
+    ap += 16;
   }
-  v128.store(ap, a00); v128.store(ap, a01, 16);
-  v128.store(ap + as, a10); v128.store(ap + as, a11, 16);
-  v128.store(ap + 2 * as, a20); v128.store(ap + 2 * as, a21, 16);
-  v128.store(ap + 3 * as, a30); v128.store(ap + 3 * as, a31, 16);
+  v128.store(dst, c00); v128.store(dst, c01, 16); v128.store(dst, c10, 32); v128.store(dst, c11, 48);
+  v128.store(dst, c20, 64); v128.store(dst, c21, 80); v128.store(dst, c30, 96); v128.store(dst, c31, 112);
 }
 
+// [a0 a1 a2 a3], [b…], [c…], [d…] → [a0 b0 c0 d0] … [a3 b3 c3 d3] at `dst`, `dst + stride`, …
 // @ts-ignore: decorator
-@inline function pv_4x4(ap: usize, dp: i32, vp: usize, ldv: i32, pp: usize, kb: i32): void {
-  const rs = <usize>KB << 2, as = <usize>dp << 2, vs = <usize>ldv << 2;
-  let a0 = v128.load(ap), a1 = v128.load(ap + as), a2 = v128.load(ap + 2 * as), a3 = v128.load(ap + 3 * as);
-  for (let j = 0; j < kb; j++) {
-    const v0 = v128.load(vp);
-    a0 = madd(v128.load32_splat(pp), v0, a0);
-    a1 = madd(v128.load32_splat(pp + rs), v0, a1);
-    a2 = madd(v128.load32_splat(pp + 2 * rs), v0, a2);
-    a3 = madd(v128.load32_splat(pp + 3 * rs), v0, a3);
-    vp += vs;
-    pp += 4;
+@inline function transpose4_store(a: v128, b: v128, c: v128, d: v128, dst: usize, stride: usize): void {
+  const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(a, b, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(c, d, 0, 4, 1, 5), t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+  v128.store(dst + stride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+  v128.store(dst + 2 * stride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+  v128.store(dst + 3 * stride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+}
+
+// The 4×8 score tile (rows × keys) as 8 vectors, one per key, of the 4 rows' scores.
+function store_scores_transposed(tile: usize, dst: usize): void {
+  transpose4_store(v128.load(tile), v128.load(tile, 32), v128.load(tile, 64), v128.load(tile, 96), dst, 16);
+  transpose4_store(v128.load(tile, 16), v128.load(tile, 48), v128.load(tile, 80), v128.load(tile, 112), dst + 64, 16);
+}
+
+// K rows (d values each, ldk apart) → panels of 8 keys: panel[c·8 + j] = K[8p + j][c], zero past
+// Sk and past d (up to d4), so the score tile runs whole panels over d4.
+function pack_keys(src: usize, ldk: i32, dst: usize, Sk: i32, d: i32, skp: i32, d4: i32): void {
+  const rs = <usize>ldk << 2;
+  const d4f = d & ~3;
+  const zero = f32x4.splat(0);
+  for (let j = 0; j < skp; j += 4) {
+    // Rows past Sk read as zeros; the 4 keys land in half `j & 4` of panel j / 8.
+    const pan = dst + (<usize>((j & ~7) * d4) << 2) + (<usize>(j & 4) << 2);
+    const n = min(4, Sk - j);
+    const r0 = src + <usize>j * rs;
+    let c = 0;
+    if (n == 4) {
+      for (; c < d4f; c += 4) {
+        const p = r0 + (<usize>c << 2);
+        transpose4_store(v128.load(p), v128.load(p + rs), v128.load(p + 2 * rs), v128.load(p + 3 * rs), pan + (<usize>(c * NR) << 2), NR << 2);
+      }
+    } else {
+      for (; c < d4f; c += 4) {
+        const p = r0 + (<usize>c << 2);
+        let a = zero, b = zero, e = zero;
+        if (n > 0) a = v128.load(p);
+        if (n > 1) b = v128.load(p + rs);
+        if (n > 2) e = v128.load(p + 2 * rs);
+        transpose4_store(a, b, e, zero, pan + (<usize>(c * NR) << 2), NR << 2);
+      }
+    }
+    for (; c < d4; c++) {
+      const o = pan + (<usize>(c * NR) << 2);
+      for (let t = 0; t < 4; t++) store<f32>(o + (<usize>t << 2), t < n && c < d ? load<f32>(r0 + <usize>t * rs + (<usize>c << 2)) : 0);
+    }
   }
-  v128.store(ap, a0); v128.store(ap + as, a1); v128.store(ap + 2 * as, a2); v128.store(ap + 3 * as, a3);
+}
+
+// V rows → panels of 8 columns: panel[j·8 + c] = V[j][8p + c], zero past d and past Sk (to skp).
+function pack_values(src: usize, ldv: i32, dst: usize, Sk: i32, d: i32, skp: i32, dp: i32): void {
+  const rs = <usize>ldv << 2;
+  const zero = f32x4.splat(0);
+  for (let c = 0; c < dp; c += NR) {
+    const pan = dst + (<usize>(c * skp) << 2);
+    const w = min(NR, d - c);
+    let s = src + (<usize>c << 2);
+    if (w == NR) {
+      for (let j = 0; j < Sk; j++) {
+        v128.store(pan + (<usize>j << 5), v128.load(s));
+        v128.store(pan + (<usize>j << 5), v128.load(s, 16), 16);
+        s += rs;
+      }
+    } else {
+      for (let j = 0; j < Sk; j++) {
+        const o = pan + (<usize>j << 5);
+        for (let t = 0; t < NR; t++) store<f32>(o + (<usize>t << 2), t < w ? load<f32>(s + (<usize>t << 2)) : 0);
+        s += rs;
+      }
+    }
+    for (let j = Sk; j < skp; j++) {
+      v128.store(pan + (<usize>j << 5), zero);
+      v128.store(pan + (<usize>j << 5), zero, 16);
+    }
+  }
+}
+
+// r query rows (ldq apart) → d4 steps of 4 row values, times `scale`; rows past r repeat the last
+// real one (their results are never stored), values past d are zero.
+function pack_queries(src: usize, ldq: i32, dst: usize, r: i32, d: i32, d4: i32, scale: f32): void {
+  const rs = <usize>ldq << 2;
+  const p0 = src, p1 = src + rs * <usize>min(1, r - 1), p2 = src + rs * <usize>min(2, r - 1), p3 = src + rs * <usize>min(3, r - 1);
+  const sv = f32x4.splat(scale);
+  const d4f = d & ~3;
+  let c = 0;
+  for (; c < d4f; c += 4) {
+    const o = <usize>c << 2;
+    transpose4_store(f32x4.mul(v128.load(p0 + o), sv), f32x4.mul(v128.load(p1 + o), sv), f32x4.mul(v128.load(p2 + o), sv),
+      f32x4.mul(v128.load(p3 + o), sv), dst + (<usize>c << 4), 16);
+  }
+  for (; c < d4; c++) {
+    const o = <usize>c << 2, at = dst + (<usize>c << 4);
+    const live = c < d;
+    store<f32>(at, live ? load<f32>(p0 + o) * scale : 0);
+    store<f32>(at, live ? load<f32>(p1 + o) * scale : 0, 4);
+    store<f32>(at, live ? load<f32>(p2 + o) * scale : 0, 8);
+    store<f32>(at, live ? load<f32>(p3 + o) * scale : 0, 12);
+  }
+}
+
+// Softmax of the 4 rows held as one vector per key: mask added, max, exp(s − max) stored back (the
+// packed A of P·V), 1 / sum of each row into inv[0..4). Keys Sk … skp become −∞, so their
+// probability is exactly 0. `mhead` is the mask at (b, h, 0, 0), or 0 for none.
+function softmax_columns(s: usize, Sk: i32, skp: i32, mhead: usize, i0: i32, r: i32, mq: i32, mk: i32, inv: usize): void {
+  let mx = f32x4.splat(-Infinity);
+  const ms = <usize>mk << 2;
+  if (mhead == 0) {
+    for (let j = 0; j < Sk; j++) mx = f32x4.pmax(mx, v128.load(s + (<usize>j << 4)));
+  } else if (mq == 0) {
+    // One mask row for every query row (the padding mask [B, 1, 1, Sk]).
+    let mp = mhead;
+    for (let j = 0; j < Sk; j++) {
+      const p = s + (<usize>j << 4);
+      const x = f32x4.add(v128.load(p), v128.load32_splat(mp));
+      v128.store(p, x);
+      mx = f32x4.pmax(mx, x);
+      mp += ms;
+    }
+  } else {
+    // Rows past r read the last real row's mask (never past the mask's end).
+    const rq = <usize>mq << 2;
+    let m0 = mhead + <usize>i0 * rq;
+    let m1 = m0 + rq * <usize>min(1, r - 1), m2 = m0 + rq * <usize>min(2, r - 1), m3 = m0 + rq * <usize>min(3, r - 1);
+    for (let j = 0; j < Sk; j++) {
+      const p = s + (<usize>j << 4);
+      let m = f32x4.splat(load<f32>(m0));
+      m = f32x4.replace_lane(m, 1, load<f32>(m1));
+      m = f32x4.replace_lane(m, 2, load<f32>(m2));
+      m = f32x4.replace_lane(m, 3, load<f32>(m3));
+      const x = f32x4.add(v128.load(p), m);
+      v128.store(p, x);
+      mx = f32x4.pmax(mx, x);
+      m0 += ms; m1 += ms; m2 += ms; m3 += ms;
+    }
+  }
+  const ninf = f32x4.splat(-Infinity);
+  for (let j = Sk; j < skp; j++) v128.store(s + (<usize>j << 4), ninf);
+  // Four keys per step: the exp's constants are loaded once for four vectors.
+  let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
+  const end = s + (<usize>skp << 4);
+  for (let p = s; p < end; p += 64) {
+    const e0 = exp_nonpos(f32x4.sub(v128.load(p), mx));
+    const e1 = exp_nonpos(f32x4.sub(v128.load(p, 16), mx));
+    const e2 = exp_nonpos(f32x4.sub(v128.load(p, 32), mx));
+    const e3 = exp_nonpos(f32x4.sub(v128.load(p, 48), mx));
+    v128.store(p, e0);
+    v128.store(p, e1, 16);
+    v128.store(p, e2, 32);
+    v128.store(p, e3, 48);
+    sum0 = f32x4.add(f32x4.add(sum0, e0), e2);
+    sum1 = f32x4.add(f32x4.add(sum1, e1), e3);
+  }
+  v128.store(inv, f32x4.div(f32x4.splat(1), f32x4.add(sum0, sum1)));
+}
+
+// exp(x) for x ≤ 0 or NaN (scores minus their row's max): activation.ts's exp_f32x4 without the
+// overflow clamp, whose value it matches, with its constants read from a table. V8 builds a
+// v128.const from scratch at every use (3 instructions, 12 constants per step), and the table's
+// 16-byte loads fold into one instruction each. n = round(x·log2 e) comes from adding 1.5·2²³ + 127
+// (the sum's low bits are n + 127, so its bits shifted by 23 are 2ⁿ as a float) instead of nearest +
+// trunc_sat, which V8 expands to 6 instructions; the rounding is the same. x ≤ 0 keeps 2ⁿ normal.
+const EXP_LO: i32 = 0, EXP_LOG2E: i32 = 16, EXP_MAGIC: i32 = 32, EXP_LN2HI: i32 = 48, EXP_LN2LO: i32 = 64;
+const EXP_P0: i32 = 80, EXP_P1: i32 = 96, EXP_P2: i32 = 112, EXP_P3: i32 = 128, EXP_P4: i32 = 144, EXP_P5: i32 = 160, EXP_ONE: i32 = 176;
+const EXP_TABLE = memory.data<f32>([
+  -87.33654475, -87.33654475, -87.33654475, -87.33654475,
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
+  12583039.0, 12583039.0, 12583039.0, 12583039.0,
+  -0.693359375, -0.693359375, -0.693359375, -0.693359375,
+  2.12194440e-4, 2.12194440e-4, 2.12194440e-4, 2.12194440e-4,
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
+  1.0, 1.0, 1.0, 1.0,
+], 16);
+
+// @ts-ignore: decorator
+@inline function exp_nonpos(x: v128): v128 {
+  const t = EXP_TABLE;
+  const lo = v128.load(t, EXP_LO);
+  const xc = f32x4.pmax(x, lo);
+  const nm = madd(xc, v128.load(t, EXP_LOG2E), v128.load(t, EXP_MAGIC));
+  const n = f32x4.sub(nm, v128.load(t, EXP_MAGIC));
+  let r = madd(n, v128.load(t, EXP_LN2HI), xc);
+  r = madd(n, v128.load(t, EXP_LN2LO), r);
+  let p = madd(v128.load(t, EXP_P0), r, v128.load(t, EXP_P1));
+  p = madd(p, r, v128.load(t, EXP_P2));
+  p = madd(p, r, v128.load(t, EXP_P3));
+  p = madd(p, r, v128.load(t, EXP_P4));
+  p = madd(p, r, v128.load(t, EXP_P5));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, v128.load(t, EXP_ONE)));
+  const y = f32x4.mul(p, i32x4.shl(nm, 23)); // × 2ⁿ (a product, so a NaN x stays NaN)
+  return v128.andnot(y, f32x4.lt(x, lo)); // underflow → 0
+}
+
+// Rows t < r of the P·V tile, each times inv[t], into the output (w ≤ 8 columns).
+function store_output(tile: usize, inv: usize, dst: usize, ldo: i32, r: i32, w: i32): void {
+  const rs = <usize>ldo << 2;
+  for (let t = 0; t < r; t++) {
+    const it = load<f32>(inv + (<usize>t << 2));
+    const a = tile + (<usize>t << 5), o = dst + <usize>t * rs;
+    if (w == NR) {
+      const iv = f32x4.splat(it);
+      v128.store(o, f32x4.mul(v128.load(a), iv));
+      v128.store(o, f32x4.mul(v128.load(a, 16), iv), 16);
+    } else {
+      for (let c = 0; c < w; c++) store<f32>(o + (<usize>c << 2), load<f32>(a + (<usize>c << 2)) * it);
+    }
+  }
 }

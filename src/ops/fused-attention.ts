@@ -9,10 +9,13 @@ import { layerNorm } from './norm.js';
 import type { OpDef } from './types.js';
 import { requireDtype } from './util.js';
 
-/** Bytes of scratch `attention_f32` needs; keep in step with assembly/attention.ts. */
+/**
+ * Bytes of scratch one `attention_f32` call needs (a multiple of 64); keep in step with
+ * assembly/attention.ts (test/unit/checks/attention.ts compares them).
+ */
 export function attentionScratchBytes(Sk: number, d: number): number {
-  const skp = Math.ceil(Sk / 8) * 8, dp = Math.ceil(d / 8) * 8;
-  return (d * skp + 4 * 64 + 4 * dp + 8) * 4;
+  const skp = Math.ceil(Sk / 8) * 8, d4 = Math.ceil(d / 4) * 4, dp = Math.ceil(d / 8) * 8;
+  return Math.ceil((skp * d4 + dp * skp + 4 * (d4 + skp + 8 + 1)) * 4 / 64) * 64;
 }
 
 /**

@@ -1,12 +1,13 @@
-// attention_f32: query rows 1…4 and past the 4-row tile, keys around the 8-wide score tile and the
-// 64-key block (online-softmax rescaling), head sizes that are not multiples of 4 or 8, strided
-// rows (heads side by side, packed QKV), broadcast masks with −3.4e38 and fully masked rows.
+// attention_f32: query rows 1…4 and past the 4-row block, keys around the 8-key panel (tails of
+// 1…7), head sizes that are not multiples of 4 or 8, strided rows (heads side by side, packed QKV),
+// broadcast masks with −3.4e38 and fully masked rows (−3.4e38: uniform weights; −∞: NaN, as the
+// unfused graph), per-query-row masks on a partial last block, BERT-base's head shape.
 import { attention, type AttentionArgs } from '../../reference/attention';
 import { compare, randArray, rng } from '../harness';
 import type { KernelEntry } from '../kernel-table';
 import type { Case } from './types';
 
-type Shape = { B: number; H: number; Sq: number; Sk: number; d: number; mask?: 'keys' | 'full' | 'none'; packed?: boolean };
+type Shape = { B: number; H: number; Sq: number; Sk: number; d: number; mask?: 'keys' | 'full' | 'rows' | 'ninf' | 'none'; packed?: boolean };
 
 const shapes: Shape[] = [
   { B: 1, H: 1, Sq: 1, Sk: 1, d: 1 },
@@ -20,6 +21,11 @@ const shapes: Shape[] = [
   { B: 1, H: 4, Sq: 33, Sk: 33, d: 7, packed: true, mask: 'keys' },
   { B: 2, H: 2, Sq: 4, Sk: 130, d: 36, packed: true, mask: 'full' },
   { B: 1, H: 1, Sq: 2, Sk: 0, d: 4 },
+  { B: 1, H: 12, Sq: 128, Sk: 128, d: 64, mask: 'keys' },
+  { B: 2, H: 3, Sq: 37, Sk: 29, d: 10, mask: 'full' },
+  { B: 1, H: 2, Sq: 11, Sk: 13, d: 6, mask: 'rows' },
+  { B: 2, H: 2, Sq: 7, Sk: 21, d: 9, mask: 'ninf' },
+  { B: 1, H: 3, Sq: 5, Sk: 3, d: 2, packed: true },
 ];
 
 export function attentionCases(_e: KernelEntry): Case[] {
@@ -38,6 +44,18 @@ export function attentionCases(_e: KernelEntry): Case[] {
         mask = new Float32Array(s.B * s.Sk);
         for (let b = 0; b < s.B; b++) for (let j = 0; j < s.Sk; j++) mask[b * s.Sk + j] = j >= s.Sk - b * 2 - 1 && j > 0 ? -3.4028234663852886e38 : 0;
         Object.assign(a, { mask, mb: s.Sk, mh: 0, mq: 0, mk: 1 });
+      } else if (s.mask === 'rows') {
+        // [B, 1, Sq, 1]: one additive value per query row, broadcast over keys (mk = 0).
+        mask = randArray(s.B * s.Sq, r, -3, 3);
+        Object.assign(a, { mask, mb: s.Sq, mh: 0, mq: 1, mk: 0 });
+      } else if (s.mask === 'ninf') {
+        // [B, H, Sq, Sk] of 0 / −∞ (a causal-style band); the last query row of every head is all −∞.
+        mask = new Float32Array(s.B * s.H * s.Sq * s.Sk);
+        for (let x = 0; x < mask.length; x++) {
+          const i = Math.floor(x / s.Sk) % s.Sq, j = x % s.Sk;
+          mask[x] = j > i + 3 || i === s.Sq - 1 ? -Infinity : 0;
+        }
+        Object.assign(a, { mask, mb: s.H * s.Sq * s.Sk, mh: s.Sq * s.Sk, mq: s.Sk, mk: 1 });
       } else if (s.mask === 'full') {
         // [B, H, Sq, Sk] additive values, one query row fully masked (uniform weights).
         mask = randArray(s.B * s.H * s.Sq * s.Sk, r, -3, 3);

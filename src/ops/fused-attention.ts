@@ -56,7 +56,8 @@ const attention: OpDef = {
     }
     return {
       outputs: [{ dtype: 'float32', dims: [B, Sq, HD] }],
-      scratchBytes: attentionScratchBytes(Sk, d),
+      // One block per thread: a split call gives each part its own (src/runtime/threads/parallel.ts).
+      scratchBytes: attentionScratchBytes(Sk, d) * (ctx.threads ?? 1),
       build(b) {
         const k: Kernels = b.k;
         const [qp, kp, vp] = b.inputs as [number, number, number];

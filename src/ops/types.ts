@@ -35,6 +35,12 @@ export interface OpContext {
   readonly attrs: Attrs;
   /** Input i or an error naming the node when it is missing. */
   input(i: number): InputInfo;
+  /**
+   * Threads the session's kernels may split one call between (1 when absent). Ops know nothing
+   * else of threads; one whose kernel needs scratch per part of a split (attention_f32) plans that
+   * many blocks.
+   */
+  readonly threads?: number;
   /** Throw a TesseraError that names this node. */
   fail(message: string, code?: 'INVALID_MODEL' | 'UNSUPPORTED_OP' | 'INVALID_ATTRIBUTE' | 'SHAPE_MISMATCH'): never;
 }

@@ -4,7 +4,7 @@ import type { Node } from '../graph/ir.js';
 import { Attrs } from '../ops/attrs.js';
 import type { InputInfo, OpContext, OpDef } from '../ops/types.js';
 
-export function makeContext(node: Node, def: OpDef, opset: number, inputs: (InputInfo | undefined)[]): OpContext {
+export function makeContext(node: Node, def: OpDef, opset: number, inputs: (InputInfo | undefined)[], threads = 1): OpContext {
   const allowed = def.attributes;
   for (const name of node.attributes.keys()) {
     if (!allowed.includes(name)) {
@@ -19,6 +19,7 @@ export function makeContext(node: Node, def: OpDef, opset: number, inputs: (Inpu
     node,
     opset,
     inputs,
+    threads,
     attrs: new Attrs(node),
     input(i: number): InputInfo {
       const x = inputs[i];

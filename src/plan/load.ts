@@ -73,7 +73,7 @@ export function foldNode(b: BoundNode, consts: Map<string, ConstValue>, engine: 
   const { node } = b;
   const inputs = node.inputs.map((n) => (n === '' ? undefined : consts.get(n)!));
   const ctx = makeContext(node, b.def, b.opset, inputs.map((c, i) =>
-    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c), true) : undefined));
+    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c), true) : undefined), engine.threads);
   const prepared = b.def.prepare(ctx);
   const outs = engine.evaluate(prepared, inputs, `folded output of ${describeNode(node)}`);
   node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) consts.set(name, outs[i]!); });

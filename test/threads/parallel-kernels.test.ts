@@ -177,4 +177,26 @@ describe('the parallel kernel table', () => {
     same(y, 301 * 257, (t) => t.log_softmax_f32(x, y, 301, 257));
     same(y, 301 * 769, (t) => t.layernorm_f32(x, y, gamma, beta, 301, 769, 1e-5));
   });
+
+  it('attention_f32 over heads, batches and blocks of query rows, each part with its own scratch block', () => {
+    // [B, H, Sq, Sk, d, mask]: BERT-base's layer (heads at 2 and 3 threads); three batches of two
+    // heads (heads at 2, batches at 3); one head (query rows), with seq and d no multiple of 4 or 8.
+    const shapes = [[1, 12, 128, 128, 64, 'keys'], [3, 2, 53, 47, 40, 'full'], [1, 1, 93, 77, 75, 'full']] as const;
+    for (const [B, H, Sq, Sk, d, kind] of shapes) {
+      const HD = H * d;
+      const q = alloc(B * Sq * HD), kk = alloc(B * Sk * HD), v = alloc(B * Sk * HD), out = alloc(B * Sq * HD);
+      random(q, B * Sq * HD, 30); random(kk, B * Sk * HD, 31); random(v, B * Sk * HD, 32);
+      const mn = kind === 'keys' ? B * Sk : B * H * Sq * Sk;
+      const mask = alloc(mn);
+      random(mask, mn, 33, -4, 2);
+      const m = new Float32Array(memory.buffer, mask, mn);
+      // Padded keys, and (full masks) one query row of each head masked with −∞ (NaN rows).
+      if (kind === 'keys') for (let j = Sk - 5; j < Sk; j++) m[j] = -3.4028234663852886e38;
+      else for (let x = 0; x < B * H; x++) m.fill(-Infinity, (x * Sq + 2) * Sk, (x * Sq + 3) * Sk);
+      const [mb, mh, mq, mk] = kind === 'keys' ? [Sk, 0, 0, 1] : [H * Sq * Sk, Sq * Sk, Sk, 1];
+      // The op plans one scratch block per thread (OpContext.threads); 3 is the most used here.
+      const scratch = alloc(3 * k.attention_scratch_bytes(Sk, d) / 4);
+      same(out, B * Sq * HD, (t) => t.attention_f32(q, kk, v, mask, out, scratch, B, H, Sq, Sk, d, HD, HD, HD, HD, mb, mh, mq, mk, 1 / Math.sqrt(d)));
+    }
+  });
 });

@@ -18,7 +18,10 @@
  *    range is the same call with OH = rows and padTop shifted by the first row's input offset, so
  *    every window sees the same taps;
  *  - im2col_packed_f32 splits between output rows at whole 8-column panels (the same shifted-
- *    padTop call writes exactly those panels), the batched one between images at whole panels.
+ *    padTop call writes exactly those panels), the batched one between images at whole panels;
+ *  - attention_f32 splits between heads, batches or (one batch) blocks of 4 query rows: an output
+ *    row depends only on its query row, batch and head. It is the one kernel with scratch per part:
+ *    the op plans one block per thread (OpContext.threads) and part p takes block p.
  */
 import type { Kernels } from '../kernels.js';
 import { POOL_KERNELS, type PoolKernel, type Team } from './pool.js';
@@ -36,8 +39,11 @@ export const ELEMENTWISE_MIN = 1 << 17;
 
 const id = (k: PoolKernel) => POOL_KERNELS.indexOf(k);
 
-/** Argument shifters: write into `d` the arguments of the sub-call over units [s, s + n) of `f`. */
-type Shift = (d: number[], f: number[], s: number, n: number) => void;
+/**
+ * Argument shifters: write into `d` the arguments of the sub-call over units [s, s + n) of `f`,
+ * which is part `p` of the split (0 runs on the caller).
+ */
+type Shift = (d: number[], f: number[], s: number, n: number, p: number) => void;
 
 export function parallelKernels(k: Kernels, team: Team): Kernels {
   const threads = team.workers + 1;
@@ -59,10 +65,10 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     pool.begin(parts - 1);
     for (let p = 1; p < parts; p++) {
       const s = p * chunk;
-      shift(part, full, s, Math.min(chunk, total - s));
+      shift(part, full, s, Math.min(chunk, total - s), p);
       pool.run(p - 1, memoryId, kernel, part, argc);
     }
-    shift(part, full, 0, chunk);
+    shift(part, full, 0, chunk, 0);
     const t0 = performance.now();
     fn.apply(undefined, part);
     pool.wait(performance.now() - t0, what);
@@ -256,12 +262,35 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     reduce(x, y, outer, R, inner, op, post, scale);
   }
 
+  // attention_f32: between heads, batches or (one batch) blocks of 4 query rows; each part gets its
+  // own block of the scratch, which the op sized for `threads` blocks (OpContext.threads).
+  const attention = k.attention_f32;
+  function parallelAttention(q: number, kk: number, v: number, mask: number, out: number, scratch: number, B: number, H: number,
+    Sq: number, Sk: number, d: number, ldq: number, ldk: number, ldv: number, ldo: number, mb: number, mh: number, mq: number,
+    mk: number, scale: number): void {
+    if (2 * B * H * Sq * Sk * d >= GEMM_MIN_MACS) {
+      full[0] = q; full[1] = kk; full[2] = v; full[3] = mask; full[4] = out; full[5] = scratch; full[6] = B; full[7] = H;
+      full[8] = Sq; full[9] = Sk; full[10] = d; full[11] = ldq; full[12] = ldk; full[13] = ldv; full[14] = ldo;
+      full[15] = mb; full[16] = mh; full[17] = mq; full[18] = mk; full[19] = scale;
+      attentionBlock = k.attention_scratch_bytes(Sk, d);
+      const blocks = Math.ceil(Sq / ATTENTION_ROWS);
+      const by = H >= threads ? 'heads' : B >= threads ? 'batches' : B === 1 && blocks >= threads ? 'rows'
+        : H >= B ? 'heads' : 'batches';
+      const ok = by === 'heads' ? fan(attention, ATTENTION, 20, H, 1, attentionHeads, 'attention_f32')
+        : by === 'batches' ? fan(attention, ATTENTION, 20, B, 1, attentionBatches, 'attention_f32')
+          : fan(attention, ATTENTION, 20, Sq, ATTENTION_ROWS, attentionRows, 'attention_f32');
+      if (ok) return;
+    }
+    attention(q, kk, v, mask, out, scratch, B, H, Sq, Sk, d, ldq, ldk, ldv, ldo, mb, mh, mq, mk, scale);
+  }
+
   return {
     ...k, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
     conv2d_direct_f32: parallelDirect, im2col_packed_f32: parallelIm2col, im2col_packed_batch_f32: parallelIm2colBatch,
     channel_affine_f32: parallelAffine, maxpool2d_f32: parallelMaxpool, avgpool2d_f32: parallelAvgpool,
     global_avgpool_f32: parallelGlobalAvg, global_maxpool_f32: parallelGlobalMax, softmax_f32: parallelSoftmax,
     log_softmax_f32: parallelLogSoftmax, layernorm_f32: parallelLayernorm,
+    attention_f32: parallelAttention,
   };
 }
 
@@ -270,6 +299,7 @@ const DIRECT = id('conv2d_direct_f32'), IM2COL = id('im2col_packed_f32'), IM2COL
 const AFFINE = id('channel_affine_f32'), MAXPOOL = id('maxpool2d_f32'), AVGPOOL = id('avgpool2d_f32');
 const GAVG = id('global_avgpool_f32'), GMAX = id('global_maxpool_f32'), SOFTMAX = id('softmax_f32');
 const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32'), COL2IM = id('col2im_f32'), REDUCE = id('reduce_f32');
+const ATTENTION = id('attention_f32');
 
 /** 8 / gcd(n, 8): the smallest count of n-column runs that fills whole 8-column panels. */
 function gcd8(n: number): number {
@@ -385,4 +415,38 @@ const reduceOuter: Shift = (d, f, s, n) => {
 const layernormRows: Shift = (d, f, s, n) => {
   copy(d, f);
   d[0] = f[0]! + s * f[5]! * 4; d[1] = f[1]! + s * f[5]! * 4; d[4] = n;
+};
+
+// attention_f32(q, k, v, mask, out, scratch, B, H, Sq, Sk, d, ldq, ldk, ldv, ldo, mb, mh, mq, mk, scale):
+// every output row depends only on its own query row, batch and head, and the kernel computes it
+// the same way wherever the call starts, so each part is the same call over a sub-range. Part p
+// uses scratch block p (attentionBlock bytes, attention_scratch_bytes of the call).
+/** The kernel's query-row block: row splits fall between blocks, so no part has an extra partial one. */
+const ATTENTION_ROWS = 4;
+let attentionBlock = 0;
+const attentionScratch = (d: number[], f: number[], p: number) => { d[5] = f[5]! + p * attentionBlock; };
+const attentionHeads: Shift = (d, f, s, n, p) => {
+  copy(d, f);
+  const col = s * f[10]! * 4; // head s starts s·d columns in
+  d[0] = f[0]! + col; d[1] = f[1]! + col; d[2] = f[2]! + col; d[4] = f[4]! + col;
+  if (f[3]) d[3] = f[3]! + s * f[16]! * 4;
+  d[7] = n;
+  attentionScratch(d, f, p);
+};
+const attentionBatches: Shift = (d, f, s, n, p) => {
+  copy(d, f);
+  const Sq = f[8]!, Sk = f[9]!;
+  d[0] = f[0]! + s * Sq * f[11]! * 4; d[1] = f[1]! + s * Sk * f[12]! * 4; d[2] = f[2]! + s * Sk * f[13]! * 4;
+  d[4] = f[4]! + s * Sq * f[14]! * 4;
+  if (f[3]) d[3] = f[3]! + s * f[15]! * 4;
+  d[6] = n;
+  attentionScratch(d, f, p);
+};
+// One batch only: with B > 1 the kernel steps from batch to batch by Sq rows.
+const attentionRows: Shift = (d, f, s, n, p) => {
+  copy(d, f);
+  d[0] = f[0]! + s * f[11]! * 4; d[4] = f[4]! + s * f[14]! * 4;
+  if (f[3]) d[3] = f[3]! + s * f[17]! * 4;
+  d[8] = n;
+  attentionScratch(d, f, p);
 };

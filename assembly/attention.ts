@@ -26,7 +26,7 @@ export function attention_scratch_bytes(Sk: i32, d: i32): i32 {
 // q, k, v, out: [B, S, ·] rows with leading dimensions ldq/ldk/ldv/ldo (elements); head h occupies
 // columns h·d … h·d + d − 1 of a row. mask (0 = none): element (b, h, i, j) at
 // b·mb + h·mh + i·mq + j·mk (strides 0 broadcast). scratch: attention_scratch_bytes(Sk, d) bytes.
-// A row whose scores are all −∞ gives NaN, as the unfused graph does.
+// A row whose scores are all −∞ gives NaN, as the unfused graph does; no keys (Sk = 0) gives 0.
 export function attention_f32(
   q: usize, k: usize, v: usize, mask: usize, out: usize, scratch: usize,
   B: i32, H: i32, Sq: i32, Sk: i32, d: i32,
@@ -34,6 +34,13 @@ export function attention_f32(
   mb: i32, mh: i32, mq: i32, mk: i32, scale: f32,
 ): void {
   if (Sq <= 0 || d <= 0) return;
+  if (Sk <= 0) {
+    // No keys: P·V is an empty sum, 0, as the unfused MatMul gives (not 0 / 0).
+    for (let b = 0; b < B; b++)
+      for (let i = 0; i < Sq; i++)
+        for (let h = 0; h < H; h++) memory.fill(out + (((<usize>b * <usize>Sq + <usize>i) * <usize>ldo + <usize>(h * d)) << 2), 0, <usize>d << 2);
+    return;
+  }
   const skp = (Sk + 7) & ~7, d4 = (d + 3) & ~3, dp = (d + 7) & ~7;
   const kpan = scratch;                                   // skp/8 panels of d4 × 8
   const vpan = kpan + (<usize>(skp * d4) << 2);           // dp/8 panels of skp × 8

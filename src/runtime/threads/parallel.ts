@@ -273,9 +273,11 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
       full[8] = Sq; full[9] = Sk; full[10] = d; full[11] = ldq; full[12] = ldk; full[13] = ldv; full[14] = ldo;
       full[15] = mb; full[16] = mh; full[17] = mq; full[18] = mk; full[19] = scale;
       attentionBlock = k.attention_scratch_bytes(Sk, d);
-      const blocks = Math.ceil(Sq / ATTENTION_ROWS);
-      const by = H >= threads ? 'heads' : B >= threads ? 'batches' : B === 1 && blocks >= threads ? 'rows'
-        : H >= B ? 'heads' : 'batches';
+      // The cut whose largest part is the smallest share of the call (12 heads at 5 threads: rows);
+      // heads first on a tie, rows last (each part repacks its head's K and V).
+      const sh = largestShare(H, threads), sb = largestShare(B, threads);
+      const sr = B === 1 ? largestShare(Math.ceil(Sq / ATTENTION_ROWS), threads) : Infinity;
+      const by = sh <= sb && sh <= sr ? 'heads' : sb <= sr ? 'batches' : 'rows';
       const ok = by === 'heads' ? fan(attention, ATTENTION, 20, H, 1, attentionHeads, 'attention_f32')
         : by === 'batches' ? fan(attention, ATTENTION, 20, B, 1, attentionBatches, 'attention_f32')
           : fan(attention, ATTENTION, 20, Sq, ATTENTION_ROWS, attentionRows, 'attention_f32');
@@ -300,6 +302,11 @@ const AFFINE = id('channel_affine_f32'), MAXPOOL = id('maxpool2d_f32'), AVGPOOL 
 const GAVG = id('global_avgpool_f32'), GMAX = id('global_maxpool_f32'), SOFTMAX = id('softmax_f32');
 const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32'), COL2IM = id('col2im_f32'), REDUCE = id('reduce_f32');
 const ATTENTION = id('attention_f32');
+
+/** The share of `units` equal units that the largest of `threads` parts gets. */
+function largestShare(units: number, threads: number): number {
+  return Math.ceil(units / threads) / units;
+}
 
 /** 8 / gcd(n, 8): the smallest count of n-column runs that fills whole 8-column panels. */
 function gcd8(n: number): number {

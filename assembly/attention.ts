@@ -3,10 +3,9 @@
 // Per head, K and V are packed once into the GEMM's B-panel form (8 keys × d for the scores, d in
 // 8-column panels × keys for P·V). Then, per block of 4 query rows, the same 4×8 micro-kernel
 // computes the scores against every key and, after the softmax, P·V: both are a 4-row packed A
-// (Q block, or the probabilities) times 8-wide B panels, the loop unrolled by 4 with one pointer
-// each. The score tile is stored transposed, one vector per key holding the 4 rows, so the softmax
-// (max, exp, sum) runs down the vectors with no horizontal reductions and P is already the packed A
-// of P·V. The whole score row of a block is kept (plain, not online softmax): scratch is
+// (Q block, or the probabilities) times 8-wide B panels, one pointer each. The score tile is stored
+// transposed, one vector per key holding the 4 rows, so the softmax (max, exp, sum) runs down the
+// vectors with no horizontal reductions and P is already the packed A of P·V. The whole score row of a block is kept (plain, not online softmax): scratch is
 // O((d + 4)·Sk), never O(Sq·Sk). Every output row depends on its own query row only, so any split
 // of heads, batches or query rows between threads gives the same bits.
 import { madd } from './activation';

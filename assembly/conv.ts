@@ -1,7 +1,7 @@
 // Convolution lowering: im2col written straight into the packed-B panel format, so a conv is one
 // gemm_f32(W[Co×K], panels, …) with per-row bias and a fused activation — no unpacked K×N
 // matrix is ever materialised and no second packing pass runs.
-import { pack_b_f32 } from './gemm';
+import { gemm_f32, pack_b_f32 } from './gemm';
 
 // Destination cursor inside one packed row k: byte offset q from panel 0's row k. A panel row is
 // 32 bytes; when q reaches a 32-byte boundary the next column lives in the next panel, `jump`
@@ -28,12 +28,26 @@ import { pack_b_f32 } from './gemm';
 // may read 4 bytes past the last tap it uses — within the contract's 16-byte over-read).
 export function im2col_packed_f32(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32,
   sh: i32, sw: i32, dh: i32, dw: i32, padTop: i32, padLeft: i32, OH: i32, OW: i32): void {
-  // 1×1, stride 1, no padding: the im2col matrix is x itself (C × H·W); just pack it.
-  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && padTop == 0 && padLeft == 0 && OH == H && OW == W) {
-    pack_b_f32(x, dst, C, OH * OW, OH * OW, 0);
+  // 1×1, stride 1, no padding: the im2col matrix is x itself (C × H·W), or for a band of rows
+  // (padTop = −first row) a slice of its columns; just pack it (the same floats, zero-padded alike).
+  if (kh == 1 && kw == 1 && sh == 1 && sw == 1 && padLeft == 0 && OW == W && padTop <= 0 && OH - padTop <= H) {
+    pack_b_f32(x + ((<usize>(-padTop) * <usize>W) << 2), dst, C, OH * OW, H * W, 0);
     return;
   }
   im2col_packed_batch_f32(x, dst, 1, 0, C, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW);
+}
+
+// One image's convolution over OH output rows: im2col into `scratch` (packed panels, K = C·kh·kw)
+// then y = act(w·panels + bias) with per-row bias (0 = none); y holds M rows of OH·OW outputs,
+// ldy elements apart. A band of rows is the same call with y, OH and padTop shifted (the window
+// origin moves down; rows are still clipped against the whole image). One call per band keeps
+// its panels in L2 between the two passes, and lets a thread run both passes over its own rows.
+export function conv2d_im2col_gemm_f32(x: usize, w: usize, bias: usize, y: usize, scratch: usize,
+  C: i32, H: i32, W: i32, M: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32,
+  padTop: i32, padLeft: i32, OH: i32, OW: i32, ldy: i32, act: i32, alpha: f32, beta: f32): void {
+  const K = C * kh * kw;
+  im2col_packed_f32(x, scratch, C, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW);
+  gemm_f32(w, K, scratch, y, ldy, M, OH * OW, K, bias, bias != 0 ? 1 : 0, 0, act, alpha, beta, 0);
 }
 
 // im2col of NB images side by side: column n·OH·OW + oh·OW + ow, so one GEMM covers the batch

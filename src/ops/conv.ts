@@ -183,32 +183,19 @@ function prepareConv(ctx: OpContext): Prepared {
     const [dh, dw] = geo.dilations as [number, number];
     const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
     const act = gemmAct;
-    if (!folded && bandRows < OH) {
-      // Bands of output rows: a negative top pad shifts the window origin down to the band (the
-      // kernel clips rows against the whole image); a 1×1 unpadded stride-1 band is a slice of x.
-      const pointwise = kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && OH === H && OW === W;
+    if (!folded) {
+      // One im2col + GEMM call per band of output rows (the whole image when it fits): a negative
+      // top pad shifts the window origin down to the band (the kernel clips rows against the whole
+      // image); a 1×1 unpadded stride-1 band is packed straight from a slice of x.
       return () => {
         for (let n = 0; n < N; n++) {
           for (let g = 0; g < group; g++) {
             const xg = X + ((n * C + g * Cg) * H * W) * 4, yg = Y + ((n * M + g * Mg) * P) * 4;
+            const wg = Wt + g * Mg * K * 4, bg = B ? B + g * Mg * 4 : 0;
             for (let o0 = 0; o0 < OH; o0 += bandRows) {
-              const rows = Math.min(bandRows, OH - o0);
-              if (pointwise) k.pack_b_f32(xg + o0 * OW * 4, S, Cg, rows * OW, P, 0);
-              else k.im2col_packed_f32(xg, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt - o0 * sh, pl, rows, OW);
-              k.gemm_f32(Wt + g * Mg * K * 4, K, S, yg + o0 * OW * 4, P, Mg, rows * OW, K,
-                B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
+              k.conv2d_im2col_gemm_f32(xg, wg, bg, yg + o0 * OW * 4, S, Cg, H, W, Mg, kh, kw, sh, sw, dh, dw,
+                pt - o0 * sh, pl, Math.min(bandRows, OH - o0), OW, P, act, a, b);
             }
-          }
-        }
-      };
-    }
-    if (!folded) {
-      return () => {
-        for (let n = 0; n < N; n++) {
-          for (let g = 0; g < group; g++) {
-            k.im2col_packed_f32(X + ((n * C + g * Cg) * H * W) * 4, S, Cg, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
-            k.gemm_f32(Wt + g * Mg * K * 4, K, S, Y + ((n * M + g * Mg) * P) * 4, P, Mg, P, K,
-              B ? B + g * Mg * 4 : 0, biasKind, 0, act, a, b);
           }
         }
       };

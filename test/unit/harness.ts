@@ -34,6 +34,9 @@ export interface Kernels {
     bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number, aPacked?: number): void;
   im2col_packed_f32(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
+  conv2d_im2col_gemm_f32(x: number, w: number, bias: number, y: number, scratch: number, C: number, H: number, W: number, M: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number,
+    ldy: number, act: number, a: number, b: number): void;
   im2col_packed_batch_f32(x: number, dst: number, NB: number, xs: number, C: number, H: number, W: number, kh: number, kw: number,
     sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number, OH: number, OW: number): void;
   conv2d_direct_f32(x: number, w: number, bias: number, y: number, C: number, H: number, W: number, M: number, OH: number, OW: number,

@@ -7,7 +7,8 @@ export type Family =
   | 'pack_a' | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
   | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'pack_a_i8' | 'quantize_pack_a' | 'gemm_i16' | 'minmax' | 'quantize' | 'im2row' | 'attention'
-  | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest';
+  | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest'
+  | 'im2col_gemm';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -32,6 +33,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'quantize_f32_u8', family: 'quantize', what: 'x → saturate_u8(roundeven(x / scale) + zp)' },
   { name: 'im2row_u8', family: 'im2row', what: 'byte conv input → pixel rows for the int8 GEMM, padded with the zero point' },
   { name: 'im2col_packed_f32', family: 'im2col', what: 'conv input → packed-B panels', tile: GEMM_TILE },
+  { name: 'conv2d_im2col_gemm_f32', family: 'im2col_gemm', what: 'one conv band: im2col into scratch panels, then the GEMM (bias, activation)', tile: GEMM_TILE },
   { name: 'im2col_packed_batch_f32', family: 'im2col_batch', what: 'NB conv inputs → one packed-B panel matrix', tile: GEMM_TILE },
   { name: 'unbatch_rows_f32', family: 'unbatch', what: '[M][NB][P] → [NB][M][P] (batched conv output to NCHW)' },
   { name: 'conv2d_direct_f32', family: 'direct_conv', what: 'direct conv for few output channels, bias + activation' },

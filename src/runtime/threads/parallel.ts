@@ -21,7 +21,12 @@
  *    padTop call writes exactly those panels), the batched one between images at whole panels;
  *  - attention_f32 splits between heads, batches or (one batch) blocks of 4 query rows: an output
  *    row depends only on its query row, batch and head. It is the one kernel with scratch per part:
- *    the op plans one block per thread (OpContext.threads) and part p takes block p.
+ *    the op plans one block per thread (OpContext.threads) and part p takes block p;
+ *  - pack_b_f32 splits between whole 8-column panels and resize_nearest_32 between planes (or
+ *    output rows of one plane): copies, each element written by the same load and store;
+ *  - conv2d_im2col_gemm_f32 (one band of a conv: im2col, then its GEMM) splits between output rows
+ *    at whole panels too: each part writes its own panels of the band's scratch and multiplies
+ *    them, which is im2col's row split followed by GEMM's split along N at a panel boundary.
  */
 import type { Kernels } from '../kernels.js';
 import { POOL_KERNELS, type PoolKernel, type Team } from './pool.js';
@@ -248,7 +253,11 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     if (M * kh * kw * H * W >= ELEMENTWISE_MIN) {
       full[0] = cols; full[1] = y; full[2] = M; full[3] = H; full[4] = W; full[5] = kh; full[6] = kw; full[7] = sh; full[8] = sw;
       full[9] = dh; full[10] = dw; full[11] = padTop; full[12] = padLeft; full[13] = OH; full[14] = OW; full[15] = bias;
-      if (fan(col2im, COL2IM, 16, M, 1, col2imChannels, 'col2im_f32')) return;
+      // One output channel (a detector's 1-channel map): output rows instead, each part the same
+      // scatter over a window of rows (y and the top pad shifted, fewer rows), in the same tap order.
+      const ok = M === 1 ? fan(col2im, COL2IM, 16, OH, 1, col2imRows, 'col2im_f32')
+        : fan(col2im, COL2IM, 16, M, 1, col2imChannels, 'col2im_f32');
+      if (ok) return;
     }
     col2im(cols, y, M, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW, bias);
   }
@@ -286,8 +295,49 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     attention(q, kk, v, mask, out, scratch, B, H, Sq, Sk, d, ldq, ldk, ldv, ldo, mb, mh, mq, mk, scale);
   }
 
+  const convGemm = k.conv2d_im2col_gemm_f32;
+  function parallelConvGemm(x: number, w: number, bias: number, y: number, scratch: number, C: number, H: number, W: number,
+    M: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, padTop: number, padLeft: number,
+    OH: number, OW: number, ldy: number, act: number, a: number, b: number): void {
+    const K = C * kh * kw;
+    // Bands are sized for L2 (~1 Mi multiply-adds for a shallow stem or 1×1 conv), below GEMM's
+    // bar; splitting both passes of a band costs one hand-off, not two.
+    if (M * K * OH * OW >= CONV_MIN_MACS) {
+      full[0] = x; full[1] = w; full[2] = bias; full[3] = y; full[4] = scratch; full[5] = C; full[6] = H; full[7] = W;
+      full[8] = M; full[9] = kh; full[10] = kw; full[11] = sh; full[12] = sw; full[13] = dh; full[14] = dw; full[15] = padTop;
+      full[16] = padLeft; full[17] = OH; full[18] = OW; full[19] = ldy; full[20] = act; full[21] = a; full[22] = b;
+      if (fan(convGemm, CONV_GEMM, 23, OH, 8 / gcd8(OW), convGemmRows, 'conv2d_im2col_gemm_f32')) return;
+      // Too few rows to cut at whole panels (a small late layer): each pass splits on its own
+      // (the GEMM along N or M), exactly as the two calls this one stands for.
+      parallelIm2col(x, scratch, C, H, W, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW);
+      parallelGemm(w, K, scratch, y, ldy, M, OH * OW, K, bias, bias ? 1 : 0, 0, act, a, b);
+      return;
+    }
+    convGemm(x, w, bias, y, scratch, C, H, W, M, kh, kw, sh, sw, dh, dw, padTop, padLeft, OH, OW, ldy, act, a, b);
+  }
+
+  const packB = k.pack_b_f32;
+  function parallelPackB(src: number, dst: number, K: number, N: number, ldb: number, transB: number): void {
+    if (K * N >= ELEMENTWISE_MIN) {
+      full[0] = src; full[1] = dst; full[2] = K; full[3] = N; full[4] = ldb; full[5] = transB;
+      if (fan(packB, PACK_B, 6, N, 8, packBPanels, 'pack_b_f32')) return;
+    }
+    packB(src, dst, K, N, ldb, transB);
+  }
+
+  const resize = k.resize_nearest_32;
+  function parallelResize(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, rows: number, cols: number): void {
+    if (NC * OH * OW >= ELEMENTWISE_MIN) {
+      full[0] = x; full[1] = y; full[2] = NC; full[3] = H; full[4] = W; full[5] = OH; full[6] = OW; full[7] = rows; full[8] = cols;
+      const ok = NC === 1 ? fan(resize, RESIZE, 9, OH, 1, resizeRows, 'resize_nearest_32')
+        : fan(resize, RESIZE, 9, NC, 1, resizePlanes, 'resize_nearest_32');
+      if (ok) return;
+    }
+    resize(x, y, NC, H, W, OH, OW, rows, cols);
+  }
+
   return {
-    ...k, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
+    ...k, pack_b_f32: parallelPackB, resize_nearest_32: parallelResize, conv2d_im2col_gemm_f32: parallelConvGemm, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
     conv2d_direct_f32: parallelDirect, im2col_packed_f32: parallelIm2col, im2col_packed_batch_f32: parallelIm2colBatch,
     channel_affine_f32: parallelAffine, maxpool2d_f32: parallelMaxpool, avgpool2d_f32: parallelAvgpool,
     global_avgpool_f32: parallelGlobalAvg, global_maxpool_f32: parallelGlobalMax, softmax_f32: parallelSoftmax,
@@ -307,6 +357,34 @@ const ATTENTION = id('attention_f32');
 function largestShare(units: number, threads: number): number {
   return Math.ceil(units / threads) / units;
 }
+
+const CONV_GEMM = id('conv2d_im2col_gemm_f32'), PACK_B = id('pack_b_f32'), RESIZE = id('resize_nearest_32');
+
+// pack_b_f32(src, dst, K, N, ldb, transB): columns [s, s + n), s a multiple of 8, start panel s/8
+// at float s·K; they are src's columns (transB = 0) or rows (transB = 1) from s.
+const packBPanels: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[0] = f[0]! + (f[5] ? s * f[4]! : s) * 4; d[1] = f[1]! + s * f[2]! * 4; d[3] = n;
+};
+// resize_nearest_32(x, y, NC, H, W, OH, OW, rows, cols): planes, or one plane's output rows (the
+// row table from row s; a part's first row is gathered where the whole call might copy the row
+// above, which holds the same values).
+const resizePlanes: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[0] = f[0]! + s * f[3]! * f[4]! * 4; d[1] = f[1]! + s * f[5]! * f[6]! * 4; d[2] = n;
+};
+const resizeRows: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[1] = f[1]! + s * f[6]! * 4; d[5] = n; d[7] = f[7]! + s * 4;
+};
+
+// conv2d_im2col_gemm_f32(x, w, bias, y, scratch, C, H, W, M, kh, kw, sh, sw, dh, dw, padTop, padLeft,
+// OH, OW, ldy, …): output rows [s, s + n); column s·OW starts a panel, at float s·OW·K of scratch.
+const convGemmRows: Shift = (d, f, s, n) => {
+  copy(d, f);
+  const K = f[5]! * f[9]! * f[10]!;
+  d[3] = f[3]! + s * f[18]! * 4; d[4] = f[4]! + s * f[18]! * K * 4; d[15] = f[15]! - s * f[11]!; d[17] = n;
+};
 
 /** 8 / gcd(n, 8): the smallest count of n-column runs that fills whole 8-column panels. */
 function gcd8(n: number): number {
@@ -412,6 +490,10 @@ const col2imChannels: Shift = (d, f, s, n) => {
   copy(d, f);
   d[0] = f[0]! + s * f[5]! * f[6]! * f[3]! * f[4]! * 4; d[1] = f[1]! + s * f[13]! * f[14]! * 4; d[2] = n;
   if (f[15]) d[15] = f[15]! + s * 4;
+};
+const col2imRows: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[1] = f[1]! + s * f[14]! * 4; d[11] = f[11]! + s; d[13] = n;
 };
 // reduce_f32(x, y, outer, R, inner, …): outer slices.
 const reduceOuter: Shift = (d, f, s, n) => {

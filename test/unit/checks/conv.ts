@@ -53,6 +53,30 @@ export function im2colCases(_e: KernelEntry): Case[] {
   }));
 }
 
+// One conv band in one call: the whole image, and the image as bands of 2 output rows (window
+// origin shifted by a negative top pad, y and OH cut to the band), must both equal a naive
+// convolution with per-row bias and ReLU; the scratch holds one band's panels.
+export function im2colGemmCases(_e: KernelEntry): Case[] {
+  return SHAPES.flatMap(([name, s0], idx) => [0, 2].map((band) => ({
+    name: `${name}${band ? `, bands of ${band} rows` : ''}`,
+    run: (h) => {
+      const s = withOut(s0);
+      const r = rng(idx + 53);
+      const K = s.C * s.kh * s.kw, P = s.OH * s.OW, rows = band || s.OH;
+      const x = randArray(s.C * s.H * s.W, r), w = randArray(s.Co * K, r), bias = randArray(s.Co, r);
+      const px = h.put(x), pw = h.put(w), pb = h.put(bias), py = h.alloc(s.Co * P);
+      const scratch = h.alloc(Math.ceil((rows * s.OW) / 8) * 8 * K);
+      for (let o0 = 0; o0 < s.OH; o0 += rows) {
+        h.k.conv2d_im2col_gemm_f32(px, pw, pb, py + o0 * s.OW * 4, scratch, s.C, s.H, s.W, s.Co, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw,
+          s.padTop - o0 * s.sh, s.padLeft, Math.min(rows, s.OH - o0), s.OW, P, 1, 0, 0);
+      }
+      const want = conv2d(x, w, bias, s).map((v) => Math.max(v, 0));
+      const mag = conv2d(x.map(Math.abs), w.map(Math.abs), bias.map(Math.abs), s);
+      return compare(h.get(py, s.Co * P), want, { rtol: 1e-5, atol: 1e-6 }, mag) ?? h.checkCanaries();
+    },
+  })));
+}
+
 // Batched im2col: NB images (picked out of a larger channel count by the image stride xs) side
 // by side must equal packB of the per-image im2col matrices placed column block after block.
 export function im2colBatchCases(_e: KernelEntry): Case[] {

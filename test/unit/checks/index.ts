@@ -2,7 +2,7 @@
 // needs a line in kernel-table.ts.
 import { KERNELS, type Family, type KernelEntry } from '../kernel-table';
 import { attentionCases } from './attention';
-import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCases, unbatchCases } from './conv';
+import { col2imCases, directConvCases, dwconvCases, im2colBatchCases, im2colCases, im2colGemmCases, unbatchCases } from './conv';
 import { accuracyCases, binaryCases, softmaxCases, unaryCases } from './elementwise';
 import { gemmCases, packACases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
@@ -48,6 +48,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   quantize: quantizeCases,
   im2row: im2rowCases,
   attention: attentionCases,
+  im2col_gemm: im2colGemmCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

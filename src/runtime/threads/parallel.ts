@@ -337,12 +337,13 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
   }
 
   return {
-    ...k, pack_b_f32: parallelPackB, resize_nearest_32: parallelResize, conv2d_im2col_gemm_f32: parallelConvGemm, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
+    ...k, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
     conv2d_direct_f32: parallelDirect, im2col_packed_f32: parallelIm2col, im2col_packed_batch_f32: parallelIm2colBatch,
     channel_affine_f32: parallelAffine, maxpool2d_f32: parallelMaxpool, avgpool2d_f32: parallelAvgpool,
     global_avgpool_f32: parallelGlobalAvg, global_maxpool_f32: parallelGlobalMax, softmax_f32: parallelSoftmax,
     log_softmax_f32: parallelLogSoftmax, layernorm_f32: parallelLayernorm,
     attention_f32: parallelAttention,
+    conv2d_im2col_gemm_f32: parallelConvGemm, pack_b_f32: parallelPackB, resize_nearest_32: parallelResize,
   };
 }
 

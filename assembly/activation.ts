@@ -142,12 +142,53 @@ export const ACT_SILU: i32 = 14;
   return f32x4.div(fsplat(1.0), f32x4.add(fsplat(1.0), exp_f32x4(f32x4.neg(x))));
 }
 
+// exp(x) for x ≤ 0 or NaN (softmax scores minus their row's max; erf's tail): exp_f32x4 without
+// the overflow clamp, whose value it matches, with its constants read from a table. V8 builds a
+// v128.const from scratch at every use (3 instructions, 12 constants per step), and the table's
+// 16-byte loads fold into one instruction each. n = round(x·log2 e) comes from adding 1.5·2²³ + 127
+// (the sum's low bits are n + 127, so its bits shifted by 23 are 2ⁿ as a float) instead of nearest +
+// trunc_sat, which V8 expands to 6 instructions; the rounding is the same. x ≤ 0 keeps 2ⁿ normal.
+const EXP_LO: i32 = 0, EXP_LOG2E: i32 = 16, EXP_MAGIC: i32 = 32, EXP_LN2HI: i32 = 48, EXP_LN2LO: i32 = 64;
+const EXP_P0: i32 = 80, EXP_P1: i32 = 96, EXP_P2: i32 = 112, EXP_P3: i32 = 128, EXP_P4: i32 = 144, EXP_P5: i32 = 160, EXP_ONE: i32 = 176;
+const EXP_TABLE = memory.data<f32>([
+  -87.33654475, -87.33654475, -87.33654475, -87.33654475,
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
+  12583039.0, 12583039.0, 12583039.0, 12583039.0,
+  -0.693359375, -0.693359375, -0.693359375, -0.693359375,
+  2.12194440e-4, 2.12194440e-4, 2.12194440e-4, 2.12194440e-4,
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
+  1.0, 1.0, 1.0, 1.0,
+], 16);
+
+// @ts-ignore: decorator
+@inline export function exp_nonpos_f32x4(x: v128): v128 {
+  const t = EXP_TABLE;
+  const lo = v128.load(t, EXP_LO);
+  const xc = f32x4.pmax(x, lo);
+  const nm = madd(xc, v128.load(t, EXP_LOG2E), v128.load(t, EXP_MAGIC));
+  const n = f32x4.sub(nm, v128.load(t, EXP_MAGIC));
+  let r = madd(n, v128.load(t, EXP_LN2HI), xc);
+  r = madd(n, v128.load(t, EXP_LN2LO), r);
+  let p = madd(v128.load(t, EXP_P0), r, v128.load(t, EXP_P1));
+  p = madd(p, r, v128.load(t, EXP_P2));
+  p = madd(p, r, v128.load(t, EXP_P3));
+  p = madd(p, r, v128.load(t, EXP_P4));
+  p = madd(p, r, v128.load(t, EXP_P5));
+  p = madd(p, f32x4.mul(r, r), f32x4.add(r, v128.load(t, EXP_ONE)));
+  const y = f32x4.mul(p, i32x4.shl(nm, 23)); // × 2ⁿ (a product, so a NaN x stays NaN)
+  return v128.andnot(y, f32x4.lt(x, lo)); // underflow → 0
+}
+
 // erf (after N. Juffa's erff, < 1 ulp with FMA): odd polynomial for |x| ≤ 0.9277, otherwise
 // 1 − exp(poly(|x|)), sign restored. Both branches are computed; lanes pick one. |x| is clamped
-// at 4 (erf(4) rounds to 1), which keeps exp's argument in [−18, 0]: its inline copy here
-// needs none of exp_f32x4's range checks, and rounds with 1.5·2^23 as gelu_f32x4 does (same n
-// as nearest, ties to even): the same bits as exp_f32x4, ~15 operations fewer. The ~30 constants
-// are loads from ERF_K (see GELU_K): the Erf op calls this once per vector.
+// at 4 (erf(4) rounds to 1), which keeps exp's argument in [−18, 0], where exp_nonpos_f32x4
+// needs none of exp_f32x4's range checks (same value: the scaling by 2ⁿ is exact). The
+// polynomials' constants are loads from ERF_K (see GELU_K): the Erf op calls this once per vector.
 const ERF_K = memory.data<f32>([
   -5.96761703e-4, -5.96761703e-4, -5.96761703e-4, -5.96761703e-4, //     0: small |x|, s^5 … s^0
   4.99119423e-3, 4.99119423e-3, 4.99119423e-3, 4.99119423e-3,
@@ -162,19 +203,9 @@ const ERF_K = memory.data<f32>([
   -1.06777877e-1, -1.06777877e-1, -1.06777877e-1, -1.06777877e-1,
   -6.34846687e-1, -6.34846687e-1, -6.34846687e-1, -6.34846687e-1,
   -1.28717512e-1, -1.28717512e-1, -1.28717512e-1, -1.28717512e-1,
-  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341, // 13: exp, as exp_f32x4
-  -0.693359375, -0.693359375, -0.693359375, -0.693359375,
-  2.12194440e-4, 2.12194440e-4, 2.12194440e-4, 2.12194440e-4,
-  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
-  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
-  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
-  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
-  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
-  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
-  1.0, 1.0, 1.0, 1.0, //                                                22
-  12582912, 12582912, 12582912, 12582912, //                            23: 1.5·2^23
-  0.927734375, 0.927734375, 0.927734375, 0.927734375, //                24: branch point
-  4.0, 4.0, 4.0, 4.0, //                                                25: |x| clamp
+  1.0, 1.0, 1.0, 1.0, //                                                13
+  0.927734375, 0.927734375, 0.927734375, 0.927734375, //                14: branch point
+  4.0, 4.0, 4.0, 4.0, //                                                15: |x| clamp
 ], 16);
 const ABS_MASK = memory.data<u32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff], 16); // f32x4.abs rebuilds it per use
 
@@ -185,7 +216,7 @@ const ABS_MASK = memory.data<u32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7ffffff
 
 // @ts-ignore: decorator
 @inline export function erf_f32x4(x: v128): v128 {
-  const t = f32x4.pmin(v128.and(x, v128.load(ABS_MASK)), ek(25)); // a NaN passes through
+  const t = f32x4.pmin(v128.and(x, v128.load(ABS_MASK)), ek(15)); // a NaN passes through
   const s = f32x4.mul(t, t); // = x·x below the clamp
   let r = ek(0);
   r = madd(r, s, ek(1));
@@ -201,22 +232,9 @@ const ABS_MASK = memory.data<u32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7ffffff
   q = madd(q, t, ek(11));
   q = madd(q, t, ek(12));
   q = madd(q, t, f32x4.neg(t));
-  // exp(q), q ∈ [−18, 0]: exp_f32x4 without its range checks.
-  const m = f32x4.add(f32x4.mul(q, ek(13)), ek(23));
-  const n = f32x4.sub(m, ek(23));
-  let w = madd(n, ek(14), q);
-  w = madd(n, ek(15), w);
-  let p = ek(16);
-  p = madd(p, w, ek(17));
-  p = madd(p, w, ek(18));
-  p = madd(p, w, ek(19));
-  p = madd(p, w, ek(20));
-  p = madd(p, w, ek(21));
-  p = madd(p, f32x4.mul(w, w), f32x4.add(w, ek(22)));
-  const e = i32x4.add(p, i32x4.shl(m, 23));
-  let big = f32x4.sub(ek(22), e);
+  let big = f32x4.sub(ek(13), exp_nonpos_f32x4(q));
   big = v128.or(big, v128.andnot(x, v128.load(ABS_MASK))); // copysign (big ≥ 0)
-  return v128.bitselect(small, big, f32x4.le(t, ek(24)));
+  return v128.bitselect(small, big, f32x4.le(t, ek(14)));
 }
 
 // x·min(max(x/6 + 1/2, 0), 1).

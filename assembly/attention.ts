@@ -1,14 +1,15 @@
 // Fused scaled dot-product attention, softmax(scale·Q·Kᵀ + mask)·V, per batch and head.
 //
 // Per head, K and V are packed once into the GEMM's B-panel form (8 keys × d for the scores, d in
-// 8-column panels × keys for P·V). Then, per block of 4 query rows, the same 4×8 micro-kernel
+// 8-column panels × keys for P·V). Then, per block of 4 query rows, the GEMM's 4×8 packed-A micro-kernel
 // computes the scores against every key and, after the softmax, P·V: both are a 4-row packed A
 // (Q block, or the probabilities) times 8-wide B panels, one pointer each. The score tile is stored
 // transposed, one vector per key holding the 4 rows, so the softmax (max, exp, sum) runs down the
 // vectors with no horizontal reductions and P is already the packed A of P·V. The whole score row of a block is kept (plain, not online softmax): scratch is
 // O((d + 4)·Sk), never O(Sq·Sk). Every output row depends on its own query row only, so any split
 // of heads, batches or query rows between threads gives the same bits.
-import { madd } from './activation';
+import { exp_nonpos_f32x4 } from './activation';
+import { gemm_f32_4x8_pa } from './gemm_microkernels';
 
 const MR: i32 = 4; // query rows per block
 const NR: i32 = 8; // keys per score tile, output columns per P·V tile
@@ -57,43 +58,18 @@ export function attention_f32(
         const r = min(MR, Sq - i0);
         pack_queries(q + (((<usize>b * <usize>Sq + <usize>i0) * <usize>ldq + col) << 2), ldq, qpack, r, d, d4, scale);
         for (let p = 0; p < skp; p += NR) {
-          tile_4x8(qpack, kpan + (<usize>(p * d4) << 2), d4, tile);
+          gemm_f32_4x8_pa(qpack, kpan + (<usize>(p * d4) << 2), tile, NR << 2, d4, NR, 0, 0, 0);
           store_scores_transposed(tile, probs + (<usize>p << 4));
         }
         softmax_columns(probs, Sk, skp, mhead, i0, r, mq, mk, inv);
         const orow = out + (((<usize>b * <usize>Sq + <usize>i0) * <usize>ldo + col) << 2);
         for (let c = 0; c < d; c += NR) {
-          tile_4x8(probs, vpan + (<usize>(c * skp) << 2), skp, tile);
+          gemm_f32_4x8_pa(probs, vpan + (<usize>(c * skp) << 2), tile, NR << 2, skp, NR, 0, 0, 0);
           store_output(tile, inv, orow + (<usize>c << 2), ldo, r, min(NR, d - c));
         }
       }
     }
   }
-}
-
-// C(4×8) = A·B over K for a packed A (K steps of 4 row values) and a B panel (K rows of 8), stored
-// row-major into `dst`: the GEMM's packed-A micro-kernel, one step per iteration for the reason
-// scripts/gen-gemm.mjs gives (TurboFan hoists an unrolled body's loads and spills accumulators).
-// It runs at ~85% of the mul + add ceiling, bound by the two FP add and two FP mul pipes.
-function tile_4x8(ap: usize, bp: usize, K: i32, dst: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const end = ap + (<usize>K << 4);
-  while (ap < end) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    bp += 32;
-    const a0 = v128.load32_splat(ap);
-    c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-    const a1 = v128.load32_splat(ap, 4);
-    c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-    const a2 = v128.load32_splat(ap, 8);
-    c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-    const a3 = v128.load32_splat(ap, 12);
-    c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    ap += 16;
-  }
-  v128.store(dst, c00); v128.store(dst, c01, 16); v128.store(dst, c10, 32); v128.store(dst, c11, 48);
-  v128.store(dst, c20, 64); v128.store(dst, c21, 80); v128.store(dst, c30, 96); v128.store(dst, c31, 112);
 }
 
 // [a0 a1 a2 a3], [b…], [c…], [d…] → [a0 b0 c0 d0] … [a3 b3 c3 d3] at `dst`, `dst + stride`, …
@@ -239,10 +215,10 @@ function softmax_columns(s: usize, Sk: i32, skp: i32, mhead: usize, i0: i32, r: 
   let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
   const end = s + (<usize>skp << 4);
   for (let p = s; p < end; p += 64) {
-    const e0 = exp_nonpos(f32x4.sub(v128.load(p), mx));
-    const e1 = exp_nonpos(f32x4.sub(v128.load(p, 16), mx));
-    const e2 = exp_nonpos(f32x4.sub(v128.load(p, 32), mx));
-    const e3 = exp_nonpos(f32x4.sub(v128.load(p, 48), mx));
+    const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(p), mx));
+    const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 16), mx));
+    const e2 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 32), mx));
+    const e3 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 48), mx));
     v128.store(p, e0);
     v128.store(p, e1, 16);
     v128.store(p, e2, 32);
@@ -251,48 +227,6 @@ function softmax_columns(s: usize, Sk: i32, skp: i32, mhead: usize, i0: i32, r: 
     sum1 = f32x4.add(f32x4.add(sum1, e1), e3);
   }
   v128.store(inv, f32x4.div(f32x4.splat(1), f32x4.add(sum0, sum1)));
-}
-
-// exp(x) for x ≤ 0 or NaN (scores minus their row's max): activation.ts's exp_f32x4 without the
-// overflow clamp, whose value it matches, with its constants read from a table. V8 builds a
-// v128.const from scratch at every use (3 instructions, 12 constants per step), and the table's
-// 16-byte loads fold into one instruction each. n = round(x·log2 e) comes from adding 1.5·2²³ + 127
-// (the sum's low bits are n + 127, so its bits shifted by 23 are 2ⁿ as a float) instead of nearest +
-// trunc_sat, which V8 expands to 6 instructions; the rounding is the same. x ≤ 0 keeps 2ⁿ normal.
-const EXP_LO: i32 = 0, EXP_LOG2E: i32 = 16, EXP_MAGIC: i32 = 32, EXP_LN2HI: i32 = 48, EXP_LN2LO: i32 = 64;
-const EXP_P0: i32 = 80, EXP_P1: i32 = 96, EXP_P2: i32 = 112, EXP_P3: i32 = 128, EXP_P4: i32 = 144, EXP_P5: i32 = 160, EXP_ONE: i32 = 176;
-const EXP_TABLE = memory.data<f32>([
-  -87.33654475, -87.33654475, -87.33654475, -87.33654475,
-  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
-  12583039.0, 12583039.0, 12583039.0, 12583039.0,
-  -0.693359375, -0.693359375, -0.693359375, -0.693359375,
-  2.12194440e-4, 2.12194440e-4, 2.12194440e-4, 2.12194440e-4,
-  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
-  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
-  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
-  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
-  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
-  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
-  1.0, 1.0, 1.0, 1.0,
-], 16);
-
-// @ts-ignore: decorator
-@inline function exp_nonpos(x: v128): v128 {
-  const t = EXP_TABLE;
-  const lo = v128.load(t, EXP_LO);
-  const xc = f32x4.pmax(x, lo);
-  const nm = madd(xc, v128.load(t, EXP_LOG2E), v128.load(t, EXP_MAGIC));
-  const n = f32x4.sub(nm, v128.load(t, EXP_MAGIC));
-  let r = madd(n, v128.load(t, EXP_LN2HI), xc);
-  r = madd(n, v128.load(t, EXP_LN2LO), r);
-  let p = madd(v128.load(t, EXP_P0), r, v128.load(t, EXP_P1));
-  p = madd(p, r, v128.load(t, EXP_P2));
-  p = madd(p, r, v128.load(t, EXP_P3));
-  p = madd(p, r, v128.load(t, EXP_P4));
-  p = madd(p, r, v128.load(t, EXP_P5));
-  p = madd(p, f32x4.mul(r, r), f32x4.add(r, v128.load(t, EXP_ONE)));
-  const y = f32x4.mul(p, i32x4.shl(nm, 23)); // × 2ⁿ (a product, so a NaN x stays NaN)
-  return v128.andnot(y, f32x4.lt(x, lo)); // underflow → 0
 }
 
 // Rows t < r of the P·V tile, each times inv[t], into the output (w ≤ 8 columns).

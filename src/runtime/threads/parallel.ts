@@ -26,9 +26,11 @@
  *    output rows of one plane): copies, each element written by the same load and store;
  *  - conv2d_im2col_gemm_f32 (one band of a conv: im2col, then its GEMM) splits between output rows
  *    at whole panels too: each part writes its own panels of the band's scratch and multiplies
- *    them, which is im2col's row split followed by GEMM's split along N at a panel boundary.
+ *    them, which is im2col's row split followed by GEMM's split along N at a panel boundary;
+ *  - the int8 GEMM and its A packing: parallel-i8.ts.
  */
 import type { Kernels } from '../kernels.js';
+import { parallelInt8 } from './parallel-i8.js';
 import { POOL_KERNELS, type PoolKernel, type Team } from './pool.js';
 
 const COL_ALIGN = 16;
@@ -48,7 +50,9 @@ const id = (k: PoolKernel) => POOL_KERNELS.indexOf(k);
  * Argument shifters: write into `d` the arguments of the sub-call over units [s, s + n) of `f`,
  * which is part `p` of the split (0 runs on the caller).
  */
-type Shift = (d: number[], f: number[], s: number, n: number, p: number) => void;
+export type Shift = (d: number[], f: number[], s: number, n: number, p: number) => void;
+/** parallelKernels' splitter, handed to the kernel families split in their own files. */
+export type Fan = (fn: (...a: number[]) => void, kernel: number, argc: number, total: number, align: number, shift: Shift, what: string) => boolean;
 
 export function parallelKernels(k: Kernels, team: Team): Kernels {
   const threads = team.workers + 1;
@@ -344,6 +348,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     log_softmax_f32: parallelLogSoftmax, layernorm_f32: parallelLayernorm,
     attention_f32: parallelAttention,
     conv2d_im2col_gemm_f32: parallelConvGemm, pack_b_f32: parallelPackB, resize_nearest_32: parallelResize,
+    ...parallelInt8(k, fan, full, threads),
   };
 }
 

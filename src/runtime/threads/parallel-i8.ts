@@ -1,0 +1,124 @@
+/**
+ * Splitting the int8 GEMM (assembly/gemm_i8.ts) and its A packing across a session's team, for
+ * DynamicQuantizeMatMul, MatMulInteger, QLinearMatMul, ConvInteger and QLinearConv.
+ *
+ * Bit-identical for any thread count, as parallel.ts's other splits:
+ *  - gemm_i16_dq_f32 / gemm_i16_i32 split along N at whole 8-column panels of packed B (a panel's
+ *    columns are computed from the panel, all of A and the column's scale and bias alone; the
+ *    driver's per-strip activation runs over each part's own panels), or along M at whole 4-row
+ *    blocks of packed A (the tile's rows; rows past M are zeros in packed A either way). K is
+ *    never split.
+ *  - quantize_pack_a_f32 / pack_a_i8 split at whole 4-row blocks: each block is written from its
+ *    own rows (and their zero points) only.
+ */
+import type { Kernels } from '../kernels.js';
+import { POOL_KERNELS } from './pool.js';
+import type { Fan, Shift } from './parallel.js';
+
+/** The int8 kernels' panel width (NR) and row block (MR). */
+const PANEL = 8;
+const BLOCK = 4;
+/** The int8 GEMM runs at about twice gemm_f32's rate: twice parallel.ts's GEMM_MIN_MACS. */
+const I8_MIN_MACS = 1 << 21;
+/** Packing A is memory-bound: parallel.ts's ELEMENTWISE_MIN. */
+const PACK_MIN = 1 << 17;
+
+type Int8Kernels = Pick<Kernels, 'gemm_i16_dq_f32' | 'gemm_i16_i32' | 'quantize_pack_a_f32' | 'pack_a_i8'>;
+
+/** `full` is parallel.ts's whole-call argument array; `fan` its splitter. */
+export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: number): Int8Kernels {
+  /**
+   * The cut for an M×N GEMM: by panels unless blocks of rows give a smaller largest part (N of
+   * one or a few panels); by panels on a tie, as each part then reads half of B, the larger operand.
+   */
+  const byPanels = (M: number, N: number) =>
+    largestShare(Math.ceil(N / PANEL), threads) <= largestShare(Math.ceil(M / BLOCK), threads);
+
+  const dq = k.gemm_i16_dq_f32;
+  function parallelDq(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number,
+    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void {
+    if (M * N * K >= I8_MIN_MACS) {
+      full[0] = ap; full[1] = bp; full[2] = y; full[3] = ldy; full[4] = M; full[5] = N; full[6] = K;
+      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB;
+      const ok = byPanels(M, N) ? fan(dq, DQ, 13, N, PANEL, dqCols, 'gemm_i16_dq_f32')
+        : fan(dq, DQ, 13, M, BLOCK, gemmRows, 'gemm_i16_dq_f32');
+      if (ok) return;
+    }
+    dq(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB);
+  }
+
+  const i32 = k.gemm_i16_i32;
+  function parallelI32(ap: number, bp: number, c: number, ldc: number, M: number, N: number, K: number): void {
+    if (M * N * K >= I8_MIN_MACS) {
+      full[0] = ap; full[1] = bp; full[2] = c; full[3] = ldc; full[4] = M; full[5] = N; full[6] = K;
+      const ok = byPanels(M, N) ? fan(i32, I32, 7, N, PANEL, gemmCols, 'gemm_i16_i32')
+        : fan(i32, I32, 7, M, BLOCK, gemmRows, 'gemm_i16_i32');
+      if (ok) return;
+    }
+    i32(ap, bp, c, ldc, M, N, K);
+  }
+
+  // Packing is memory-bound (the quantizing one divides per element): the element-wise bar.
+  const quantize = k.quantize_pack_a_f32;
+  function parallelQuantize(x: number, ldx: number, ap: number, M: number, K: number, scale: number, zp: number): void {
+    if (M * K >= PACK_MIN) {
+      full[0] = x; full[1] = ldx; full[2] = ap; full[3] = M; full[4] = K; full[5] = scale; full[6] = zp;
+      if (fan(quantize, QUANTIZE, 7, M, BLOCK, quantizeRows, 'quantize_pack_a_f32')) return;
+    }
+    quantize(x, ldx, ap, M, K, scale, zp);
+  }
+
+  const pack = k.pack_a_i8;
+  function parallelPack(a: number, lda: number, signed: number, zp: number, zpPerRow: number, ap: number, M: number, K: number): void {
+    if (M * K >= PACK_MIN) {
+      full[0] = a; full[1] = lda; full[2] = signed; full[3] = zp; full[4] = zpPerRow; full[5] = ap; full[6] = M; full[7] = K;
+      if (fan(pack, PACK, 8, M, BLOCK, packRows, 'pack_a_i8')) return;
+    }
+    pack(a, lda, signed, zp, zpPerRow, ap, M, K);
+  }
+
+  return { gemm_i16_dq_f32: parallelDq, gemm_i16_i32: parallelI32, quantize_pack_a_f32: parallelQuantize, pack_a_i8: parallelPack };
+}
+
+const DQ = POOL_KERNELS.indexOf('gemm_i16_dq_f32'), I32 = POOL_KERNELS.indexOf('gemm_i16_i32');
+const QUANTIZE = POOL_KERNELS.indexOf('quantize_pack_a_f32'), PACK = POOL_KERNELS.indexOf('pack_a_i8');
+
+function largestShare(units: number, threads: number): number {
+  return Math.ceil(units / threads) / units;
+}
+
+/** Bytes of one 4-row block of packed A (Kp i16 pairs of 4 rows), as gemm_i8.ts lays it out. */
+const blockBytes = (K: number) => ((K + 7) & ~7) * 8;
+/** Bytes of one 8-column panel of packed B. */
+const panelBytes = (K: number) => ((K + 7) & ~7) * 16;
+
+function copy(d: number[], f: number[], argc: number): void {
+  for (let i = 0; i < argc; i++) d[i] = f[i]!;
+}
+
+// gemm_i16_*(ap, bp, out, ld, M, N, K, …): columns [s, s + n) are panels s/8 …; rows [s, s + n) are
+// row blocks s/4 … of packed A. The dequantizing one also takes wScale (8) and bias (9) per column.
+const gemmCols: Shift = (d, f, s, n) => {
+  copy(d, f, 13);
+  d[1] = f[1]! + (s / PANEL) * panelBytes(f[6]!); d[2] = f[2]! + s * 4; d[5] = n;
+};
+const dqCols: Shift = (d, f, s, n, p) => {
+  gemmCols(d, f, s, n, p);
+  d[8] = f[8]! + s * 4;
+  if (f[9]) d[9] = f[9]! + s * 4;
+};
+const gemmRows: Shift = (d, f, s, n) => {
+  copy(d, f, 13);
+  d[0] = f[0]! + (s / BLOCK) * blockBytes(f[6]!); d[2] = f[2]! + s * f[3]! * 4; d[4] = n;
+};
+// quantize_pack_a_f32(x, ldx, ap, M, K, scale, zp)
+const quantizeRows: Shift = (d, f, s, n) => {
+  copy(d, f, 7);
+  d[0] = f[0]! + s * f[1]! * 4; d[2] = f[2]! + (s / BLOCK) * blockBytes(f[4]!); d[3] = n;
+};
+// pack_a_i8(a, lda, signed, zp, zpPerRow, ap, M, K): bytes of A; a zero point per row follows its row.
+const packRows: Shift = (d, f, s, n) => {
+  copy(d, f, 8);
+  d[0] = f[0]! + s * f[1]!; d[5] = f[5]! + (s / BLOCK) * blockBytes(f[7]!); d[6] = n;
+  if (f[3] && f[4]) d[3] = f[3]! + s;
+};

@@ -109,14 +109,14 @@ describe('the parallel int8 kernels', () => {
     }
   });
 
-  // [M, K]: M·K at least 2^17 (split) with M % 4 = 1 and 3, K % 8 ≠ 0; and one below.
-  const packShapes = [[141, 1001], [431, 333], [39, 211]] as const;
+  // [M, K]: M·K at least 2^20 (split) with M % 4 = 1 and 3, K % 8 ≠ 0; and one below.
+  const packShapes = [[1033, 1017], [3071, 343], [141, 1001]] as const;
 
   it('quantize_pack_a_f32 over 4-row blocks, from rows wider than K, and with scale 0', () => {
     for (const [M, K] of packShapes) {
       const ldx = K + 5, x = alloc(M * ldx * 4), n = packedAI8Bytes(M, K), ap = alloc(n);
       randomF32(x, M * ldx, M + K, -3, 5);
-      const splits = M * K >= 1 << 17;
+      const splits = M * K >= 1 << 20;
       same(ap, n, splits, (t) => t.quantize_pack_a_f32(x, ldx, ap, M, K, 8 / 255, 96));
       same(ap, n, splits, (t) => t.quantize_pack_a_f32(x, ldx, ap, M, K, 0, 0));
     }
@@ -126,7 +126,7 @@ describe('the parallel int8 kernels', () => {
     for (const [M, K] of packShapes) {
       const lda = K + 7, a = alloc(M * lda), z = alloc(M), n = packedAI8Bytes(M, K), ap = alloc(n);
       randomBytes(a, M * lda, M * 3 + K); randomBytes(z, M, 9);
-      const splits = M * K >= 1 << 17;
+      const splits = M * K >= 1 << 20;
       for (const signed of [0, 1]) {
         same(ap, n, splits, (t) => t.pack_a_i8(a, lda, signed, z, 1, ap, M, K));
         same(ap, n, splits, (t) => t.pack_a_i8(a, lda, signed, z, 0, ap, M, K));

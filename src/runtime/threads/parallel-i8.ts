@@ -20,8 +20,12 @@ const PANEL = 8;
 const BLOCK = 4;
 /** The int8 GEMM runs at about twice gemm_f32's rate: twice parallel.ts's GEMM_MIN_MACS. */
 const I8_MIN_MACS = 1 << 21;
-/** Packing A is memory-bound: parallel.ts's ELEMENTWISE_MIN. */
-const PACK_MIN = 1 << 17;
+/**
+ * Packing A runs at ~2.5 G elements/s (BERT-base's 128×3072 in 0.16 ms), a few % of the GEMM that
+ * follows: split only from ~0.4 ms (batches of BERT-base's sequences), as a wake-up and wait cost
+ * 5–50 µs and measured 0.16 → 0.19–0.40 ms when split at 128×3072 with the other core busy.
+ */
+const PACK_MIN = 1 << 20;
 
 type Int8Kernels = Pick<Kernels, 'gemm_i16_dq_f32' | 'gemm_i16_i32' | 'quantize_pack_a_f32' | 'pack_a_i8'>;
 
@@ -58,7 +62,6 @@ export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: numb
     i32(ap, bp, c, ldc, M, N, K);
   }
 
-  // Packing is memory-bound (the quantizing one divides per element): the element-wise bar.
   const quantize = k.quantize_pack_a_f32;
   function parallelQuantize(x: number, ldx: number, ap: number, M: number, K: number, scale: number, zp: number): void {
     if (M * K >= PACK_MIN) {

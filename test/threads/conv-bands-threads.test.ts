@@ -8,41 +8,14 @@
  * equal the whole image: that is what makes cutting a band anywhere on a panel boundary exact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../../src/index.js'; // installs the Node platform (kernel files, threads)
 import type { Kernels } from '../../src/runtime/kernels.js';
-import { instantiateKernels } from '../../src/runtime/wasm.js';
-import { joinPool, parallelKernels, poolStats, type Team } from '../../src/runtime/threads/index.js';
+import { SplitRig } from './split-rig.js';
 
-const CANARY = 64;
-
-let k: Kernels;
-let memory: WebAssembly.Memory;
-let team: Team;
-let next = 0;
-const tables: Array<{ threads: number; k: Kernels }> = [];
-
-function alloc(floats: number): number {
-  const p = next;
-  next += Math.ceil((floats * 4 + CANARY) / 64) * 64;
-  const need = Math.ceil(next / 65536) - memory.buffer.byteLength / 65536;
-  if (need > 0) memory.grow(need);
-  return p;
-}
-
-function random(p: number, n: number, seed: number, lo = -2, hi = 2): void {
-  const f = new Float32Array(memory.buffer, p, n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    f[i] = lo + (s / 2 ** 32) * (hi - lo);
-  }
-}
-
-function poison(p: number, floats: number): void {
-  new Uint32Array(memory.buffer, p, floats + CANARY / 4).fill(0x7fc0dead);
-}
-
-const bytes = (p: number, floats: number) => Buffer.from(new Uint8Array(memory.buffer, p, floats * 4 + CANARY).slice());
+const rig = new SplitRig();
+const alloc = (floats: number) => rig.alloc(floats * 4);
+const random = (p: number, n: number, seed: number, lo?: number, hi?: number) => rig.randomF32(p, n, seed, lo, hi);
+const poison = (p: number, floats: number) => rig.poison(p, floats * 4);
+const bytes = (p: number, floats: number) => rig.bytes(p, floats * 4);
 
 /**
  * Runs `call` with the plain table and each parallel one: the bytes at `out` must match bit for
@@ -50,36 +23,17 @@ const bytes = (p: number, floats: number) => Buffer.from(new Uint8Array(memory.b
  * pool. Returns the plain call's bytes.
  */
 function same(out: number, floats: number, call: (kt: Kernels) => void, passes = 1): Buffer {
-  poison(out, floats);
-  call(k);
-  const want = bytes(out, floats);
-  for (const t of tables) {
-    poison(out, floats);
-    const before = poolStats().itemsHanded;
-    call(t.k);
-    const handed = poolStats().itemsHanded - before;
-    expect(handed, `items handed at ${t.threads} threads`).toBeLessThanOrEqual(passes * (t.threads - 1));
-    expect(handed, `items handed at ${t.threads} threads`).toBeGreaterThanOrEqual(Math.min(1, t.threads - 1));
-    expect(bytes(out, floats).equals(want), `bit-identical at ${t.threads} threads`).toBe(true);
-  }
-  return want;
+  return rig.same(out, floats * 4, call, (threads, handed) => {
+    expect(handed, `items handed at ${threads} threads`).toBeLessThanOrEqual(passes * (threads - 1));
+    expect(handed, `items handed at ${threads} threads`).toBeGreaterThanOrEqual(Math.min(1, threads - 1));
+  });
 }
 
 const packed = (K: number, N: number) => Math.ceil(N / 8) * 8 * K;
 
 describe('splits for conv nets at large inputs', () => {
-  beforeAll(async () => {
-    const inst = await instantiateKernels(64, undefined, true);
-    k = inst.kernels;
-    memory = inst.memory;
-    next = Math.ceil(Math.max(k.heap_base(), 1024) / 64) * 64;
-    team = await joinPool(inst.module, memory, 3);
-    expect(team.workers).toBe(2);
-    tables.push({ threads: 2, k: parallelKernels(k, { ...team, workers: 1 }) });
-    tables.push({ threads: 3, k: parallelKernels(k, team) });
-    tables.push({ threads: 1, k: parallelKernels(k, { ...team, workers: 0 }) });
-  });
-  afterAll(() => team.leave());
+  beforeAll(() => rig.start());
+  afterAll(() => rig.leave());
 
   // [C, H, W, M, kh, kw, stride, dilation, padTop, padLeft, padBottom, padRight, band rows]
   const shapes = [
@@ -106,11 +60,11 @@ describe('splits for conv nets at large inputs', () => {
       // The whole image in one call (its own scratch), and as im2col + gemm_f32: the same bits.
       const whole = alloc(packed(K, P));
       poison(y, M * P);
-      k.conv2d_im2col_gemm_f32(x, w, b, y, whole, C, H, W, M, kh, kw, s, s, d, d, pt, pl, OH, OW, P, 5, 0, 0);
+      rig.k.conv2d_im2col_gemm_f32(x, w, b, y, whole, C, H, W, M, kh, kw, s, s, d, d, pt, pl, OH, OW, P, 5, 0, 0);
       expect(bytes(y, M * P).equals(banded), `bands = whole image, ${[C, H, W, M, kh]}`).toBe(true);
       poison(y, M * P);
-      k.im2col_packed_f32(x, whole, C, H, W, kh, kw, s, s, d, d, pt, pl, OH, OW);
-      k.gemm_f32(w, K, whole, y, P, M, P, K, b, 1, 0, 5, 0, 0);
+      rig.k.im2col_packed_f32(x, whole, C, H, W, kh, kw, s, s, d, d, pt, pl, OH, OW);
+      rig.k.gemm_f32(w, K, whole, y, P, M, P, K, b, 1, 0, 5, 0, 0);
       expect(bytes(y, M * P).equals(banded), `band call = im2col + gemm, ${[C, H, W, M, kh]}`).toBe(true);
     }
   });
@@ -133,7 +87,7 @@ describe('splits for conv nets at large inputs', () => {
   it('resize_nearest_32 between planes, and between output rows of one plane', () => {
     const tables32 = (n: number, len: number, f: (j: number) => number) => {
       const p = alloc(n);
-      new Int32Array(memory.buffer, p, n).set(Int32Array.from({ length: n }, (_, j) => Math.min(len - 1, f(j))));
+      new Int32Array(rig.memory.buffer, p, n).set(Int32Array.from({ length: n }, (_, j) => Math.min(len - 1, f(j))));
       return p;
     };
     const x = alloc(13 * 61 * 45), y = alloc(13 * 122 * 90);

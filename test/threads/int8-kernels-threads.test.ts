@@ -6,77 +6,31 @@
  * bias, an output stride wider than N, and GELU (the per-strip activation) or Clip (in the tile).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../../src/index.js'; // installs the Node platform (kernel files, threads)
 import type { Kernels } from '../../src/runtime/kernels.js';
 import { packedAI8Bytes } from '../../src/runtime/kernels.js';
-import { instantiateKernels } from '../../src/runtime/wasm.js';
-import { joinPool, parallelKernels, poolStats, type Team } from '../../src/runtime/threads/index.js';
+import { SplitRig } from './split-rig.js';
 
-const CANARY = 64;
 const ACT_NONE = 0, ACT_CLIP = 2, ACT_GELU = 8;
 
-let k: Kernels;
-let memory: WebAssembly.Memory;
-let team: Team;
-let next = 0;
-const tables: Array<{ threads: number; k: Kernels }> = [];
-
-function alloc(bytes: number): number {
-  const p = next;
-  next += Math.ceil((bytes + CANARY) / 64) * 64;
-  const need = Math.ceil(next / 65536) - memory.buffer.byteLength / 65536;
-  if (need > 0) memory.grow(need);
-  return p;
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-function randomF32(p: number, n: number, seed: number, lo = -2, hi = 2): void {
-  const f = new Float32Array(memory.buffer, p, n), r = lcg(seed);
-  for (let i = 0; i < n; i++) f[i] = lo + r() * (hi - lo);
-}
-function randomBytes(p: number, n: number, seed: number): void {
-  const b = new Uint8Array(memory.buffer, p, n), r = lcg(seed);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
-}
-
-const bytes = (p: number, n: number) => new Uint8Array(memory.buffer, p, n + CANARY).slice();
+const rig = new SplitRig();
+const alloc = (bytes: number) => rig.alloc(bytes);
+const randomF32 = (p: number, n: number, seed: number, lo?: number, hi?: number) => rig.randomF32(p, n, seed, lo, hi);
+const randomBytes = (p: number, n: number, seed: number) => rig.randomBytes(p, n, seed);
 
 /**
- * Runs `call` with the plain table and each parallel one; the `n` bytes at `out` (poisoned
- * before each call) must match bit for bit. `splits`: the call is large enough to be split.
+ * Runs `call` with the plain table and each parallel one; the `n` bytes at `out` must match bit
+ * for bit. `splits`: the call is large enough to be split.
  */
 function same(out: number, n: number, splits: boolean, call: (kt: Kernels) => void): void {
-  const poison = () => new Uint32Array(memory.buffer, out, Math.ceil(n / 4) + CANARY / 4).fill(0x7fc0dead);
-  poison();
-  call(k);
-  const want = Buffer.from(bytes(out, n));
-  for (const t of tables) {
-    poison();
-    const before = poolStats().itemsHanded;
-    call(t.k);
-    const handed = poolStats().itemsHanded - before;
-    expect(handed, `items handed at ${t.threads} threads`).toBeLessThanOrEqual(t.threads - 1);
-    expect(handed, `items handed at ${t.threads} threads`).toBe(splits ? t.threads - 1 : 0);
-    expect(Buffer.from(bytes(out, n)).equals(want), `bit-identical at ${t.threads} threads`).toBe(true);
-  }
+  rig.same(out, n, call, (threads, handed) => {
+    expect(handed, `items handed at ${threads} threads`).toBeLessThanOrEqual(threads - 1);
+    expect(handed, `items handed at ${threads} threads`).toBe(splits ? threads - 1 : 0);
+  });
 }
 
 describe('the parallel int8 kernels', () => {
-  beforeAll(async () => {
-    const inst = await instantiateKernels(64, undefined, true);
-    k = inst.kernels;
-    memory = inst.memory;
-    next = Math.ceil(Math.max(k.heap_base(), 1024) / 64) * 64;
-    team = await joinPool(inst.module, memory, 3);
-    expect(team.workers).toBe(2);
-    tables.push({ threads: 2, k: parallelKernels(k, { ...team, workers: 1 }) });
-    tables.push({ threads: 3, k: parallelKernels(k, team) });
-    tables.push({ threads: 1, k: parallelKernels(k, { ...team, workers: 0 }) });
-  });
-  afterAll(() => team.leave());
+  beforeAll(() => rig.start());
+  afterAll(() => rig.leave());
 
   // [M, N, K]: panels (N of many panels, a last partial one), rows (N of one panel, of two: rows
   // at 3 threads, a tie going to panels at 2), and one too small to split.
@@ -88,8 +42,8 @@ describe('the parallel int8 kernels', () => {
       const x = alloc(M * K * 4), ap = alloc(packedAI8Bytes(M, K)), w = alloc(K * N), bp = alloc(Math.ceil(N / 8) * 8 * ((K + 7) & ~7) * 2);
       const ws = alloc(N * 4), bias = alloc(N * 4), y = alloc(M * ldy * 4);
       randomF32(x, M * K, M, -1, 3); randomBytes(w, K * N, N); randomF32(ws, N, K, 1e-3, 4e-3); randomF32(bias, N, 5, -1, 1);
-      k.pack_b_i8(w, bp, K, N, N, 0, 1, 0, 0);
-      k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 64);
+      rig.k.pack_b_i8(w, bp, K, N, N, 0, 1, 0, 0);
+      rig.k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 64);
       const splits = M * N * K >= 1 << 21;
       for (const [act, a, b] of [[ACT_NONE, 0, 0], [ACT_CLIP, -0.5, 2], [ACT_GELU, 0, 0]] as const) {
         same(y, M * ldy * 4, splits, (t) => t.gemm_i16_dq_f32(ap, bp, y, ldy, M, N, K, 4 / 255, ws, bias, act, a, b));
@@ -103,8 +57,8 @@ describe('the parallel int8 kernels', () => {
       const a = alloc(M * K), az = alloc(M), ap = alloc(packedAI8Bytes(M, K)), w = alloc(K * N), wz = alloc(N);
       const bp = alloc(Math.ceil(N / 8) * 8 * ((K + 7) & ~7) * 2), c = alloc(M * N * 4);
       randomBytes(a, M * K, M + 1); randomBytes(az, M, 2); randomBytes(w, K * N, N + 1); randomBytes(wz, N, 3);
-      k.pack_b_i8(w, bp, K, N, K, 1, 1, wz, 1); // B stored N×K (transB)
-      k.pack_a_i8(a, K, 0, az, 1, ap, M, K);
+      rig.k.pack_b_i8(w, bp, K, N, K, 1, 1, wz, 1); // B stored N×K (transB)
+      rig.k.pack_a_i8(a, K, 0, az, 1, ap, M, K);
       same(c, M * N * 4, M * N * K >= 1 << 21, (t) => t.gemm_i16_i32(ap, bp, c, N, M, N, K));
     }
   });

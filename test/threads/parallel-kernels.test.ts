@@ -4,74 +4,25 @@
  * unsplit call's, and the calls really were split (items handed to the pool).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import '../../src/index.js'; // installs the Node platform (kernel files, threads)
 import type { Kernels } from '../../src/runtime/kernels.js';
-import { instantiateKernels } from '../../src/runtime/wasm.js';
-import { joinPool, parallelKernels, poolStats, type Team } from '../../src/runtime/threads/index.js';
+import { SplitRig } from './split-rig.js';
 
-const CANARY = 64; // bytes after each output that no split may touch
-
-let k: Kernels;
-let memory: WebAssembly.Memory;
-let team: Team;
-let next = 0;
-const tables: Array<{ threads: number; k: Kernels }> = [];
-
-function alloc(floats: number): number {
-  const p = next;
-  next += Math.ceil((floats * 4 + CANARY) / 64) * 64;
-  const need = Math.ceil(next / 65536) - memory.buffer.byteLength / 65536;
-  if (need > 0) memory.grow(need);
-  return p;
-}
-
-function random(p: number, n: number, seed: number, lo = -2, hi = 2): void {
-  const f = new Float32Array(memory.buffer, p, n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    f[i] = lo + (s / 2 ** 32) * (hi - lo);
-  }
-}
-
-/** Output region (+ canary) filled with a NaN pattern, so an element a split forgets shows. */
-function poison(p: number, floats: number): void {
-  new Uint32Array(memory.buffer, p, floats + CANARY / 4).fill(0x7fc0dead);
-}
-
-const bytes = (p: number, floats: number) => new Uint8Array(memory.buffer, p, floats * 4 + CANARY).slice();
+const rig = new SplitRig();
+const alloc = (floats: number) => rig.alloc(floats * 4);
+const random = (p: number, n: number, seed: number, lo?: number, hi?: number) => rig.randomF32(p, n, seed, lo, hi);
 
 /** Runs `call` with the plain table and each parallel one; outputs at `out` must match bit for bit. */
 function same(out: number, floats: number, call: (kt: Kernels) => void): void {
-  poison(out, floats);
-  call(k);
-  const want = Buffer.from(bytes(out, floats));
-  for (const t of tables) {
-    poison(out, floats);
-    const before = poolStats().itemsHanded;
-    call(t.k);
-    const handed = poolStats().itemsHanded - before;
+  rig.same(out, floats * 4, call, (threads, handed) => {
     // Split (at least in two) wherever there is a thread to split for; at most one item per thread.
-    expect(handed, `items handed at ${t.threads} threads`).toBeLessThanOrEqual(t.threads - 1);
-    expect(handed, `items handed at ${t.threads} threads`).toBeGreaterThanOrEqual(Math.min(1, t.threads - 1));
-    expect(Buffer.from(bytes(out, floats)).equals(want), `bit-identical at ${t.threads} threads`).toBe(true);
-  }
+    expect(handed, `items handed at ${threads} threads`).toBeLessThanOrEqual(threads - 1);
+    expect(handed, `items handed at ${threads} threads`).toBeGreaterThanOrEqual(Math.min(1, threads - 1));
+  });
 }
 
 describe('the parallel kernel table', () => {
-  beforeAll(async () => {
-    const inst = await instantiateKernels(64, undefined, true);
-    k = inst.kernels;
-    memory = inst.memory;
-    next = Math.ceil(Math.max(k.heap_base(), 1024) / 64) * 64;
-    team = await joinPool(inst.module, memory, 3);
-    expect(team.workers).toBe(2);
-    tables.push({ threads: 2, k: parallelKernels(k, { ...team, workers: 1 }) });
-    tables.push({ threads: 3, k: parallelKernels(k, team) });
-    // One thread: the table is the wrapper, and nothing is handed to the pool.
-    tables.push({ threads: 1, k: parallelKernels(k, { ...team, workers: 0 }) });
-  });
-  afterAll(() => team.leave());
+  beforeAll(() => rig.start());
+  afterAll(() => rig.leave());
 
   it('dwconv2d_f32 over planes, within one image and across images', () => {
     for (const [N, C, H, kh, s, pad] of [[1, 13, 67, 3, 1, 1], [1, 9, 71, 5, 2, 2], [3, 5, 53, 3, 1, 1]] as const) {
@@ -133,7 +84,7 @@ describe('the parallel kernel table', () => {
     for (const [M, N, K] of [[61, 203, 131], [997, 13, 101]] as const) {
       const a = alloc(M * K), bsrc = alloc(K * N), bp = alloc(Math.ceil(N / 8) * 8 * K), bias = alloc(Math.max(M, N)), c = alloc(M * N);
       random(a, M * K, 12); random(bsrc, K * N, 13); random(bias, Math.max(M, N), 14);
-      k.pack_b_f32(bsrc, bp, K, N, N, 0);
+      rig.k.pack_b_f32(bsrc, bp, K, N, N, 0);
       same(c, M * N, (t) => t.gemm_f32(a, K, bp, c, N, M, N, K, bias, 2, 0, 5, 0, 0));
       same(c, M * N, (t) => t.gemm_f32(a, K, bp, c, N, M, N, K, bias, 1, 0, 1, 0, 0));
     }
@@ -189,13 +140,13 @@ describe('the parallel kernel table', () => {
       const mn = kind === 'keys' ? B * Sk : B * H * Sq * Sk;
       const mask = alloc(mn);
       random(mask, mn, 33, -4, 2);
-      const m = new Float32Array(memory.buffer, mask, mn);
+      const m = new Float32Array(rig.memory.buffer, mask, mn);
       // Padded keys, and (full masks) one query row of each head masked with −∞ (NaN rows).
       if (kind === 'keys') for (let j = Sk - 5; j < Sk; j++) m[j] = -3.4028234663852886e38;
       else for (let x = 0; x < B * H; x++) m.fill(-Infinity, (x * Sq + 2) * Sk, (x * Sq + 3) * Sk);
       const [mb, mh, mq, mk] = kind === 'keys' ? [Sk, 0, 0, 1] : [H * Sq * Sk, Sq * Sk, Sk, 1];
       // The op plans one scratch block per thread (OpContext.threads); 3 is the most used here.
-      const scratch = alloc(3 * k.attention_scratch_bytes(Sk, d) / 4);
+      const scratch = alloc(3 * rig.k.attention_scratch_bytes(Sk, d) / 4);
       same(out, B * Sq * HD, (t) => t.attention_f32(q, kk, v, mask, out, scratch, B, H, Sq, Sk, d, HD, HD, HD, HD, mb, mh, mq, mk, 1 / Math.sqrt(d)));
     }
   });

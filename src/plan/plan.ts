@@ -147,8 +147,12 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     return v;
   };
   const evaluateAtPlanTime = (node: Node, prepared: Prepared, ins: (Ref | undefined)[]): (NumericArray | string[])[] | undefined => {
-    const values = ins.map((r, i) => (r && r.kind !== 'seq' && shapeSize(r.kind === 'const' ? r.c.dims : r.dims) <= MAX_PLAN_TIME_ELEMENTS ? valueOf(node.inputs[i]!, r) : undefined));
-    if (ins.some((r, i) => r && values[i] === undefined)) return undefined;
+    // Only computed inputs need their values here; constants go in as they are. A constant may
+    // already have been replaced by its reader's packed copy (a MatMul weight, packed by the first
+    // plan): a kernel finds that copy by itself, but a JS evaluate() would have to read the original.
+    if (ins.some((r) => r && (r.kind === 'seq' || (r.kind === 'const' && (r.c.released && prepared.evaluate || shapeSize(r.c.dims) > MAX_PLAN_TIME_ELEMENTS))))) return undefined;
+    const values = ins.map((r, i) => (r?.kind === 'arena' && shapeSize(r.dims) <= MAX_PLAN_TIME_ELEMENTS ? valueOf(node.inputs[i]!, r) : undefined));
+    if (ins.some((r, i) => r?.kind === 'arena' && values[i] === undefined)) return undefined;
     const temps = ins.map((r, i) => {
       if (!r || r.kind === 'seq') return undefined;
       const c = r.kind === 'const' ? r.c : engine.allocConst(r.dtype, r.dims, `plan-time value of '${node.inputs[i]}'`);

@@ -2,9 +2,10 @@
  * Values an op needs at plan time (Range's limit, ConstantOfShape's shape, Expand's shape) may be
  * computed from a graph input: the planner evaluates them then, and the plan is keyed by the feed.
  */
+import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../../src/index.js';
-import { DT, int64Tensor, model, node, valueInfo } from '../../helpers/onnx-builder.js';
+import { DT, floatTensor, int64Tensor, model, node, valueInfo } from '../../helpers/onnx-builder.js';
 
 const i64 = (v: number[], dims: number[]) => new Tensor('int64', BigInt64Array.from(v, BigInt), dims);
 
@@ -59,6 +60,40 @@ describe('plan-time values computed from feeds', () => {
     });
     const s = await InferenceSession.create(bytes);
     await expect(s.run({ limit: new Tensor('float32', Float32Array.of(3), []) })).rejects.toThrow(/Range node 'r': delta \(input 2\) must be a scalar/);
+    await s.release();
+  });
+
+  it('an If condition computed through a MatMul whose weight the first plan packed, at a new batch size', async () => {
+    // Found with models/fp16-tools/mixed.onnx: the second plan read the weight the first had
+    // replaced by its packed copy ("a constant was read after its only reader replaced it").
+    const w = Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.7));
+    const branch = (name: string, n: onnxProto.onnx.INodeProto): onnxProto.onnx.IGraphProto => ({ name, node: [n], input: [], output: [valueInfo(n.output![0]!, DT.FLOAT)] });
+    const ifNode = node('If', ['positive'], ['y'], {}, 'choose');
+    const T = onnxProto.onnx.AttributeProto.AttributeType;
+    ifNode.attribute = [
+      { name: 'then_branch', type: T.GRAPH, g: branch('then', node('Add', ['m', 'ten'], ['t_out'])) },
+      { name: 'else_branch', type: T.GRAPH, g: branch('else', node('Neg', ['m'], ['e_out'])) },
+    ];
+    const s = await InferenceSession.create(model({
+      nodes: [node('MatMul', ['x', 'w'], ['m']), node('ReduceSum', ['m'], ['total'], { keepdims: 0 }), node('Greater', ['total', 'zero'], ['positive']), ifNode],
+      inputs: [valueInfo('x', DT.FLOAT, ['n', 8])],
+      outputs: [valueInfo('y', DT.FLOAT)],
+      initializers: [floatTensor('w', [8, 8], w), floatTensor('zero', [], [0]), floatTensor('ten', [], [10])],
+      opset: 13,
+    }));
+    for (const [n, sign] of [[1, 1], [3, -1], [1, -1], [2, 1]] as const) {
+      const x = Array.from({ length: n * 8 }, (_, i) => sign * (0.5 + Math.cos(i)));
+      const m = Array.from({ length: n * 8 }, (_, i) => {
+        const r = Math.floor(i / 8), c = i % 8;
+        let acc = 0;
+        for (let k = 0; k < 8; k++) acc += x[r * 8 + k]! * w[k * 8 + c]!;
+        return acc;
+      });
+      const want = m.reduce((a, b) => a + b, 0) > 0 ? m.map((v) => v + 10) : m.map((v) => -v);
+      const y = (await s.run({ x: new Tensor('float32', Float32Array.from(x), [n, 8]) })).y!;
+      expect(y.dims).toEqual([n, 8]);
+      Array.from(y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+    }
     await s.release();
   });
 });

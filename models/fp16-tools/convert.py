@@ -60,12 +60,22 @@ def tensor_to_half(t, lo, hi):
 
 
 def convert_float_to_float16(model, min_positive_val=1e-7, max_finite_val=1e4, keep_io_types=False,
-                             op_block_list=None, node_block_list=None):
+                             op_block_list=None, node_block_list=None, track_initializers=False,
+                             always_float_inputs=None):
+    """track_initializers=True is onnxruntime's transformers fork (`float16.py` there, used by
+    `optimizer.py --float16` and optimum): a float initializer read only by blocked nodes stays
+    float32 (no Cast); one read by any float16 node is converted. always_float_inputs maps an op to
+    the input indices that stay float32 in an unblocked node (Cast to float before them), e.g.
+    {'Resize': [2]} with Resize taken off the block list: float16 X, float32 scales, as the spec
+    requires and as later onnxruntime versions convert it."""
     model = onnx.shape_inference.infer_shapes(model)
     op_block = set(DEFAULT_OP_BLOCK_LIST if op_block_list is None else op_block_list)
     node_block = set(node_block_list or [])
+    always_float = always_float_inputs or {}
     g0 = model.graph
     rename, skip_io, io_casts, half_values, blocked = {}, set(), set(), set(), []
+    partial = []  # (node, float32 input indices) for unblocked nodes with always-float inputs
+    users = {}  # float initializer name -> [tensor, read by a float16 node?, read by a float32 node?]
 
     if keep_io_types:
         for i, vi in enumerate(g0.input):
@@ -91,12 +101,23 @@ def convert_float_to_float16(model, min_positive_val=1e-7, max_finite_val=1e4, k
     while queue:
         nxt = []
         for g in queue:
+            if track_initializers:
+                for t in g.initializer:
+                    if t.data_type == FLOAT:
+                        users[t.name] = [t, False, False]
             for n in g.node:
                 if n.name in io_casts:
                     continue
                 n.input[:] = [rename.get(x, x) for x in n.input]
                 n.output[:] = [rename.get(x, x) for x in n.output]
-                if n.op_type in op_block or n.name in node_block:
+                is_blocked = n.op_type in op_block or n.name in node_block
+                keep32 = [] if is_blocked else always_float.get(n.op_type, [])
+                for i, x in enumerate(n.input):
+                    if x in users:
+                        users[x][2 if is_blocked or i in keep32 else 1] = True
+                if keep32:
+                    partial.append((n, keep32))
+                if is_blocked:
                     blocked.append(n)
                     continue
                 if n.op_type == 'Cast':
@@ -111,15 +132,25 @@ def convert_float_to_float16(model, min_positive_val=1e-7, max_finite_val=1e4, k
                         tensor_to_half(a.t, min_positive_val, max_finite_val)
                     for t in a.tensors:
                         tensor_to_half(t, min_positive_val, max_finite_val)
-            for t in g.initializer:
-                if t.data_type == FLOAT:
-                    tensor_to_half(t, min_positive_val, max_finite_val)
-                    half_values.add(t.name)
+            if not track_initializers:
+                for t in g.initializer:
+                    if t.data_type == FLOAT:
+                        tensor_to_half(t, min_positive_val, max_finite_val)
+                        half_values.add(t.name)
             for vi in itertools.chain(g.input, g.output, g.value_info):
                 if vi.type.tensor_type.elem_type == FLOAT and vi.name not in skip_io:
                     vi.type.tensor_type.elem_type = FLOAT16
                     half_values.add(vi.name)
+                seq = vi.type.sequence_type.elem_type.tensor_type if vi.type.HasField('sequence_type') else None
+                if seq is not None and seq.elem_type == FLOAT and vi.name not in skip_io:
+                    seq.elem_type = FLOAT16
+                    half_values.add(vi.name)
         queue = nxt
+    # onnxruntime's fork: convert only the initializers some float16 node reads.
+    for t, read_by_half, _ in users.values():
+        if read_by_half:
+            tensor_to_half(t, min_positive_val, max_finite_val)
+            half_values.add(t.name)
 
     # Blocked nodes keep float32: Casts around them (added to the top graph, as the tool does), with
     # value_info copied from the float16 one and retyped to float.
@@ -136,6 +167,14 @@ def convert_float_to_float16(model, min_positive_val=1e-7, max_finite_val=1e4, k
         nv.name = name
         nv.type.tensor_type.elem_type = FLOAT
 
+    for n, keep32 in partial:
+        for i in keep32:
+            if i < len(n.input) and n.input[i] in half_values:
+                x = n.input[i]
+                out, name = f'{n.name}_input_cast_{i}', f'{n.name}_input_cast{i}'
+                float_info(out, x)
+                g0.node.append(helper.make_node('Cast', [x], [out], to=FLOAT, name=name))
+                n.input[i] = out
     for n in blocked:
         for i, x in enumerate(n.input):
             if x in half_values:
@@ -166,7 +205,23 @@ MODELS = [
     ('zoo/det-op11.onnx', 'det-op11', False),
     ('zoo/rec-gru-op13.onnx', 'rec-gru-op13', False),
     ('mobile-det/mobile-det.onnx', 'mobile-det', False),
+    ('fp16-tools/mixed.onnx', 'mixed', False),  # made by make_mixed.py
 ]
+
+
+def constants_to_initializers(model):
+    """Constant nodes (tensor `value`) become initializers, as onnxruntime's optimizer saves them
+    before its `--float16` step; torch exports keep them as nodes."""
+    g = model.graph
+    keep = []
+    for n in g.node:
+        if n.op_type == 'Constant' and len(n.attribute) == 1 and n.attribute[0].name == 'value':
+            t = TensorProto(); t.CopyFrom(n.attribute[0].t); t.name = n.output[0]
+            g.initializer.append(t)
+        else:
+            keep.append(n)
+    del g.node[:]
+    g.node.extend(keep)
 
 
 def name_nodes(model):
@@ -176,19 +231,44 @@ def name_nodes(model):
             n.name = f'{n.op_type}_{k}'
 
 
+# Variants: (suffix, keyword arguments). The classic tool with and without keep_io_types; onnxruntime's
+# fork (its defaults 5.96e-8 / 65504, float32 initializers kept for blocked nodes); and Resize taken
+# off the block list with its scales kept float32.
+ORT = dict(min_positive_val=5.96e-08, max_finite_val=65504.0, track_initializers=True, fold_constants=True)
+RESIZE_FP16 = dict(ORT, op_block_list=[o for o in DEFAULT_OP_BLOCK_LIST if o != 'Resize'],
+                   always_float_inputs={'Resize': [2]})
+VARIANTS = {
+    '': dict(keep_io_types=False),
+    '-keepio': dict(keep_io_types=True),
+    '-ort-keepio': dict(ORT, keep_io_types=True),
+    '-resize16': dict(RESIZE_FP16, keep_io_types=False),
+}
+# Which variants each model gets (the 1.7 MB mobile-det only the two classic ones).
+MODEL_VARIANTS = {
+    'mnist-cnn': ['', '-keepio'],
+    'bert-tiny': ['', '-keepio', '-ort-keepio'],
+    'resize-op11': ['', '-keepio', '-ort-keepio', '-resize16'],
+    'det-op11': ['', '-keepio', '-ort-keepio', '-resize16'],
+    'rec-gru-op13': ['', '-keepio'],
+    'mobile-det': ['', '-keepio'],
+    'mixed': ['', '-keepio', '-ort-keepio'],
+}
+
 if __name__ == '__main__':
     for src, stem, clear_output_dims in MODELS:
-        for keep in (False, True):
+        for suffix in MODEL_VARIANTS[stem]:
             m = onnx.load(os.path.join(ROOT, src))
             name_nodes(m)
             if clear_output_dims:
                 for vi in m.graph.output:
                     for d in vi.type.tensor_type.shape.dim:
                         d.ClearField('dim_param')
-            out = convert_float_to_float16(m, keep_io_types=keep)
-            path = os.path.join(HERE, f'{stem}-fp16{"-keepio" if keep else ""}.onnx')
+            kw = dict(VARIANTS[suffix])
+            if kw.pop('fold_constants', False):
+                constants_to_initializers(m)
+            out = convert_float_to_float16(m, **kw)
+            path = os.path.join(HERE, f'{stem}-fp16{suffix}.onnx')
             onnx.save(out, path)
-            ops = {}
-            for n in out.graph.node:
-                ops[n.op_type] = ops.get(n.op_type, 0) + 1
-            print(f'{os.path.basename(path)}: {os.path.getsize(path)} bytes, {ops.get("Cast", 0)} Casts')
+            casts = sum(n.op_type == 'Cast' for n in out.graph.node)
+            f32 = sum(t.data_type == FLOAT for t in out.graph.initializer)
+            print(f'{os.path.basename(path)}: {os.path.getsize(path)} bytes, {casts} Casts, {f32} float32 initializers')

@@ -19,6 +19,9 @@ const nonMaxSuppression: OpDef = {
   opType: 'NonMaxSuppression', since: 10, attributes: ['center_point_box'],
   prepare(ctx) {
     const boxes = ctx.input(0), scores = ctx.input(1);
+    // The values are read as numbers: float16 / bfloat16 bits would be misread, so those types are
+    // refused here and the op is retried on widened float32 copies (ops/widen.ts).
+    for (const i of [0, 1, 3, 4]) if (ctx.inputs[i]) requireDtype(ctx, i, ['float32', 'float64']);
     if (boxes.dims.length !== 3 || boxes.dims[2] !== 4) ctx.fail(`boxes must be [batch, boxes, 4], got [${boxes.dims}]`, 'SHAPE_MISMATCH');
     const [B, N] = boxes.dims as [number, number];
     if (scores.dims.length !== 3 || scores.dims[0] !== B || scores.dims[2] !== N) {

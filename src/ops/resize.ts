@@ -3,6 +3,7 @@
  * Separable: each axis gets a list of (source index, weight) taps computed once per shape; a step
  * sums the product of taps over all axes. Antialiasing (opset 18) widens the taps when downsampling.
  */
+import { bfloat16ToFloat, halfToFloat } from '../onnx/float-formats.js';
 import type { Bound, OpContext, OpDef, Prepared, Step, TensorInfo } from './types.js';
 import { constInts, normalizeAxis, product, stridesOf } from './util.js';
 
@@ -112,6 +113,9 @@ function plan(ctx: OpContext, o: Opts, scalesIn: number[] | undefined, sizesIn: 
   const taps = x.dims.map((d, a) => (out[a] === d && scales[a] === 1 && o.ctm !== 'tf_crop_and_resize' ? undefined : axisTaps(o, d, out[a]!, scales[a]!, roiS[a]!, roiE[a]!)));
   const ist = stridesOf(x.dims), n = product(out), inN = product(x.dims);
   if (taps.every((t) => !t || t.every((e) => e.idx.length === 1 && e.idx[0]! >= 0 && e.w[0] === 1))) return gather(x.dtype, x.dims, out, taps, ist);
+  // Past the pure gather, values are summed and the extrapolation value written: float16 / bfloat16
+  // bits cannot be, so the op is retried on widened float32 copies (ops/widen.ts).
+  if (x.dtype === 'float16' || x.dtype === 'bfloat16') ctx.fail(`nearest mode with extrapolated samples on ${x.dtype} runs in float32`, 'UNSUPPORTED_OP');
   const flat = r === 4 && !taps[0] && !taps[1] ? flatTaps(taps[2], x.dims[2]!, out[2]!) : undefined;
   const flatW = flat ? flatTaps(taps[3], x.dims[3]!, out[3]!) : undefined;
   if (flat && flatW) {
@@ -254,11 +258,22 @@ function gatherPlanes(dtype: Prepared['outputs'][number]['dtype'], inDims: numbe
   };
 }
 
-const floats = (ctx: OpContext, i: number): number[] | undefined => {
+/**
+ * A float parameter input (roi, scales) as numbers. roi may be float16 or bfloat16 (it shares X's
+ * type from opset 11, and a float16 converter makes it so); scales is float32 only, and a float16
+ * one means the model was converted with Resize off the converter's block list.
+ */
+const floats = (ctx: OpContext, i: number, what: 'roi' | 'scales'): number[] | undefined => {
   const v = ctx.inputs[i];
   if (!v || product(v.dims) === 0) return undefined;
   if (v.value === undefined) ctx.fail(`input ${i} ('${v.name}') must be constant at load time`, 'UNSUPPORTED_OP');
-  return Array.from(v.value as ArrayLike<number>, Number);
+  const narrow = v.dtype === 'float16' ? halfToFloat : v.dtype === 'bfloat16' ? bfloat16ToFloat : undefined;
+  if (narrow && what === 'scales') {
+    ctx.fail(`scales (input ${i}, '${v.name}') is ${v.dtype}, but ONNX allows only float32 there; a float16 converter `
+      + `(onnxconverter-common's convert_float_to_float16) writes this when ${ctx.node.opType} is left off its op_block_list: `
+      + `keep ${ctx.node.opType} in the block list (its default), or keep its scales float32`, 'INVALID_MODEL');
+  }
+  return Array.from(v.value as ArrayLike<number>, narrow ?? Number);
 };
 
 const resize: OpDef = {
@@ -284,11 +299,11 @@ const resize: OpDef = {
     };
     const policy = at.oneOf('keep_aspect_ratio_policy', ['stretch', 'not_larger', 'not_smaller'], 'stretch');
     const axes = (at.ints('axes') ?? [...x.dims.keys()]).map((a) => normalizeAxis(ctx, a, x.dims.length, 'axes'));
-    if (v < 11) return plan(ctx, o, floats(ctx, 1), undefined, axes, undefined, policy);
+    if (v < 11) return plan(ctx, o, floats(ctx, 1, 'scales'), undefined, axes, undefined, policy);
     const sizes = ctx.inputs[3] && product(ctx.inputs[3].dims) > 0 ? constInts(ctx, 3, 'sizes') : undefined;
-    const scales = floats(ctx, 2);
+    const scales = floats(ctx, 2, 'scales');
     if (sizes && scales) ctx.fail('only one of scales and sizes may be given');
-    return plan(ctx, o, scales, sizes, axes, floats(ctx, 1), policy);
+    return plan(ctx, o, scales, sizes, axes, floats(ctx, 1, 'roi'), policy);
   },
 };
 
@@ -304,7 +319,7 @@ const upsample: OpDef = {
       if (!scales) throw ctx.attrs.error('scales', 'is required');
     } else {
       if (ctx.attrs.has('scales')) throw ctx.attrs.error('scales', 'is an input from opset 9');
-      scales = floats(ctx, 1);
+      scales = floats(ctx, 1, 'scales');
     }
     // Upsample only grows: the spec requires every scale ≥ 1 (onnxruntime refuses the model too);
     // downsampling was added with Resize at opset 10.

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { floatToHalf, halfToFloat } from '../../src/onnx/float-formats.js';
+import { DT, int64Tensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
 
 const load = (path: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../models/${path}`, import.meta.url)));
@@ -103,5 +104,58 @@ describe.each(cases)('$stem', ({ stem, source, feeds, tol, variants }) => {
       expect(worst(got, await fp32.run(f(false)))).toBeLessThan(tol);
     }
     await theirs.release();
+  });
+});
+
+// With op_block_list=[] the converter leaves nothing in float32: the ops it blocks by default then
+// see float16 inputs. Each graph below runs in float32 and in float16 on the same (float16-exact)
+// values; the results must agree to float16 rounding.
+const r16 = (v: number) => halfToFloat(floatToHalf(v));
+const ftensor = (elem: number, name: string, dims: number[], v: number[]) => elem === DT.FLOAT
+  ? { name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(Float32Array.from(v.map(r16)).buffer) }
+  : { name, dims, dataType: DT.FLOAT16, rawData: new Uint8Array(Uint16Array.from(v, floatToHalf).buffer) };
+type Spec = { name: string; build: (e: number) => Uint8Array; feeds: Record<string, [number[], number[]]> };
+const vals = (n: number, s: number) => Array.from({ length: n }, (_, i) => r16(Math.sin(i * 1.3 + s) * 3));
+const unblocked: Spec[] = [
+  { name: 'CumSum', build: (e) => model({ nodes: [node('CumSum', ['x', 'ax'], ['y'])], inputs: [valueInfo('x', e, [2, 5])], outputs: [valueInfo('y', e)], initializers: [int64Tensor('ax', [], [1])] }), feeds: { x: [[2, 5], vals(10, 1)] } },
+  { name: 'Max', build: (e) => model({ nodes: [node('Max', ['x', 'c'], ['y'])], inputs: [valueInfo('x', e, [2, 5])], outputs: [valueInfo('y', e)], initializers: [ftensor(e, 'c', [5], vals(5, 2)) as never] }), feeds: { x: [[2, 5], vals(10, 1)] } },
+  { name: 'Min', build: (e) => model({ nodes: [node('Min', ['x', 'c'], ['y'])], inputs: [valueInfo('x', e, [2, 5])], outputs: [valueInfo('y', e)], initializers: [ftensor(e, 'c', [5], vals(5, 2)) as never] }), feeds: { x: [[2, 5], vals(10, 1)] } },
+  { name: 'TopK', build: (e) => model({ nodes: [node('TopK', ['x', 'k'], ['y', 'i'])], inputs: [valueInfo('x', e, [2, 5])], outputs: [valueInfo('y', e), valueInfo('i', DT.INT64)], initializers: [int64Tensor('k', [1], [3])] }), feeds: { x: [[2, 5], vals(10, 1)] } },
+  { name: 'RoiAlign', build: (e) => model({ nodes: [node('RoiAlign', ['x', 'rois', 'bi'], ['y'], { output_height: 2, output_width: 3, sampling_ratio: 2, spatial_scale: 0.5 })], inputs: [valueInfo('x', e, [1, 2, 6, 6])], outputs: [valueInfo('y', e)], initializers: [ftensor(e, 'rois', [2, 4], [0, 0, 8, 8, 2, 1, 9, 10]) as never, int64Tensor('bi', [2], [0, 0])], opset: 16 }), feeds: { x: [[1, 2, 6, 6], vals(72, 3)] } },
+  { name: 'Resize (tf_crop_and_resize, float16 roi)', build: (e) => model({ nodes: [node('Resize', ['x', 'roi', 'sc'], ['y'], { mode: 'linear', coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: 0.5 })], inputs: [valueInfo('x', e, [1, 1, 4, 4])], outputs: [valueInfo('y', e)], initializers: [ftensor(e, 'roi', [8], [0, 0, 0.25, 0.125, 1, 1, 0.75, 1.25]) as never, ftensor(DT.FLOAT, 'sc', [4], [1, 1, 2, 1.5]) as never], opset: 13 }), feeds: { x: [[1, 1, 4, 4], vals(16, 4)] } },
+  { name: 'Resize (nearest tf_crop_and_resize, float16 roi)', build: (e) => model({ nodes: [node('Resize', ['x', 'roi', 'sc'], ['y'], { mode: 'nearest', coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: 0.5 })], inputs: [valueInfo('x', e, [1, 1, 4, 4])], outputs: [valueInfo('y', e)], initializers: [ftensor(e, 'roi', [8], [0, 0, 0.25, 0.125, 1, 1, 0.75, 1.25]) as never, ftensor(DT.FLOAT, 'sc', [4], [1, 1, 2, 1.5]) as never], opset: 13 }), feeds: { x: [[1, 1, 4, 4], vals(16, 4)] } },
+  { name: 'Range (float16 is outside the spec; accepted)', build: (e) => model({ nodes: [node('Range', ['a', 'b', 'c'], ['y'], {}, 'rng')], inputs: [valueInfo('a', e, [])], outputs: [valueInfo('y', e)], initializers: [ftensor(e, 'b', [], [3.3]) as never, ftensor(e, 'c', [], [0.7]) as never] }), feeds: { a: [[], [0.25]] } },
+  { name: 'NonMaxSuppression', build: (e) => model({ nodes: [node('NonMaxSuppression', ['b', 's', 'm', 'iou', 'st'], ['y'], {}, 'nms')], inputs: [valueInfo('b', e, [1, 3, 4]), valueInfo('s', e, [1, 1, 3])], outputs: [valueInfo('y', DT.INT64)], initializers: [int64Tensor('m', [1], [2]), ftensor(e, 'iou', [1], [0.5]) as never, ftensor(e, 'st', [1], [0.1]) as never] }), feeds: { b: [[1, 3, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, 2, 1, 3]], s: [[1, 1, 3], [0.9, 0.75, 0.6]] } },
+];
+
+describe('blocked-by-default ops run in float16 (op_block_list=[])', () => {
+  it.each(unblocked)('$name', async ({ build, feeds }) => {
+    const results = [];
+    for (const e of [DT.FLOAT, DT.FLOAT16]) {
+      const s = await InferenceSession.create(build(e));
+      const f: Record<string, Tensor> = {};
+      for (const [k, [d, v]] of Object.entries(feeds)) f[k] = e === DT.FLOAT ? new Tensor('float32', Float32Array.from(v), d) : new Tensor('float16', Uint16Array.from(v, floatToHalf), d);
+      results.push(await s.run(f));
+      await s.release();
+    }
+    const [wide, narrow] = results as [Record<string, Tensor>, Record<string, Tensor>];
+    for (const [k, t] of Object.entries(wide)) {
+      expect(narrow[k]!.dims, k).toEqual(t.dims);
+      expect(narrow[k]!.type, k).toBe(t.type === 'float32' ? 'float16' : t.type);
+      const a = asFloats(narrow[k]!), b = asFloats(t);
+      b.forEach((v, i) => expect(Math.abs(a[i]! - v), `${k}[${i}]`).toBeLessThanOrEqual(t.type === 'int64' ? 0 : 4e-3 * Math.max(1, Math.abs(v))));
+    }
+  });
+
+  it('Resize with float16 scales (outside the spec) is refused with the cause and the fix', async () => {
+    const bytes = model({
+      nodes: [node('Resize', ['x', '', 'sc'], ['y'], { mode: 'nearest' }, 'up')],
+      inputs: [valueInfo('x', DT.FLOAT16, [1, 1, 4, 4])], outputs: [valueInfo('y', DT.FLOAT16)],
+      initializers: [ftensor(DT.FLOAT16, 'sc', [4], [1, 1, 2, 1.5]) as never], opset: 13,
+    });
+    const s = await InferenceSession.create(bytes);
+    const x = new Tensor('float16', new Uint16Array(16), [1, 1, 4, 4]);
+    await expect(s.run({ x })).rejects.toThrow(/Resize node 'up': scales \(input 2, 'sc'\) is float16, but ONNX allows only float32 there.*op_block_list/);
+    await s.release();
   });
 });

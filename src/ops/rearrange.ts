@@ -150,6 +150,9 @@ const unique: OpDef = {
   opType: 'Unique', since: 11, attributes: ['axis', 'sorted'],
   prepare(ctx) {
     const x = ctx.input(0);
+    // Compared and sorted as numbers: float16 / bfloat16 bits would sort negatives last and keep
+    // -0 apart from 0, so those run on widened float32 copies (ops/widen.ts).
+    if (x.dtype === 'float16' || x.dtype === 'bfloat16') ctx.fail(`Unique compares ${x.dtype} values in float32`, 'UNSUPPORTED_OP');
     const v = x.value as ArrayLike<number | bigint | string> | undefined;
     if (v === undefined) ctx.fail(`the input ('${x.name}') must be known at plan time: Unique's output shape depends on its values`, 'UNSUPPORTED_OP');
     const sorted = ctx.attrs.int('sorted', 1) === 1;

@@ -128,7 +128,7 @@ const unblocked: Spec[] = [
   { name: 'NonMaxSuppression', build: (e) => model({ nodes: [node('NonMaxSuppression', ['b', 's', 'm', 'iou', 'st'], ['y'], {}, 'nms')], inputs: [valueInfo('b', e, [1, 3, 4]), valueInfo('s', e, [1, 1, 3])], outputs: [valueInfo('y', DT.INT64)], initializers: [int64Tensor('m', [1], [2]), ftensor(e, 'iou', [1], [0.5]) as never, ftensor(e, 'st', [1], [0.1]) as never] }), feeds: { b: [[1, 3, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 0, 2, 1, 3]], s: [[1, 1, 3], [0.9, 0.75, 0.6]] } },
 ];
 
-describe('blocked-by-default ops run in float16 (op_block_list=[])', () => {
+describe('blocked-by-default ops run in float16 (op_block_list=[]), and others that read float16 values', () => {
   it.each(unblocked)('$name', async ({ build, feeds }) => {
     const results = [];
     for (const e of [DT.FLOAT, DT.FLOAT16]) {
@@ -145,6 +145,20 @@ describe('blocked-by-default ops run in float16 (op_block_list=[])', () => {
       const a = asFloats(narrow[k]!), b = asFloats(t);
       b.forEach((v, i) => expect(Math.abs(a[i]! - v), `${k}[${i}]`).toBeLessThanOrEqual(t.type === 'int64' ? 0 : 4e-3 * Math.max(1, Math.abs(v))));
     }
+  });
+
+  it('Unique sorts float16 values as numbers (negatives first, -0 equal to 0)', async () => {
+    const x = [1.5, -0, -2.25, 0, 1.5, -3, 2];
+    const s = await InferenceSession.create(model({
+      nodes: [node('Unique', ['x'], ['y', 'idx', 'inv', 'cnt'], { sorted: 1 })],
+      inputs: [valueInfo('x', DT.FLOAT16, [7])],
+      outputs: [valueInfo('y', DT.FLOAT16), valueInfo('idx', DT.INT64), valueInfo('inv', DT.INT64), valueInfo('cnt', DT.INT64)],
+    }));
+    const r = await s.run({ x: new Tensor('float16', Uint16Array.from(x, floatToHalf), [7]) });
+    expect(r.y!.type).toBe('float16');
+    expect(Array.from(r.y!.data as Uint16Array, halfToFloat).map((v) => v + 0)).toEqual([-3, -2.25, 0, 1.5, 2]);
+    expect(Array.from(r.cnt!.data as BigInt64Array, Number)).toEqual([1, 1, 2, 2, 1]);
+    await s.release();
   });
 
   it('Resize with float16 scales (outside the spec) is refused with the cause and the fix', async () => {

@@ -223,7 +223,9 @@ def run_float(model, feeds):
     return {k: v.numpy() for k, v in env.items()}
 
 
-def quantize_static_qdq(model, calib_feeds, activation_type='uint8', per_channel=False):
+def quantize_static_qdq(model, calib_feeds, activation_type='uint8', per_channel=False, weight_qdq_pair=False):
+    """weight_qdq_pair: extra_options AddQDQPairToWeight (float weight → QuantizeLinear →
+    DequantizeLinear, what QNN/TensorRT flows ask for) instead of an int8 initializer."""
     g = model.graph
     weight_type = 'int8'
     tensors = run_float(model, calib_feeds)
@@ -293,9 +295,12 @@ def quantize_static_qdq(model, calib_feeds, activation_type='uint8', per_channel
                 axis = 0 if n.op_type == 'Conv' or any(a.name == 'transB' and a.i == 1 for a in n.attribute) else 1
             w = b.float_init(n.input[1])
             q, s, z = quantize_weight(w, weight_type, False, True, axis)
-            wq = b.add_init(f'{n.input[1]}_quantized', q)
             ws, wz = b.add_init(f'{n.input[1]}_scale', s), b.add_init(f'{n.input[1]}_zero_point', z)
             ax = {} if axis is None else {'axis': axis}
+            if weight_qdq_pair:
+                wq = b.node('QuantizeLinear', [n.input[1], ws, wz], [f'{n.input[1]}_QuantizeLinear_Output'], **ax)
+            else:
+                wq = b.add_init(f'{n.input[1]}_quantized', q)
             wd = b.node('DequantizeLinear', [wq, ws, wz], [f'{n.input[1]}_DequantizeLinear_Output'], **ax)
             ins = [x, wd]
             if len(n.input) > 2 and n.input[2]:
@@ -362,6 +367,7 @@ def main():
     calib = {'input': (images[-100 * 784:].reshape(100, 1, 28, 28) / 255).astype(np.float32)}
     save(quantize_static_qdq(mnist(), calib, 'uint8', per_channel=True), 'mnist-qdq-u8s8-per-channel.onnx')
     save(quantize_static_qdq(mnist(), calib, 'int8', per_channel=False), 'mnist-qdq-s8s8.onnx')
+    save(quantize_static_qdq(mnist(), calib, 'uint8', per_channel=True, weight_qdq_pair=True), 'mnist-qdq-u8s8-weight-qdq-pair.onnx')
 
 
 if __name__ == '__main__':

@@ -65,6 +65,7 @@ const MNIST = [
   { file: 'mnist-dynamic-qint8.onnx', qdq: false },
   { file: 'mnist-qdq-u8s8-per-channel.onnx', qdq: true },
   { file: 'mnist-qdq-s8s8.onnx', qdq: true },
+  { file: 'mnist-qdq-u8s8-weight-qdq-pair.onnx', qdq: true },
 ];
 
 for (const { file, qdq } of MNIST) {
@@ -88,6 +89,13 @@ for (const { file, qdq } of MNIST) {
       }
       await ort.release();
       await session.release();
+    });
+
+    it('fuses what it should: QDQ Conv → QLinearConv (3, weight Q folded at load), dynamic ConvInteger left as written', () => {
+      const ops = opTypes(bytes);
+      console.log(`${file} after tessera's passes: ${ops.join(' ')}`);
+      if (!qdq) expect(ops.filter((o) => o === 'ConvInteger').length).toBe(3);
+      else expect(ops.filter((o) => o === 'QLinearConv').length).toBe(3);
     });
 
     it('classifies the held-out digits within 0.5 points of the float model', async () => {
@@ -140,6 +148,14 @@ for (const file of BERT) {
       }
       await ort.release();
       await session.release();
+    });
+
+    it('gives the same logits with and without the graph passes (the fusions do not misfire)', async () => {
+      const fused = await InferenceSession.create(bytes), plain = await InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+      const feeds = bertFeeds(2, 12, 3);
+      const w = worst((await fused.run(feeds)).logits!.data as Float32Array, (await plain.run(feeds)).logits!.data as Float32Array);
+      await fused.release(); await plain.release();
+      expect(w).toBeLessThan(1e-5);
     });
 
     it('fuses the weight MatMuls to DynamicQuantizeMatMul and leaves activation×activation MatMulInteger alone', () => {

@@ -337,6 +337,128 @@ def quantize_static_qdq(model, calib_feeds, activation_type='uint8', per_channel
     return b.finish(13 if per_ch else 10)
 
 
+def run_numpy(model, feeds):
+    """Every tensor of a float BERT export (opset 14), for calibrating its MatMuls."""
+    import math
+    env = dict(feeds)
+    for t in model.graph.initializer:
+        env[t.name] = numpy_helper.to_array(t)
+    erf = np.vectorize(math.erf, otypes=[np.float32])
+    for n in model.graph.node:
+        a = {x.name: helper.get_attribute_value(x) for x in n.attribute}
+        x = [env[i] if i else None for i in n.input]
+        op = n.op_type
+        if op == 'Constant':
+            y = numpy_helper.to_array(a['value'])
+        elif op == 'Identity':
+            y = x[0]
+        elif op in ('Add', 'Sub', 'Mul', 'Div', 'Pow'):
+            f = {'Add': np.add, 'Sub': np.subtract, 'Mul': np.multiply, 'Div': np.divide, 'Pow': np.power}[op]
+            y = f(x[0], x[1]).astype(x[0].dtype)
+        elif op == 'Sqrt':
+            y = np.sqrt(x[0])
+        elif op == 'Erf':
+            y = erf(x[0])
+        elif op == 'Cast':
+            y = x[0].astype(helper.tensor_dtype_to_np_dtype(a['to']) if hasattr(helper, 'tensor_dtype_to_np_dtype') else onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[a['to']])
+        elif op == 'Shape':
+            y = np.array(x[0].shape, np.int64)
+        elif op == 'Gather':
+            y = np.take(x[0], x[1], axis=a.get('axis', 0))
+        elif op == 'Unsqueeze':
+            y = x[0]
+            for ax in sorted(int(v) % (x[0].ndim + len(x[1])) for v in x[1]):
+                y = np.expand_dims(y, ax)
+        elif op == 'Concat':
+            y = np.concatenate([v.reshape(-1) if v.ndim == 0 else v for v in x], a['axis'])
+        elif op == 'Reshape':
+            shape = [x[0].shape[i] if d == 0 else d for i, d in enumerate(x[1])]
+            y = x[0].reshape(shape)
+        elif op == 'Transpose':
+            y = np.transpose(x[0], a['perm'])
+        elif op == 'Slice':
+            axes = x[3] if len(x) > 3 and x[3] is not None else range(len(x[1]))
+            steps = x[4] if len(x) > 4 and x[4] is not None else [1] * len(x[1])
+            sl = [slice(None)] * x[0].ndim
+            for st, en, ax, sp in zip(x[1], x[2], axes, steps):
+                sl[int(ax)] = slice(int(st), int(min(en, 2 ** 62)), int(sp))
+            y = x[0][tuple(sl)]
+        elif op == 'ReduceMean':
+            y = x[0].mean(axis=tuple(a['axes']), keepdims=bool(a.get('keepdims', 1)))
+        elif op == 'MatMul':
+            y = np.matmul(x[0], x[1])
+        elif op == 'Softmax':
+            e = np.exp(x[0] - x[0].max(a.get('axis', -1), keepdims=True))
+            y = e / e.sum(a.get('axis', -1), keepdims=True)
+        else:
+            raise ValueError(f'calibration: no {op}')
+        env[n.output[0]] = np.asarray(y)
+    return env
+
+
+def quantize_static_qdq_matmul(model, calib_batches, activation_type='int8', per_channel=True):
+    """quantize_static(QDQ, op_types_to_quantize=['MatMul']): each MatMul's inputs and output get
+    one shared Q→DQ pair (every reader of the tensor, quantized or not, reads the DQ), constant
+    weights int8 per column (axis 1); ranges = MinMax over the calibration batches."""
+    g = model.graph
+    lo, hi = {}, {}
+    for feeds in calib_batches:
+        for k, v in run_numpy(model, feeds).items():
+            if v.dtype == np.float32 and v.size:
+                lo[k] = min(lo.get(k, np.inf), float(v.min()))
+                hi[k] = max(hi.get(k, -np.inf), float(v.max()))
+    qmin, qmax = qrange(activation_type)
+    b = Builder(model)
+    acts, weights = [], set()
+    for n in g.node:
+        if n.op_type != 'MatMul':
+            continue
+        for t in (n.input[0], n.input[1], n.output[0]):
+            if b.float_init(t) is not None:
+                weights.add(t)
+            elif t not in acts:
+                acts.append(t)
+    dq = {}
+    for t in acts:
+        s, z = scale_zp(lo[t], hi[t], qmin, qmax, False)
+        ts = b.add_init(f'{t}_scale', np.asarray(s, np.float32).reshape(()))
+        tz = b.add_init(f'{t}_zero_point', np.asarray(z).astype(NP[activation_type]).reshape(()))
+        dq[t] = (ts, tz)
+    for t in weights:
+        w = b.float_init(t)
+        q, s, z = quantize_weight(w, 'int8', False, True, 1 if per_channel else None)
+        wq = b.add_init(f'{t}_quantized', q)
+        ws, wz = b.add_init(f'{t}_scale', s), b.add_init(f'{t}_zero_point', z)
+        dq[t] = (wq, ws, wz)
+    outputs = {o.name for o in g.output}
+
+    def emit_pair(t):
+        ts, tz = dq[t]
+        b.node('QuantizeLinear', [t, ts, tz], [f'{t}_QuantizeLinear_Output'])
+        b.node('DequantizeLinear', [f'{t}_QuantizeLinear_Output', ts, tz], [f'{t}_DequantizeLinear_Output'])
+
+    def rd(t):
+        if t in weights:
+            return f'{t}_DequantizeLinear_Output'
+        return f'{t}_DequantizeLinear_Output' if t in acts else t
+
+    for t in weights:
+        wq, ws, wz = dq[t]
+        b.node('DequantizeLinear', [wq, ws, wz], [f'{t}_DequantizeLinear_Output'], **({'axis': 1} if per_channel else {}))
+    for i in g.input:
+        if i.name in acts:
+            emit_pair(i.name)
+    for n in list(g.node):
+        new = helper.make_node(n.op_type, [rd(i) if i else '' for i in n.input], list(n.output), name=n.name)
+        new.attribute.extend(n.attribute)
+        b.nodes.append(new)
+        for o in n.output:
+            if o in acts:
+                assert o not in outputs
+                emit_pair(o)
+    return b.finish(13 if per_channel else 10)
+
+
 # ---- the variants ------------------------------------------------------------------------------
 
 def save(model, name):
@@ -361,6 +483,15 @@ def main():
     fortunes = onnx.load(os.path.join(MODELS, 'bert/bert-fortunes.onnx'))
     save(quantize_dynamic(fortunes, 'uint8', per_channel=True, reduce_range=True), 'bert-fortunes-dynamic-quint8-pc-rr.onnx')
     save(quantize_dynamic(cls(), 'uint8'), 'cls-dynamic-quint8.onnx')
+
+    # Static QDQ on the MatMuls of the tiny BERT, calibrated on 4 seeded random batches.
+    rng = np.random.default_rng(0)
+    batches = []
+    for _ in range(4):
+        ids = rng.integers(5, 1000, size=(2, 16)).astype(np.int64)
+        batches.append({'input_ids': ids, 'attention_mask': np.ones_like(ids), 'token_type_ids': np.zeros_like(ids)})
+    save(quantize_static_qdq_matmul(bert(), batches, 'int8', per_channel=True), 'bert-qdq-s8s8-matmul.onnx')
+    save(quantize_static_qdq_matmul(bert(), batches, 'uint8', per_channel=False), 'bert-qdq-u8s8-matmul.onnx')
 
     # Calibration: the last 100 of the 2,000 held-out digits, scaled to [0, 1] as in training.
     images = np.fromfile(os.path.join(MODELS, 'mnist/heldout-images.u8'), np.uint8)

@@ -167,6 +167,35 @@ for (const file of BERT) {
   });
 }
 
+for (const file of ['bert-qdq-s8s8-matmul.onnx', 'bert-qdq-u8s8-matmul.onnx']) {
+  describe(`tiny BERT, static QDQ on its MatMuls, ${file}`, () => {
+    const bytes = load(file);
+
+    it('agrees with onnxruntime-web on the same model', async () => {
+      const session = await InferenceSession.create(bytes);
+      const ort = await ortSession(bytes);
+      for (const [batch, seq, seed] of [[1, 9, 1], [3, 16, 2]] as const) {
+        const feeds = bertFeeds(batch, seq, seed);
+        const a = (await session.run(feeds)).logits!.data as Float32Array;
+        const b = (await ortRun(ort, feeds)).logits!.data as Float32Array;
+        let big = 0;
+        for (const v of b) big = Math.max(big, Math.abs(v));
+        const w = worst(a, b);
+        console.log(`${file} [${batch}×${seq}]: worst |tessera − ort| = ${w.toExponential(2)} (largest |logit| ${big.toFixed(3)})`);
+        expect(w).toBeLessThan(0.02 * big);
+      }
+      await ort.release();
+      await session.release();
+    });
+
+    it('fuses the 14 weight MatMuls to QLinearMatMul; the attention products stay DQ → MatMul', () => {
+      const ops = opTypes(bytes);
+      expect(ops.filter((o) => o === 'QLinearMatMul').length).toBe(14);
+      expect(ops.filter((o) => o === 'MatMul').length).toBe(4);
+    });
+  });
+}
+
 describe('zoo classifier (opset 9 → 11), cls-dynamic-quint8.onnx', () => {
   it('agrees with onnxruntime-web on the same model', async () => {
     const bytes = load('cls-dynamic-quint8.onnx');

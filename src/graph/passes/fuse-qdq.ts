@@ -10,9 +10,12 @@
  *   weights) → Cast(float) → Mul(x_scale·w_scale) [→ Add(constant bias)] → one
  *   tessera.DynamicQuantizeMatMul with identical results.
  *
+ * - Constant weights behind QuantizeLinear are quantized at load first (fold-quantize.ts).
+ *
  * Nodes the fusions leave without readers (the Dequantize and scale nodes) are removed here.
  */
 import type { ConstTensor, Graph, Node } from '../ir.js';
+import { foldConstantQuantize } from './fold-quantize.js';
 import { readers, removeNodes, soleReader } from './uses.js';
 
 const BYTES = ['uint8', 'int8'];
@@ -176,6 +179,8 @@ function fuseDynamic(g: Graph, orphans: Set<Node>): boolean {
 /** Both fusions; true when the graph now holds tessera-domain nodes. */
 export function fuseQuantized(g: Graph): boolean {
   const orphans = new Set<Node>();
+  // Weight → QuantizeLinear → DequantizeLinear (AddQDQPairToWeight) becomes int8 weight → DequantizeLinear.
+  foldConstantQuantize(g);
   fuseQdq(g, orphans);
   const changed = fuseDynamic(g, orphans);
   dropUnread(g, orphans);

@@ -78,24 +78,22 @@ def convert_float_to_float16(model, min_positive_val=1e-7, max_finite_val=1e4, k
     users = {}  # float initializer name -> [tensor, read by a float16 node?, read by a float32 node?]
 
     if keep_io_types:
-        for i, vi in enumerate(g0.input):
-            if vi.type.tensor_type.elem_type == FLOAT:
-                out, name = f'graph_input_cast_{i}', f'graph_input_cast{i}'
-                rename[vi.name] = out
+        # A float16 twin of each float graph input (Cast after it) and output (Cast before it),
+        # which the rest of the graph reads or writes instead.
+        for kind, values in (('input', g0.input), ('output', g0.output)):
+            for i, vi in enumerate(values):
+                if vi.type.tensor_type.elem_type != FLOAT:
+                    continue
+                twin, name = f'graph_{kind}_cast_{i}', f'graph_{kind}_cast{i}'
+                rename[vi.name] = twin
                 skip_io.add(vi.name)
-                nv = g0.value_info.add(); nv.CopyFrom(vi); nv.name = out
+                nv = g0.value_info.add(); nv.CopyFrom(vi); nv.name = twin
                 nv.type.tensor_type.elem_type = FLOAT16
-                g0.node.append(helper.make_node('Cast', [vi.name], [out], to=FLOAT16, name=name))
-                half_values.add(out); io_casts.add(name)
-        for i, vi in enumerate(g0.output):
-            if vi.type.tensor_type.elem_type == FLOAT:
-                inp, name = f'graph_output_cast_{i}', f'graph_output_cast{i}'
-                rename[vi.name] = inp
-                skip_io.add(vi.name)
-                nv = g0.value_info.add(); nv.CopyFrom(vi); nv.name = inp
-                nv.type.tensor_type.elem_type = FLOAT16
-                g0.node.append(helper.make_node('Cast', [inp], [vi.name], to=FLOAT, name=name))
-                half_values.add(inp); io_casts.add(name)
+                if kind == 'input':
+                    g0.node.append(helper.make_node('Cast', [vi.name], [twin], to=FLOAT16, name=name))
+                else:
+                    g0.node.append(helper.make_node('Cast', [twin], [vi.name], to=FLOAT, name=name))
+                half_values.add(twin); io_casts.add(name)
 
     queue = [g0]
     while queue:

@@ -165,21 +165,21 @@ def convert_float_to_float16(model, min_positive_val=1e-7, max_finite_val=1e4, k
         nv.name = name
         nv.type.tensor_type.elem_type = FLOAT
 
+    def cast_input_to_float(n, i):
+        x = n.input[i]
+        out, name = f'{n.name}_input_cast_{i}', f'{n.name}_input_cast{i}'
+        float_info(out, x)
+        g0.node.append(helper.make_node('Cast', [x], [out], to=FLOAT, name=name))
+        n.input[i] = out
+
     for n, keep32 in partial:
         for i in keep32:
             if i < len(n.input) and n.input[i] in half_values:
-                x = n.input[i]
-                out, name = f'{n.name}_input_cast_{i}', f'{n.name}_input_cast{i}'
-                float_info(out, x)
-                g0.node.append(helper.make_node('Cast', [x], [out], to=FLOAT, name=name))
-                n.input[i] = out
+                cast_input_to_float(n, i)
     for n in blocked:
         for i, x in enumerate(n.input):
             if x in half_values:
-                out, name = f'{n.name}_input_cast_{i}', f'{n.name}_input_cast{i}'
-                float_info(out, x)
-                g0.node.append(helper.make_node('Cast', [x], [out], to=FLOAT, name=name))
-                n.input[i] = out
+                cast_input_to_float(n, i)
         for i, y in enumerate(n.output):
             if y in half_values:
                 inp, name = f'{n.name}_output_cast_{i}', f'{n.name}_output_cast{i}'

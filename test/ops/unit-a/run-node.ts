@@ -5,6 +5,7 @@
 import onnxProto from 'onnx-proto';
 import { InferenceSession, Tensor } from '../../../src/index.js';
 import { model, node, valueInfo } from '../../helpers/onnx-builder.js';
+import { ortRun, ortSession } from '../../helpers/ort.js';
 
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
@@ -61,6 +62,27 @@ export async function runNode(spec: NodeSpec): Promise<Tensor[]> {
 
 export const f32 = (data: number[], dims: number[]) => new Tensor('float32', Float32Array.from(data), dims);
 export const i64 = (data: number[], dims: number[]) => new Tensor('int64', BigInt64Array.from(data, BigInt), dims);
+
+/**
+ * Runs a one-node model (nodeModel) in tessera and in onnxruntime-web with the same feeds: the
+ * output dims must agree; returns the largest |tessera − onnxruntime-web| over out0.
+ */
+export async function worstVsOrt(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise<number> {
+  const s = await InferenceSession.create(bytes);
+  const ort = await ortSession(bytes);
+  try {
+    const ours = (await s.run(feeds)).out0!;
+    const theirs = (await ortRun(ort, feeds)).out0!;
+    if (ours.dims.join() !== theirs.dims.join()) throw new Error(`out0 dims [${ours.dims}] vs onnxruntime-web's [${theirs.dims}]`);
+    const a = ours.data as Float32Array, e = theirs.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
+    return worst;
+  } finally {
+    await s.release();
+    await ort.release();
+  }
+}
 
 /** A deterministic pseudo-random float array. */
 export function rand(n: number, seed = 1): number[] {

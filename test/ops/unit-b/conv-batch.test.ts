@@ -4,14 +4,8 @@
  * constant vs fed weight, must equal onnxruntime-web.
  */
 import { describe, expect, it } from 'vitest';
-import { InferenceSession, Tensor } from '../../../src/index.js';
-import { ortRun, ortSession } from '../../helpers/ort.js';
-import { nodeModel } from '../unit-a/run-node.js';
-
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
-}
+import { Tensor } from '../../../src/index.js';
+import { nodeModel, rand, worstVsOrt } from '../unit-a/run-node.js';
 
 const CASES: [string, { N: number; C: number; H: number; W: number; M: number; k: number; group: number; stride: number; pad: number; dil?: number }][] = [
   ['3×3 p1, batch 9 (folded)', { N: 9, C: 4, H: 7, W: 7, M: 6, k: 3, group: 1, stride: 1, pad: 1 }],
@@ -29,24 +23,14 @@ const CASES: [string, { N: number; C: number; H: number; W: number; M: number; k
 
 describe('Conv over a batch vs onnxruntime-web', () => {
   it.each(CASES)('%s', async (_name, c) => {
-    const x = new Tensor('float32', rand(c.N * c.C * c.H * c.W, 1), [c.N, c.C, c.H, c.W]);
-    const w = new Tensor('float32', rand(c.M * (c.C / c.group) * c.k * c.k, 2), [c.M, c.C / c.group, c.k, c.k]);
-    const b = new Tensor('float32', rand(c.M, 3), [c.M]);
+    const x = new Tensor('float32', Float32Array.from(rand(c.N * c.C * c.H * c.W, 1)), [c.N, c.C, c.H, c.W]);
+    const w = new Tensor('float32', Float32Array.from(rand(c.M * (c.C / c.group) * c.k * c.k, 2)), [c.M, c.C / c.group, c.k, c.k]);
+    const b = new Tensor('float32', Float32Array.from(rand(c.M, 3)), [c.M]);
     const attrs = { group: c.group, strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad], kernel_shape: [c.k, c.k], dilations: [c.dil ?? 1, c.dil ?? 1] };
     for (const constWeight of [true, false]) {
       const bytes = nodeModel({ op: 'Conv', inputs: [x, constWeight ? { const: w } : w, { const: b }], attrs, outTypes: ['float32'] });
-      const s = await InferenceSession.create(bytes);
       const feeds: Record<string, Tensor> = constWeight ? { in0: x } : { in0: x, in1: w };
-      const ours = (await s.run(feeds)).out0!;
-      const ort = await ortSession(bytes);
-      const theirs = (await ortRun(ort, feeds)).out0!;
-      expect(ours.dims).toEqual(theirs.dims);
-      const a = ours.data as Float32Array, e = theirs.data as Float32Array;
-      let worst = 0;
-      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
-      expect(worst).toBeLessThan(1e-4);
-      await s.release();
-      await ort.release();
+      expect(await worstVsOrt(bytes, feeds), `${constWeight ? 'constant' : 'fed'} weight`).toBeLessThan(1e-4);
     }
   });
 });

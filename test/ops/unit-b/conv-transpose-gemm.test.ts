@@ -3,14 +3,8 @@
  * dilations, output_padding, groups and bias must equal onnxruntime-web.
  */
 import { describe, expect, it } from 'vitest';
-import { InferenceSession, Tensor } from '../../../src/index.js';
-import { ortRun, ortSession } from '../../helpers/ort.js';
-import { nodeModel } from '../unit-a/run-node.js';
-
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32) * 2 - 1);
-}
+import { Tensor } from '../../../src/index.js';
+import { nodeModel, rand, worstVsOrt } from '../unit-a/run-node.js';
 
 interface Case { x: number[]; M: number; k: number[]; attrs: Record<string, unknown>; group?: number; bias?: boolean }
 const CASES: [string, Case][] = [
@@ -25,22 +19,12 @@ const CASES: [string, Case][] = [
 describe('ConvTranspose (constant weight: GEMM + col2im) vs onnxruntime-web', () => {
   it.each(CASES)('%s', async (_name, c) => {
     const G = c.group ?? 1, C = c.x[1]!;
-    const x = new Tensor('float32', rand(c.x.reduce((a, b) => a * b, 1), 1), c.x);
+    const x = new Tensor('float32', Float32Array.from(rand(c.x.reduce((a, b) => a * b, 1), 1)), c.x);
     const wDims = [C, c.M / G, ...c.k];
-    const w = new Tensor('float32', rand(wDims.reduce((a, b) => a * b, 1), 2), wDims);
+    const w = new Tensor('float32', Float32Array.from(rand(wDims.reduce((a, b) => a * b, 1), 2)), wDims);
     const inputs: unknown[] = [x, { const: w }];
-    if (c.bias) inputs.push({ const: new Tensor('float32', rand(c.M, 3), [c.M]) });
+    if (c.bias) inputs.push({ const: new Tensor('float32', Float32Array.from(rand(c.M, 3)), [c.M]) });
     const bytes = nodeModel({ op: 'ConvTranspose', inputs, attrs: { kernel_shape: c.k, ...c.attrs }, outTypes: ['float32'] } as never);
-    const s = await InferenceSession.create(bytes);
-    const ours = (await s.run({ in0: x })).out0!;
-    const ort = await ortSession(bytes);
-    const theirs = (await ortRun(ort, { in0: x })).out0!;
-    expect(ours.dims).toEqual(theirs.dims);
-    const a = ours.data as Float32Array, e = theirs.data as Float32Array;
-    let worst = 0;
-    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - e[i]!));
-    expect(worst).toBeLessThan(1e-4);
-    await s.release();
-    await ort.release();
+    expect(await worstVsOrt(bytes, { in0: x })).toBeLessThan(1e-4);
   });
 });

@@ -27,6 +27,14 @@ export function saturate(v: number, dtype: DType): number {
   return v < r[0] ? r[0] : v > r[1] ? r[1] : v;
 }
 
+/**
+ * QuantizeLinear's integer for one value: float32 x / scale, rounded half to even, plus the zero
+ * point, through `sat` (saturator of the target type).
+ */
+export function quantizeValue(x: number, scale: number, zeroPoint: number, sat: (v: number) => number): number {
+  return sat(roundHalfEven(Math.fround(x / scale)) + zeroPoint);
+}
+
 /** saturate() with the range looked up once, for hot loops. */
 export function saturator(dtype: DType): (v: number) => number {
   const [lo, hi] = QUANT_RANGE[dtype]!;

@@ -7,7 +7,7 @@ import { shapeSize } from '../api/tensor.js';
 import type { DType } from '../graph/ir.js';
 import { dtypeFromOnnx } from '../onnx/dtype.js';
 import { type MiniFloatType, floatToBfloat16, floatToHalf, floatToMiniFloat } from '../onnx/float-formats.js';
-import { MINI_FLOATS, floatReader, roundHalfEven, saturate, saturator } from './quant-math.js';
+import { MINI_FLOATS, floatReader, quantizeValue, roundHalfEven, saturate, saturator } from './quant-math.js';
 import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { normalizeAxis, product, requireDtype } from './util.js';
 
@@ -78,9 +78,9 @@ function prepareQuantize(ctx: OpContext): Prepared {
         const X = vx(), S = vs(), Z = vz?.(), Y = vy();
         for (let i = 0; i < n; i++) {
           const s = at(i);
-          // float32 division, as the reference does it, before rounding.
-          const v = Math.fround(readX(X, i) / readS(S, s));
-          Y[i] = encode ? encode(v + (Z ? readZ(Z, s) : 0)) : sat(roundHalfEven(v) + (Z ? (Z[s] as number) : 0));
+          Y[i] = encode
+            ? encode(Math.fround(readX(X, i) / readS(S, s)) + (Z ? readZ(Z, s) : 0))
+            : quantizeValue(readX(X, i), readS(S, s), Z ? (Z[s] as number) : 0, sat);
         }
       };
     },

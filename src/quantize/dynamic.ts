@@ -10,7 +10,7 @@
 import onnxProto from 'onnx-proto';
 import { TesseraError } from '../api/errors.js';
 import { decodeTensorProto } from '../onnx/tensor-proto.js';
-import { roundHalfEven } from '../ops/quant-math.js';
+import { quantizeValue } from '../ops/quant-math.js';
 
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
@@ -48,12 +48,9 @@ export function quantizeWeight(w: Float32Array, K: number, N: number, perChannel
     }
   }
   for (let s = 0; s < scales.length; s++) scales[s] = scales[s]! === 0 ? 1 : Math.fround(scales[s]! / 127);
-  const q = new Int8Array(K * N);
+  const q = new Int8Array(K * N), symmetric = (v: number) => Math.max(-127, Math.min(127, v));
   for (let k = 0; k < K; k++) {
-    for (let n = 0; n < N; n++) {
-      const v = roundHalfEven(Math.fround(w[k * N + n]! / scales[perChannel ? n : 0]!));
-      q[k * N + n] = Math.max(-127, Math.min(127, v));
-    }
+    for (let n = 0; n < N; n++) q[k * N + n] = quantizeValue(w[k * N + n]!, scales[perChannel ? n : 0]!, 0, symmetric);
   }
   return { q, scales };
 }

@@ -8,7 +8,7 @@
  * rounded half to even, plus the zero point, saturated.
  */
 import type { ConstTensor, Graph, Node } from '../ir.js';
-import { roundHalfEven, saturate } from '../../ops/quant-math.js';
+import { quantizeValue, saturator } from '../../ops/quant-math.js';
 import { removeNodes } from './uses.js';
 
 const size = (t: ConstTensor) => t.dims.reduce((a, b) => a * b, 1);
@@ -40,10 +40,10 @@ export function foldConstantQuantize(g: Graph): boolean {
     if (ns !== 1 && (s.dims.length !== 1 || axis < 0 || axis >= x.dims.length || x.dims[axis] !== ns)) continue;
     const inner = ns === 1 ? 1 : x.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
     const X = x.data as ArrayLike<number>, S = s.data as ArrayLike<number>, Z = z?.data as ArrayLike<number> | undefined;
-    const count = size(x), q = dtype === 'int8' ? new Int8Array(count) : new Uint8Array(count);
+    const count = size(x), q = dtype === 'int8' ? new Int8Array(count) : new Uint8Array(count), sat = saturator(dtype);
     for (let i = 0; i < count; i++) {
       const c = ns === 1 ? 0 : Math.floor(i / inner) % ns;
-      q[i] = saturate(roundHalfEven(Math.fround(X[i]! / S[c]!)) + (Z ? Z[c]! : 0), dtype);
+      q[i] = quantizeValue(X[i]!, S[c]!, Z ? Z[c]! : 0, sat);
     }
     g.initializers.set(out, { dtype, dims: [...x.dims], data: q });
     dead.add(n);

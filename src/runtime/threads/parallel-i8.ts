@@ -13,7 +13,7 @@
  */
 import type { Kernels } from '../kernels.js';
 import { POOL_KERNELS } from './pool.js';
-import type { Fan, Shift } from './parallel.js';
+import { copy, largestShare, type Fan, type Shift } from './split.js';
 
 /** The int8 kernels' panel width (NR) and row block (MR). */
 const PANEL = 8;
@@ -86,23 +86,15 @@ export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: numb
 const DQ = POOL_KERNELS.indexOf('gemm_i16_dq_f32'), I32 = POOL_KERNELS.indexOf('gemm_i16_i32');
 const QUANTIZE = POOL_KERNELS.indexOf('quantize_pack_a_f32'), PACK = POOL_KERNELS.indexOf('pack_a_i8');
 
-function largestShare(units: number, threads: number): number {
-  return Math.ceil(units / threads) / units;
-}
-
 /** Bytes of one 4-row block of packed A (Kp i16 pairs of 4 rows), as gemm_i8.ts lays it out. */
 const blockBytes = (K: number) => ((K + 7) & ~7) * 8;
 /** Bytes of one 8-column panel of packed B. */
 const panelBytes = (K: number) => ((K + 7) & ~7) * 16;
 
-function copy(d: number[], f: number[], argc: number): void {
-  for (let i = 0; i < argc; i++) d[i] = f[i]!;
-}
-
 // gemm_i16_*(ap, bp, out, ld, M, N, K, …): columns [s, s + n) are panels s/8 …; rows [s, s + n) are
 // row blocks s/4 … of packed A. The dequantizing one also takes wScale (8) and bias (9) per column.
 const gemmCols: Shift = (d, f, s, n) => {
-  copy(d, f, 13);
+  copy(d, f);
   d[1] = f[1]! + (s / PANEL) * panelBytes(f[6]!); d[2] = f[2]! + s * 4; d[5] = n;
 };
 const dqCols: Shift = (d, f, s, n, p) => {
@@ -111,17 +103,17 @@ const dqCols: Shift = (d, f, s, n, p) => {
   if (f[9]) d[9] = f[9]! + s * 4;
 };
 const gemmRows: Shift = (d, f, s, n) => {
-  copy(d, f, 13);
+  copy(d, f);
   d[0] = f[0]! + (s / BLOCK) * blockBytes(f[6]!); d[2] = f[2]! + s * f[3]! * 4; d[4] = n;
 };
 // quantize_pack_a_f32(x, ldx, ap, M, K, scale, zp)
 const quantizeRows: Shift = (d, f, s, n) => {
-  copy(d, f, 7);
+  copy(d, f);
   d[0] = f[0]! + s * f[1]! * 4; d[2] = f[2]! + (s / BLOCK) * blockBytes(f[4]!); d[3] = n;
 };
 // pack_a_i8(a, lda, signed, zp, zpPerRow, ap, M, K): bytes of A; a zero point per row follows its row.
 const packRows: Shift = (d, f, s, n) => {
-  copy(d, f, 8);
+  copy(d, f);
   d[0] = f[0]! + s * f[1]!; d[5] = f[5]! + (s / BLOCK) * blockBytes(f[7]!); d[6] = n;
   if (f[3] && f[4]) d[3] = f[3]! + s;
 };

@@ -31,6 +31,7 @@
  */
 import type { Kernels } from '../kernels.js';
 import { parallelInt8 } from './parallel-i8.js';
+import { copy, largestShare, type Fan, type Shift } from './split.js';
 import { POOL_KERNELS, type PoolKernel, type Team } from './pool.js';
 
 const COL_ALIGN = 16;
@@ -46,13 +47,6 @@ export const ELEMENTWISE_MIN = 1 << 17;
 
 const id = (k: PoolKernel) => POOL_KERNELS.indexOf(k);
 
-/**
- * Argument shifters: write into `d` the arguments of the sub-call over units [s, s + n) of `f`,
- * which is part `p` of the split (0 runs on the caller).
- */
-export type Shift = (d: number[], f: number[], s: number, n: number, p: number) => void;
-/** parallelKernels' splitter, handed to the kernel families split in their own files. */
-export type Fan = (fn: (...a: number[]) => void, kernel: number, argc: number, total: number, align: number, shift: Shift, what: string) => boolean;
 
 export function parallelKernels(k: Kernels, team: Team): Kernels {
   const threads = team.workers + 1;
@@ -359,11 +353,6 @@ const GAVG = id('global_avgpool_f32'), GMAX = id('global_maxpool_f32'), SOFTMAX 
 const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32'), COL2IM = id('col2im_f32'), REDUCE = id('reduce_f32');
 const ATTENTION = id('attention_f32');
 
-/** The share of `units` equal units that the largest of `threads` parts gets. */
-function largestShare(units: number, threads: number): number {
-  return Math.ceil(units / threads) / units;
-}
-
 const CONV_GEMM = id('conv2d_im2col_gemm_f32'), PACK_B = id('pack_b_f32'), RESIZE = id('resize_nearest_32');
 
 // pack_b_f32(src, dst, K, N, ldb, transB): columns [s, s + n), s a multiple of 8, start panel s/8
@@ -395,10 +384,6 @@ const convGemmRows: Shift = (d, f, s, n) => {
 /** 8 / gcd(n, 8): the smallest count of n-column runs that fills whole 8-column panels. */
 function gcd8(n: number): number {
   return n % 8 === 0 ? 8 : n % 4 === 0 ? 4 : n % 2 === 0 ? 2 : 1;
-}
-
-function copy(d: number[], f: number[]): void {
-  for (let i = 0; i < f.length; i++) d[i] = f[i]!;
 }
 
 // gemm_f32(a, lda, bp, c, ldc, M, N, K, bias, biasKind, …): N-panels of B (K floats per column),

@@ -230,13 +230,6 @@ function gather(dtype: Prepared['outputs'][number]['dtype'], inDims: number[], o
 
 const FOUR_BYTES = new Set<string>(['float32', 'int32', 'uint32']);
 
-/** FNV-1a over a table's values: its persistent copy is shared by every node with the same table. */
-function fnv(a: Int32Array): string {
-  let h = 0x811c9dc5;
-  for (const v of a) h = Math.imul(h ^ v, 0x01000193) >>> 0;
-  return h.toString(36);
-}
-
 /**
  * Nearest over the last two axes of 4-byte elements: resize_nearest_32 with per-shape tables of
  * source rows and columns (row repeats become copies, an exact ×2 width a lane shuffle).
@@ -249,7 +242,8 @@ function gatherPlanes(dtype: Prepared['outputs'][number]['dtype'], inDims: numbe
   return {
     outputs: [{ dtype, dims: out }],
     build(b) {
-      const key = `resize_nearest:${OH}:${fnv(rows)}:${OW}:${fnv(cols)}`;
+      // Keyed by the tables' values (a hash could collide): nodes with the same tables share one copy.
+      const key = `resize_nearest:${rows.join()}:${cols.join()}`;
       const pr = b.persistent(`${key}:rows`, OH * 4, (p) => new Int32Array(b.memory.buffer, p, OH).set(rows));
       const pc = b.persistent(`${key}:cols`, OW * 4, (p) => new Int32Array(b.memory.buffer, p, OW).set(cols));
       const [x, y, k] = [b.inputs[0]!, b.outputs[0]!, b.k];

@@ -11,6 +11,7 @@ import { fuseLayerNorm } from './fuse-layernorm.js';
 import { fuseConvBatchNorm } from './fuse-conv-bn.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantized } from './fuse-qdq.js';
+import { shareDynamicQuantize } from './share-dynamic-quantize.js';
 
 export function optimize(model: Model): void {
   const g = model.graph;
@@ -23,5 +24,7 @@ export function optimize(model: Model): void {
   // Before activations: Conv → BatchNormalization → Relu becomes one FusedConv with both.
   changed = fuseConvBatchNorm(g) || changed;
   changed = fuseActivations(g, opset) || changed;
+  // Last: the DynamicQuantizeMatMuls it groups have their activations by now.
+  changed = shareDynamicQuantize(g) || changed;
   if (changed) model.opsets.set('tessera', 1);
 }

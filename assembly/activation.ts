@@ -254,17 +254,22 @@ const ABS_MASK = memory.data<u32>([0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7ffffff
 // erf = −1: relative error up to 5e-2 on [−5, −4] that way, 1.6e-6 this way). h = 2^y · R(a), a = |x|,
 // y = −a²·log2(e)/2. R = ½·erfcx(a/√2) is a (3,4) rational in a, relative error 4.8e-8 on
 // [0, 5.55], with a monic denominator and positive coefficients, so Horner does not cancel. 2^y:
-// y = n + f, |f| ≤ ½, a degree-5 minimax polynomial for 2^f (Estrin: shorter dependency chains),
-// n added to its exponent field (n ≥ −23: no denormal). Past |x| = 5.55, h < 1.5e-8: 1 − h rounds
-// to 1, and h is zeroed, so gelu(x < −5.55) = −0 and gelu(−inf) = −inf·0 = NaN, as the formula.
-// About 45 operations, a third of the erf form's (two polynomials and an exp). Error: ≤ 4.3e-7
-// relative for x ≥ −2, ≤ 1.6e-6 down to −5.55, ≤ 8e-8 absolute beyond (checked densely in
-// test/unit/checks/elementwise.ts). Coefficients from scripts/fit-gelu.py.
+// y = n + f, |f| ≤ ½, a degree-5 minimax polynomial for 2^f (Horner: with four vectors in flight,
+// as act_strip runs it, fewer operations and live values beat Estrin's shorter chains), n added to
+// its exponent field (n ≥ −23: no denormal). Past |x| = 5.55, h < 1.5e-8: 1 − h rounds to 1, and h
+// is zeroed (whatever a huge or infinite |x| made of it), so gelu(x < −5.55) = −0.
+// The result is min_u(x, −0) − |min(x, 5.55)·h|: the integer min_u keeps x ≥ 0 (+NaN too) and turns
+// every negative x into −0 in one instruction, so x ≥ 0 gives x − x·h (one rounding fewer than
+// x·(1 − h)) and x < 0 gives −0 − |x·h| = x·h; the clamp keeps +inf·0 out (gelu(+inf) = +inf) while
+// −inf still gives −inf·0 = NaN, as the formula. About 40 operations, a quarter of the erf form's
+// (two polynomials and an exp). Error: ≤ 4.3e-7 relative for x ≥ −2, ≤ 1.6e-6 down to −5.55, ≤ 8e-8
+// absolute beyond (checked densely in test/unit/checks/elementwise.ts). Coefficients from
+// scripts/fit-gelu.py.
 //
 // Constants are loads from a table of splatted vectors rather than v128.const: V8 builds each
 // v128 constant with three instructions wherever it is not hoisted, a load is one.
 const GELU_K = memory.data<f32>([
-  5.55, 5.55, 5.55, 5.55, //                                            0: |x| clamp
+  5.55, 5.55, 5.55, 5.55, //                                            0: |x| past which h = 0
   -0.7213475204444817, -0.7213475204444817, -0.7213475204444817, -0.7213475204444817, // 1: −log2(e)/2
   12582912, 12582912, 12582912, 12582912, //                            2: 1.5·2^23 (rounding)
   1.0, 1.0, 1.0, 1.0, //                                                3: 2^f: f^0 … f^5
@@ -282,6 +287,7 @@ const GELU_K = memory.data<f32>([
   26.126216888427734, 26.126216888427734, 26.126216888427734, 26.126216888427734,
   7.715463161468506, 7.715463161468506, 7.715463161468506, 7.715463161468506,
 ], 16);
+const SIGN_BITS = memory.data<u32>([0x80000000, 0x80000000, 0x80000000, 0x80000000], 16); // −0
 
 // @ts-ignore: decorator
 @inline function gk(i: i32): v128 {
@@ -290,16 +296,17 @@ const GELU_K = memory.data<f32>([
 
 // @ts-ignore: decorator
 @inline export function gelu_f32x4(v: v128): v128 {
-  const t = v128.and(v, v128.load(ABS_MASK));
-  const a = f32x4.pmin(t, gk(0)); // a NaN passes through (as in exp_f32x4)
-  const y = f32x4.mul(f32x4.mul(a, a), gk(1)); // ≥ −22.3
+  const a = v128.and(v, v128.load(ABS_MASK)); // a NaN passes through; |x| > 5.55 is masked below
+  const y = f32x4.mul(f32x4.mul(a, a), gk(1)); // ≥ −22.3 where it matters
   // n = round(y): adding 1.5·2^23 leaves n in the low mantissa bits (two's complement), so
   // shifting them left by 23 is n's exponent increment; cheaper than nearest + trunc_sat.
   const m = f32x4.add(y, gk(2));
   const f = f32x4.sub(y, f32x4.sub(m, gk(2)));
-  const f2 = f32x4.mul(f, f);
-  const e01 = madd(f, gk(4), gk(3)), e23 = madd(f, gk(6), gk(5)), e45 = madd(f, gk(8), gk(7));
-  let e = madd(madd(e45, f2, e23), f2, e01);
+  let e = madd(gk(8), f, gk(7));
+  e = madd(e, f, gk(6));
+  e = madd(e, f, gk(5));
+  e = madd(e, f, gk(4));
+  e = madd(e, f, gk(3));
   e = i32x4.add(e, i32x4.shl(m, 23));
   let p = madd(gk(12), a, gk(11));
   p = madd(p, a, gk(10));
@@ -309,9 +316,9 @@ const GELU_K = memory.data<f32>([
   q = madd(q, a, gk(14));
   q = madd(q, a, gk(13));
   let h = f32x4.div(f32x4.mul(e, p), q);
-  h = v128.andnot(h, f32x4.gt(t, gk(0)));
-  const phi = v128.bitselect(h, f32x4.sub(gk(3), h), f32x4.lt(v, f32x4.splat(0)));
-  return f32x4.mul(v, phi);
+  h = v128.andnot(h, f32x4.gt(a, gk(0)));
+  const xh = v128.and(f32x4.mul(f32x4.pmin(v, gk(0)), h), v128.load(ABS_MASK));
+  return f32x4.sub(i32x4.min_u(v, v128.load(SIGN_BITS)), xh);
 }
 
 // x/2·(1 + tanh(√(2/π)·(x + 0.044715x³))).

@@ -4,13 +4,26 @@
 // identical bits.
 
 // out[0] = min(x), out[1] = max(x) over n floats (n ≥ 1); NaN-free input assumed by the caller.
+// Four independent pairs of running min/max, 16 floats a step: one pair was bound by pmin/pmax's
+// latency (each step waiting for the last), ≈ 3× slower at BERT-base's 128×768 inputs.
 export function minmax_f32(x: usize, n: i32, out: usize): void {
-  let lo = f32x4.splat(Infinity), hi = f32x4.splat(-Infinity);
+  let lo0 = f32x4.splat(Infinity), hi0 = f32x4.splat(-Infinity);
+  let lo1 = lo0, hi1 = hi0, lo2 = lo0, hi2 = hi0, lo3 = lo0, hi3 = hi0;
   let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    lo0 = f32x4.pmin(lo0, a); hi0 = f32x4.pmax(hi0, a);
+    lo1 = f32x4.pmin(lo1, b); hi1 = f32x4.pmax(hi1, b);
+    lo2 = f32x4.pmin(lo2, c); hi2 = f32x4.pmax(hi2, c);
+    lo3 = f32x4.pmin(lo3, d); hi3 = f32x4.pmax(hi3, d);
+  }
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
-    lo = f32x4.pmin(lo, v); hi = f32x4.pmax(hi, v);
+    lo0 = f32x4.pmin(lo0, v); hi0 = f32x4.pmax(hi0, v);
   }
+  const lo = f32x4.pmin(f32x4.pmin(lo0, lo1), f32x4.pmin(lo2, lo3));
+  const hi = f32x4.pmax(f32x4.pmax(hi0, hi1), f32x4.pmax(hi2, hi3));
   let mn = min(min(f32x4.extract_lane(lo, 0), f32x4.extract_lane(lo, 1)), min(f32x4.extract_lane(lo, 2), f32x4.extract_lane(lo, 3)));
   let mx = max(max(f32x4.extract_lane(hi, 0), f32x4.extract_lane(hi, 1)), max(f32x4.extract_lane(hi, 2), f32x4.extract_lane(hi, 3)));
   for (; i < n; i++) { const v = load<f32>(x + (<usize>i << 2)); mn = min(mn, v); mx = max(mx, v); }

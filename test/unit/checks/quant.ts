@@ -6,9 +6,12 @@ import type { Case } from './types';
 
 const LENGTHS = [1, 3, 4, 15, 16, 17, 33, 100];
 
+/** minmax_f32 also runs 16 floats a step in four lanes of accumulators: lengths around 16, 64. */
+const MINMAX_LENGTHS = [...LENGTHS, 31, 32, 36, 63, 64, 65, 79, 1000];
+
 export function minmaxCases(): Case[] {
-  return [{ name: `min and max at lengths ${LENGTHS}`, run: (h) => {
-    for (const n of LENGTHS) {
+  return [{ name: `min and max at lengths ${MINMAX_LENGTHS}`, run: (h) => {
+    for (const n of MINMAX_LENGTHS) {
       h.reset();
       const x = randArray(n, rng(n), -5, 3);
       const out = h.alloc(2);
@@ -17,6 +20,17 @@ export function minmaxCases(): Case[] {
       if (lo !== Math.min(...x) || hi !== Math.max(...x)) return `n=${n}: got ${lo}, ${hi}`;
       const err = h.checkCanaries();
       if (err) return err;
+    }
+    // The extremes at every position of a 16-float step, the 4-float loop and the scalar tail.
+    const n = 71;
+    for (let at = 0; at < n; at++) {
+      h.reset();
+      const x = randArray(n, rng(at), -1, 1);
+      x[at] = -7; x[(at + 5) % n] = 9;
+      const out = h.alloc(2);
+      h.k.minmax_f32(h.put(x), n, out);
+      const [lo, hi] = h.get(out, 2);
+      if (lo !== -7 || hi !== 9) return `n=${n}, min at ${at}, max at ${(at + 5) % n}: got ${lo}, ${hi}`;
     }
     return null;
   } }];

@@ -31,7 +31,7 @@ export function channelAffineCases(_e: KernelEntry): Case[] {
 
 export function layernormCases(_e: KernelEntry): Case[] {
   const cases: Case[] = [];
-  for (const [rows, cols] of [[1, 1], [2, 3], [3, 4], [2, 7], [4, 64], [3, 768], [2, 1000]])
+  for (const [rows, cols] of [[1, 1], [2, 3], [3, 4], [2, 7], [2, 17], [2, 35], [3, 52], [4, 64], [3, 768], [2, 1000]])
     for (const withBeta of [true, false])
       cases.push({
         name: `${rows}×${cols} beta=${withBeta}`,

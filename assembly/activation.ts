@@ -297,6 +297,16 @@ const SIGN_BITS = memory.data<u32>([0x80000000, 0x80000000, 0x80000000, 0x800000
 // @ts-ignore: decorator
 @inline export function gelu_f32x4(v: v128): v128 {
   const a = v128.and(v, v128.load(ABS_MASK)); // a NaN passes through; |x| > 5.55 is masked below
+  // R first: its division then runs while the exponential's chain does (e·(p/q) rather than
+  // (e·p)/q, whose division waited for both: 1.40 → 1.25 ns per value).
+  let p = madd(gk(12), a, gk(11));
+  p = madd(p, a, gk(10));
+  p = madd(p, a, gk(9));
+  let q = f32x4.add(a, gk(16));
+  q = madd(q, a, gk(15));
+  q = madd(q, a, gk(14));
+  q = madd(q, a, gk(13));
+  const r = f32x4.div(p, q);
   const y = f32x4.mul(f32x4.mul(a, a), gk(1)); // ≥ −22.3 where it matters
   // n = round(y): adding 1.5·2^23 leaves n in the low mantissa bits (two's complement), so
   // shifting them left by 23 is n's exponent increment; cheaper than nearest + trunc_sat.
@@ -308,14 +318,7 @@ const SIGN_BITS = memory.data<u32>([0x80000000, 0x80000000, 0x80000000, 0x800000
   e = madd(e, f, gk(4));
   e = madd(e, f, gk(3));
   e = i32x4.add(e, i32x4.shl(m, 23));
-  let p = madd(gk(12), a, gk(11));
-  p = madd(p, a, gk(10));
-  p = madd(p, a, gk(9));
-  let q = f32x4.add(a, gk(16));
-  q = madd(q, a, gk(15));
-  q = madd(q, a, gk(14));
-  q = madd(q, a, gk(13));
-  let h = f32x4.div(f32x4.mul(e, p), q);
+  let h = f32x4.mul(e, r);
   h = v128.andnot(h, f32x4.gt(a, gk(0)));
   const xh = v128.and(f32x4.mul(f32x4.pmin(v, gk(0)), h), v128.load(ABS_MASK));
   return f32x4.sub(i32x4.min_u(v, v128.load(SIGN_BITS)), xh);

@@ -12,6 +12,8 @@ import { optimize } from '../../src/graph/passes/index.js';
 import { shareDynamicQuantize } from '../../src/graph/passes/share-dynamic-quantize.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { quantizeDynamic } from '../../src/quantize/index.js';
+import onnxProto from 'onnx-proto';
+import { TesseraError } from '../../src/api/errors.js';
 import { DT, floatTensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
 
@@ -123,5 +125,59 @@ describe('where the grouping must not fire', () => {
       'DynamicQuantizeMatMul(x2,wa,wz,ws)→yc',
       'DynamicQuantizeMatMul(x,wf,wz,ws)→yf',
     ]);
+  });
+});
+
+describe('a DynamicQuantizeMatMulGroup node written into a model', () => {
+  const T = onnxProto.onnx.AttributeProto.AttributeType;
+  const text = (v: string) => new TextEncoder().encode(v);
+  /** x [2, 4] and two int8 weights of 3 and 5 columns, per-tensor scales, the first with a bias. */
+  function grouped(inputs: string[], outputs: string[], acts: string[], params: number[]): Uint8Array {
+    const i8 = (name: string, dims: number[], v: number[]) => ({ name, dims, dataType: DT.INT8, rawData: new Uint8Array(Int8Array.from(v).buffer) });
+    return model({
+      opset: 13, extraOpsets: [{ domain: 'tessera', version: 1 }],
+      inputs: [valueInfo('x', DT.FLOAT, [2, 4])], outputs: outputs.map((o) => valueInfo(o, DT.FLOAT)),
+      initializers: [i8('wa', [4, 3], [1, -2, 3, 4, 5, -6, 7, 8, 9, -10, 11, 12]), i8('wb', [4, 5], Array.from({ length: 20 }, (_, i) => i - 9)),
+        i8('wk', [3, 5], new Array(15).fill(1)), i8('wz', [], [0]), floatTensor('ws', [], [0.01]), floatTensor('ba', [3], [0.5, -0.25, 1])],
+      nodes: [{
+        opType: 'DynamicQuantizeMatMulGroup', domain: 'tessera', name: 'G', input: inputs, output: outputs,
+        attribute: [{ name: 'activations', type: T.STRINGS, strings: acts.map(text) }, { name: 'activation_params', type: T.FLOATS, floats: params }],
+      }],
+    });
+  }
+  const good = ['x', 'wa', 'wz', 'ws', 'ba', 'wb', 'wz', 'ws', ''];
+
+  it('runs: each output is its own DynamicQuantizeMatMul (bias and ReLU on the first only)', async () => {
+    const x = new Tensor('float32', Float32Array.from([0.5, -1, 2, 0.25, -0.75, 1.5, 0, -2]), [2, 4]);
+    const s = await InferenceSession.create(grouped(good, ['ya', 'yb'], ['relu', ''], [0, 0, 0, 0]));
+    const out = await s.run({ x });
+    await s.release();
+    // x's range [−2, 2] → scale 4/255, zero point 128; then (q − 128)·scale·0.01 times the weights.
+    const scale = Math.fround(4 / 255), xs = x.data as Float32Array;
+    const q = Array.from(xs, (v) => Math.max(0, Math.min(255, Math.round(v / scale) + 128)) - 128);
+    const ref = (w: number[], N: number, bias: number[] | undefined, relu: boolean) => Array.from({ length: 2 * N }, (_, t) => {
+      const [i, j] = [Math.floor(t / N), t % N];
+      let acc = 0;
+      for (let k = 0; k < 4; k++) acc += q[i * 4 + k]! * w[k * N + j]!;
+      const v = Math.fround(Math.fround(acc) * Math.fround(scale * 0.01)) + (bias ? bias[j]! : 0);
+      return relu ? Math.max(0, v) : v;
+    });
+    const wa = [1, -2, 3, 4, 5, -6, 7, 8, 9, -10, 11, 12], wb = Array.from({ length: 20 }, (_, i) => i - 9);
+    Array.from(out.ya!.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(ref(wa, 3, [0.5, -0.25, 1], true)[i]!, 5));
+    Array.from(out.yb!.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(ref(wb, 5, undefined, false)[i]!, 5));
+  });
+
+  it.each([
+    ['inputs not 4 per output', () => grouped(good.slice(0, 8), ['ya', 'yb'], ['', ''], [0, 0, 0, 0]), 'INVALID_MODEL', /node 'G'.*8 inputs for 2 outputs/],
+    ['one activation for two outputs', () => grouped(good, ['ya', 'yb'], [''], [0, 0, 0, 0]), 'INVALID_ATTRIBUTE', /node 'G'.*2 activations and 4 activation_params, got 1 and 4/],
+    ['an unknown activation', () => grouped(good, ['ya', 'yb'], ['', 'swish9'], [0, 0, 0, 0]), 'INVALID_ATTRIBUTE', /node 'G'.*'swish9'/],
+    ['weights of a different K', () => grouped(['x', 'wa', 'wz', 'ws', 'ba', 'wk', 'wz', 'ws', ''], ['ya', 'yb'], ['', ''], [0, 0, 0, 0]), 'SHAPE_MISMATCH', /node 'G'.*inner dimensions differ.*'wk'/],
+  ])('refuses %s, naming the node', async (_, make, code, message) => {
+    // Ops are prepared when a shape is first planned: at the first run.
+    const x = new Tensor('float32', new Float32Array(8), [2, 4]);
+    const e = await InferenceSession.create(make()).then((s) => s.run({ x })).then(() => undefined, (err: unknown) => err);
+    expect(e).toBeInstanceOf(TesseraError);
+    expect((e as TesseraError).code).toBe(code);
+    expect((e as TesseraError).message).toMatch(message);
   });
 });

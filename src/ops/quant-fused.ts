@@ -84,7 +84,7 @@ function prepareProducts(ctx: OpContext, acts: Activation[]): Prepared {
         if (n > 0) { k.minmax_f32(X, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
         const p = dynamicParams(lo, hi, params);
         k.quantize_pack_a_f32(X, K, ap, M, K, p.scale, p.zeroPoint);
-        for (const gemm of gemms) gemm(ap, p.scale);
+        for (let i = 0; i < gemms.length; i++) gemms[i]!(ap, p.scale);
       };
     },
   };

@@ -1,18 +1,23 @@
 // Fused scaled dot-product attention, softmax(scale·Q·Kᵀ + mask)·V, per batch and head.
 //
 // Per head, K and V are packed once into the GEMM's B-panel form (8 keys × d for the scores, d in
-// 8-column panels × keys for P·V). Then, per block of 4 query rows, the GEMM's 4×8 packed-A micro-kernel
-// computes the scores against every key and, after the softmax, P·V: both are a 4-row packed A
-// (Q block, or the probabilities) times 8-wide B panels, one pointer each. The score tile is stored
-// transposed, one vector per key holding the 4 rows, so the softmax (max, exp, sum) runs down the
-// vectors with no horizontal reductions and P is already the packed A of P·V. The whole score row of a block is kept (plain, not online softmax): scratch is
-// O((d + 4)·Sk), never O(Sq·Sk). Every output row depends on its own query row only, so any split
-// of heads, batches or query rows between threads gives the same bits.
-import { exp_nonpos_f32x4 } from './activation';
-import { gemm_f32_4x8_pa } from './gemm_microkernels';
+// 8-column panels × keys for P·V). Then, per block of up to 16 query rows (4 groups of 4), a 4×8
+// micro-kernel with the GEMM's arithmetic (one chain per output, in step order: the same bits as
+// gemm_f32_4x8_pa) computes the scores against every key and, after the softmax, P·V: both are a
+// 4-row packed A (Q group, or its probabilities) times 8-wide panels. The kernels are written here
+// rather than called from the GEMM so that their epilogues do this op's work in registers: the
+// score tile is transposed (one vector per key holding the 4 rows) with the padding mask added and
+// the rows' running max taken, and the P·V tile is scaled by 1 / row sum on its way out. With
+// scores kept one vector per key, the softmax runs down the vectors with no horizontal reductions
+// and P is already the packed A of P·V. The whole score row of a block is kept (plain, not online
+// softmax): scratch is O((d + 16)·Sk), never O(Sq·Sk). Every output row depends on its own query
+// row only, so any split of heads, batches or query rows between threads gives the same bits.
+import { exp_nonpos_f32x4, madd } from './activation';
+import { storeN } from './gemm_epilogue';
 
-const MR: i32 = 4; // query rows per block
+const MR: i32 = 4; // query rows per micro-tile
 const NR: i32 = 8; // keys per score tile, output columns per P·V tile
+const GROUPS: i32 = 4; // 4-row groups per block: each K/V panel is loaded once per 16 rows
 
 /**
  * Scratch bytes one `attention_f32` call needs, a multiple of 64 (mirrored in
@@ -20,7 +25,7 @@ const NR: i32 = 8; // keys per score tile, output columns per P·V tile
  */
 export function attention_scratch_bytes(Sk: i32, d: i32): i32 {
   const skp = (Sk + 7) & ~7, d4 = (d + 3) & ~3, dp = (d + 7) & ~7;
-  return ((skp * d4 + dp * skp + MR * (d4 + skp + NR + 1)) * 4 + 63) & ~63;
+  return ((skp * d4 + dp * skp + GROUPS * MR * (d4 + skp + 2)) * 4 + 63) & ~63;
 }
 
 // q, k, v, out: [B, S, ·] rows with leading dimensions ldq/ldk/ldv/ldo (elements); head h occupies
@@ -42,34 +47,105 @@ export function attention_f32(
     return;
   }
   const skp = (Sk + 7) & ~7, d4 = (d + 3) & ~3, dp = (d + 7) & ~7;
+  const qstride = <usize>(MR * d4) << 2, pstride = <usize>(MR * skp) << 2;
   const kpan = scratch;                                   // skp/8 panels of d4 × 8
   const vpan = kpan + (<usize>(skp * d4) << 2);           // dp/8 panels of skp × 8
-  const qpack = vpan + (<usize>(dp * skp) << 2);          // d4 × 4
-  const probs = qpack + (<usize>(MR * d4) << 2);          // skp × 4: scores, then probabilities
-  const tile = probs + (<usize>(MR * skp) << 2);          // 4 × 8 accumulators
-  const inv = tile + (<usize>(MR * NR) << 2);             // 1 / row sums
+  const qpack = vpan + (<usize>(dp * skp) << 2);          // per group: d4 × 4
+  const probs = qpack + <usize>GROUPS * qstride;          // per group: skp × 4, scores then probabilities
+  const maxes = probs + <usize>GROUPS * pstride;          // per group: the 4 rows' running max
+  const inv = maxes + (<usize>(GROUPS * MR) << 2);        // per group: 1 / the 4 row sums
+  const ms = <usize>mk << 2;
+  const lastFull = Sk & ~7;                               // keys in whole panels
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const col = <usize>(h * d);
       pack_keys(k + ((<usize>b * <usize>Sk * <usize>ldk + col) << 2), ldk, kpan, Sk, d, skp, d4);
       pack_values(v + ((<usize>b * <usize>Sk * <usize>ldv + col) << 2), ldv, vpan, Sk, d, skp, dp);
       const mhead = mask ? mask + ((<usize>b * <usize>mb + <usize>h * <usize>mh) << 2) : 0;
-      for (let i0 = 0; i0 < Sq; i0 += MR) {
-        const r = min(MR, Sq - i0);
-        pack_queries(q + (((<usize>b * <usize>Sq + <usize>i0) * <usize>ldq + col) << 2), ldq, qpack, r, d, d4, scale);
-        for (let p = 0; p < skp; p += NR) {
-          gemm_f32_4x8_pa(qpack, kpan + (<usize>(p * d4) << 2), tile, NR << 2, d4, NR, 0, 0, 0);
-          store_scores_transposed(tile, probs + (<usize>p << 4));
+      // A mask with one row for every query row (the padding mask [B, 1, 1, Sk]) is added inside
+      // the score tile; a per-row mask afterwards, from memory.
+      const keyMask = mhead != 0 && mq == 0;
+      for (let i0 = 0; i0 < Sq; i0 += GROUPS * MR) {
+        const rb = min(GROUPS * MR, Sq - i0), ng = (rb + MR - 1) / MR;
+        for (let g = 0; g < ng; g++) {
+          const r = min(MR, rb - g * MR);
+          pack_queries(q + (((<usize>b * <usize>Sq + <usize>(i0 + g * MR)) * <usize>ldq + col) << 2), ldq, qpack + <usize>g * qstride, r, d, d4, scale);
+          v128.store(maxes + (<usize>g << 4), f32x4.splat(-Infinity));
         }
-        softmax_columns(probs, Sk, skp, mhead, i0, r, mq, mk, inv);
-        const orow = out + (((<usize>b * <usize>Sq + <usize>i0) * <usize>ldo + col) << 2);
+        // Scores, panel by panel, each panel against every group while it is in L1; the mask is
+        // added and the running max taken in key order, as the softmax pass would.
+        for (let p = 0; p < skp; p += NR) {
+          const kp = kpan + (<usize>(p * d4) << 2), kmask = keyMask ? mhead + <usize>p * ms : 0;
+          const full = p < lastFull && (mhead == 0 || keyMask);
+          for (let g = 0; g < ng; g++) {
+            const dst = probs + <usize>g * pstride + (<usize>p << 4);
+            score_tile(qpack + <usize>g * qstride, kp, d4, dst, full ? maxes + (<usize>g << 4) : 0, kmask, ms);
+            if (!full) mask_tail(dst, p, Sk, mhead, i0 + g * MR, min(MR, rb - g * MR), mq, mk, maxes + (<usize>g << 4));
+          }
+        }
+        for (let g = 0; g < ng; g++) {
+          softmax_exp(probs + <usize>g * pstride, skp, maxes + (<usize>g << 4), inv + (<usize>g << 4));
+        }
         for (let c = 0; c < d; c += NR) {
-          gemm_f32_4x8_pa(probs, vpan + (<usize>(c * skp) << 2), tile, NR << 2, skp, NR, 0, 0, 0);
-          store_output(tile, inv, orow + (<usize>c << 2), ldo, r, min(NR, d - c));
+          const vp = vpan + (<usize>(c * skp) << 2), w = min(NR, d - c);
+          for (let g = 0; g < ng; g++) {
+            const orow = out + (((<usize>b * <usize>Sq + <usize>(i0 + g * MR)) * <usize>ldo + col + <usize>c) << 2);
+            pv_tile(probs + <usize>g * pstride, vp, skp, orow, ldo, inv + (<usize>g << 4), min(MR, rb - g * MR), w);
+          }
         }
       }
     }
   }
+}
+
+// 4 query rows (a packed A: 4 floats per step) · 8 keys (a K panel: 8 floats per step) over kc
+// steps, each score one chain in step order (the GEMM micro-kernel's arithmetic, so the same bits),
+// stored transposed at `dst`: one vector per key holding the 4 rows. With `mx` ≠ 0, the key's mask
+// (`kmask`, ms bytes between keys; 0 = none) is added and `mx` (the 4 rows' running max) updated.
+function score_tile(a: usize, b: usize, kc: i32, dst: usize, mx: usize, kmask: usize, ms: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const aEnd = a + (<usize>kc << 4);
+  while (a < aEnd) {
+    const vb0 = v128.load(b), vb1 = v128.load(b, 16);
+    const s0 = v128.load32_splat(a);
+    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+    const s1 = v128.load32_splat(a, 4);
+    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
+    const s2 = v128.load32_splat(a, 8);
+    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
+    const s3 = v128.load32_splat(a, 12);
+    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
+    a += 16;
+    b += 32;
+  }
+  // Transposed in registers: t_j holds key j's score for rows 0…3.
+  const l0 = i32x4.shuffle(c00, c10, 0, 4, 1, 5), h0 = i32x4.shuffle(c00, c10, 2, 6, 3, 7);
+  const l1 = i32x4.shuffle(c20, c30, 0, 4, 1, 5), h1 = i32x4.shuffle(c20, c30, 2, 6, 3, 7);
+  const l2 = i32x4.shuffle(c01, c11, 0, 4, 1, 5), h2 = i32x4.shuffle(c01, c11, 2, 6, 3, 7);
+  const l3 = i32x4.shuffle(c21, c31, 0, 4, 1, 5), h3 = i32x4.shuffle(c21, c31, 2, 6, 3, 7);
+  let t0 = i32x4.shuffle(l0, l1, 0, 1, 4, 5), t1 = i32x4.shuffle(l0, l1, 2, 3, 6, 7);
+  let t2 = i32x4.shuffle(h0, h1, 0, 1, 4, 5), t3 = i32x4.shuffle(h0, h1, 2, 3, 6, 7);
+  let t4 = i32x4.shuffle(l2, l3, 0, 1, 4, 5), t5 = i32x4.shuffle(l2, l3, 2, 3, 6, 7);
+  let t6 = i32x4.shuffle(h2, h3, 0, 1, 4, 5), t7 = i32x4.shuffle(h2, h3, 2, 3, 6, 7);
+  if (mx) {
+    if (kmask) {
+      t0 = f32x4.add(t0, v128.load32_splat(kmask));
+      t1 = f32x4.add(t1, v128.load32_splat(kmask + ms));
+      t2 = f32x4.add(t2, v128.load32_splat(kmask + 2 * ms));
+      t3 = f32x4.add(t3, v128.load32_splat(kmask + 3 * ms));
+      t4 = f32x4.add(t4, v128.load32_splat(kmask + 4 * ms));
+      t5 = f32x4.add(t5, v128.load32_splat(kmask + 5 * ms));
+      t6 = f32x4.add(t6, v128.load32_splat(kmask + 6 * ms));
+      t7 = f32x4.add(t7, v128.load32_splat(kmask + 7 * ms));
+    }
+    let m = v128.load(mx);
+    m = f32x4.pmax(m, t0); m = f32x4.pmax(m, t1); m = f32x4.pmax(m, t2); m = f32x4.pmax(m, t3);
+    m = f32x4.pmax(m, t4); m = f32x4.pmax(m, t5); m = f32x4.pmax(m, t6); m = f32x4.pmax(m, t7);
+    v128.store(mx, m);
+  }
+  v128.store(dst, t0); v128.store(dst, t1, 16); v128.store(dst, t2, 32); v128.store(dst, t3, 48);
+  v128.store(dst, t4, 64); v128.store(dst, t5, 80); v128.store(dst, t6, 96); v128.store(dst, t7, 112);
 }
 
 // [a0 a1 a2 a3], [b…], [c…], [d…] → [a0 b0 c0 d0] … [a3 b3 c3 d3] at `dst`, `dst + stride`, …
@@ -81,12 +157,6 @@ export function attention_f32(
   v128.store(dst + stride, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
   v128.store(dst + 2 * stride, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
   v128.store(dst + 3 * stride, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
-}
-
-// The 4×8 score tile (rows × keys) as 8 vectors, one per key, of the 4 rows' scores.
-function store_scores_transposed(tile: usize, dst: usize): void {
-  transpose4_store(v128.load(tile), v128.load(tile, 32), v128.load(tile, 64), v128.load(tile, 96), dst, 16);
-  transpose4_store(v128.load(tile, 16), v128.load(tile, 48), v128.load(tile, 80), v128.load(tile, 112), dst + 64, 16);
 }
 
 // K rows (d values each, ldk apart) → panels of 8 keys: panel[c·8 + j] = K[8p + j][c], zero past
@@ -174,51 +244,52 @@ function pack_queries(src: usize, ldq: i32, dst: usize, r: i32, d: i32, d4: i32,
   }
 }
 
-// Softmax of the 4 rows held as one vector per key: mask added, max, exp(s − max) stored back (the
-// packed A of P·V), 1 / sum of each row into inv[0..4). Keys Sk … skp become −∞, so their
-// probability is exactly 0. `mhead` is the mask at (b, h, 0, 0), or 0 for none.
-function softmax_columns(s: usize, Sk: i32, skp: i32, mhead: usize, i0: i32, r: i32, mq: i32, mk: i32, inv: usize): void {
-  let mx = f32x4.splat(-Infinity);
-  const ms = <usize>mk << 2;
-  if (mhead == 0) {
-    for (let j = 0; j < Sk; j++) mx = f32x4.pmax(mx, v128.load(s + (<usize>j << 4)));
-  } else if (mq == 0) {
-    // One mask row for every query row (the padding mask [B, 1, 1, Sk]).
-    let mp = mhead;
-    for (let j = 0; j < Sk; j++) {
-      const p = s + (<usize>j << 4);
-      const x = f32x4.add(v128.load(p), v128.load32_splat(mp));
-      v128.store(p, x);
-      mx = f32x4.pmax(mx, x);
-      mp += ms;
-    }
-  } else {
-    // Rows past r read the last real row's mask (never past the mask's end).
-    const rq = <usize>mq << 2;
-    let m0 = mhead + <usize>i0 * rq;
-    let m1 = m0 + rq * <usize>min(1, r - 1), m2 = m0 + rq * <usize>min(2, r - 1), m3 = m0 + rq * <usize>min(3, r - 1);
-    for (let j = 0; j < Sk; j++) {
-      const p = s + (<usize>j << 4);
-      let m = f32x4.splat(load<f32>(m0));
-      m = f32x4.replace_lane(m, 1, load<f32>(m1));
-      m = f32x4.replace_lane(m, 2, load<f32>(m2));
-      m = f32x4.replace_lane(m, 3, load<f32>(m3));
-      const x = f32x4.add(v128.load(p), m);
-      v128.store(p, x);
-      mx = f32x4.pmax(mx, x);
+// The score tile of keys p … p + 7 (at `s`, one vector per key) when the fast path of score_tile
+// does not apply: keys past Sk become −∞ (probability exactly 0, and no part of the max), the
+// others get their mask added, per query row when mq ≠ 0, and join the running max `mx`.
+// `mhead` is the mask at (b, h, 0, 0), or 0 for none; rows past r read the last real row's mask
+// (never past the mask's end).
+function mask_tail(s: usize, p: i32, Sk: i32, mhead: usize, i0: i32, r: i32, mq: i32, mk: i32, mx: usize): void {
+  const n = min(NR, Sk - p);
+  const ms = <usize>mk << 2, rq = <usize>mq << 2;
+  let m0 = mhead + <usize>i0 * rq + <usize>p * ms;
+  let m1 = m0 + rq * <usize>min(1, r - 1), m2 = m0 + rq * <usize>min(2, r - 1), m3 = m0 + rq * <usize>min(3, r - 1);
+  let m = v128.load(mx);
+  for (let j = 0; j < n; j++) {
+    const at = s + (<usize>j << 4);
+    let x = v128.load(at);
+    if (mhead) {
+      if (mq == 0) {
+        x = f32x4.add(x, v128.load32_splat(m0));
+      } else {
+        let mv = f32x4.splat(load<f32>(m0));
+        mv = f32x4.replace_lane(mv, 1, load<f32>(m1));
+        mv = f32x4.replace_lane(mv, 2, load<f32>(m2));
+        mv = f32x4.replace_lane(mv, 3, load<f32>(m3));
+        x = f32x4.add(x, mv);
+      }
+      v128.store(at, x);
       m0 += ms; m1 += ms; m2 += ms; m3 += ms;
     }
+    m = f32x4.pmax(m, x);
   }
+  v128.store(mx, m);
   const ninf = f32x4.splat(-Infinity);
-  for (let j = Sk; j < skp; j++) v128.store(s + (<usize>j << 4), ninf);
+  for (let j = n; j < NR; j++) v128.store(s + (<usize>j << 4), ninf);
+}
+
+// exp(s − max) over the skp key vectors of 4 rows (max at `mx`), stored back (the packed A of P·V),
+// and 1 / the sum of each row into inv[0..4).
+function softmax_exp(s: usize, skp: i32, mx: usize, inv: usize): void {
+  const m = v128.load(mx);
   // Four keys per step: the exp's constants are loaded once for four vectors.
   let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
   const end = s + (<usize>skp << 4);
   for (let p = s; p < end; p += 64) {
-    const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(p), mx));
-    const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 16), mx));
-    const e2 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 32), mx));
-    const e3 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 48), mx));
+    const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(p), m));
+    const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 16), m));
+    const e2 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 32), m));
+    const e3 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 48), m));
     v128.store(p, e0);
     v128.store(p, e1, 16);
     v128.store(p, e2, 32);
@@ -229,18 +300,39 @@ function softmax_columns(s: usize, Sk: i32, skp: i32, mhead: usize, i0: i32, r: 
   v128.store(inv, f32x4.div(f32x4.splat(1), f32x4.add(sum0, sum1)));
 }
 
-// Rows t < r of the P·V tile, each times inv[t], into the output (w ≤ 8 columns).
-function store_output(tile: usize, inv: usize, dst: usize, ldo: i32, r: i32, w: i32): void {
+// P·V for 4 rows (probabilities: one vector per key, the packed A) and 8 columns (a V panel) over kc
+// keys, each sum one chain in key order; rows t < r, times inv[t], into the output (w ≤ 8 columns).
+function pv_tile(a: usize, b: usize, kc: i32, dst: usize, ldo: i32, inv: usize, r: i32, w: i32): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const aEnd = a + (<usize>kc << 4);
+  while (a < aEnd) {
+    const vb0 = v128.load(b), vb1 = v128.load(b, 16);
+    const s0 = v128.load32_splat(a);
+    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+    const s1 = v128.load32_splat(a, 4);
+    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
+    const s2 = v128.load32_splat(a, 8);
+    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
+    const s3 = v128.load32_splat(a, 12);
+    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
+    a += 16;
+    b += 32;
+  }
   const rs = <usize>ldo << 2;
-  for (let t = 0; t < r; t++) {
-    const it = load<f32>(inv + (<usize>t << 2));
-    const a = tile + (<usize>t << 5), o = dst + <usize>t * rs;
-    if (w == NR) {
-      const iv = f32x4.splat(it);
-      v128.store(o, f32x4.mul(v128.load(a), iv));
-      v128.store(o, f32x4.mul(v128.load(a, 16), iv), 16);
-    } else {
-      for (let c = 0; c < w; c++) store<f32>(o + (<usize>c << 2), load<f32>(a + (<usize>c << 2)) * it);
-    }
+  store_scaled(dst, c00, c01, v128.load32_splat(inv), w);
+  if (r > 1) store_scaled(dst + rs, c10, c11, v128.load32_splat(inv, 4), w);
+  if (r > 2) store_scaled(dst + 2 * rs, c20, c21, v128.load32_splat(inv, 8), w);
+  if (r > 3) store_scaled(dst + 3 * rs, c30, c31, v128.load32_splat(inv, 12), w);
+}
+
+// @ts-ignore: decorator
+@inline function store_scaled(o: usize, lo: v128, hi: v128, iv: v128, w: i32): void {
+  if (w == NR) {
+    v128.store(o, f32x4.mul(lo, iv));
+    v128.store(o, f32x4.mul(hi, iv), 16);
+  } else {
+    storeN(o, f32x4.mul(lo, iv), w);
+    storeN(o + 16, f32x4.mul(hi, iv), w - 4);
   }
 }

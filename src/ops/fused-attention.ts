@@ -15,7 +15,8 @@ import { requireDtype } from './util.js';
  */
 export function attentionScratchBytes(Sk: number, d: number): number {
   const skp = Math.ceil(Sk / 8) * 8, d4 = Math.ceil(d / 4) * 4, dp = Math.ceil(d / 8) * 8;
-  return Math.ceil((skp * d4 + dp * skp + 4 * (d4 + skp + 8 + 1)) * 4 / 64) * 64;
+  const groups = 4; // 4-row query groups per block (GROUPS there)
+  return Math.ceil((skp * d4 + dp * skp + groups * 4 * (d4 + skp + 2)) * 4 / 64) * 64;
 }
 
 /**

@@ -54,5 +54,5 @@ export const KERNELS: KernelEntry[] = [
   { name: 'compare_f32', family: 'compare', what: '4-D broadcasting f32 comparisons into bool bytes' },
   { name: 'resize_nearest_32', family: 'resize_nearest', what: 'nearest resize of the last two axes from source row/column tables, 4-byte elements' },
   { name: 'where_32', family: 'where', what: '4-D broadcasting Where over 4-byte elements' },
-  { name: 'attention_f32', family: 'attention', what: 'softmax(scale·Q·Kᵀ + mask)·V per batch and head, online softmax', tile: { mr: 4, nr: 8 } },
+  { name: 'attention_f32', family: 'attention', what: 'softmax(scale·Q·Kᵀ + mask)·V per batch and head, plain softmax over each row of scores', tile: { mr: 4, nr: 8 } },
 ];

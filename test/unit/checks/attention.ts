@@ -2,6 +2,7 @@
 // 1…7), head sizes that are not multiples of 4 or 8, strided rows (heads side by side, packed QKV),
 // broadcast masks with −3.4e38 and fully masked rows (−3.4e38: uniform weights; −∞: NaN, as the
 // unfused graph), per-query-row masks on a partial last block, BERT-base's head shape.
+import { attentionScratchBytes } from '../../../src/ops/fused-attention';
 import { attention, type AttentionArgs } from '../../reference/attention';
 import { compare, randArray, rng } from '../harness';
 import type { KernelEntry } from '../kernel-table';
@@ -29,7 +30,7 @@ const shapes: Shape[] = [
 ];
 
 export function attentionCases(_e: KernelEntry): Case[] {
-  return shapes.map((s) => ({
+  return [scratchSizeCase, ...shapes.map((s) => ({
     name: `B${s.B} H${s.H} Sq${s.Sq} Sk${s.Sk} d${s.d} mask=${s.mask ?? 'none'}${s.packed ? ' packed' : ''}`,
     run: (h) => {
       const r = rng(s.Sq * 31 + s.Sk * 7 + s.d);
@@ -90,8 +91,20 @@ export function attentionCases(_e: KernelEntry): Case[] {
         return compare(h.get(po, want.length), want, { rtol: 1e-5, atol: 2e-6 }) ?? h.checkCanaries();
       }
     },
-  }));
+  }))];
 }
+
+/** The op sizes the kernel's scratch in TypeScript (src/ops/fused-attention.ts): the two must agree. */
+const scratchSizeCase: Case = {
+  name: 'attention_scratch_bytes = attentionScratchBytes (src/ops/fused-attention.ts)',
+  run: (h) => {
+    for (const [Sk, d] of [[1, 1], [7, 3], [8, 4], [9, 5], [128, 64], [130, 36], [200, 64], [513, 80]] as const) {
+      const want = attentionScratchBytes(Sk, d), got = h.k.attention_scratch_bytes(Sk, d);
+      if (got !== want) return `Sk ${Sk}, d ${d}: the kernel needs ${got} bytes, the op allots ${want}`;
+    }
+    return null;
+  },
+};
 
 /** The array from element `by` on (a view of a packed buffer at a column offset). */
 function shift(x: Float32Array, by: number): Float32Array {

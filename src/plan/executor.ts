@@ -5,7 +5,7 @@
 import { TesseraError } from '../api/errors.js';
 import { Tensor, type TensorType, shapeSize } from '../api/tensor.js';
 import type { Engine } from '../runtime/engine.js';
-import { viewOf } from '../runtime/memory.js';
+import { copyOut, viewOf } from '../runtime/memory.js';
 import type { LoadedGraph } from './load.js';
 import { type Plan, type PlanFeed, createPlan } from './plan.js';
 
@@ -73,7 +73,7 @@ export class Executor {
         return new Tensor('string', o.ref.c.strings.slice(), o.dims);
       }
       const n = shapeSize(o.dims);
-      const data = n === 0 ? viewOf(memory, o.dtype, 0, 0).slice() : viewOf(memory, o.dtype, plan.address(o.ref, base), n).slice();
+      const data = n === 0 ? viewOf(memory, o.dtype, 0, 0).slice() : copyOut(memory, o.dtype, plan.address(o.ref, base), n);
       return new Tensor(o.dtype as Exclude<TensorType, 'string'>, data as never, o.dims);
     });
   }

@@ -1,4 +1,5 @@
 /** Node: models by path (or URL), kernels read from the file next to the bundle. */
+import { Buffer } from 'node:buffer';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -53,6 +54,8 @@ export function installNodePlatform(): void {
   setPlatform({
     defaultCache: () => directoryCache(),
     filesBeside,
+    // allocUnsafeSlow: a buffer of its own (never a slice of Node's shared pool), not zero-filled.
+    uninitializedBuffer: (bytes) => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer,
     async readModel(location, options) {
       const text = String(location);
       if (/^(https?|data|blob):/.test(text)) return fetchModel(location, options);

@@ -17,6 +17,12 @@ export interface Platform {
   defaultCache(): ModelCache | undefined;
   /** External data files beside a model loaded by path (Node only). */
   filesBeside?(modelPath: string): ExternalFiles & { close(): void };
+  /**
+   * A new ArrayBuffer of `bytes` that the caller overwrites entirely before anyone else sees it (a
+   * run's outputs, copied out of Wasm memory). Node hands out memory without zero-filling it first,
+   * which would only be overwritten: ≈ 0.5 ms of a BERT run's 15.6 MB of logits.
+   */
+  uninitializedBuffer(bytes: number): ArrayBuffer;
 }
 
 export const platform: Platform = {
@@ -25,6 +31,7 @@ export const platform: Platform = {
     return fetchModel(String(location), { onProgress: options.onProgress, cache });
   },
   defaultCache: () => cacheStorageCache(),
+  uninitializedBuffer: (bytes) => new ArrayBuffer(bytes),
 };
 
 export function setPlatform(p: Partial<Platform>): void {

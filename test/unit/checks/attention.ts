@@ -30,7 +30,7 @@ const shapes: Shape[] = [
 ];
 
 export function attentionCases(_e: KernelEntry): Case[] {
-  return [scratchSizeCase, ...shapes.map((s) => ({
+  return [scratchSizeCase, ...shapes.map((s): Case => ({
     name: `B${s.B} H${s.H} Sq${s.Sq} Sk${s.Sk} d${s.d} mask=${s.mask ?? 'none'}${s.packed ? ' packed' : ''}`,
     run: (h) => {
       const r = rng(s.Sq * 31 + s.Sk * 7 + s.d);

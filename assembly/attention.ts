@@ -282,20 +282,24 @@ function mask_tail(s: usize, p: i32, Sk: i32, mhead: usize, i0: i32, r: i32, mq:
 // and 1 / the sum of each row into inv[0..4).
 function softmax_exp(s: usize, skp: i32, mx: usize, inv: usize): void {
   const m = v128.load(mx);
-  // Four keys per step: the exp's constants are loaded once for four vectors.
+  // Eight keys per step: each exp is one long dependent chain, and eight independent ones keep the
+  // core busy where four leave it waiting (the spills the extra live vectors cost are cheaper). skp
+  // is a multiple of 8. sum0 takes the even keys and sum1 the odd, in key order.
   let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
   const end = s + (<usize>skp << 4);
-  for (let p = s; p < end; p += 64) {
+  for (let p = s; p < end; p += 128) {
     const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(p), m));
     const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 16), m));
     const e2 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 32), m));
     const e3 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 48), m));
-    v128.store(p, e0);
-    v128.store(p, e1, 16);
-    v128.store(p, e2, 32);
-    v128.store(p, e3, 48);
-    sum0 = f32x4.add(f32x4.add(sum0, e0), e2);
-    sum1 = f32x4.add(f32x4.add(sum1, e1), e3);
+    const e4 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 64), m));
+    const e5 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 80), m));
+    const e6 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 96), m));
+    const e7 = exp_nonpos_f32x4(f32x4.sub(v128.load(p, 112), m));
+    v128.store(p, e0); v128.store(p, e1, 16); v128.store(p, e2, 32); v128.store(p, e3, 48);
+    v128.store(p, e4, 64); v128.store(p, e5, 80); v128.store(p, e6, 96); v128.store(p, e7, 112);
+    sum0 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(sum0, e0), e2), e4), e6);
+    sum1 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(sum1, e1), e3), e5), e7);
   }
   v128.store(inv, f32x4.div(f32x4.splat(1), f32x4.add(sum0, sum1)));
 }

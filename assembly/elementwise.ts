@@ -117,43 +117,71 @@ export const BIN_SQDIFF: i32 = 8;
   return lane0(bin_vec(op, f32x4.splat(a), f32x4.splat(b)));
 }
 
-// One contiguous output row of n elements; sa/sb are the inner element strides of a and b.
+// One contiguous output row of n elements; sa/sb are the inner element strides of a and b. Add,
+// Sub, Mul and Div (residual adds, scalings) get loops of their own: with the op a constant,
+// bin_vec folds to one instruction, where a loop over any op pays its switch on every vector
+// (98k-element Add: 22 → 14 µs).
 function binary_row(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32, op: i32): void {
-  let i = 0;
-  if (op != BIN_POW) {
-    if (sa == 1 && sb == 1) {
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(py + o, bin_vec(op, v128.load(pa + o), v128.load(pb + o)));
-      }
-      if (i < n) {
-        const o = <usize>i << 2;
-        storeN(py + o, bin_vec(op, loadN(pa + o, n - i), loadN(pb + o, n - i)), n - i);
-      }
-      return;
-    }
-    if (sa == 1 && sb == 0) {
-      const vb = v128.load32_splat(pb);
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(py + o, bin_vec(op, v128.load(pa + o), vb));
-      }
-      if (i < n) { const o = <usize>i << 2; storeN(py + o, bin_vec(op, loadN(pa + o, n - i), vb), n - i); }
-      return;
-    }
-    if (sa == 0 && sb == 1) {
-      const va = v128.load32_splat(pa);
-      for (; i + 4 <= n; i += 4) {
-        const o = <usize>i << 2;
-        v128.store(py + o, bin_vec(op, va, v128.load(pb + o)));
-      }
-      if (i < n) { const o = <usize>i << 2; storeN(py + o, bin_vec(op, va, loadN(pb + o, n - i)), n - i); }
-      return;
-    }
+  if (!vector_row(op, sa, sb)) { binary_row_any(pa, pb, py, n, sa, sb, op); return; }
+  switch (op) {
+    case BIN_ADD: add_row(pa, pb, py, n, sa, sb); return;
+    case BIN_SUB: sub_row(pa, pb, py, n, sa, sb); return;
+    case BIN_MUL: mul_row(pa, pb, py, n, sa, sb); return;
+    case BIN_DIV: div_row(pa, pb, py, n, sa, sb); return;
   }
+  binary_row_any(pa, pb, py, n, sa, sb, op);
+}
+
+// One function per op: inlined into one function, binaryen would fold the four identical-looking
+// copies back into one loop over a variable op before propagating the constants.
+function add_row(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32): void { binary_row_vec(pa, pb, py, n, sa, sb, BIN_ADD); }
+function sub_row(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32): void { binary_row_vec(pa, pb, py, n, sa, sb, BIN_SUB); }
+function mul_row(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32): void { binary_row_vec(pa, pb, py, n, sa, sb, BIN_MUL); }
+function div_row(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32): void { binary_row_vec(pa, pb, py, n, sa, sb, BIN_DIV); }
+
+// Rows binary_row_vec takes: both operands contiguous, or one of them a broadcast scalar.
+// @ts-ignore: decorator
+@inline function vector_row(op: i32, sa: i32, sb: i32): bool {
+  return op != BIN_POW && ((sa == 1 && (sb == 0 || sb == 1)) || (sa == 0 && sb == 1));
+}
+
+// The contiguous (stride 1) and broadcast (stride 0) forms of a row, for an op that is a constant
+// where this is inlined.
+// @ts-ignore: decorator
+@inline function binary_row_vec(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32, op: i32): void {
+  let i = 0;
+  if (sa == 1 && sb == 1) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(py + o, bin_vec(op, v128.load(pa + o), v128.load(pb + o)));
+    }
+    if (i < n) {
+      const o = <usize>i << 2;
+      storeN(py + o, bin_vec(op, loadN(pa + o, n - i), loadN(pb + o, n - i)), n - i);
+    }
+  } else if (sa == 1) {
+    const vb = v128.load32_splat(pb);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(py + o, bin_vec(op, v128.load(pa + o), vb));
+    }
+    if (i < n) { const o = <usize>i << 2; storeN(py + o, bin_vec(op, loadN(pa + o, n - i), vb), n - i); }
+  } else {
+    const va = v128.load32_splat(pa);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(py + o, bin_vec(op, va, v128.load(pb + o)));
+    }
+    if (i < n) { const o = <usize>i << 2; storeN(py + o, bin_vec(op, va, loadN(pb + o, n - i)), n - i); }
+  }
+}
+
+// Any op, any strides: the vector forms above for the rest of the ops, else one element at a time.
+function binary_row_any(pa: usize, pb: usize, py: usize, n: i32, sa: i32, sb: i32, op: i32): void {
+  if (vector_row(op, sa, sb)) { binary_row_vec(pa, pb, py, n, sa, sb, op); return; }
   const saB = <usize>sa << 2;
   const sbB = <usize>sb << 2;
-  for (; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     store<f32>(py, bin_scalar(op, load<f32>(pa), load<f32>(pb)));
     pa += saB; pb += sbB; py += 4;
   }

@@ -73,6 +73,32 @@ export function quantizePackACases(): Case[] {
       }
       return null;
     },
+  }, {
+    name: 'floats near the rounding and clamp boundaries: ties and their ulp neighbours, clamp edges, ±0, ±∞, NaN, subnormals, tiny and huge scales, zero points 0/1/128/254/255',
+    run: (h) => {
+      const bits = new Float32Array(1), ints = new Int32Array(bits.buffer);
+      const step = (v: number, n: number) => { bits[0] = v; ints[0]! += v < 0 ? -n : n; return bits[0]!; }; // n ulps away from 0
+      for (const scale of [0.25, 0.1, 1 / 3, 4 / 255, 0.0157, 1e-30, 3e-39, 1e30, 3e38].map(f))
+        for (const zp of [0, 1, 128, 254, 255]) {
+          h.reset();
+          const x: number[] = [0, -0, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3e38, -3e38];
+          // Quotients at and around every half-integer and integer across the clamp range and past it.
+          for (let k = -zp - 3; k <= 258 - zp; k += k > -zp + 3 && k < 252 - zp ? 17 : 1)
+            for (const v of [k, k + 0.5]) {
+              const c = f(v * scale);
+              for (let n = -2; n <= 2; n++) x.push(c === 0 ? c : step(c, n));
+            }
+          const K = x.length, M = 3, q = quantizeU8(Float32Array.from(x), scale, zp);
+          // Each row: the values from a different starting lane (so each meets every lane position).
+          const rows = Float32Array.from({ length: M * K }, (_, i) => x[(i + Math.floor(i / K)) % K]!);
+          const qr = Array.from({ length: M * K }, (_, i) => q[(i + Math.floor(i / K)) % K]!);
+          const ap = h.alloc(packedABytes(M, K) / 4);
+          h.k.quantize_pack_a_f32(h.put(rows), K, ap, M, K, scale, zp);
+          const err = sameI16(h, ap, packAI16(M, K, (i, k) => qr[i * K + k]! - zp), `scale ${scale} zp ${zp}`);
+          if (err) return err;
+        }
+      return null;
+    },
   }];
 }
 

@@ -21,10 +21,16 @@
 // spills nothing. (Measured slower: A widened in the loop and shuffled — V8 hoisted the loads and
 // spilled —, four separate row pointers, 3×8, 2×16, 5×8.) The loop takes two K pairs a step
 // (tile_i16_4x8 says how), which V8 unrolls once more: four K pairs per stack check, 2.75 scalar
-// instructions a K pair instead of 4.7, about 1% faster. On Zen 4 (Node 20) it reaches ~44 GMAC/s
-// on one core, L1-resident or on BERT's shapes alike, against ~55–58 for dot+add alone with no
-// loads (2 dots a cycle); most of that gap comes with the 6 loads per 8 dots (with A held in
-// registers the same loop runs ~9% faster), none of it from the caches.
+// instructions a K pair instead of 4.7, about 1% faster. On Zen 4 (Node 20) it reaches 44–46
+// GMAC/s on one core (bench/peak-i8.mjs), L1-resident or on BERT's shapes alike, against ~59 for
+// dot+add alone with no loads (2 dots a cycle); most of that gap comes with the 6 loads per 8
+// dots (with A held in registers the same loop runs ~9% faster), none of it from the caches.
+// V8 keeps the three splat addresses (a + 4, + 8, + 12) in registers across the loop, so a
+// splat costs no address arithmetic here (a standalone copy of the loop did pay a leaq each).
+// Measured and not kept: A pre-broadcast in memory (each row's K pair repeated over 4 lanes, 64
+// bytes a K pair, read with plain v128.loads at constant offsets): the same 44.5 GMAC/s
+// L1-resident, and slower on BERT's K = 768 shapes (42 against 45.5 at 128×768×768, 40.5
+// against 44 at 128×30522×768), as the 4× larger A streams from L2 once per B panel.
 //
 // The epilogue writes the tile straight from registers: i32 C, or (dequantizing) f32
 // y = f32(C)·f32(aScale·wScale[j]) (+ bias[j]), the roundings of Cast → Mul → Add.
@@ -241,7 +247,9 @@ function packA<T>(a: usize, lda: i32, zp: usize, zpPerRow: i32, ap: usize, M: i3
     const z1 = zp == 0 || mr < 2 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>(i0 + 1) : 0));
     const z2 = zp == 0 || mr < 3 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>(i0 + 2) : 0));
     const z3 = zp == 0 || mr < 4 ? 0 : loadByte<T>(zp + (zpPerRow != 0 ? <usize>(i0 + 3) : 0));
-    const v0 = i16x8.splat(<i16>z0), v1 = i16x8.splat(<i16>z1), v2 = i16x8.splat(<i16>z2), v3 = i16x8.splat(<i16>z3);
+    const on = M > 0; // always here: pins the splats out of the k loop (see pin)
+    const v0 = pin(i16x8.splat(<i16>z0), on), v1 = pin(i16x8.splat(<i16>z1), on);
+    const v2 = pin(i16x8.splat(<i16>z2), on), v3 = pin(i16x8.splat(<i16>z3), on);
     for (let k = 0; k < K8; k += 8) {
       const p = a0 + <usize>k;
       const r0 = widen8<T>(p, v0);

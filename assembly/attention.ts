@@ -79,7 +79,7 @@ export function attention_f32(
           const full = p < lastFull && (mhead == 0 || keyMask);
           for (let g = 0; g < ng; g++) {
             const dst = probs + <usize>g * pstride + (<usize>p << 4);
-            score_tile(qpack + <usize>g * qstride, kp, d4, dst, full ? maxes + (<usize>g << 4) : 0, kmask, ms);
+            tile_4x8(qpack + <usize>g * qstride, kp, d4, true, dst, full ? maxes + (<usize>g << 4) : 0, kmask, ms, 0, 0, 0, 0);
             if (!full) mask_tail(dst, p, Sk, mhead, i0 + g * MR, min(MR, rb - g * MR), mq, mk, maxes + (<usize>g << 4));
           }
         }
@@ -90,7 +90,7 @@ export function attention_f32(
           const vp = vpan + (<usize>(c * skp) << 2), w = min(NR, d - c);
           for (let g = 0; g < ng; g++) {
             const orow = out + (((<usize>b * <usize>Sq + <usize>(i0 + g * MR)) * <usize>ldo + col + <usize>c) << 2);
-            pv_tile(probs + <usize>g * pstride, vp, skp, orow, ldo, inv + (<usize>g << 4), min(MR, rb - g * MR), w);
+            tile_4x8(probs + <usize>g * pstride, vp, skp, false, orow, 0, 0, 0, ldo, inv + (<usize>g << 4), min(MR, rb - g * MR), w);
           }
         }
       }
@@ -98,11 +98,16 @@ export function attention_f32(
   }
 }
 
-// 4 query rows (a packed A: 4 floats per step) · 8 keys (a K panel: 8 floats per step) over kc
-// steps, each score one chain in step order (the GEMM micro-kernel's arithmetic, so the same bits),
-// stored transposed at `dst`: one vector per key holding the 4 rows. With `mx` ≠ 0, the key's mask
-// (`kmask`, ms bytes between keys; 0 = none) is added and `mx` (the 4 rows' running max) updated.
-function score_tile(a: usize, b: usize, kc: i32, dst: usize, mx: usize, kmask: usize, ms: usize): void {
+// 4 rows (a packed A: 4 floats per step) · 8 columns (a panel: 8 floats per step) over kc steps,
+// each sum one chain in step order (the GEMM micro-kernel's arithmetic, so the same bits). One
+// loop for both products; `scores` picks the epilogue (a branch after the loop, not in it):
+//  - scores (4 query rows · 8 keys): stored transposed at `dst`, one vector per key holding the
+//    4 rows; with `mx` ≠ 0, the key's mask (`kmask`, ms bytes between keys; 0 = none) is added
+//    and `mx` (the 4 rows' running max) updated.
+//  - P·V (4 rows of probabilities, one vector per key · 8 columns of a V panel): rows t < r, times
+//    inv[t], into the output at `dst` (ldo floats a row, w ≤ 8 columns).
+function tile_4x8(a: usize, b: usize, kc: i32, scores: bool, dst: usize, mx: usize, kmask: usize, ms: usize,
+  ldo: i32, inv: usize, r: i32, w: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   const aEnd = a + (<usize>kc << 4);
@@ -118,6 +123,14 @@ function score_tile(a: usize, b: usize, kc: i32, dst: usize, mx: usize, kmask: u
     c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
     a += 16;
     b += 32;
+  }
+  if (!scores) {
+    const rs = <usize>ldo << 2;
+    store_scaled(dst, c00, c01, v128.load32_splat(inv), w);
+    if (r > 1) store_scaled(dst + rs, c10, c11, v128.load32_splat(inv, 4), w);
+    if (r > 2) store_scaled(dst + 2 * rs, c20, c21, v128.load32_splat(inv, 8), w);
+    if (r > 3) store_scaled(dst + 3 * rs, c30, c31, v128.load32_splat(inv, 12), w);
+    return;
   }
   // Transposed in registers: t_j holds key j's score for rows 0…3.
   const l0 = i32x4.shuffle(c00, c10, 0, 4, 1, 5), h0 = i32x4.shuffle(c00, c10, 2, 6, 3, 7);
@@ -244,7 +257,7 @@ function pack_queries(src: usize, ldq: i32, dst: usize, r: i32, d: i32, d4: i32,
   }
 }
 
-// The score tile of keys p … p + 7 (at `s`, one vector per key) when the fast path of score_tile
+// The score tile of keys p … p + 7 (at `s`, one vector per key) when the fast path of tile_4x8
 // does not apply: keys past Sk become −∞ (probability exactly 0, and no part of the max), the
 // others get their mask added, per query row when mq ≠ 0, and join the running max `mx`.
 // `mhead` is the mask at (b, h, 0, 0), or 0 for none; rows past r read the last real row's mask
@@ -302,32 +315,6 @@ function softmax_exp(s: usize, skp: i32, mx: usize, inv: usize): void {
     sum1 = f32x4.add(f32x4.add(f32x4.add(f32x4.add(sum1, e1), e3), e5), e7);
   }
   v128.store(inv, f32x4.div(f32x4.splat(1), f32x4.add(sum0, sum1)));
-}
-
-// P·V for 4 rows (probabilities: one vector per key, the packed A) and 8 columns (a V panel) over kc
-// keys, each sum one chain in key order; rows t < r, times inv[t], into the output (w ≤ 8 columns).
-function pv_tile(a: usize, b: usize, kc: i32, dst: usize, ldo: i32, inv: usize, r: i32, w: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const aEnd = a + (<usize>kc << 4);
-  while (a < aEnd) {
-    const vb0 = v128.load(b), vb1 = v128.load(b, 16);
-    const s0 = v128.load32_splat(a);
-    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-    const s1 = v128.load32_splat(a, 4);
-    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    const s2 = v128.load32_splat(a, 8);
-    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    const s3 = v128.load32_splat(a, 12);
-    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    a += 16;
-    b += 32;
-  }
-  const rs = <usize>ldo << 2;
-  store_scaled(dst, c00, c01, v128.load32_splat(inv), w);
-  if (r > 1) store_scaled(dst + rs, c10, c11, v128.load32_splat(inv, 4), w);
-  if (r > 2) store_scaled(dst + 2 * rs, c20, c21, v128.load32_splat(inv, 8), w);
-  if (r > 3) store_scaled(dst + 3 * rs, c30, c31, v128.load32_splat(inv, 12), w);
 }
 
 // @ts-ignore: decorator

@@ -10,7 +10,7 @@ export { conv2d_direct_f32 } from './conv_direct';
 export { maxpool2d_f32, avgpool2d_f32, global_avgpool_f32, global_maxpool_f32 } from './pool';
 export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';
-export { channel_affine_f32, layernorm_f32 } from './norm';
+export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { reduce_f32 } from './reduce';

@@ -5,7 +5,7 @@
  */
 import type { Kernels } from '../runtime/kernels.js';
 import { unaryOps } from './elementwise.js';
-import { layerNorm } from './norm.js';
+import { fusedLayerNorm } from './norm.js';
 import type { OpDef } from './types.js';
 import { requireDtype } from './util.js';
 
@@ -74,6 +74,6 @@ const gelu = unaryOps.find((d) => d.opType === 'Gelu')!;
 
 export const fusedOps: readonly OpDef[] = [
   attention,
-  { ...layerNorm, domain: 'tessera', since: 1 },
+  fusedLayerNorm,
   { ...gelu, domain: 'tessera', since: 1 },
 ];

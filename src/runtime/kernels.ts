@@ -37,6 +37,7 @@ export interface Kernels {
   binary_f32(a: Ptr, b: Ptr, y: Ptr, op: I, d0: I, d1: I, d2: I, d3: I, as0: I, as1: I, as2: I, as3: I, bs0: I, bs1: I, bs2: I, bs3: I): void;
   channel_affine_f32(x: Ptr, y: Ptr, scale: Ptr, shift: Ptr, N: I, C: I, HW: I, act: I, a: F, b: F): void;
   layernorm_f32(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
+  add_layernorm_f32(a: Ptr, b: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { DT, floatTensor, int64Tensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
 import { opHistogram, relError } from './helpers.js';
+import { ortRun, ortSession } from '../helpers/ort.js';
 
 const scalar = (name: string, v: number) => floatTensor(name, [], [v]);
 const rand = (n: number, seed: number, lo = -2, hi = 2) => {
@@ -146,5 +147,63 @@ describe('fuse-attention', () => {
     const g = attentionGraph({ kPerm: [0, 2, 1, 3] });
     const s = await InferenceSession.create(g);
     await expect(s.run(sq)).rejects.toThrow();
+  });
+});
+
+/** y = LayerNormalization(Add(x, r)) (opset 17, last axis); `shareSum`: the sum is read elsewhere too. */
+function addLayerNormGraph(opts: { rShape?: number[]; constR?: boolean; shareSum?: 'output' | 'node'; beta?: boolean; axis?: number; dtype?: number } = {}): Uint8Array {
+  const dt = opts.dtype ?? DT.FLOAT, rShape = opts.rShape ?? [2, 3, 8];
+  const tensor = (name: string, dims: number[], v: number[]) => (dt === DT.FLOAT ? floatTensor(name, dims, v)
+    : { name, dims, dataType: DT.DOUBLE, rawData: new Uint8Array(Float64Array.from(v).buffer) });
+  const rSize = rShape.reduce((a, b) => a * b, 1);
+  const pShape = opts.axis === 1 ? [3, 8] : [8], pSize = pShape.reduce((a, b) => a * b, 1);
+  const nodes = [
+    node('Add', ['x', 'r'], ['s']),
+    node('LayerNormalization', ['s', 'g', ...(opts.beta === false ? [] : ['b'])], ['y'], { axis: opts.axis ?? -1, epsilon: 1e-5 }),
+  ];
+  if (opts.shareSum === 'node') nodes.push(node('Neg', ['s'], ['z']));
+  return model({
+    opset: 17,
+    inputs: [valueInfo('x', dt, [2, 3, 8]), ...(opts.constR ? [] : [valueInfo('r', dt, rShape)])],
+    outputs: [valueInfo('y', dt, [2, 3, 8]), ...(opts.shareSum === 'output' ? [valueInfo('s', dt)] : []), ...(opts.shareSum === 'node' ? [valueInfo('z', dt)] : [])],
+    initializers: [tensor('g', pShape, rand(pSize, 1)), tensor('b', pShape, rand(pSize, 2)), ...(opts.constR ? [tensor('r', rShape, rand(rSize, 4))] : [])],
+    nodes,
+  });
+}
+
+describe('fuse-add-layernorm', () => {
+  const xs = Float32Array.from(rand(48, 3, 95, 105)); // offset mean: the two-pass variance must not cancel
+  const feedsOf = (rShape = [2, 3, 8], f64 = false) => {
+    const n = rShape.reduce((a, b) => a * b, 1);
+    return f64
+      ? { x: new Tensor('float64', Float64Array.from(xs), [2, 3, 8]), r: new Tensor('float64', Float64Array.from(rand(n, 5)), rShape) }
+      : { x: new Tensor('float32', xs, [2, 3, 8]), r: new Tensor('float32', Float32Array.from(rand(n, 5)), rShape) };
+  };
+  /** Fused and unfused outputs are the same bits and match onnxruntime-web; returns the fused histogram. */
+  async function exact(bytes: Uint8Array, feeds: Record<string, Tensor>, ort = true): Promise<Record<string, number>> {
+    const fused = await InferenceSession.create(bytes);
+    const plain = await InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+    const a = await fused.run(feeds), b = await plain.run(feeds);
+    const o = ort ? await ortRun(await ortSession(bytes), feeds) : undefined;
+    for (const k of Object.keys(b)) {
+      expect(Array.from(a[k]!.data as Float32Array)).toEqual(Array.from(b[k]!.data as Float32Array));
+      if (o) expect(relError(a[k]!.data as Float32Array, o[k]!.data as Float32Array), k).toBeLessThan(1e-5);
+    }
+    return opHistogram(fused, feeds);
+  }
+  it('folds the residual Add into the LayerNormalization: same bits as Add then LayerNormalization', async () => {
+    expect(await exact(addLayerNormGraph(), feedsOf())).toEqual({ LayerNormalization: 1 });
+    expect(await exact(addLayerNormGraph({ beta: false }), feedsOf())).toEqual({ LayerNormalization: 1 });
+  });
+  it('gives the unfused bits when the Add broadcasts or the values are float64 (the op adds into scratch)', async () => {
+    expect(await exact(addLayerNormGraph({ rShape: [1, 3, 8] }), feedsOf([1, 3, 8]))).toEqual({ LayerNormalization: 1 });
+    expect(await exact(addLayerNormGraph({ rShape: [8] }), feedsOf([8]))).toEqual({ LayerNormalization: 1 });
+    expect(await exact(addLayerNormGraph({ dtype: DT.DOUBLE }), feedsOf([2, 3, 8], true), false)).toEqual({ LayerNormalization: 1 });
+  });
+  it('leaves the Add when its sum is read elsewhere, an addend is constant, or the axis is not the last', async () => {
+    expect((await exact(addLayerNormGraph({ shareSum: 'output' }), feedsOf())).Add).toBe(1);
+    expect((await exact(addLayerNormGraph({ shareSum: 'node' }), feedsOf())).Add).toBe(1);
+    expect((await exact(addLayerNormGraph({ constR: true }), { x: feedsOf().x })).Add).toBe(1);
+    expect((await exact(addLayerNormGraph({ axis: 1 }), feedsOf())).Add).toBe(1);
   });
 });

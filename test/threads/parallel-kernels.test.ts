@@ -121,12 +121,13 @@ describe('the parallel kernel table', () => {
     same(r, 37 * 53, (t) => t.reduce_f32(x, r, 37, 101, 53, 3, 0, 0)); // columns: max
   });
 
-  it('softmax, log-softmax and layernorm over rows', () => {
-    const x = alloc(301 * 769), y = alloc(301 * 769), gamma = alloc(769), beta = alloc(769);
-    random(x, 301 * 769, 20, -8, 8); random(gamma, 769, 21); random(beta, 769, 22);
+  it('softmax, log-softmax, layernorm and add + layernorm over rows', () => {
+    const x = alloc(301 * 769), y = alloc(301 * 769), gamma = alloc(769), beta = alloc(769), r = alloc(301 * 769);
+    random(x, 301 * 769, 20, -8, 8); random(gamma, 769, 21); random(beta, 769, 22); random(r, 301 * 769, 23, -8, 8);
     same(y, 301 * 257, (t) => t.softmax_f32(x, y, 301, 257));
     same(y, 301 * 257, (t) => t.log_softmax_f32(x, y, 301, 257));
     same(y, 301 * 769, (t) => t.layernorm_f32(x, y, gamma, beta, 301, 769, 1e-5));
+    same(y, 301 * 769, (t) => t.add_layernorm_f32(x, r, y, gamma, beta, 301, 769, 1e-5));
   });
 
   it('attention_f32 over heads, batches and blocks of query rows, each part with its own scratch block', () => {

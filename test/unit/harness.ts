@@ -61,6 +61,7 @@ export interface Kernels {
   channel_affine_f32(x: number, y: number, scale: number, shift: number, N: number, C: number, HW: number,
     act: number, a: number, b: number): void;
   layernorm_f32(x: number, y: number, gamma: number, beta: number, rows: number, cols: number, eps: number): void;
+  add_layernorm_f32(a: number, b: number, y: number, gamma: number, beta: number, rows: number, cols: number, eps: number): void;
   transpose2d_32(x: number, y: number, rows: number, cols: number): void;
   reduce_f32(x: number, y: number, outer: number, R: number, inner: number, op: number, post: number, scale: number): void;
   compare_f32(a: number, b: number, y: number, op: number, d0: number, d1: number, d2: number, d3: number,

@@ -5,7 +5,7 @@ import type { Kernels } from './harness';
 
 export type Family =
   | 'pack_a' | 'pack_b' | 'gemm' | 'im2col' | 'maxpool' | 'avgpool' | 'global_pool' | 'softmax' | 'unary'
-  | 'binary' | 'channel_affine' | 'layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
+  | 'binary' | 'channel_affine' | 'layernorm' | 'add_layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'pack_a_i8' | 'quantize_pack_a' | 'gemm_i16' | 'minmax' | 'quantize' | 'im2row' | 'attention'
   | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest'
   | 'im2col_gemm';
@@ -49,6 +49,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'binary_f32', family: 'binary', what: '4-D broadcasting binary ops 0–8' },
   { name: 'channel_affine_f32', family: 'channel_affine', what: 'folded BatchNorm + activation' },
   { name: 'layernorm_f32', family: 'layernorm', what: 'LayerNormalization over rows' },
+  { name: 'add_layernorm_f32', family: 'add_layernorm', what: 'LayerNormalization(a + b) over rows, the residual Add folded in' },
   { name: 'transpose2d_32', family: 'transpose', what: '2-D transpose of 4-byte elements' },
   { name: 'reduce_f32', family: 'reduce', what: 'reduction over the middle axis of [outer, R, inner]' },
   { name: 'compare_f32', family: 'compare', what: '4-D broadcasting f32 comparisons into bool bytes' },

@@ -5,6 +5,7 @@
  */
 import type { Model } from '../ir.js';
 import { fuseActivations } from './fuse-activation.js';
+import { fuseAddLayerNorm } from './fuse-add-layernorm.js';
 import { fuseAttention } from './fuse-attention.js';
 import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
@@ -21,6 +22,8 @@ export function optimize(model: Model): void {
   changed = fuseGelu(g) || changed;
   changed = fuseAttention(g, opset) || changed;
   changed = fuseMatMulAdd(g) || changed;
+  // After MatMul + Add: an Add of a constant bias joins its GEMM, never a LayerNorm.
+  changed = fuseAddLayerNorm(g) || changed;
   // Before activations: Conv → BatchNormalization → Relu becomes one FusedConv with both.
   changed = fuseConvBatchNorm(g) || changed;
   changed = fuseActivations(g, opset) || changed;

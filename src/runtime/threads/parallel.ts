@@ -244,6 +244,14 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     }
     layernorm(x, y, gamma, beta, rows, cols, eps);
   }
+  const addLayernorm = k.add_layernorm_f32;
+  function parallelAddLayernorm(a: number, b: number, y: number, gamma: number, beta: number, rows: number, cols: number, eps: number): void {
+    if (rows * cols >= ELEMENTWISE_MIN / 2) {
+      full[0] = a; full[1] = b; full[2] = y; full[3] = gamma; full[4] = beta; full[5] = rows; full[6] = cols; full[7] = eps;
+      if (fan(addLayernorm, ADD_LAYERNORM, 8, rows, 1, addLayernormRows, 'add_layernorm_f32')) return;
+    }
+    addLayernorm(a, b, y, gamma, beta, rows, cols, eps);
+  }
 
   const col2im = k.col2im_f32;
   function parallelCol2im(cols: number, y: number, M: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,
@@ -339,7 +347,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     conv2d_direct_f32: parallelDirect, im2col_packed_f32: parallelIm2col, im2col_packed_batch_f32: parallelIm2colBatch,
     channel_affine_f32: parallelAffine, maxpool2d_f32: parallelMaxpool, avgpool2d_f32: parallelAvgpool,
     global_avgpool_f32: parallelGlobalAvg, global_maxpool_f32: parallelGlobalMax, softmax_f32: parallelSoftmax,
-    log_softmax_f32: parallelLogSoftmax, layernorm_f32: parallelLayernorm,
+    log_softmax_f32: parallelLogSoftmax, layernorm_f32: parallelLayernorm, add_layernorm_f32: parallelAddLayernorm,
     attention_f32: parallelAttention,
     conv2d_im2col_gemm_f32: parallelConvGemm, pack_b_f32: parallelPackB, resize_nearest_32: parallelResize,
     ...parallelInt8(k, fan, full, threads),
@@ -350,7 +358,7 @@ const GEMM = id('gemm_f32'), UNARY = id('unary_f32'), BINARY = id('binary_f32'),
 const DIRECT = id('conv2d_direct_f32'), IM2COL = id('im2col_packed_f32'), IM2COL_BATCH = id('im2col_packed_batch_f32');
 const AFFINE = id('channel_affine_f32'), MAXPOOL = id('maxpool2d_f32'), AVGPOOL = id('avgpool2d_f32');
 const GAVG = id('global_avgpool_f32'), GMAX = id('global_maxpool_f32'), SOFTMAX = id('softmax_f32');
-const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32'), COL2IM = id('col2im_f32'), REDUCE = id('reduce_f32');
+const LOG_SOFTMAX = id('log_softmax_f32'), LAYERNORM = id('layernorm_f32'), ADD_LAYERNORM = id('add_layernorm_f32'), COL2IM = id('col2im_f32'), REDUCE = id('reduce_f32');
 const ATTENTION = id('attention_f32');
 
 const CONV_GEMM = id('conv2d_im2col_gemm_f32'), PACK_B = id('pack_b_f32'), RESIZE = id('resize_nearest_32');
@@ -495,6 +503,12 @@ const reduceOuter: Shift = (d, f, s, n) => {
 const layernormRows: Shift = (d, f, s, n) => {
   copy(d, f);
   d[0] = f[0]! + s * f[5]! * 4; d[1] = f[1]! + s * f[5]! * 4; d[4] = n;
+};
+// add_layernorm_f32(a, b, y, gamma, beta, rows, cols, eps)
+const addLayernormRows: Shift = (d, f, s, n) => {
+  copy(d, f);
+  const o = s * f[6]! * 4;
+  d[0] = f[0]! + o; d[1] = f[1]! + o; d[2] = f[2]! + o; d[5] = n;
 };
 
 // attention_f32(q, k, v, mask, out, scratch, B, H, Sq, Sk, d, ldq, ldk, ldv, ldo, mb, mh, mq, mk, scale):

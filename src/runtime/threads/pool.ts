@@ -24,7 +24,7 @@ export const POOL_KERNELS = [
   'gemm_f32', 'unary_f32', 'binary_f32', 'dwconv2d_f32', 'conv2d_direct_f32', 'im2col_packed_f32',
   'im2col_packed_batch_f32', 'channel_affine_f32', 'maxpool2d_f32', 'avgpool2d_f32', 'global_avgpool_f32',
   'global_maxpool_f32', 'softmax_f32', 'log_softmax_f32', 'layernorm_f32', 'col2im_f32', 'reduce_f32',
-  'attention_f32',
+  'attention_f32', 'add_layernorm_f32',
   'conv2d_im2col_gemm_f32', 'pack_b_f32', 'resize_nearest_32',
   'gemm_i16_dq_f32', 'gemm_i16_i32', 'quantize_pack_a_f32', 'pack_a_i8',
 ] as const;

@@ -8,7 +8,7 @@ import { gemmCases, packACases, packCases } from './gemm';
 import { gemmI8Cases, packI8Cases } from './gemm-i8';
 import { gemmI16Cases, packAI8Cases, quantizePackACases } from './gemm-i16';
 import { im2rowCases, minmaxCases, quantizeCases } from './quant';
-import { channelAffineCases, layernormCases, transposeCases } from './norm';
+import { addLayernormCases, channelAffineCases, layernormCases, transposeCases } from './norm';
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
 import { reduceCases } from './reduce';
@@ -35,6 +35,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   binary: binaryCases,
   channel_affine: channelAffineCases,
   layernorm: layernormCases,
+  add_layernorm: addLayernormCases,
   transpose: transposeCases,
   reduce: reduceCases,
   compare: compareCases,

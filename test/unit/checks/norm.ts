@@ -48,6 +48,37 @@ export function layernormCases(_e: KernelEntry): Case[] {
   return cases;
 }
 
+/**
+ * add_layernorm_f32 against the kernels it replaces: layernorm_f32 of the float32 sums, bit for bit
+ * (same operations in the same order), with and without beta, into its own output and in place
+ * over either addend (the row's sums are stored before they are read back).
+ */
+export function addLayernormCases(_e: KernelEntry): Case[] {
+  const cases: Case[] = [];
+  for (const [rows, cols] of [[1, 1], [2, 3], [3, 4], [2, 7], [2, 17], [2, 35], [3, 52], [4, 64], [3, 768], [2, 1000]])
+    for (const withBeta of [true, false])
+      for (const into of ['y', 'a', 'b'] as const)
+        cases.push({
+          name: `${rows}×${cols} beta=${withBeta} into ${into}`,
+          run: (h) => {
+            h.reset();
+            const r = rng(rows * cols + 7);
+            const a = randArray(rows * cols, r, 99, 101), b = randArray(rows * cols, r, -3, 3);
+            const g = randArray(cols, r), bt = randArray(cols, r);
+            const s = new Float32Array(rows * cols);
+            for (let i = 0; i < s.length; i++) s[i] = a[i]! + b[i]!;
+            const pg = h.put(g), pb = withBeta ? h.put(bt) : 0;
+            const ps = h.put(s), pw = h.alloc(s.length);
+            h.k.layernorm_f32(ps, pw, pg, pb, rows, cols, 1e-5);
+            const want = h.get(pw, s.length).slice();
+            const pa = h.put(a), pbb = h.put(b), py = into === 'y' ? h.alloc(s.length) : into === 'a' ? pa : pbb;
+            h.k.add_layernorm_f32(pa, pbb, py, pg, pb, rows, cols, 1e-5);
+            return compare(h.get(py, s.length), want, { rtol: 0, atol: 0 }) ?? h.checkCanaries();
+          },
+        });
+  return cases;
+}
+
 export function transposeCases(_e: KernelEntry): Case[] {
   return [[1, 1], [1, 7], [7, 1], [3, 5], [4, 4], [8, 12], [33, 31], [64, 70], [100, 37]].map(([rows, cols]) => ({
     name: `${rows}×${cols}`,

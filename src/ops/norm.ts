@@ -7,7 +7,9 @@
 import type { DType } from '../graph/ir.js';
 import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 import { FLOAT_TYPES, readFloats, writeFloats } from './float-io.js';
-import { broadcastShapes, broadcastStrides, normalizeAxis, product, requireDtype, stridesOf } from './util.js';
+import { broadcastStrides, normalizeAxis, product, requireDtype, stridesOf } from './util.js';
+import { prepareBinary } from './elementwise.js';
+import { Binary } from '../runtime/kernels.js';
 
 type Arr = Float32Array | Float64Array;
 
@@ -225,7 +227,7 @@ export const layerNorm: OpDef = {
  * Add that the add-layernorm pass folds in (LayerNormalization(Add(x, r)) → LayerNormalization(x,
  * γ, β, r)). Same-shape float32 inputs with the kernel's γ/β run add_layernorm_f32 (one pass over
  * memory fewer, same bits as Add then LayerNormalization); anything else (broadcasting, float64,
- * statistics outputs) writes the broadcast sum into scratch and normalises that as ONNX's op does.
+ * statistics outputs) runs the Add op's own step into scratch and ONNX's LayerNormalization on it.
  */
 export const fusedLayerNorm: OpDef = {
   ...layerNorm, domain: 'tessera', since: 1,
@@ -234,16 +236,17 @@ export const fusedLayerNorm: OpDef = {
     if (!r) return layerNorm.prepare(ctx);
     requireDtype(ctx, 0, ['float32', 'float64']);
     const x = ctx.input(0);
-    if (r.dtype !== x.dtype) ctx.fail(`residual '${r.name}' is ${r.dtype} but X is ${x.dtype}`, 'INVALID_MODEL');
-    const same = r.dims.length === x.dims.length && r.dims.every((d, i) => d === x.dims[i]);
-    const dims = same ? [...x.dims] : broadcastShapes(ctx, [x.dims, r.dims]);
-    const sum: InputInfo = { name: ctx.node.outputs[0]!, dtype: x.dtype, dims, value: undefined, constant: false };
-    const inner = layerNorm.prepare({ ...ctx, inputs: [sum, ctx.inputs[1], ctx.inputs[2]], input: (i) => (i === 0 ? sum : ctx.input(i)), fail: ctx.fail });
+    // The Add as its op plans it (types, broadcasting), on x and r.
+    const add = prepareBinary({ ...ctx, inputs: [x, r], input: (i) => (i === 0 ? x : r) }, Binary.add, ['float32', 'float64']);
+    const { dtype, dims } = add.outputs[0]!;
+    const sum: InputInfo = { name: ctx.node.outputs[0]!, dtype, dims, value: undefined, constant: false };
+    const inner = layerNorm.prepare({ ...ctx, inputs: [sum, ctx.inputs[1], ctx.inputs[2]], input: (i) => (i === 0 ? sum : ctx.input(i)) });
     const axis = normalizeAxis(ctx, ctx.attrs.int('axis', -1), dims.length);
-    const rows = product(dims, 0, axis), cols = product(dims, axis), count = rows * cols;
+    const rows = product(dims, 0, axis), cols = product(dims, axis);
     const g = ctx.input(1), bias = ctx.inputs[2];
+    const same = r.dims.length === x.dims.length && r.dims.every((d, i) => d === x.dims[i]);
     const extra = ctx.node.outputs.slice(1).some((o) => o !== '');
-    if (same && x.dtype === 'float32' && !extra && g.dtype === 'float32' && product(g.dims) === cols &&
+    if (same && dtype === 'float32' && !extra && g.dtype === 'float32' && product(g.dims) === cols &&
       (!bias || (bias.dtype === 'float32' && product(bias.dims) === cols))) {
       const eps = ctx.attrs.float('epsilon', 1e-5);
       return {
@@ -255,35 +258,14 @@ export const fusedLayerNorm: OpDef = {
         },
       };
     }
-    // The sum in the node's dtype (a Float32Array rounds each a + b as Add does), then ONNX's op on it.
-    const bytes = x.dtype === 'float32' ? 4 : 8;
-    const sumBytes = Math.ceil((count * bytes) / 16) * 16;
-    const xs = broadcastStrides(x.dims, dims), rs = broadcastStrides(r.dims, dims), outStrides = stridesOf(dims);
+    const sumBytes = Math.ceil((rows * cols * (dtype === 'float32' ? 4 : 8)) / 16) * 16;
     return {
       outputs: inner.outputs,
       scratchBytes: sumBytes + (inner.scratchBytes ?? 0),
       build(b) {
-        const xv = b.view(x.dtype, b.inputs[0]!, product(x.dims)), rv = b.view(r.dtype, b.inputs[3]!, product(r.dims));
-        const sv = b.view(x.dtype, b.scratch, count);
-        const bound = {
-          k: b.k, memory: b.memory, outputs: b.outputs, scratch: b.scratch + sumBytes,
-          inputs: [b.scratch, b.inputs[1]!, b.inputs[2] ?? 0],
-          view: b.view.bind(b), persistent: b.persistent.bind(b),
-        };
-        const norm = inner.build!(bound);
-        return () => {
-          const X = xv() as Arr, R = rv() as Arr, S = sv() as Arr;
-          for (let i = 0; i < count; i++) {
-            let xo = 0, ro = 0;
-            for (let d = 0, rem = i; d < dims.length; d++) {
-              const q = Math.floor(rem / outStrides[d]!);
-              rem -= q * outStrides[d]!;
-              xo += q * xs[d]!; ro += q * rs[d]!;
-            }
-            S[i] = X[xo]! + R[ro]!;
-          }
-          norm();
-        };
+        const addStep = add.build!({ ...b, inputs: [b.inputs[0]!, b.inputs[3]!], outputs: [b.scratch] });
+        const norm = inner.build!({ ...b, inputs: [b.scratch, b.inputs[1]!, b.inputs[2] ?? 0], scratch: b.scratch + sumBytes });
+        return () => { addStep(); norm(); };
       },
     };
   },

@@ -278,7 +278,7 @@ export function pack_a_i8(a: usize, lda: i32, signed: i32, zp: usize, zpPerRow: 
 // 218 MB of them per run): the driver reads one byte per cache line of the next panel, a few
 // lines before each tile, so that those loads overlap the tile's arithmetic instead of the
 // next panel's first tile waiting on them. The bytes go to this global only so that no
-// optimiser can drop the loads. (BERT-base's 128×768×768 with a cold B: 43.7 → 44.5 GMAC/s.)
+// optimiser can drop the loads. (BERT-base's 128×768×768 with a cold B: 43.8 → 44.8 GMAC/s.)
 let touchAhead: u32 = 0;
 
 // Panels outer, rows inner: one B panel (Kp·16 bytes: 12 KiB at K = 768) stays in L1 while

@@ -88,7 +88,7 @@ export function measureGemm(relaxed) {
     if (pa + Math.ceil(M / 4) * 16 * K > memory.buffer.byteLength) throw new Error('peak.mjs: memory too small');
     for (let i = a / 4; i < c / 4; i++) f32[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
     const g = bestGflops(() => k.gemm_f32(a, K, bp, c, N, M, N, K, 0, 0, 0, 0, 0, 0, 0), 2 * M * N * K, 5);
-    // What MatMul/Gemm with constant weights run for M ≥ 16 (src/ops/gemm.ts): pack A, then the
+    // What MatMul/Gemm with constant weights run for M ≥ 16 (src/ops/math/gemm.ts): pack A, then the
     // packed kernel; the packing is timed too.
     const packed = bestGflops(() => {
       k.pack_a_f32(a, K, pa, M, K);

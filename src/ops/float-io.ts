@@ -4,7 +4,7 @@
  */
 import type { DType } from '../graph/ir.js';
 import type { NumericArray } from '../runtime/memory.js';
-import { floatToHalf, halfToFloat } from './cast.js';
+import { floatToHalf, halfToFloat } from './math/cast.js';
 
 export const FLOAT_TYPES = ['float32', 'float64', 'float16'];
 

@@ -4,7 +4,7 @@
  */
 import { TesseraError, describeNode } from '../api/errors.js';
 import type { Graph, Model, Node, ValueInfo } from '../graph/ir.js';
-import { captureOuterScope } from '../ops/control-flow.js';
+import { captureOuterScope } from '../ops/control/control-flow.js';
 import type { OpRegistry } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
 import type { ConstValue, Engine } from '../runtime/engine.js';

@@ -10,7 +10,7 @@
 import onnxProto from 'onnx-proto';
 import { TesseraError } from '../api/errors.js';
 import { decodeTensorProto } from '../onnx/tensor-proto.js';
-import { quantizeValue } from '../ops/quant-math.js';
+import { quantizeValue } from '../math/quant-math.js';
 
 const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;

@@ -8,7 +8,7 @@
  * rounded half to even, plus the zero point, saturated.
  */
 import type { ConstTensor, Graph, Node } from '../ir.js';
-import { quantizeValue, saturator } from '../../ops/quant-math.js';
+import { quantizeValue, saturator } from '../../math/quant-math.js';
 import { removeNodes } from './uses.js';
 
 const size = (t: ConstTensor) => t.dims.reduce((a, b) => a * b, 1);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../../src/index.js';
-import { packAPays } from '../../../src/ops/gemm.js';
+import { packAPays } from '../../../src/ops/math/gemm.js';
 import { DT, floatTensor, model, node, valueInfo } from '../../helpers/onnx-builder.js';
 
 function rand(n: number, seed: number): number[] {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../../src/index.js';
-import { halfToFloat } from '../../../src/ops/cast.js';
+import { halfToFloat } from '../../../src/ops/math/cast.js';
 import { f32, i64, rand, runNode } from '../unit-a/run-node.js';
 
 const close = (got: ArrayLike<number>, want: ArrayLike<number>, tol = 1e-5) => {

@@ -2,7 +2,7 @@
 // 1…7), head sizes that are not multiples of 4 or 8, strided rows (heads side by side, packed QKV),
 // broadcast masks with −3.4e38 and fully masked rows (−3.4e38: uniform weights; −∞: NaN, as the
 // unfused graph), per-query-row masks on a partial last block, BERT-base's head shape.
-import { attentionScratchBytes } from '../../../src/ops/fused-attention';
+import { attentionScratchBytes } from '../../../src/ops/nn/fused-attention';
 import { attention, type AttentionArgs } from '../../reference/attention';
 import { compare, randArray, rng } from '../harness';
 import type { KernelEntry } from '../kernel-table';

@@ -1,0 +1,117 @@
+/**
+ * tessera.DynamicQuantizeMatMul: onnxruntime's quantize_dynamic pattern (DynamicQuantizeLinear →
+ * MatMulInteger → Cast → Mul by x_scale·w_scale [→ Add bias]) as one step, made by
+ * graph/passes/fuse-qdq.ts, on Wasm kernels end to end: the range (minmax_f32); x quantized to
+ * uint8 minus its zero point, straight into the GEMM's packed-A layout in scratch
+ * (quantize_pack_a_f32); and the int8 GEMM on the weights packed once at load (gemm_i16_dq_f32),
+ * whose tile epilogue scales by x_scale·w_scale[j] (and adds the bias) in registers, so the i32
+ * product never goes through memory; an activation fused after it (graph/passes/fuse-activation.ts:
+ * Gelu in BERT's MLP) is applied there too. The float32 roundings and the activation code are those
+ * of the unfused ops, so results are identical.
+ *
+ * tessera.DynamicQuantizeMatMulGroup (graph/passes/share-dynamic-quantize.ts): several of them on
+ * one x (BERT's Q, K, V), x's range found and x quantized once, then one GEMM per output. Inputs
+ * x, then (w, w_zero_point, w_scale, bias or '') per output; `activations` (one per output, ''
+ * for none) and `activation_params` (two per output).
+ */
+import { shapeSize } from '../../api/tensor.js';
+import { type DynamicParams, dynamicParams } from './quant.js';
+import { packedBI8, perTensorOr } from './quant-gemm.js';
+import { Act, packedAI8Bytes } from '../../runtime/kernels.js';
+import { FUSED_ACT_ATTRS, fusedActivation } from '../nn/conv.js';
+import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
+import { requireDtype } from '../util.js';
+
+interface Activation { act: number; a: number; b: number }
+
+/** One weight of the step: inputs w, w_zero_point, w_scale, bias? from `first`. */
+interface Product {
+  N: number;
+  act: Activation;
+  /** Binds the packed weights, scales and bias; returns the GEMM for packed A at `ap`. */
+  bind(bd: Bound, y: number): (ap: number, aScale: number) => void;
+}
+
+function product(ctx: OpContext, first: number, M: number, K: number, act: Activation): Product {
+  const w = ctx.input(first), wz = ctx.input(first + 1), ws = ctx.input(first + 2), bias = ctx.inputs[first + 3];
+  requireDtype(ctx, first, ['uint8', 'int8']);
+  requireDtype(ctx, first + 2, ['float32']);
+  if (w.dims.length !== 2) ctx.fail(`weight '${w.name}' must be 2-D, got [${w.dims}]`, 'SHAPE_MISMATCH');
+  const [Kw, N] = w.dims as [number, number];
+  if (Kw !== K) ctx.fail(`inner dimensions differ: x has ${K} columns, weight '${w.name}' is [${w.dims}]`, 'SHAPE_MISMATCH');
+  if (!w.constant || !wz.constant || !ws.constant || (bias && !bias.constant)) ctx.fail('weights, zero points, scales and bias must be constant', 'UNSUPPORTED_OP');
+  const zCol = perTensorOr(ctx, wz, N, 'w_zero_point'), sCol = perTensorOr(ctx, ws, N, 'w_scale');
+  if (bias && (bias.dtype !== 'float32' || shapeSize(bias.dims) !== N)) ctx.fail(`bias must be float32 of ${N} values, got ${bias.dtype} [${bias.dims}]`, 'SHAPE_MISMATCH');
+  return {
+    N, act,
+    bind: (bd, Y) => {
+      const packed = packedBI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false, 0, 'dqmm');
+      // w_scale as N floats (a per-tensor scale repeated), once per session.
+      const wsIn = bd.inputs[first + 2]!;
+      const scales = bd.persistent(`dqmmScales:${ws.name}:${N}`, N * 4, (dst) => {
+        const src = bd.view('float32', wsIn, sCol ? N : 1)() as Float32Array;
+        const out = bd.view('float32', dst, N)() as Float32Array;
+        if (sCol) out.set(src); else out.fill(src[0]!);
+      });
+      const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k, bp = packed.ptr;
+      const { act: code, a, b } = act;
+      return (ap, aScale) => k.gemm_i16_dq_f32(ap, bp, Y, N, M, N, K, aScale, scales, B, code, a, b);
+    },
+  };
+}
+
+/** The step for x (input 0) and its products, one output each. */
+function prepareProducts(ctx: OpContext, acts: Activation[]): Prepared {
+  const x = ctx.input(0);
+  requireDtype(ctx, 0, ['float32']);
+  if (x.dims.length < 1) ctx.fail(`needs x of rank ≥ 1, got [${x.dims}]`, 'SHAPE_MISMATCH');
+  const K = x.dims[x.dims.length - 1]!;
+  const M = shapeSize(x.dims.slice(0, -1));
+  const products = acts.map((act, i) => product(ctx, 1 + 4 * i, M, K, act));
+  const aBytes = packedAI8Bytes(M, K);
+  return {
+    outputs: products.map((p) => ({ dtype: 'float32', dims: [...x.dims.slice(0, -1), p.N] })),
+    // Scratch: packed A | min, max.
+    scratchBytes: aBytes + 8,
+    build: (bd) => {
+      const ap = bd.scratch, range = ap + aBytes;
+      const gemms = products.map((p, i) => p.bind(bd, bd.outputs[i]!));
+      const vr = bd.view('float32', range, 2);
+      const X = bd.inputs[0]!, n = M * K, k = bd.k;
+      const params: DynamicParams = { scale: 0, zeroPoint: 0 };
+      return () => {
+        let lo = 0, hi = 0;
+        if (n > 0) { k.minmax_f32(X, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
+        const p = dynamicParams(lo, hi, params);
+        k.quantize_pack_a_f32(X, K, ap, M, K, p.scale, p.zeroPoint);
+        for (let i = 0; i < gemms.length; i++) gemms[i]!(ap, p.scale);
+      };
+    },
+  };
+}
+
+function prepare(ctx: OpContext): Prepared {
+  // Inputs: x, w (K×N), w_zero_point, w_scale, bias?
+  if (ctx.node.inputs.length > 5) ctx.fail(`takes at most 5 inputs, got ${ctx.node.inputs.length}`, 'INVALID_MODEL');
+  return prepareProducts(ctx, [fusedActivation(ctx)]);
+}
+
+function prepareGroup(ctx: OpContext): Prepared {
+  const G = ctx.node.outputs.length;
+  if (G < 1 || ctx.node.inputs.length !== 1 + 4 * G) ctx.fail(`needs x and 4 inputs per output: ${ctx.node.inputs.length} inputs for ${G} outputs`, 'INVALID_MODEL');
+  const names = ctx.attrs.strings('activations') ?? [], params = ctx.attrs.floats('activation_params') ?? [];
+  if (names.length !== G || params.length !== 2 * G) {
+    ctx.fail(`needs ${G} activations and ${2 * G} activation_params, got ${names.length} and ${params.length}`, 'INVALID_ATTRIBUTE');
+  }
+  const acts = names.map((name, i) => {
+    const code = name === '' ? Act.none : (Act as Record<string, number>)[name];
+    if (code === undefined) ctx.fail(`unknown fused activation '${name}'`, 'INVALID_ATTRIBUTE');
+    return { act: code!, a: params[2 * i]!, b: params[2 * i + 1]! };
+  });
+  return prepareProducts(ctx, acts);
+}
+
+export const quantFusedOps: OpDef[] = [
+  { opType: 'DynamicQuantizeMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS], prepare },
+  { opType: 'DynamicQuantizeMatMulGroup', domain: 'tessera', since: 1, attributes: ['activations', 'activation_params'], prepare: prepareGroup },
+];

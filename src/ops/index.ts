@@ -43,6 +43,7 @@ import { tensorOps } from './shape/tensor.js';
 import { topkOps } from './math/topk.js';
 import { trainingOps } from './nn/training.js';
 import { fusedOps } from './nn/fused-attention.js';
+import { contribOps } from './contrib/index.js';
 import type { OpDef } from './types.js';
 
 export const allOps: readonly OpDef[] = [
@@ -78,6 +79,7 @@ export const allOps: readonly OpDef[] = [
   ...trainingOps,
   ...mlOps,
   ...fusedOps,
+  ...contribOps,
   ...sequenceOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,
 ];

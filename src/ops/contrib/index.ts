@@ -1,0 +1,9 @@
+/**
+ * `com.microsoft` contrib ops: the ones real exports contain (optimum's optimised encoders,
+ * onnxruntime-genai's decoders, onnxruntime's int4 quantizer). Each family file exports its list;
+ * this file gathers them for the registry.
+ */
+import type { OpDef } from '../types.js';
+
+export const contribOps: readonly OpDef[] = [
+];

@@ -96,6 +96,9 @@ const fusedMatMul: OpDef = {
     if (!Number.isFinite(alpha)) throw ctx.attrs.error('alpha', `must be a finite number, got ${alpha}`);
     const [tA, tB, tbA, tbB] = [flag('transA'), flag('transB'), flag('transBatchA'), flag('transBatchB')];
     if (a.dims.length === 0 || b.dims.length === 0) ctx.fail('inputs must have rank ≥ 1', 'SHAPE_MISMATCH');
+    if ((tbA || tbB) && (a.dims.length < 3 || a.dims.length !== b.dims.length)) {
+      ctx.fail(`with transBatchA/transBatchB both inputs must have the same rank ≥ 3, got [${a.dims}] and [${b.dims}]`, 'SHAPE_MISMATCH');
+    }
     const A = operand(a.dims, tA, tbA, true), B = operand(b.dims, tB, tbB, false);
     const M = A.rows, K = A.cols, N = B.cols;
     if (B.rows !== K) ctx.fail(`inner dimensions differ: [${a.dims}] gives ${M}×${K}, [${b.dims}] gives ${B.rows}×${N} (transA ${+tA}, transB ${+tB}, transBatchA ${+tbA}, transBatchB ${+tbB})`, 'SHAPE_MISMATCH');

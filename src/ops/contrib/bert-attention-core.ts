@@ -196,7 +196,8 @@ export function requireShape(ctx: OpContext, i: number, t: InputInfo, dims: read
 
 /**
  * Writes present = concat(past, new) per batch and head into [B, N, T, H] at dst: the past's P
- * rows, then the L new rows read from `src` (a layout over [B, L] rows with heads at `src.head`).
+ * rows, then the L new rows read from `src` (a layout over [B, L] rows with heads at `src.head`;
+ * its `ptr` is an element offset into `src` here).
  */
 export function concatPresent(dst: Float32Array, past: Float32Array | undefined, src: Float32Array, srcLayout: HeadLayout,
   B: number, N: number, P: number, L: number, H: number): void {
@@ -206,7 +207,7 @@ export function concatPresent(dst: Float32Array, past: Float32Array | undefined,
       const o = (b * N + h) * T * H;
       if (past && P) dst.set(past.subarray((b * N + h) * P * H, (b * N + h + 1) * P * H), o);
       for (let j = 0; j < L; j++) {
-        const s = b * srcLayout.batch + h * srcLayout.head + j * srcLayout.row;
+        const s = srcLayout.ptr + b * srcLayout.batch + h * srcLayout.head + j * srcLayout.row;
         dst.set(src.subarray(s, s + H), o + (P + j) * H);
       }
     }

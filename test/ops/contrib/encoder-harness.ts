@@ -85,6 +85,22 @@ export async function worstVsOrt(spec: MsSpec): Promise<Record<string, number>> 
   }
 }
 
+/**
+ * For a layout onnxruntime-web's CPU kernels do not run (packed QKV/KV attention): tessera on
+ * `ours`, onnxruntime-web on `theirs`, an equivalent model in a layout it runs; worst |diff| of out0.
+ */
+export async function worstAcross(ours: MsSpec, theirs: MsSpec): Promise<number> {
+  const a = (await runTessera(msModel(ours), feedsOf(ours))).out0!;
+  const ort = await ortSession(msModel(theirs));
+  try {
+    const e = (await ortRun(ort, feedsOf(theirs))).out0!;
+    if (a.dims.join() !== e.dims.join()) throw new Error(`out0: dims [${a.dims}] vs onnxruntime-web's [${e.dims}]`);
+    return worst(a.data as ArrayLike<number>, e.data as ArrayLike<number>);
+  } finally {
+    await ort.release();
+  }
+}
+
 /** Largest |a − e| (Infinity where one is NaN and the other not). */
 export function worst(a: ArrayLike<number>, e: ArrayLike<number>): number {
   let w = 0;

@@ -1,7 +1,8 @@
 /**
  * `com.microsoft` SkipLayerNormalization: LayerNorm(input + skip + bias) over the last axis, the
- * residual block onnxruntime's BERT optimizer writes. With no bias and the sum not wanted it is one
- * add_layernorm_f32 pass (the kernel tessera's own add-layernorm fusion uses); otherwise the sum is
+ * residual block onnxruntime's BERT optimizer writes. With the sum not wanted it is one
+ * add_layernorm_f32 pass (the kernel tessera's own add-layernorm fusion uses), after a bias add when
+ * there is a bias (graph/passes/fuse-contrib-bias.ts usually moves it into the MatMul before); else the sum is
  * formed in the input_skip_bias_sum output (or scratch) with binary_f32 and normalised with
  * layernorm_f32. mean and inv_std_var (training outputs) are computed from that sum in float64.
  */
@@ -41,12 +42,16 @@ const skipLayerNorm: OpDef = {
       { dtype: 'float32' as const, dims: [...x.dims] },
     ].slice(0, Math.max(1, ctx.node.outputs.length));
     const n = rows * H;
-    if (same && !bias && !wanted(1) && !wanted(2) && !wanted(3)) {
+    if (same && !wanted(1) && !wanted(2) && !wanted(3)) {
+      // With a bias: input + bias into the output first, then the add + layernorm pass in place
+      // (add_layernorm_f32 reads every element before writing it).
       return {
         outputs,
         build(b) {
           const k = b.k, [X, S, G] = b.inputs as [number, number, number], Bt = beta ? b.inputs[3]! : 0, Y = b.outputs[0]!;
-          return () => k.add_layernorm_f32(X, S, Y, G, Bt, rows, H, eps);
+          if (!bias) return () => k.add_layernorm_f32(X, S, Y, G, Bt, rows, H, eps);
+          const bp = b.inputs[4]!;
+          return () => { addRowBias(k, X, bp, Y, rows, H); k.add_layernorm_f32(Y, S, Y, G, Bt, rows, H, eps); };
         },
       };
     }

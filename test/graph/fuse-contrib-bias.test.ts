@@ -2,7 +2,8 @@
  * graph/passes/fuse-contrib-bias.ts: the bias of com.microsoft BiasGelu / FastGelu and of
  * SkipLayerNormalization moves into the MatMul before it (a tessera FusedMatMul with the bias and
  * then the GELU in its epilogue). Same outputs as the unfused graph ('disabled') and as
- * onnxruntime-web; a MatMul output read twice, or a non-constant bias, is left alone.
+ * onnxruntime-web; a MatMul output read twice, or a non-constant bias, is left alone; a Gelu after
+ * MatMul + Add (optimum's O1 export) joins the GEMM fuse-matmul-add made.
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
@@ -21,7 +22,7 @@ function graph(): Uint8Array {
     opset: 17,
     extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
     inputs: [valueInfo('x', DT.FLOAT, [M, K]), valueInfo('skip', DT.FLOAT, [M, N]), valueInfo('fedBias', DT.FLOAT, [N])],
-    outputs: ['y1', 'y2', 'y3', 'y4', 'y5', 'sum5', 'y6', 'y7', 'm7'].map((o) => valueInfo(o, DT.FLOAT)),
+    outputs: ['y1', 'y2', 'y3', 'y4', 'y5', 'sum5', 'y6', 'y7', 'm7', 'y8'].map((o) => valueInfo(o, DT.FLOAT)),
     initializers: [w('w', [K, N], 1), w('b', [N], 2), w('g', [N], 3), w('be', [N], 4)],
     nodes: [
       node('MatMul', ['x', 'w'], ['m1']), ms('BiasGelu', ['m1', 'b'], ['y1']),
@@ -32,6 +33,8 @@ function graph(): Uint8Array {
       // Left alone: a bias that is not a constant; a MatMul output that is also a graph output.
       node('MatMul', ['x', 'w'], ['m6']), ms('BiasGelu', ['m6', 'fedBias'], ['y6']),
       node('MatMul', ['x', 'w'], ['m7']), ms('BiasGelu', ['m7', 'b'], ['y7']),
+      // optimum's O1 form: MatMul + Add (fuse-matmul-add's FusedMatMul) then a com.microsoft Gelu.
+      node('MatMul', ['x', 'w'], ['m8']), node('Add', ['m8', 'b'], ['a8']), ms('Gelu', ['a8'], ['y8']),
     ],
   });
 }
@@ -43,9 +46,9 @@ describe('fuse-contrib-bias', () => {
     const kinds = m.graph.nodes.map((n) => `${n.domain || 'ai.onnx'}:${n.opType}`);
     // y1–y4: one FusedMatMul each with the GELU folded in; y5: FusedMatMul + SkipLayerNormalization.
     const fused = m.graph.nodes.filter((n) => n.opType === 'FusedMatMul' && n.domain === 'tessera');
-    expect(fused.filter((n) => n.attributes.get('activation')?.value === 'geluErf').map((n) => n.outputs[0])).toEqual(['y1', 'y4']);
+    expect(fused.filter((n) => n.attributes.get('activation')?.value === 'geluErf').map((n) => n.outputs[0])).toEqual(['y1', 'y4', 'y8']);
     expect(fused.filter((n) => n.attributes.get('activation')?.value === 'geluTanh').map((n) => n.outputs[0])).toEqual(['y2', 'y3']);
-    expect(fused.filter((n) => n.inputs.length === 3).map((n) => n.outputs[0])).toEqual(['y1', 'y2', 'm5']);
+    expect(fused.filter((n) => n.inputs.length === 3).map((n) => n.outputs[0])).toEqual(['y1', 'y2', 'm5', 'y8']);
     const sln = m.graph.nodes.find((n) => n.opType === 'SkipLayerNormalization')!;
     expect(sln.inputs).toEqual(['m5', 'skip', 'g', 'be']);
     expect(kinds.filter((k) => k === 'com.microsoft:BiasGelu')).toHaveLength(2);
@@ -66,7 +69,7 @@ describe('fuse-contrib-bias', () => {
     const ort = await ortSession(bytes);
     try {
       const theirs = await ortRun(ort, feeds);
-      for (const o of ['y1', 'y2', 'y3', 'y4', 'y5', 'sum5', 'y6', 'y7', 'm7']) {
+      for (const o of ['y1', 'y2', 'y3', 'y4', 'y5', 'sum5', 'y6', 'y7', 'm7', 'y8']) {
         expect(worst(fused[o]!.data as Float32Array, plain[o]!.data as Float32Array)).toBeLessThan(2e-6);
         expect(worst(fused[o]!.data as Float32Array, theirs[o]!.data as Float32Array)).toBeLessThan(1e-5);
       }

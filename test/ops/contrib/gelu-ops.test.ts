@@ -51,6 +51,8 @@ describe('bad inputs and attributes', () => {
     refuse({ op: 'FastGelu', inputs: [f32([4], 1)], attrs: { approximate: 'tanh' }, name: 'fg' }, 'INVALID_ATTRIBUTE', "'fg'", "'approximate'"));
   it('BiasGelu with a bias that is not the last axis', () =>
     refuse({ op: 'BiasGelu', inputs: [f32([3, 4], 1), f32([3], 2)], name: 'bg' }, 'SHAPE_MISMATCH', "'bg'", 'bias'));
+  it('a com.microsoft op tessera lacks is refused at create with its name', () =>
+    refuse({ op: 'LongformerAttention', inputs: [f32([1, 4, 8], 1)], name: 'lf' }, 'UNSUPPORTED_OP', 'com.microsoft.LongformerAttention'));
   it('BiasAdd with a skip of another shape', () =>
     refuse({ op: 'BiasAdd', inputs: [f32([1, 3, 4], 1), f32([4], 2), f32([1, 2, 4], 3)], name: 'ba' }, 'SHAPE_MISMATCH', "'ba'", 'skip'));
 });

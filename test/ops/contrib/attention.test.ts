@@ -23,6 +23,7 @@ const cases: [string, In[], Record<string, unknown>, string[]?][] = [
   ['raw mask [B, S, T]', [x, W, Bias, i32([B, S, S], Array.from({ length: B * S * S }, (_, i) => ((i * 7) % 5 === 0 ? 0 : 1)))], { num_heads: N }],
   ['unidirectional', [x, W, Bias], { num_heads: N, unidirectional: 1 }],
   ['unidirectional with a [B, T] mask', [x, W, Bias, i32([B, S], [1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1])], { num_heads: N, unidirectional: 1 }],
+  ['unidirectional with a fully padded row (future keys get float32’s lowest, not mask_filter_value)', [x, W, Bias, i32([B], [0, 3])], { num_heads: N, unidirectional: 1 }],
   ['scale and mask_filter_value', [x, W, Bias, i32([B], [5, 3])], { num_heads: N, scale: 0.3, mask_filter_value: -2.5 }],
   ['qkv_hidden_sizes given', [x, W, Bias], { num_heads: N, qkv_hidden_sizes: [D, D, D] }],
   ['attention_bias [1, N, S, T]', [x, W, Bias, '', '', f32([1, N, S, S], 4)], { num_heads: N }],

@@ -103,8 +103,9 @@ const attention: OpDef = {
           }
           const all = qkvView!() as Float32Array, pres = presentView!() as Float32Array, pst = pastView?.() as Float32Array | undefined;
           const layout = (off: number): HeadLayout => ({ ptr: off, batch: S * W3, head: d, row: W3 });
-          concatPresent(pres.subarray(0, half), pst?.subarray(0, B * N * P * d), all, layout(Dq!), B, N, P, S, d);
+          // V before K, for the same reason as concatPresent's order (present's K half covers past's V).
           concatPresent(pres.subarray(half), pst?.subarray(B * N * P * d), all, layout(Dq! + Dk!), B, N, P, S, d);
+          concatPresent(pres.subarray(0, half), pst?.subarray(0, B * N * P * d), all, layout(Dq!), B, N, P, S, d);
           const kp: HeadLayout = { ptr: kvPtr, batch: N * T * d, head: T * d, row: d };
           const vp: HeadLayout = { ptr: kvPtr + half * 4, batch: N * T * d, head: T * d, row: d };
           runHeads(k, q, kp, vp, out, m, kernelScratch, B, N, S, T, d, scale);

@@ -202,8 +202,10 @@ export function requireShape(ctx: OpContext, i: number, t: InputInfo, dims: read
 export function concatPresent(dst: Float32Array, past: Float32Array | undefined, src: Float32Array, srcLayout: HeadLayout,
   B: number, N: number, P: number, L: number, H: number): void {
   const T = P + L;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < N; h++) {
+  // Last head first: should a runtime give present the past's memory, every past block is read
+  // before anything lands on it (block i moves to i·T·H ≥ i·P·H; set() copes with the overlap).
+  for (let b = B - 1; b >= 0; b--) {
+    for (let h = N - 1; h >= 0; h--) {
       const o = (b * N + h) * T * H;
       if (past && P) dst.set(past.subarray((b * N + h) * P * H, (b * N + h + 1) * P * H), o);
       for (let j = 0; j < L; j++) {

@@ -1,0 +1,84 @@
+// com.microsoft GroupQueryAttention against onnxruntime-web: prompts and decode steps, MHA and GQA
+// head ratios, rotary (plain and interleaved), packed QKV, batch 2 with different lengths, local
+// windows, softcap and smooth softmax, head sizes 64 and 128.
+import { describe, expect, it } from 'vitest';
+import { Tensor } from '../../../src/index.js';
+import { expectClose, rand, ropeCaches, runBoth, type MsInput } from './ms-node.js';
+
+interface Case {
+  name: string;
+  B: number; S: number; H: number; KVH: number; D: number;
+  /** Past buffer length (0: no past inputs). */
+  P: number;
+  /** seqlens_k + 1 per batch entry (the total length of each). */
+  lens: number[];
+  rotary?: 0 | 1 | 2; // 0 none, 1 halves, 2 interleaved
+  packed?: boolean;
+  window?: number;
+  softcap?: number;
+  smooth?: boolean;
+  rdim?: number;
+}
+
+async function check(c: Case): Promise<void> {
+  const { B, S, H, KVH, D, P } = c;
+  const T = Math.max(...c.lens);
+  const seed = c.name.length * 7919;
+  const inputs: MsInput[] = [];
+  if (c.packed) {
+    inputs.push(new Tensor('float32', rand(B * S * (H + 2 * KVH) * D, seed), [B, S, (H + 2 * KVH) * D]), '', '');
+  } else {
+    inputs.push(new Tensor('float32', rand(B * S * H * D, seed), [B, S, H * D]));
+    inputs.push(new Tensor('float32', rand(B * S * KVH * D, seed + 1), [B, S, KVH * D]));
+    inputs.push(new Tensor('float32', rand(B * S * KVH * D, seed + 2), [B, S, KVH * D]));
+  }
+  if (P > 0) {
+    // Rows past each entry's live length hold garbage that must never be read.
+    inputs.push(new Tensor('float32', rand(B * KVH * P * D, seed + 3, -2, 2), [B, KVH, P, D]));
+    inputs.push(new Tensor('float32', rand(B * KVH * P * D, seed + 4, -2, 2), [B, KVH, P, D]));
+  } else inputs.push('', '');
+  inputs.push(new Tensor('int32', Int32Array.from(c.lens, (l) => l - 1), [B]));
+  inputs.push(new Tensor('int32', Int32Array.of(T), [1]));
+  if (c.rotary) inputs.push(...ropeCaches(Math.max(T, P) + 3, (c.rdim ?? D) / 2));
+  const attrs: Record<string, number> = { num_heads: H, kv_num_heads: KVH };
+  if (c.rotary) { attrs.do_rotary = 1; attrs.rotary_interleaved = c.rotary === 2 ? 1 : 0; }
+  if (c.window) attrs.local_window_size = c.window;
+  if (c.softcap) attrs.softcap = c.softcap;
+  if (c.smooth) attrs.smooth_softmax = 1;
+  const [mine, ref] = await runBoth('GroupQueryAttention', inputs, attrs, 3);
+  // First prompts with right padding: rows past an entry's length are padding (not compared).
+  const first = S > 1 && S === T;
+  const validRow = (i: number, rowLen: number) => {
+    const b = Math.floor(i / (S * rowLen)), s = Math.floor(i / rowLen) % S;
+    return !first || s < c.lens[b]!;
+  };
+  expectClose(mine[0]!, ref[0]!, 'output', 1e-5, 1e-6, (i) => validRow(i, H * D));
+  const Lp = Math.max(T, P);
+  const live = (i: number) => {
+    const b = Math.floor(i / (KVH * Lp * D)), pos = Math.floor(i / D) % Lp;
+    return pos < (first ? c.lens[b]! : c.lens[b]!);
+  };
+  expectClose(mine[1]!, ref[1]!, 'present_key', 1e-5, 1e-6, live);
+  expectClose(mine[2]!, ref[2]!, 'present_value', 1e-5, 1e-6, live);
+}
+
+const cases: Case[] = [
+  { name: 'prompt MHA d64', B: 1, S: 5, H: 4, KVH: 4, D: 64, P: 0, lens: [5] },
+  { name: 'prompt GQA 4:1 d128 rotary', B: 1, S: 7, H: 8, KVH: 2, D: 128, P: 0, lens: [7], rotary: 1 },
+  { name: 'prompt GQA 2:1 interleaved, packed QKV', B: 1, S: 6, H: 4, KVH: 2, D: 64, P: 0, lens: [6], rotary: 2, packed: true },
+  { name: 'prompt batch 2 right padding', B: 2, S: 6, H: 4, KVH: 2, D: 64, P: 0, lens: [6, 3], rotary: 1 },
+  { name: 'decode concat past, batch 2 lengths differ', B: 2, S: 1, H: 4, KVH: 2, D: 64, P: 6, lens: [7, 4] },
+  { name: 'decode max-length past (shared-buffer layout), rotary interleaved', B: 2, S: 1, H: 8, KVH: 2, D: 128, P: 16, lens: [9, 5], rotary: 2 },
+  { name: 'decode MHA past 1', B: 1, S: 1, H: 2, KVH: 2, D: 64, P: 1, lens: [2], rotary: 1 },
+  { name: 'decode long past d128 GQA 8:1', B: 1, S: 1, H: 8, KVH: 1, D: 128, P: 40, lens: [33], rotary: 1 },
+  { name: 'subsequent prompt over past', B: 1, S: 3, H: 4, KVH: 2, D: 64, P: 8, lens: [7], rotary: 1 },
+  { name: 'local window prompt', B: 1, S: 8, H: 4, KVH: 2, D: 64, P: 0, lens: [8], window: 3 },
+  { name: 'local window decode', B: 2, S: 1, H: 4, KVH: 2, D: 64, P: 12, lens: [11, 6], window: 4, rotary: 1 },
+  { name: 'softcap', B: 1, S: 4, H: 2, KVH: 1, D: 64, P: 0, lens: [4], softcap: 1.5 },
+  { name: 'smooth softmax decode', B: 1, S: 1, H: 2, KVH: 1, D: 64, P: 5, lens: [5], smooth: true },
+  { name: 'partial rotary (r = 16 of 48)', B: 1, S: 3, H: 2, KVH: 1, D: 48, P: 0, lens: [3], rotary: 1, rdim: 16 },
+];
+
+describe('com.microsoft GroupQueryAttention vs onnxruntime-web', () => {
+  for (const c of cases) it(c.name, () => check(c));
+});

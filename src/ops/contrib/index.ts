@@ -5,7 +5,9 @@
  */
 import type { OpDef } from '../types.js';
 import { groupQueryAttentionOps } from './group-query-attention.js';
+import { contribRotaryOps } from './rotary.js';
+import { simplifiedNormOps } from './simplified-norm.js';
 
 export const contribOps: readonly OpDef[] = [
-  ...groupQueryAttentionOps,
+  ...groupQueryAttentionOps, ...contribRotaryOps, ...simplifiedNormOps,
 ];

@@ -15,15 +15,19 @@ type Attr = Parameters<typeof node>[3];
 /** A node's inputs: a Tensor is a graph input, `{ const }` an initializer, '' an omitted input. */
 export type MsInput = Tensor | { const: Tensor } | '';
 
-/** A model of one com.microsoft node with inputs in0…, outputs out0… (of outTypes, float32 by default). */
-export function msModel(op: string, inputs: readonly MsInput[], attrs: Attr, outputs: number, outTypes: readonly string[] = []): Uint8Array {
+/**
+ * A model of one node (domain com.microsoft unless given) with inputs in0…; of its `outputs`, those
+ * in `used` (all by default) are graph outputs out{i} of outTypes (float32 by default), the rest ''.
+ */
+export function msModel(op: string, inputs: readonly MsInput[], attrs: Attr, outputs: number, outTypes: readonly string[] = [],
+  domain = 'com.microsoft', used?: readonly number[]): Uint8Array {
   const names = inputs.map((x, i) => (x === '' ? '' : `in${i}`));
-  const outs = Array.from({ length: outputs }, (_, i) => `out${i}`);
-  const n = { ...node(op, names, outs, attrs, 'n'), domain: 'com.microsoft' };
+  const outs = Array.from({ length: outputs }, (_, i) => (!used || used.includes(i) ? `out${i}` : ''));
+  const n = { ...node(op, names, outs, attrs, 'n'), domain };
   return model({
     nodes: [n],
     inputs: inputs.flatMap((x, i) => (x instanceof Tensor ? [valueInfo(names[i]!, ELEM[x.type]!, [...x.dims])] : [])),
-    outputs: outs.map((o, i) => valueInfo(o, ELEM[outTypes[i] ?? 'float32']!)),
+    outputs: outs.flatMap((o, i) => (o ? [valueInfo(o, ELEM[outTypes[i] ?? 'float32']!)] : [])),
     initializers: inputs.flatMap((x, i) => {
       if (x === '' || x instanceof Tensor) return [];
       const d = x.const.data as unknown as ArrayBufferView;
@@ -35,8 +39,9 @@ export function msModel(op: string, inputs: readonly MsInput[], attrs: Attr, out
 }
 
 /** Runs the node in tessera and onnxruntime-web: [tessera outputs, ort outputs] as Float32/Int arrays with dims. */
-export async function runBoth(op: string, inputs: readonly MsInput[], attrs: Attr, outputs: number, outTypes: readonly string[] = []): Promise<[Tensor[], { data: ArrayLike<number>; dims: readonly number[] }[]]> {
-  const bytes = msModel(op, inputs, attrs, outputs, outTypes);
+export async function runBoth(op: string, inputs: readonly MsInput[], attrs: Attr, outputs: number, outTypes: readonly string[] = [],
+  domain = 'com.microsoft', used?: readonly number[]): Promise<[Tensor[], { data: ArrayLike<number>; dims: readonly number[] }[]]> {
+  const bytes = msModel(op, inputs, attrs, outputs, outTypes, domain, used);
   const feeds: Record<string, Tensor> = {};
   inputs.forEach((x, i) => { if (x instanceof Tensor) feeds[`in${i}`] = x; });
   const s = await InferenceSession.create(bytes);

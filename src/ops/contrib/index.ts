@@ -7,7 +7,8 @@ import type { OpDef } from '../types.js';
 import { groupQueryAttentionOps } from './group-query-attention.js';
 import { contribRotaryOps } from './rotary.js';
 import { simplifiedNormOps } from './simplified-norm.js';
+import { gatherBlockQuantizedOps } from './gather-block-quantized.js';
 
 export const contribOps: readonly OpDef[] = [
-  ...groupQueryAttentionOps, ...contribRotaryOps, ...simplifiedNormOps,
+  ...groupQueryAttentionOps, ...contribRotaryOps, ...simplifiedNormOps, ...gatherBlockQuantizedOps,
 ];

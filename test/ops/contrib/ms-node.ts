@@ -8,7 +8,16 @@ import { InferenceSession, Tensor } from '../../../src/index.js';
 import { DT, model, node, valueInfo } from '../../helpers/onnx-builder.js';
 import { ortRun, ortSession } from '../../helpers/ort.js';
 
-const ELEM: Record<string, number> = { float32: DT.FLOAT, int32: DT.INT32, int64: DT.INT64, uint8: DT.UINT8, int8: DT.INT8, float16: DT.FLOAT16 };
+const ELEM: Record<string, number> = { float32: DT.FLOAT, int32: DT.INT32, int64: DT.INT64, uint8: DT.UINT8, int8: DT.INT8, float16: DT.FLOAT16, uint4: 21, int4: 22 };
+
+// ONNX stores int4/uint4 two to a byte, low nibble first; tessera's Tensor holds one a slot.
+function rawOf(t: Tensor): Uint8Array {
+  const d = t.data as unknown as ArrayLike<number> & ArrayBufferView;
+  if (t.type !== 'int4' && t.type !== 'uint4') return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  const out = new Uint8Array(Math.ceil(d.length / 2));
+  for (let i = 0; i < d.length; i++) out[i >> 1]! |= (d[i]! & 15) << ((i & 1) * 4);
+  return out;
+}
 
 type Attr = Parameters<typeof node>[3];
 
@@ -30,8 +39,7 @@ export function msModel(op: string, inputs: readonly MsInput[], attrs: Attr, out
     outputs: outs.flatMap((o, i) => (o ? [valueInfo(o, ELEM[outTypes[i] ?? 'float32']!)] : [])),
     initializers: inputs.flatMap((x, i) => {
       if (x === '' || x instanceof Tensor) return [];
-      const d = x.const.data as unknown as ArrayBufferView;
-      return [{ name: names[i], dims: [...x.const.dims], dataType: ELEM[x.const.type], rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) }];
+      return [{ name: names[i], dims: [...x.const.dims], dataType: ELEM[x.const.type], rawData: rawOf(x.const) }];
     }),
     opset: 17,
     extraOpsets: [{ domain: 'com.microsoft', version: 1 }],

@@ -2,8 +2,8 @@
 // head ratios, rotary (plain and interleaved), packed QKV, batch 2 with different lengths, local
 // windows, softcap and smooth softmax, head sizes 64 and 128.
 import { describe, expect, it } from 'vitest';
-import { Tensor } from '../../../src/index.js';
-import { expectClose, rand, ropeCaches, runBoth, type MsInput } from './ms-node.js';
+import { InferenceSession, Tensor } from '../../../src/index.js';
+import { expectClose, msModel, rand, ropeCaches, runBoth, type MsInput } from './ms-node.js';
 
 interface Case {
   name: string;
@@ -81,4 +81,33 @@ const cases: Case[] = [
 
 describe('com.microsoft GroupQueryAttention vs onnxruntime-web', () => {
   for (const c of cases) it(c.name, () => check(c));
+});
+
+describe('GroupQueryAttention refusals name the node and what is wrong', () => {
+  const B = 1, S = 1, H = 4, KVH = 2, D = 16, P = 4;
+  const q = new Tensor('float32', rand(H * D, 1), [B, S, H * D]);
+  const kv = new Tensor('float32', rand(KVH * D, 2), [B, S, KVH * D]);
+  const past = new Tensor('float32', rand(KVH * P * D, 3), [B, KVH, P, D]);
+  const tot = new Tensor('int32', Int32Array.of(P), [1]);
+  const inputs = (seq: number) => [q, kv, kv, past, past, new Tensor('int32', Int32Array.of(seq), [1]), tot] as MsInput[];
+  const feeds = (seq: number) => Object.fromEntries(inputs(seq).flatMap((x, i) => (x instanceof Tensor ? [[`in${i}`, x]] : [])));
+  async function refusal(attrs: Record<string, number>, seq = 3, extra: MsInput[] = []): Promise<unknown> {
+    const s = await InferenceSession.create(msModel('GroupQueryAttention', [...inputs(seq), ...extra], attrs, 3));
+    try {
+      await s.run({ ...feeds(seq), ...Object.fromEntries(extra.flatMap((x, i) => (x instanceof Tensor ? [[`in${7 + i}`, x]] : []))) });
+      return undefined;
+    } catch (e) { return e; } finally { await s.release(); }
+  }
+  it('attributes', async () => {
+    expect(await refusal({ num_heads: 3, kv_num_heads: 2 })).toMatchObject({ code: 'INVALID_ATTRIBUTE', message: expect.stringMatching(/GroupQueryAttention node 'n'.*'num_heads'/) });
+    expect(await refusal({ num_heads: H, kv_num_heads: KVH, qk_output: 1 })).toMatchObject({ code: 'INVALID_ATTRIBUTE', message: expect.stringMatching(/'n'.*'qk_output'/) });
+    expect(await refusal({ num_heads: H, kv_num_heads: KVH, local_window_size: 0 })).toMatchObject({ code: 'INVALID_ATTRIBUTE', message: expect.stringMatching(/'local_window_size'/) });
+    expect(await refusal({ num_heads: H, kv_num_heads: KVH, do_rotary: 1 })).toMatchObject({ code: 'INVALID_MODEL', message: expect.stringMatching(/'n'.*cos_cache/) });
+  });
+  it('position_ids input, seqlens_k past the cache', async () => {
+    const [cos, sin] = ropeCaches(8, D / 2);
+    const pid = new Tensor('int64', BigInt64Array.of(0n), [1, 1]);
+    expect(await refusal({ num_heads: H, kv_num_heads: KVH, do_rotary: 1 }, 3, [cos, sin, pid])).toMatchObject({ code: 'UNSUPPORTED_OP', message: expect.stringMatching(/'n'.*position_ids/) });
+    expect(await refusal({ num_heads: H, kv_num_heads: KVH }, 9)).toMatchObject({ code: 'INVALID_FEED', message: expect.stringMatching(/'n'.*seqlens_k\[0\] = 9/) });
+  });
 });

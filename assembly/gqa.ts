@@ -3,14 +3,15 @@
 //
 // gqa_attention_f32 is shaped for decoding: one KV head's cache rows are read in place (D floats
 // a key, contiguous, as the [B, kv_heads, max_len, D] cache holds them), with no packing pass, so a
-// step costs what it reads: the L cached keys and values once per block of up to 4 query rows
+// step costs what it reads: the L cached keys and values once per block of up to 2 query rows
 // that share the KV head (a GQA group's heads at one position). Scores are kept whole per row
-// (4 × L floats of scratch), then a plain softmax, then P·V in 8-column strips with the 4 rows'
-// accumulators in registers. The causal limit and the sliding window are ranges of keys, not a
+// (2 × L floats of scratch), then a plain softmax, then P·V in 16-column strips with the rows'
+// accumulators in registers. Row blocks of 1 and 2 are separate inlined copies of each loop (no
+// work on absent rows). The causal limit and the sliding window are ranges of keys, not a
 // mask: keys outside them are never read.
 import { exp_nonpos_f32x4, madd, tanh_f32x4 } from './activation';
 
-const RB: i32 = 4; // query rows per block
+const RB: i32 = 2; // query rows per block (a GQA group's heads at one position share each K/V load)
 
 /** Scratch bytes gqa_attention_f32 needs for L keys (mirrored in src/ops/contrib/group-query-attention.ts). */
 export function gqa_scratch_bytes(L: i32): i32 {
@@ -41,34 +42,68 @@ export function gqa_attention_f32(
   }
 }
 
-// p[t·L4 + j] = scale · dot(q_t, k_j) for rows t < r (D floats apart) and keys lo ≤ j < hi.
-function scores(q: usize, k: usize, D: i32, r: i32, lo: i32, hi: i32, p: usize, L4: usize, scale: f32): void {
-  const D4 = D & ~3, rs = <usize>D << 2;
-  const q1 = q + (r > 1 ? rs : 0), q2 = q + (r > 2 ? 2 * rs : 0), q3 = q + (r > 3 ? 3 * rs : 0);
-  const ps = L4 << 2;
-  for (let j = lo; j < hi; j++) {
-    const kj = k + <usize>j * rs;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+// p[t·L4 + j] = scale · dot(q_t, k_j) for rows t < r (D floats apart) and keys lo ≤ j < hi. Four keys
+// a step: each (row, key) sum is one vector accumulator, and the four keys' accumulators of a row
+// are reduced together by a transpose-add (6 operations for 4 scores, not 4 horizontal sums).
+// @ts-ignore: decorator
+@inline function scores_r(q: usize, k: usize, D: i32, r: i32, lo: i32, hi: i32, p: usize, L4: usize, scale: f32): void {
+  const D4 = D & ~3, rs = <usize>D << 2, q1 = q + rs, ps = L4 << 2, sv = f32x4.splat(scale);
+  let j = lo;
+  for (; j + 4 <= hi; j += 4) {
+    const k0 = k + <usize>j * rs, k1 = k0 + rs, k2 = k1 + rs, k3 = k2 + rs;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     for (let c = 0; c < D4; c += 4) {
       const off = <usize>c << 2;
-      const kv = v128.load(kj + off);
-      a0 = madd(v128.load(q + off), kv, a0);
-      a1 = madd(v128.load(q1 + off), kv, a1);
-      a2 = madd(v128.load(q2 + off), kv, a2);
-      a3 = madd(v128.load(q3 + off), kv, a3);
+      const x0 = v128.load(k0 + off), x1 = v128.load(k1 + off), x2 = v128.load(k2 + off), x3 = v128.load(k3 + off);
+      const qa = v128.load(q + off);
+      a0 = madd(qa, x0, a0); a1 = madd(qa, x1, a1); a2 = madd(qa, x2, a2); a3 = madd(qa, x3, a3);
+      if (r > 1) {
+        const qb = v128.load(q1 + off);
+        b0 = madd(qb, x0, b0); b1 = madd(qb, x1, b1); b2 = madd(qb, x2, b2); b3 = madd(qb, x3, b3);
+      }
     }
-    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    let sa = sum4(a0, a1, a2, a3), sb = r > 1 ? sum4(b0, b1, b2, b3) : sa;
     for (let c = D4; c < D; c++) {
-      const off = <usize>c << 2, kc = load<f32>(kj + off);
-      s0 += load<f32>(q + off) * kc; s1 += load<f32>(q1 + off) * kc;
-      s2 += load<f32>(q2 + off) * kc; s3 += load<f32>(q3 + off) * kc;
+      const off = <usize>c << 2;
+      const kv = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(k0 + off)), 1, load<f32>(k1 + off)), 2, load<f32>(k2 + off)), 3, load<f32>(k3 + off));
+      sa = madd(f32x4.splat(load<f32>(q + off)), kv, sa);
+      if (r > 1) sb = madd(f32x4.splat(load<f32>(q1 + off)), kv, sb);
     }
     const o = p + (<usize>j << 2);
-    store<f32>(o, s0 * scale);
-    if (r > 1) store<f32>(o + ps, s1 * scale);
-    if (r > 2) store<f32>(o + 2 * ps, s2 * scale);
-    if (r > 3) store<f32>(o + 3 * ps, s3 * scale);
+    v128.store(o, f32x4.mul(sa, sv));
+    if (r > 1) v128.store(o + ps, f32x4.mul(sb, sv));
   }
+  for (; j < hi; j++) {
+    const kj = k + <usize>j * rs;
+    let a = f32x4.splat(0), b = a;
+    for (let c = 0; c < D4; c += 4) {
+      const off = <usize>c << 2, x = v128.load(kj + off);
+      a = madd(v128.load(q + off), x, a);
+      if (r > 1) b = madd(v128.load(q1 + off), x, b);
+    }
+    let sa = hsum(a), sb = hsum(b);
+    for (let c = D4; c < D; c++) {
+      const off = <usize>c << 2, x = load<f32>(kj + off);
+      sa += load<f32>(q + off) * x;
+      if (r > 1) sb += load<f32>(q1 + off) * x;
+    }
+    const o = p + (<usize>j << 2);
+    store<f32>(o, sa * scale);
+    if (r > 1) store<f32>(o + ps, sb * scale);
+  }
+}
+
+function scores(q: usize, k: usize, D: i32, r: i32, lo: i32, hi: i32, p: usize, L4: usize, scale: f32): void {
+  if (r > 1) scores_r(q, k, D, 2, lo, hi, p, L4, scale);
+  else scores_r(q, k, D, 1, lo, hi, p, L4, scale);
+}
+
+// [Σa, Σb, Σc, Σd] of four vectors.
+// @ts-ignore: decorator
+@inline function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7)); // a0+a2 b0+b2 a1+a3 b1+b3
+  const cd = f32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
+  return f32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
 // @ts-ignore: decorator
@@ -126,41 +161,60 @@ function softmax_row(p: usize, lo: i32, hi: i32, softcap: f32, smooth: i32): voi
   }
 }
 
-// out_t = Σ_{lo ≤ j < hi} p[t][j] · v_j for rows t < r, 8 columns at a time (the 4 rows' 8-column
-// sums stay in registers while the keys stream by), then the column tail one at a time.
-function weighted_values(p: usize, L4: usize, v: usize, D: i32, r: i32, lo: i32, hi: i32, out: usize): void {
-  const rs = <usize>D << 2, ps = L4 << 2;
-  const p1 = p + (r > 1 ? ps : 0), p2 = p + (r > 2 ? 2 * ps : 0), p3 = p + (r > 3 ? 3 * ps : 0);
-  const D8 = D & ~7;
-  for (let c = 0; c < D8; c += 8) {
-    let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-    let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+// out_t = Σ_{lo ≤ j < hi} p[t][j] · v_j for rows t < r, 16 columns (one cache line of each value
+// row) at a time with the rows' sums in registers while the keys stream by; then 4 columns at a
+// time, then one.
+// @ts-ignore: decorator
+@inline function weighted_values_r(p: usize, L4: usize, v: usize, D: i32, r: i32, lo: i32, hi: i32, out: usize): void {
+  const rs = <usize>D << 2, p1 = p + (L4 << 2);
+  const D16 = D & ~15, D4 = D & ~3;
+  let c = 0;
+  for (; c < D16; c += 16) {
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
     let vp = v + <usize>lo * rs + (<usize>c << 2);
     for (let j = lo; j < hi; j++) {
-      const x0 = v128.load(vp), x1 = v128.load(vp, 16);
+      const x0 = v128.load(vp), x1 = v128.load(vp, 16), x2 = v128.load(vp, 32), x3 = v128.load(vp, 48);
       const jo = <usize>j << 2;
-      const w0 = v128.load32_splat(p + jo), w1 = v128.load32_splat(p1 + jo);
-      const w2 = v128.load32_splat(p2 + jo), w3 = v128.load32_splat(p3 + jo);
-      a00 = madd(w0, x0, a00); a01 = madd(w0, x1, a01);
-      a10 = madd(w1, x0, a10); a11 = madd(w1, x1, a11);
-      a20 = madd(w2, x0, a20); a21 = madd(w2, x1, a21);
-      a30 = madd(w3, x0, a30); a31 = madd(w3, x1, a31);
+      const w = v128.load32_splat(p + jo);
+      a0 = madd(w, x0, a0); a1 = madd(w, x1, a1); a2 = madd(w, x2, a2); a3 = madd(w, x3, a3);
+      if (r > 1) {
+        const u = v128.load32_splat(p1 + jo);
+        b0 = madd(u, x0, b0); b1 = madd(u, x1, b1); b2 = madd(u, x2, b2); b3 = madd(u, x3, b3);
+      }
       vp += rs;
     }
     const o = out + (<usize>c << 2);
-    v128.store(o, a00); v128.store(o, a01, 16);
-    if (r > 1) { v128.store(o + rs, a10); v128.store(o + rs, a11, 16); }
-    if (r > 2) { v128.store(o + 2 * rs, a20); v128.store(o + 2 * rs, a21, 16); }
-    if (r > 3) { v128.store(o + 3 * rs, a30); v128.store(o + 3 * rs, a31, 16); }
+    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+    if (r > 1) { v128.store(o + rs, b0); v128.store(o + rs, b1, 16); v128.store(o + rs, b2, 32); v128.store(o + rs, b3, 48); }
   }
-  for (let c = D8; c < D; c++) {
-    for (let t = 0; t < r; t++) {
-      const pt = p + <usize>t * ps;
-      let acc: f32 = 0;
-      for (let j = lo; j < hi; j++) acc += load<f32>(pt + (<usize>j << 2)) * load<f32>(v + <usize>j * rs + (<usize>c << 2));
-      store<f32>(out + <usize>t * rs + (<usize>c << 2), acc);
+  for (; c < D4; c += 4) {
+    let a = f32x4.splat(0), b = a;
+    let vp = v + <usize>lo * rs + (<usize>c << 2);
+    for (let j = lo; j < hi; j++) {
+      const x = v128.load(vp), jo = <usize>j << 2;
+      a = madd(v128.load32_splat(p + jo), x, a);
+      if (r > 1) b = madd(v128.load32_splat(p1 + jo), x, b);
+      vp += rs;
     }
+    const o = out + (<usize>c << 2);
+    v128.store(o, a);
+    if (r > 1) v128.store(o + rs, b);
   }
+  for (; c < D; c++) {
+    let a: f32 = 0, b: f32 = 0;
+    for (let j = lo; j < hi; j++) {
+      const x = load<f32>(v + <usize>j * rs + (<usize>c << 2)), jo = <usize>j << 2;
+      a += load<f32>(p + jo) * x;
+      if (r > 1) b += load<f32>(p1 + jo) * x;
+    }
+    store<f32>(out + (<usize>c << 2), a);
+    if (r > 1) store<f32>(out + rs + (<usize>c << 2), b);
+  }
+}
+
+function weighted_values(p: usize, L4: usize, v: usize, D: i32, r: i32, lo: i32, hi: i32, out: usize): void {
+  if (r > 1) weighted_values_r(p, L4, v, D, 2, lo, hi, out);
+  else weighted_values_r(p, L4, v, D, 1, lo, hi, out);
 }
 
 // Rotary embedding over rows of heads. Row i (i < rows), head h (h < H): x at

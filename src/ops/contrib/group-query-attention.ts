@@ -22,7 +22,7 @@ import { requireDtype } from '../util.js';
 
 /** Bytes of scratch `gqa_attention_f32` needs for L keys; keep in step with assembly/gqa.ts. */
 export function gqaScratchBytes(L: number): number {
-  return Math.ceil((4 * Math.ceil(L / 4) * 4 * 4) / 64) * 64;
+  return Math.ceil((2 * Math.ceil(L / 4) * 4 * 4) / 64) * 64;
 }
 
 function positiveInt(ctx: OpContext, name: string): number {

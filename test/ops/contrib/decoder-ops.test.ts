@@ -61,3 +61,31 @@ describe('SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization vs onn
     });
   }
 });
+
+describe('ONNX RotaryEmbedding (opset 23) on the shared kernel vs onnxruntime-web', () => {
+  const cases = [
+    { name: '4-D, position_ids, halves', B: 2, H: 3, S: 4, D: 32, rank4: true, pos: true, interleaved: 0 },
+    { name: '3-D num_heads, no position_ids ([B, S, r/2] caches), interleaved', B: 2, H: 2, S: 3, D: 16, rank4: false, pos: false, interleaved: 1 },
+    { name: '4-D partial rotary_embedding_dim 8 of 32', B: 1, H: 2, S: 5, D: 32, rank4: true, pos: true, interleaved: 0, rdim: 8 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const { B, H, S, D } = c, r = c.rdim ?? D, maxPos = 12;
+      const x = c.rank4 ? new Tensor('float32', rand(B * H * S * D, 21), [B, H, S, D]) : new Tensor('float32', rand(B * S * H * D, 21), [B, S, H * D]);
+      let cos: Tensor, sin: Tensor;
+      const inputs: Parameters<typeof runBoth>[1][number][] = [x];
+      if (c.pos) {
+        [cos, sin] = ropeCaches(maxPos, r / 2);
+        inputs.push(cos, sin, new Tensor('int64', BigInt64Array.from({ length: B * S }, (_, i) => BigInt((i * 5) % maxPos)), [B, S]));
+      } else {
+        cos = new Tensor('float32', rand(B * S * r / 2, 22), [B, S, r / 2]); sin = new Tensor('float32', rand(B * S * r / 2, 23), [B, S, r / 2]);
+        inputs.push(cos, sin);
+      }
+      const attrs: Record<string, number> = { interleaved: c.interleaved };
+      if (!c.rank4) attrs.num_heads = H;
+      if (c.rdim) attrs.rotary_embedding_dim = c.rdim;
+      const [mine, ref] = await runBoth('RotaryEmbedding', inputs, attrs, 1, [], '', undefined, 23);
+      expectClose(mine[0]!, ref[0]!, 'output');
+    });
+  }
+});

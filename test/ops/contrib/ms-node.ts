@@ -29,7 +29,7 @@ export type MsInput = Tensor | { const: Tensor } | '';
  * in `used` (all by default) are graph outputs out{i} of outTypes (float32 by default), the rest ''.
  */
 export function msModel(op: string, inputs: readonly MsInput[], attrs: Attr, outputs: number, outTypes: readonly string[] = [],
-  domain = 'com.microsoft', used?: readonly number[]): Uint8Array {
+  domain = 'com.microsoft', used?: readonly number[], opset = 17): Uint8Array {
   const names = inputs.map((x, i) => (x === '' ? '' : `in${i}`));
   const outs = Array.from({ length: outputs }, (_, i) => (!used || used.includes(i) ? `out${i}` : ''));
   const n = { ...node(op, names, outs, attrs, 'n'), domain };
@@ -41,15 +41,15 @@ export function msModel(op: string, inputs: readonly MsInput[], attrs: Attr, out
       if (x === '' || x instanceof Tensor) return [];
       return [{ name: names[i], dims: [...x.const.dims], dataType: ELEM[x.const.type], rawData: rawOf(x.const) }];
     }),
-    opset: 17,
+    opset,
     extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
   });
 }
 
 /** Runs the node in tessera and onnxruntime-web: [tessera outputs, ort outputs] as Float32/Int arrays with dims. */
 export async function runBoth(op: string, inputs: readonly MsInput[], attrs: Attr, outputs: number, outTypes: readonly string[] = [],
-  domain = 'com.microsoft', used?: readonly number[]): Promise<[Tensor[], { data: ArrayLike<number>; dims: readonly number[] }[]]> {
-  const bytes = msModel(op, inputs, attrs, outputs, outTypes, domain, used);
+  domain = 'com.microsoft', used?: readonly number[], opset = 17): Promise<[Tensor[], { data: ArrayLike<number>; dims: readonly number[] }[]]> {
+  const bytes = msModel(op, inputs, attrs, outputs, outTypes, domain, used, opset);
   const feeds: Record<string, Tensor> = {};
   inputs.forEach((x, i) => { if (x instanceof Tensor) feeds[`in${i}`] = x; });
   const s = await InferenceSession.create(bytes);

@@ -12,6 +12,11 @@
  * O(new tokens) in copies, never O(cache length). Otherwise present is zeroed and past's first
  * past_b rows copied in (onnxruntime's concat). Attention reads K and V straight from present.
  *
+ * total_sequence_length is a shape input (present is max(total, past length) long), read at plan
+ * time, so each value keys a plan. A runtime that keeps one plan for every decode step feeds it
+ * the buffer length (genai's shared-buffer mode, whose attention mask has that length): only
+ * seqlens_k, read at run time, says how much of the cache is live.
+ *
  * do_rotary rotates Q and the new K by cos/sin caches ([max_pos, r/2], r ≤ head size) at the
  * tokens' positions before K is stored. Not supported: position_ids, attention_bias, head_sink
  * inputs (refused at load), the qk output, float16.

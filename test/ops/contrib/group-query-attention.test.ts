@@ -111,3 +111,48 @@ describe('GroupQueryAttention refusals name the node and what is wrong', () => {
     expect(await refusal({ num_heads: H, kv_num_heads: KVH }, 9)).toMatchObject({ code: 'INVALID_FEED', message: expect.stringMatching(/'n'.*seqlens_k\[0\] = 9/) });
   });
 });
+
+// onnxruntime-web takes head sizes that are multiples of 16 only; the kernel's 4-column and
+// single-column tails (head size 20, 6) and a group of 3 heads (a pair, then one) are checked
+// against a float64 reference of the same semantics instead.
+describe('GroupQueryAttention head-size tails vs a float64 reference', () => {
+  for (const D of [20, 6]) {
+    it(`head size ${D}, 3 query heads per KV head, window 4, prompt over a past`, async () => {
+      const B = 1, S = 3, H = 6, KVH = 2, P = 8, G = H / KVH, len = 7, past = len - S, window = 4;
+      const q = rand(S * H * D, 31), k = rand(S * KVH * D, 32), v = rand(S * KVH * D, 33);
+      const pk = rand(KVH * P * D, 34), pv = rand(KVH * P * D, 35);
+      const s = await InferenceSession.create(msModel('GroupQueryAttention', [
+        new Tensor('float32', q, [B, S, H * D]), new Tensor('float32', k, [B, S, KVH * D]), new Tensor('float32', v, [B, S, KVH * D]),
+        new Tensor('float32', pk, [B, KVH, P, D]), new Tensor('float32', pv, [B, KVH, P, D]),
+        new Tensor('int32', Int32Array.of(len - 1), [1]), { const: new Tensor('int32', Int32Array.of(len), [1]) },
+      ], { num_heads: H, kv_num_heads: KVH, local_window_size: window }, 3));
+      const feeds = { in0: new Tensor('float32', q, [B, S, H * D]), in1: new Tensor('float32', k, [B, S, KVH * D]), in2: new Tensor('float32', v, [B, S, KVH * D]),
+        in3: new Tensor('float32', pk, [B, KVH, P, D]), in4: new Tensor('float32', pv, [B, KVH, P, D]), in5: new Tensor('int32', Int32Array.of(len - 1), [1]) };
+      const out = (await s.run(feeds)).out0!.data as Float32Array;
+      await s.release();
+      // Cache rows: past rows then the new ones at past … past + S − 1.
+      const K = (h: number, j: number, c: number) => (j < past ? pk[(h * P + j) * D + c]! : k[((j - past) * KVH + h) * D + c]!);
+      const V = (h: number, j: number, c: number) => (j < past ? pv[(h * P + j) * D + c]! : v[((j - past) * KVH + h) * D + c]!);
+      let worst = 0;
+      for (let t = 0; t < S; t++) {
+        const hi = past + t + 1, lo = Math.max(0, hi - window);
+        for (let h = 0; h < H; h++) {
+          const kvh = Math.floor(h / G);
+          const sc = [] as number[];
+          for (let j = lo; j < hi; j++) {
+            let d = 0;
+            for (let c = 0; c < D; c++) d += q[(t * H + h) * D + c]! * K(kvh, j, c);
+            sc.push(d / Math.sqrt(D));
+          }
+          const m = Math.max(...sc), e = sc.map((x) => Math.exp(x - m)), z = e.reduce((a, b) => a + b, 0);
+          for (let c = 0; c < D; c++) {
+            let y = 0;
+            for (let j = lo; j < hi; j++) y += (e[j - lo]! / z) * V(kvh, j, c);
+            worst = Math.max(worst, Math.abs(out[(t * H + h) * D + c]! - y));
+          }
+        }
+      }
+      expect(worst).toBeLessThan(2e-6);
+    });
+  }
+});

@@ -9,7 +9,11 @@ import { contribEmbedLayerNormOps } from './embed-layernorm.js';
 import { contribFusedMatMulOps } from './fused-matmul.js';
 import { contribGeluOps } from './gelu.js';
 import { contribMultiHeadAttentionOps } from './multi-head-attention.js';
+import { contribRotaryOps } from './rotary.js';
 import { contribSkipLayerNormOps } from './skip-layernorm.js';
+import { gatherBlockQuantizedOps } from './gather-block-quantized.js';
+import { groupQueryAttentionOps } from './group-query-attention.js';
+import { simplifiedNormOps } from './simplified-norm.js';
 
 export const contribOps: readonly OpDef[] = [
   // Encoder ops of onnxruntime's transformer optimizer (BERT and friends).
@@ -19,4 +23,6 @@ export const contribOps: readonly OpDef[] = [
   ...contribSkipLayerNormOps,
   ...contribGeluOps,
   ...contribFusedMatMulOps,
+  // Decoder ops of onnxruntime-genai's model builder.
+  ...groupQueryAttentionOps, ...contribRotaryOps, ...simplifiedNormOps, ...gatherBlockQuantizedOps,
 ];

@@ -11,8 +11,8 @@ import { act_f32x4 } from './activation';
 import { loadN, storeN } from './gemm_epilogue';
 import { madd } from './activation';
 
-// x rows → what gemv_q4_f32 reads: per row, units of 16 k (k = 16u … 16u + 15) as the 8 even k
-// then the 8 odd k (the order a unit's low and high nibbles come out in), zero past K up to
+// x rows → what gemv_q4_f32 reads: per row, units of 16 k (k = 16u … 16u + 15) 4×4-transposed,
+// x[16u + 4L + j] at 16u + 4j + L (the order a unit's nibbles come out in: see nib), zero past K up to
 // nb·bs, then the nb block sums Σ x over each block (for the zero-point term). Row r starts at
 // float r·(nb·bs + nb) of xs.
 export function gemv_q4_prep_x(x: usize, ldx: i32, M: i32, K: i32, bs: i32, xs: usize): void {
@@ -25,7 +25,7 @@ export function gemv_q4_prep_x(x: usize, ldx: i32, M: i32, K: i32, bs: i32, xs: 
     for (let k = 0; k < kp; k++) {
       const v: f32 = k < K ? load<f32>(xr + (<usize>k << 2)) : 0;
       const u = k >> 4, l = k & 15;
-      store<f32>(d + (<usize>((u << 4) + (l & 1 ? 8 + (l >> 1) : l >> 1)) << 2), v);
+      store<f32>(d + (<usize>((u << 4) + ((l & 3) << 2) + (l >> 2)) << 2), v);
     }
     const sums = d + (<usize>kp << 2);
     for (let b = 0; b < nb; b++) {
@@ -45,15 +45,15 @@ export function gemv_q4_prep_x(x: usize, ldx: i32, M: i32, K: i32, bs: i32, xs: 
   return <f32>(b & 1 ? byte >> 4 : byte & 15);
 }
 
-// 16 weights (8 bytes) as four f32x4: q at k = 0,2,4,6 | 8,10,12,14 | 1,3,5,7 | 9,11,13,15.
+// 16 weights (8 bytes) as four f32x4: v128.load16x4_u puts bytes 2L, 2L+1 in lane L, i.e. the
+// nibbles of k = 4L … 4L+3; nibble j of every lane (k = j, 4+j, 8+j, 12+j) is shifted out with
+// no mask constant (V8 rebuilds a v128 constant at every use). Values 0 … 15: the signed convert
+// (one instruction) is exact; the unsigned one is a long sequence on x64.
 // @ts-ignore: decorator
-@inline function lo_f(v: v128): v128 { return f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.and(v, i8x16.splat(15))))); }
-// @ts-ignore: decorator
-@inline function lo_f_hi(v: v128): v128 { return f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(i16x8.extend_low_i8x16_u(v128.and(v, i8x16.splat(15))))); }
-// @ts-ignore: decorator
-@inline function hi_f(v: v128): v128 { return f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(i8x16.shr_u(v, 4)))); }
-// @ts-ignore: decorator
-@inline function hi_f_hi(v: v128): v128 { return f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(i16x8.extend_low_i8x16_u(i8x16.shr_u(v, 4)))); }
+@inline function nib(v: v128, j: i32): v128 {
+  if (j == 3) return f32x4.convert_i32x4_s(i32x4.shr_u(v, 12));
+  return f32x4.convert_i32x4_s(i32x4.shr_u(i32x4.shl(v, 28 - 4 * j), 28));
+}
 
 // y[M×N] = act(x·W (+ bias)), M = 1 … 4 (decode), W 4-bit as above, xs = gemv_q4_prep_x's output
 // for these x rows. Per column, per block: Σ x·q in f32 lanes (four chains), then the column sum
@@ -83,11 +83,11 @@ export function gemv_q4_f32(xs: usize, M: i32, K: i32, N: i32, bs: i32, w: usize
         let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
         let xp = xs + xo;
         for (let u = 0; u < units; u++) {
-          const v = v128.load64_zero(wp);
-          a0 = madd(lo_f(v), v128.load(xp), a0);
-          a1 = madd(lo_f_hi(v), v128.load(xp, 16), a1);
-          a2 = madd(hi_f(v), v128.load(xp, 32), a2);
-          a3 = madd(hi_f_hi(v), v128.load(xp, 48), a3);
+          const v = v128.load16x4_u(wp);
+          a0 = madd(nib(v, 0), v128.load(xp), a0);
+          a1 = madd(nib(v, 1), v128.load(xp, 16), a1);
+          a2 = madd(nib(v, 2), v128.load(xp, 32), a2);
+          a3 = madd(nib(v, 3), v128.load(xp, 48), a3);
           wp += 8; xp += 64;
         }
         c0 = madd(f32x4.splat(s), f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), c0);
@@ -96,8 +96,8 @@ export function gemv_q4_f32(xs: usize, M: i32, K: i32, N: i32, bs: i32, w: usize
         let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
         let o = xo;
         for (let u = 0; u < units; u++) {
-          const v = v128.load64_zero(wp);
-          const q0 = lo_f(v), q1 = lo_f_hi(v), q2 = hi_f(v), q3 = hi_f_hi(v);
+          const v = v128.load16x4_u(wp);
+          const q0 = nib(v, 0), q1 = nib(v, 1), q2 = nib(v, 2), q3 = nib(v, 3);
           a0 = madd(q0, v128.load(xs + o), a0); a0 = madd(q1, v128.load(xs + o, 16), a0);
           a0 = madd(q2, v128.load(xs + o, 32), a0); a0 = madd(q3, v128.load(xs + o, 48), a0);
           a1 = madd(q0, v128.load(x1 + o), a1); a1 = madd(q1, v128.load(x1 + o, 16), a1);

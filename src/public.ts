@@ -13,5 +13,5 @@ export { BertTokenizer } from './text/index.js';
 export type { BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions } from './text/index.js';
 export { pipeline, FillMaskPipeline } from './pipelines/index.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';
-export { quantizeDynamic } from './quantize/index.js';
+export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

@@ -6,7 +6,7 @@
 // model's layers do. Formats: fp32 (gemm_f32 over pack_b_f32 panels, what MatMul runs for M = 1),
 // int8 (gemm_i16_dq_f32 over pack_b_i8 panels, what DynamicQuantizeMatMul runs: i16 in memory,
 // 2 bytes a weight) and int4 (gemv_q4_f32 over MatMulNBits' packed nibbles, block 32, with the
-// scales: 0.625 bytes a weight).
+// scales: 0.625 bytes a weight; and gemv_q4_i8, MatMulNBits' accuracy_level 4 path, x as int8).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
@@ -80,6 +80,9 @@ export function measureDecode(relaxed = false) {
       const w = Array.from({ length: copies }, () => { const p = alloc(wb), s = alloc(sb); fill(memory, p, wb, (i) => (i * 37) & 0xff); new Float32Array(memory.buffer, s, sb / 4).fill(0.01); return [p, s]; });
       const ms = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x(x, K, 1, K, bs, xs); k.gemv_q4_f32(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
       row.int4 = { ms, bytes, gbs: bytes / ms / 1e6 };
+      // accuracy_level 4: x quantized to int8 per block, integer dot products.
+      const ms8 = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x_i8(x, K, 1, K, bs, xs); k.gemv_q4_i8(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      row['int4 (int8 x)'] = { ms: ms8, bytes, gbs: bytes / ms8 / 1e6 };
     }
     out.push(row);
   }
@@ -93,7 +96,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   else {
     console.log(`single-core read bandwidth: best ${bw.best.toFixed(1)} GB/s (median ${bw.median.toFixed(1)}); floor = bytes ÷ best`);
     console.log('| K×N | format | bytes | ms | GB/s | × floor | vs fp32 |\n|---|---|---:|---:|---:|---:|---:|');
-    for (const r of rows) for (const f of ['fp32', 'int8', 'int4']) {
+    for (const r of rows) for (const f of ['fp32', 'int8', 'int4', 'int4 (int8 x)']) {
       const m = r[f];
       console.log(`| ${r.shape} | ${f} | ${(m.bytes / 1e6).toFixed(1)} MB | ${m.ms.toFixed(2)} | ${m.gbs.toFixed(1)} | ${(m.ms / (m.bytes / bw.best / 1e6)).toFixed(2)} | ${(r.fp32.ms / m.ms).toFixed(2)}× |`);
     }

@@ -3,7 +3,8 @@
  * model bytes: block sizes 16 … 128, no / packed uint8 / float zero points, K not a multiple of the
  * block, M = 1, 3 (GEMV: weights dequantized in registers), 37 (prefill: dequantized panels +
  * GEMM), batched [B, S, K] inputs, bias, float16 scales, accuracy_level. Tolerance: 2e-5 of
- * Σ|x·w| per output (both engines compute in float32, in different orders).
+ * Σ|x·w| per output (both engines compute in float32, in different orders); 1e-2 for decode rows
+ * with accuracy_level 4, whose x tessera quantizes to int8 per block.
  */
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
@@ -65,7 +66,8 @@ async function check(c: Case, seed: number) {
     if (c.halfScales) mag += 1024 * Math.abs(want[i * c.N + j]!);
     worst = Math.max(worst, Math.abs(got[i * c.N + j]! - want[i * c.N + j]!) / mag);
   }
-  expect(worst).toBeLessThan(2e-5);
+  // accuracy_level 4 decode rows: x quantized to int8 per block (onnxruntime's "int8 compute").
+  expect(worst).toBeLessThan(c.level === 4 && rows <= 16 ? 1e-2 : 2e-5);
 }
 
 describe('MatMulNBits (4-bit) vs onnxruntime-web', () => {
@@ -78,6 +80,9 @@ describe('MatMulNBits (4-bit) vs onnxruntime-web', () => {
     { K: 72, N: 13, bs: 32, zpKind: 2, aDims: [1, 1, 72] },
     { K: 200, N: 29, bs: 64, zpKind: 2, aDims: [37, 200], scales2d: true },
     { K: 256, N: 64, bs: 128, zpKind: 1, aDims: [2, 19, 256], level: 4 },
+    { K: 100, N: 21, bs: 32, zpKind: 1, aDims: [1, 100], level: 4, bias: true },
+    { K: 96, N: 9, bs: 16, zpKind: 2, aDims: [3, 96], level: 4 },
+    { K: 64, N: 30, bs: 64, zpKind: 0, aDims: [1, 2, 64], level: 4 },
   ];
   for (const [i, c] of cases.entries()) {
     it(`K=${c.K} N=${c.N} block=${c.bs} zp=${['none', 'uint8', 'float'][c.zpKind]} A=[${c.aDims}]${c.bias ? ' +bias' : ''}${c.level ? ` accuracy_level=${c.level}` : ''}`, () => check(c, 40 + i));

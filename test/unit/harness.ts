@@ -70,6 +70,9 @@ export interface Kernels {
   gemv_q4_prep_x(x: number, ldx: number, M: number, K: number, bs: number, xs: number): void;
   gemv_q4_f32(xs: number, M: number, K: number, N: number, bs: number, w: number, scales: number, zp: number, zpKind: number,
     bias: number, y: number, ldy: number, act: number, alpha: number, beta: number): void;
+  gemv_q4_prep_x_i8(x: number, ldx: number, M: number, K: number, bs: number, xq: number): void;
+  gemv_q4_i8(xq: number, M: number, K: number, N: number, bs: number, w: number, scales: number, zp: number, zpKind: number,
+    bias: number, y: number, ldy: number, act: number, alpha: number, beta: number): void;
   dequant_q4_panels(w: number, scales: number, zp: number, zpKind: number, K: number, bs: number, n0: number, nc: number, dst: number): void;
   bias_act_rows(y: number, ldy: number, M: number, N: number, bias: number, act: number, alpha: number, beta: number): void;
   where_32(c: number, x: number, y: number, o: number, d0: number, d1: number, d2: number, d3: number, cs0: number, cs1: number,

@@ -19,5 +19,5 @@ export type {
 export type { ModelFolderOptions } from './platform/model-folder.js';
 export { pipeline, FillMaskPipeline } from './pipelines/index.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';
-export { quantizeDynamic } from './quantize/index.js';
+export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

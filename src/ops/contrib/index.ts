@@ -12,6 +12,7 @@ import { contribMultiHeadAttentionOps } from './multi-head-attention.js';
 import { contribRotaryOps } from './rotary.js';
 import { contribSkipLayerNormOps } from './skip-layernorm.js';
 import { gatherBlockQuantizedOps } from './gather-block-quantized.js';
+import { matmulNBitsOps } from './matmul-nbits.js';
 import { groupQueryAttentionOps } from './group-query-attention.js';
 import { simplifiedNormOps } from './simplified-norm.js';
 
@@ -25,4 +26,6 @@ export const contribOps: readonly OpDef[] = [
   ...contribFusedMatMulOps,
   // Decoder ops of onnxruntime-genai's model builder.
   ...groupQueryAttentionOps, ...contribRotaryOps, ...simplifiedNormOps, ...gatherBlockQuantizedOps,
+  // onnxruntime's int4 weights (MatMul4BitsQuantizer, model builder's int4).
+  ...matmulNBitsOps,
 ];

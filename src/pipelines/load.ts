@@ -10,6 +10,7 @@ import { InferenceSession, type SessionOptions } from '../api/session.js';
 import type { ModelCache } from '../platform/fetch-model.js';
 import { platform } from '../platform/platform.js';
 import { BertTokenizer } from '../text/bert-tokenizer.js';
+import { Tokenizer } from '../text/tokenizer.js';
 import type { ModelConfig, PipelineParts, PipelineTokenizer } from './base.js';
 
 /**
@@ -99,19 +100,24 @@ export type SessionFactory = (model: Uint8Array | ArrayBuffer | string | URL, op
 
 const REPO_ID = /^[\w][\w.-]*\/[\w][\w.-]*$/;
 
-interface Folder {
+/** A model folder: local, a URL base or a hub repository; `read` gives undefined for a missing file. */
+export interface Folder {
+  /** Where it is. */
   kind: 'local' | 'url' | 'hub';
+  /** The full location of a file in it. */
   locate(file: string): string;
+  /** A file's bytes, undefined when it does not exist. */
   read(file: string): Promise<Uint8Array | undefined>;
 }
 
-function isMissing(e: unknown): boolean {
+/** Whether a read failed because the file does not exist (ENOENT, HTTP 404). */
+export function isMissing(e: unknown): boolean {
   const cause = (e as { cause?: { code?: string } })?.cause;
   return cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR' || /HTTP 404\b/.test((e as Error)?.message ?? '');
 }
 
 /** A URL is a folder URL; `org/name` is a hub repository unless a local folder of that name exists. */
-async function openFolder(location: string, options: PipelineOptions): Promise<Folder> {
+export async function openFolder(location: string, options: PipelineOptions): Promise<Folder> {
   const make = (kind: Folder['kind'], base: string): Folder => ({
     kind,
     locate: (file) => base + file,
@@ -142,7 +148,8 @@ function progressFor(name: string, file: string, options: PipelineOptions, isMod
   };
 }
 
-function parseJson(task: string, where: string, bytes: Uint8Array): Record<string, unknown> {
+/** A JSON object from a folder file's bytes; INVALID_ARGUMENT naming the file otherwise. */
+export function parseJson(task: string, where: string, bytes: Uint8Array): Record<string, unknown> {
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
@@ -167,8 +174,8 @@ async function readTokenizer(task: string, location: string, folder: Folder): Pr
 }
 
 /** A tokenizer from tokenizer.json (+ tokenizer_config.json). */
-export function tokenizerFromFiles(tokenizerJson: Record<string, unknown>, _tokenizerConfig: Record<string, unknown> | undefined): PipelineTokenizer {
-  return BertTokenizer.fromJSON(tokenizerJson);
+export function tokenizerFromFiles(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> | undefined): PipelineTokenizer {
+  return Tokenizer.fromJSON(tokenizerJson, tokenizerConfig);
 }
 
 /** The file `dtype` selects, as transformers.js names it. */
@@ -185,7 +192,8 @@ export function modelFileFor(dtype: string, options: PipelineOptions, config: Mo
   return `${sub ? `${sub}/` : ''}${options.model_file_name ?? 'model'}${DTYPE_SUFFIX[chosen as keyof typeof DTYPE_SUFFIX]}.onnx`;
 }
 
-function sessionOptionsFrom(options: PipelineOptions, name?: string, file?: string): SessionOptions {
+/** SessionOptions from a pipeline's options (threads, cache, progress of the model file). */
+export function sessionOptionsFrom(options: PipelineOptions, name?: string, file?: string): SessionOptions {
   const s: SessionOptions = { ...options.sessionOptions };
   if (options.threads !== undefined) s.threads = options.threads;
   if (options.cache !== undefined) s.cache = options.cache;

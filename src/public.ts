@@ -13,7 +13,7 @@ export { BertTokenizer } from './text/index.js';
 export type { BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions } from './text/index.js';
 export { Tokenizer } from './text/index.js';
 export type {
-  ChatMessage, ChatTemplateOptions, EncodedRow, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions,
+  ChatMessage, ChatTemplateOptions, EncodedRow, EncodingWithOffsets, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions,
   TokenizerDecodeOptions, TokenizerEncodeOptions, TokenizerPretrainedOptions,
 } from './text/index.js';
 export type { ModelFolderOptions } from './platform/model-folder.js';

@@ -18,6 +18,8 @@ export interface PipelineTokenizer {
   decode(ids: ArrayLike<number | bigint>, options?: { skipSpecialTokens?: boolean }): string;
   /** The mask token's id, when the tokenizer has one (fill-mask needs it). */
   readonly maskTokenId: number | undefined;
+  /** The id of a token, or undefined. */
+  tokenToId?(token: string): number | undefined;
 }
 
 /** The fields of a Hugging Face config.json the pipelines read; everything else is kept as is. */
@@ -42,6 +44,16 @@ export interface PipelineParts {
   config: ModelConfig;
   /** false when the caller passed the session in: a refused pipeline then leaves it alive. */
   ownsSession?: boolean;
+  /** The dtype of the loaded file ('fp32', 'q8', …), when known. */
+  dtype?: string;
+}
+
+/**
+ * Whether the model quantizes activations per tensor at run time (q8/int8/uint8 files from
+ * quantize_dynamic): its answer for one row then depends on the other rows of the batch.
+ */
+export function isDynamicallyQuantized(parts: PipelineParts): boolean {
+  return parts.dtype !== undefined && !['fp32', 'fp16'].includes(parts.dtype);
 }
 
 /** What every pipeline carries besides being callable. */

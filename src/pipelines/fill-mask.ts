@@ -134,7 +134,8 @@ export function fillMask(task: string, parts: PipelineParts, useRows: boolean, m
     if (!session.inputNames.includes(name)) throw new TesseraError('INVALID_MODEL', `pipeline('${task}'): the model has no '${name}' input (inputs: ${session.inputNames.join(', ')})`);
   }
   if (!session.outputNames.includes('logits')) throw new TesseraError('INVALID_MODEL', `pipeline('${task}'): the model has no 'logits' output (outputs: ${session.outputNames.join(', ')})`);
-  const maskId = tokenizer.maskTokenId;
+  // Without tokenizer_config.json a Tokenizer knows no mask token by role: try the usual names.
+  const maskId = tokenizer.maskTokenId ?? tokenizer.tokenToId?.('[MASK]') ?? tokenizer.tokenToId?.('<mask>');
   if (maskId === undefined) throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}'): the tokenizer has no mask token`);
   const rowsInput = useRows ? ROWS : undefined;
 

@@ -8,7 +8,7 @@
 import { TesseraError } from '../api/errors.js';
 import { InferenceSession, type SessionOptions } from '../api/session.js';
 import type { ModelCache } from '../platform/fetch-model.js';
-import { platform } from '../platform/platform.js';
+import { type ModelFolder, openModelFolder } from '../platform/model-folder.js';
 import { BertTokenizer } from '../text/bert-tokenizer.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import type { ModelConfig, PipelineParts, PipelineTokenizer } from './base.js';
@@ -100,42 +100,21 @@ export type SessionFactory = (model: Uint8Array | ArrayBuffer | string | URL, op
 
 const REPO_ID = /^[\w][\w.-]*\/[\w][\w.-]*$/;
 
-/** A model folder: local, a URL base or a hub repository; `read` gives undefined for a missing file. */
-export interface Folder {
-  /** Where it is. */
-  kind: 'local' | 'url' | 'hub';
-  /** The full location of a file in it. */
-  locate(file: string): string;
-  /** A file's bytes, undefined when it does not exist. */
-  read(file: string): Promise<Uint8Array | undefined>;
-}
-
 /** Whether a read failed because the file does not exist (ENOENT, HTTP 404). */
 export function isMissing(e: unknown): boolean {
   const cause = (e as { cause?: { code?: string } })?.cause;
   return cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR' || /HTTP 404\b/.test((e as Error)?.message ?? '');
 }
 
-/** A URL is a folder URL; `org/name` is a hub repository unless a local folder of that name exists. */
-export async function openFolder(location: string, options: PipelineOptions): Promise<Folder> {
-  const make = (kind: Folder['kind'], base: string): Folder => ({
-    kind,
-    locate: (file) => base + file,
-    read: (file) => platform.readModel(base + file, {
-      cache: options.cache,
-      onProgress: progressFor(location, file, options),
-    }).then((b) => b, (e) => {
-      if (isMissing(e)) return undefined;
-      throw e;
-    }),
+/** The folder, read through the platform (progress per file, cache) as Tokenizer.fromPretrained reads it. */
+export function openFolder(location: string, options: PipelineOptions): Promise<ModelFolder> {
+  const report = options.progress_callback;
+  return openModelFolder(location, {
+    host: options.host,
+    revision: options.revision,
+    cache: options.cache,
+    onProgress: report ? (file, loaded, total) => report({ status: 'progress', name: location, file, loaded, total: total ?? 0, progress: total ? (loaded / total) * 100 : 0 }) : undefined,
   });
-  if (/^[a-z][a-z0-9+.-]*:/i.test(location) && !/^[a-z]:[\\/]/i.test(location)) return make('url', location.endsWith('/') ? location : `${location}/`);
-  const local = make('local', /[\\/]$/.test(location) ? location : `${location}/`);
-  if (!REPO_ID.test(location)) return local;
-  const isDirectory = (platform as { isDirectory?: (p: string) => Promise<boolean> }).isDirectory;
-  if (isDirectory ? await isDirectory(location) : (await local.read('config.json').catch(() => undefined)) !== undefined) return local;
-  const host = (options.host ?? 'https://huggingface.co').replace(/\/+$/, '');
-  return make('hub', `${host}/${location}/resolve/${encodeURIComponent(options.revision ?? 'main')}/`);
 }
 
 /** The per-file progress callback: transformers.js' progress_callback and, for the ONNX file, onProgress. */
@@ -160,7 +139,7 @@ export function parseJson(task: string, where: string, bytes: Uint8Array): Recor
 }
 
 /** tokenizer.json (+ tokenizer_config.json), else vocab.txt (BERT's older layout). */
-async function readTokenizer(task: string, location: string, folder: Folder): Promise<PipelineTokenizer> {
+async function readTokenizer(task: string, location: string, folder: ModelFolder): Promise<PipelineTokenizer> {
   const json = await folder.read('tokenizer.json');
   if (json !== undefined) {
     const config = await folder.read('tokenizer_config.json');
@@ -176,6 +155,13 @@ async function readTokenizer(task: string, location: string, folder: Folder): Pr
 /** A tokenizer from tokenizer.json (+ tokenizer_config.json). */
 export function tokenizerFromFiles(tokenizerJson: Record<string, unknown>, tokenizerConfig: Record<string, unknown> | undefined): PipelineTokenizer {
   return Tokenizer.fromJSON(tokenizerJson, tokenizerConfig);
+}
+
+/** The concrete dtype 'auto' stands for: config.json's transformers.js_config.dtype, else fp32. */
+export function resolveDtype(dtype: string, config: ModelConfig): string {
+  if (dtype !== 'auto') return dtype;
+  const tjs = config['transformers.js_config'] as { dtype?: unknown } | undefined;
+  return typeof tjs?.dtype === 'string' && tjs.dtype in DTYPE_SUFFIX ? tjs.dtype : 'fp32';
 }
 
 /** The file `dtype` selects, as transformers.js names it. */
@@ -224,7 +210,9 @@ export async function loadParts(
     const model = folder.locate(file);
     try {
       const session = await createSession(model, sessionOptionsFrom(options, location, file));
-      return { session, tokenizer, config };
+      // An explicit modelFile's dtype is unknown: int8 if its name says so.
+      const dtype = options.modelFile ? (/quant|int8|uint8|q4|q8/.test(options.modelFile) ? 'q8' : 'fp32') : resolveDtype(options.dtype ?? 'auto', config);
+      return { session, tokenizer, config, dtype };
     } catch (e) {
       if (isMissing(e)) throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', '${location}'): no ${file} at ${model} (dtype '${options.dtype ?? 'auto'}')`, { cause: e });
       throw e;
@@ -238,9 +226,11 @@ export async function loadParts(
     throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', { model, tokenizer }): the tokenizer is missing (pass a Tokenizer or BertTokenizer)`);
   }
   if (typeof config !== 'object' || config === null) throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', { config }): config must be an object (config.json parsed)`);
-  if (source.model instanceof InferenceSession) return { session: source.model, tokenizer, config, ownsSession: false };
+  if (source.model instanceof InferenceSession) {
+    return { session: source.model, tokenizer, config, ownsSession: false, ...(options.dtype && options.dtype !== 'auto' ? { dtype: options.dtype } : {}) };
+  }
   const session = await createSession(source.model, sessionOptionsFrom(options));
-  return { session, tokenizer, config };
+  return { session, tokenizer, config, ...(options.dtype && options.dtype !== 'auto' ? { dtype: options.dtype } : {}) };
 }
 
 /** Runs `check` on fresh parts; on failure the session (unless the caller passed it) is released before the error propagates. */

@@ -6,10 +6,12 @@
  * label) a softmax of [contradiction, entailment] per label. The entailment and contradiction
  * classes are found in config.label2id (case-insensitive; 'not_entailment' counts as
  * contradiction), else 2 and 0 as transformers.js assumes. Unlike transformers.js, which runs the
- * pairs one by one, every pair of the call runs in one padded batch.
+ * pairs one by one, every pair of the call runs in one padded batch — except on dynamically
+ * quantized models (q8), whose per-tensor activation scales make a row's logits depend on the
+ * rest of the batch: there pairs run one by one as in transformers.js, so the scores are its.
  */
 import { TesseraError } from '../api/errors.js';
-import { type PipelineBase, type PipelineParts, checkTextModel, makePipeline, textFeeds, textList } from './base.js';
+import { type PipelineBase, type PipelineParts, checkTextModel, isDynamicallyQuantized, makePipeline, textFeeds, textList } from './base.js';
 
 /** Options of one zero-shot call. */
 export interface ZeroShotClassificationOptions {
@@ -54,6 +56,7 @@ export function zeroShotClassification(task: string, parts: PipelineParts): Zero
   const label2id = Object.fromEntries(Object.entries(config.label2id ?? {}).map(([k, v]) => [k.toLowerCase(), Number(v)]));
   const entailment_id = label2id.entailment ?? 2;
   const contradiction_id = label2id.contradiction ?? label2id.not_entailment ?? 0;
+  const oneByOne = isDynamicallyQuantized(parts);
 
   const call = async (texts: string | string[], candidate_labels: string | string[], options: ZeroShotClassificationOptions = {}) => {
     const { hypothesis_template = 'This example is {}.', multi_label = false } = options;
@@ -64,16 +67,22 @@ export function zeroShotClassification(task: string, parts: PipelineParts): Zero
     const softmaxEach = multi_label || labels.length === 1;
 
     const pairs = premises.flatMap((p) => hypotheses.map((h) => [p, h] as const));
-    const enc = tokenizer.encodeBatch(pairs, { padding: true, truncation: true });
-    const logits = (await session.run(textFeeds(session, enc), ['logits'])).logits!;
-    const width = logits.dims[logits.dims.length - 1]!;
-    if (logits.type !== 'float32' || logits.dims.length !== 2 || logits.dims[0] !== pairs.length) {
-      throw new TesseraError('INVALID_MODEL', `${task}: the model's logits are ${logits.type} [${logits.dims.join(', ')}], not float32 [pairs, classes]`);
+    const chunks = oneByOne ? pairs.map((pair) => [pair]) : [pairs];
+    let width = 0;
+    const parts: Float32Array[] = [];
+    for (const chunk of chunks) {
+      const enc = tokenizer.encodeBatch(chunk, { padding: true, truncation: true });
+      const logits = (await session.run(textFeeds(session, enc), ['logits'])).logits!;
+      width = logits.dims[logits.dims.length - 1]!;
+      if (logits.type !== 'float32' || logits.dims.length !== 2 || logits.dims[0] !== chunk.length) {
+        throw new TesseraError('INVALID_MODEL', `${task}: the model's logits are ${logits.type} [${logits.dims.join(', ')}], not float32 [pairs, classes]`);
+      }
+      if (Math.max(entailment_id, contradiction_id) >= width) {
+        throw new TesseraError('INVALID_MODEL', `${task}: the model has ${width} classes, but the entailment/contradiction classes are ${entailment_id}/${contradiction_id} (from config.label2id, else 2/0): not an NLI model`);
+      }
+      parts.push(logits.data as Float32Array);
     }
-    if (Math.max(entailment_id, contradiction_id) >= width) {
-      throw new TesseraError('INVALID_MODEL', `${task}: the model has ${width} classes, but the entailment/contradiction classes are ${entailment_id}/${contradiction_id} (from config.label2id, else 2/0): not an NLI model`);
-    }
-    const data = logits.data as Float32Array;
+    const data = parts.length === 1 ? parts[0]! : Float32Array.from(parts.flatMap((p) => Array.from(p)));
     const results = premises.map((sequence, p) => {
       const row = (l: number) => (p * labels.length + l) * width;
       const scores = softmaxEach

@@ -6,7 +6,8 @@ export type {
 } from './bert-tokenizer.js';
 export { Tokenizer } from './tokenizer.js';
 export type {
-  EncodedRow, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions, TokenizerDecodeOptions, TokenizerEncodeOptions,
+  EncodedRow, EncodingWithOffsets, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions, TokenizerDecodeOptions,
+  TokenizerEncodeOptions,
 } from './tokenizer.js';
 export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
 export type { TokenizerPretrainedOptions } from './pretrained.js';

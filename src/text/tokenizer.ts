@@ -10,6 +10,7 @@ import { TesseraError } from '../api/errors.js';
 import { Tensor } from '../api/tensor.js';
 import { ChatTemplates, type ChatMessage, type ChatTemplateOptions } from './chat-template.js';
 import { createCore, parseJsonObject, type CoreTokenizer } from './hf-core.js';
+import { surfaceRules, tokensWithOffsets, type SpannedToken, type SurfaceRules } from './offsets.js';
 import { readTokenizerFiles, type TokenizerPretrainedOptions } from './pretrained.js';
 import { truncatePair } from './truncate.js';
 import {
@@ -65,6 +66,23 @@ export interface EncodedRow {
   typeIds: number[];
 }
 
+/**
+ * One text (or pair) encoded with where each token came from. `offsets[i]` is the range of the
+ * caller's text token i stands for, in UTF-16 code units (`text.slice(start, end)`); for a pair,
+ * tokens with sequenceIds[i] === 1 point into the second text. Special tokens the post-processor
+ * added have sequence id null and range [0, 0]. A token that is part of a character (byte-level
+ * BPE splits emoji into bytes) covers the whole character; trim_offsets tokenizers (Llama 3,
+ * RoBERTa) leave the spaces out of a token's range — all as Hugging Face's Rust tokenizers does.
+ */
+export interface EncodingWithOffsets extends EncodedRow {
+  /** The tokens, as the vocabulary spells them. */
+  tokens: string[];
+  /** [start, end) of each token in its text, UTF-16 code units. */
+  offsets: Array<[number, number]>;
+  /** 0: from the text, 1: from the pair, null: a special token. */
+  sequenceIds: Array<0 | 1 | null>;
+}
+
 /** Options of `Tokenizer.decode`. */
 export interface TokenizerDecodeOptions {
   /** Leave out special tokens (<bos>, [CLS], <|im_end|>, …). Default false, as transformers. */
@@ -108,6 +126,7 @@ export class Tokenizer {
   private readonly cleanUp: boolean;
   private readonly addedCount: { single: number; pair: number };
   private readonly where = 'Tokenizer';
+  private readonly rules: SurfaceRules;
 
   private constructor(json: Json, config: Json) {
     this.core = createCore(json, config, this.where);
@@ -123,6 +142,7 @@ export class Tokenizer {
     this.cleanUp = config.clean_up_tokenization_spaces !== false;
     this.specialIds = new Set(this.core.added_tokens.filter((t) => t.special).map((t) => t.id));
     this.vocabSize = this.core.model.vocab.length;
+    this.rules = surfaceRules(json);
     this.addedCount = {
       single: this.postProcess([], null, true).ids.length,
       pair: this.postProcess([], [], true).ids.length,
@@ -246,6 +266,40 @@ export class Tokenizer {
   }
 
   /**
+   * Like encodeRow, with each token's string and its range in the text it came from (see
+   * EncodingWithOffsets); what token classification and question answering need to point
+   * into the caller's text. The ids are the same as encode's.
+   */
+  encodeWithOffsets(text: string, options: TokenizerEncodeOptions = {}): EncodingWithOffsets {
+    const where = 'encodeWithOffsets';
+    this.checkText(text, where);
+    if (options.textPair !== undefined) this.checkText(options.textPair, where);
+    const { addSpecialTokens = true } = options;
+    let a = tokensWithOffsets(this.core, this.rules, text);
+    let b = options.textPair === undefined ? null : tokensWithOffsets(this.core, this.rules, options.textPair);
+    const limit = this.truncationLimit(options, where);
+    if (limit !== undefined) {
+      const added = addSpecialTokens ? (b === null ? this.addedCount.single : this.addedCount.pair) : 0;
+      if (limit < added) invalid(`Tokenizer.${where}: maxLength ${limit} leaves no room for the ${added} special tokens`);
+      [a, b] = truncatePair(a, b, limit - added, this.truncationSide);
+    }
+    // The post-processor places stand-ins for the texts' tokens; anything else it adds is special.
+    const stand = (seq: 0 | 1, list: SpannedToken[]) => list.map((_, i) => `\u0000${seq}:${i}`);
+    const placed = this.postProcess(stand(0, a), b && stand(1, b), addSpecialTokens, false);
+    const tokens: string[] = [];
+    const offsets: Array<[number, number]> = [];
+    const sequenceIds: Array<0 | 1 | null> = [];
+    for (const t of placed.tokens) {
+      const m = /^\u0000([01]):(\d+)$/.exec(t);
+      const spanned = m ? (m[1] === '0' ? a : b!)[Number(m[2])]! : undefined;
+      tokens.push(spanned ? spanned.token : t);
+      offsets.push(spanned ? [spanned.start, spanned.end] : [0, 0]);
+      sequenceIds.push(m ? (Number(m[1]) as 0 | 1) : null);
+    }
+    return { ids: tokens.map((t) => this.idOfToken(t)), typeIds: placed.typeIds, tokens, offsets, sequenceIds };
+  }
+
+  /**
    * Texts or [text, pair] tuples → int64 tensors [batch, seq]: input_ids, attention_mask and, for
    * models that take them, token_type_ids. Rows are padded on `paddingSide` with `padTokenId`.
    */
@@ -357,8 +411,17 @@ export class Tokenizer {
     return Number.isFinite(limit) ? limit : undefined;
   }
 
-  /** Places the special tokens (post-processor) and turns tokens into ids. */
-  private postProcess(a: string[], b: string[] | null, addSpecialTokens: boolean): EncodedRow {
+  private idOfToken(t: string): number {
+    const { added_tokens_map: added, model } = this.core;
+    const id = added.get(t)?.id ?? model.tokens_to_ids.get(t) ?? model.unk_token_id;
+    if (id === undefined) throw new TesseraError('INVALID_ARGUMENT', `Tokenizer: the token ${JSON.stringify(t)} is not in the vocabulary and the tokenizer has no unknown token`);
+    return id;
+  }
+
+  /** Places the special tokens (post-processor) and turns tokens into ids (unless toIds is false). */
+  private postProcess(a: string[], b: string[] | null, addSpecialTokens: boolean, toIds?: true): EncodedRow;
+  private postProcess(a: string[], b: string[] | null, addSpecialTokens: boolean, toIds: false): { tokens: string[]; typeIds: number[] };
+  private postProcess(a: string[], b: string[] | null, addSpecialTokens: boolean, toIds = true): EncodedRow | { tokens: string[]; typeIds: number[] } {
     const pp = this.core.post_processor;
     let tokens: string[];
     let typeIds: number[] | undefined;
@@ -373,12 +436,7 @@ export class Tokenizer {
     }
     if (!typeIds || typeIds.length !== tokens.length) typeIds = [...a.map(() => 0), ...(b ?? []).map(() => 1)].slice(0, tokens.length);
     while (typeIds.length < tokens.length) typeIds.push(0);
-    const { added_tokens_map: added, model } = this.core;
-    const ids = tokens.map((t) => {
-      const id = added.get(t)?.id ?? model.tokens_to_ids.get(t) ?? model.unk_token_id;
-      if (id === undefined) throw new TesseraError('INVALID_ARGUMENT', `Tokenizer: the token ${JSON.stringify(t)} is not in the vocabulary and the tokenizer has no unknown token`);
-      return id;
-    });
-    return { ids, typeIds };
+    if (!toIds) return { tokens, typeIds };
+    return { ids: tokens.map((t) => this.idOfToken(t)), typeIds };
   }
 }

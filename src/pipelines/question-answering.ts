@@ -6,9 +6,12 @@
  * (start ≤ end) span scored p_start · p_end, best first (ties in (start, end) order, as its stable
  * sort of the full product); the answer is the span's ids decoded without special tokens. There
  * is no maximum answer length, as in transformers.js. top_k 1 gives { answer, score } per
- * question (a flat list for a batch), any other top_k a list per question.
+ * question (a flat list for a batch), any other top_k a list per question. Beyond transformers.js,
+ * each answer also carries `start`/`end`, its character range in the context (from the
+ * tokenizer's offsets), as Python transformers' pipeline does.
  */
 import { TesseraError } from '../api/errors.js';
+import type { EncodingWithOffsets, Tokenizer } from '../text/tokenizer.js';
 import { type PipelineBase, type PipelineParts, type PipelineTokenizer, checkTextModel, checkTopK, makePipeline, textFeeds, textList } from './base.js';
 
 /** One answer. */
@@ -17,6 +20,14 @@ export interface QuestionAnsweringResult {
   answer: string;
   /** p_start · p_end. */
   score: number;
+  /**
+   * Where the answer starts in the context (UTF-16 index), as Python transformers reports it;
+   * transformers.js v4 leaves it out. Present when the tokenizer gives offsets and the span lies in
+   * the context (always, unless top_k reaches spans of probability 0).
+   */
+  start?: number;
+  /** Where the answer ends in the context (exclusive). */
+  end?: number;
 }
 
 /** Options of one question-answering call. */
@@ -81,7 +92,12 @@ export function answerSpans(start: ArrayLike<number>, end: ArrayLike<number>, id
   return out;
 }
 
-type QaTokenizer = PipelineTokenizer & { readonly sepTokenId?: number; readonly allSpecialIds?: readonly number[] };
+type QaTokenizer = PipelineTokenizer & {
+  readonly sepTokenId?: number;
+  readonly allSpecialIds?: readonly number[];
+  encodeWithOffsets?: Tokenizer['encodeWithOffsets'];
+  pad?: Tokenizer['pad'];
+};
 
 /** Wraps loaded parts as the question-answering callable; checks start_logits and end_logits. */
 export function questionAnswering(task: string, parts: PipelineParts): QuestionAnsweringPipeline {
@@ -102,7 +118,15 @@ export function questionAnswering(task: string, parts: PipelineParts): QuestionA
     if (Array.isArray(question) !== Array.isArray(context) || questions.length !== contexts.length) {
       throw new TesseraError('INVALID_ARGUMENT', `${task}: pass one context per question (${Array.isArray(question) ? `${questions.length} questions` : 'a question'} and ${Array.isArray(context) ? `${contexts.length} contexts` : 'a context'})`);
     }
-    const enc = tokenizer.encodeBatch(questions.map((q, i) => [q, contexts[i]!] as const), { padding: true, truncation: true });
+    // With offsets when the tokenizer has them: the same rows encodeBatch makes, padded the same way.
+    let rows: EncodingWithOffsets[] | undefined;
+    let enc;
+    if (tokenizer.encodeWithOffsets && tokenizer.pad) {
+      rows = questions.map((q, i) => tokenizer.encodeWithOffsets!(q, { textPair: contexts[i]!, truncation: true }));
+      enc = tokenizer.pad(rows, { padding: true });
+    } else {
+      enc = tokenizer.encodeBatch(questions.map((q, i) => [q, contexts[i]!] as const), { padding: true, truncation: true });
+    }
     const outputs = await session.run(textFeeds(session, enc), ['start_logits', 'end_logits']);
     const [batch, seq] = enc.input_ids.dims as [number, number];
     for (const name of ['start_logits', 'end_logits']) {
@@ -116,7 +140,15 @@ export function questionAnswering(task: string, parts: PipelineParts): QuestionA
     for (let b = 0; b < batch; b++) {
       const ids = Array.from(enc.input_ids.data.subarray(b * seq, (b + 1) * seq), Number);
       const spans = answerSpans(startData.subarray(b * seq, (b + 1) * seq), endData.subarray(b * seq, (b + 1) * seq), ids, tokenizer.sepTokenId, (id) => special.has(id), top_k);
-      const answers = spans.map(({ start, end, score }) => ({ answer: tokenizer.decode(ids.slice(start, end + 1), { skipSpecialTokens: true }), score }));
+      const row = rows?.[b];
+      const answers = spans.map(({ start, end, score }) => {
+        const answer: QuestionAnsweringResult = { answer: tokenizer.decode(ids.slice(start, end + 1), { skipSpecialTokens: true }), score };
+        if (row && row.sequenceIds[start] === 1 && row.sequenceIds[end] === 1) {
+          answer.start = row.offsets[start]![0];
+          answer.end = row.offsets[end]![1];
+        }
+        return answer;
+      });
       if (top_k === 1) results.push(...answers);
       else results.push(answers);
     }

@@ -4,8 +4,9 @@
  * There its RawImage resizes and crops through sharp (libvips): `resize` is libvips' affine
  * transform with the bilinear interpolator — source position = output position × (in / out), no
  * half-pixel shift, uchar fixed point with 12-bit weights, pixels past the right/bottom edge black;
- * identical bytes on the sizes test/pipelines/image-pixels.test.ts checks, and on large downscales
- * (4×+) about 0.3 % of values 1 level off, where libvips' own coordinate sums round differently —
+ * identical bytes on most sizes test/pipelines/image-pixels.test.ts checks; on some downscales
+ * (47×33 → 34×24: 2 % of values; 1000×750 → 224×224: 0.3 %) values are 1 level off, where
+ * libvips' coordinate arithmetic rounds differently in ways not yet reproduced —
  * and `centerCrop` is an extract, or an extend with black when the crop is larger than the image.
  * Nearest and bicubic are not reproduced (see resizeImage).
  */

@@ -24,15 +24,16 @@ describe('image pixels vs transformers.js RawImage (sharp)', () => {
       expect(Buffer.from(ours.data).equals(Buffer.from(ref.data))).toBe(true);
     });
 
-  it('a large downscale (1000×750 → 224×224) is within 1 level, 99.5 % of values identical', async () => {
-    const img = noise(1000, 750, 3, 7);
-    const ours = resizeImage(img, 224, 224, 2);
-    const ref = await raw(img).resize(224, 224, { resample: 2 });
-    let off = 0, max = 0;
-    for (let i = 0; i < ours.data.length; i++) { const d = Math.abs(ours.data[i]! - ref.data[i]!); if (d) off++; max = Math.max(max, d); }
-    expect(max).toBeLessThanOrEqual(1);
-    expect(off / ours.data.length).toBeLessThan(0.005);
-  });
+  it.each([[1000, 750, 224, 224, 0.005], [47, 33, 34, 24, 0.03], [33, 47, 24, 34, 0.005]])(
+    'downscale %i×%i → %i×%i is within 1 level (libvips rounds a few coordinates differently)', async (W, H, w, h, share) => {
+      const img = noise(W, H, 3, W * 1000 + h);
+      const ours = resizeImage(img, w, h, 2);
+      const ref = await raw(img).resize(w, h, { resample: 2 });
+      let off = 0, max = 0;
+      for (let i = 0; i < ours.data.length; i++) { const d = Math.abs(ours.data[i]! - ref.data[i]!); if (d) off++; max = Math.max(max, d); }
+      expect(max).toBeLessThanOrEqual(1);
+      expect(off / ours.data.length).toBeLessThan(share);
+    });
 
   it.each([[36, 48, 32, 32], [31, 29, 20, 20], [64, 40, 33, 27], [20, 20, 25, 23], [9, 7, 12, 12]])(
     'center crop %i×%i → %i×%i gives the same bytes', async (W, H, w, h) => {

@@ -13,7 +13,7 @@ export interface ChatMessage {
   /** 'system', 'user', 'assistant', 'tool', … */
   role: string;
   /** The text, or content parts ({ type: 'text', text }, { type: 'image' }, …) for templates that take them. */
-  content: string | Array<Record<string, unknown>>;
+  content: string | Array<{ type: string; [key: string]: unknown }>;
   /** Anything else a template reads (tool_calls, name, reasoning_content, …). */
   [key: string]: unknown;
 }

@@ -56,4 +56,23 @@ describe.each(NAMES)('%s', async (name) => {
       expect(got.offsets).toEqual(rustOffsets);
     }
   });
+
+  it('truncates as the Rust library does (longest first, specials kept)', async () => {
+    const inputs: Array<[string, string | null]> = [[CORPUS.prose!, null], [CORPUS.code!, null], ...PAIRS, [CORPUS.cjk!, CORPUS.emoji!]];
+    try {
+      for (const maxLength of [5, 8, 13, 40]) {
+        rust.setTruncation(maxLength, { strategy: 'LongestFirst' as never });
+        for (const [a, b] of inputs) {
+          const expected = await rust.encode(a, b, { addSpecialTokens: true });
+          const got = ours.encodeWithOffsets(a, { textPair: b ?? undefined, maxLength });
+          expect(ours.encode(a, { textPair: b ?? undefined, maxLength })).toEqual(expected.getIds());
+          expect(got.ids).toEqual(expected.getIds());
+          expect(got.typeIds).toEqual(expected.getTypeIds());
+          expect(got.tokens).toEqual(expected.getTokens());
+        }
+      }
+    } finally {
+      rust.disableTruncation();
+    }
+  });
 });

@@ -20,7 +20,9 @@ each file under 2 MB. Linear layers are drawn with std 1/sqrt(fan_in) rather tha
 leaves a 2-layer toy blind to its input), and classifier heads are scaled and centred on real
 sentences so that logits spread by a few units between inputs and labels differ.
 
-Usage: node scripts/make-bert-tokenizer.mjs /tmp/bert-tok && /usr/bin/python3 models/hf/make.py /tmp/bert-tok
+  minilm-worker/ BertModel, 6 layers, hidden 64, q8 only: the model examples/worker bundles
+
+Usage: node scripts/make-bert-tokenizer.mjs /tmp/bert-tok && /usr/bin/python3 models/hf/make.py /tmp/bert-tok [worker]
 """
 import importlib.util
 import json
@@ -162,13 +164,15 @@ def spread_head(model, linear, vocab, target=2.0, seed=0):
         linear.bias.copy_(-logits_all().mean(dim=0) + 0.3 * torch.randn(linear.bias.shape[0], generator=g))
 
 
-def write_folder(name, model, output, config, tokenizer_dir):
+def write_folder(name, model, output, config, tokenizer_dir, keep_fp32=True):
     folder = os.path.join(HERE, name)
     os.makedirs(os.path.join(folder, 'onnx'), exist_ok=True)
     path = os.path.join(folder, 'onnx/model.onnx')
     export(model, path, output)
     q = int8.quantize_dynamic(onnx.load(path), 'uint8', per_channel=True, reduce_range=True)
     onnx.save(q, os.path.join(folder, 'onnx/model_quantized.onnx'))
+    if not keep_fp32:
+        os.remove(path)
     for f in ('tokenizer.json', 'tokenizer_config.json'):
         shutil.copy(os.path.join(tokenizer_dir, f), os.path.join(folder, f))
     c = model.config
@@ -185,7 +189,8 @@ def write_folder(name, model, output, config, tokenizer_dir):
     with open(os.path.join(folder, 'config.json'), 'w') as f:
         json.dump(full, f, indent=2)
         f.write('\n')
-    sizes = ', '.join(f'{x} {os.path.getsize(os.path.join(folder, "onnx", x)):,} B' for x in ('model.onnx', 'model_quantized.onnx'))
+    sizes = ', '.join(f'{x} {os.path.getsize(os.path.join(folder, "onnx", x)):,} B' for x in ('model.onnx', 'model_quantized.onnx')
+                      if os.path.exists(os.path.join(folder, 'onnx', x)))
     print(f'{name}: hidden {c.hidden_size}, {c.num_hidden_layers} layers, {c.num_attention_heads} heads; {sizes}')
 
 
@@ -197,9 +202,18 @@ def main():
     tokenizer_dir = sys.argv[1]
     with open(os.path.join(tokenizer_dir, 'tokenizer.json')) as f:
         vocab = json.load(f)['model']['vocab']
-    cfg = lambda hidden, heads, inter: bert.BertConfig(
-        vocab_size=30522, hidden_size=hidden, num_hidden_layers=2, num_attention_heads=heads,
+    cfg = lambda hidden, heads, inter, layers=2: bert.BertConfig(
+        vocab_size=30522, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
         intermediate_size=inter, max_position_embeddings=512)
+
+    # examples/worker's bundled embedder: MiniLM-L6's depth and head width (6 layers, heads of
+    # 32) at hidden 64, q8 only (2.3 MB: under the Workers free plan's 3 MB script limit).
+    torch.manual_seed(5)
+    worker = FeatureModel(cfg(64, 2, 256, layers=6))
+    fan_in_init(worker, 5)
+    write_folder('minilm-worker', worker, 'last_hidden_state', {'architecture': 'BertModel'}, tokenizer_dir, keep_fp32=False)
+    if 'worker' in sys.argv[2:]:
+        return
 
     torch.manual_seed(1)
     embed = FeatureModel(cfg(16, 2, 64))

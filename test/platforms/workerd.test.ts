@@ -116,6 +116,31 @@ describe('workerd', () => {
     expect(r.warnings.join('\n')).toMatch(/threads: 2 requested, running on one thread: .*(SharedArrayBuffer|cannot start worker threads)/);
   });
 
+  it('examples/worker /embed: POSTed texts → the vectors the Node pipeline gives, in one padded batch', async () => {
+    const texts = ['How do I reset my password?', 'Best pizza places open late downtown', 'ok'];
+    const post = (body: unknown) => example.dispatchFetch('http://localhost/embed', { method: 'POST', body: JSON.stringify(body) });
+    const res = await post({ texts });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const got = JSON.parse(text) as { dims: number[]; vectors: number[][] };
+    expect(got.dims).toEqual([3, 64]);
+    const { pipeline } = await import('../../src/index.js');
+    const p = await pipeline('feature-extraction', join(root, 'models/hf/minilm-worker'), { dtype: 'q8' });
+    const want = await p(texts, { pooling: 'mean', normalize: true });
+    await p.dispose();
+    got.vectors.flat().forEach((v, i) => expect(Math.abs(v - (want.data as Float32Array)[i]!)).toBeLessThan(1e-5));
+    // Per-request time in workerd (warm isolate), printed for examples/worker/README.md.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await (await post({ texts: texts.slice(0, 1) })).arrayBuffer();
+      times.push(performance.now() - t);
+    }
+    console.log(`workerd /embed, 1 text, warm: median ${times.sort((a, b) => a - b)[2]!.toFixed(1)} ms per request`);
+    expect((await post({ texts: [] })).status).toBe(400);
+    expect((await post({ text: 'x' })).status).toBe(400);
+  });
+
   it('examples/worker, bundled as wrangler would, answers a POSTed digit with JSON', async () => {
     // The workerd condition picked the Workers build: kernels are module imports, not URLs.
     const code = readFileSync(bundled, 'utf8');

@@ -11,6 +11,9 @@ import { FillMaskPipeline, type FillMaskPipelineOptions, type HubOptions, fillMa
 import { type PipelineOptions, type PipelinePartsInput, guard, loadParts } from './load.js';
 import { textClassification, type TextClassificationPipeline } from './text-classification.js';
 import { zeroShotClassification, type ZeroShotClassificationPipeline } from './zero-shot-classification.js';
+import { tokenClassification, type TokenClassificationPipeline } from './token-classification.js';
+import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering.js';
+import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts } from './image-classification.js';
 
 export { FillMaskPipeline } from './fill-mask.js';
 export type { FillMaskCall, FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './fill-mask.js';
@@ -20,6 +23,11 @@ export type { TextClassificationOptions, TextClassificationPipeline, TextClassif
 export type { ZeroShotClassificationOptions, ZeroShotClassificationPipeline, ZeroShotClassificationResult } from './zero-shot-classification.js';
 export type { PipelineDtype, PipelineOptions, PipelinePartsInput, ProgressInfo } from './load.js';
 export { cosSim } from './math.js';
+export type { TokenClassificationGroup, TokenClassificationOptions, TokenClassificationOutput, TokenClassificationPipeline, TokenClassificationToken } from './token-classification.js';
+export type { QuestionAnsweringOptions, QuestionAnsweringPipeline, QuestionAnsweringResult } from './question-answering.js';
+export type { ImageClassificationOptions, ImageClassificationPipeline, ImageClassificationResult, ImagePipelinePartsInput } from './image-classification.js';
+export type { ImageDataLike, ImageInput } from './image-input.js';
+export type { ImageProcessorConfig } from '../image/processor.js';
 
 /** The pipeline each task returns. */
 export interface PipelineTypes {
@@ -33,6 +41,14 @@ export interface PipelineTypes {
   'zero-shot-classification': ZeroShotClassificationPipeline;
   /** Texts with [MASK] → the likeliest tokens there. */
   'fill-mask': FillMaskPipeline;
+  /** Texts → a label per token, or entities grouped from B-/I- pieces. */
+  'token-classification': TokenClassificationPipeline;
+  /** transformers.js' alias of token-classification. */
+  ner: TokenClassificationPipeline;
+  /** Question and context → the likeliest span of the context. */
+  'question-answering': QuestionAnsweringPipeline;
+  /** Images → labels with scores. */
+  'image-classification': ImageClassificationPipeline;
 }
 
 /** A task name `pipeline` knows. */
@@ -51,6 +67,14 @@ const TASKS: Record<string, { canonical: string; make: TaskFactory }> = {
   'text-classification': { canonical: 'text-classification', make: textClassification },
   'sentiment-analysis': { canonical: 'text-classification', make: textClassification },
   'zero-shot-classification': { canonical: 'zero-shot-classification', make: zeroShotClassification },
+  'token-classification': { canonical: 'token-classification', make: tokenClassification },
+  ner: { canonical: 'token-classification', make: tokenClassification },
+  'question-answering': { canonical: 'question-answering', make: questionAnswering },
+};
+
+/** Tasks whose folder has no tokenizer: their own loader (config.json, preprocessor_config.json, model). */
+const IMAGE_TASKS: Record<string, { canonical: string; make: (task: string, parts: ImagePipelineParts) => unknown }> = {
+  'image-classification': { canonical: 'image-classification', make: imageClassification },
 };
 
 /** Registers a task (used by task files outside this one; not a public API). */
@@ -76,9 +100,19 @@ export async function pipeline(task: string, source: string | URL | PipelinePart
     const sessionOptions = { ...s.sessionOptions, ...options.sessionOptions, ...(options.threads !== undefined ? { threads: options.threads } : {}) };
     return FillMaskPipeline.create({ ...s, selectRows: s.selectRows ?? options.selectRows, maxLength: s.maxLength ?? options.maxLength, sessionOptions }, task);
   }
+  const image = IMAGE_TASKS[task];
+  if (image) {
+    const parts = await loadImageParts(image.canonical, source as string | URL, options);
+    try {
+      return image.make(image.canonical, parts);
+    } catch (e) {
+      if (parts.ownsSession !== false) await parts.session.release();
+      throw e;
+    }
+  }
   const entry = TASKS[task];
   if (!entry) {
-    throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: ${['fill-mask', ...Object.keys(TASKS)].sort().join(', ')}`);
+    throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: ${['fill-mask', ...Object.keys(TASKS), ...Object.keys(IMAGE_TASKS)].sort().join(', ')}`);
   }
   const parts = await loadParts(entry.canonical, source as string | URL | PipelinePartsInput, options);
   return guard(parts, () => entry.make(entry.canonical, parts));

@@ -100,13 +100,14 @@ export type SessionFactory = (model: Uint8Array | ArrayBuffer | string | URL, op
 
 const REPO_ID = /^[\w][\w.-]*\/[\w][\w.-]*$/;
 
-function isMissing(e: unknown): boolean {
+/** Whether a read failed because the file does not exist (ENOENT, HTTP 404). */
+export function isMissing(e: unknown): boolean {
   const cause = (e as { cause?: { code?: string } })?.cause;
   return cause?.code === 'ENOENT' || cause?.code === 'ENOTDIR' || /HTTP 404\b/.test((e as Error)?.message ?? '');
 }
 
 /** The folder, read through the platform (progress per file, cache) as Tokenizer.fromPretrained reads it. */
-function openFolder(location: string, options: PipelineOptions): Promise<ModelFolder> {
+export function openFolder(location: string, options: PipelineOptions): Promise<ModelFolder> {
   const report = options.progress_callback;
   return openModelFolder(location, {
     host: options.host,
@@ -126,7 +127,8 @@ function progressFor(name: string, file: string, options: PipelineOptions, isMod
   };
 }
 
-function parseJson(task: string, where: string, bytes: Uint8Array): Record<string, unknown> {
+/** A JSON object from a folder file's bytes; INVALID_ARGUMENT naming the file otherwise. */
+export function parseJson(task: string, where: string, bytes: Uint8Array): Record<string, unknown> {
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
@@ -176,7 +178,8 @@ export function modelFileFor(dtype: string, options: PipelineOptions, config: Mo
   return `${sub ? `${sub}/` : ''}${options.model_file_name ?? 'model'}${DTYPE_SUFFIX[chosen as keyof typeof DTYPE_SUFFIX]}.onnx`;
 }
 
-function sessionOptionsFrom(options: PipelineOptions, name?: string, file?: string): SessionOptions {
+/** SessionOptions from a pipeline's options (threads, cache, progress of the model file). */
+export function sessionOptionsFrom(options: PipelineOptions, name?: string, file?: string): SessionOptions {
   const s: SessionOptions = { ...options.sessionOptions };
   if (options.threads !== undefined) s.threads = options.threads;
   if (options.cache !== undefined) s.cache = options.cache;

@@ -41,6 +41,7 @@ export interface Kernels {
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
+  cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;
   reduce_f32(x: Ptr, y: Ptr, outer: I, R: I, inner: I, op: I, post: I, scale: F): void;
   compare_f32(a: Ptr, b: Ptr, y: Ptr, op: I, d0: I, d1: I, d2: I, d3: I, as0: I, as1: I, as2: I, as3: I, bs0: I, bs1: I, bs2: I, bs3: I): void;
   resize_nearest_32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, rows: Ptr, cols: Ptr): void;

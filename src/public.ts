@@ -11,6 +11,12 @@ export type { WasmEnv, WasmSource, WasmVariant } from './runtime/wasm.js';
 export { operatorTable, supportedOps } from './ops/index.js';
 export { BertTokenizer } from './text/index.js';
 export type { BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions } from './text/index.js';
+export { Tokenizer } from './text/index.js';
+export type {
+  ChatMessage, ChatTemplateOptions, EncodedRow, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions,
+  TokenizerDecodeOptions, TokenizerEncodeOptions, TokenizerPretrainedOptions,
+} from './text/index.js';
+export type { ModelFolderOptions } from './platform/model-folder.js';
 export { pipeline, FillMaskPipeline } from './pipelines/index.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';
 export { quantizeDynamic } from './quantize/index.js';

@@ -19,5 +19,11 @@ export type {
 export type { ModelFolderOptions } from './platform/model-folder.js';
 export { pipeline, FillMaskPipeline } from './pipelines/index.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';
+export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPipeline, TextGenerationPipelineOptions } from './pipelines/index.js';
+export { GenerationSession } from './generation/session.js';
+export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from './generation/session.js';
+export type { GenerationConfig } from './generation/config.js';
+export { BaseStreamer, TextStreamer } from './generation/streamers.js';
+export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
 export { quantizeDynamic } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

@@ -27,6 +27,8 @@ export interface GenerationSessionOptions extends SessionOptions {
    * 256, when a generation needs more. Default: what the first generation needs.
    */
   maxLength?: number;
+  /** 'auto' (default): the resident cache where the graph allows; 'copied': always present → past (for comparisons). */
+  kvCache?: 'auto' | 'copied';
 }
 
 /** Hooks the pipeline uses: a stop test (stop strings) and a per-token callback. */
@@ -82,7 +84,7 @@ export class GenerationSession {
 
   /** Loads a decoder (optimum layout: input_ids, attention_mask, position_ids?, past_key_values.*). */
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: GenerationSessionOptions = {}): Promise<GenerationSession> {
-    const { maxLength, ...opts } = options;
+    const { maxLength, kvCache = 'auto', ...opts } = options;
     // A path stays a path (the session finds external data beside it); a URL is read once here.
     const source = model instanceof URL || (typeof model === 'string' && /^(https?|data|blob):/.test(model))
       ? await platform.readModel(model, { onProgress: options.onProgress, cache: options.cache }) : model;
@@ -100,6 +102,7 @@ export class GenerationSession {
     let session: InferenceSession;
     let path: 'resident' | 'copied' = 'resident';
     try {
+      if (kvCache === 'copied') { reason = 'kvCache: copied was asked for'; throw new RefusedRewrite(reason); }
       session = await Session.createRewritten(source, opts, rewrite(true));
     } catch (e) {
       if (!(e instanceof RefusedRewrite) && !(e instanceof TesseraError && e.message.includes(REFUSED))) throw e;

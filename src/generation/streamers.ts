@@ -15,12 +15,17 @@ export class BaseStreamer {
   end(): void { throw new Error('BaseStreamer.end must be overridden'); }
 }
 
-/** What TextStreamer needs of a tokenizer. */
+/**
+ * What TextStreamer needs of a tokenizer: tessera's `Tokenizer` or a transformers.js-style one
+ * (decode options are passed under both spellings: skip_special_tokens and skipSpecialTokens).
+ */
 export interface StreamerTokenizer {
   /** Token ids → text. */
-  decode(ids: readonly number[], options?: { skip_special_tokens?: boolean }): string;
-  /** Ids of the special tokens (skipped when `skip_special_tokens`). */
+  decode(ids: readonly number[], options?: { skip_special_tokens?: boolean; skipSpecialTokens?: boolean }): string;
+  /** Ids of the special tokens (transformers.js's name). */
   readonly all_special_ids?: readonly number[];
+  /** Ids of the special tokens (tessera's Tokenizer's name). */
+  readonly allSpecialIds?: readonly number[];
 }
 
 /** Options of TextStreamer, named as transformers.js's. */
@@ -57,7 +62,7 @@ export class TextStreamer extends BaseStreamer {
   private readonly skipPrompt: boolean;
   private readonly callback: (text: string) => void;
   private readonly tokenCallback: ((ids: number[]) => void) | null;
-  private readonly decodeOptions: { skip_special_tokens: boolean } & Record<string, unknown>;
+  private readonly decodeOptions: { skip_special_tokens: boolean; skipSpecialTokens: boolean } & Record<string, unknown>;
   private readonly specialIds: Set<number>;
 
   /** `tokenizer`: anything with decode(ids, options); options as transformers.js's TextStreamer. */
@@ -66,8 +71,9 @@ export class TextStreamer extends BaseStreamer {
     this.skipPrompt = options.skip_prompt ?? false;
     this.callback = options.callback_function ?? defaultWrite;
     this.tokenCallback = options.token_callback_function ?? null;
-    this.decodeOptions = { skip_special_tokens: options.skip_special_tokens ?? true, ...options.decode_kwargs };
-    this.specialIds = new Set(tokenizer.all_special_ids ?? []);
+    const skip = options.skip_special_tokens ?? true;
+    this.decodeOptions = { skip_special_tokens: skip, skipSpecialTokens: skip, ...options.decode_kwargs };
+    this.specialIds = new Set(tokenizer.all_special_ids ?? tokenizer.allSpecialIds ?? []);
   }
 
   /** Takes the prompt, then one token at a time. */

@@ -131,7 +131,9 @@ class Builder:
 # ---- quantize_dynamic --------------------------------------------------------------------------
 
 def quantize_dynamic(model, weight_type='int8', per_channel=False, reduce_range=False,
-                     op_types=('MatMul', 'Conv', 'Gather')):
+                     op_types=('MatMul', 'Conv', 'Gather'), matmul_const_b_only=False):
+    """matmul_const_b_only: onnxruntime's extra option MatMulConstBOnly (transformers.js sets it):
+    a MatMul whose B is not an initializer (attention's Q·Kᵀ, P·V) stays float."""
     b = Builder(model)
     weight_sym = weight_type == 'int8'  # WeightSymmetric's default
     dql, wq = {}, {}
@@ -152,7 +154,9 @@ def quantize_dynamic(model, weight_type='int8', per_channel=False, reduce_range=
         return wq[key]
 
     for n in list(model.graph.node):
-        if n.op_type == 'MatMul' and 'MatMul' in op_types:
+        if n.op_type == 'MatMul' and 'MatMul' in op_types and matmul_const_b_only and b.float_init(n.input[1]) is None:
+            b.nodes.append(n)
+        elif n.op_type == 'MatMul' and 'MatMul' in op_types:
             out = n.output[0]
             xq, xs, xz = activation(n.input[0])
             w = b.float_init(n.input[1])

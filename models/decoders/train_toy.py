@@ -1,0 +1,111 @@
+"""
+Trains the toy LM of models/decoders/toy-lm/: a small Llama-style decoder (arch.py, model_type
+llama) on Debian's fortune cookies, with a byte-level BPE tokenizer learnt from the same corpus,
+on one CPU thread for a fixed CPU-time budget, then exports it in the optimum layout (export.py).
+
+It is a toy: ~1 M parameters and minutes of CPU cannot learn English; it learns fortune-shaped
+text (words, punctuation, " -- Author" lines) and is there so the demo streams something readable.
+
+  /usr/bin/python3 models/decoders/train_toy.py [--cpu-seconds 540]
+Corpus: `apt-get install fortunes fortunes-min` (BSD licence, see /usr/share/doc/fortunes/copyright),
+needed only to regenerate.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import arch  # noqa: E402
+import bpe  # noqa: E402
+import export  # noqa: E402
+
+CONFIG = {'model_type': 'llama', 'hidden_size': 128, 'num_attention_heads': 4, 'num_key_value_heads': 2,
+          'head_dim': 32, 'num_hidden_layers': 4, 'intermediate_size': 384, 'rms_norm_eps': 1e-5,
+          'rope_theta': 10000.0, 'tie_word_embeddings': True, 'attention_bias': False, 'mlp_bias': False,
+          'max_position_embeddings': 256, 'use_cache': True, 'hidden_act': 'silu', 'initializer_range': 0.02,
+          'attention_dropout': 0.0, 'rope_scaling': None, 'pretraining_tp': 1}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--cpu-seconds', type=float, default=540)
+    ap.add_argument('--merges', type=int, default=1500)
+    ap.add_argument('--seq', type=int, default=128)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    random.seed(0)
+
+    texts = bpe.read_fortunes()
+    merges = bpe.load_or_train(os.path.join(HERE, f'tokenizer-merges-{a.merges}.json'), a.merges)
+    tok, tok_cfg, ids = bpe.tokenizer_files(merges)
+    eot = ids['<|endoftext|>']
+    stream = []
+    for t in texts:
+        stream += bpe.encode(t, tok) + [eot]
+    data = torch.tensor(stream, dtype=torch.int64)
+    c = dict(CONFIG, vocab_size=export.pad_vocab(max(ids.values()) + 1))
+    model = arch.build(c)
+    with torch.no_grad():  # HF-like init: N(0, 0.02), norms 1
+        for n, p in model.named_parameters():
+            if 'norm' in n:
+                p.fill_(1.0)
+            else:
+                p.normal_(0, 0.02)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f'corpus {len(texts)} fortunes, {len(stream)} tokens; vocab {c["vocab_size"]}; {n_params} parameters')
+
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01, betas=(0.9, 0.95))
+    L, kv, hd = export.geometry(c)
+    empty = [torch.zeros(a.batch, kv, 0, hd) for _ in range(2 * L)]
+    mask = torch.ones(a.batch, a.seq, dtype=torch.int64)
+    pos = torch.arange(a.seq).unsqueeze(0).expand(a.batch, -1)
+    t0 = time.process_time()
+    step, ema = 0, None
+    est_steps = None
+    model.train()
+    while True:
+        used = time.process_time() - t0
+        if used > a.cpu_seconds:
+            break
+        # Cosine decay over the budget (time-based, so the schedule ends when the budget does).
+        frac = used / a.cpu_seconds
+        lr = a.lr * min(1.0, (step + 1) / 50) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+        for gp in opt.param_groups:
+            gp['lr'] = lr
+        starts = torch.randint(0, len(data) - a.seq - 1, (a.batch,))
+        x = torch.stack([data[s:s + a.seq] for s in starts])
+        y = torch.stack([data[s + 1:s + a.seq + 1] for s in starts])
+        logits = model(x, mask, pos, *empty)[0]
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        step += 1
+        if step % 100 == 0:
+            print(f'step {step} loss {ema:.3f} lr {lr:.2e} cpu {used:.0f}s', flush=True)
+    cpu = time.process_time() - t0
+    print(f'trained {step} steps, {cpu:.0f} s CPU, final loss (EMA) {ema:.3f}')
+    model.eval()
+    export.write_folder('toy-lm', c, model, tok, tok_cfg, ids)
+    with open(os.path.join(HERE, 'toy-lm', 'training.json'), 'w') as f:
+        json.dump({'corpus': 'Debian fortunes + fortunes-min, /usr/share/games/fortunes (no ASCII art, no off/)',
+                   'fortunes': len(texts), 'tokens': len(stream), 'merges': len(merges), 'parameters': n_params,
+                   'steps': step, 'batch': a.batch, 'seq': a.seq, 'lr': a.lr, 'cpu_seconds': round(cpu),
+                   'threads': 1, 'final_loss_ema': round(ema, 3)}, f, indent=2)
+        f.write('\n')
+
+
+if __name__ == '__main__':
+    main()

@@ -16,6 +16,7 @@ import { type InferenceSession, InferenceSession as Session, type SessionOptions
 import { Tensor } from '../api/tensor.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT, residentKvCache } from '../graph/passes/kv-cache.js';
 import { selectRows } from '../graph/passes/select-rows.js';
+import { halfToFloat } from '../onnx/float-formats.js';
 import { platform } from '../platform/platform.js';
 import { type GenerationConfig, resolveConfig } from './config.js';
 import { TokenSampler } from './sampling.js';
@@ -74,7 +75,7 @@ export class GenerationSession {
     /** The underlying session (rewritten graph). */
     readonly session: InferenceSession,
     kvCache: 'resident' | 'copied', reason: string | undefined, logitsAt: 'last' | 'all', maxLength: number,
-    private readonly pastLayout: { names: string[]; kvHeads: number; headDim: number } | undefined,
+    private readonly pastLayout: PastLayout | undefined,
   ) {
     this.kvCache = kvCache;
     this.kvCacheReason = reason;
@@ -201,7 +202,10 @@ export class GenerationSession {
     const layout = this.pastLayout!;
     const names = this.session.inputNames;
     let pastFeeds: Record<string, Tensor> = {};
-    for (const n of layout.names) pastFeeds[n] = new Tensor('float32', new Float32Array(0), [B, layout.kvHeads, 0, layout.headDim]);
+    for (const n of layout.names) {
+      pastFeeds[n] = layout.dtype === 'float16' ? new Tensor('float16', new Uint16Array(0), [B, layout.kvHeads, 0, layout.headDim])
+        : new Tensor('float32', new Float32Array(0), [B, layout.kvHeads, 0, layout.headDim]);
+    }
     let past = 0;
     return async (ids: number[][], real: boolean[][]): Promise<Float32Array[]> => {
       const S = ids[0]!.length;
@@ -263,8 +267,8 @@ function positions(real: boolean[][], past: number, S: number): number[] {
 
 function lastRows(out: Record<string, Tensor>, B: number, S: number, at: 'last' | 'all'): Float32Array[] {
   const logits = out.logits;
-  if (!logits || logits.type !== 'float32') throw new TesseraError('INVALID_MODEL', "the model has no float32 'logits' output");
-  const data = logits.data as Float32Array;
+  if (!logits || (logits.type !== 'float32' && logits.type !== 'float16')) throw new TesseraError('INVALID_MODEL', "the model has no float32 or float16 'logits' output");
+  const data = logits.type === 'float16' ? Float32Array.from(logits.data as Uint16Array, halfToFloat) : logits.data as Float32Array;
   const V = logits.dims[logits.dims.length - 1]!;
   return Array.from({ length: B }, (_, b) => {
     const row = at === 'last' ? b : b * S + S - 1;
@@ -272,11 +276,13 @@ function lastRows(out: Record<string, Tensor>, B: number, S: number, at: 'last' 
   });
 }
 
-function pastLayoutOf(session: InferenceSession): { names: string[]; kvHeads: number; headDim: number } {
+interface PastLayout { names: string[]; kvHeads: number; headDim: number; dtype: string }
+
+function pastLayoutOf(session: InferenceSession): PastLayout {
   const names = session.inputNames.filter((n) => /^past_key_values\.\d+\.(key|value)$/.test(n));
   if (!names.length) throw new TesseraError('INVALID_MODEL', `not a decoder with a KV cache: no past_key_values.{i}.key|value inputs (inputs: ${session.inputNames.join(', ')})`);
   const meta = session.inputMetadata.find((m) => m.name === names[0])!;
   const [, kvHeads, , headDim] = meta.shape ?? [];
   if (typeof kvHeads !== 'number' || typeof headDim !== 'number') throw new TesseraError('INVALID_MODEL', `input '${names[0]}' must declare its key/value heads and head size, got [${meta.shape}]`);
-  return { names, kvHeads, headDim };
+  return { names, kvHeads, headDim, dtype: meta.type ?? 'float32' };
 }

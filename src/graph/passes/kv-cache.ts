@@ -6,7 +6,7 @@
  *
  *   Concat(past_k, k, axis 2) → [repeat_kv: Unsqueeze/Expand/Reshape] → Transpose(0,1,3,2) ┐
  *   q [→ Mul(scale)] ─────────────────────────────────────────────────────────────────────→ MatMul
- *     → [Mul/Div(scale)] → [Add(mask)] → Softmax(last axis) → MatMul(·, [repeat_kv] Concat(past_v, v))
+ *     → [Mul/Div(scale)] → [Add(mask)] → Softmax(last axis) [→ Cast(float)] → MatMul(·, [repeat_kv] Concat(past_v, v))
  *
  * — and replaces it by one `tessera.CachedAttention(q, k, v, tessera_past_length, tessera_key_mask)`
  * whose cache stays in Wasm memory for the session (src/ops/nn/cached-attention.ts). The mask Add
@@ -20,7 +20,8 @@
  * changes nothing; the generator then runs the graph as written (present copied back as past).
  */
 import type { Graph, Model, Node } from '../ir.js';
-import { constantOf, intAttr, intsAttr, producers, scalarOf } from './match.js';
+import { bfloat16ToFloat, halfToFloat } from '../../onnx/float-formats.js';
+import { constantOf, intAttr, intsAttr, producers } from './match.js';
 import { readers } from './uses.js';
 
 /** Names of the inputs the rewritten graph adds. */
@@ -92,8 +93,15 @@ export function residentKvCache(model: Model): KvCacheRewrite | string {
 function matchLayer(g: Graph, prod: Map<string, Node>, uses: Map<string, Node[]>, inputs: Set<string>, sm: Node, opset: number): LayerMatch | string {
   const axis = intAttr(sm, 'axis', opset >= 13 ? -1 : 1);
   if (axis !== -1 && axis !== 3) return `softmax over axis ${axis}, not the key axis`;
-  const smReaders = uses.get(sm.outputs[0]!) ?? [];
-  const pv = smReaders.length === 1 && smReaders[0]!.opType === 'MatMul' && smReaders[0]!.inputs[0] === sm.outputs[0] ? smReaders[0]! : undefined;
+  // Through Casts to float32 or float16 (exports that upcast the softmax write them even for fp32;
+  // a float16 graph's cast back is what the op's float16 output, narrowed by ops/widen.ts, gives).
+  let probs = sm.outputs[0]!;
+  let smReaders = uses.get(probs) ?? [];
+  while (smReaders.length === 1 && smReaders[0]!.opType === 'Cast' && [1, 10].includes(intAttr(smReaders[0]!, 'to', 0)!)) {
+    probs = smReaders[0]!.outputs[0]!;
+    smReaders = uses.get(probs) ?? [];
+  }
+  const pv = smReaders.length === 1 && smReaders[0]!.opType === 'MatMul' && smReaders[0]!.inputs[0] === probs ? smReaders[0]! : undefined;
   if (!pv) return 'its probabilities are not read by one MatMul only';
   let scale = 1;
   let x = sm.inputs[0]!;
@@ -126,6 +134,14 @@ function matchLayer(g: Graph, prod: Map<string, Node>, uses: Map<string, Node[]>
   if (!concatK || !concatV) return 'keys or values do not come from a Concat of a past input with the new ones (axis 2)';
   if (!Number.isFinite(scale)) return 'the scale is not finite';
   return { q, kNew: concatK.inputs[1]!, vNew: concatV.inputs[1]!, out: pv.outputs[0]!, scale, concatK, concatV, pv };
+}
+
+/** A one-element constant as a number; float16/bfloat16 constants are held as their bits. */
+function scalarOf(g: Graph, prod: Map<string, Node>, value: string | undefined): number | undefined {
+  const t = constantOf(g, prod, value);
+  if (!t || t.data.length !== 1 || t.dtype === 'string') return undefined;
+  const v = Number(t.data[0]);
+  return t.dtype === 'float16' ? halfToFloat(v) : t.dtype === 'bfloat16' ? bfloat16ToFloat(v) : v;
 }
 
 /** x, or x's other factor when x = Mul(y, c) / Div(y, c) with a constant scalar c. */

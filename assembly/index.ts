@@ -17,6 +17,7 @@ export { cached_attention_f32 } from './cached_attention';
 export { reduce_f32 } from './reduce';
 export { compare_f32, where_32 } from './logic';
 export { resize_nearest_32 } from './resize';
+export { gemv_q4_prep_x, gemv_q4_f32, dequant_q4_panels, bias_act_rows } from './gemv_q4';
 
 // First free byte after the module's static data in the imported memory: the runtime's arena must
 // start at or after this address.

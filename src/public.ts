@@ -25,5 +25,5 @@ export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from '.
 export type { GenerationConfig } from './generation/config.js';
 export { BaseStreamer, TextStreamer } from './generation/streamers.js';
 export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
-export { quantizeDynamic } from './quantize/index.js';
+export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

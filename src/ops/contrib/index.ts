@@ -4,6 +4,8 @@
  * this file gathers them for the registry.
  */
 import type { OpDef } from '../types.js';
+import { matmulNBitsOps } from './matmul-nbits.js';
 
 export const contribOps: readonly OpDef[] = [
+  ...matmulNBitsOps,
 ];

@@ -1,6 +1,6 @@
-// Every decoder models/decoders commits (six architectures; Qwen3 also in fp16 and q8) generates
-// on the resident KV cache with greedy ids equal to onnxruntime-web's, driven step by step as
-// transformers.js drives it (present fed back as past), and a left-padded batch of two equals
+// Every decoder models/decoders commits (six architectures in fp32; Qwen3 also fp16, q8 and q4;
+// Llama q4) generates on the resident KV cache with greedy ids equal to onnxruntime-web's, driven
+// step by step as transformers.js drives it (present fed back as past), and a left-padded batch of two equals
 // PyTorch's greedy ids (reference.json, written by models/decoders/export.py).
 import '../../src/index.js';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ const read = (file: string) => new Uint8Array(readFileSync(new URL(file, dir)));
 const cases = [
   ['tiny-qwen3', 'model'], ['tiny-llama', 'model'], ['tiny-qwen2', 'model'], ['tiny-gpt2', 'model'],
   ['tiny-gemma', 'model'], ['tiny-phi3', 'model'], ['tiny-qwen3', 'model_fp16'], ['tiny-qwen3', 'model_quantized'],
+  ['tiny-qwen3', 'model_q4'], ['tiny-llama', 'model_q4'],
 ] as const;
 
 describe('decoders on the resident cache', () => {

@@ -243,7 +243,67 @@ TINY = {
 }
 
 
+# Qwen3-0.6B's geometry with 8 of its 28 layers: the bench model scripts/make-decoder.mjs writes.
+QWEN3_06B_8L = {'model_type': 'qwen3', 'hidden_size': 1024, 'num_attention_heads': 16, 'num_key_value_heads': 8,
+                'head_dim': 128, 'num_hidden_layers': 8, 'intermediate_size': 3072, 'rms_norm_eps': 1e-6,
+                'rope_theta': 1000000.0, 'tie_word_embeddings': True, 'vocab_size': 151936,
+                'max_position_embeddings': 40960, 'use_cache': True, 'hidden_act': 'silu', 'attention_bias': False,
+                'attention_dropout': 0.0, 'initializer_range': 0.02, 'rope_scaling': None, 'sliding_window': None,
+                'use_sliding_window': False, 'max_window_layers': 28, 'bos_token_id': 151643, 'eos_token_id': 151645}
+
+
+def write_template(name='qwen3-0.6b-8l', big=QWEN3_06B_8L):
+    """The graph skeleton of `big` for scripts/make-decoder.mjs: exported from a model with the
+    same heads, head_dim, layers and rope but stand-in widths (hidden 48, intermediate 80, vocab
+    704 — numbers that occur nowhere else in the graph), so the graph is exactly what this exporter
+    writes for `big` except the weight sizes. Weight initializers keep name and real dims and lose
+    their data; templates/<name>.json maps each to its torch parameter (and whether it is stored
+    transposed, as torch folds Linear's weightᵀ for MatMul). The graph is torch's folded one
+    (tied lm_head as its own initializer); the Node script applies untie() itself for fp32."""
+    small = dict(big, hidden_size=48, intermediate_size=80, vocab_size=704)
+    real = {48: big['hidden_size'], 80: big['intermediate_size'], 704: big['vocab_size']}
+    model = arch.randomize(arch.build(small), 7)
+    folded = export_onnx(model)
+    params = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    entries = []
+    for t in folded.graph.initializer:
+        a = numpy_helper.to_array(t)
+        hit = None
+        for pname, p in params.items():
+            if p.shape == a.shape and np.array_equal(p, a):
+                hit = (pname, False)
+            elif p.ndim == 2 and p.T.shape == a.shape and np.array_equal(p.T, a):
+                hit = (pname, True)
+            if hit:
+                break
+        if hit is None:
+            continue  # a constant of the graph (none expected besides Constant nodes)
+        dims = [real.get(d, d) for d in t.dims]
+        entries.append({'name': t.name, 'param': hit[0], 'transposed': hit[1], 'dims': dims})
+        t.ClearField('raw_data')
+        t.ClearField('float_data')
+        del t.dims[:]
+        t.dims.extend(dims)
+    for o in folded.graph.output:
+        for d in o.type.tensor_type.shape.dim:
+            if d.HasField('dim_value') and d.dim_value in real:
+                d.dim_value = real[d.dim_value]
+    del folded.graph.value_info[:]
+    os.makedirs(os.path.join(HERE, 'templates'), exist_ok=True)
+    onnx.save(folded, os.path.join(HERE, 'templates', f'{name}.onnx'))
+    cfg = {k: v for k, v in big.items()}
+    cfg['architectures'] = [ARCHITECTURES[big['model_type']]]
+    cfg['torch_dtype'] = 'float32'
+    cfg['transformers_version'] = '4.51.0'
+    write_json(os.path.join(HERE, 'templates', f'{name}.json'),
+               {'what': 'scripts/make-decoder.mjs fills these initializers; see export.py write_template()',
+                'config': cfg, 'embedding': embedding_name(big), 'initializers': entries})
+    print('template', name, len(entries), 'weights', os.path.getsize(os.path.join(HERE, 'templates', f'{name}.onnx')), 'bytes')
+
+
 def main(names):
+    if names == ['template']:
+        return write_template()
     tok, tok_cfg, ids = shared_tokenizer()
     vocab = pad_vocab(max(ids.values()) + 1)
     for name in names or TINY:

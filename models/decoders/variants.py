@@ -36,7 +36,8 @@ def quantize_blockwise_4bit(w, block_size, symmetric):
     [K, N] weight: blocks of block_size along K per column n (K zero-padded to whole blocks);
     asymmetric: range [min(min,0), max(max,0)], scale (max−min)/15, zp = round(−min/scale)
     clamped to 0..15; symmetric: scale = (the value of largest magnitude, with its sign) / −8, zp 8;
-    q = clamp(roundf(v · (1/scale) + zp), 0, 15). Packed [N, blocks, block/2] uint8, element 2j in
+    q = clamp(roundf(v · (1/scale) + zp), 0, 15), padding rows (k ≥ K) left 0 (MLAS never writes
+    them into the zeroed buffer; the min/max of a block only sees real rows). Packed [N, blocks, block/2] uint8, element 2j in
     the low nibble; scales [N·blocks] float32; zero points [N · ⌈blocks/2⌉] uint8, low nibble first.
     """
     K, N = w.shape
@@ -60,6 +61,8 @@ def quantize_blockwise_4bit(w, block_size, symmetric):
         recip = np.where(scale != 0, np.float32(1) / scale, np.float32(0)).astype(np.float32)
     q = roundf(blocks * recip[..., None] + zp[..., None].astype(np.float32))
     q = np.clip(q, 0, 15).astype(np.uint8)
+    # Rows past K in the last block are never written by MLAS: they stay 0 in the zeroed buffer.
+    q.reshape(N, -1)[:, K:] = 0
     packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)  # [N, blocks, block/2]
     zpp = None
     if not symmetric:

@@ -29,10 +29,13 @@ const root = fileURLToPath(new URL('../../models/decoders/', import.meta.url));
 const PENDING: Record<string, string> = {
   'tiny-qwen3/model_q4.onnx': 'com.microsoft MatMulNBits (branch decodek)',
   'tiny-llama/model_q4.onnx': 'com.microsoft MatMulNBits with zero points (branch decodek)',
+  'tiny-llama-genai/model.onnx': 'com.microsoft GroupQueryAttention, SkipSimplifiedLayerNormalization and SimplifiedLayerNormalization (branch gqa)',
+  'tiny-llama-genai-int4/model.onnx': 'GroupQueryAttention, (Skip)SimplifiedLayerNormalization (branch gqa) and MatMulNBits (branch decodek)',
 };
 
 type Format = 'fp32' | 'fp16' | 'q8' | 'q4';
-interface Case { folder: string; file: string; format: Format }
+/** optimum: onnx/<file> with position_ids; genai: model builder's <file> at the top, no position_ids. */
+interface Case { folder: string; file: string; format: Format; layout?: 'genai' }
 const CASES: Case[] = [
   { folder: 'tiny-qwen3', file: 'model.onnx', format: 'fp32' },
   { folder: 'tiny-qwen3', file: 'model_fp16.onnx', format: 'fp16' },
@@ -45,7 +48,10 @@ const CASES: Case[] = [
   { folder: 'tiny-gemma', file: 'model.onnx', format: 'fp32' },
   { folder: 'tiny-phi3', file: 'model.onnx', format: 'fp32' },
   { folder: 'toy-lm', file: 'model.onnx', format: 'fp32' },
+  { folder: 'tiny-llama-genai', file: 'model.onnx', format: 'fp32', layout: 'genai' },
+  { folder: 'tiny-llama-genai-int4', file: 'model.onnx', format: 'q4', layout: 'genai' },
 ];
+const pathOf = (c: Case): string => `${root}${c.folder}/${c.layout === 'genai' ? '' : 'onnx/'}${c.file}`;
 
 /**
  * Tolerances, as a fraction of the largest |logit| of the step (fp32: absolute).
@@ -144,11 +150,12 @@ function argmax(a: ArrayLike<number>): number { let k = 0; for (let i = 1; i < a
 type Run = (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
 
 /** The reference's two steps on one engine: [step] → outputs. */
-async function twoSteps(run: Run, ref: Reference, c: Config, half: boolean): Promise<Record<string, Tensor>[]> {
+async function twoSteps(run: Run, ref: Reference, c: Config, half: boolean, positions = true): Promise<Record<string, Tensor>[]> {
   let past = emptyPast(c, half);
   const outs: Record<string, Tensor>[] = [];
   for (const st of ref.steps) {
-    const out = await run({ input_ids: ids64(st.input_ids), attention_mask: ids64(st.attention_mask), position_ids: ids64(st.position_ids), ...past });
+    const pos: Record<string, Tensor> = positions ? { position_ids: ids64(st.position_ids) } : {};
+    const out = await run({ input_ids: ids64(st.input_ids), attention_mask: ids64(st.attention_mask), ...pos, ...past });
     outs.push(out);
     past = nextPast(out);
   }
@@ -156,9 +163,10 @@ async function twoSteps(run: Run, ref: Reference, c: Config, half: boolean): Pro
 }
 
 /** Greedy decoding from the reference's prompt, `n` new tokens per row. */
-async function greedy(run: Run, ref: Reference, c: Config, n: number): Promise<number[][]> {
+async function greedy(run: Run, ref: Reference, c: Config, n: number, positions = true): Promise<number[][]> {
   const st = ref.steps[0]!;
-  let feeds: Record<string, Tensor> = { input_ids: ids64(st.input_ids), attention_mask: ids64(st.attention_mask), position_ids: ids64(st.position_ids), ...emptyPast(c, false) };
+  const withPos = (f: Record<string, Tensor>): Record<string, Tensor> => { if (!positions) delete f.position_ids; return f; };
+  let feeds: Record<string, Tensor> = withPos({ input_ids: ids64(st.input_ids), attention_mask: ids64(st.attention_mask), position_ids: ids64(st.position_ids), ...emptyPast(c, false) });
   let mask = st.attention_mask.map((r) => [...r]);
   let pos = st.position_ids.map((r) => r[r.length - 1]!);
   const got: number[][] = [[], []];
@@ -168,16 +176,18 @@ async function greedy(run: Run, ref: Reference, c: Config, n: number): Promise<n
     next.forEach((t, b) => got[b]!.push(t));
     mask = mask.map((r) => [...r, 1]);
     pos = pos.map((p) => p + 1);
-    feeds = { input_ids: ids64(next.map((t) => [t])), attention_mask: ids64(mask), position_ids: ids64(pos.map((p) => [p])), ...nextPast(out) };
+    feeds = withPos({ input_ids: ids64(next.map((t) => [t])), attention_mask: ids64(mask), position_ids: ids64(pos.map((p) => [p])), ...nextPast(out) });
   }
   return got;
 }
 
-const available = CASES.filter((c) => exists(`${root}${c.folder}/onnx/${c.file}`));
+const available = CASES.filter((c) => exists(pathOf(c)));
 
-describe.each(available)('$folder/onnx/$file ($format)', ({ folder, file, format }) => {
+describe.each(available)('$folder $file ($format)', (c) => {
+  const { folder, file, format } = c;
   const dir = `${root}${folder}/`;
-  const bytes = readFileSync(`${dir}onnx/${file}`);
+  const bytes = readFileSync(pathOf(c));
+  const positions = c.layout !== 'genai';
   const ref = json<Reference>(`${dir}reference.json`);
   const config = json<Config>(`${dir}config.json`);
   const half = format === 'fp16';
@@ -185,7 +195,7 @@ describe.each(available)('$folder/onnx/$file ($format)', ({ folder, file, format
 
   it('onnxruntime-web: prompt + decode step match PyTorch', async () => {
     const ort = await ortSession(bytes);
-    const outs = await twoSteps(async (f) => asTensors(await ortRun(ort, f)), ref, config, half);
+    const outs = await twoSteps(async (f) => asTensors(await ortRun(ort, f)), ref, config, half, positions);
     outs.forEach((out, s) => {
       const want = ref.steps[s]!.logits_last;
       lastLogits(out.logits!).forEach((row, b) => {
@@ -198,8 +208,8 @@ describe.each(available)('$folder/onnx/$file ($format)', ({ folder, file, format
   it.skipIf(pending !== undefined)(`tessera matches onnxruntime-web (logits and presents)${pending ? ` — PENDING: needs ${pending}` : ''}`, async () => {
     const ort = await ortSession(bytes);
     const tess = await InferenceSession.create(bytes);
-    const a = await twoSteps(async (f) => asTensors(await ortRun(ort, f)), ref, config, half);
-    const b = await twoSteps((f) => tess.run(f), ref, config, half);
+    const a = await twoSteps(async (f) => asTensors(await ortRun(ort, f)), ref, config, half, positions);
+    const b = await twoSteps((f) => tess.run(f), ref, config, half, positions);
     for (let s = 0; s < a.length; s++) {
       const mask = ref.steps[s]!.attention_mask;
       const want = valid(a[s]!.logits!, mask, 'logits'), got = valid(b[s]!.logits!, mask, 'logits');
@@ -214,9 +224,24 @@ describe.each(available)('$folder/onnx/$file ($format)', ({ folder, file, format
     }
   });
 
-  it.runIf(format === 'fp32')('tessera: 8 greedy tokens equal PyTorch\'s', async () => {
+  it.runIf(format === 'fp32' && pending === undefined)('tessera: 8 greedy tokens equal PyTorch\'s', async () => {
     const tess = await InferenceSession.create(bytes);
-    expect(await greedy((f) => tess.run(f), ref, config, ref.greedy_new_ids[0]!.length)).toEqual(ref.greedy_new_ids);
+    expect(await greedy((f) => tess.run(f), ref, config, ref.greedy_new_ids[0]!.length, positions)).toEqual(ref.greedy_new_ids);
+  });
+});
+
+describe('one model, two layouts', () => {
+  it('tiny-llama (optimum) and tiny-llama-genai (model builder, GroupQueryAttention) give the same logits in onnxruntime-web', async () => {
+    const ref = json<Reference>(`${root}tiny-llama-genai/reference.json`);
+    const config = json<Config>(`${root}tiny-llama/config.json`);
+    const optimum = await ortSession(readFileSync(`${root}tiny-llama/onnx/model.onnx`));
+    const genai = await ortSession(readFileSync(`${root}tiny-llama-genai/model.onnx`));
+    const a = await twoSteps(async (f) => asTensors(await ortRun(optimum, f)), ref, config, false, true);
+    const b = await twoSteps(async (f) => asTensors(await ortRun(genai, f)), ref, config, false, false);
+    for (let s = 0; s < a.length; s++) {
+      expect(worst(floats(b[s]!.logits!), floats(a[s]!.logits!)), `logits, step ${s}`).toBeLessThan(1e-4);
+      expect(worst(floats(b[s]!['present.1.key']!), floats(a[s]!['present.1.key']!)), `present.1.key, step ${s}`).toBeLessThan(1e-4);
+    }
   });
 });
 

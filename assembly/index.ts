@@ -14,6 +14,8 @@ export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { cached_attention_f32 } from './cached_attention';
+export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';
+export { rmsnorm_f32 } from './rmsnorm';
 export { reduce_f32 } from './reduce';
 export { compare_f32, where_32 } from './logic';
 export { resize_nearest_32 } from './resize';

@@ -5,7 +5,12 @@
  */
 import type { OpDef } from '../types.js';
 import { matmulNBitsOps } from './matmul-nbits.js';
+import { groupQueryAttentionOps } from './group-query-attention.js';
+import { contribRotaryOps } from './rotary.js';
+import { simplifiedNormOps } from './simplified-norm.js';
+import { gatherBlockQuantizedOps } from './gather-block-quantized.js';
 
 export const contribOps: readonly OpDef[] = [
   ...matmulNBitsOps,
+  ...groupQueryAttentionOps, ...contribRotaryOps, ...simplifiedNormOps, ...gatherBlockQuantizedOps,
 ];

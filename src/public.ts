@@ -25,5 +25,11 @@ export type {
   TextClassificationPipeline, TextClassificationResult, ZeroShotClassificationOptions, ZeroShotClassificationPipeline,
   ZeroShotClassificationResult,
 } from './pipelines/index.js';
+export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPipeline, TextGenerationPipelineOptions } from './pipelines/index.js';
+export { GenerationSession } from './generation/session.js';
+export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from './generation/session.js';
+export type { GenerationConfig } from './generation/config.js';
+export { BaseStreamer, TextStreamer } from './generation/streamers.js';
+export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

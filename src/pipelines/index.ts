@@ -13,6 +13,7 @@ import { textClassification, type TextClassificationPipeline } from './text-clas
 import { zeroShotClassification, type ZeroShotClassificationPipeline } from './zero-shot-classification.js';
 import { tokenClassification, type TokenClassificationPipeline } from './token-classification.js';
 import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering.js';
+import { type TextGenerationPipeline, type TextGenerationPipelineOptions, textGenerationPipeline } from './text-generation.js';
 import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts } from './image-classification.js';
 
 export { FillMaskPipeline } from './fill-mask.js';
@@ -28,6 +29,7 @@ export type { QuestionAnsweringOptions, QuestionAnsweringPipeline, QuestionAnswe
 export type { ImageClassificationOptions, ImageClassificationPipeline, ImageClassificationResult, ImagePipelinePartsInput } from './image-classification.js';
 export type { ImageDataLike, ImageInput } from './image-input.js';
 export type { ImageProcessorConfig } from '../image/processor.js';
+export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPipeline, TextGenerationPipelineOptions } from './text-generation.js';
 
 /** The pipeline each task returns. */
 export interface PipelineTypes {
@@ -49,6 +51,8 @@ export interface PipelineTypes {
   'question-answering': QuestionAnsweringPipeline;
   /** Images → labels with scores. */
   'image-classification': ImageClassificationPipeline;
+  /** A prompt or chat messages → generated text (decoder-only LMs, KV cache in Wasm memory). */
+  'text-generation': TextGenerationPipeline;
 }
 
 /** A task name `pipeline` knows. */
@@ -90,9 +94,14 @@ export function registerTask(name: string, canonical: string, make: TaskFactory)
  * model file; INVALID_MODEL when the model's inputs or outputs do not fit the task. The session is
  * released before any error after it was created.
  */
-export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : PipelineOptions): Promise<PipelineTypes[T]>;
+export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
 export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
-export async function pipeline(task: string, source: string | URL | PipelinePartsInput | FillMaskPipelineOptions, options: PipelineOptions & HubOptions = {}): Promise<unknown> {
+export async function pipeline(task: string, source: string | URL | PipelinePartsInput | FillMaskPipelineOptions, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions = {}): Promise<unknown> {
+  const options = optionsIn as PipelineOptions & HubOptions;
+  if (task === 'text-generation') {
+    if (typeof source !== 'string' && !(source instanceof URL)) throw new TesseraError('INVALID_ARGUMENT', "pipeline('text-generation', …): pass a model folder path, URL or repository id");
+    return textGenerationPipeline(source, optionsIn as TextGenerationPipelineOptions);
+  }
   if (task === 'fill-mask') {
     if (typeof source === 'string' || source instanceof URL) return fillMaskFromFolder(task, source, options);
     if (!source || typeof source !== 'object') throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask', …): pass a folder path, URL or repository id, or { model, tokenizer | vocab }");
@@ -112,7 +121,7 @@ export async function pipeline(task: string, source: string | URL | PipelinePart
   }
   const entry = TASKS[task];
   if (!entry) {
-    throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: ${['fill-mask', ...Object.keys(TASKS), ...Object.keys(IMAGE_TASKS)].sort().join(', ')}`);
+    throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: ${['fill-mask', 'text-generation', ...Object.keys(TASKS), ...Object.keys(IMAGE_TASKS)].sort().join(', ')}`);
   }
   const parts = await loadParts(entry.canonical, source as string | URL | PipelinePartsInput, options);
   return guard(parts, () => entry.make(entry.canonical, parts));

@@ -166,11 +166,7 @@ export function resolveDtype(dtype: string, config: ModelConfig): string {
 
 /** The file `dtype` selects, as transformers.js names it. */
 export function modelFileFor(dtype: string, options: PipelineOptions, config: ModelConfig): string {
-  let chosen = dtype;
-  if (chosen === 'auto') {
-    const tjs = config['transformers.js_config'] as { dtype?: unknown } | undefined;
-    chosen = typeof tjs?.dtype === 'string' && tjs.dtype in DTYPE_SUFFIX ? tjs.dtype : 'fp32';
-  }
+  const chosen = resolveDtype(dtype, config);
   if (!(chosen in DTYPE_SUFFIX)) {
     throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown dtype '${dtype}'; one of auto, ${Object.keys(DTYPE_SUFFIX).join(', ')}`);
   }
@@ -197,7 +193,8 @@ export async function loadParts(
   task: string, source: string | URL | PipelinePartsInput, options: PipelineOptions = {},
   createSession: SessionFactory = (m, o) => InferenceSession.create(m, o),
 ): Promise<PipelineParts> {
-  if (options.dtype !== undefined && options.dtype !== 'auto' && !(options.dtype in DTYPE_SUFFIX)) modelFileFor(options.dtype, options, {});
+  // A dtype name transformers.js does not know is refused before anything is read.
+  if (options.dtype !== undefined) modelFileFor(options.dtype, options, {});
   if (typeof source === 'string' || source instanceof URL) {
     const location = String(source);
     if (location === '') throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}'): the model location is empty; pass a folder path, a URL or a repository id like 'org/name'`);

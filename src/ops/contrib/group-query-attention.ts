@@ -154,7 +154,8 @@ const groupQueryAttention: OpDef = {
         const seqV = bd.view('int32', bd.inputs[5]!, B), posV = bd.view('int32', posP, B * S);
         const pidV = posIds ? bd.view(posIds.dtype, bd.inputs[9]!, B * S) : undefined;
         const biasP = bias ? bd.inputs[10]! : 0, sinkP = sinks ? bd.inputs[11]! : 0;
-        const mem = bd.memory;
+        // One float view from address 0 over every cache buffer (copyWithin needs a single array).
+        const memV = bd.view('float32', 0, Math.max(presK, presV, pastK, pastV) / 4 + B * KVH * Math.max(Lp, P) * D);
         const pastOf = new Int32Array(B);
         const headBytes = Lp * D * 4;
         return () => {
@@ -174,7 +175,7 @@ const groupQueryAttention: OpDef = {
           // Cache: concat mode copies the live past rows (zeroing the rest), shared mode nothing.
           const shared = pk !== undefined && presK === pastK && presV === pastV && P === Lp;
           if (!shared) {
-            const f = new Float32Array(mem.buffer);
+            const f = memV() as Float32Array;
             for (const [dst, src] of [[presK, pastK], [presV, pastV]] as const) {
               f.fill(0, dst >> 2, (dst >> 2) + B * KVH * Lp * D);
               if (!src) continue;

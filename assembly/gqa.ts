@@ -22,10 +22,13 @@ export function gqa_scratch_bytes(L: i32): i32 {
 // q: row (g, s) at q + (s·ldq + g·D) floats; out likewise with ldo. k, v: key j at k + j·D.
 // Position s attends keys [lo, past + s + 1) with lo = past + s + 1 − window when window > 0 and
 // that is positive, else 0 (onnxruntime-web 1.30's local_window_size: the last `window` keys). Scores are scale·q·k,
-// then softcap·tanh(score / softcap) when softcap > 0; smooth ≠ 0 adds a zero logit to the softmax.
+// then softcap·tanh(score / softcap) when softcap > 0, then plus bias (0 = none; row (g, s) at
+// bias + (g·bh + s·bs) floats, key j at + j) — onnxruntime-web 1.30's order. sinks (0 = none): one extra logit per query head
+// (f32 at sinks + 4g) in the softmax's denominator; smooth ≠ 0 without sinks: a zero logit.
 export function gqa_attention_f32(
   q: usize, ldq: i32, k: usize, v: usize, out: usize, ldo: i32, scratch: usize,
   G: i32, S: i32, D: i32, past: i32, window: i32, scale: f32, softcap: f32, smooth: i32,
+  bias: usize, bh: i32, bs: i32, sinks: usize,
 ): void {
   const L4 = <usize>(((past + S) + 3) & ~3);
   for (let s = 0; s < S; s++) {
@@ -36,7 +39,11 @@ export function gqa_attention_f32(
       const q0 = q + ((<usize>s * <usize>ldq + <usize>(g0 * D)) << 2);
       const o0 = out + ((<usize>s * <usize>ldo + <usize>(g0 * D)) << 2);
       scores(q0, k, D, r, lo, hi, scratch, L4, scale);
-      for (let t = 0; t < r; t++) softmax_row(scratch + ((<usize>t * L4) << 2), lo, hi, softcap, smooth);
+      for (let t = 0; t < r; t++) {
+        const g = g0 + t;
+        const brow = bias ? bias + ((<usize>g * <usize>bh + <usize>s * <usize>bs) << 2) : 0;
+        softmax_row(scratch + ((<usize>t * L4) << 2), lo, hi, softcap, brow, sinks != 0 || smooth != 0, sinks ? load<f32>(sinks + (<usize>g << 2)) : 0);
+      }
       weighted_values(scratch, L4, v, D, r, lo, hi, o0);
     }
   }
@@ -112,7 +119,7 @@ function scores(q: usize, k: usize, D: i32, r: i32, lo: i32, hi: i32, p: usize, 
 }
 
 // Scores [lo, hi) of one row → probabilities, in place.
-function softmax_row(p: usize, lo: i32, hi: i32, softcap: f32, smooth: i32): void {
+function softmax_row(p: usize, lo: i32, hi: i32, softcap: f32, bias: usize, sinkOn: bool, sink: f32): void {
   const a = p + (<usize>lo << 2), n = hi - lo, n4 = n & ~3;
   if (softcap > 0) {
     const c = f32x4.splat(softcap), ic = f32x4.splat(<f32>1 / softcap);
@@ -126,12 +133,24 @@ function softmax_row(p: usize, lo: i32, hi: i32, softcap: f32, smooth: i32): voi
       store<f32>(o, f32x4.extract_lane(f32x4.mul(c, tanh_f32x4(f32x4.mul(f32x4.splat(load<f32>(o)), ic))), 0));
     }
   }
+  if (bias) {
+    const b = bias + (<usize>lo << 2);
+    let i = 0;
+    for (; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(a + o, f32x4.add(v128.load(a + o), v128.load(b + o)));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(a + o, load<f32>(a + o) + load<f32>(b + o));
+    }
+  }
   let mv = f32x4.splat(-Infinity);
   let i = 0;
   for (; i < n4; i += 4) mv = f32x4.pmax(mv, v128.load(a + (<usize>i << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (; i < n; i++) m = max(m, load<f32>(a + (<usize>i << 2)));
-  if (smooth != 0 && m < 0) m = 0;
+  if (sinkOn && m < sink) m = sink;
   const ms = f32x4.splat(m);
   let sv = f32x4.splat(0);
   i = 0;
@@ -148,7 +167,7 @@ function softmax_row(p: usize, lo: i32, hi: i32, softcap: f32, smooth: i32): voi
     store<f32>(o, e);
     sum += e;
   }
-  if (smooth != 0) sum += f32x4.extract_lane(exp_nonpos_f32x4(f32x4.splat(-m)), 0);
+  if (sinkOn) sum += f32x4.extract_lane(exp_nonpos_f32x4(f32x4.splat(sink - m)), 0);
   const inv = f32x4.splat(<f32>1 / sum);
   i = 0;
   for (; i < n4; i += 4) {

@@ -42,7 +42,7 @@ export interface Kernels {
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
   cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;
-  gqa_attention_f32(q: Ptr, ldq: I, k: Ptr, v: Ptr, out: Ptr, ldo: I, scratch: Ptr, G: I, S: I, D: I, past: I, window: I, scale: F, softcap: F, smooth: I): void;
+  gqa_attention_f32(q: Ptr, ldq: I, k: Ptr, v: Ptr, out: Ptr, ldo: I, scratch: Ptr, G: I, S: I, D: I, past: I, window: I, scale: F, softcap: F, smooth: I, bias: Ptr, bh: I, bs: I, sinks: Ptr): void;
   gqa_scratch_bytes(L: I): I;
   rmsnorm_f32(x: Ptr, skip: Ptr, bias: Ptr, sum: Ptr, y: Ptr, gamma: Ptr, invStd: Ptr, rows: I, cols: I, eps: F): void;
   rotary_rows_f32(x: Ptr, ldx: I, hsx: I, y: Ptr, ldy: I, hsy: I, rows: I, H: I, D: I, cos: Ptr, sin: Ptr, pos: Ptr, rdim: I, interleaved: I): void;

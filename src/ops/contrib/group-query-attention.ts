@@ -18,8 +18,10 @@
  * seqlens_k, read at run time, says how much of the cache is live.
  *
  * do_rotary rotates Q and the new K by cos/sin caches ([max_pos, r/2], r ≤ head size) at the
- * tokens' positions before K is stored. Not supported: position_ids, attention_bias, head_sink
- * inputs (refused at load), the qk output, float16.
+ * tokens' positions (or position_ids [B, S], input 9) before K is stored. attention_bias (input 10,
+ * [B or 1, num_heads or 1, S, total]) is added to the scores after scale and softcap; head_sink (input
+ * 11, [num_heads]) is an extra logit per head in the softmax's denominator (smooth_softmax is the
+ * same with 0). Not supported: the qk output, quantized caches; float16 runs widened.
  */
 import { TesseraError, describeNode } from '../../api/errors.js';
 import type { OpDef, OpContext } from '../types.js';
@@ -55,9 +57,6 @@ const groupQueryAttention: OpDef = {
     if (window === 0 || window < -1) throw ctx.attrs.error('local_window_size', `must be -1 (none) or positive, got ${window}`);
     const rotary = flag(ctx, 'do_rotary'), interleaved = flag(ctx, 'rotary_interleaved'), smooth = flag(ctx, 'smooth_softmax');
     if (ctx.attrs.int('qk_output', 0) !== 0) throw ctx.attrs.error('qk_output', 'is not supported (only 0: no QK output)');
-    for (const [i, what] of [[9, 'position_ids'], [10, 'attention_bias'], [11, 'head_sink']] as const) {
-      if (ctx.inputs[i]) ctx.fail(`input ${i} (${what}, '${ctx.inputs[i]!.name}') is not supported`, 'UNSUPPORTED_OP');
-    }
     if (ctx.inputs.length > 12) ctx.fail(`has ${ctx.inputs.length} inputs; GroupQueryAttention takes at most 12`, 'INVALID_MODEL');
 
     requireDtype(ctx, 0, ['float32']);
@@ -113,6 +112,25 @@ const groupQueryAttention: OpDef = {
         ctx.fail(`cos_cache [${cos.dims}] and sin_cache [${sin.dims}] must both be [max_position, r/2] with r ≤ head size ${D}`, 'SHAPE_MISMATCH');
       }
     }
+    const posIds = ctx.inputs[9], bias = ctx.inputs[10], sinks = ctx.inputs[11];
+    if (posIds) {
+      requireDtype(ctx, 9, ['int64', 'int32']);
+      if (posIds.dims.length !== 2 || posIds.dims[0] !== B || posIds.dims[1] !== S) ctx.fail(`position_ids '${posIds.name}' must be [${B}, ${S}], got [${posIds.dims}]`, 'SHAPE_MISMATCH');
+    }
+    let biasB = 0, biasH = 0;
+    if (bias) {
+      requireDtype(ctx, 10, ['float32']);
+      const d = bias.dims;
+      if (d.length !== 4 || (d[0] !== 1 && d[0] !== B) || (d[1] !== 1 && d[1] !== H) || d[2] !== S || d[3] !== T) {
+        ctx.fail(`attention_bias '${bias.name}' must be [${B} or 1, ${H} or 1, ${S}, ${T}], got [${d}]`, 'SHAPE_MISMATCH');
+      }
+      biasH = d[1] === 1 ? 0 : S * T;
+      biasB = d[0] === 1 ? 0 : d[1]! * S * T;
+    }
+    if (sinks) {
+      requireDtype(ctx, 11, ['float32']);
+      if (sinks.dims.length !== 1 || sinks.dims[0] !== H) ctx.fail(`head_sink '${sinks.name}' must be [${H}], got [${sinks.dims}]`, 'SHAPE_MISMATCH');
+    }
     const scaleAttr = ctx.attrs.float('scale', 0);
     if (!Number.isFinite(scaleAttr)) throw ctx.attrs.error('scale', `must be finite, got ${scaleAttr}`);
     const scale = scaleAttr === 0 ? 1 / Math.sqrt(D) : scaleAttr;
@@ -134,11 +152,14 @@ const groupQueryAttention: OpDef = {
         const cosP = rotary ? bd.inputs[7]! : 0, sinP = rotary ? bd.inputs[8]! : 0;
         const posP = bd.scratch, qrot = bd.scratch + posBytes, attnScratch = qrot + qrotBytes;
         const seqV = bd.view('int32', bd.inputs[5]!, B), posV = bd.view('int32', posP, B * S);
-        const mem = bd.memory;
+        const pidV = posIds ? bd.view(posIds.dtype, bd.inputs[9]!, B * S) : undefined;
+        const biasP = bias ? bd.inputs[10]! : 0, sinkP = sinks ? bd.inputs[11]! : 0;
+        // One float view from address 0 over every cache buffer (copyWithin needs a single array).
+        const memV = bd.view('float32', 0, Math.max(presK, presV, pastK, pastV) / 4 + B * KVH * Math.max(Lp, P) * D);
         const pastOf = new Int32Array(B);
         const headBytes = Lp * D * 4;
         return () => {
-          const sl = seqV() as Int32Array, pos = posV() as Int32Array;
+          const sl = seqV() as Int32Array, pos = posV() as Int32Array, pid = pidV?.();
           for (let b = 0; b < B; b++) {
             const past = firstPrompt ? 0 : sl[b]! + 1 - S;
             if (past < 0 || past + S > Lp || sl[b]! >= T) {
@@ -146,15 +167,15 @@ const groupQueryAttention: OpDef = {
             }
             pastOf[b] = past;
             for (let s = 0; s < S; s++) {
-              const p = past + s;
-              if (rotary && p >= maxPos) throw new TesseraError('INVALID_FEED', `${where}: position ${p} is outside the rotary caches of ${maxPos} positions`);
+              const p = pid ? Number(pid[b * S + s]!) : past + s;
+              if (rotary && !(p >= 0 && p < maxPos)) throw new TesseraError('INVALID_FEED', `${where}: position ${p} is outside the rotary caches of ${maxPos} positions`);
               pos[b * S + s] = p;
             }
           }
           // Cache: concat mode copies the live past rows (zeroing the rest), shared mode nothing.
           const shared = pk !== undefined && presK === pastK && presV === pastV && P === Lp;
           if (!shared) {
-            const f = new Float32Array(mem.buffer);
+            const f = memV() as Float32Array;
             for (const [dst, src] of [[presK, pastK], [presV, pastV]] as const) {
               f.fill(0, dst >> 2, (dst >> 2) + B * KVH * Lp * D);
               if (!src) continue;
@@ -179,7 +200,8 @@ const groupQueryAttention: OpDef = {
             for (let h = 0; h < KVH; h++) {
               const kv = (b * KVH + h) * headBytes;
               k.gqa_attention_f32(qBase + (b * S * ldq + h * G * D) * 4, ldq, presK + kv, presV + kv,
-                out + (b * S * H * D + h * G * D) * 4, H * D, attnScratch, G, S, D, pastOf[b]!, window, scale, softcap, smooth ? 1 : 0);
+                out + (b * S * H * D + h * G * D) * 4, H * D, attnScratch, G, S, D, pastOf[b]!, window, scale, softcap, smooth ? 1 : 0,
+                biasP ? biasP + (b * biasB + h * G * biasH) * 4 : 0, biasH, T, sinkP ? sinkP + h * G * 4 : 0);
             }
           }
         };

@@ -18,6 +18,12 @@ interface Case {
   softcap?: number;
   smooth?: boolean;
   rdim?: number;
+  /** Explicit position_ids (input 9) for the rotary, instead of the generated ones. */
+  posIds?: boolean;
+  /** attention_bias (input 10): per batch and head, or broadcast [1, 1, S, T]. */
+  bias?: 'full' | 'broadcast';
+  /** head_sink (input 11). */
+  sink?: boolean;
 }
 
 async function check(c: Case): Promise<void> {
@@ -40,6 +46,13 @@ async function check(c: Case): Promise<void> {
   inputs.push(new Tensor('int32', Int32Array.from(c.lens, (l) => l - 1), [B]));
   inputs.push(new Tensor('int32', Int32Array.of(T), [1]));
   if (c.rotary) inputs.push(...ropeCaches(Math.max(T, P) + 3, (c.rdim ?? D) / 2));
+  if (c.posIds || c.bias || c.sink) {
+    if (!c.rotary) inputs.push('', '');
+    inputs.push(c.posIds ? new Tensor('int64', BigInt64Array.from({ length: B * S }, (_, i) => BigInt((i * 3 + 1) % (Math.max(T, P) + 3))), [B, S]) : '');
+    const bd = c.bias === 'full' ? [B, H, S, T] : [1, 1, S, T];
+    inputs.push(c.bias ? new Tensor('float32', rand(bd.reduce((a, b) => a * b, 1), seed + 5, -2, 2), bd) : '');
+    inputs.push(c.sink ? new Tensor('float32', rand(H, seed + 6, -1, 3), [H]) : '');
+  }
   const attrs: Record<string, number> = { num_heads: H, kv_num_heads: KVH };
   if (c.rotary) { attrs.do_rotary = 1; attrs.rotary_interleaved = c.rotary === 2 ? 1 : 0; }
   if (c.window) attrs.local_window_size = c.window;
@@ -76,6 +89,10 @@ const cases: Case[] = [
   { name: 'local window decode', B: 2, S: 1, H: 4, KVH: 2, D: 64, P: 12, lens: [11, 6], window: 4, rotary: 1 },
   { name: 'softcap', B: 1, S: 4, H: 2, KVH: 1, D: 64, P: 0, lens: [4], softcap: 1.5 },
   { name: 'smooth softmax decode', B: 1, S: 1, H: 2, KVH: 1, D: 64, P: 5, lens: [5], smooth: true },
+  { name: 'position_ids for the rotary, batch 2 decode', B: 2, S: 1, H: 4, KVH: 2, D: 64, P: 6, lens: [7, 4], rotary: 1, posIds: true },
+  { name: 'attention_bias per batch and head, prompt', B: 2, S: 4, H: 4, KVH: 2, D: 32, P: 0, lens: [4, 4], bias: 'full' },
+  { name: 'attention_bias broadcast, with softcap, decode', B: 1, S: 1, H: 4, KVH: 1, D: 32, P: 5, lens: [5], bias: 'broadcast', softcap: 2.5 },
+  { name: 'head_sink, prompt with window', B: 1, S: 5, H: 4, KVH: 2, D: 32, P: 0, lens: [5], sink: true, window: 3 },
   { name: 'partial rotary (r = 16 of 48)', B: 1, S: 3, H: 2, KVH: 1, D: 48, P: 0, lens: [3], rotary: 1, rdim: 16 },
 ];
 
@@ -104,10 +121,10 @@ describe('GroupQueryAttention refusals name the node and what is wrong', () => {
     expect(await refusal({ num_heads: H, kv_num_heads: KVH, local_window_size: 0 })).toMatchObject({ code: 'INVALID_ATTRIBUTE', message: expect.stringMatching(/'local_window_size'/) });
     expect(await refusal({ num_heads: H, kv_num_heads: KVH, do_rotary: 1 })).toMatchObject({ code: 'INVALID_MODEL', message: expect.stringMatching(/'n'.*cos_cache/) });
   });
-  it('position_ids input, seqlens_k past the cache', async () => {
+  it('position_ids of the wrong shape, seqlens_k past the cache', async () => {
     const [cos, sin] = ropeCaches(8, D / 2);
-    const pid = new Tensor('int64', BigInt64Array.of(0n), [1, 1]);
-    expect(await refusal({ num_heads: H, kv_num_heads: KVH, do_rotary: 1 }, 3, [cos, sin, pid])).toMatchObject({ code: 'UNSUPPORTED_OP', message: expect.stringMatching(/'n'.*position_ids/) });
+    const pid = new Tensor('int64', BigInt64Array.of(0n, 1n), [1, 2]);
+    expect(await refusal({ num_heads: H, kv_num_heads: KVH, do_rotary: 1 }, 3, [cos, sin, pid])).toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringMatching(/'n'.*position_ids/) });
     expect(await refusal({ num_heads: H, kv_num_heads: KVH }, 9)).toMatchObject({ code: 'INVALID_FEED', message: expect.stringMatching(/'n'.*seqlens_k\[0\] = 9/) });
   });
 });

@@ -125,9 +125,12 @@ function split(a: Aligned, out: string, normalizer: CoreNormalizer, pattern: Reg
   const start = new Int32Array(out.length);
   const end = new Int32Array(out.length);
   let o = 0;
+  // Texts repeat their characters: normalize each distinct piece once.
+  const memo = new Map<string, string>();
   for (const m of a.text.matchAll(pattern)) {
     if (m[0] === '') continue;
-    const piece = normalizer(m[0]);
+    let piece = memo.get(m[0]);
+    if (piece === undefined) memo.set(m[0], piece = normalizer(m[0]));
     if (out.startsWith(piece, o) === false) return undefined;
     const inputs = codePoints(a.text, m.index!, m.index! + m[0].length);
     const outputs = codePoints(piece, 0, piece.length);

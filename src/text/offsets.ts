@@ -108,18 +108,31 @@ function surface(token: string, first: boolean, last: boolean, rules: SurfaceRul
   let t = token;
   if (!first && rules.continuingPrefix && t.startsWith(rules.continuingPrefix)) t = t.slice(rules.continuingPrefix.length);
   if (last && rules.endOfWordSuffix && t.endsWith(rules.endOfWordSuffix)) t = t.slice(0, -rules.endOfWordSuffix.length);
-  const fallback = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
-  if (fallback) return [parseInt(fallback[1]!, 16)];
+  if (t.length === 6 && t.startsWith('<0x') && t.endsWith('>')) {
+    const byte = parseInt(t.slice(3, 5), 16);
+    if (!Number.isNaN(byte)) return [byte];
+  }
   if (rules.byteLevel) {
     const bytes: number[] = [];
     for (const ch of t) {
       const b = BYTE_OF.get(ch);
-      if (b === undefined) return Array.from(utf8.encode(t));
+      if (b === undefined) return utf8Bytes(t);
       bytes.push(b);
     }
     return bytes;
   }
-  return Array.from(utf8.encode(t));
+  return utf8Bytes(t);
+}
+
+/** UTF-8 bytes of a string; ASCII (most tokens) without a TextEncoder call. */
+function utf8Bytes(t: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x80) return Array.from(utf8.encode(t));
+    out.push(c);
+  }
+  return out;
 }
 
 /** A normalized text as UTF-8 bytes, each byte knowing its character's UTF-16 range. */

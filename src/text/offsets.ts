@@ -187,11 +187,22 @@ function startsWith(a: ArrayLike<number>, at: number, b: number[]): boolean {
   return true;
 }
 
-/** First position ≥ from where `s` matches, with its end; undefined when nowhere. */
+/** How many non-space bytes a search may skip: what pre-tokenizers drop between words is short. */
+const SKIP_BUDGET = 1024;
+
+/**
+ * First position ≥ from where `s` matches, with its end; undefined when there is none within
+ * reach. Runs of ASCII whitespace (which pre-tokenizers drop, sometimes thousands of bytes) are
+ * skipped freely, anything else for at most SKIP_BUDGET bytes, so a token that cannot be placed
+ * costs a bounded search, never a scan of the rest of the text per token.
+ */
 function find(view: ByteView, from: number, s: number[], mark: number[] | undefined, prefixOk: boolean): [number, number] | undefined {
+  let budget = SKIP_BUDGET;
   for (let p = from; p <= view.bytes.length; p++) {
     const q = matchAt(view, p, s, mark, prefixOk);
     if (q >= 0) return [p, q];
+    const b = view.bytes[p]!;
+    if (!(b === 0x20 || (b >= 0x09 && b <= 0x0d)) && --budget < 0) return undefined;
   }
   return undefined;
 }

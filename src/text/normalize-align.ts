@@ -73,7 +73,11 @@ function strip(a: Aligned, out: string): Aligned {
   return { text: out, start: a.start.slice(from, from + out.length), end: a.end.slice(from, from + out.length) };
 }
 
-/** Each replacement spans the range of what it replaced. */
+/**
+ * The replacement takes the range of the last character it replaced: Rust's replace removes the
+ * match and inserts the new characters after it, and an inserted character is aligned with the
+ * one before it ("  " → " " points at the second space).
+ */
 function replace(a: Aligned, out: string, pattern: RegExp | string, content: string): Aligned {
   const start: number[] = [];
   const end: number[] = [];
@@ -90,8 +94,9 @@ function replace(a: Aligned, out: string, pattern: RegExp | string, content: str
   }
   for (const [s, e] of matches) {
     copy(last, s);
-    const from = s < a.text.length ? a.start[s]! : (a.end[a.text.length - 1] ?? 0);
-    const to = e > s ? a.end[e - 1]! : from;
+    const at = e > s ? e - 1 : s - 1;
+    const from = at >= 0 ? a.start[at]! : (a.start[0] ?? 0);
+    const to = at >= 0 ? a.end[at]! : from;
     for (let k = 0; k < content.length; k++) { start.push(from); end.push(to); }
     last = e;
   }
@@ -120,9 +125,12 @@ function split(a: Aligned, out: string, normalizer: CoreNormalizer, pattern: Reg
   const start = new Int32Array(out.length);
   const end = new Int32Array(out.length);
   let o = 0;
+  // Texts repeat their characters: normalize each distinct piece once.
+  const memo = new Map<string, string>();
   for (const m of a.text.matchAll(pattern)) {
     if (m[0] === '') continue;
-    const piece = normalizer(m[0]);
+    let piece = memo.get(m[0]);
+    if (piece === undefined) memo.set(m[0], piece = normalizer(m[0]));
     if (out.startsWith(piece, o) === false) return undefined;
     const inputs = codePoints(a.text, m.index!, m.index! + m[0].length);
     const outputs = codePoints(piece, 0, piece.length);

@@ -108,18 +108,31 @@ function surface(token: string, first: boolean, last: boolean, rules: SurfaceRul
   let t = token;
   if (!first && rules.continuingPrefix && t.startsWith(rules.continuingPrefix)) t = t.slice(rules.continuingPrefix.length);
   if (last && rules.endOfWordSuffix && t.endsWith(rules.endOfWordSuffix)) t = t.slice(0, -rules.endOfWordSuffix.length);
-  const fallback = /^<0x([0-9A-Fa-f]{2})>$/.exec(t);
-  if (fallback) return [parseInt(fallback[1]!, 16)];
+  if (t.length === 6 && t.startsWith('<0x') && t.endsWith('>')) {
+    const byte = parseInt(t.slice(3, 5), 16);
+    if (!Number.isNaN(byte)) return [byte];
+  }
   if (rules.byteLevel) {
     const bytes: number[] = [];
     for (const ch of t) {
       const b = BYTE_OF.get(ch);
-      if (b === undefined) return Array.from(utf8.encode(t));
+      if (b === undefined) return utf8Bytes(t);
       bytes.push(b);
     }
     return bytes;
   }
-  return Array.from(utf8.encode(t));
+  return utf8Bytes(t);
+}
+
+/** UTF-8 bytes of a string; ASCII (most tokens) without a TextEncoder call. */
+function utf8Bytes(t: string): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x80) return Array.from(utf8.encode(t));
+    out.push(c);
+  }
+  return out;
 }
 
 /** A normalized text as UTF-8 bytes, each byte knowing its character's UTF-16 range. */
@@ -174,11 +187,22 @@ function startsWith(a: ArrayLike<number>, at: number, b: number[]): boolean {
   return true;
 }
 
-/** First position ≥ from where `s` matches, with its end; undefined when nowhere. */
+/** How many non-space bytes a search may skip: what pre-tokenizers drop between words is short. */
+const SKIP_BUDGET = 1024;
+
+/**
+ * First position ≥ from where `s` matches, with its end; undefined when there is none within
+ * reach. Runs of ASCII whitespace (which pre-tokenizers drop, sometimes thousands of bytes) are
+ * skipped freely, anything else for at most SKIP_BUDGET bytes, so a token that cannot be placed
+ * costs a bounded search, never a scan of the rest of the text per token.
+ */
 function find(view: ByteView, from: number, s: number[], mark: number[] | undefined, prefixOk: boolean): [number, number] | undefined {
+  let budget = SKIP_BUDGET;
   for (let p = from; p <= view.bytes.length; p++) {
     const q = matchAt(view, p, s, mark, prefixOk);
     if (q >= 0) return [p, q];
+    const b = view.bytes[p]!;
+    if (!(b === 0x20 || (b >= 0x09 && b <= 0x0d)) && --budget < 0) return undefined;
   }
   return undefined;
 }
@@ -258,12 +282,15 @@ function byteRange(view: ByteView, a: number, b: number): [number, number] {
   return [view.charStart[a]!, view.charEnd[b - 1]!];
 }
 
-/** An empty range (a space the pre-tokenizer added) sits at the next character's start. */
+/**
+ * A token that matched nothing (a prefix space or ▁ the pre-tokenizer added) has the range of the
+ * character it was added before, as Rust aligns an inserted prefix with the first character.
+ */
 function collapsed(range: (a: number, b: number) => [number, number], at: number, length: number): [number, number] {
+  if (at < length) return range(at, at + 1);
   if (length === 0) return range(0, 0);
-  const [s] = at < length ? range(at, at + 1) : range(length - 1, length);
-  const p = at < length ? s : range(length - 1, length)[1];
-  return [p, p];
+  const end = range(length - 1, length)[1];
+  return [end, end];
 }
 
 /** Normalized units [a, b) → the original range they came from. */

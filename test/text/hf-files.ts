@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Tokenizer } from '../../src/text/index.js';
 import { loadMakeVocab } from './vocab.js';
 
 export const NAMES = ['qwen3', 'llama3', 'gemma3', 'bert'] as const;
@@ -41,6 +42,18 @@ export function files(name: Name): Promise<Files> {
       return { json: readFileSync(join(dir, 'tokenizer.json'), 'utf8'), config: readFileSync(join(dir, 'tokenizer_config.json'), 'utf8') };
     })();
     cache.set(name, p);
+  }
+  return p;
+}
+
+const built = new Map<Name, Promise<Tokenizer>>();
+
+/** tessera's Tokenizer for a name, built once per test file. */
+export function ours(name: Name): Promise<Tokenizer> {
+  let p = built.get(name);
+  if (!p) {
+    p = files(name).then(({ json, config }) => Tokenizer.fromJSON(json, config));
+    built.set(name, p);
   }
   return p;
 }

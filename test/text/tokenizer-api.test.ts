@@ -54,6 +54,19 @@ describe('encoding', () => {
     expect(enc.sequenceIds).toEqual([null, 0, 0, 0, 0, null, 1, null]);
   });
 
+  it('stays fast and inside the text when tokens cannot be placed', () => {
+    // A pre-tokenizer that rewrites the text (x → a) leaves tokens that appear nowhere in it: each
+    // costs a bounded search (not a scan of the rest of the text) and gets an empty range.
+    const rewriting = Tokenizer.fromJSON({ ...JSON_, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Replace', pattern: { String: 'x' }, content: 'a' }, { type: 'BertPreTokenizer' }] } }, CONFIG);
+    const text = 'x '.repeat(5000);
+    const t0 = performance.now();
+    const enc = rewriting.encodeWithOffsets(text);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(enc.ids).toEqual(rewriting.encode(text));
+    expect(enc.tokens.slice(1, 3)).toEqual(['a', 'a']);
+    for (const [s, e] of enc.offsets) expect(s >= 0 && s <= e && e <= text.length).toBe(true);
+  });
+
   it('truncates the texts and keeps the specials', () => {
     expect(tok.encode('a b c a b c a b c')).toHaveLength(11); // no truncation unless asked
     expect(tok.encode('a b c a b c a b c', { truncation: true })).toEqual([2, 10, 11, 12, 10, 11, 12, 3]); // modelMaxLength 8

@@ -1,12 +1,13 @@
 // Tokenizer against Hugging Face's Rust `tokenizers` (npm @anush008/tokenizers, a Node addon) on
 // the corpus: ids with and without special tokens, the tokens, every token's offsets, text pairs,
 // and decode with and without skipSpecialTokens — for Qwen3, Llama 3, Gemma 3 and
-// bert-base-uncased. Differences are failures; none is tolerated silently.
+// bert-base-uncased. Differences are failures; none is tolerated silently. The transformers.js
+// comparisons (transformers-js-suite.ts) run in this file too, on the same loaded tokenizers.
 import { Tokenizer as RustTokenizer } from '@anush008/tokenizers';
 import { describe, expect, it } from 'vitest';
-import { Tokenizer } from '../../src/text/index.js';
 import { CORPUS, PAIRS } from './corpus.js';
-import { NAMES, files } from './hf-files.js';
+import { NAMES, files, ours as loadOurs } from './hf-files.js';
+import { transformersJsSuite } from './transformers-js-suite.js';
 
 /** Rust reports offsets in code points; ours are UTF-16 units (what String.slice takes). */
 function toUtf16(text: string, offsets: number[][]): Array<[number, number]> {
@@ -18,8 +19,8 @@ function toUtf16(text: string, offsets: number[][]): Array<[number, number]> {
 }
 
 describe.each(NAMES)('%s', async (name) => {
-  const { json, config } = await files(name);
-  const ours = Tokenizer.fromJSON(json, config);
+  const { json } = await files(name);
+  const ours = await loadOurs(name);
   const rust = RustTokenizer.fromString(json);
 
   it.each(Object.keys(CORPUS))('encodes %s as the Rust library does', async (key) => {
@@ -76,3 +77,5 @@ describe.each(NAMES)('%s', async (name) => {
     }
   });
 });
+
+transformersJsSuite();

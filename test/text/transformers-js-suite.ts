@@ -3,14 +3,15 @@
 // assistant turns, multi-turn, with and without the generation prompt) and the same ids for the
 // Qwen3, Llama 3 and Gemma 3 files; encodeBatch pads as its tokenizer call does (side, pad id,
 // token_type_ids for BERT) and decode with the default clean-up gives the same text.
+// Registered by tokenizer-exact.test.ts, so the big tokenizers are loaded once for both suites.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TesseraError } from '../../src/api/errors.js';
-import { Tokenizer, type ChatMessage } from '../../src/index.js';
+import { Tokenizer, type ChatMessage } from '../../src/text/index.js';
 import { CORPUS, PAIRS } from './corpus.js';
-import { files, lenmlFolder } from './hf-files.js';
+import { files, lenmlFolder, ours as loadOurs } from './hf-files.js';
 
 const { AutoTokenizer, env } = await import('@huggingface/transformers');
 env.allowRemoteModels = false;
@@ -36,7 +37,9 @@ const CHATS: Record<string, ChatMessage[]> = {
   ],
 };
 
-describe.each(['qwen3', 'llama3', 'gemma3', 'bert'] as const)('%s', async (name) => {
+/** Registers the suites. */
+export function transformersJsSuite(): void {
+describe.each(['qwen3', 'llama3', 'gemma3', 'bert'] as const)('%s vs transformers.js', async (name) => {
   mkdirSync(join(root, name));
   if (name === 'bert') {
     const { json, config } = await files('bert');
@@ -45,7 +48,7 @@ describe.each(['qwen3', 'llama3', 'gemma3', 'bert'] as const)('%s', async (name)
   } else {
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(lenmlFolder(name), f), join(root, name, f));
   }
-  const [ours, theirs] = await Promise.all([Tokenizer.fromPretrained(join(root, name)), AutoTokenizer.from_pretrained(name)]);
+  const [ours, theirs] = await Promise.all([loadOurs(name), AutoTokenizer.from_pretrained(name)]);
   const rows = (t: { data: ArrayLike<number | bigint> }) => Array.from(t.data, Number);
 
   it('pads batches and decodes as transformers.js does', () => {
@@ -118,3 +121,4 @@ describe('chat template errors', () => {
     expect(() => noDefault.applyChatTemplate([], { tokenize: false })).toThrow(/none is named 'default'/);
   });
 });
+}

@@ -13,9 +13,13 @@ export { unary_f32, binary_f32 } from './elementwise';
 export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
 export { attention_f32, attention_scratch_bytes } from './attention';
+export { cached_attention_f32 } from './cached_attention';
+export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';
+export { rmsnorm_f32 } from './rmsnorm';
 export { reduce_f32 } from './reduce';
 export { compare_f32, where_32 } from './logic';
 export { resize_nearest_32 } from './resize';
+export { gemv_q4_prep_x, gemv_q4_f32, gemv_q4_prep_x_i8, gemv_q4_i8, dequant_q4_panels, bias_act_rows } from './gemv_q4';
 
 // First free byte after the module's static data in the imported memory: the runtime's arena must
 // start at or after this address.

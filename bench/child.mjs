@@ -6,6 +6,12 @@ const [engine, name, threadArg] = process.argv.slice(2);
 const threads = Number(threadArg ?? 1);
 const w = workloads[name];
 if (!w) throw new Error(`unknown workload ${name}`);
+// Whole-pipeline workloads (bench/pipeline.mjs): 'ort' there is transformers.js on onnxruntime-web.
+if (w.pipeline) {
+  const { measurePipeline } = await import('./pipeline.mjs');
+  console.log(JSON.stringify(await measurePipeline(engine, name, w, threads)));
+  process.exit(0);
+}
 
 const lib = engine === 'tessera' ? await import('../dist/node/index.js') : await import('onnxruntime-web');
 if (engine === 'ort') {

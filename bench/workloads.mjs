@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { convnetFeeds, convnetModel } from './convnet.mjs';
 import { quantizeDynamic } from '../dist/node/index.js';
+import { pipelineWorkloads } from './pipeline.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -92,4 +93,5 @@ export const workloads = {
   }),
   resnet50: { title: 'ResNet-50, batch 1, 224²', model: `${resnet50}/model.onnx`, feeds: () => ({ 'gpu_0/data_0': tensorFile(`${resnet50}/test_data_set_0/input_0.pb`) }), reps: 8 },
   'mobile-det-640': { title: 'MobileNetV3 detector (depthwise), 640²', model: `${root}models/mobile-det/mobile-det.onnx`, feeds: () => ({ image: randomImage(1, 640, 640) }), reps: 15 },
+  ...pipelineWorkloads,
 };

@@ -20,7 +20,7 @@ const AT = onnx.AttributeProto.AttributeType;
 export const BERT_BASE = { layers: 12, hidden: 768, heads: 12, intermediate: 3072, vocab: 30522, maxPosition: 512 };
 
 
-/** @returns {Uint8Array} the encoded ModelProto */
+/** @returns {Uint8Array} the encoded ModelProto (options.head: 'mlm' (default) or 'none' for BertModel) */
 export function makeBert(options = {}) {
   const c = { ...BERT_BASE, seed: 0, ...options };
   const { layers, hidden: H, heads, intermediate: I, vocab: V, maxPosition: P } = c;
@@ -115,6 +115,12 @@ export function makeBert(options = {}) {
     x = layerNorm(op('Add', [linear(inter, `${p}.output.dense`, I, H), attnOut]), `${p}.output.LayerNorm`);
   }
 
+  // head: 'none' is BertModel as exported for feature-extraction (sentence-transformers, MiniLM):
+  // the last LayerNorm's output is the graph output last_hidden_state.
+  if (c.head === 'none') {
+    nodes.find((n) => n.output[0] === x).output[0] = 'last_hidden_state';
+    x = 'last_hidden_state';
+  } else {
   // MLM head; the decoder is tied to the word embeddings (torch folds the transpose into a constant).
   x = layerNorm(gelu(linear(x, 'cls.predictions.transform.dense', H, H)), 'cls.predictions.transform.LayerNorm');
   const dec = new Float32Array(H * V);
@@ -123,6 +129,7 @@ export function makeBert(options = {}) {
   const bias = small('cls.predictions.bias', [V]);
   const last = op('MatMul', [x, 'onnx::MatMul_decoder']);
   nodes.push({ opType: 'Add', name: '/cls/predictions/decoder/Add', input: [bias.name, last], output: ['logits'], attribute: [] });
+  }
 
   const io = (name, elemType, dims) => ({
     name, type: { tensorType: { elemType, shape: { dim: dims.map((x) => (typeof x === 'number' ? { dimValue: x } : { dimParam: x })) } } },
@@ -137,7 +144,7 @@ export function makeBert(options = {}) {
       name: 'torch_jit',
       node: nodes,
       input: ['input_ids', 'attention_mask', 'token_type_ids'].map((n) => io(n, DT.INT64, seq)),
-      output: [io('logits', DT.FLOAT, [...seq, V])],
+      output: [c.head === 'none' ? io('last_hidden_state', DT.FLOAT, [...seq, H]) : io('logits', DT.FLOAT, [...seq, V])],
       initializer: inits,
     },
   }).finish();

@@ -11,7 +11,25 @@ export type { WasmEnv, WasmSource, WasmVariant } from './runtime/wasm.js';
 export { operatorTable, supportedOps } from './ops/index.js';
 export { BertTokenizer } from './text/index.js';
 export type { BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions } from './text/index.js';
-export { pipeline, FillMaskPipeline } from './pipelines/index.js';
+export { Tokenizer } from './text/index.js';
+export type {
+  ChatMessage, ChatTemplateOptions, EncodedRow, EncodingWithOffsets, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions,
+  TokenizerDecodeOptions, TokenizerEncodeOptions, TokenizerPretrainedOptions,
+} from './text/index.js';
+export type { ModelFolderOptions } from './platform/model-folder.js';
+export { pipeline, FillMaskPipeline, cosSim } from './pipelines/index.js';
 export type { FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './pipelines/index.js';
-export { quantizeDynamic } from './quantize/index.js';
+export type {
+  FeatureExtractionOptions, FeatureExtractionPipeline, FillMaskCall, ModelConfig, PipelineBase, PipelineDtype, PipelineOptions,
+  PipelineParts, PipelinePartsInput, PipelineTask, PipelineTokenizer, PipelineTypes, ProgressInfo, TextClassificationOptions,
+  TextClassificationPipeline, TextClassificationResult, ZeroShotClassificationOptions, ZeroShotClassificationPipeline,
+  ZeroShotClassificationResult,
+} from './pipelines/index.js';
+export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPipeline, TextGenerationPipelineOptions } from './pipelines/index.js';
+export { GenerationSession } from './generation/session.js';
+export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from './generation/session.js';
+export type { GenerationConfig } from './generation/config.js';
+export { BaseStreamer, TextStreamer } from './generation/streamers.js';
+export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
+export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';

@@ -149,6 +149,12 @@ export class InferenceSession {
   /** Threads this session's kernels use: 1 unless `threads` was asked for and could run. */
   get threads(): number { return this.engine?.threads ?? 1; }
 
+  /** @internal Plans made so far (text generation's flat-cost tests). */
+  get planCount(): number { return this.executor?.plansMade ?? 0; }
+
+  /** @internal Wasm heap bytes in use (text generation's flat-cost tests). */
+  get heapBytesInUse(): number { return this.engine?.heap.bytesInUse ?? 0; }
+
   /** Which kernel build this session runs: 'relaxed' where the engine has relaxed SIMD. */
   readonly wasmVariant: WasmVariant;
 

@@ -21,6 +21,9 @@ usage:
       dynamic int8 quantization of MatMul/Gemm weights (standard ONNX ops: DynamicQuantizeLinear →
       MatMulInteger → Cast → Mul, as onnxruntime's quantize_dynamic emits); --per-channel: one
       scale per output column
+  tessera quantize <in.onnx> <out.onnx> --int4 [--block-size 32] [--symmetric|--asymmetric] [--accuracy-level N] [--json]
+      4-bit weight-only quantization of MatMul weights to com.microsoft MatMulNBits, written as
+      onnxruntime's MatMul4BitsQuantizer writes it (default block 32, symmetric)
   tessera --help | --version
 
 Inputs not given are random (deterministic) with symbolic dims set to 1.
@@ -31,7 +34,7 @@ interface Parsed { cmd: string; file?: string; file2?: string; multi: Record<str
 function parse(argv: string[]): Parsed {
   const p: Parsed = { cmd: argv[0] ?? '--help', multi: {}, flags: new Set(), values: {} };
   const multiValued = new Set(['input', 'shape']);
-  const valued = new Set(['runs', 'warmup', 'output', 'vs']);
+  const valued = new Set(['runs', 'warmup', 'output', 'vs', 'block-size', 'accuracy-level']);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a.startsWith('--')) {
@@ -72,12 +75,25 @@ async function main(argv: string[]): Promise<void> {
   if (!p.file) usage(`${p.cmd} needs a model file`);
   const json = p.flags.has('json');
   const shapes = Object.fromEntries(Object.entries(pairs(p.multi.shape, 'shape')).map(([k, v]) => [k, parseDims(v)]));
-  for (const f of p.flags) if (!['json', 'profile', 'quiet', 'per-channel'].includes(f)) usage(`unknown option --${f}`);
+  const int4Flags = ['int4', 'symmetric', 'asymmetric'];
+  for (const f of p.flags) if (!['json', 'profile', 'quiet', 'per-channel', ...int4Flags].includes(f)) usage(`unknown option --${f}`);
   if (p.flags.has('per-channel') && p.cmd !== 'quantize') usage('--per-channel is an option of quantize');
+  const int4Opts = ['symmetric', 'asymmetric', 'block-size', 'accuracy-level'].filter((o) => p.flags.has(o) || o in p.values);
+  if (int4Opts.length && !p.flags.has('int4')) usage(`--${int4Opts[0]} is an option of quantize --int4`);
   if (p.cmd === 'quantize') {
     if (!p.file2) usage('quantize needs an input and an output file');
-    const r = quantizeFile(p.file!, p.file2!, p.flags.has('per-channel'));
-    if (json) console.log(JSON.stringify(r, null, 2)); else printQuantize(r, p.file2!);
+    let int4: { blockSize: number; symmetric: boolean; accuracyLevel?: number } | undefined;
+    if (p.flags.has('int4')) {
+      if (p.flags.has('per-channel')) usage('--per-channel is an option of int8 quantization, not --int4');
+      if (p.flags.has('symmetric') && p.flags.has('asymmetric')) usage('--symmetric and --asymmetric exclude each other');
+      const blockSize = Number(p.values['block-size'] ?? 32);
+      if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) usage(`--block-size must be a power of two ≥ 16, got '${p.values['block-size']}'`);
+      const level = p.values['accuracy-level'];
+      if (level !== undefined && !/^[0-4]$/.test(level)) usage(`--accuracy-level takes 0 … 4, got '${level}'`);
+      int4 = { blockSize, symmetric: !p.flags.has('asymmetric'), ...(level !== undefined ? { accuracyLevel: Number(level) } : {}) };
+    }
+    const r = quantizeFile(p.file!, p.file2!, p.flags.has('per-channel'), int4);
+    if (json) console.log(JSON.stringify(r, null, 2)); else printQuantize(r, p.file2!, int4);
   } else if (p.cmd === 'inspect') {
     const r = await inspect(p.file!, shapes);
     if (json) console.log(JSON.stringify(r, null, 2)); else printInspect(r);

@@ -43,6 +43,7 @@ import { tensorOps } from './shape/tensor.js';
 import { topkOps } from './math/topk.js';
 import { trainingOps } from './nn/training.js';
 import { fusedOps } from './nn/fused-attention.js';
+import { cachedAttentionOps } from './nn/cached-attention.js';
 import { contribOps } from './contrib/index.js';
 import type { OpDef } from './types.js';
 
@@ -79,6 +80,7 @@ export const allOps: readonly OpDef[] = [
   ...trainingOps,
   ...mlOps,
   ...fusedOps,
+  ...cachedAttentionOps,
   ...contribOps,
   ...sequenceOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,

@@ -17,6 +17,8 @@ export class Executor {
   /** Shapes whose plans depend on feed values, and which feeds those are. */
   private readonly valueDeps = new Map<string, number[]>();
   private arena = { ptr: 0, bytes: 0 };
+  /** Plans made so far (text generation checks that decoding does not re-plan per token). */
+  plansMade = 0;
 
   constructor(private readonly graph: LoadedGraph, private readonly engine: Engine) {}
 
@@ -33,6 +35,7 @@ export class Executor {
       return plan;
     }
     plan = createPlan(this.graph, this.engine, feeds);
+    this.plansMade++;
     if (plan.valueDeps.length) {
       // Bounded like the plans: a long life of ever-new shapes must not grow this map forever.
       if (this.valueDeps.size >= MAX_VALUE_DEP_SHAPES) this.valueDeps.delete(this.valueDeps.keys().next().value!);

@@ -1,6 +1,6 @@
 /** Node: models by path (or URL), kernels read from the file next to the bundle. */
 import { Buffer } from 'node:buffer';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,7 @@ export function installNodePlatform(): void {
   setPlatform({
     defaultCache: () => directoryCache(),
     filesBeside,
+    isDirectory: (path) => stat(path).then((s) => s.isDirectory(), () => false),
     // allocUnsafeSlow: a buffer of its own (never a slice of Node's shared pool), not zero-filled.
     uninitializedBuffer: (bytes) => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer,
     async readModel(location, options) {

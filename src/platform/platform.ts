@@ -15,6 +15,8 @@ export interface Platform {
   readModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array>;
   /** Where downloaded models are cached by default (undefined: nowhere). */
   defaultCache(): ModelCache | undefined;
+  /** Whether a local directory exists (Node only): tells a folder path from a hub repository id. */
+  isDirectory?(path: string): Promise<boolean>;
   /** External data files beside a model loaded by path (Node only). */
   filesBeside?(modelPath: string): ExternalFiles & { close(): void };
   /**

@@ -41,9 +41,20 @@ export interface Kernels {
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
+  cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;
+  gqa_attention_f32(q: Ptr, ldq: I, k: Ptr, v: Ptr, out: Ptr, ldo: I, scratch: Ptr, G: I, S: I, D: I, past: I, window: I, scale: F, softcap: F, smooth: I): void;
+  gqa_scratch_bytes(L: I): I;
+  rmsnorm_f32(x: Ptr, skip: Ptr, bias: Ptr, sum: Ptr, y: Ptr, gamma: Ptr, invStd: Ptr, rows: I, cols: I, eps: F): void;
+  rotary_rows_f32(x: Ptr, ldx: I, hsx: I, y: Ptr, ldy: I, hsy: I, rows: I, H: I, D: I, cos: Ptr, sin: Ptr, pos: Ptr, rdim: I, interleaved: I): void;
   reduce_f32(x: Ptr, y: Ptr, outer: I, R: I, inner: I, op: I, post: I, scale: F): void;
   compare_f32(a: Ptr, b: Ptr, y: Ptr, op: I, d0: I, d1: I, d2: I, d3: I, as0: I, as1: I, as2: I, as3: I, bs0: I, bs1: I, bs2: I, bs3: I): void;
   resize_nearest_32(x: Ptr, y: Ptr, NC: I, H: I, W: I, OH: I, OW: I, rows: Ptr, cols: Ptr): void;
+  gemv_q4_prep_x(x: Ptr, ldx: I, M: I, K: I, bs: I, xs: Ptr): void;
+  gemv_q4_f32(xs: Ptr, M: I, K: I, N: I, bs: I, w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, bias: Ptr, y: Ptr, ldy: I, act: I, alpha: F, beta: F): void;
+  gemv_q4_prep_x_i8(x: Ptr, ldx: I, M: I, K: I, bs: I, xq: Ptr): void;
+  gemv_q4_i8(xq: Ptr, M: I, K: I, N: I, bs: I, w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, bias: Ptr, y: Ptr, ldy: I, act: I, alpha: F, beta: F): void;
+  dequant_q4_panels(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
+  bias_act_rows(y: Ptr, ldy: I, M: I, N: I, bias: Ptr, act: I, alpha: F, beta: F): void;
   where_32(c: Ptr, x: Ptr, y: Ptr, o: Ptr, d0: I, d1: I, d2: I, d3: I, cs0: I, cs1: I, cs2: I, cs3: I, xs0: I, xs1: I, xs2: I, xs3: I, ys0: I, ys1: I, ys2: I, ys3: I): void;
 }
 
@@ -78,4 +89,16 @@ export function packedAI8Bytes(M: number, K: number): number {
 /** Bytes of a packed int8 B (pack_b_i8): K rounded up to 8, 8-column panels of i16. */
 export function packedBI8Bytes(K: number, N: number): number {
   return Math.ceil(N / GEMM_NR) * GEMM_NR * (Math.ceil(K / 8) * 8) * 2;
+}
+
+/** Floats of gemv_q4_prep_x's output for M rows: per row K padded to whole blocks, then the block sums. */
+export function q4PrepFloats(M: number, K: number, bs: number): number {
+  const nb = Math.ceil(K / bs);
+  return M * (nb * bs + nb);
+}
+
+/** Bytes of gemv_q4_prep_x_i8's output for M rows: i16 per k padded to whole blocks, then (scale, Σ xq) per block. */
+export function q4PrepI8Bytes(M: number, K: number, bs: number): number {
+  const nb = Math.ceil(K / bs);
+  return M * (nb * bs * 2 + nb * 8);
 }

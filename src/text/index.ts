@@ -4,3 +4,10 @@ export { BertTokenizer } from './bert-tokenizer.js';
 export type {
   BatchEncoding, BatchOptions, BertTokenizerConfig, BertVocabOptions, TruncationOptions,
 } from './bert-tokenizer.js';
+export { Tokenizer } from './tokenizer.js';
+export type {
+  EncodedRow, EncodingWithOffsets, TokenIds, TokenizerBatchEncoding, TokenizerBatchOptions, TokenizerDecodeOptions,
+  TokenizerEncodeOptions,
+} from './tokenizer.js';
+export type { ChatMessage, ChatTemplateOptions } from './chat-template.js';
+export type { TokenizerPretrainedOptions } from './pretrained.js';

@@ -94,6 +94,23 @@ describe('tessera CLI', () => {
     expect(tessera('quantize', mnist).status).toBe(2);
   });
 
+  it('quantizes MatMul weights to 4-bit MatMulNBits (--int4) that then run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const src = join(dir, 'mm.onnx'), out = join(dir, 'mm-q4.onnx');
+    writeFileSync(src, model({
+      inputs: [valueInfo('x', DT.FLOAT, [1, 40])], outputs: [valueInfo('y', DT.FLOAT, [1, 8])],
+      initializers: [{ name: 'W', dims: [40, 8], dataType: DT.FLOAT, rawData: new Uint8Array(Float32Array.from({ length: 320 }, (_, i) => Math.sin(i)).buffer) }],
+      nodes: [node('MatMul', ['x', 'W'], ['y'], {}, 'proj')],
+    }));
+    const q = tessera('quantize', src, out, '--int4', '--block-size', '16', '--asymmetric', '--accuracy-level', '4', '--json');
+    expect(q.status, q.stderr).toBe(0);
+    expect(JSON.parse(q.stdout).quantized).toEqual(['proj']);
+    expect(JSON.parse(tessera('inspect', out, '--json').stdout).ops).toEqual({ MatMulNBits: 1 });
+    expect(tessera('run', out, '--json').status).toBe(0);
+    expect(tessera('quantize', src, out, '--int4', '--block-size', '24').status).toBe(2);
+    expect(tessera('quantize', src, out, '--asymmetric').status).toBe(2);
+  });
+
   it('fails with a named error and exit 1 on a broken model, exit 2 on bad usage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
     writeFileSync(join(dir, 'bad.onnx'), Uint8Array.of(8, 1, 18, 200));

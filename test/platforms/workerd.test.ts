@@ -51,10 +51,12 @@ beforeAll(async () => {
     modulesRoot: root,
     scriptPath: join(root, 'test/platforms/fixtures/worker.mjs'),
     modulesRules: [
+      // Before the ESModule rule, whose '**/*.js' would also take '.json' (miniflare keeps one
+      // rule per type).
+      { type: 'Text', include: ['**/*.txt', '**/*.json'] },
       { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
       { type: 'Data', include: ['**/*.onnx'] },
-      { type: 'Text', include: ['**/*.txt'] },
     ],
     compatibilityDate: '2024-09-23',
   });
@@ -106,6 +108,24 @@ describe('workerd', () => {
     got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
   });
 
+  it('tokenizes, decodes and renders a chat template with the Workers build, as in Node', async () => {
+    const text = 'Hello wörld 😀\tcode  <|im_start|>x';
+    const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi!' }];
+    const res = await mf.dispatchFetch('http://localhost/tokenize', { method: 'POST', body: JSON.stringify({ text, messages }) });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    const { Tokenizer } = await import('../../src/index.js');
+    const dir = join(root, 'models/tokenizers/qwen3-mini');
+    const tok = Tokenizer.fromJSON(readFileSync(join(dir, 'tokenizer.json'), 'utf8'), readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
+    const enc = tok.encodeWithOffsets(text);
+    const batch = tok.encodeBatch([text, 'short']);
+    expect(JSON.parse(body)).toEqual({
+      ids: enc.ids, offsets: enc.offsets, decoded: text,
+      prompt: tok.applyChatTemplate(messages, { tokenize: false, addGenerationPrompt: true }),
+      batch: { dims: batch.input_ids.dims, ids: Array.from(batch.input_ids.data, Number) },
+    });
+  });
+
   it('threads: 2 falls back to one thread with a warning (workerd cannot start threads)', async () => {
     const res = await mf.dispatchFetch('http://localhost/?threads=2');
     const text = await res.text();
@@ -114,6 +134,31 @@ describe('workerd', () => {
     expect(r.threads).toBe(1);
     expect(r.outputs).toBe(10);
     expect(r.warnings.join('\n')).toMatch(/threads: 2 requested, running on one thread: .*(SharedArrayBuffer|cannot start worker threads)/);
+  });
+
+  it('examples/worker /embed: POSTed texts → the vectors the Node pipeline gives, in one padded batch', async () => {
+    const texts = ['How do I reset my password?', 'Best pizza places open late downtown', 'ok'];
+    const post = (body: unknown) => example.dispatchFetch('http://localhost/embed', { method: 'POST', body: JSON.stringify(body) });
+    const res = await post({ texts });
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    const got = JSON.parse(text) as { dims: number[]; vectors: number[][] };
+    expect(got.dims).toEqual([3, 64]);
+    const { pipeline } = await import('../../src/index.js');
+    const p = await pipeline('feature-extraction', join(root, 'models/hf/minilm-worker'), { dtype: 'q8' });
+    const want = await p(texts, { pooling: 'mean', normalize: true });
+    await p.dispose();
+    got.vectors.flat().forEach((v, i) => expect(Math.abs(v - (want.data as Float32Array)[i]!)).toBeLessThan(1e-5));
+    // Per-request time in workerd (warm isolate), printed for examples/worker/README.md.
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await (await post({ texts: texts.slice(0, 1) })).arrayBuffer();
+      times.push(performance.now() - t);
+    }
+    console.log(`workerd /embed, 1 text, warm: median ${times.sort((a, b) => a - b)[2]!.toFixed(1)} ms per request`);
+    expect((await post({ texts: [] })).status).toBe(400);
+    expect((await post({ text: 'x' })).status).toBe(400);
   });
 
   it('examples/worker, bundled as wrangler would, answers a POSTed digit with JSON', async () => {

@@ -67,6 +67,14 @@ export interface Kernels {
   compare_f32(a: number, b: number, y: number, op: number, d0: number, d1: number, d2: number, d3: number,
     as0: number, as1: number, as2: number, as3: number, bs0: number, bs1: number, bs2: number, bs3: number): void;
   resize_nearest_32(x: number, y: number, NC: number, H: number, W: number, OH: number, OW: number, rows: number, cols: number): void;
+  gemv_q4_prep_x(x: number, ldx: number, M: number, K: number, bs: number, xs: number): void;
+  gemv_q4_f32(xs: number, M: number, K: number, N: number, bs: number, w: number, scales: number, zp: number, zpKind: number,
+    bias: number, y: number, ldy: number, act: number, alpha: number, beta: number): void;
+  gemv_q4_prep_x_i8(x: number, ldx: number, M: number, K: number, bs: number, xq: number): void;
+  gemv_q4_i8(xq: number, M: number, K: number, N: number, bs: number, w: number, scales: number, zp: number, zpKind: number,
+    bias: number, y: number, ldy: number, act: number, alpha: number, beta: number): void;
+  dequant_q4_panels(w: number, scales: number, zp: number, zpKind: number, K: number, bs: number, n0: number, nc: number, dst: number): void;
+  bias_act_rows(y: number, ldy: number, M: number, N: number, bias: number, act: number, alpha: number, beta: number): void;
   where_32(c: number, x: number, y: number, o: number, d0: number, d1: number, d2: number, d3: number, cs0: number, cs1: number,
     cs2: number, cs3: number, xs0: number, xs1: number, xs2: number, xs3: number, ys0: number, ys1: number, ys2: number, ys3: number): void;
   attention_f32(q: number, k: number, v: number, mask: number, out: number, scratch: number, B: number, H: number, Sq: number,

@@ -8,7 +8,7 @@ export type Family =
   | 'binary' | 'channel_affine' | 'layernorm' | 'add_layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'pack_a_i8' | 'quantize_pack_a' | 'gemm_i16' | 'minmax' | 'quantize' | 'im2row' | 'attention'
   | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest'
-  | 'im2col_gemm';
+  | 'im2col_gemm' | 'gemv_q4';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -56,4 +56,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'resize_nearest_32', family: 'resize_nearest', what: 'nearest resize of the last two axes from source row/column tables, 4-byte elements' },
   { name: 'where_32', family: 'where', what: '4-D broadcasting Where over 4-byte elements' },
   { name: 'attention_f32', family: 'attention', what: 'softmax(scale·Q·Kᵀ + mask)·V per batch and head, plain softmax over each row of scores', tile: { mr: 4, nr: 8 } },
+  { name: 'gemv_q4_f32', family: 'gemv_q4', what: 'y = act(x·W4 + bias), M ≤ 4, 4-bit block-quantized W (MatMulNBits) dequantized in registers; with gemv_q4_prep_x' },
+  { name: 'gemv_q4_i8', family: 'gemv_q4', what: 'the same with x quantized to int8 per block (accuracy_level 4), i32x4.dot_i16x8_s; with gemv_q4_prep_x_i8' },
+  { name: 'dequant_q4_panels', family: 'gemv_q4', what: '4-bit W columns → packed-B f32 panels (prefill through gemm_f32)', tile: GEMM_TILE },
 ];

@@ -1,14 +1,48 @@
-// POST 784 grey levels (28×28 bytes, or several digits back to back) → JSON predictions.
+// Two endpoints on tessera's Workers build:
+//   POST /       784 grey levels (28×28 bytes, or several digits back to back) → JSON predictions
+//   POST /embed  {"texts": ["…", …]} → {"dims": [n, 64], "vectors": [[…], …]} sentence embeddings
+//                (mean-pooled, L2-normalised: cosine similarity is a dot product)
 // wrangler picks tessera's Workers build (the `workerd` export condition) and uploads its kernels
-// as compiled WebAssembly modules; the model is bundled as a Data module (see wrangler.toml).
-import { InferenceSession, Tensor } from 'tessera';
+// as compiled WebAssembly modules; the models are bundled as Data modules (see wrangler.toml), the
+// tokenizer files as JSON.
+import { InferenceSession, Tensor, Tokenizer, pipeline } from 'tessera';
 import model from '../../../models/mnist/mnist-cnn.onnx';
+import embedModel from '../../../models/hf/minilm-worker/onnx/model_quantized.onnx';
+import embedConfig from '../../../models/hf/minilm-worker/config.json';
+import tokenizerJson from '../../../models/hf/minilm-worker/tokenizer.json';
+import tokenizerConfig from '../../../models/hf/minilm-worker/tokenizer_config.json';
 
 let session; // created on the first request, reused while the isolate lives
+let embedder;
+const MAX_TEXTS = 64;
+
+async function embed(request) {
+  let body;
+  try {
+    body = await request.json();
+  } catch {
+    return Response.json({ error: 'expected a JSON body {"texts": ["…"]}' }, { status: 400 });
+  }
+  const texts = body?.texts;
+  if (!Array.isArray(texts) || texts.length === 0 || texts.length > MAX_TEXTS || texts.some((t) => typeof t !== 'string')) {
+    return Response.json({ error: `expected {"texts": [...]} with 1 to ${MAX_TEXTS} strings` }, { status: 400 });
+  }
+  embedder ??= await pipeline('feature-extraction', {
+    model: new Uint8Array(embedModel),
+    tokenizer: Tokenizer.fromJSON(tokenizerJson, tokenizerConfig),
+    config: embedConfig,
+  }, { dtype: 'q8' });
+  const out = await embedder(texts, { pooling: 'mean', normalize: true });
+  const [n, dim] = out.dims;
+  const vectors = Array.from({ length: n }, (_, i) => Array.from(out.data.subarray(i * dim, (i + 1) * dim)));
+  return Response.json({ dims: out.dims, vectors });
+}
 
 export default {
   async fetch(request) {
-    if (request.method !== 'POST') return new Response('POST 28×28 grey bytes per digit\n', { status: 405 });
+    const { pathname } = new URL(request.url);
+    if (request.method !== 'POST') return new Response('POST 28×28 grey bytes per digit to /, or {"texts": [...]} to /embed\n', { status: 405 });
+    if (pathname === '/embed') return embed(request);
     const pixels = new Uint8Array(await request.arrayBuffer());
     if (pixels.length === 0 || pixels.length % 784) return Response.json({ error: 'expected a multiple of 784 bytes' }, { status: 400 });
     session ??= await InferenceSession.create(new Uint8Array(model));

@@ -10,6 +10,7 @@ import { fuseAttention } from './fuse-attention.js';
 import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
 import { fuseConvBatchNorm } from './fuse-conv-bn.js';
+import { fuseContribBias } from './fuse-contrib-bias.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantized } from './fuse-qdq.js';
 import { shareDynamicQuantize } from './share-dynamic-quantize.js';
@@ -22,6 +23,8 @@ export function optimize(model: Model): void {
   changed = fuseGelu(g) || changed;
   changed = fuseAttention(g, opset) || changed;
   changed = fuseMatMulAdd(g) || changed;
+  // onnxruntime-optimised graphs: the bias their BiasGelu / SkipLayerNormalization carry joins the GEMM too.
+  changed = fuseContribBias(g) || changed;
   // After MatMul + Add: an Add of a constant bias joins its GEMM, never a LayerNorm.
   changed = fuseAddLayerNorm(g) || changed;
   // Before activations: Conv → BatchNormalization → Relu becomes one FusedConv with both.

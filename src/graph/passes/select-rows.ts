@@ -71,7 +71,7 @@ export function selectRows(model: Model, options: SelectRowsOptions = {}): strin
       if ((uses.get(n.outputs[0]!) ?? []).some((r) => !region.has(r))) { region.delete(n); changed = true; }
     }
   }
-  if (![...region].some((n) => n.opType === 'MatMul' && isConst(n.inputs[1]!))) {
+  if (![...region].some((n) => (n.opType === 'MatMul' || n.opType === 'MatMulNBits') && isConst(n.inputs[1]!))) {
     refuse(`the per-token chain ending in '${outName}' (${[...region].map((n) => n.opType).join(', ')}) has no projection (MatMul by a constant matrix); no head to select rows for`);
   }
 
@@ -153,6 +153,8 @@ function isRowWise(n: Node, g: Graph, constants: Map<string, ConstTensor | undef
   const domain = n.domain;
   if (domain === '' && UNARY.has(n.opType)) return n.inputs.length === 1 && !constants.has(n.inputs[0]!);
   if (domain === 'com.microsoft' && n.opType === 'Gelu') return true;
+  // 4-bit weights (a q4 decoder's lm_head): each output row is its input row times the matrix.
+  if (domain === 'com.microsoft' && n.opType === 'MatMulNBits') return !constants.has(n.inputs[0]!) && n.inputs.slice(1).every((v) => !v || constants.has(v));
   if (domain !== '') return false;
   if (BINARY.has(n.opType)) {
     const live = n.inputs.filter((v) => !constants.has(v));

@@ -2,7 +2,9 @@
  * RotaryEmbedding (opset 23): rotates pairs of each head's first rotary_embedding_dim features by
  * per-position angles from cos/sin caches — the halves (x[i], x[i + r/2]) by default, adjacent
  * pairs (x[2i], x[2i+1]) when interleaved. Input [B, H, S, D] or [B, S, H·D] (num_heads given);
- * caches are indexed by position_ids [B, S] or, without them, already [B, S, r/2].
+ * caches are indexed by position_ids [B, S] or, without them, already [B, S, r/2]. float32 runs the
+ * `rotary_rows_f32` kernel that com.microsoft RotaryEmbedding and GroupQueryAttention use
+ * (assembly/gqa.ts); float16/float64 compute in double here.
  */
 import { TesseraError, describeNode } from '../../api/errors.js';
 import type { OpDef } from '../types.js';
@@ -43,6 +45,30 @@ const rotary: OpDef = {
     const maxPos = pos ? cos.dims[0]! : 0, n = product(x.dims), cn = product(cos.dims);
     // Element offset of (b, h, s, 0) in either layout.
     const at = rank === 4 ? (b: number, h: number, s: number) => ((b * H + h) * S + s) * D : (b: number, h: number, s: number) => ((b * S + s) * H + h) * D;
+    if (x.dtype === 'float32') {
+      const posBytes = Math.ceil((B * S * 4) / 64) * 64;
+      return {
+        outputs: [{ dtype: x.dtype, dims: [...x.dims] }],
+        scratchBytes: posBytes,
+        build(bd) {
+          const xp = bd.inputs[0]!, yp = bd.outputs[0]!, cp = bd.inputs[1]!, sp = bd.inputs[2]!, posP = bd.scratch;
+          const pv = pos ? bd.view(pos.dtype, bd.inputs[3]!, B * S) : undefined, rows = bd.view('int32', posP, B * S);
+          return () => {
+            const P = pv?.(), R = rows() as Int32Array;
+            for (let i = 0; i < B * S; i++) {
+              const row = P ? Number(P[i]!) : i;
+              if (P && !(row >= 0 && row < maxPos)) throw new TesseraError('INVALID_FEED', `${describeNode(ctx.node)}: position id ${row} is outside the cache of ${maxPos} positions`);
+              R[i] = row;
+            }
+            if (rank === 3) bd.k.rotary_rows_f32(xp, H * D, D, yp, H * D, D, B * S, H, D, cp, sp, posP, r, interleaved);
+            else for (let b = 0; b < B; b++) {
+              const o = b * H * S * D * 4;
+              bd.k.rotary_rows_f32(xp + o, D, S * D, yp + o, D, S * D, S, H, D, cp, sp, posP + b * S * 4, r, interleaved);
+            }
+          };
+        },
+      };
+    }
     return {
       outputs: [{ dtype: x.dtype, dims: [...x.dims] }],
       build(bd) {

@@ -5,7 +5,7 @@
  * then. Formats: PNG, BMP, PNM, uncompressed TIFF and baseline JPEG (see image-formats.ts).
  */
 import type { OpDef } from '../types.js';
-import { decodeImage } from './image-formats.js';
+import { decodeImage } from '../../image/image-formats.js';
 import { requireDtype } from '../util.js';
 
 const imageDecoder: OpDef = {

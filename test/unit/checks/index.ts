@@ -12,6 +12,7 @@ import { addLayernormCases, channelAffineCases, layernormCases, transposeCases }
 import { avgpoolCases, globalPoolCases, maxpoolCases } from './pool';
 import { compareCases, whereCases } from './logic';
 import { reduceCases } from './reduce';
+import { gemvQ4Cases } from './gemv-q4';
 import { resizeNearestCases } from './resize';
 import type { Case } from './types';
 
@@ -50,6 +51,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   im2row: im2rowCases,
   attention: attentionCases,
   im2col_gemm: im2colGemmCases,
+  gemv_q4: gemvQ4Cases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

@@ -1,0 +1,104 @@
+// Decode-step kernels (one token: y[1×N] = x[1×K]·W) against this machine's single-core read
+// bandwidth (bench/bandwidth.mjs), at Qwen3-0.6B's shapes: `node bench/decode.mjs [--json]` after
+// `npm run build`. A decode step reads every weight once, so its floor is bytes ÷ bandwidth; each
+// row prints the kernel's GB/s of weights streamed and its time over that floor. The weights are
+// cycled through enough copies (≥ 160 MB) that they come from memory, not the 32 MB L3, as a real
+// model's layers do. Formats: fp32 (gemm_f32 over pack_b_f32 panels, what MatMul runs for M = 1),
+// int8 (gemm_i16_dq_f32 over pack_b_i8 panels, what DynamicQuantizeMatMul runs: i16 in memory,
+// 2 bytes a weight) and int4 (gemv_q4_f32 over MatMulNBits' packed nibbles, block 32, with the
+// scales: 0.625 bytes a weight; and gemv_q4_i8, MatMulNBits' accuracy_level 4 path, x as int8).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import { measureBandwidth } from './bandwidth.mjs';
+
+v8.setFlagsFromString('--no-liftoff');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SHAPES = [[1024, 3072, 'q/k/v-sized in (K=1024 → 3072: MLP gate/up)'], [3072, 1024, 'MLP down (3072 → 1024)'], [1024, 151936, 'lm_head (1024 → 151936)']];
+const MIN_BYTES = 160e6;
+
+function kernels(relaxed) {
+  const bytes = readFileSync(`${root}build/kernels${relaxed ? '-relaxed' : ''}.wasm`);
+  if (!WebAssembly.validate(bytes)) return null;
+  const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536 });
+  const k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+  let top = (k.heap_base() + 63) & ~63;
+  const alloc = (n) => {
+    const p = top; top = (top + n + 64 + 63) & ~63;
+    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+    return p;
+  };
+  return { k, memory, alloc, reset: () => { top = (k.heap_base() + 63) & ~63; } };
+}
+
+/** Best ms of a call over `reps` rounds of `copies` calls (one per weight copy). */
+function bestMs(copies, reps, call) {
+  for (let c = 0; c < copies; c++) call(c);
+  let best = Infinity;
+  for (let r = 0; r < reps; r++) for (let c = 0; c < copies; c++) {
+    const t = performance.now(); call(c); best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+function fill(mem, p, n, f) { const u = new Uint8Array(mem.buffer, p, n); for (let i = 0; i < n; i++) u[i] = f(i); }
+
+export function measureDecode(relaxed = false) {
+  const env = kernels(relaxed);
+  if (!env) return null;
+  const { k, memory, alloc, reset } = env;
+  const out = [];
+  for (const [K, N, what] of SHAPES) {
+    const row = { shape: `${K}×${N}`, what };
+    // fp32: packed panels, 4 bytes a weight.
+    {
+      reset();
+      const bytes = Math.ceil(N / 8) * 8 * K * 4, copies = Math.max(1, Math.ceil(MIN_BYTES / bytes));
+      const x = alloc(K * 4), y = alloc(N * 4), w = Array.from({ length: copies }, () => alloc(bytes));
+      new Float32Array(memory.buffer, x, K).fill(0.5);
+      for (const p of w) new Float32Array(memory.buffer, p, bytes / 4).fill(0.01);
+      const ms = bestMs(copies, 3, (c) => k.gemm_f32(x, K, w[c], y, N, 1, N, K, 0, 0, 0, 0, 0, 0, 0));
+      row.fp32 = { ms, bytes, gbs: bytes / ms / 1e6 };
+    }
+    // int8: the i16 panels the int8 GEMM keeps (2 bytes a weight).
+    {
+      reset();
+      const Kp = Math.ceil(K / 8) * 8, bytes = Math.ceil(N / 8) * 8 * Kp * 2, copies = Math.max(1, Math.ceil(MIN_BYTES / bytes));
+      const x = alloc(K * 4), ap = alloc(4 * Kp * 2), ws = alloc(N * 4), y = alloc(N * 4), w = Array.from({ length: copies }, () => alloc(bytes));
+      new Float32Array(memory.buffer, x, K).fill(0.5); new Float32Array(memory.buffer, ws, N).fill(0.01);
+      for (const p of w) fill(memory, p, bytes, (i) => (i * 7) & 0x3f);
+      const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemm_i16_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0); });
+      row.int8 = { ms, bytes, gbs: bytes / ms / 1e6, bytesPerWeight: 2 };
+    }
+    // int4: MatMulNBits' nibbles + f32 scales, block 32.
+    {
+      reset();
+      const bs = 32, nb = Math.ceil(K / bs), wb = N * nb * bs / 2, sb = N * nb * 4, bytes = wb + sb;
+      const copies = Math.max(1, Math.ceil(MIN_BYTES / bytes));
+      const x = alloc(K * 4), xs = alloc((nb * bs + nb) * 4), y = alloc(N * 4);
+      new Float32Array(memory.buffer, x, K).fill(0.5);
+      const w = Array.from({ length: copies }, () => { const p = alloc(wb), s = alloc(sb); fill(memory, p, wb, (i) => (i * 37) & 0xff); new Float32Array(memory.buffer, s, sb / 4).fill(0.01); return [p, s]; });
+      const ms = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x(x, K, 1, K, bs, xs); k.gemv_q4_f32(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      row.int4 = { ms, bytes, gbs: bytes / ms / 1e6 };
+      // accuracy_level 4: x quantized to int8 per block, integer dot products.
+      const ms8 = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x_i8(x, K, 1, K, bs, xs); k.gemv_q4_i8(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      row['int4 (int8 x)'] = { ms: ms8, bytes, gbs: bytes / ms8 / 1e6 };
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const bw = await measureBandwidth({ mb: 512, passes: 5 });
+  const rows = measureDecode(false);
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ bandwidth: bw, simd128: rows }, null, 2));
+  else {
+    console.log(`single-core read bandwidth: best ${bw.best.toFixed(1)} GB/s (median ${bw.median.toFixed(1)}); floor = bytes ÷ best`);
+    console.log('| K×N | format | bytes | ms | GB/s | × floor | vs fp32 |\n|---|---|---:|---:|---:|---:|---:|');
+    for (const r of rows) for (const f of ['fp32', 'int8', 'int4', 'int4 (int8 x)']) {
+      const m = r[f];
+      console.log(`| ${r.shape} | ${f} | ${(m.bytes / 1e6).toFixed(1)} MB | ${m.ms.toFixed(2)} | ${m.gbs.toFixed(1)} | ${(m.ms / (m.bytes / bw.best / 1e6)).toFixed(2)} | ${(r.fp32.ms / m.ms).toFixed(2)}× |`);
+    }
+  }
+}

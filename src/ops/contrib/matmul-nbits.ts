@@ -1,0 +1,107 @@
+/**
+ * com.microsoft MatMulNBits with bits = 4: Y = A · dequant(B)ᵀ (+ bias), B block-quantized along K
+ * as onnxruntime's int4 quantizer writes it (B uint8 [N, n_blocks, block_size/2], scales [N·n_blocks]
+ * or [N, n_blocks], zero points packed uint8 or float, default 8). The weights stay packed in
+ * memory for the whole session (½ byte per weight, no load-time copy). A decode step (≤ 16 rows)
+ * streams them through `gemv_q4_f32`, which dequantizes in registers (4 rows per pass over the
+ * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout and
+ * runs `gemm_f32` on it, so it goes at GEMM speed. Arithmetic is float32 (onnxruntime's
+ * accuracy_level 0 … 3), except that with accuracy_level 4 — onnxruntime's "int8 compute" — decode
+ * rows are quantized to int8 per block and multiplied by `gemv_q4_i8` (integer dot products, as
+ * llama.cpp's Q8 blocks; ~2× the f32 form's speed, within 1e-2 of Σ|x·w| of the float product).
+ */
+import { shapeSize } from '../../api/tensor.js';
+import { BiasKind, packedBFloats, q4PrepFloats, q4PrepI8Bytes } from '../../runtime/kernels.js';
+import type { OpContext, OpDef, Prepared } from '../types.js';
+import { requireDtype } from '../util.js';
+
+/** Rows up to this many run as GEMV passes of 4 rows; more go through dequantized panels + GEMM. */
+export const Q4_GEMV_MAX_ROWS = 16;
+/** Bytes of dequantized panels per GEMM call in prefill: a band that stays in L2. */
+const PANEL_BYTES = 256 << 10;
+
+function prepareMatMulNBits(ctx: OpContext): Prepared {
+  const a = ctx.input(0), b = ctx.input(1), sc = ctx.input(2);
+  const zpIn = ctx.inputs[3], gIdx = ctx.inputs[4], biasIn = ctx.inputs[5];
+  const K = ctx.attrs.int('K', -1), N = ctx.attrs.int('N', -1);
+  const bits = ctx.attrs.int('bits', 4), bs = ctx.attrs.int('block_size', -1);
+  const int8x = ctx.attrs.int('accuracy_level', 0) === 4;
+  if (K <= 0 || N <= 0) ctx.fail(`attributes K and N must be positive, got K=${K}, N=${N}`, 'INVALID_ATTRIBUTE');
+  if (bits !== 4) ctx.fail(`bits=${bits}: tessera's MatMulNBits supports 4-bit weights`, 'UNSUPPORTED_OP');
+  if (bs < 16 || (bs & (bs - 1)) !== 0) ctx.fail(`block_size must be a power of two ≥ 16, got ${bs}`, 'INVALID_ATTRIBUTE');
+  requireDtype(ctx, 0, ['float32']);
+  requireDtype(ctx, 1, ['uint8']);
+  requireDtype(ctx, 2, ['float32']);
+  const nb = Math.ceil(K / bs);
+  if (a.dims.length < 1 || a.dims[a.dims.length - 1] !== K) ctx.fail(`A [${a.dims}] must end in K=${K}`, 'SHAPE_MISMATCH');
+  if (shapeSize(b.dims) !== N * nb * (bs / 2) || (b.dims.length === 3 && (b.dims[0] !== N || b.dims[1] !== nb))) {
+    ctx.fail(`B is [${b.dims}]; expected [${N}, ${nb}, ${bs / 2}] for K=${K}, N=${N}, block_size=${bs}`, 'SHAPE_MISMATCH');
+  }
+  if (shapeSize(sc.dims) !== N * nb) ctx.fail(`scales is [${sc.dims}]; expected ${N * nb} values ([${N}, ${nb}])`, 'SHAPE_MISMATCH');
+  let zpKind = 0;
+  if (zpIn) {
+    if (zpIn.dtype === 'uint8') {
+      zpKind = 1;
+      if (shapeSize(zpIn.dims) !== N * Math.ceil(nb / 2)) ctx.fail(`zero_points (uint8) is [${zpIn.dims}]; expected ${N * Math.ceil(nb / 2)} bytes (two 4-bit points per byte)`, 'SHAPE_MISMATCH');
+    } else {
+      requireDtype(ctx, 3, ['float32']);
+      zpKind = 2;
+      if (shapeSize(zpIn.dims) !== N * nb) ctx.fail(`zero_points is [${zpIn.dims}]; expected ${N * nb} values`, 'SHAPE_MISMATCH');
+    }
+  }
+  if (gIdx) {
+    // Deprecated act-order groups: only the identity order (k / block_size) is the same op.
+    const v = gIdx.value;
+    const identity = v !== undefined && v.length === K && Array.prototype.every.call(v, (g: number | bigint, k: number) => Number(g) === Math.floor(k / bs));
+    if (!identity) ctx.fail(`g_idx '${gIdx.name}' reorders the quantization groups; tessera supports only g_idx[k] = k / block_size`, 'UNSUPPORTED_OP');
+  }
+  if (biasIn) {
+    requireDtype(ctx, 5, ['float32']);
+    if (shapeSize(biasIn.dims) !== N) ctx.fail(`bias is [${biasIn.dims}]; expected [${N}]`, 'SHAPE_MISMATCH');
+  }
+  const rows = shapeSize(a.dims) / K;
+  const outDims = [...a.dims.slice(0, -1), N];
+  const gemv = rows <= Q4_GEMV_MAX_ROWS;
+  const nc = Math.min(Math.ceil(N / 8) * 8, Math.max(8, Math.floor(PANEL_BYTES / (K * 4 * 8)) * 8));
+  const m4 = Math.min(4, rows);
+  const scratchBytes = gemv ? (int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4) : packedBFloats(K, nc) * 4;
+  return {
+    outputs: [{ dtype: 'float32', dims: outDims }],
+    scratchBytes,
+    build: (bd) => {
+      const k = bd.k;
+      const [A, B, S] = [bd.inputs[0]!, bd.inputs[1]!, bd.inputs[2]!];
+      const Z = zpIn ? bd.inputs[3]! : 0, bias = biasIn ? bd.inputs[5]! : 0, Y = bd.outputs[0]!;
+      const X = bd.scratch;
+      if (gemv && int8x) {
+        return () => {
+          for (let r = 0; r < rows; r += 4) {
+            const m = Math.min(4, rows - r);
+            k.gemv_q4_prep_x_i8(A + r * K * 4, K, m, K, bs, X);
+            k.gemv_q4_i8(X, m, K, N, bs, B, S, Z, zpKind, bias, Y + r * N * 4, N, 0, 0, 0);
+          }
+        };
+      }
+      if (gemv) {
+        return () => {
+          for (let r = 0; r < rows; r += 4) {
+            const m = Math.min(4, rows - r);
+            k.gemv_q4_prep_x(A + r * K * 4, K, m, K, bs, X);
+            k.gemv_q4_f32(X, m, K, N, bs, B, S, Z, zpKind, bias, Y + r * N * 4, N, 0, 0, 0);
+          }
+        };
+      }
+      return () => {
+        for (let n0 = 0; n0 < N; n0 += nc) {
+          const w = Math.min(nc, N - n0);
+          k.dequant_q4_panels(B, S, Z, zpKind, K, bs, n0, w, X);
+          k.gemm_f32(A, K, X, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0);
+        }
+      };
+    },
+  };
+}
+
+export const matmulNBitsOps: OpDef[] = [
+  { opType: 'MatMulNBits', domain: 'com.microsoft', since: 1, attributes: ['K', 'N', 'bits', 'block_size', 'accuracy_level'], prepare: prepareMatMulNBits },
+];

@@ -1,0 +1,115 @@
+// The 4-bit kernels against the float64 product with the dequantized weights (test/reference/q4.ts):
+// gemv_q4_f32 for M = 1 … 4 with block sizes 16 … 256, K not a multiple of the block, every zero-
+// point kind, bias and an activation, y written with a row stride (canaries after every buffer);
+// dequant_q4_panels against pack_b_f32 of the dequantized matrix, bit for bit.
+import { act } from '../../reference/activation';
+import { dequantQ4, randomQ4, type Q4 } from '../../reference/q4';
+import { randArray, rng, type Heap } from '../harness';
+import type { KernelEntry } from '../kernel-table';
+import type { Case } from './types';
+
+function putQ4(h: Heap, q: Q4) {
+  const bytes = (a: Uint8Array) => { const p = h.alloc(Math.ceil(a.length / 4) || 1); new Uint8Array(h.memory.buffer, p, a.length).set(a); return p; };
+  const w = bytes(q.w), scales = h.put(q.scales);
+  const zp = q.zpKind === 1 ? bytes(q.zpBytes!) : q.zpKind === 2 ? h.put(q.zpFloat!) : 0;
+  return { w, scales, zp };
+}
+
+/** x rows quantized as gemv_q4_prep_x_i8 does: per block s = max|x|/127, xq = roundeven(x·(127/max)). */
+function quantizeRows(x: Float32Array, M: number, ldx: number, K: number, bs: number): { xq: Float32Array; s: Float32Array } {
+  const nb = Math.ceil(K / bs), xq = new Float32Array(M * ldx), s = new Float32Array(M * nb);
+  const even = (v: number) => { const r = Math.round(v); return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
+  for (let i = 0; i < M; i++) for (let b = 0; b < nb; b++) {
+    let m = 0;
+    for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) m = Math.max(m, Math.abs(x[i * ldx + k]!));
+    s[i * nb + b] = Math.fround(m / 127);
+    const inv = m > 0 ? Math.fround(127 / m) : 0;
+    for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) xq[i * ldx + k] = even(Math.fround(x[i * ldx + k]! * inv));
+  }
+  return { xq, s };
+}
+
+function runGemv(h: Heap, M: number, K: number, N: number, bs: number, zpKind: 0 | 1 | 2, seed: number, withBias: boolean, code: number, i8 = false): string | null {
+  const r = rng(seed);
+  const q = randomQ4(K, N, bs, zpKind, r);
+  const W = dequantQ4(q);
+  const ldx = K + 3, ldy = N + 2;
+  const x = randArray(M * ldx, r);
+  const bias = withBias ? randArray(N, r) : undefined;
+  const { w, scales, zp } = putQ4(h, q);
+  const px = h.put(x), pb = bias ? h.put(bias) : 0;
+  const nb = Math.ceil(K / bs);
+  const xs = h.alloc(i8 ? M * (nb * bs / 2 + 2 * nb) : M * (nb * bs + nb));
+  const y = h.alloc(M * ldy);
+  if (i8) {
+    h.k.gemv_q4_prep_x_i8(px, ldx, M, K, bs, xs);
+    h.k.gemv_q4_i8(xs, M, K, N, bs, w, scales, zp, zpKind, pb, y, ldy, code, 0, 0);
+  } else {
+    h.k.gemv_q4_prep_x(px, ldx, M, K, bs, xs);
+    h.k.gemv_q4_f32(xs, M, K, N, bs, w, scales, zp, zpKind, pb, y, ldy, code, 0, 0);
+  }
+  const got = h.get(y, M * ldy);
+  // int8 activations: the product of the quantized x (times its block scale) is the reference;
+  // the true float product must stay within 1e-2 of Σ|x·w| (the stated tolerance of this path).
+  const xr = i8 ? quantizeRows(x, M, ldx, K, bs) : undefined;
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = bias ? bias[j]! : 0, mag = Math.abs(s), exact = s;
+    for (let k = 0; k < K; k++) {
+      const xv = xr ? xr.xq[i * ldx + k]! * xr.s[i * nb + Math.floor(k / bs)]! : x[i * ldx + k]!;
+      const t = xv * W[k * N + j]!; s += t; mag += Math.abs(t); exact += x[i * ldx + k]! * W[k * N + j]!;
+    }
+    if (xr && !(Math.abs(act(exact, code) - act(s, code)) <= 1e-2 * mag + 1e-6)) return `int8 x drifts: y[${i}][${j}] ${act(s, code)} vs float ${act(exact, code)}`;
+    const want = act(s, code);
+    // Scale and zero point are applied per block (Σ x·q, then scale·(… − zp·Σ x)), not per term:
+    // float32 rounding only, 1e-5 of Σ|terms| (measured worst here: well under).
+    const tol = 1e-5 * mag + 1e-6;
+    if (!(Math.abs(got[i * ldy + j]! - want) <= tol)) return `M=${M} K=${K} N=${N} bs=${bs} zp=${zpKind}: y[${i}][${j}] = ${got[i * ldy + j]}, want ${want}`;
+  }
+  return h.checkCanaries();
+}
+
+function runPanels(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1 | 2, n0: number, nc: number, seed: number): string | null {
+  const q = randomQ4(K, N, bs, zpKind, rng(seed));
+  const W = dequantQ4(q);
+  const { w, scales, zp } = putQ4(h, q);
+  const panels = Math.ceil(nc / 8) * 8 * K;
+  const dst = h.alloc(panels);
+  h.k.dequant_q4_panels(w, scales, zp, zpKind, K, bs, n0, nc, dst);
+  const got = h.get(dst, panels);
+  for (let p = 0; p < panels; p++) {
+    const panel = Math.floor(p / (8 * K)), k = Math.floor((p % (8 * K)) / 8), c = p % 8, j = panel * 8 + c;
+    const want = j < nc ? W[k * N + n0 + j]! : 0;
+    if (!Object.is(got[p], want)) return `K=${K} N=${N} bs=${bs} zp=${zpKind} n0=${n0} nc=${nc}: panel float ${p} = ${got[p]}, want ${want}`;
+  }
+  return h.checkCanaries();
+}
+
+export function gemvQ4Cases(e: KernelEntry): Case[] {
+  if (e.name === 'dequant_q4_panels') return [{ name: 'panels of column ranges, K past the last block, all zero-point kinds', run: (h) => {
+    let i = 0;
+    for (const [K, N, bs, n0, nc] of [[32, 8, 32, 0, 8], [37, 21, 16, 3, 13], [100, 9, 64, 0, 9], [257, 17, 128, 8, 9]] as const)
+      for (const zpKind of [0, 1, 2] as const) {
+        h.reset();
+        const err = runPanels(h, K, N, bs, zpKind, n0, nc, 500 + i++);
+        if (err) return err;
+      }
+    return null;
+  } }];
+  const cases: Case[] = [];
+  const i8 = e.name === 'gemv_q4_i8';
+  for (const M of [1, 2, 3, 4]) cases.push({
+    name: `M=${M}: block 16…256, K ∈ {1, block, K mod block ≠ 0}, N ∈ {1, 5, 19}, zero points none/u8/f32, bias, SiLU`,
+    run: (h) => {
+      let i = 0;
+      for (const bs of [16, 32, 64, 128, 256]) for (const K of [1, bs, bs * 2 + 7]) for (const N of [1, 5, 19]) {
+        const zpKind = (i % 3) as 0 | 1 | 2;
+        h.reset();
+        const err = runGemv(h, M, K, N, bs, zpKind, 100 * M + i, i % 2 === 0, i % 4 === 1 ? 14 : 0, i8);
+        i++;
+        if (err) return err;
+      }
+      return null;
+    },
+  });
+  return cases;
+}

@@ -38,7 +38,8 @@ def quantize_blockwise_4bit(w, block_size, symmetric):
     clamped to 0..15; symmetric: scale = (the value of largest magnitude, with its sign) / −8, zp 8;
     q = clamp(roundf(v · (1/scale) + zp), 0, 15), padding rows (k ≥ K) left 0 (MLAS never writes
     them into the zeroed buffer; the min/max of a block only sees real rows). Packed [N, blocks, block/2] uint8, element 2j in
-    the low nibble; scales [N·blocks] float32; zero points [N · ⌈blocks/2⌉] uint8, low nibble first.
+    the low nibble; scales [N·blocks] float32; zero points [N · ⌈blocks/2⌉] uint8, low nibble first (a missing last
+    nibble is 8).
     """
     K, N = w.shape
     nb = (K + block_size - 1) // block_size
@@ -66,7 +67,8 @@ def quantize_blockwise_4bit(w, block_size, symmetric):
     packed = (q[..., 0::2] | (q[..., 1::2] << 4)).astype(np.uint8)  # [N, blocks, block/2]
     zpp = None
     if not symmetric:
-        zpad = np.zeros((N, (nb + 1) // 2 * 2), np.uint8)
+        # An odd block count leaves the last byte's high nibble at MLAS's initial zp_bytes value, 8.
+        zpad = np.full((N, (nb + 1) // 2 * 2), 8, np.uint8)
         zpad[:, :nb] = zp
         zpp = (zpad[:, 0::2] | (zpad[:, 1::2] << 4)).reshape(-1).astype(np.uint8)
     return packed, scale.reshape(-1), zpp

@@ -5,12 +5,15 @@
  * the Python-made model_quantized.onnx / model_q4.onnx and the same nodes. (The fp32 file reads
  * its tied lm_head through a Transpose, so lm_head's MatMul is the one node the ports leave float
  * here; the Python files were made from torch's folded graph where it is an initializer.)
+ * tessera's own `quantizeInt4` (src/quantize/int4.ts) must agree with the Python q4 files too:
+ * two independent readings of onnxruntime's MatMul4BitsQuantizer.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { quantizeQ4, quantizeQ8 } from '../../scripts/make-decoder.mjs';
+import { quantizeInt4 } from '../../src/quantize/index.js';
 
 const { onnx } = onnxProto;
 const dir = fileURLToPath(new URL('../../models/decoders/tiny-qwen3/onnx/', import.meta.url));
@@ -42,5 +45,19 @@ describe.each([
     const pyNodes = new Set(nodes(py).map(key));
     const layerNodes = nodes(js).filter((n) => n.opType === op && !n.output![0]!.includes('lm_head'));
     for (const n of layerNodes) expect(pyNodes.has(key(n)), key(n)).toBe(true);
+  });
+});
+
+describe("tessera's quantizeInt4 and the Python q4 files", () => {
+  it.each([
+    { folder: 'tiny-qwen3', blockSize: 32, symmetric: true },
+    { folder: 'tiny-llama', blockSize: 64, symmetric: false },
+  ])('$folder (block $blockSize, symmetric $symmetric): every MatMulNBits weight, scale and zero point byte-identical', ({ folder, blockSize, symmetric }) => {
+    const at = (f: string): string => fileURLToPath(new URL(`../../models/decoders/${folder}/onnx/${f}`, import.meta.url));
+    const ours = onnx.ModelProto.decode(quantizeInt4(readFileSync(at('model.onnx')), { blockSize, symmetric }).bytes);
+    const python = new Map(inits(onnx.ModelProto.decode(readFileSync(at('model_q4.onnx')))).map((t) => [t.name!, t]));
+    const q4 = inits(ours).filter((t) => /_(Q4|scales|zero_points)$/.test(t.name!));
+    expect(q4.length).toBeGreaterThanOrEqual(symmetric ? 28 : 42);
+    for (const t of q4) expect(bytes(t), t.name!).toBe(bytes(python.get(t.name!) ?? {}));
   });
 });

@@ -13,7 +13,7 @@ import { textClassification, type TextClassificationPipeline } from './text-clas
 import { zeroShotClassification, type ZeroShotClassificationPipeline } from './zero-shot-classification.js';
 import { tokenClassification, type TokenClassificationPipeline } from './token-classification.js';
 import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering.js';
-import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts } from './image-classification.js';
+import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts, type ImagePipelinePartsInput } from './image-classification.js';
 
 export { FillMaskPipeline } from './fill-mask.js';
 export type { FillMaskCall, FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './fill-mask.js';
@@ -90,9 +90,9 @@ export function registerTask(name: string, canonical: string, make: TaskFactory)
  * model file; INVALID_MODEL when the model's inputs or outputs do not fit the task. The session is
  * released before any error after it was created.
  */
-export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : PipelineOptions): Promise<PipelineTypes[T]>;
+export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput | ImagePipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : PipelineOptions): Promise<PipelineTypes[T]>;
 export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
-export async function pipeline(task: string, source: string | URL | PipelinePartsInput | FillMaskPipelineOptions, options: PipelineOptions & HubOptions = {}): Promise<unknown> {
+export async function pipeline(task: string, source: string | URL | PipelinePartsInput | ImagePipelinePartsInput | FillMaskPipelineOptions, options: PipelineOptions & HubOptions = {}): Promise<unknown> {
   if (task === 'fill-mask') {
     if (typeof source === 'string' || source instanceof URL) return fillMaskFromFolder(task, source, options);
     if (!source || typeof source !== 'object') throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask', …): pass a folder path, URL or repository id, or { model, tokenizer | vocab }");
@@ -102,7 +102,7 @@ export async function pipeline(task: string, source: string | URL | PipelinePart
   }
   const image = IMAGE_TASKS[task];
   if (image) {
-    const parts = await loadImageParts(image.canonical, source as string | URL, options);
+    const parts = await loadImageParts(image.canonical, source as string | URL | ImagePipelinePartsInput, options);
     try {
       return image.make(image.canonical, parts);
     } catch (e) {

@@ -3,7 +3,9 @@
  * loading (config.json, tokenizer files, dtype → file), the parts form, and every refusal
  * releasing its session. Task outputs against transformers.js are in transformers-js.test.ts.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -105,4 +107,33 @@ describe('pipeline(): the callable and its loading', () => {
   });
 });
 
-
+describe('pipeline(task, "org/name", { host, revision, dtype }): a hub repository over HTTP', () => {
+  it('reads config, tokenizer and the dtype\'s file from resolve/<revision>/, with progress', async () => {
+    const log: string[] = [];
+    const server = createServer((req, res) => {
+      log.push(req.url ?? '');
+      const m = /^\/org\/sst\/resolve\/v1\/(.+)$/.exec(req.url ?? '');
+      const file = m && join(root, 'models/hf/bert-sst', m[1]!);
+      if (!file || !existsSync(file)) { res.writeHead(404).end(); return; }
+      const bytes = readFileSync(file);
+      res.writeHead(200, { 'content-length': bytes.length }).end(bytes);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const host = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const files = new Set<string>();
+      const p = await pipeline('text-classification', 'org/sst', {
+        host, revision: 'v1', dtype: 'q8', cache: false, progress_callback: (i) => files.add(`${i.file} ${i.status}`),
+      });
+      expect(log).toEqual(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model_quantized.onnx'].map((f) => `/org/sst/resolve/v1/${f}`));
+      expect([...files]).toContain('onnx/model_quantized.onnx progress');
+      const local = await pipeline('text-classification', join(root, 'models/hf/bert-sst'), { dtype: 'q8' });
+      expect(await p(['I love it', 'meh'], { top_k: null })).toEqual(await local(['I love it', 'meh'], { top_k: null }));
+      expect(p.config.problem_type).toBe('single_label_classification');
+      await p.dispose();
+      await local.dispose();
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -101,5 +101,20 @@ export function createCore(json: Json, config: Json, where: string): CoreTokeniz
   if (typeof core.encode_text !== 'function' || !(core.added_tokens_map instanceof Map) || !core.model?.tokens_to_ids) {
     throw new TesseraError('INTERNAL', `${where}: @huggingface/tokenizers changed its internals; tessera needs version 0.2`);
   }
+  keepByteOrderMarks((core as unknown as Json).decoder);
   return core;
+}
+
+/**
+ * The library's ByteFallback decoder turns each run of <0xNN> tokens into text with a default
+ * TextDecoder, which drops a U+FEFF at the start of the run as a byte-order mark; the Rust
+ * decoder keeps it. Its ByteLevel decoder already passes ignoreBOM; this gives ByteFallback the same.
+ */
+function keepByteOrderMarks(decoder: unknown): void {
+  if (!decoder || typeof decoder !== 'object' && typeof decoder !== 'function') return;
+  const d = decoder as Json;
+  if ((d.config as Json | undefined)?.type === 'ByteFallback' && d.text_decoder instanceof TextDecoder) {
+    d.text_decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  }
+  if (Array.isArray(d.decoders)) d.decoders.forEach(keepByteOrderMarks);
 }

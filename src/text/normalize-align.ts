@@ -73,7 +73,11 @@ function strip(a: Aligned, out: string): Aligned {
   return { text: out, start: a.start.slice(from, from + out.length), end: a.end.slice(from, from + out.length) };
 }
 
-/** Each replacement spans the range of what it replaced. */
+/**
+ * The replacement takes the range of the last character it replaced: Rust's replace removes the
+ * match and inserts the new characters after it, and an inserted character is aligned with the
+ * one before it ("  " → " " points at the second space).
+ */
 function replace(a: Aligned, out: string, pattern: RegExp | string, content: string): Aligned {
   const start: number[] = [];
   const end: number[] = [];
@@ -90,8 +94,9 @@ function replace(a: Aligned, out: string, pattern: RegExp | string, content: str
   }
   for (const [s, e] of matches) {
     copy(last, s);
-    const from = s < a.text.length ? a.start[s]! : (a.end[a.text.length - 1] ?? 0);
-    const to = e > s ? a.end[e - 1]! : from;
+    const at = e > s ? e - 1 : s - 1;
+    const from = at >= 0 ? a.start[at]! : (a.start[0] ?? 0);
+    const to = at >= 0 ? a.end[at]! : from;
     for (let k = 0; k < content.length; k++) { start.push(from); end.push(to); }
     last = e;
   }

@@ -258,12 +258,15 @@ function byteRange(view: ByteView, a: number, b: number): [number, number] {
   return [view.charStart[a]!, view.charEnd[b - 1]!];
 }
 
-/** An empty range (a space the pre-tokenizer added) sits at the next character's start. */
+/**
+ * A token that matched nothing (a prefix space or ▁ the pre-tokenizer added) has the range of the
+ * character it was added before, as Rust aligns an inserted prefix with the first character.
+ */
 function collapsed(range: (a: number, b: number) => [number, number], at: number, length: number): [number, number] {
+  if (at < length) return range(at, at + 1);
   if (length === 0) return range(0, 0);
-  const [s] = at < length ? range(at, at + 1) : range(length - 1, length);
-  const p = at < length ? s : range(length - 1, length)[1];
-  return [p, p];
+  const end = range(length - 1, length)[1];
+  return [end, end];
 }
 
 /** Normalized units [a, b) → the original range they came from. */

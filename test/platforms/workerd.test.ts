@@ -51,10 +51,12 @@ beforeAll(async () => {
     modulesRoot: root,
     scriptPath: join(root, 'test/platforms/fixtures/worker.mjs'),
     modulesRules: [
+      // Before the ESModule rule, whose '**/*.js' would also take '.json' (miniflare keeps one
+      // rule per type).
+      { type: 'Text', include: ['**/*.txt', '**/*.json'] },
       { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
       { type: 'CompiledWasm', include: ['**/*.wasm'] },
       { type: 'Data', include: ['**/*.onnx'] },
-      { type: 'Text', include: ['**/*.txt'] },
     ],
     compatibilityDate: '2024-09-23',
   });
@@ -104,6 +106,24 @@ describe('workerd', () => {
     await fm.release();
     expect(got.map((r) => r.token)).toEqual(want.map((r) => r.token));
     got.forEach((r, i) => expect(r.score).toBeCloseTo(want[i]!.score, 5));
+  });
+
+  it('tokenizes, decodes and renders a chat template with the Workers build, as in Node', async () => {
+    const text = 'Hello wörld 😀\tcode  <|im_start|>x';
+    const messages = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi!' }];
+    const res = await mf.dispatchFetch('http://localhost/tokenize', { method: 'POST', body: JSON.stringify({ text, messages }) });
+    const body = await res.text();
+    expect(res.status, body).toBe(200);
+    const { Tokenizer } = await import('../../src/index.js');
+    const dir = join(root, 'models/tokenizers/qwen3-mini');
+    const tok = Tokenizer.fromJSON(readFileSync(join(dir, 'tokenizer.json'), 'utf8'), readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
+    const enc = tok.encodeWithOffsets(text);
+    const batch = tok.encodeBatch([text, 'short']);
+    expect(JSON.parse(body)).toEqual({
+      ids: enc.ids, offsets: enc.offsets, decoded: text,
+      prompt: tok.applyChatTemplate(messages, { tokenize: false, addGenerationPrompt: true }),
+      batch: { dims: batch.input_ids.dims, ids: Array.from(batch.input_ids.data, Number) },
+    });
   });
 
   it('threads: 2 falls back to one thread with a warning (workerd cannot start threads)', async () => {

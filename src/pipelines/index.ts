@@ -14,7 +14,7 @@ import { zeroShotClassification, type ZeroShotClassificationPipeline } from './z
 import { tokenClassification, type TokenClassificationPipeline } from './token-classification.js';
 import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering.js';
 import { type TextGenerationPipeline, type TextGenerationPipelineOptions, textGenerationPipeline } from './text-generation.js';
-import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts } from './image-classification.js';
+import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts, type ImagePipelinePartsInput } from './image-classification.js';
 
 export { FillMaskPipeline } from './fill-mask.js';
 export type { FillMaskCall, FillMaskOptions, FillMaskPipelineOptions, FillMaskResult, HubOptions } from './fill-mask.js';
@@ -94,9 +94,9 @@ export function registerTask(name: string, canonical: string, make: TaskFactory)
  * model file; INVALID_MODEL when the model's inputs or outputs do not fit the task. The session is
  * released before any error after it was created.
  */
-export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
+export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput | ImagePipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
 export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
-export async function pipeline(task: string, source: string | URL | PipelinePartsInput | FillMaskPipelineOptions, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions = {}): Promise<unknown> {
+export async function pipeline(task: string, source: string | URL | PipelinePartsInput | ImagePipelinePartsInput | FillMaskPipelineOptions, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions = {}): Promise<unknown> {
   const options = optionsIn as PipelineOptions & HubOptions;
   if (task === 'text-generation') {
     if (typeof source !== 'string' && !(source instanceof URL)) throw new TesseraError('INVALID_ARGUMENT', "pipeline('text-generation', …): pass a model folder path, URL or repository id");
@@ -111,7 +111,7 @@ export async function pipeline(task: string, source: string | URL | PipelinePart
   }
   const image = IMAGE_TASKS[task];
   if (image) {
-    const parts = await loadImageParts(image.canonical, source as string | URL, options);
+    const parts = await loadImageParts(image.canonical, source as string | URL | ImagePipelinePartsInput, options);
     try {
       return image.make(image.canonical, parts);
     } catch (e) {

@@ -153,6 +153,19 @@ describe.each(['fp32', 'q8'] as const)('image-classification (%s) = transformers
     expectSame(await ours(imgs.slice(1), { top_k: null }), await ref(raws.slice(1), { top_k: null }));
   });
 
+  it('the parts form { model, processorConfig, config } gives the same answers', async () => {
+    const { readFileSync } = await import('node:fs');
+    const dir = `${HF}image-resnet-tiny/`;
+    const parts = await pipeline('image-classification', {
+      model: readFileSync(`${dir}onnx/${dtype === 'q8' ? 'model_quantized' : 'model'}.onnx`),
+      processorConfig: JSON.parse(readFileSync(`${dir}preprocessor_config.json`, 'utf8')),
+      config: JSON.parse(readFileSync(`${dir}config.json`, 'utf8')),
+    });
+    const img = { data: picture(36, 48, 3, 3), width: 36, height: 48 };
+    expect(await parts(img)).toEqual(await ours(img));
+    await parts.dispose();
+  });
+
   it('a PNG file as bytes, as a Blob and as a path', async () => {
     const bytes = png(48, 40, picture(48, 40, 3, 5));
     const expected = await ref(await RawImage.fromBlob(new Blob([bytes as Uint8Array<ArrayBuffer>])));

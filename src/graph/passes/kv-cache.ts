@@ -142,7 +142,8 @@ function matchLayer(g: Graph, prod: Map<string, Node>, uses: Map<string, Node[]>
     probs = smReaders[0]!.outputs[0]!;
     smReaders = uses.get(probs) ?? [];
   }
-  const pv = smReaders.length === 1 && smReaders[0]!.opType === 'MatMul' && smReaders[0]!.inputs[0] === probs ? smReaders[0]! : undefined;
+  const isOutput = g.outputs.some((o) => o.name === probs || o.name === sm.outputs[0]);
+  const pv = !isOutput && smReaders.length === 1 && smReaders[0]!.opType === 'MatMul' && smReaders[0]!.inputs[0] === probs ? smReaders[0]! : undefined;
   if (!pv) return 'its probabilities are not read by one MatMul only';
   let scale = 1;
   let x = sm.inputs[0]!;

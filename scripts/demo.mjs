@@ -98,3 +98,6 @@ try {
 } catch (e) {
   if (e?.code !== 'ERR_MODULE_NOT_FOUND') throw e;
 }
+const generation = new URL('./demo-generation.mjs', import.meta.url);
+const { generationDemo } = await import(generation.href);
+await generationDemo();

@@ -70,6 +70,8 @@ export class GenerationSession {
   readonly stats: GenerationStats = { steps: 0, plans: 0, bytesFedLastStep: 0, bytesReadLastStep: 0, heapBytes: 0 };
   private capacity: number;
   private busy = false;
+  /** The genai layout on the resident cache: fed an attention_mask as long as the cache. */
+  private gqa = false;
 
   private constructor(
     /** The underlying session (rewritten graph). */
@@ -90,6 +92,7 @@ export class GenerationSession {
     const source = model instanceof URL || (typeof model === 'string' && /^(https?|data|blob):/.test(model))
       ? await platform.readModel(model, { onProgress: options.onProgress, cache: options.cache }) : model;
     let reason: string | undefined;
+    let kind: 'attention' | 'gqa' = 'attention';
     let logitsAt: 'last' | 'all' = 'all';
     const rewrite = (resident: boolean) => (m: import('../graph/ir.js').Model) => {
       if (m.graph.outputs.some((o) => o.name === 'logits')) {
@@ -98,6 +101,7 @@ export class GenerationSession {
       if (resident) {
         const r = residentKvCache(m);
         if (typeof r === 'string') { reason = r; throw new RefusedRewrite(r); }
+        kind = r.kind;
       }
     };
     let session: InferenceSession;
@@ -112,7 +116,9 @@ export class GenerationSession {
     }
     const layout = path === 'copied' ? pastLayoutOf(session) : undefined;
     if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) throw new TesseraError('INVALID_ARGUMENT', `maxLength must be a positive integer, got ${maxLength}`);
-    return new GenerationSession(session, path, reason, logitsAt, maxLength ?? 0, layout);
+    const g = new GenerationSession(session, path, reason, logitsAt, maxLength ?? 0, layout);
+    g.gqa = path === 'resident' && (kind as string) === 'gqa';
+    return g;
   }
 
   /**
@@ -149,7 +155,10 @@ export class GenerationSession {
     const done = new Array<boolean>(B).fill(false);
     const streamer = config.streamer ?? undefined;
     streamer?.put(prompts.map((p) => [...p]));
-    const run = this.kvCache === 'resident' ? this.residentStepper(B, S0 + cfg.maxNewTokens) : this.copiedStepper(B);
+    if (this.gqa && prompts.some((p) => p.length !== S0)) {
+      throw new TesseraError('INVALID_ARGUMENT', 'generate: this GroupQueryAttention model (genai layout) takes a batch of prompts of one length only');
+    }
+    const run = this.kvCache === 'copied' ? this.copiedStepper(B) : this.gqa ? this.gqaStepper(B, S0 + cfg.maxNewTokens) : this.residentStepper(B, S0 + cfg.maxNewTokens);
     try {
       let ids = padded, generated = 0;
       while (generated < cfg.maxNewTokens && !done.every(Boolean)) {
@@ -190,6 +199,29 @@ export class GenerationSession {
       if (names.includes('position_ids')) feeds.position_ids = int64(positions(real, past, S), [B, S]);
       feeds[PAST_LENGTH_INPUT] = new Tensor('int32', Int32Array.of(past), [1]);
       feeds[KEY_MASK_INPUT] = new Tensor('float32', mask, [B, maxLen]);
+      if (this.logitsAt === 'last') feeds.tessera_rows = int64(Array.from({ length: B }, (_, b) => b * S + S - 1), [B]);
+      const out = await this.runStep(feeds);
+      past += S;
+      return lastRows(out, B, S, this.logitsAt);
+    };
+  }
+
+  /**
+   * Steps over GroupQueryAttention's shared buffers (genai layout): attention_mask is as long as
+   * the cache (1 for the live positions), so total_sequence_length and the plan stay fixed, and
+   * the graph's own seqlens_k (mask sum − 1) tells each layer how much is live.
+   */
+  private gqaStepper(B: number, needed: number) {
+    if (needed > this.capacity) this.capacity = Math.ceil(needed / 256) * 256;
+    const maxLen = this.capacity;
+    const mask = new BigInt64Array(B * maxLen);
+    let past = 0;
+    const names = this.session.inputNames;
+    return async (ids: number[][], real: boolean[][]): Promise<Float32Array[]> => {
+      const S = ids[0]!.length;
+      for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * maxLen + past + s] = 1n;
+      const feeds: Record<string, Tensor> = { input_ids: int64(ids.flat(), [B, S]), attention_mask: new Tensor('int64', mask, [B, maxLen]) };
+      if (names.includes('position_ids')) feeds.position_ids = int64(positions(real, past, S), [B, S]);
       if (this.logitsAt === 'last') feeds.tessera_rows = int64(Array.from({ length: B }, (_, b) => b * S + S - 1), [B]);
       const out = await this.runStep(feeds);
       past += S;

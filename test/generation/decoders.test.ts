@@ -1,5 +1,5 @@
 // Every decoder models/decoders commits (six architectures in fp32; Qwen3 also fp16, q8 and q4;
-// Llama q4) generates on the resident KV cache with greedy ids equal to onnxruntime-web's, driven
+// Llama q4; the genai layout's GroupQueryAttention, fp32 and int4) generates on the resident KV cache with greedy ids equal to onnxruntime-web's, driven
 // step by step as transformers.js drives it (present fed back as past), and a left-padded batch of two equals
 // PyTorch's greedy ids (reference.json, written by models/decoders/export.py).
 import '../../src/index.js';
@@ -14,6 +14,8 @@ const cases = [
   ['tiny-qwen3', 'model'], ['tiny-llama', 'model'], ['tiny-qwen2', 'model'], ['tiny-gpt2', 'model'],
   ['tiny-gemma', 'model'], ['tiny-phi3', 'model'], ['tiny-qwen3', 'model_fp16'], ['tiny-qwen3', 'model_quantized'],
   ['tiny-qwen3', 'model_q4'], ['tiny-llama', 'model_q4'],
+  // onnxruntime-genai's layout: GroupQueryAttention (fp32 and int4 weights), file at the folder's top.
+  ['tiny-llama-genai', '../model'], ['tiny-llama-genai-int4', '../model'],
 ] as const;
 
 describe('decoders on the resident cache', () => {
@@ -24,6 +26,7 @@ describe('decoders on the resident cache', () => {
       expect(gen.kvCache, gen.kvCacheReason).toBe('resident');
       const prompt = [5, 17, 42, 3, 77, 8, 120];
       expect(await gen.generate(prompt, { max_new_tokens: 12 })).toEqual(await ortGreedy(bytes, prompt, 12));
+      expect(gen.stats.plans).toBe(2); // one prefill plan, one for every decode step
       if (file === 'model') {
         // The left-padded batch of reference.json, as PyTorch generated it.
         const ref = JSON.parse(readFileSync(new URL(`${folder}/reference.json`, dir), 'utf8')) as {

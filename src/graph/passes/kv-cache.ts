@@ -30,6 +30,8 @@ export const KEY_MASK_INPUT = 'tessera_key_mask';
 
 /** What the rewrite did: one entry per layer, in graph order. */
 export interface KvCacheRewrite {
+  /** 'attention': optimum layout, CachedAttention fed tessera_past_length/tessera_key_mask; 'gqa': genai layout, fed an attention_mask as long as the cache. */
+  kind: 'attention' | 'gqa';
   layers: { pastKey: string; pastValue: string; presentKey: string | undefined; presentValue: string | undefined; scale: number }[];
 }
 
@@ -55,11 +57,11 @@ export function residentKvCache(model: Model): KvCacheRewrite | string {
     matches.push(m);
   }
   const pastInputs = g.inputs.filter((i) => g.nodes.some((n) => n.opType === 'Concat' && n.inputs[0] === i.name));
-  if (!matches.length) return 'no attention over a past key/value Concat found';
+  if (!matches.length) return residentGqa(model) ?? 'no attention over a past key/value Concat found, nor GroupQueryAttention over past inputs';
   if (pastInputs.length !== 2 * matches.length) return `${pastInputs.length} past inputs but ${matches.length} attention layers matched`;
 
   // Rewrite: each layer's P·V MatMul becomes the cached attention; the rest dies below.
-  const result: KvCacheRewrite = { layers: [] };
+  const result: KvCacheRewrite = { kind: 'attention', layers: [] };
   const outputNames = new Set(g.outputs.map((o) => o.name));
   const replaced = new Map<Node, Node>();
   for (const m of matches) {
@@ -90,6 +92,45 @@ export function residentKvCache(model: Model): KvCacheRewrite | string {
   return result;
 }
 
+/**
+ * The genai layout: every com.microsoft GroupQueryAttention whose past inputs are graph inputs and
+ * whose presents are graph outputs becomes tessera.ResidentGroupQueryAttention (same inputs, past
+ * omitted; its cache is persistent, shared past/present). Undefined when there is none.
+ */
+function residentGqa(model: Model): KvCacheRewrite | string | undefined {
+  const g = model.graph;
+  const inputNames = new Set(g.inputs.map((i) => i.name));
+  const outputNames = new Set(g.outputs.map((o) => o.name));
+  const nodes = g.nodes.filter((n) => n.domain === 'com.microsoft' && n.opType === 'GroupQueryAttention');
+  if (!nodes.length) return undefined;
+  const result: KvCacheRewrite = { kind: 'gqa', layers: [] };
+  for (const n of nodes) {
+    const [pk, pv] = [n.inputs[3], n.inputs[4]];
+    const [presK, presV] = [n.outputs[1], n.outputs[2]];
+    if (!pk || !pv || !inputNames.has(pk) || !inputNames.has(pv)) return `GroupQueryAttention '${n.name}' has no past inputs`;
+    if (!presK || !presV || !outputNames.has(presK) || !outputNames.has(presV)) return `GroupQueryAttention '${n.name}' does not return its presents as graph outputs`;
+    if (n.inputs.length > 9 && n.inputs.slice(9).some((x) => x)) return `GroupQueryAttention '${n.name}' has inputs past cos/sin (position_ids, attention_bias, head_sink)`;
+    result.layers.push({ pastKey: pk, pastValue: pv, presentKey: presK, presentValue: presV, scale: NaN });
+  }
+  const pasts = new Set(result.layers.flatMap((l) => [l.pastKey, l.pastValue]));
+  const presents = new Set(result.layers.flatMap((l) => [l.presentKey!, l.presentValue!]));
+  const replaced = new Map<Node, Node>(nodes.map((n) => [n, {
+    name: `${n.name}/resident`, opType: 'ResidentGroupQueryAttention', domain: 'tessera',
+    inputs: n.inputs.slice(0, 9).map((x, i) => (i === 3 || i === 4 ? '' : x)), outputs: [n.outputs[0]!],
+    attributes: new Map([...n.attributes, ['cache', { type: 'string', value: n.inputs[3]! }]]),
+  }]));
+  const rest = g.nodes.map((n) => replaced.get(n) ?? n);
+  for (const n of rest) {
+    const bad = n.inputs.find((x) => pasts.has(x) || presents.has(x));
+    if (bad) return `${n.opType} node '${n.name}' also reads '${bad}'`;
+  }
+  g.nodes = rest;
+  g.outputs = g.outputs.filter((o) => !presents.has(o.name));
+  g.inputs = g.inputs.filter((i) => !pasts.has(i.name));
+  model.opsets.set('tessera', 1);
+  return result;
+}
+
 function matchLayer(g: Graph, prod: Map<string, Node>, uses: Map<string, Node[]>, inputs: Set<string>, sm: Node, opset: number): LayerMatch | string {
   const axis = intAttr(sm, 'axis', opset >= 13 ? -1 : 1);
   if (axis !== -1 && axis !== 3) return `softmax over axis ${axis}, not the key axis`;
@@ -101,7 +142,8 @@ function matchLayer(g: Graph, prod: Map<string, Node>, uses: Map<string, Node[]>
     probs = smReaders[0]!.outputs[0]!;
     smReaders = uses.get(probs) ?? [];
   }
-  const pv = smReaders.length === 1 && smReaders[0]!.opType === 'MatMul' && smReaders[0]!.inputs[0] === probs ? smReaders[0]! : undefined;
+  const isOutput = g.outputs.some((o) => o.name === probs || o.name === sm.outputs[0]);
+  const pv = !isOutput && smReaders.length === 1 && smReaders[0]!.opType === 'MatMul' && smReaders[0]!.inputs[0] === probs ? smReaders[0]! : undefined;
   if (!pv) return 'its probabilities are not read by one MatMul only';
   let scale = 1;
   let x = sm.inputs[0]!;

@@ -17,6 +17,7 @@
  * Head h reads key/value head ⌊h / (H / kvH)⌋ (grouped-query attention's repeat_kv).
  */
 import { TesseraError } from '../../api/errors.js';
+import { groupQueryAttentionOps } from '../contrib/group-query-attention.js';
 import type { OpDef } from '../types.js';
 import { requireDtype } from '../util.js';
 
@@ -83,5 +84,47 @@ const cachedAttention: OpDef = {
   },
 };
 
+const gqa = groupQueryAttentionOps[0]!;
+
+/**
+ * ResidentGroupQueryAttention (domain `tessera`, made by graph/passes/kv-cache.ts from an
+ * onnxruntime-genai export's com.microsoft GroupQueryAttention): the same op with its past and
+ * present bound to one persistent block per layer, sized by total_sequence_length (the generator
+ * feeds an attention_mask as long as the cache, so that value, and the plan, stay fixed). This is
+ * genai's past_present_share_buffer mode: GroupQueryAttention then writes only the new rows, and
+ * seqlens_k, read at run time, says how much of the cache is live. Inputs as GroupQueryAttention's
+ * with 3 and 4 (past) omitted; one output (the attention).
+ */
+const residentGqa: OpDef = {
+  opType: 'ResidentGroupQueryAttention', domain: 'tessera', since: 1, attributes: [...gqa.attributes, 'cache'],
+  prepare(ctx) {
+    const name = ctx.attrs.string('cache', '');
+    if (!name) throw ctx.attrs.error('cache', 'must name the cache');
+    const q = ctx.input(0), total = ctx.input(6);
+    const H = ctx.attrs.int('num_heads', 0), KVH = ctx.attrs.int('kv_num_heads', 0);
+    const packed = !ctx.inputs[1];
+    const D = q.dims[2]! / (packed ? H + 2 * KVH : H);
+    const T = total.value ? Number(total.value[0]) : NaN;
+    if (!(T >= 1) || !Number.isInteger(D)) ctx.fail(`cannot size the cache: total_sequence_length ${T}, head size ${D}`, 'SHAPE_MISMATCH');
+    const B = q.dims[0]!;
+    const cacheDims = [B, KVH, T, D];
+    const past = (i: number) => ({ name: `${name}/${i === 3 ? 'k' : 'v'}`, dtype: 'float32' as const, dims: cacheDims, constant: false, value: undefined });
+    const inputs = ctx.inputs.map((x, i) => (i === 3 || i === 4 ? past(i) : x));
+    const inner = gqa.prepare({ ...ctx, inputs, input: (i) => inputs[i] ?? ctx.input(i) });
+    const bytes = B * KVH * T * D * 4;
+    return {
+      outputs: [inner.outputs[0]!],
+      scratchBytes: inner.scratchBytes,
+      build(b) {
+        const zero = (ptr: number) => new Uint8Array(b.memory.buffer, ptr, bytes).fill(0);
+        const kc = b.persistent(cacheKey(name, 'k', B, KVH, T, D), bytes, zero);
+        const vc = b.persistent(cacheKey(name, 'v', B, KVH, T, D), bytes, zero);
+        const ins = b.inputs.map((p, i) => (i === 3 ? kc : i === 4 ? vc : p));
+        return inner.build!({ ...b, inputs: ins, outputs: [b.outputs[0]!, kc, vc] });
+      },
+    };
+  },
+};
+
 /** The text-generation ops of the `tessera` domain. */
-export const cachedAttentionOps: readonly OpDef[] = [cachedAttention];
+export const cachedAttentionOps: readonly OpDef[] = [cachedAttention, residentGqa];

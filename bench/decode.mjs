@@ -77,11 +77,16 @@ export function measureDecode(relaxed = false) {
       const copies = Math.max(1, Math.ceil(MIN_BYTES / bytes));
       const x = alloc(K * 4), xs = alloc((nb * bs + nb) * 4), y = alloc(N * 4);
       new Float32Array(memory.buffer, x, K).fill(0.5);
-      const w = Array.from({ length: copies }, () => { const p = alloc(wb), s = alloc(sb); fill(memory, p, wb, (i) => (i * 37) & 0xff); new Float32Array(memory.buffer, s, sb / 4).fill(0.01); return [p, s]; });
-      const ms = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x(x, K, 1, K, bs, xs); k.gemv_q4_f32(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      // What MatMulNBits runs for one row: the scales regrouped per 4 columns at load
+      // (q4_group_meta, same bytes as the scales), then the 4-column kernels.
+      const w = Array.from({ length: copies }, () => {
+        const p = alloc(wb), s = alloc(sb), s4 = alloc(sb); fill(memory, p, wb, (i) => (i * 37) & 0xff);
+        new Float32Array(memory.buffer, s, sb / 4).fill(0.01); k.q4_group_meta(s, 0, 0, N, K, bs, s4, 0); return [p, s4];
+      });
+      const ms = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x(x, K, 1, K, bs, xs); k.gemv_q4_f32_n4(xs, K, N / 4, bs, w[c][0], w[c][1], 0, y); });
       row.int4 = { ms, bytes, gbs: bytes / ms / 1e6 };
       // accuracy_level 4: x quantized to int8 per block, integer dot products.
-      const ms8 = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x_i8(x, K, 1, K, bs, xs); k.gemv_q4_i8(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      const ms8 = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x_i8(x, K, 1, K, bs, xs); k.gemv_q4_i8_n4(xs, K, N / 4, bs, w[c][0], w[c][1], 0, y); });
       row['int4 (int8 x)'] = { ms: ms8, bytes, gbs: bytes / ms8 / 1e6 };
     }
     out.push(row);

@@ -268,3 +268,110 @@ export function gemv_q4_i8(xq: usize, M: i32, K: i32, N: i32, bs: i32, w: usize,
   const t = i32x4.add(v, v128.shuffle<i32>(v, v, 2, 3, 0, 1));
   return i32x4.extract_lane(t, 0) + i32x4.extract_lane(t, 1);
 }
+
+// The scales (and zero points) of 4-column groups, block-major, for the 4-column decode kernels:
+// group g, block b at float (g·nb + b)·4 holds the 4 columns' scales; z4 (when zpKind ≠ 0) the
+// same for scale · zp. Columns past N: 0. Once per session (the weights are constant).
+export function q4_group_meta(scales: usize, zp: usize, zpKind: i32, N: i32, K: i32, bs: i32, s4: usize, z4: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const groups = (N + 3) >> 2;
+  for (let g = 0; g < groups; g++) for (let b = 0; b < nb; b++) for (let c = 0; c < 4; c++) {
+    const n = (g << 2) + c;
+    const o = ((<usize>g * <usize>nb + <usize>b) << 4) + (<usize>c << 2);
+    const s: f32 = n < N ? load<f32>(scales + ((<usize>n * <usize>nb + <usize>b) << 2)) : 0;
+    store<f32>(s4 + o, s);
+    if (zpKind != 0) store<f32>(z4 + o, n < N ? s * zero_point(zp, zpKind, n, nb, b) : 0);
+  }
+}
+
+// Four accumulators' lane sums as one vector [Σa, Σb, Σc, Σd].
+// @ts-ignore: decorator
+@inline function sum4_f(a: v128, b: v128, c: v128, d: v128): v128 {
+  const t0 = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  const t1 = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+}
+// @ts-ignore: decorator
+@inline function sum4_i(a: v128, b: v128, c: v128, d: v128): v128 {
+  const t0 = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
+  const t1 = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(t0, t1, 0, 1, 4, 5), v128.shuffle<i32>(t0, t1, 2, 3, 6, 7));
+}
+
+// One decode row (M = 1) over the first 4·G columns, four at a time: each x load serves four
+// columns, and a block's scales and zero points are one vector op for the four (q4_group_meta)
+// instead of scalar work per column and block. xs: gemv_q4_prep_x's output. z4 = 0: zp = 8.
+// Writes y[0 … 4G) without bias or activation (the caller's bias_act_rows does both).
+export function gemv_q4_f32_n4(xs: usize, K: i32, G: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const kp = nb * bs;
+  const units = bs >> 4;
+  const colB = <usize>nb * <usize>(bs >> 1);
+  const sums = xs + (<usize>kp << 2);
+  for (let g = 0; g < G; g++) {
+    let p0 = w + <usize>(g << 2) * colB;
+    let p1 = p0 + colB, p2 = p1 + colB, p3 = p2 + colB;
+    let yv = f32x4.splat(0), zv = f32x4.splat(0);
+    let meta = (<usize>g * <usize>nb) << 4;
+    for (let b = 0; b < nb; b++) {
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let xp = xs + (<usize>(b * bs) << 2);
+      for (let u = 0; u < units; u++) {
+        const x0 = v128.load(xp), x1 = v128.load(xp, 16), x2 = v128.load(xp, 32), x3 = v128.load(xp, 48);
+        let v = v128.load16x4_u(p0);
+        a0 = madd(nib(v, 0), x0, a0); a0 = madd(nib(v, 1), x1, a0); a0 = madd(nib(v, 2), x2, a0); a0 = madd(nib(v, 3), x3, a0);
+        v = v128.load16x4_u(p1);
+        a1 = madd(nib(v, 0), x0, a1); a1 = madd(nib(v, 1), x1, a1); a1 = madd(nib(v, 2), x2, a1); a1 = madd(nib(v, 3), x3, a1);
+        v = v128.load16x4_u(p2);
+        a2 = madd(nib(v, 0), x0, a2); a2 = madd(nib(v, 1), x1, a2); a2 = madd(nib(v, 2), x2, a2); a2 = madd(nib(v, 3), x3, a2);
+        v = v128.load16x4_u(p3);
+        a3 = madd(nib(v, 0), x0, a3); a3 = madd(nib(v, 1), x1, a3); a3 = madd(nib(v, 2), x2, a3); a3 = madd(nib(v, 3), x3, a3);
+        p0 += 8; p1 += 8; p2 += 8; p3 += 8; xp += 64;
+      }
+      const s = v128.load(s4 + meta);
+      yv = madd(s, sum4_f(a0, a1, a2, a3), yv);
+      const xb = v128.load32_splat(sums + (<usize>b << 2));
+      zv = z4 != 0 ? madd(v128.load(z4 + meta), xb, zv) : madd(f32x4.mul(s, f32x4.splat(8)), xb, zv);
+      meta += 16;
+    }
+    v128.store(y + (<usize>g << 4), f32x4.sub(yv, zv));
+  }
+}
+
+// gemv_q4_f32_n4 with x quantized to int8 (gemv_q4_prep_x_i8's output): accuracy_level 4.
+export function gemv_q4_i8_n4(xq: usize, K: i32, G: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const kp = nb * bs;
+  const units = bs >> 4;
+  const colB = <usize>nb * <usize>(bs >> 1);
+  const metaX = xq + <usize>kp * 2;
+  for (let g = 0; g < G; g++) {
+    let p0 = w + <usize>(g << 2) * colB;
+    let p1 = p0 + colB, p2 = p1 + colB, p3 = p2 + colB;
+    let yv = f32x4.splat(0);
+    let meta = (<usize>g * <usize>nb) << 4;
+    for (let b = 0; b < nb; b++) {
+      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let xp = xq + (<usize>(b * bs) << 1);
+      for (let u = 0; u < units; u++) {
+        const xe = v128.load(xp), xo = v128.load(xp, 16);
+        let v = v128.load8x8_u(p0), hi = i16x8.shr_u(v, 4);
+        a0 = i32x4.add(a0, i32x4.add(i32x4.dot_i16x8_s(i16x8.sub(v, i16x8.shl(hi, 4)), xe), i32x4.dot_i16x8_s(hi, xo)));
+        v = v128.load8x8_u(p1); hi = i16x8.shr_u(v, 4);
+        a1 = i32x4.add(a1, i32x4.add(i32x4.dot_i16x8_s(i16x8.sub(v, i16x8.shl(hi, 4)), xe), i32x4.dot_i16x8_s(hi, xo)));
+        v = v128.load8x8_u(p2); hi = i16x8.shr_u(v, 4);
+        a2 = i32x4.add(a2, i32x4.add(i32x4.dot_i16x8_s(i16x8.sub(v, i16x8.shl(hi, 4)), xe), i32x4.dot_i16x8_s(hi, xo)));
+        v = v128.load8x8_u(p3); hi = i16x8.shr_u(v, 4);
+        a3 = i32x4.add(a3, i32x4.add(i32x4.dot_i16x8_s(i16x8.sub(v, i16x8.shl(hi, 4)), xe), i32x4.dot_i16x8_s(hi, xo)));
+        p0 += 8; p1 += 8; p2 += 8; p3 += 8; xp += 32;
+      }
+      const s = v128.load(s4 + meta);
+      const sx = v128.load32_splat(metaX + (<usize>b << 3)), qs = v128.load32_splat(metaX + (<usize>b << 3) + 4);
+      const d = f32x4.convert_i32x4_s(sum4_i(a0, a1, a2, a3));
+      const zs = z4 != 0 ? v128.load(z4 + meta) : f32x4.mul(s, f32x4.splat(8));
+      yv = madd(sx, f32x4.sub(f32x4.mul(s, d), f32x4.mul(zs, qs)), yv);
+      meta += 16;
+    }
+    v128.store(y + (<usize>g << 4), yv);
+  }
+}

@@ -77,12 +77,35 @@ export function measureDecode(relaxed = false) {
       const copies = Math.max(1, Math.ceil(MIN_BYTES / bytes));
       const x = alloc(K * 4), xs = alloc((nb * bs + nb) * 4), y = alloc(N * 4);
       new Float32Array(memory.buffer, x, K).fill(0.5);
-      const w = Array.from({ length: copies }, () => { const p = alloc(wb), s = alloc(sb); fill(memory, p, wb, (i) => (i * 37) & 0xff); new Float32Array(memory.buffer, s, sb / 4).fill(0.01); return [p, s]; });
-      const ms = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x(x, K, 1, K, bs, xs); k.gemv_q4_f32(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      // What MatMulNBits runs for one row: the scales regrouped per 4 columns at load
+      // (q4_group_meta, same bytes as the scales), then the 4-column kernels.
+      const w = Array.from({ length: copies }, () => {
+        const p = alloc(wb), s = alloc(sb), s4 = alloc(sb); fill(memory, p, wb, (i) => (i * 37) & 0xff);
+        new Float32Array(memory.buffer, s, sb / 4).fill(0.01); k.q4_group_meta(s, 0, 0, N, K, bs, s4, 0); return [p, s4];
+      });
+      const ms = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x(x, K, 1, K, bs, xs); k.gemv_q4_f32_n4(xs, K, N / 4, bs, w[c][0], w[c][1], 0, y); });
       row.int4 = { ms, bytes, gbs: bytes / ms / 1e6 };
       // accuracy_level 4: x quantized to int8 per block, integer dot products.
-      const ms8 = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x_i8(x, K, 1, K, bs, xs); k.gemv_q4_i8(xs, 1, K, N, bs, w[c][0], w[c][1], 0, 0, 0, y, N, 0, 0, 0); });
+      const ms8 = bestMs(copies, 3, (c) => { k.gemv_q4_prep_x_i8(x, K, 1, K, bs, xs); k.gemv_q4_i8_n4(xs, K, N / 4, bs, w[c][0], w[c][1], 0, y); });
       row['int4 (int8 x)'] = { ms: ms8, bytes, gbs: bytes / ms8 / 1e6 };
+    }
+    // Prefill, 128 rows (not for the lm_head: only the last position's logits are needed):
+    // MatMulNBits dequantizes 64 KiB-wide bands of columns into GEMM panels, then gemm_f32; fp32
+    // is pack_a_f32 + gemm_f32 on the panels packed at load. GFLOP/s of 2·M·N·K.
+    if (N < 100000) {
+      reset();
+      const M = 128, bs = 32, nb = Math.ceil(K / bs), wb = N * nb * bs / 2;
+      const nc = Math.min(Math.ceil(N / 8) * 8, Math.max(8, Math.floor((256 << 10) / (K * 32)) * 8));
+      const x = alloc(M * K * 4), pa = alloc(M * K * 4), y = alloc(M * N * 4), bp = alloc(Math.ceil(N / 8) * 8 * K * 4);
+      const p = alloc(wb), sc = alloc(N * nb * 4), panels = alloc(Math.ceil(nc / 8) * 8 * K * 4);
+      new Float32Array(memory.buffer, x, M * K).fill(0.5); new Float32Array(memory.buffer, bp, Math.ceil(N / 8) * 8 * K).fill(0.01);
+      fill(memory, p, wb, (i) => (i * 37) & 0xff); new Float32Array(memory.buffer, sc, N * nb).fill(0.01);
+      const flops = 2 * M * N * K;
+      const f = bestMs(1, 3, () => { k.pack_a_f32(x, K, pa, M, K); k.gemm_f32(pa, K, bp, y, N, M, N, K, 0, 0, 0, 0, 0, 0, 1); });
+      const q = bestMs(1, 3, () => {
+        for (let n0 = 0; n0 < N; n0 += nc) { const w = Math.min(nc, N - n0); k.dequant_q4_panels(p, sc, 0, 0, K, bs, n0, w, panels); k.gemm_f32(x, K, panels, y + n0 * 4, N, M, w, K, 0, 0, 0, 0, 0, 0, 0); }
+      });
+      row.prefill = { fp32: flops / f / 1e6, int4: flops / q / 1e6 };
     }
     out.push(row);
   }
@@ -100,5 +123,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const m = r[f];
       console.log(`| ${r.shape} | ${f} | ${(m.bytes / 1e6).toFixed(1)} MB | ${m.ms.toFixed(2)} | ${m.gbs.toFixed(1)} | ${(m.ms / (m.bytes / bw.best / 1e6)).toFixed(2)} | ${(r.fp32.ms / m.ms).toFixed(2)}× |`);
     }
+    console.log('\n| prefill 128×K×N | fp32 GFLOP/s | int4 (dequantized panels + GEMM) GFLOP/s |\n|---|---:|---:|');
+    for (const r of rows) if (r.prefill) console.log(`| ${r.shape} | ${r.prefill.fp32.toFixed(1)} | ${r.prefill.int4.toFixed(1)} |`);
   }
 }

@@ -105,7 +105,7 @@ describe('tessera CLI', () => {
     const q = tessera('quantize', src, out, '--int4', '--block-size', '16', '--asymmetric', '--accuracy-level', '4', '--json');
     expect(q.status, q.stderr).toBe(0);
     expect(JSON.parse(q.stdout).quantized).toEqual(['proj']);
-    expect(JSON.parse(tessera('inspect', out, '--json').stdout).ops).toEqual({ MatMulNBits: 1 });
+    expect(JSON.parse(tessera('inspect', out, '--json').stdout).ops).toEqual({ 'com.microsoft.MatMulNBits': 1 });
     expect(tessera('run', out, '--json').status).toBe(0);
     expect(tessera('quantize', src, out, '--int4', '--block-size', '24').status).toBe(2);
     expect(tessera('quantize', src, out, '--asymmetric').status).toBe(2);

@@ -73,6 +73,9 @@ export interface Kernels {
   gemv_q4_prep_x_i8(x: number, ldx: number, M: number, K: number, bs: number, xq: number): void;
   gemv_q4_i8(xq: number, M: number, K: number, N: number, bs: number, w: number, scales: number, zp: number, zpKind: number,
     bias: number, y: number, ldy: number, act: number, alpha: number, beta: number): void;
+  q4_group_meta(scales: number, zp: number, zpKind: number, N: number, K: number, bs: number, s4: number, z4: number): void;
+  gemv_q4_f32_n4(xs: number, K: number, G: number, bs: number, w: number, s4: number, z4: number, y: number): void;
+  gemv_q4_i8_n4(xq: number, K: number, G: number, bs: number, w: number, s4: number, z4: number, y: number): void;
   dequant_q4_panels(w: number, scales: number, zp: number, zpKind: number, K: number, bs: number, n0: number, nc: number, dst: number): void;
   bias_act_rows(y: number, ldy: number, M: number, N: number, bias: number, act: number, alpha: number, beta: number): void;
   where_32(c: number, x: number, y: number, o: number, d0: number, d1: number, d2: number, d3: number, cs0: number, cs1: number,

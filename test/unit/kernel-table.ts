@@ -58,5 +58,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'attention_f32', family: 'attention', what: 'softmax(scale·Q·Kᵀ + mask)·V per batch and head, plain softmax over each row of scores', tile: { mr: 4, nr: 8 } },
   { name: 'gemv_q4_f32', family: 'gemv_q4', what: 'y = act(x·W4 + bias), M ≤ 4, 4-bit block-quantized W (MatMulNBits) dequantized in registers; with gemv_q4_prep_x' },
   { name: 'gemv_q4_i8', family: 'gemv_q4', what: 'the same with x quantized to int8 per block (accuracy_level 4), i32x4.dot_i16x8_s; with gemv_q4_prep_x_i8' },
+  { name: 'gemv_q4_f32_n4', family: 'gemv_q4', what: 'one decode row, 4 columns at a time (scales regrouped by q4_group_meta): same result as gemv_q4_f32 to float rounding' },
+  { name: 'gemv_q4_i8_n4', family: 'gemv_q4', what: 'one decode row, 4 columns at a time, int8 x: same result as gemv_q4_i8 to float rounding' },
   { name: 'dequant_q4_panels', family: 'gemv_q4', what: '4-bit W columns → packed-B f32 panels (prefill through gemm_f32)', tile: GEMM_TILE },
 ];

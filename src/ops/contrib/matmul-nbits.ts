@@ -12,7 +12,7 @@
  */
 import { shapeSize } from '../../api/tensor.js';
 import { BiasKind, packedBFloats, q4PrepFloats, q4PrepI8Bytes } from '../../runtime/kernels.js';
-import type { OpContext, OpDef, Prepared } from '../types.js';
+import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
 import { requireDtype } from '../util.js';
 
 /** Rows up to this many run as GEMV passes of 4 rows; more go through dequantized panels + GEMM. */
@@ -73,6 +73,7 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
       const [A, B, S] = [bd.inputs[0]!, bd.inputs[1]!, bd.inputs[2]!];
       const Z = zpIn ? bd.inputs[3]! : 0, bias = biasIn ? bd.inputs[5]! : 0, Y = bd.outputs[0]!;
       const X = bd.scratch;
+      if (rows === 1 && N >= 4) return oneRow(bd, { K, N, bs, nb, zpKind, int8x, bias, A, B, S, Z, Y, X, key: `${b.name}:${sc.name}:${zpIn?.name ?? ''}` });
       if (gemv && int8x) {
         return () => {
           for (let r = 0; r < rows; r += 4) {
@@ -99,6 +100,39 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
         }
       };
     },
+  };
+}
+
+interface OneRow { K: number; N: number; bs: number; nb: number; zpKind: number; int8x: boolean; bias: number; A: number; B: number; S: number; Z: number; Y: number; X: number; key: string }
+
+/**
+ * One decode row: the first 4·⌊N/4⌋ columns four at a time (`gemv_q4_*_n4`, their scales and
+ * zero points regrouped once per session by `q4_group_meta`), the last N mod 4 by the general
+ * kernel, then bias.
+ */
+function oneRow(bd: Bound, o: OneRow): () => void {
+  const k = bd.k;
+  const G = Math.floor(o.N / 4), n4 = 4 * G, metaBytes = Math.ceil(o.N / 4) * o.nb * 16;
+  const zp = o.zpKind !== 0;
+  const s4 = bd.persistent(`q4meta:${o.key}:${o.S}:${o.Z}`, metaBytes * (zp ? 2 : 1), (p) => k.q4_group_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, p, zp ? p + metaBytes : 0));
+  const z4 = zp ? s4 + metaBytes : 0;
+  const colB = o.nb * (o.bs / 2);
+  const zpShift = o.zpKind === 1 ? n4 * Math.ceil(o.nb / 2) : o.zpKind === 2 ? n4 * o.nb * 4 : 0;
+  const [wR, sR, zR, yR] = [o.B + n4 * colB, o.S + n4 * o.nb * 4, o.Z ? o.Z + zpShift : 0, o.Y + n4 * 4];
+  const rest = o.N - n4;
+  if (o.int8x) {
+    return () => {
+      k.gemv_q4_prep_x_i8(o.A, o.K, 1, o.K, o.bs, o.X);
+      k.gemv_q4_i8_n4(o.X, o.K, G, o.bs, o.B, s4, z4, o.Y);
+      if (rest) k.gemv_q4_i8(o.X, 1, o.K, rest, o.bs, wR, sR, zR, o.zpKind, 0, yR, rest, 0, 0, 0);
+      if (o.bias) k.bias_act_rows(o.Y, o.N, 1, o.N, o.bias, 0, 0, 0);
+    };
+  }
+  return () => {
+    k.gemv_q4_prep_x(o.A, o.K, 1, o.K, o.bs, o.X);
+    k.gemv_q4_f32_n4(o.X, o.K, G, o.bs, o.B, s4, z4, o.Y);
+    if (rest) k.gemv_q4_f32(o.X, 1, o.K, rest, o.bs, wR, sR, zR, o.zpKind, 0, yR, rest, 0, 0, 0);
+    if (o.bias) k.bias_act_rows(o.Y, o.N, 1, o.N, o.bias, 0, 0, 0);
   };
 }
 

@@ -84,7 +84,36 @@ function runPanels(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1 | 2,
   return h.checkCanaries();
 }
 
+/** The 4-column kernels against the general ones (checked above against the reference) on the first 4·G columns. */
+function runN4(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1 | 2, i8: boolean, seed: number): string | null {
+  const r = rng(seed);
+  const q = randomQ4(K, N, bs, zpKind, r);
+  const x = randArray(K, r);
+  const { w, scales, zp } = putQ4(h, q);
+  const nb = Math.ceil(K / bs), G = Math.floor(N / 4);
+  const px = h.put(x), xs = h.alloc(nb * bs + nb), yRef = h.alloc(N), y = h.alloc(4 * G);
+  const s4 = h.alloc(Math.ceil(N / 4) * nb * 4), z4 = zpKind ? h.alloc(Math.ceil(N / 4) * nb * 4) : 0;
+  h.k.q4_group_meta(scales, zp, zpKind, N, K, bs, s4, z4);
+  if (i8) { h.k.gemv_q4_prep_x_i8(px, K, 1, K, bs, xs); h.k.gemv_q4_i8(xs, 1, K, N, bs, w, scales, zp, zpKind, 0, yRef, N, 0, 0, 0); h.k.gemv_q4_i8_n4(xs, K, G, bs, w, s4, z4, y); }
+  else { h.k.gemv_q4_prep_x(px, K, 1, K, bs, xs); h.k.gemv_q4_f32(xs, 1, K, N, bs, w, scales, zp, zpKind, 0, yRef, N, 0, 0, 0); h.k.gemv_q4_f32_n4(xs, K, G, bs, w, s4, z4, y); }
+  const want = h.get(yRef, N), got = h.get(y, 4 * G);
+  let mag = 1e-6;
+  for (let k = 0; k < K; k++) mag += Math.abs(x[k]!) * 15 * 0.06;
+  for (let j = 0; j < 4 * G; j++) if (!(Math.abs(got[j]! - want[j]!) <= 1e-5 * mag)) return `K=${K} N=${N} bs=${bs} zp=${zpKind}: y[${j}] = ${got[j]}, want ${want[j]}`;
+  return h.checkCanaries();
+}
+
 export function gemvQ4Cases(e: KernelEntry): Case[] {
+  if (e.name === 'gemv_q4_f32_n4' || e.name === 'gemv_q4_i8_n4') return [{ name: 'vs the general kernel: blocks 16…128, K past the last block, N not a multiple of 4, all zero-point kinds', run: (h) => {
+    let i = 0;
+    for (const [K, N, bs] of [[16, 4, 16], [100, 19, 32], [130, 8, 64], [300, 13, 128], [64, 3, 32]] as const)
+      for (const zpKind of [0, 1, 2] as const) {
+        h.reset();
+        const err = runN4(h, K, N, bs, zpKind, e.name === 'gemv_q4_i8_n4', 700 + i++);
+        if (err) return err;
+      }
+    return null;
+  } }];
   if (e.name === 'dequant_q4_panels') return [{ name: 'panels of column ranges, K past the last block, all zero-point kinds', run: (h) => {
     let i = 0;
     for (const [K, N, bs, n0, nc] of [[32, 8, 32, 0, 8], [37, 21, 16, 3, 13], [100, 9, 64, 0, 9], [257, 17, 128, 8, 9]] as const)

@@ -12,7 +12,7 @@ import { Tensor } from '../api/tensor.js';
 import { type ImageProcessorConfig, checkImageProcessorConfig, preprocessImages } from '../image/processor.js';
 import { type ModelConfig, checkTopK } from './base.js';
 import { type ImageInput, readImages } from './image-input.js';
-import { type PipelineOptions, type SessionFactory, isMissing, modelFileFor, openFolder, parseJson, sessionOptionsFrom } from './load.js';
+import { type PipelineOptions, type SessionFactory, isMissing, modelFileFor, openTaskFolder, parseJson, sessionOptionsFrom } from './load.js';
 import { softmax, topK } from './math.js';
 
 /** One label and its probability. */
@@ -80,11 +80,7 @@ export async function loadImageParts(
   createSession: SessionFactory = (m, o) => InferenceSession.create(m, o),
 ): Promise<ImagePipelineParts> {
   if (typeof source === 'string' || source instanceof URL) {
-    const location = String(source);
-    if (location === '') throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}'): the model location is empty; pass a folder path, a URL or a repository id like 'org/name'`);
-    const folder = await openFolder(location, options);
-    const configBytes = await folder.read('config.json');
-    const config = (configBytes ? parseJson(task, 'config.json', configBytes) : {}) as ModelConfig;
+    const { location, folder, config } = await openTaskFolder(task, source, options);
     const pre = await folder.read('preprocessor_config.json');
     if (pre === undefined) throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}', '${location}'): the model folder has no image processor: no ${folder.locate('preprocessor_config.json')}`);
     const processorConfig = parseJson(task, 'preprocessor_config.json', pre) as ImageProcessorConfig;

@@ -138,6 +138,20 @@ export function parseJson(task: string, where: string, bytes: Uint8Array): Recor
   throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}'): ${where} is not a JSON object`);
 }
 
+/**
+ * Opens a model location for a task and reads its config.json ({} when the folder has none): the
+ * first steps every folder loader takes.
+ * @throws TesseraError INVALID_ARGUMENT for an empty location or a broken config.json.
+ */
+export async function openTaskFolder(task: string, source: string | URL, options: PipelineOptions): Promise<{ location: string; folder: ModelFolder; config: ModelConfig }> {
+  const location = String(source);
+  if (location === '') throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}'): the model location is empty; pass a folder path, a URL or a repository id like 'org/name'`);
+  const folder = await openFolder(location, options);
+  const configBytes = await folder.read('config.json');
+  const config = (configBytes ? parseJson(task, 'config.json', configBytes) : {}) as ModelConfig;
+  return { location, folder, config };
+}
+
 /** tokenizer.json (+ tokenizer_config.json), else vocab.txt (BERT's older layout). */
 async function readTokenizer(task: string, location: string, folder: ModelFolder): Promise<PipelineTokenizer> {
   const json = await folder.read('tokenizer.json');
@@ -196,12 +210,8 @@ export async function loadParts(
   // A dtype name transformers.js does not know is refused before anything is read.
   if (options.dtype !== undefined) modelFileFor(options.dtype, options, {});
   if (typeof source === 'string' || source instanceof URL) {
-    const location = String(source);
-    if (location === '') throw new TesseraError('INVALID_ARGUMENT', `pipeline('${task}'): the model location is empty; pass a folder path, a URL or a repository id like 'org/name'`);
-    const folder = await openFolder(location, options);
     // One file after another (not in parallel): a hub sees requests in a stable order.
-    const configBytes = await folder.read('config.json');
-    const config = (configBytes ? parseJson(task, 'config.json', configBytes) : {}) as ModelConfig;
+    const { location, folder, config } = await openTaskFolder(task, source, options);
     const tokenizer = await readTokenizer(task, location, folder);
     const file = options.modelFile ?? modelFileFor(options.dtype ?? 'auto', options, config);
     const model = folder.locate(file);

@@ -10,6 +10,7 @@
 import onnxProto from 'onnx-proto';
 import { TesseraError } from '../api/errors.js';
 import { decodeTensorProto } from '../onnx/tensor-proto.js';
+import { decodeModelForRewrite } from './model-proto.js';
 import { quantizeValue } from '../math/quant-math.js';
 
 const { onnx } = onnxProto;
@@ -83,14 +84,7 @@ function floatAttr(n: NodeProto, name: string, fallback: number): number {
  * @throws TesseraError INVALID_MODEL when the bytes are not an ONNX model, UNSUPPORTED_OP below opset 11.
  */
 export function quantizeDynamic(modelBytes: Uint8Array, options: QuantizeDynamicOptions = {}): { bytes: Uint8Array; report: QuantizeDynamicReport } {
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(modelBytes);
-  } catch (e) {
-    throw new TesseraError('INVALID_MODEL', `The model is not a valid ONNX protobuf: ${(e as Error).message}`, { cause: e });
-  }
-  const graph = model.graph as onnxProto.onnx.GraphProto | null;
-  if (!graph) throw new TesseraError('INVALID_MODEL', 'The model has no graph (is this an ONNX file?)');
+  const { model, graph } = decodeModelForRewrite(modelBytes);
   const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx');
   const version = opset ? Number(opset.version) : 1;
   if (version < 11) throw new TesseraError('UNSUPPORTED_OP', `quantizeDynamic needs opset ≥ 11 (DynamicQuantizeLinear); the model imports opset ${version}`);

@@ -20,6 +20,7 @@
 import onnxProto from 'onnx-proto';
 import { TesseraError } from '../api/errors.js';
 import { decodeTensorProto } from '../onnx/tensor-proto.js';
+import { decodeModelForRewrite } from './model-proto.js';
 import type { QuantizeDynamicReport } from './dynamic.js';
 
 const { onnx } = onnxProto;
@@ -118,14 +119,7 @@ export function quantizeInt4(modelBytes: Uint8Array, options: QuantizeInt4Option
   const bs = options.blockSize ?? 32;
   const symmetric = options.symmetric ?? true;
   if (!Number.isInteger(bs) || bs < 16 || (bs & (bs - 1)) !== 0) throw new TesseraError('INVALID_ARGUMENT', `quantizeInt4: blockSize must be a power of two ≥ 16, got ${bs}`);
-  let model: onnxProto.onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(modelBytes);
-  } catch (e) {
-    throw new TesseraError('INVALID_MODEL', `The model is not a valid ONNX protobuf: ${(e as Error).message}`, { cause: e });
-  }
-  const graph = model.graph as onnxProto.onnx.GraphProto | null;
-  if (!graph) throw new TesseraError('INVALID_MODEL', 'The model has no graph (is this an ONNX file?)');
+  const { model, graph } = decodeModelForRewrite(modelBytes);
   graph.initializer ??= [];
   graph.node ??= [];
   const inits = new Map<string, TensorProto>();

@@ -39,5 +39,6 @@ if (many) {
     ...many.results.map((r) => `| ${r.title} | ${f(r.tesseraMs, 1)} | ${f(r.tesseraThreadsMs, 1)} | ${f(r.tesseraMs / r.tesseraThreadsMs)}× | ${f(r.ortThreadsMs, 1)} | ${f(r.ortMs / r.ortThreadsMs)}× | **${f(r.tesseraThreadsMs / r.ortThreadsMs)}** |`), '');
 }
 if (!one && !many) out.push('No benchmark has been recorded yet: run `npm run bench`.', '');
+out.push('Decode steps (matrix × vector, fp32 / int8 / int4 against the memory-bandwidth floor): [decode-kernels.md](decode-kernels.md); text generation: [text-generation.md](text-generation.md).', '');
 writeFileSync(new URL('../docs/performance.md', import.meta.url), out.join('\n'));
 console.log('docs/performance.md written');

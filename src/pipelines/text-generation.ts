@@ -127,7 +127,12 @@ async function fromParts(parts: TextGenerationPartsInput, options: TextGeneratio
   }
   if (tok == null || (typeof tok !== 'string' && typeof tok !== 'object')) throw new TesseraError('INVALID_ARGUMENT', `${where}: tokenizer must be tokenizer.json (text or object) or a Tokenizer`);
   const tokenizer = tok instanceof Tokenizer ? tok : Tokenizer.fromJSON(tok, tokenizer_config);
-  const tokConfig = (typeof tokenizer_config === 'string' ? JSON.parse(tokenizer_config) : tokenizer_config ?? {}) as { add_bos_token?: boolean; add_eos_token?: boolean };
+  let tokConfig: { add_bos_token?: boolean; add_eos_token?: boolean };
+  try {
+    tokConfig = typeof tokenizer_config === 'string' ? JSON.parse(tokenizer_config) : tokenizer_config ?? {};
+  } catch {
+    throw new TesseraError('INVALID_ARGUMENT', `${where}: tokenizer_config is not valid JSON`);
+  }
   const { host: _h, revision: _r, cache, onProgress: _p, dtype: _d, model_file_name: _m, ...sessionOptions } = options;
   const model = await GenerationSession.create(bytes, { ...sessionOptions, cache });
   const defaults: GenerationConfig = {

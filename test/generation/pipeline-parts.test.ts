@@ -37,5 +37,7 @@ describe("pipeline('text-generation') from parts", () => {
   it('names what is wrong with the parts', async () => {
     await expect(pipeline('text-generation', { model: 5 as never, tokenizer: {} })).rejects.toThrow(/model must be the ONNX file's bytes/);
     await expect(pipeline('text-generation', { model: new Uint8Array(4), tokenizer: null as never })).rejects.toThrow(TesseraError);
+    const tokenizer = json('tokenizer.json');
+    await expect(pipeline('text-generation', { model: new Uint8Array(4), tokenizer, tokenizer_config: '{oops' })).rejects.toThrow(TesseraError);
   });
 });

@@ -132,6 +132,12 @@ describe('examples/worker-generate in workerd', () => {
     expect(again.events.at(-1)!.event).toBe('done');
     const want = (await node('Love is', { max_new_tokens: 40, return_full_text: false }))[0]!.generated_text;
     expect(text(again)).toBe(want);
+    // The cancelled generation stopped between tokens, long before its 256.
+    const { recent } = await (await worker.dispatchFetch('http://localhost/status')).json() as { recent: { tokens: number; cancelled: boolean }[] };
+    const cancelled = recent.filter((r) => r.cancelled);
+    expect(cancelled).toHaveLength(1);
+    expect(cancelled[0]!.tokens).toBeGreaterThanOrEqual(2);
+    expect(cancelled[0]!.tokens).toBeLessThan(256);
   });
 
   it('answers bad requests with 400 and a message', async () => {

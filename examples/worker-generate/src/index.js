@@ -3,6 +3,7 @@
 //   options (max_new_tokens ≤ 256, do_sample, temperature, top_k, top_p, seed, repetition_penalty)
 //   → text/event-stream: one `data: {"text": "…"}` event per decoded piece, then
 //   `event: done` with `{"tokens": n, "ms": t}` (or `event: error` with `{"error": "…"}`).
+//   GET /status → {"recent": [{"tokens", "ms", "cancelled"}, …]}: this isolate's last generations.
 // The client closing the connection cancels the stream, which stops generation between tokens.
 // The model (models/decoders/toy-lm, a 1 M-parameter toy) is bundled as a Data module and its
 // JSON files as JSON: there is no filesystem in a Worker, so the pipeline is built from parts.
@@ -18,6 +19,7 @@ const OPTIONS = ['max_new_tokens', 'do_sample', 'temperature', 'top_k', 'top_p',
 
 let generator; // built on the first request, reused while the isolate lives
 let queue = Promise.resolve(); // one generation at a time: the session's KV cache is single
+const recent = []; // the last few generations, newest last (GET /status)
 
 const encoder = new TextEncoder();
 const event = (name, data) => encoder.encode(`${name ? `event: ${name}\n` : ''}data: ${JSON.stringify(data)}\n\n`);
@@ -84,6 +86,8 @@ async function generate(request, ctx) {
         } catch (e) {
           if (!cancelled) controller.enqueue(event('error', { error: String(e?.message ?? e) }));
         } finally {
+          recent.push({ tokens: Math.max(0, tokens), ms: Date.now() - started, cancelled });
+          if (recent.length > 8) recent.shift();
           release();
           if (!cancelled) controller.close();
         }
@@ -98,6 +102,7 @@ async function generate(request, ctx) {
 
 export default {
   async fetch(request, env, ctx) {
+    if (request.method === 'GET' && new URL(request.url).pathname === '/status') return Response.json({ recent });
     if (request.method !== 'POST') return new Response('POST {"prompt": "…"} or {"messages": [...]} to / for a text/event-stream of generated text\n', { status: 405 });
     return generate(request, ctx);
   },

@@ -25,7 +25,7 @@ export type {
   TextClassificationPipeline, TextClassificationResult, ZeroShotClassificationOptions, ZeroShotClassificationPipeline,
   ZeroShotClassificationResult,
 } from './pipelines/index.js';
-export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPipeline, TextGenerationPipelineOptions } from './pipelines/index.js';
+export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPartsInput, TextGenerationPipeline, TextGenerationPipelineOptions } from './pipelines/index.js';
 export { GenerationSession } from './generation/session.js';
 export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from './generation/session.js';
 export type { GenerationConfig } from './generation/config.js';

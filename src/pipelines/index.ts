@@ -13,7 +13,7 @@ import { textClassification, type TextClassificationPipeline } from './text-clas
 import { zeroShotClassification, type ZeroShotClassificationPipeline } from './zero-shot-classification.js';
 import { tokenClassification, type TokenClassificationPipeline } from './token-classification.js';
 import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering.js';
-import { type TextGenerationPipeline, type TextGenerationPipelineOptions, textGenerationPipeline } from './text-generation.js';
+import { type TextGenerationPartsInput, type TextGenerationPipeline, type TextGenerationPipelineOptions, textGenerationPipeline } from './text-generation.js';
 import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts, type ImagePipelinePartsInput } from './image-classification.js';
 
 export { FillMaskPipeline } from './fill-mask.js';
@@ -29,7 +29,7 @@ export type { QuestionAnsweringOptions, QuestionAnsweringPipeline, QuestionAnswe
 export type { ImageClassificationOptions, ImageClassificationPipeline, ImageClassificationResult, ImagePipelinePartsInput } from './image-classification.js';
 export type { ImageDataLike, ImageInput } from './image-input.js';
 export type { ImageProcessorConfig } from '../image/processor.js';
-export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPipeline, TextGenerationPipelineOptions } from './text-generation.js';
+export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPartsInput, TextGenerationPipeline, TextGenerationPipelineOptions } from './text-generation.js';
 
 /** The pipeline each task returns. */
 export interface PipelineTypes {
@@ -94,13 +94,12 @@ export function registerTask(name: string, canonical: string, make: TaskFactory)
  * model file; INVALID_MODEL when the model's inputs or outputs do not fit the task. The session is
  * released before any error after it was created.
  */
-export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput | ImagePipelinePartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
+export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput | ImagePipelinePartsInput | TextGenerationPartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
 export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
-export async function pipeline(task: string, source: string | URL | PipelinePartsInput | ImagePipelinePartsInput | FillMaskPipelineOptions, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions = {}): Promise<unknown> {
+export async function pipeline(task: string, source: string | URL | PipelinePartsInput | ImagePipelinePartsInput | FillMaskPipelineOptions | TextGenerationPartsInput, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions = {}): Promise<unknown> {
   const options = optionsIn as PipelineOptions & HubOptions;
   if (task === 'text-generation') {
-    if (typeof source !== 'string' && !(source instanceof URL)) throw new TesseraError('INVALID_ARGUMENT', "pipeline('text-generation', …): pass a model folder path, URL or repository id");
-    return textGenerationPipeline(source, optionsIn as TextGenerationPipelineOptions);
+    return textGenerationPipeline(source as string | URL | TextGenerationPartsInput, optionsIn as TextGenerationPipelineOptions);
   }
   if (task === 'fill-mask') {
     if (typeof source === 'string' || source instanceof URL) return fillMaskFromFolder(task, source, options);

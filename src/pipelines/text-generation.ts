@@ -5,7 +5,8 @@
  * (messages), it returns `[{ generated_text }]` — for a chat, the conversation with the assistant's
  * reply appended. `stream()` yields text pieces as they are decoded. Generation runs on
  * GenerationSession (src/generation/session.ts): KV cache resident in Wasm memory where the graph
- * allows.
+ * allows. Where there is no filesystem (Workers), it is built from parts instead: the model's bytes
+ * and the folder's JSON files as objects.
  */
 import { TesseraError } from '../api/errors.js';
 import type { GenerationConfig } from '../generation/config.js';
@@ -46,6 +47,23 @@ export interface TextGenerationOutput {
 
 type Input = string | ChatMessage[];
 
+/**
+ * The model folder as parts, for runtimes without a filesystem (Workers bundle the files as modules):
+ * `{ model: bytes, tokenizer: tokenizer.json or a Tokenizer, tokenizer_config, config, generation_config }`.
+ */
+export interface TextGenerationPartsInput {
+  /** The decoder's ONNX bytes (optimum layout), or a path / URL to it. */
+  model: Uint8Array | ArrayBuffer | string | URL;
+  /** tokenizer.json (text or parsed), or a Tokenizer already built. */
+  tokenizer: Tokenizer | string | object;
+  /** tokenizer_config.json (text or parsed): chat template, special tokens, add_bos_token. */
+  tokenizer_config?: string | object;
+  /** config.json, parsed (eos_token_id when generation_config has none). */
+  config?: { eos_token_id?: number | number[] } & Record<string, unknown>;
+  /** generation_config.json, parsed: the default generation options. */
+  generation_config?: GenerationConfig;
+}
+
 /** The pipeline: call it, or `stream()` it. */
 export interface TextGenerationPipeline {
   /** Generates for one prompt or chat → [{ generated_text }]; for a list → one such array per item. */
@@ -63,8 +81,9 @@ export interface TextGenerationPipeline {
   dispose(): Promise<void>;
 }
 
-/** Builds the pipeline from a model folder, URL base or hub repository id. */
-export async function textGenerationPipeline(location: string | URL, options: TextGenerationPipelineOptions = {}): Promise<TextGenerationPipeline> {
+/** Builds the pipeline from a model folder, URL base or hub repository id, or from the folder's parts. */
+export async function textGenerationPipeline(location: string | URL | TextGenerationPartsInput, options: TextGenerationPipelineOptions = {}): Promise<TextGenerationPipeline> {
+  if (typeof location !== 'string' && !(location instanceof URL)) return fromParts(location, options);
   const { host, revision, cache, onProgress, dtype = 'fp32', model_file_name = 'model', ...sessionOptions } = options;
   if (!(dtype in FILE_SUFFIX)) throw new TesseraError('INVALID_ARGUMENT', `text-generation: unknown dtype '${dtype}'; one of ${Object.keys(FILE_SUFFIX).join(', ')}`);
   const folderOptions = { host, revision, cache, onProgress };
@@ -95,6 +114,31 @@ export async function textGenerationPipeline(location: string | URL, options: Te
     ...genConfig,
     eos_token_id: genConfig.eos_token_id ?? modelConfig.eos_token_id ?? tokenizer.eosTokenId ?? null,
     pad_token_id: genConfig.pad_token_id ?? tokenizer.padTokenId ?? null,
+  };
+  return makePipeline(tokenizer, model, defaults, !!(tokConfig.add_bos_token || tokConfig.add_eos_token));
+}
+
+async function fromParts(parts: TextGenerationPartsInput, options: TextGenerationPipelineOptions): Promise<TextGenerationPipeline> {
+  const where = "pipeline('text-generation', { model, tokenizer, … })";
+  if (!parts || typeof parts !== 'object') throw new TesseraError('INVALID_ARGUMENT', `${where}: pass a model folder path, URL or repository id, or { model, tokenizer, tokenizer_config?, config?, generation_config? }`);
+  const { model: bytes, tokenizer: tok, tokenizer_config, config = {}, generation_config = {} } = parts;
+  if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer || typeof bytes === 'string' || bytes instanceof URL)) {
+    throw new TesseraError('INVALID_ARGUMENT', `${where}: model must be the ONNX file's bytes (Uint8Array or ArrayBuffer), a path or a URL`);
+  }
+  if (tok == null || (typeof tok !== 'string' && typeof tok !== 'object')) throw new TesseraError('INVALID_ARGUMENT', `${where}: tokenizer must be tokenizer.json (text or object) or a Tokenizer`);
+  const tokenizer = tok instanceof Tokenizer ? tok : Tokenizer.fromJSON(tok, tokenizer_config);
+  let tokConfig: { add_bos_token?: boolean; add_eos_token?: boolean };
+  try {
+    tokConfig = typeof tokenizer_config === 'string' ? JSON.parse(tokenizer_config) : tokenizer_config ?? {};
+  } catch {
+    throw new TesseraError('INVALID_ARGUMENT', `${where}: tokenizer_config is not valid JSON`);
+  }
+  const { host: _h, revision: _r, cache, onProgress: _p, dtype: _d, model_file_name: _m, ...sessionOptions } = options;
+  const model = await GenerationSession.create(bytes, { ...sessionOptions, cache });
+  const defaults: GenerationConfig = {
+    ...generation_config,
+    eos_token_id: generation_config.eos_token_id ?? config.eos_token_id ?? tokenizer.eosTokenId ?? null,
+    pad_token_id: generation_config.pad_token_id ?? tokenizer.padTokenId ?? null,
   };
   return makePipeline(tokenizer, model, defaults, !!(tokConfig.add_bos_token || tokConfig.add_eos_token));
 }

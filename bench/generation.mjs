@@ -4,7 +4,7 @@
 // (present → past through JavaScript, attention_mask grown per step), with each format's floor:
 // bytes of weights one decode step reads ÷ this machine's single-core read bandwidth
 // (bench/bandwidth.mjs). Greedy, seeded random prompt ids. Run after `npm run build`:
-//   node bench/generation.mjs [--dir bench/out/qwen3-0.6b-8l] [--formats fp32,q8,q4] [--threads 1]
+//   node bench/generation.mjs [--dir bench/out/qwen3-0.6b-8l] [--formats fp32,q8,q4,q4i8] [--threads 1]
 //                             [--contexts 128,1024] [--tokens 8] [--engines tessera,ort]
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +14,13 @@ import { measureBandwidth } from './bandwidth.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const dir = arg('dir', `${root}bench/out/qwen3-0.6b-8l`);
-const formats = arg('formats', 'fp32,q8,q4').split(',');
+const formats = arg('formats', 'fp32,q8,q4,q4i8').split(',');
 const threadCounts = arg('threads', '1').split(',').map(Number);
 const contexts = arg('contexts', '128,1024').split(',').map(Number);
 const tokens = Number(arg('tokens', '8'));
 const engines = arg('engines', 'tessera,ort').split(',');
-const FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
+// q4i8: the q4 file run with GenerationSession's q4Compute: 'int8' (accuracy_level 4; tessera only).
+const FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx', q4i8: 'model_q4.onnx' };
 
 /** Bytes of the weights a decode step reads: initializers read by a matmul (through a Transpose). */
 function decodeWeightBytes(path) {
@@ -50,10 +51,10 @@ function prompt(n, seed) {
   return Array.from({ length: n }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return 1000 + (s % 50000); });
 }
 
-async function tessera(path, threads, P) {
+async function tessera(path, threads, P, extra = {}) {
   const { GenerationSession } = await import('../dist/node/index.js');
   const t0 = performance.now();
-  const gen = await GenerationSession.create(path, { threads, maxLength: Math.max(...contexts) + tokens + 8 });
+  const gen = await GenerationSession.create(path, { threads, maxLength: Math.max(...contexts) + tokens + 8, ...extra });
   const loadMs = performance.now() - t0;
   const out = {};
   for (const ctx of P) {
@@ -117,7 +118,8 @@ for (const f of formats) {
   for (const threads of threadCounts) {
     for (const e of engines) {
       try {
-        const r = e === 'tessera' ? await tessera(path, threads, contexts) : await ortEngine(path, threads, contexts);
+        if (f === 'q4i8' && e !== 'tessera') continue;
+        const r = e === 'tessera' ? await tessera(path, threads, contexts, f === 'q4i8' ? { q4Compute: 'int8' } : {}) : await ortEngine(path, threads, contexts);
         const cells = contexts.map((c) => `${r[c].decodeMs.toFixed(1)} | ${(r[c].decodeMs / floorMs).toFixed(2)}×`).join(' | ');
         console.log(`| ${f} | ${e}${r.path ? ` (${r.path})` : ''} | ${threads} | ${contexts.map((c) => r[c].prefillMs.toFixed(0)).join(' / ')} | ${cells} | ${floorMs.toFixed(1)} |`);
       } catch (err) {

@@ -30,6 +30,14 @@ export interface GenerationSessionOptions extends SessionOptions {
   maxLength?: number;
   /** 'auto' (default): the resident cache where the graph allows; 'copied': always present → past (for comparisons). */
   kvCache?: 'auto' | 'copied';
+  /**
+   * How 4-bit MatMulNBits nodes compute. 'model' (default): as each node's `accuracy_level` says
+   * (0 … 3: float32 activations, as onnxruntime). 'int8': every MatMulNBits runs as
+   * accuracy_level 4 (onnxruntime's int8 compute: activations quantized to int8 per block, integer
+   * dot products), about 2× faster per decode token on a q4 model, within 1e-2 of Σ|x·w| of the
+   * float product. Opt-in because it changes the numbers the model file asks for.
+   */
+  q4Compute?: 'model' | 'int8';
 }
 
 /** Hooks the pipeline uses: a stop test (stop strings) and a per-token callback. */
@@ -87,7 +95,8 @@ export class GenerationSession {
 
   /** Loads a decoder (optimum layout: input_ids, attention_mask, position_ids?, past_key_values.*). */
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: GenerationSessionOptions = {}): Promise<GenerationSession> {
-    const { maxLength, kvCache = 'auto', ...opts } = options;
+    const { maxLength, kvCache = 'auto', q4Compute = 'model', ...opts } = options;
+    if (q4Compute !== 'model' && q4Compute !== 'int8') throw new TesseraError('INVALID_ARGUMENT', `q4Compute must be 'model' or 'int8', got ${String(q4Compute)}`);
     // A path stays a path (the session finds external data beside it); a URL is read once here.
     const source = model instanceof URL || (typeof model === 'string' && /^(https?|data|blob):/.test(model))
       ? await platform.readModel(model, { onProgress: options.onProgress, cache: options.cache }) : model;
@@ -95,6 +104,7 @@ export class GenerationSession {
     let kind: 'attention' | 'gqa' = 'attention';
     let logitsAt: 'last' | 'all' = 'all';
     const rewrite = (resident: boolean) => (m: import('../graph/ir.js').Model) => {
+      if (q4Compute === 'int8') int8Compute(m);
       if (m.graph.outputs.some((o) => o.name === 'logits')) {
         try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); logitsAt = 'last'; } catch { logitsAt = 'all'; }
       }
@@ -273,6 +283,13 @@ export class GenerationSession {
 
   /** Frees the model's Wasm memory (and its cache). */
   release(): Promise<void> { return this.session.release(); }
+}
+
+/** q4Compute 'int8': accuracy_level 4 on every 4-bit MatMulNBits (the op reads it at prepare). */
+function int8Compute(m: import('../graph/ir.js').Model): void {
+  for (const n of m.graph.nodes) {
+    if (n.opType === 'MatMulNBits' && n.domain === 'com.microsoft') n.attributes.set('accuracy_level', { type: 'int', value: 4 });
+  }
 }
 
 const REFUSED = 'generation rewrite refused';

@@ -125,23 +125,25 @@ describe('examples/worker-generate in workerd', () => {
     const short = await post({ prompt: 'The', max_new_tokens: 3 });
     expect((short.events.at(-1)!.data as { tokens: number }).tokens).toBeLessThanOrEqual(3);
     expect(short.events.at(-1)!.event).toBe('done');
-    // Read two pieces of a long generation, then hang up; the next request is served in full.
-    const cut = await post({ prompt: 'Once upon a time', max_new_tokens: 256, do_sample: true, seed: 1 }, 2);
+    // Read two pieces of a long generation, then hang up; the next request is served in full. The
+    // generation is held to 1,024 tokens (min_new_tokens: no early EOS), far more than can run
+    // before the hang-up reaches the Worker even on a loaded machine.
+    const cut = await post({ prompt: 'Once upon a time', max_new_tokens: 1024, min_new_tokens: 1024, do_sample: true, seed: 1 }, 2);
     expect(cut.events).toHaveLength(2);
     const again = await post({ prompt: 'Love is', max_new_tokens: 40 });
     expect(again.events.at(-1)!.event).toBe('done');
     const want = (await node('Love is', { max_new_tokens: 40, return_full_text: false }))[0]!.generated_text;
     expect(text(again)).toBe(want);
-    // The cancelled generation stopped between tokens, long before its 256.
+    // The cancelled generation stopped between tokens, long before its 1,024.
     const { recent } = await (await worker.dispatchFetch('http://localhost/status')).json() as { recent: { tokens: number; cancelled: boolean }[] };
     const cancelled = recent.filter((r) => r.cancelled);
     expect(cancelled).toHaveLength(1);
     expect(cancelled[0]!.tokens).toBeGreaterThanOrEqual(2);
-    expect(cancelled[0]!.tokens).toBeLessThan(256);
+    expect(cancelled[0]!.tokens).toBeLessThan(1024);
   });
 
   it('answers bad requests with 400 and a message', async () => {
-    for (const body of [{}, { prompt: '' }, { prompt: 'x', max_new_tokens: 1000 }, { messages: [{ role: 'user' }] }, { prompt: 'x', temperature: 'hot' }]) {
+    for (const body of [{}, { prompt: '' }, { prompt: 'x', max_new_tokens: 5000 }, { messages: [{ role: 'user' }] }, { prompt: 'x', temperature: 'hot' }]) {
       const r = await post(body);
       expect(r.status).toBe(400);
       expect(String(r.events[0]!.data.body)).toMatch(/"error"/);

@@ -1,6 +1,6 @@
 // Streamed text generation on tessera's Workers build, as Server-Sent Events:
 //   POST / {"prompt": "…"} or {"messages": [{"role", "content"}, …]}, with optional generation
-//   options (max_new_tokens ≤ 256, do_sample, temperature, top_k, top_p, seed, repetition_penalty)
+//   options (max_new_tokens ≤ 1024, min_new_tokens, do_sample, temperature, top_k, top_p, seed, repetition_penalty)
 //   → text/event-stream: one `data: {"text": "…"}` event per decoded piece, then
 //   `event: done` with `{"tokens": n, "ms": t}` (or `event: error` with `{"error": "…"}`).
 //   GET /status → {"recent": [{"tokens", "ms", "cancelled"}, …]}: this isolate's last generations.
@@ -14,8 +14,8 @@ import generationConfig from '../../../models/decoders/toy-lm/generation_config.
 import tokenizer from '../../../models/decoders/toy-lm/tokenizer.json';
 import tokenizerConfig from '../../../models/decoders/toy-lm/tokenizer_config.json';
 
-const MAX_NEW_TOKENS = 256;
-const OPTIONS = ['max_new_tokens', 'do_sample', 'temperature', 'top_k', 'top_p', 'seed', 'repetition_penalty'];
+const MAX_NEW_TOKENS = 1024;
+const OPTIONS = ['max_new_tokens', 'min_new_tokens', 'do_sample', 'temperature', 'top_k', 'top_p', 'seed', 'repetition_penalty'];
 
 let generator; // built on the first request, reused while the isolate lives
 let queue = Promise.resolve(); // one generation at a time: the session's KV cache is single

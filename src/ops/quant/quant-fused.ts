@@ -51,7 +51,6 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
   return {
     N, act,
     bind: (bd, Y) => {
-      const packed = packedBI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false, 0, 'dqmm');
       // w_scale as N floats (a per-tensor scale repeated), once per session.
       const wsIn = bd.inputs[first + 2]!;
       const scales = bd.persistent(`dqmmScales:${ws.name}:${N}`, N * 4, (dst) => {
@@ -59,7 +58,7 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
         const out = bd.view('float32', dst, N)() as Float32Array;
         if (sCol) out.set(src); else out.fill(src[0]!);
       });
-      const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k, bp = packed.ptr;
+      const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k;
       const { act: code, a, b } = act;
       // Decode rows (M ≤ 4): the GEMV over the weight's one-byte panels (pack_b_q8), the same
       // bits at half the bytes streamed, when every w − w_zero_point fits int8. Its first word
@@ -75,6 +74,8 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
           return (ap, aScale) => k.gemv_q8_dq_f32(ap, bq, Y, N, M, N, K, aScale, scales, B, code, a, b);
         }
       }
+      // The GEMM's i16 panels, packed only by plans that run it (a decode-only plan holds none).
+      const bp = packedBI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false, 0, 'dqmm').ptr;
       return (ap, aScale) => k.gemm_i16_dq_f32(ap, bp, Y, N, M, N, K, aScale, scales, B, code, a, b);
     },
   };

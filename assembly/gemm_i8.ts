@@ -86,7 +86,7 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
 // T = f32 dequantizes with the tile's column scales (slo, shi) and bias (blo, bhi; zero if none),
 // then applies activation `act` (activation.ts codes, parameters aa, ab).
 // @ts-ignore: decorator
-@inline function storeRow<T>(o: usize, lo: v128, hi: v128, nr: i32, slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool,
+@inline export function storeRow<T>(o: usize, lo: v128, hi: v128, nr: i32, slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool,
   act: i32, aa: f32, ab: f32): void {
   if (isFloat<T>()) {
     lo = f32x4.mul(f32x4.convert_i32x4_s(lo), slo);

@@ -5,7 +5,7 @@
 // cycled through enough copies (≥ 160 MB) that they come from memory, not the 32 MB L3, as a real
 // model's layers do. Formats: fp32 (gemm_f32 over pack_b_f32 panels, what MatMul runs for M = 1),
 // int8 (gemm_i16_dq_f32 over pack_b_i8 panels, what DynamicQuantizeMatMul runs: i16 in memory,
-// 2 bytes a weight) and int4 (gemv_q4_f32 over MatMulNBits' packed nibbles, block 32, with the
+// 2 bytes a weight; and gemv_q8_dq_f32, its M ≤ 4 GEMV over one-byte panels) and int4 (gemv_q4_f32 over MatMulNBits' packed nibbles, block 32, with the
 // scales: 0.625 bytes a weight; and gemv_q4_i8, MatMulNBits' accuracy_level 4 path, x as int8).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,17 @@ export function measureDecode(relaxed = false) {
       const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemm_i16_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0); });
       row.int8 = { ms, bytes, gbs: bytes / ms / 1e6, bytesPerWeight: 2 };
     }
+    // int8 GEMV: what DynamicQuantizeMatMul runs for M ≤ 4, gemv_q8_dq_f32 over pack_b_q8's
+    // one-byte panels (the same bits as the GEMM row above).
+    {
+      reset();
+      const Kp = Math.ceil(K / 8) * 8, bytes = Math.ceil(N / 8) * 8 * Kp, copies = Math.max(1, Math.ceil(MIN_BYTES / bytes));
+      const x = alloc(K * 4), ap = alloc(4 * Kp * 2), ws = alloc(N * 4), y = alloc(N * 4), w = Array.from({ length: copies }, () => alloc(bytes));
+      new Float32Array(memory.buffer, x, K).fill(0.5); new Float32Array(memory.buffer, ws, N).fill(0.01);
+      for (const p of w) fill(memory, p, bytes, (i) => (i * 7) & 0x3f);
+      const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemv_q8_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0); });
+      row['int8 gemv'] = { ms, bytes, gbs: bytes / ms / 1e6, bytesPerWeight: 1 };
+    }
     // int4: MatMulNBits' nibbles + f32 scales, block 32.
     {
       reset();
@@ -119,7 +130,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   else {
     console.log(`single-core read bandwidth: best ${bw.best.toFixed(1)} GB/s (median ${bw.median.toFixed(1)}); floor = bytes ÷ best`);
     console.log('| K×N | format | bytes | ms | GB/s | × floor | vs fp32 |\n|---|---|---:|---:|---:|---:|---:|');
-    for (const r of rows) for (const f of ['fp32', 'int8', 'int4', 'int4 (int8 x)']) {
+    for (const r of rows) for (const f of ['fp32', 'int8', 'int8 gemv', 'int4', 'int4 (int8 x)']) {
       const m = r[f];
       console.log(`| ${r.shape} | ${f} | ${(m.bytes / 1e6).toFixed(1)} MB | ${m.ms.toFixed(2)} | ${m.gbs.toFixed(1)} | ${(m.ms / (m.bytes / bw.best / 1e6)).toFixed(2)} | ${(r.fp32.ms / m.ms).toFixed(2)}× |`);
     }

@@ -112,8 +112,8 @@ describe('quantize_dynamic pattern', () => {
   });
 
   it('an activation after it (GELU as in BERT\'s MLP, ReLU) joins the dequantizing epilogue with identical results', async () => {
-    const [M, K, N] = [7, 45, 29];
-    for (const act of ['Gelu', 'Relu']) {
+    // M = 1 and 4: decode rows, on the weight-streaming GEMV (gemv_q8_dq_f32); 7: the GEMM.
+    for (const [M, K, N] of [[7, 45, 29], [1, 45, 29], [4, 45, 29]] as const) for (const act of ['Gelu', 'Relu']) {
       const float = model({
         opset: 20,
         inputs: [valueInfo('x', DT.FLOAT, [M, K])], outputs: [valueInfo('y', DT.FLOAT, [M, N])],

@@ -52,6 +52,21 @@ describe('the parallel int8 kernels', () => {
     }
   });
 
+  it('gemv_q8_dq_f32 (decode rows over one-byte panels) by panels, with bias, Clip and GELU', () => {
+    for (const [M, N, K] of [[1, 2093, 1003], [4, 605, 1001], [3, 45, 203]] as const) {
+      const ldy = N + 3;
+      const x = alloc(M * K * 4), ap = alloc(packedAI8Bytes(M, K)), w = alloc(K * N), bq = alloc(Math.ceil(N / 8) * 8 * ((K + 7) & ~7));
+      const ws = alloc(N * 4), bias = alloc(N * 4), y = alloc(M * ldy * 4);
+      randomF32(x, M * K, M, -1, 3); randomBytes(w, K * N, N); randomF32(ws, N, K, 1e-3, 4e-3); randomF32(bias, N, 5, -1, 1);
+      expect(rig.k.pack_b_q8(w, bq, K, N, N, 0, 1, 0, 0)).toBe(1);
+      rig.k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 64);
+      const splits = M * N * K >= 1 << 21;
+      for (const [act, a, b] of [[ACT_NONE, 0, 0], [ACT_CLIP, -0.5, 2], [ACT_GELU, 0, 0]] as const) {
+        same(y, M * ldy * 4, splits, (t) => t.gemv_q8_dq_f32(ap, bq, y, ldy, M, N, K, 4 / 255, ws, bias, act, a, b));
+      }
+    }
+  });
+
   it('gemm_i16_i32 from u8 A with per-row zero points and i8 B with per-column ones', () => {
     for (const [M, N, K] of shapes) {
       const a = alloc(M * K), az = alloc(M), ap = alloc(packedAI8Bytes(M, K)), w = alloc(K * N), wz = alloc(N);

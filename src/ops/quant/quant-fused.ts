@@ -22,6 +22,12 @@ import { FUSED_ACT_ATTRS, fusedActivation } from '../nn/conv.js';
 import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
 import { requireDtype } from '../util.js';
 
+/** Rows up to which the weight-streaming GEMV (gemv_q8_dq_f32) replaces the GEMM: decode steps. */
+const GEMV_MAX_ROWS = 4;
+
+/** Bytes of pack_b_q8's one-byte panels: ceil(N/8)·8 columns × K rounded up to 8. */
+const packedBQ8Bytes = (K: number, N: number) => Math.ceil(N / 8) * 8 * (Math.ceil(K / 8) * 8);
+
 interface Activation { act: number; a: number; b: number }
 
 /** One weight of the step: inputs w, w_zero_point, w_scale, bias? from `first`. */
@@ -45,7 +51,6 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
   return {
     N, act,
     bind: (bd, Y) => {
-      const packed = packedBI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false, 0, 'dqmm');
       // w_scale as N floats (a per-tensor scale repeated), once per session.
       const wsIn = bd.inputs[first + 2]!;
       const scales = bd.persistent(`dqmmScales:${ws.name}:${N}`, N * 4, (dst) => {
@@ -53,8 +58,24 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
         const out = bd.view('float32', dst, N)() as Float32Array;
         if (sCol) out.set(src); else out.fill(src[0]!);
       });
-      const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k, bp = packed.ptr;
+      const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k;
       const { act: code, a, b } = act;
+      // Decode rows (M ≤ 4): the GEMV over the weight's one-byte panels (pack_b_q8), the same
+      // bits at half the bytes streamed, when every w − w_zero_point fits int8. Its first word
+      // says whether it did (1) or not (0: the GEMM stays); the panels follow, 16 bytes in.
+      if (M >= 1 && M <= GEMV_MAX_ROWS) {
+        const wIn = bd.inputs[first]!, zIn = bd.inputs[first + 1]!;
+        const q8 = bd.persistent(`packedBQ8:${w.name}:${wz.name}`, 16 + packedBQ8Bytes(K, N), (dst) => {
+          const ok = k.pack_b_q8(wIn, dst + 16, K, N, N, 0, w.dtype === 'int8' ? 1 : 0, zIn, zCol ? 1 : 0);
+          (bd.view('int32', dst, 1)() as Int32Array)[0] = ok;
+        });
+        if ((bd.view('int32', q8, 1)() as Int32Array)[0] === 1) {
+          const bq = q8 + 16;
+          return (ap, aScale) => k.gemv_q8_dq_f32(ap, bq, Y, N, M, N, K, aScale, scales, B, code, a, b);
+        }
+      }
+      // The GEMM's i16 panels, packed only by plans that run it (a decode-only plan holds none).
+      const bp = packedBI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false, 0, 'dqmm').ptr;
       return (ap, aScale) => k.gemm_i16_dq_f32(ap, bp, Y, N, M, N, K, aScale, scales, B, code, a, b);
     },
   };

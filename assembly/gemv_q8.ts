@@ -1,0 +1,121 @@
+// The int8 decode GEMV (M ≤ 4 rows) of the fused dynamic-quantization step: the weights stream as
+// one byte each instead of the GEMM's two (pack_b_i8's i16 panels), and are widened in registers.
+// A decode step is memory-bound: it reads every weight once to do one multiply-add with it, so
+// bytes per weight is what sets its time (docs/decode-kernels.md).
+//
+// Packed int8 B (pack_b_q8, once per weight): Kp = K rounded up to 8; panel j (columns 8j…8j+7)
+// starts at byte j·Kp·8 and holds, per K pair p, 16 bytes [b(2p,c0) b(2p+1,c0) b(2p,c1) … c7] as
+// i8 with the zero point already subtracted, zero past K and N: pack_b_i8's panel with each i16
+// narrowed to i8. `i16x8.extend_low/high_i8x16_s` turn a group back into exactly the two i16
+// vectors the GEMM loads, so the same `i32x4.dot_i16x8_s` against the same packed A words gives
+// the same i32 sums (integer sums are exact in any order), and the same epilogue the same floats.
+// The narrowing is exact only when every b − zp fits i8 (signed weights with zero point 0, the
+// usual quantize_dynamic output, or u8 weights with zp 128): pack_b_q8 returns 0 when one does
+// not, and then the caller keeps the GEMM.
+//
+// A is the GEMM's packed A (quantize_pack_a_f32): for M ≤ 4 one row block, K pair p of row i the
+// 32-bit word at p·16 + i·4, splat to four lanes against one half of a B group.
+
+import { ACT_NONE } from './activation';
+import { act_in_strip, act_strip } from './gemm_epilogue';
+import { storeRow } from './gemm_i8';
+
+// @ts-ignore: decorator
+@inline function byteAt(p: usize, signed: i32): i32 {
+  return signed != 0 ? <i32>load<i8>(p) : <i32>load<u8>(p);
+}
+
+// src: B as K×N (ldb elements per row), or N×K when transB; zp: 0 (none), or a pointer to b_zp
+// bytes, one (per tensor) or N (zpPerCol != 0). Returns 1, or 0 when some b − zp is outside i8
+// (dst is then incomplete and must not be used).
+export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32,
+  zp: usize, zpPerCol: i32): i32 {
+  const Kp = (K + 7) & ~7;
+  for (let j0 = 0; j0 < N; j0 += 8) {
+    const panel = dst + <usize>j0 * <usize>Kp;
+    for (let c = 0; c < 8; c++) {
+      const col = j0 + c;
+      const z = col < N && zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
+      for (let k = 0; k < Kp; k++) {
+        let v = 0;
+        if (col < N && k < K) {
+          const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
+          v = byteAt(src + at, signed) - z;
+          if (v < -128 || v > 127) return 0;
+        }
+        store<i8>(panel + (<usize>(k >> 1) << 4) + (<usize>c << 1) + <usize>(k & 1), <i8>v);
+      }
+    }
+  }
+  return 1;
+}
+
+// @ts-ignore: decorator
+@inline function mac(acc: v128, a: v128, b: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(a, b));
+}
+
+// One panel for MR rows (a constant at each call site, so the unused rows fold away): two K pairs
+// a step (Kp/2 is a multiple of 4), then the GEMM's tile store.
+// @ts-ignore: decorator
+@inline function panel(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, MR: i32, nr: i32,
+  slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
+  let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+  let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+  const end = b + (<usize>Kp << 3);
+  while (b < end) {
+    let g = v128.load(b);
+    let x0 = i16x8.extend_low_i8x16_s(g), x1 = i16x8.extend_high_i8x16_s(g);
+    let s = v128.load32_splat(a); c00 = mac(c00, s, x0); c01 = mac(c01, s, x1);
+    if (MR > 1) { s = v128.load32_splat(a, 4); c10 = mac(c10, s, x0); c11 = mac(c11, s, x1); }
+    if (MR > 2) { s = v128.load32_splat(a, 8); c20 = mac(c20, s, x0); c21 = mac(c21, s, x1); }
+    if (MR > 3) { s = v128.load32_splat(a, 12); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1); }
+    g = v128.load(b, 16);
+    x0 = i16x8.extend_low_i8x16_s(g); x1 = i16x8.extend_high_i8x16_s(g);
+    s = v128.load32_splat(a, 16); c00 = mac(c00, s, x0); c01 = mac(c01, s, x1);
+    if (MR > 1) { s = v128.load32_splat(a, 20); c10 = mac(c10, s, x0); c11 = mac(c11, s, x1); }
+    if (MR > 2) { s = v128.load32_splat(a, 24); c20 = mac(c20, s, x0); c21 = mac(c21, s, x1); }
+    if (MR > 3) { s = v128.load32_splat(a, 28); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1); }
+    a += 32; b += 32;
+  }
+  storeRow<f32>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (MR > 1) storeRow<f32>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (MR > 2) storeRow<f32>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  if (MR > 3) storeRow<f32>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+}
+
+// Eight floats from p, or the first n of them (rest 0) without reading past n.
+// @ts-ignore: decorator
+@inline function load8(p: usize, n: i32, hi: bool): v128 {
+  const base = hi ? 4 : 0;
+  if (n >= base + 4) return v128.load(p + (<usize>base << 2));
+  let v = f32x4.splat(0);
+  if (n > base) v = f32x4.replace_lane(v, 0, load<f32>(p + (<usize>base << 2)));
+  if (n > base + 1) v = f32x4.replace_lane(v, 1, load<f32>(p + (<usize>(base + 1) << 2)));
+  if (n > base + 2) v = f32x4.replace_lane(v, 2, load<f32>(p + (<usize>(base + 2) << 2)));
+  return v;
+}
+
+// y (M×N f32, ldy elements, 1 ≤ M ≤ 4) = act(f32(A·Bq)·f32(aScale·wScale[j]) (+ bias[j])), A
+// packed by quantize_pack_a_f32 / pack_a_i8, Bq by pack_b_q8: the same bits as gemm_i16_dq_f32
+// over pack_b_i8's panels of the same weight.
+export function gemv_q8_dq_f32(ap: usize, bq: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  if (M <= 0 || N <= 0 || M > 4) return;
+  const Kp = (K + 7) & ~7, ldoB = <usize>ldy << 2, panelB = <usize>Kp << 3;
+  const as = f32x4.splat(aScale), zero = f32x4.splat(0);
+  const strip = act_in_strip(act), tileAct = strip ? ACT_NONE : act, hasBias = bias != 0;
+  for (let j0 = 0; j0 < N; j0 += 8) {
+    const nr = min(8, N - j0), b = bq + <usize>(j0 >> 3) * panelB, oj = y + (<usize>j0 << 2);
+    const ws = wScale + (<usize>j0 << 2);
+    const slo = f32x4.mul(as, load8(ws, nr, false)), shi = f32x4.mul(as, load8(ws, nr, true));
+    let blo = zero, bhi = zero;
+    if (hasBias) { const bj = bias + (<usize>j0 << 2); blo = load8(bj, nr, false); bhi = load8(bj, nr, true); }
+    if (M == 1) panel(ap, b, Kp, oj, ldoB, 1, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
+    else if (M == 2) panel(ap, b, Kp, oj, ldoB, 2, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
+    else if (M == 3) panel(ap, b, Kp, oj, ldoB, 3, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
+    else panel(ap, b, Kp, oj, ldoB, 4, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
+  }
+  // The costlier activations over the finished rows, as the GEMM does per strip (same bits).
+  if (strip) for (let j0 = 0; j0 < N; j0 += 8) act_strip(y + (<usize>j0 << 2), ldoB, M, min(8, N - j0), act);
+}

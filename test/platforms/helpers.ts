@@ -1,7 +1,8 @@
-/** Shared by the platform tests: the repo root, a static file server, MNIST digits as JSON. */
+/** Shared by the platform tests: the repo root, a static file server, MNIST digits as JSON, example Workers bundled as wrangler does. */
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,4 +48,33 @@ export function digits(n: number): { images: number[][]; labels: number[] } {
     images: Array.from({ length: n }, (_, i) => Array.from(images.subarray(i * 784, (i + 1) * 784))),
     labels: Array.from(labels.subarray(0, n)),
   };
+}
+
+/**
+ * An example Worker bundled the way wrangler bundles it (esbuild, conditions workerd/worker/browser,
+ * `.wasm` and `.onnx` left as module imports, JSON inlined), against the built package linked as
+ * `tessera` from a temporary node_modules. Returns the bundle's path and a cleanup.
+ */
+export async function bundleWorkerExample(example: string): Promise<{ bundled: string; cleanup: () => void }> {
+  const deps = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
+  const bundled = join(root, `examples/${example}/src/.bundled-by-test.mjs`);
+  mkdirSync(join(deps, 'node_modules'));
+  symlinkSync(root, join(deps, 'node_modules', 'tessera'), 'dir');
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(root, `examples/${example}/src/index.js`)],
+    outfile: bundled,
+    bundle: true,
+    format: 'esm',
+    conditions: ['workerd', 'worker', 'browser'],
+    nodePaths: [join(deps, 'node_modules')],
+    logLevel: 'silent',
+    plugins: [{
+      name: 'modules-stay-imports',
+      setup(b) {
+        b.onResolve({ filter: /\.(wasm|onnx)$/ }, (a) => ({ path: './' + relative(dirname(bundled), resolve(a.resolveDir, a.path)), external: true }));
+      },
+    }],
+  });
+  return { bundled, cleanup: () => { rmSync(deps, { recursive: true, force: true }); rmSync(bundled, { force: true }); } };
 }

@@ -2,39 +2,16 @@
  * examples/worker-generate in workerd (miniflare 3), bundled as wrangler bundles it: streamed text
  * generation as Server-Sent Events from a decoder bundled with the Worker, equal to Node's pipeline.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from './helpers.js';
+import { bundleWorkerExample, root } from './helpers.js';
 import type { TextGenerationPipeline } from '../../src/index.js';
 
 let worker: import('miniflare').Miniflare;
 let node: TextGenerationPipeline;
-const deps = mkdtempSync(join(tmpdir(), 'tessera-worker-generate-'));
-const bundled = join(root, 'examples/worker-generate/src/.bundled-by-test.mjs');
+let bundled = '';
+let cleanupBundle = (): void => {};
 
-/** The example bundled the way wrangler does it (esbuild, workerd condition, .wasm/.onnx left as module imports, JSON inlined). */
-async function bundleExample(): Promise<void> {
-  mkdirSync(join(deps, 'node_modules'));
-  symlinkSync(root, join(deps, 'node_modules', 'tessera'), 'dir');
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(root, 'examples/worker-generate/src/index.js')],
-    outfile: bundled,
-    bundle: true,
-    format: 'esm',
-    conditions: ['workerd', 'worker', 'browser'],
-    nodePaths: [join(deps, 'node_modules')],
-    logLevel: 'silent',
-    plugins: [{
-      name: 'modules-stay-imports',
-      setup(b) {
-        b.onResolve({ filter: /\.(wasm|onnx)$/ }, (a) => ({ path: './' + relative(dirname(bundled), resolve(a.resolveDir, a.path)), external: true }));
-      },
-    }],
-  });
-}
 
 interface Sse { events: { event: string; data: Record<string, unknown> }[]; contentType: string | null }
 
@@ -67,7 +44,7 @@ const text = (s: Sse) => s.events.filter((e) => e.event === 'message').map((e) =
 
 beforeAll(async () => {
   const { Miniflare } = await import('miniflare');
-  await bundleExample();
+  ({ bundled, cleanup: cleanupBundle } = await bundleWorkerExample('worker-generate'));
   worker = new Miniflare({
     modules: true,
     modulesRoot: root,
@@ -86,8 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.dispose();
   await node?.dispose();
-  rmSync(deps, { recursive: true, force: true });
-  rmSync(bundled, { force: true });
+  cleanupBundle();
 });
 
 describe('examples/worker-generate in workerd', () => {

@@ -2,42 +2,17 @@
  * Cloudflare's runtime (workerd, through miniflare 3): the Workers build with its kernels imported
  * as `.wasm` modules and the model as a Data module; digits are POSTed, predictions come back.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { root } from './helpers.js';
+import { bundleWorkerExample, root } from './helpers.js';
 import type { FillMaskResult } from '../../src/index.js';
 
 let mf: import('miniflare').Miniflare;
 let example: import('miniflare').Miniflare;
-const deps = mkdtempSync(join(tmpdir(), 'tessera-worker-'));
-const bundled = join(root, 'examples/worker/src/.bundled-by-test.mjs');
+let bundled = '';
+let cleanupBundle = (): void => {};
 
-/**
- * examples/worker bundled the way wrangler does it (esbuild, conditions workerd/worker/browser,
- * .wasm and Data modules left as imports), so the example itself runs against the built package.
- */
-async function bundleExample(): Promise<void> {
-  mkdirSync(join(deps, 'node_modules'));
-  symlinkSync(root, join(deps, 'node_modules', 'tessera'), 'dir');
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: [join(root, 'examples/worker/src/index.js')],
-    outfile: bundled,
-    bundle: true,
-    format: 'esm',
-    conditions: ['workerd', 'worker', 'browser'],
-    nodePaths: [join(deps, 'node_modules')],
-    logLevel: 'silent',
-    plugins: [{
-      name: 'modules-stay-imports',
-      setup(b) {
-        b.onResolve({ filter: /\.(wasm|onnx)$/ }, (a) => ({ path: './' + relative(dirname(bundled), resolve(a.resolveDir, a.path)), external: true }));
-      },
-    }],
-  });
-}
 
 beforeAll(async () => {
   let Miniflare: typeof import('miniflare').Miniflare;
@@ -61,7 +36,7 @@ beforeAll(async () => {
     compatibilityDate: '2024-09-23',
   });
   await mf.ready;
-  await bundleExample();
+  ({ bundled, cleanup: cleanupBundle } = await bundleWorkerExample('worker'));
   example = new Miniflare({
     modules: true,
     modulesRoot: root,
@@ -78,8 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await mf?.dispose();
   await example?.dispose();
-  rmSync(deps, { recursive: true, force: true });
-  rmSync(bundled, { force: true });
+  cleanupBundle();
 });
 
 describe('workerd', () => {

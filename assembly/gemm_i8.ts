@@ -134,7 +134,7 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
 
 // Eight floats from p, or the first n of them (rest 0) without reading past n.
 // @ts-ignore: decorator
-@inline function load8(p: usize, n: i32, hi: bool): v128 {
+@inline export function load8(p: usize, n: i32, hi: bool): v128 {
   const base = hi ? 4 : 0;
   if (n >= base + 4) return v128.load(p + (<usize>base << 2));
   let v = f32x4.splat(0);

@@ -18,7 +18,7 @@
 
 import { ACT_NONE } from './activation';
 import { act_in_strip, act_strip } from './gemm_epilogue';
-import { storeRow } from './gemm_i8';
+import { load8, storeRow } from './gemm_i8';
 
 // @ts-ignore: decorator
 @inline function byteAt(p: usize, signed: i32): i32 {
@@ -82,18 +82,6 @@ export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   if (MR > 1) storeRow<f32>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
   if (MR > 2) storeRow<f32>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
   if (MR > 3) storeRow<f32>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-}
-
-// Eight floats from p, or the first n of them (rest 0) without reading past n.
-// @ts-ignore: decorator
-@inline function load8(p: usize, n: i32, hi: bool): v128 {
-  const base = hi ? 4 : 0;
-  if (n >= base + 4) return v128.load(p + (<usize>base << 2));
-  let v = f32x4.splat(0);
-  if (n > base) v = f32x4.replace_lane(v, 0, load<f32>(p + (<usize>base << 2)));
-  if (n > base + 1) v = f32x4.replace_lane(v, 1, load<f32>(p + (<usize>(base + 1) << 2)));
-  if (n > base + 2) v = f32x4.replace_lane(v, 2, load<f32>(p + (<usize>(base + 2) << 2)));
-  return v;
 }
 
 // y (M×N f32, ldy elements, 1 ≤ M ≤ 4) = act(f32(A·Bq)·f32(aScale·wScale[j]) (+ bias[j])), A

@@ -78,3 +78,22 @@ export async function bundleWorkerExample(example: string): Promise<{ bundled: s
   });
   return { bundled, cleanup: () => { rmSync(deps, { recursive: true, force: true }); rmSync(bundled, { force: true }); } };
 }
+
+/** An example Worker, bundled as wrangler would, running in workerd (miniflare); cleanup disposes both. */
+export async function startWorkerExample(example: string): Promise<{ worker: import('miniflare').Miniflare; bundled: string; cleanup: () => Promise<void> }> {
+  const { Miniflare } = await import('miniflare');
+  const { bundled, cleanup } = await bundleWorkerExample(example);
+  const worker = new Miniflare({
+    modules: true,
+    modulesRoot: root,
+    scriptPath: bundled,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+      { type: 'Data', include: ['**/*.onnx'] },
+    ],
+    compatibilityDate: '2024-09-23',
+  });
+  await worker.ready;
+  return { worker, bundled, cleanup: async () => { await worker.dispose(); cleanup(); } };
+}

@@ -4,13 +4,12 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkerExample, root } from './helpers.js';
+import { root, startWorkerExample } from './helpers.js';
 import type { TextGenerationPipeline } from '../../src/index.js';
 
 let worker: import('miniflare').Miniflare;
 let node: TextGenerationPipeline;
-let bundled = '';
-let cleanupBundle = (): void => {};
+let cleanupExample = async (): Promise<void> => {};
 
 
 interface Sse { events: { event: string; data: Record<string, unknown> }[]; contentType: string | null }
@@ -43,27 +42,13 @@ async function post(body: unknown, keep = Infinity): Promise<Sse & { status: num
 const text = (s: Sse) => s.events.filter((e) => e.event === 'message').map((e) => e.data.text as string).join('');
 
 beforeAll(async () => {
-  const { Miniflare } = await import('miniflare');
-  ({ bundled, cleanup: cleanupBundle } = await bundleWorkerExample('worker-generate'));
-  worker = new Miniflare({
-    modules: true,
-    modulesRoot: root,
-    scriptPath: bundled,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-      { type: 'Data', include: ['**/*.onnx'] },
-    ],
-    compatibilityDate: '2024-09-23',
-  });
-  await worker.ready;
+  ({ worker, cleanup: cleanupExample } = await startWorkerExample('worker-generate'));
   const { pipeline } = await import('../../src/index.js');
   node = await pipeline('text-generation', join(root, 'models/decoders/toy-lm'));
 });
 afterAll(async () => {
-  await worker?.dispose();
+  await cleanupExample();
   await node?.dispose();
-  cleanupBundle();
 });
 
 describe('examples/worker-generate in workerd', () => {

@@ -5,13 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkerExample, root } from './helpers.js';
+import { root, startWorkerExample } from './helpers.js';
 import type { FillMaskResult } from '../../src/index.js';
 
 let mf: import('miniflare').Miniflare;
 let example: import('miniflare').Miniflare;
 let bundled = '';
-let cleanupBundle = (): void => {};
+let cleanupExample = async (): Promise<void> => {};
 
 
 beforeAll(async () => {
@@ -36,24 +36,11 @@ beforeAll(async () => {
     compatibilityDate: '2024-09-23',
   });
   await mf.ready;
-  ({ bundled, cleanup: cleanupBundle } = await bundleWorkerExample('worker'));
-  example = new Miniflare({
-    modules: true,
-    modulesRoot: root,
-    scriptPath: bundled,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-      { type: 'Data', include: ['**/*.onnx'] },
-    ],
-    compatibilityDate: '2024-09-23',
-  });
-  await example.ready;
+  ({ worker: example, bundled, cleanup: cleanupExample } = await startWorkerExample('worker'));
 });
 afterAll(async () => {
   await mf?.dispose();
-  await example?.dispose();
-  cleanupBundle();
+  await cleanupExample();
 });
 
 describe('workerd', () => {

@@ -1,0 +1,3 @@
+/** Audio input: Whisper's log-mel features (a Wasm kernel), WAV decoding and resampling. */
+export { WhisperFeatureExtractor } from './whisper-feature-extractor.js';
+export type { WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatures } from './whisper-feature-extractor.js';

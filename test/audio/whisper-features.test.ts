@@ -1,13 +1,17 @@
 // WhisperFeatureExtractor against transformers.js v4's (the same config object, the same audio):
 // speech-like and synthetic signals, clips shorter and longer than the 30 s window, 80 and 128
 // mels, filters given in the config; then the refusals (empty, NaN, wrong rate, bad config).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WhisperFeatureExtractor as ReferenceExtractor } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TesseraError, WhisperFeatureExtractor } from '../../src/index.js';
+import { readAudio, TesseraError, WhisperFeatureExtractor } from '../../src/index.js';
 import { rng } from '../unit/harness';
 
 const CONFIG = { feature_size: 80, sampling_rate: 16000, hop_length: 160, n_fft: 400, chunk_length: 30, n_samples: 480000, nb_max_frames: 3000, padding_value: 0 };
 const RATE = 16000;
+// `espeak-ng -s 170 -w speech-espeak-22k.wav "Tessera listens on the device."` (82 KB).
+const FIXTURE = join(__dirname, '..', 'fixtures', 'audio', 'speech-espeak-22k.wav');
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -61,6 +65,7 @@ describe('WhisperFeatureExtractor equals transformers.js', () => {
   afterAll(() => fe.release());
 
   const cases: [string, () => Float32Array | Float64Array][] = [
+    ['espeak-ng speech (test/fixtures/audio, 22.05 kHz → 16 kHz through readAudio)', () => readAudio(readFileSync(FIXTURE))],
     ['speech-like 4 s', () => speechLike(4, 1)],
     ['sine sweep 50 Hz → 7.9 kHz, 30 s exactly', () => sweep(480000, 50, 7900)],
     ['speech-like, silence, white noise, then a 0.1 s click', () => {

@@ -78,13 +78,15 @@ function resolveConfig(config: WhisperFeatureExtractorConfig): Resolved {
   const samplingRate = positiveInteger(config, 'sampling_rate', 16000);
   const hopLength = positiveInteger(config, 'hop_length', 160);
   const nFft = positiveInteger(config, 'n_fft', 400);
-  if (nFft % 2 !== 0 || nFft < 4) fail(`n_fft must be even and at least 4, got ${nFft}`);
+  if (nFft % 2 !== 0 || nFft < 4 || nFft > 65536) fail(`n_fft must be even, from 4 to 65536, got ${nFft}`);
+  if (featureSize > 1024) fail(`feature_size ${featureSize} is more mel bins than any model uses (at most 1024)`);
   const chunkLength = positiveInteger(config, 'chunk_length', 30);
   const nSamples = positiveInteger(config, 'n_samples', chunkLength * samplingRate);
   const nbMaxFrames = positiveInteger(config, 'nb_max_frames', Math.floor(nSamples / hopLength));
   // 2^26 samples (70 min at 16 kHz) in one window is far past any Whisper config; it bounds memory.
   if (nSamples < 2 || nSamples > 2 ** 26) fail(`n_samples must be from 2 to 2^26, got ${nSamples}`);
   if (Math.floor(nSamples / hopLength) < 1) fail(`n_samples ${nSamples} is shorter than one hop (${hopLength})`);
+  if (nFft > nSamples) fail(`n_fft ${nFft} is longer than the window (n_samples ${nSamples})`);
   const padding = config.padding_value ?? 0;
   if (padding !== 0) fail(`padding_value ${JSON.stringify(padding)} is not supported (transformers.js pads with 0)`);
   const bins = nFft / 2 + 1;

@@ -182,6 +182,16 @@ describe('WhisperFeatureExtractor refuses bad audio and configs', () => {
     expect(maxAbsDiff(got.data as Float32Array, fe.extract(a.subarray(0, 480000)).input_features.data as Float32Array)).toBe(0);
   });
 
+  it('a 2-hour Float32Array is cut to 30 s without reading past it', () => {
+    // A typed array that reports 2 hours (115.2 M samples) but holds 30 s: any read past 30 s
+    // would see undefined, which the finiteness check refuses, so passing proves it is never read.
+    class TwoHours extends Float32Array { override get length(): number { return 2 * 3600 * RATE; } }
+    const audio = new TwoHours(480000);
+    audio.set(noise(480000, 12));
+    const got = fe.extract(audio).input_features.data as Float32Array;
+    expect(maxAbsDiff(got, fe.extract(Float32Array.from(audio.subarray(0, 480000))).input_features.data as Float32Array)).toBe(0);
+  });
+
   it('a declared sample rate other than 16000', () => {
     refuses(() => fe.extract(new Float32Array(100), { sampling_rate: 44100 }), /44100 is not the model's 16000/);
     refuses(() => fe.extract(new Float32Array(100), { sampling_rate: 16000.5 }), /not a positive integer/);
@@ -201,6 +211,9 @@ describe('WhisperFeatureExtractor refuses bad audio and configs', () => {
     };
     await bad({ ...CONFIG, feature_size: 0 }, /feature_size must be a positive integer/);
     await bad({ ...CONFIG, n_fft: 401 }, /n_fft must be even/);
+    await bad({ ...CONFIG, n_fft: 1 << 20 }, /n_fft must be even, from 4 to 65536/);
+    await bad({ ...CONFIG, feature_size: 5000 }, /feature_size 5000/);
+    await bad({ ...CONFIG, n_samples: 300, n_fft: 400 }, /longer than the window/);
     await bad({ ...CONFIG, hop_length: 'x' }, /hop_length/);
     await bad({ ...CONFIG, padding_value: 1 }, /padding_value/);
     await bad({ ...CONFIG, sampling_rate: 8000 }, /below 16000/);

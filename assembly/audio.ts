@@ -17,102 +17,147 @@ const PAIR: usize = 32;
 // @ts-ignore: decorator
 @inline function twIm(tw: usize, k: i32): v128 { return v128.load64_splat(tw + (<usize>k << 4) + 8); }
 
+// Complex product (vr + i·vi)·(c + i·s), one f64x2 lane per frame.
+// @ts-ignore: decorator
+@inline function cmr(vr: v128, vi: v128, c: v128, s: v128): v128 { return f64x2.sub(f64x2.mul(vr, c), f64x2.mul(vi, s)); }
+// @ts-ignore: decorator
+@inline function cmi(vr: v128, vi: v128, c: v128, s: v128): v128 { return f64x2.add(f64x2.mul(vr, s), f64x2.mul(vi, c)); }
+
 // One Stockham pass of radix R over M points (Govindaraju et al.): butterfly j reads src[j + r·L]
 // (L = M / R), twiddled by W_M^{(j mod Ns)·r·M/(Ns·R)}, and writes dst[(j − j mod Ns)·R + j mod Ns
 // + r·Ns]. After all passes (Ns = product of the radices so far) the output is in natural order.
+// The butterflies sharing j mod Ns share their twiddles, so those are loaded once per jm (and
+// skipped for jm = 0, the whole first pass).
 function fft_pass(src: usize, dst: usize, tw: usize, M: i32, R: i32, Ns: i32, tmp: usize): void {
   const L = M / R;
   const tstride = M / (Ns * R);
   const wq = M / R; // W_R^1 = tw[wq]
-  for (let j = 0; j < L; j++) {
-    const jm = j % Ns;
-    const tstep = jm * tstride;
-    const inBase = src + <usize>j * PAIR;
-    const inStep = <usize>L * PAIR;
-    const outBase = dst + <usize>((j - jm) * R + jm) * PAIR;
-    const outStep = <usize>Ns * PAIR;
-    // Twiddled inputs into tmp (r = 0 untouched).
-    v128.store(tmp, v128.load(inBase));
-    v128.store(tmp + 16, v128.load(inBase + 16));
-    for (let r = 1; r < R; r++) {
-      const p = inBase + <usize>r * inStep;
-      const vr = v128.load(p), vi = v128.load(p + 16);
-      const k = r * tstep;
-      const c = twRe(tw, k), s = twIm(tw, k);
-      const q = tmp + <usize>r * PAIR;
-      v128.store(q, f64x2.sub(f64x2.mul(vr, c), f64x2.mul(vi, s)));
-      v128.store(q + 16, f64x2.add(f64x2.mul(vr, s), f64x2.mul(vi, c)));
-    }
+  const groups = L / Ns;
+  const inStep = <usize>L * PAIR;
+  const outStep = <usize>Ns * PAIR;
+  for (let jm = 0; jm < Ns; jm++) {
+    const t1 = jm * tstride;
+    const tw1 = jm != 0;
     if (R == 2) {
-      const ar = v128.load(tmp), ai = v128.load(tmp + 16), br = v128.load(tmp + 32), bi = v128.load(tmp + 48);
-      v128.store(outBase, f64x2.add(ar, br));
-      v128.store(outBase + 16, f64x2.add(ai, bi));
-      v128.store(outBase + outStep, f64x2.sub(ar, br));
-      v128.store(outBase + outStep + 16, f64x2.sub(ai, bi));
+      const c1 = twRe(tw, t1), s1 = twIm(tw, t1);
+      for (let g = 0; g < groups; g++) {
+        const j = g * Ns + jm;
+        const pin = src + <usize>j * PAIR;
+        const pout = dst + <usize>(g * Ns * R + jm) * PAIR;
+        const ar = v128.load(pin), ai = v128.load(pin + 16);
+        let br = v128.load(pin + inStep), bi = v128.load(pin + inStep + 16);
+        if (tw1) { const t = cmr(br, bi, c1, s1); bi = cmi(br, bi, c1, s1); br = t; }
+        v128.store(pout, f64x2.add(ar, br));
+        v128.store(pout + 16, f64x2.add(ai, bi));
+        v128.store(pout + outStep, f64x2.sub(ar, br));
+        v128.store(pout + outStep + 16, f64x2.sub(ai, bi));
+      }
     } else if (R == 4) {
-      const v0r = v128.load(tmp), v0i = v128.load(tmp + 16);
-      const v1r = v128.load(tmp + 32), v1i = v128.load(tmp + 48);
-      const v2r = v128.load(tmp + 64), v2i = v128.load(tmp + 80);
-      const v3r = v128.load(tmp + 96), v3i = v128.load(tmp + 112);
-      const s02r = f64x2.add(v0r, v2r), s02i = f64x2.add(v0i, v2i);
-      const d02r = f64x2.sub(v0r, v2r), d02i = f64x2.sub(v0i, v2i);
-      const s13r = f64x2.add(v1r, v3r), s13i = f64x2.add(v1i, v3i);
-      const d13r = f64x2.sub(v1r, v3r), d13i = f64x2.sub(v1i, v3i);
-      // y1 = d02 − i·d13, y3 = d02 + i·d13; −i·(a + ib) = b − ia.
-      v128.store(outBase, f64x2.add(s02r, s13r));
-      v128.store(outBase + 16, f64x2.add(s02i, s13i));
-      v128.store(outBase + outStep, f64x2.add(d02r, d13i));
-      v128.store(outBase + outStep + 16, f64x2.sub(d02i, d13r));
-      v128.store(outBase + 2 * outStep, f64x2.sub(s02r, s13r));
-      v128.store(outBase + 2 * outStep + 16, f64x2.sub(s02i, s13i));
-      v128.store(outBase + 3 * outStep, f64x2.sub(d02r, d13i));
-      v128.store(outBase + 3 * outStep + 16, f64x2.add(d02i, d13r));
-    } else if (R == 5) {
-      const c1 = twRe(tw, wq), s1n = twIm(tw, wq); // cos 2π/5, −sin 2π/5
-      const c2 = twRe(tw, 2 * wq), s2n = twIm(tw, 2 * wq); // cos 4π/5, −sin 4π/5
-      const v0r = v128.load(tmp), v0i = v128.load(tmp + 16);
-      const v1r = v128.load(tmp + 32), v1i = v128.load(tmp + 48);
-      const v2r = v128.load(tmp + 64), v2i = v128.load(tmp + 80);
-      const v3r = v128.load(tmp + 96), v3i = v128.load(tmp + 112);
-      const v4r = v128.load(tmp + 128), v4i = v128.load(tmp + 144);
-      const t1r = f64x2.add(v1r, v4r), t1i = f64x2.add(v1i, v4i);
-      const t2r = f64x2.add(v2r, v3r), t2i = f64x2.add(v2i, v3i);
-      const t3r = f64x2.sub(v1r, v4r), t3i = f64x2.sub(v1i, v4i);
-      const t4r = f64x2.sub(v2r, v3r), t4i = f64x2.sub(v2i, v3i);
-      const a1r = f64x2.add(v0r, f64x2.add(f64x2.mul(c1, t1r), f64x2.mul(c2, t2r)));
-      const a1i = f64x2.add(v0i, f64x2.add(f64x2.mul(c1, t1i), f64x2.mul(c2, t2i)));
-      const a2r = f64x2.add(v0r, f64x2.add(f64x2.mul(c2, t1r), f64x2.mul(c1, t2r)));
-      const a2i = f64x2.add(v0i, f64x2.add(f64x2.mul(c2, t1i), f64x2.mul(c1, t2i)));
-      // With sn = −sin: −i·b1 where b1 = s1·t3 + s2·t4 is i·(s1n·t3 + s2n·t4) =: i·m1.
-      const m1r = f64x2.add(f64x2.mul(s1n, t3r), f64x2.mul(s2n, t4r));
-      const m1i = f64x2.add(f64x2.mul(s1n, t3i), f64x2.mul(s2n, t4i));
-      // b2 = s2·t3 − s1·t4 → −i·b2 = i·(s2n·t3 − s1n·t4) =: i·m2.
-      const m2r = f64x2.sub(f64x2.mul(s2n, t3r), f64x2.mul(s1n, t4r));
-      const m2i = f64x2.sub(f64x2.mul(s2n, t3i), f64x2.mul(s1n, t4i));
-      // i·(x + iy) = −y + ix.
-      v128.store(outBase, f64x2.add(v0r, f64x2.add(t1r, t2r)));
-      v128.store(outBase + 16, f64x2.add(v0i, f64x2.add(t1i, t2i)));
-      v128.store(outBase + outStep, f64x2.sub(a1r, m1i));
-      v128.store(outBase + outStep + 16, f64x2.add(a1i, m1r));
-      v128.store(outBase + 4 * outStep, f64x2.add(a1r, m1i));
-      v128.store(outBase + 4 * outStep + 16, f64x2.sub(a1i, m1r));
-      v128.store(outBase + 2 * outStep, f64x2.sub(a2r, m2i));
-      v128.store(outBase + 2 * outStep + 16, f64x2.add(a2i, m2r));
-      v128.store(outBase + 3 * outStep, f64x2.add(a2r, m2i));
-      v128.store(outBase + 3 * outStep + 16, f64x2.sub(a2i, m2r));
-    } else {
-      // Any other radix: the R-point DFT written out, W_R^{qr} = tw[((q·r) mod R)·M/R].
-      for (let r = 0; r < R; r++) {
-        let accR = v128.load(tmp), accI = v128.load(tmp + 16);
-        for (let q = 1; q < R; q++) {
-          const k = ((q * r) % R) * wq;
-          const c = twRe(tw, k), s = twIm(tw, k);
-          const vr = v128.load(tmp + <usize>q * PAIR), vi = v128.load(tmp + <usize>q * PAIR + 16);
-          accR = f64x2.add(accR, f64x2.sub(f64x2.mul(vr, c), f64x2.mul(vi, s)));
-          accI = f64x2.add(accI, f64x2.add(f64x2.mul(vr, s), f64x2.mul(vi, c)));
+      const c1 = twRe(tw, t1), s1 = twIm(tw, t1);
+      const c2 = twRe(tw, 2 * t1), s2 = twIm(tw, 2 * t1);
+      const c3 = twRe(tw, 3 * t1), s3 = twIm(tw, 3 * t1);
+      for (let g = 0; g < groups; g++) {
+        const j = g * Ns + jm;
+        const pin = src + <usize>j * PAIR;
+        const pout = dst + <usize>(g * Ns * R + jm) * PAIR;
+        const v0r = v128.load(pin), v0i = v128.load(pin + 16);
+        let v1r = v128.load(pin + inStep), v1i = v128.load(pin + inStep + 16);
+        let v2r = v128.load(pin + 2 * inStep), v2i = v128.load(pin + 2 * inStep + 16);
+        let v3r = v128.load(pin + 3 * inStep), v3i = v128.load(pin + 3 * inStep + 16);
+        if (tw1) {
+          let t = cmr(v1r, v1i, c1, s1); v1i = cmi(v1r, v1i, c1, s1); v1r = t;
+          t = cmr(v2r, v2i, c2, s2); v2i = cmi(v2r, v2i, c2, s2); v2r = t;
+          t = cmr(v3r, v3i, c3, s3); v3i = cmi(v3r, v3i, c3, s3); v3r = t;
         }
-        v128.store(outBase + <usize>r * outStep, accR);
-        v128.store(outBase + <usize>r * outStep + 16, accI);
+        const s02r = f64x2.add(v0r, v2r), s02i = f64x2.add(v0i, v2i);
+        const d02r = f64x2.sub(v0r, v2r), d02i = f64x2.sub(v0i, v2i);
+        const s13r = f64x2.add(v1r, v3r), s13i = f64x2.add(v1i, v3i);
+        const d13r = f64x2.sub(v1r, v3r), d13i = f64x2.sub(v1i, v3i);
+        // y1 = d02 − i·d13, y3 = d02 + i·d13; −i·(a + ib) = b − ia.
+        v128.store(pout, f64x2.add(s02r, s13r));
+        v128.store(pout + 16, f64x2.add(s02i, s13i));
+        v128.store(pout + outStep, f64x2.add(d02r, d13i));
+        v128.store(pout + outStep + 16, f64x2.sub(d02i, d13r));
+        v128.store(pout + 2 * outStep, f64x2.sub(s02r, s13r));
+        v128.store(pout + 2 * outStep + 16, f64x2.sub(s02i, s13i));
+        v128.store(pout + 3 * outStep, f64x2.sub(d02r, d13i));
+        v128.store(pout + 3 * outStep + 16, f64x2.add(d02i, d13r));
+      }
+    } else if (R == 5) {
+      const k1 = twRe(tw, wq), k1n = twIm(tw, wq); // cos 2π/5, −sin 2π/5
+      const k2 = twRe(tw, 2 * wq), k2n = twIm(tw, 2 * wq); // cos 4π/5, −sin 4π/5
+      const c1 = twRe(tw, t1), s1 = twIm(tw, t1);
+      const c2 = twRe(tw, 2 * t1), s2 = twIm(tw, 2 * t1);
+      const c3 = twRe(tw, 3 * t1), s3 = twIm(tw, 3 * t1);
+      const c4 = twRe(tw, 4 * t1), s4 = twIm(tw, 4 * t1);
+      for (let g = 0; g < groups; g++) {
+        const j = g * Ns + jm;
+        const pin = src + <usize>j * PAIR;
+        const pout = dst + <usize>(g * Ns * R + jm) * PAIR;
+        const v0r = v128.load(pin), v0i = v128.load(pin + 16);
+        let v1r = v128.load(pin + inStep), v1i = v128.load(pin + inStep + 16);
+        let v2r = v128.load(pin + 2 * inStep), v2i = v128.load(pin + 2 * inStep + 16);
+        let v3r = v128.load(pin + 3 * inStep), v3i = v128.load(pin + 3 * inStep + 16);
+        let v4r = v128.load(pin + 4 * inStep), v4i = v128.load(pin + 4 * inStep + 16);
+        if (tw1) {
+          let t = cmr(v1r, v1i, c1, s1); v1i = cmi(v1r, v1i, c1, s1); v1r = t;
+          t = cmr(v2r, v2i, c2, s2); v2i = cmi(v2r, v2i, c2, s2); v2r = t;
+          t = cmr(v3r, v3i, c3, s3); v3i = cmi(v3r, v3i, c3, s3); v3r = t;
+          t = cmr(v4r, v4i, c4, s4); v4i = cmi(v4r, v4i, c4, s4); v4r = t;
+        }
+        const t1r = f64x2.add(v1r, v4r), t1i = f64x2.add(v1i, v4i);
+        const t2r = f64x2.add(v2r, v3r), t2i = f64x2.add(v2i, v3i);
+        const t3r = f64x2.sub(v1r, v4r), t3i = f64x2.sub(v1i, v4i);
+        const t4r = f64x2.sub(v2r, v3r), t4i = f64x2.sub(v2i, v3i);
+        const a1r = f64x2.add(v0r, f64x2.add(f64x2.mul(k1, t1r), f64x2.mul(k2, t2r)));
+        const a1i = f64x2.add(v0i, f64x2.add(f64x2.mul(k1, t1i), f64x2.mul(k2, t2i)));
+        const a2r = f64x2.add(v0r, f64x2.add(f64x2.mul(k2, t1r), f64x2.mul(k1, t2r)));
+        const a2i = f64x2.add(v0i, f64x2.add(f64x2.mul(k2, t1i), f64x2.mul(k1, t2i)));
+        // With kn = −sin: −i·b1 where b1 = sin1·t3 + sin2·t4 is i·(k1n·t3 + k2n·t4) =: i·m1;
+        // b2 = sin2·t3 − sin1·t4 gives −i·b2 = i·(k2n·t3 − k1n·t4) =: i·m2; i·(x + iy) = −y + ix.
+        const m1r = f64x2.add(f64x2.mul(k1n, t3r), f64x2.mul(k2n, t4r));
+        const m1i = f64x2.add(f64x2.mul(k1n, t3i), f64x2.mul(k2n, t4i));
+        const m2r = f64x2.sub(f64x2.mul(k2n, t3r), f64x2.mul(k1n, t4r));
+        const m2i = f64x2.sub(f64x2.mul(k2n, t3i), f64x2.mul(k1n, t4i));
+        v128.store(pout, f64x2.add(v0r, f64x2.add(t1r, t2r)));
+        v128.store(pout + 16, f64x2.add(v0i, f64x2.add(t1i, t2i)));
+        v128.store(pout + outStep, f64x2.sub(a1r, m1i));
+        v128.store(pout + outStep + 16, f64x2.add(a1i, m1r));
+        v128.store(pout + 4 * outStep, f64x2.add(a1r, m1i));
+        v128.store(pout + 4 * outStep + 16, f64x2.sub(a1i, m1r));
+        v128.store(pout + 2 * outStep, f64x2.sub(a2r, m2i));
+        v128.store(pout + 2 * outStep + 16, f64x2.add(a2i, m2r));
+        v128.store(pout + 3 * outStep, f64x2.add(a2r, m2i));
+        v128.store(pout + 3 * outStep + 16, f64x2.sub(a2i, m2r));
+      }
+    } else {
+      // Any other radix: twiddled inputs into tmp, then the R-point DFT written out,
+      // W_R^{qr} = tw[((q·r) mod R)·M/R].
+      for (let g = 0; g < groups; g++) {
+        const j = g * Ns + jm;
+        const pin = src + <usize>j * PAIR;
+        const pout = dst + <usize>(g * Ns * R + jm) * PAIR;
+        for (let r = 0; r < R; r++) {
+          const p = pin + <usize>r * inStep;
+          const vr = v128.load(p), vi = v128.load(p + 16);
+          const k = r * t1;
+          const c = twRe(tw, k), s = twIm(tw, k);
+          const q = tmp + <usize>r * PAIR;
+          v128.store(q, cmr(vr, vi, c, s));
+          v128.store(q + 16, cmi(vr, vi, c, s));
+        }
+        for (let r = 0; r < R; r++) {
+          let accR = v128.load(tmp), accI = v128.load(tmp + 16);
+          for (let q = 1; q < R; q++) {
+            const k = ((q * r) % R) * wq;
+            const c = twRe(tw, k), s = twIm(tw, k);
+            const vr = v128.load(tmp + <usize>q * PAIR), vi = v128.load(tmp + <usize>q * PAIR + 16);
+            accR = f64x2.add(accR, cmr(vr, vi, c, s));
+            accI = f64x2.add(accI, cmi(vr, vi, c, s));
+          }
+          v128.store(pout + <usize>r * outStep, accR);
+          v128.store(pout + <usize>r * outStep + 16, accI);
+        }
       }
     }
   }

@@ -70,8 +70,8 @@ export function melFilterBank(bins: number, nMels: number, fmin: number, fmax: n
 }
 
 /**
- * The radices of an M-point FFT, largest hand-written butterflies first (4, then 2, 5, 3; any
- * other prime runs as a plain R-point DFT, fine for small primes).
+ * The radices of an M-point FFT: the hand-written butterflies 4, 2 and 5 first, then 3 and any
+ * other prime, which run as a plain R-point DFT (fine for small primes).
  */
 export function fftRadices(M: number): number[] {
   const out: number[] = [];

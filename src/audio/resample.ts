@@ -1,22 +1,34 @@
 /**
  * Band-limited resampling between any two integer sample rates: a Kaiser-windowed sinc evaluated
  * as a polyphase filter. Output sample j sits at input time j·from/to (no delay); its value is the
- * input convolved with a low-pass at min(from, to)/2 · ROLLOFF, so downsampling removes what
- * would alias. With 32 zero crossings a side and β = 9 the passband is flat within 0.01 dB to
- * 0.8 of the new Nyquist frequency (6.4 kHz at 16 kHz) and the stopband, from the new Nyquist on,
- * is at least 80 dB down (test/audio/resample.test.ts measures both).
+ * input convolved with a low-pass below min(from, to)/2. Two designs:
+ *
+ * - `'ffmpeg'` (the default): ffmpeg's default resampler (libswresample: filter_size 32, Kaiser
+ *   β 9, cutoff 0.97 of the lower Nyquist frequency as the sinc's −6 dB point, taps normalised so
+ *   phase 0 sums to 1, no cutoff when upsampling). openai-whisper's `load_audio` and the Python
+ *   transformers ASR pipeline decode through `ffmpeg -ar 16000`, so Whisper was trained on audio
+ *   resampled this way; on the espeak-ng fixture readAudio is within ~1e-4 of ffmpeg's own output
+ *   (test/audio/ffmpeg-resample.test.ts). It lets a little through above the new Nyquist (the
+ *   transition band is centred on it): a tone 20 % above is ≥ 60 dB down.
+ * - `'sharp'`: 32 zero crossings a side, cutoff 0.9 of the lower Nyquist: flat within 0.01 dB to
+ *   0.8 of it, ≥ 80 dB down from Nyquist on — no aliasing at all, at ~2× the taps.
  *
  * The ratio reduced by the gcd, L/M, gives L filter phases; beyond MAX_PHASES the phase is
- * interpolated linearly between a table of MAX_PHASES + 1 (rates like 44101 → 16000).
+ * interpolated linearly between a table of MAX_PHASES + 1 (rates like 44101 → 16000), as ffmpeg
+ * does beyond its 1024 phases.
  */
 import { TesseraError } from '../api/errors.js';
 
-/** Zero crossings of the sinc on each side of its centre. */
-const ZEROS = 32;
-/** Kaiser window β (≈ 90 dB sidelobes). */
+/** Which low-pass `resample` uses (see the file header). */
+export type ResampleFilter = 'ffmpeg' | 'sharp';
+
+/** Options of {@link resample}. */
+export interface ResampleOptions {
+  /** 'ffmpeg' (default: ffmpeg's default filter, what Whisper was trained on) or 'sharp' (no aliasing). */
+  filter?: ResampleFilter;
+}
+
 const BETA = 9;
-/** Cutoff as a fraction of the lower Nyquist frequency: the transition band ends at Nyquist. */
-const ROLLOFF = 0.9;
 const MAX_PHASES = 1024;
 
 function gcd(a: number, b: number): number {
@@ -47,31 +59,65 @@ interface Filter {
 
 const filters = new Map<string, Filter>();
 
-/** The polyphase table for cutoff `fc` (cycles per input sample) and P phases. */
-function makeFilter(fc: number, phases: number): Filter {
-  const key = `${fc}/${phases}`;
+/**
+ * The polyphase table of a windowed sinc with cutoff `fc` (cycles per input sample), `half`
+ * taps each side, the Kaiser window spanning ±width input samples, P phases; `normalize` scales
+ * every phase by phase 0's sum (ffmpeg's build_filter).
+ */
+function makeFilter(fc: number, half: number, width: number, phases: number, normalize: boolean): Filter {
+  const key = `${fc}/${half}/${width}/${phases}/${normalize}`;
   const cached = filters.get(key);
   if (cached) return cached;
-  const width = ZEROS / (2 * fc); // input samples each side of the centre
-  const half = Math.ceil(width);
   const taps = 2 * half;
   const table = new Float32Array((phases + 1) * taps);
-  const i0b = besselI0(BETA);
+  const tmp = new Float64Array(taps);
+  let norm = 1;
   for (let p = 0; p <= phases; p++) {
     const frac = p / phases;
+    let sum = 0;
     for (let i = 0; i < taps; i++) {
       const tau = frac - (i - half + 1); // t − n for n = floor(t) − half + 1 + i
       const r = tau / width;
-      if (Math.abs(r) >= 1) continue;
       const x = 2 * fc * tau;
       const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-      table[p * taps + i] = 2 * fc * sinc * (besselI0(BETA * Math.sqrt(1 - r * r)) / i0b);
+      tmp[i] = Math.abs(r) > 1 ? 0 : 2 * fc * sinc * besselI0(BETA * Math.sqrt(Math.max(0, 1 - r * r)));
+      sum += tmp[i]!;
     }
+    if (p === 0) norm = normalize ? sum : besselI0(BETA);
+    for (let i = 0; i < taps; i++) table[p * taps + i] = tmp[i]! / norm;
   }
   const f = { phases, taps, half, table };
   if (filters.size > 16) filters.clear();
   filters.set(key, f);
   return f;
+}
+
+/** The filter for L/M (reduced) in the chosen design. */
+function designFilter(L: number, M: number, design: ResampleFilter): Filter {
+  const phases = L <= MAX_PHASES ? L : MAX_PHASES;
+  if (design === 'sharp') {
+    const fc = 0.5 * Math.min(1, L / M) * 0.9;
+    const width = 32 / (2 * fc);
+    return makeFilter(fc, Math.ceil(width), width, phases, false);
+  }
+  // libswresample resample_init: factor = min(out·cutoff/in, 1); filter_length = ceil(32 / factor)
+  // rounded up to even; sinc(π·τ·factor) under a Kaiser window over the filter's length.
+  const factor = Math.min((L * 0.97) / M, 1);
+  let length = Math.max(Math.ceil(32 / factor), 1);
+  if (length > 1) length += length & 1;
+  return makeFilter(factor / 2, length / 2, length / 2, phases, true);
+}
+
+/**
+ * Where sample i of the extended signal comes from: mirrored without repeating x[0] before the
+ * start (x[−k] = x[k]) and mirrored with x[n−1] repeated after the end (x[n−1+k] = x[n−k]), as
+ * libswresample extends the first and the last block; folded again for signals shorter than the
+ * filter.
+ */
+function edgeIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * n - 1 - i;
+  return i;
 }
 
 // Four accumulators: one chain of dependent adds would bound the loop by the FP add latency.
@@ -109,12 +155,15 @@ function checkRate(rate: number, what: string): void {
 
 /**
  * Resamples mono audio from `fromRate` to `toRate` Hz (e.g. 44100 → 16000 for Whisper) with a
- * Kaiser-windowed sinc low-pass (anti-aliasing when downsampling). Same rates return a copy.
- * Output length: ceil(samples.length · toRate / fromRate).
+ * Kaiser-windowed sinc low-pass (anti-aliasing when downsampling): by default ffmpeg's default
+ * filter, or `{ filter: 'sharp' }` for one that lets nothing above Nyquist through. Same rates
+ * return a copy. Output length: ceil(samples.length · toRate / fromRate).
  * @throws TesseraError INVALID_ARGUMENT for a rate that is not a positive integer or a
  * non-finite sample (its index is named).
  */
-export function resample(samples: Float32Array | Float64Array, fromRate: number, toRate: number): Float32Array {
+export function resample(samples: Float32Array | Float64Array, fromRate: number, toRate: number, options: ResampleOptions = {}): Float32Array {
+  const design = options.filter ?? 'ffmpeg';
+  if (design !== 'ffmpeg' && design !== 'sharp') throw new TesseraError('INVALID_ARGUMENT', `resample: filter must be 'ffmpeg' or 'sharp', got ${String(design)}`);
   checkRate(fromRate, 'fromRate');
   checkRate(toRate, 'toRate');
   if (!(samples instanceof Float32Array || samples instanceof Float64Array)) {
@@ -129,9 +178,9 @@ export function resample(samples: Float32Array | Float64Array, fromRate: number,
   const L = toRate / g, M = fromRate / g;
   const outLength = Math.ceil((n * L) / M);
   const out = new Float32Array(outLength);
-  const fc = 0.5 * Math.min(1, L / M) * ROLLOFF;
   const exact = L <= MAX_PHASES;
-  const { phases, taps, half, table } = makeFilter(fc, exact ? L : MAX_PHASES);
+  const { phases, taps, half, table } = designFilter(L, M, design);
+  const edge = new Float64Array(taps);
   for (let j = 0; j < outLength; j++) {
     // t = j·M/L input samples: integer part and phase, exactly in integers.
     const num = j * M;
@@ -146,8 +195,14 @@ export function resample(samples: Float32Array | Float64Array, fromRate: number,
       a = pos - p;
       row = p * taps;
     }
-    const lo = Math.max(0, -start), hi = Math.min(taps, n - start);
-    out[j] = exact || a === 0 ? dot(table, row, samples, start, lo, hi) : dotLerp(table, row, taps, a, samples, start, lo, hi);
+    let src: Float32Array | Float64Array = samples, at = start;
+    if (start < 0 || start + taps > n) {
+      // Near the ends the window reads past the signal: extend it as ffmpeg does.
+      for (let i = 0; i < taps; i++) edge[i] = samples[edgeIndex(start + i, n)]!;
+      src = edge;
+      at = 0;
+    }
+    out[j] = exact || a === 0 ? dot(table, row, src, at, 0, taps) : dotLerp(table, row, taps, a, src, at, 0, taps);
   }
   return out;
 }

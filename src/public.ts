@@ -34,4 +34,4 @@ export type { StreamerTokenizer, TextStreamerOptions } from './generation/stream
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';
 export { WhisperFeatureExtractor, readWav, readAudio, mixToMono, resample } from './audio/index.js';
-export type { WavAudio, WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatures } from './audio/index.js';
+export type { ResampleFilter, ResampleOptions, WavAudio, WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatures } from './audio/index.js';

@@ -4,4 +4,5 @@ export type { WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatu
 export { readWav, mixToMono } from './wav.js';
 export type { WavAudio } from './wav.js';
 export { resample } from './resample.js';
+export type { ResampleFilter, ResampleOptions } from './resample.js';
 export { readAudio } from './read-audio.js';

@@ -9,11 +9,39 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { readAudio, WhisperFeatureExtractor } from '../../src/index.js';
-import { CHROMIUM, CHROMIUM_ARGS, requireChromium } from '../platforms/helpers.js';
+import { CHROMIUM, CHROMIUM_ARGS, requireChromium, root, serve } from '../platforms/helpers.js';
 
 const FIXTURE = join(__dirname, '..', 'fixtures', 'audio', 'speech-espeak-22k.wav');
 
-describe('readAudio against Chromium decodeAudioData at 16 kHz', () => {
+describe('audio in Chromium', () => {
+  it('dist/browser: readAudio and WhisperFeatureExtractor give Node\'s features', async () => {
+    requireChromium();
+    const site = await serve(root);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${site.url}/test/fixtures/audio/browser-audio.html`);
+      await page.waitForFunction(() => (window as any).ready, undefined, { timeout: 30_000 });
+      const got = await page.evaluate((url) => (window as any).features(url), '/test/fixtures/audio/speech-espeak-22k.wav');
+      const audio = readAudio(readFileSync(FIXTURE));
+      const fe = await WhisperFeatureExtractor.create({});
+      try {
+        const want = fe.extract(audio).input_features.data as Float32Array;
+        expect(got.samples).toBe(audio.length);
+        expect(got.dims).toEqual([1, 80, 3000]);
+        let max = 0;
+        for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs(got.data[i] - want[i]!));
+        // The browser may run the relaxed-SIMD kernels (fused multiply-adds in the mel GEMM).
+        expect(max).toBeLessThan(1e-5);
+      } finally {
+        fe.release();
+      }
+    } finally {
+      await browser.close();
+      site.server.close();
+    }
+  });
+
   it('samples and Whisper features', async () => {
     requireChromium();
     const bytes = readFileSync(FIXTURE);

@@ -1,4 +1,6 @@
-// How close readAudio is to what transformers.js gets in a browser: its read_audio decodes with
+// Audio in headless Chromium: the browser bundle (dist/browser) reads the espeak-ng fixture and
+// computes Whisper's features as Node does; and how close readAudio is to what transformers.js
+// gets in a browser, whose read_audio decodes with
 // AudioContext({ sampleRate: 16000 }).decodeAudioData, i.e. Chromium's decoder and resampler.
 // Headless Chromium (Debian's, as test/platforms) decodes the espeak-ng fixture (22.05 kHz) to
 // 16 kHz; readAudio does the same in Node; the samples and the Whisper features of both are

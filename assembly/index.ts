@@ -17,6 +17,7 @@ export { cached_attention_f32 } from './cached_attention';
 export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';
 export { rmsnorm_f32 } from './rmsnorm';
 export { reduce_f32 } from './reduce';
+export { stft_power_f64, log_mel_norm_f32 } from './audio';
 export { compare_f32, where_32 } from './logic';
 export { resize_nearest_32 } from './resize';
 export { pack_b_q8, gemv_q8_dq_f32 } from './gemv_q8';

@@ -7,8 +7,11 @@
  * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout and
  * runs `gemm_f32` on it, so it goes at GEMM speed. Arithmetic is float32 (onnxruntime's
  * accuracy_level 0 … 3), except that with accuracy_level 4 — onnxruntime's "int8 compute" — decode
- * rows are quantized to int8 per block and multiplied by `gemv_q4_i8` (integer dot products, as
- * llama.cpp's Q8 blocks; ~2× the f32 form's speed, within 1e-2 of Σ|x·w| of the float product).
+ * rows are quantized to int8 per block and multiplied with integer dot products (as llama.cpp's Q8
+ * blocks; within 1e-2 of Σ|x·w| of the float product). For block sizes that are multiples of 32
+ * and integer zero points (what onnxruntime's and transformers.js' quantizers write) that path first
+ * repacks the weights once (assembly/gemv_q4x.ts, 4 columns per dot-product vector; the repacked
+ * bytes replace the file's): 2.5–3× the f32 form's speed per token (docs/decode-kernels.md).
  */
 import { shapeSize } from '../../api/tensor.js';
 import { BiasKind, packedBFloats, q4PrepFloats, q4PrepI8Bytes } from '../../runtime/kernels.js';

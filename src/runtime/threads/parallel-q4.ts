@@ -1,6 +1,6 @@
 /**
- * Splitting the one-row 4-bit decode kernels (assembly/gemv_q4.ts: gemv_q4_f32_n4, gemv_q4_i8_n4,
- * what MatMulNBits runs for a decode step) across a session's team. They are compute-bound (one
+ * Splitting the one-row 4-bit decode kernels (assembly/gemv_q4.ts: gemv_q4_f32_n4, gemv_q4_i8_n4;
+ * assembly/gemv_q4x.ts: gemv_q4x_i8, what MatMulNBits runs for a decode step) across a session's team. They are compute-bound (one
  * core dequantizes ~5–10 G weights/s, far below what memory delivers at ½ byte a weight), so a
  * second core helps.
  *

@@ -9,7 +9,8 @@
 // Repacked weights: column groups of 4 (g = n / 4, zero columns past N), then blocks, then units of
 // 8 k: 16 bytes at ((g·nb + b)·bs/8 + u)·16, byte i = 4c + j (column 4g + c) holding
 // q(k0 + j) in its low nibble and q(k0 + 4 + j) in its high one, k0 = b·bs + 8u. Per (group,
-// block): 4 scales (f32, s4) and 4 zero points (u8, z4; 8 where the model has none, 0 past N).
+// block): 4 scales (f32, s4) and 4 zero points (u8, z4, 0 past N; where the model has none, z4 is
+// not made and the kernels take z4 = 0 as zero point 8 everywhere).
 
 // x quantized per block (what gemv_q4x_i8 reads): kp = nb·bs values, then per block (s f32, Σ xq
 // i32). Relaxed build: one i8 per k in k order. SIMD128 build: i16, each unit of 8 k ordered
@@ -95,7 +96,7 @@ export function q4x_pack_meta(scales: usize, zp: usize, zpKind: i32, N: i32, K: 
 // y[0 … N) = x · W for one row, W repacked (q4x_pack / q4x_pack_meta), xq = q4x_prep_x's output:
 // per group of 4 columns and block, the 4 integer dot products in the lanes of one vector, then
 // y += (s · s_x) · (Σ xq·q − zp · Σ xq). No bias or activation (bias_act_rows does both). bs is a
-// multiple of 32.
+// multiple of 32; z4 = 0: zero point 8.
 export function gemv_q4x_i8(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize): void {
   const nb = (K + bs - 1) / bs;
   const kp = nb * bs;
@@ -140,7 +141,7 @@ export function gemv_q4x_i8(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: us
         }
       }
       const mb = meta + (<usize>b << 3);
-      const zv = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi)));
+      const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
       const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb + 4)));
       const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
       yv = f32x4.add(yv, f32x4.mul(t, f32x4.convert_i32x4_s(d)));
@@ -175,7 +176,7 @@ export function dequant_q4x_panels(w: usize, s4: usize, z4: usize, K: i32, bs: i
       for (let b = 0; b < nb; b++) {
         const mo = (<usize>g * <usize>nb + <usize>b) * 4 + <usize>cc;
         const s = load<f32>(s4 + (mo << 2));
-        const z = <f32>load<u8>(z4 + mo);
+        const z: f32 = z4 != 0 ? <f32>load<u8>(z4 + mo) : 8;
         const bp = w + (<usize>g * <usize>nb + <usize>b) * <usize>(bs << 1);
         const k0 = b * bs, e = min(K, k0 + bs);
         for (let k = k0; k < e; k++) {

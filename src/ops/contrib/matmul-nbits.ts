@@ -127,7 +127,8 @@ function repacked(bd: Bound, o: Repacked): () => void {
   const G = Math.ceil(o.N / 4);
   const w = bd.persistent(`q4x:w:${o.key}`, G * o.nb * o.bs * 2, (p) => k.q4x_pack(o.B, o.N, o.K, o.bs, p), o.B);
   const s4 = bd.persistent(`q4x:s:${o.key}`, G * o.nb * 16, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, p, 0), o.S);
-  const z4 = bd.persistent(`q4x:z:${o.key}`, G * o.nb * 4, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, 0, p), o.Z || undefined);
+  // No zero points in the file (symmetric, transformers.js' default): none repacked, the kernels use 8.
+  const z4 = o.zpKind === 0 ? 0 : bd.persistent(`q4x:z:${o.key}`, G * o.nb * 4, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, 0, p), o.Z);
   const { K, N, bs, rows, nc, bias, A, Y, X } = o;
   if (rows <= Q4X_GEMV_MAX_ROWS) {
     return () => {

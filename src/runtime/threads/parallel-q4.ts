@@ -50,7 +50,7 @@ export function parallelQ4(k: Kernels, fan: Fan, full: number[]): Q4Kernels {
     d[2] = Math.min(4 * n, f[2]! - 4 * s);
     d[4] = f[4]! + s * nb * bs * 2;
     d[5] = f[5]! + s * nb * 16;
-    d[6] = f[6]! + s * nb * 4;
+    d[6] = f[6] ? f[6] + s * nb * 4 : 0;
     d[7] = f[7]! + s * 16;
   };
   const q4x = k.gemv_q4x_i8;

@@ -115,10 +115,11 @@ function runQ4x(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1, panels
   const x = randArray(K, r);
   const { w, scales, zp } = putQ4(h, q);
   const nb = Math.ceil(K / bs), G = Math.ceil(N / 4);
-  const wx = h.alloc(G * nb * bs / 2), s4 = h.alloc(G * nb * 4), z4 = h.alloc(G * nb);
+  // zpKind 0 runs both ways: z4 made (all 8) and z4 = 0 (what MatMulNBits passes: zero point 8).
+  const wx = h.alloc(G * nb * bs / 2), s4 = h.alloc(G * nb * 4), z4 = zpKind || K % 3 === 0 ? h.alloc(G * nb) : 0;
   h.k.q4x_pack(w, N, K, bs, wx);
   h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, s4, 0);
-  h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, 0, z4);
+  if (z4) h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, 0, z4);
   if (panels) {
     const size = Math.ceil(N / 8) * 8 * K, a = h.alloc(size), b = h.alloc(size);
     h.k.dequant_q4_panels(w, scales, zp, zpKind, K, bs, 0, N, a);

@@ -2,13 +2,16 @@
 // activations, several times faster decode on a q4 model). Checked on the committed tiny q4 decoders,
 // teacher-forced step by step: the logits move (the int8 path really runs) but stay within its
 // tolerance of the float path's, and the greedy id is the same wherever the float path's margin
-// exceeds the difference; a bad value is refused.
+// exceeds the difference; against onnxruntime-web on the same file (float: its own tolerance, int8:
+// 5 % of the largest logit); a bad value is refused.
 import '../../src/index.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/api/tensor.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT } from '../../src/graph/passes/kv-cache.js';
 import { GenerationSession } from '../../src/generation/session.js';
+import * as ort from 'onnxruntime-web';
+import { ortGreedy } from './ort-generate.js';
 
 const read = (folder: string) => new Uint8Array(readFileSync(new URL(`../../models/decoders/${folder}/onnx/model_q4.onnx`, import.meta.url)));
 const prompt = [5, 17, 42, 3, 77, 8, 120];
@@ -29,6 +32,33 @@ async function step(gen: GenerationSession, ids: number[], past: number, maxLen:
   if (gen.session.inputNames.includes('position_ids')) feeds.position_ids = new Tensor('int64', BigInt64Array.from(ids.keys(), (i) => BigInt(past + i)), [1, S]);
   const out = await gen.session.run(feeds);
   return out.logits!.data as Float32Array;
+}
+
+/** onnxruntime-web driving the file step by step (every present fed back as past): each step's last logits. */
+async function ortLogits(bytes: Uint8Array, seq: number[], promptLen: number): Promise<Float32Array[]> {
+  const s = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+  const pasts = s.inputNames.filter((n) => n.startsWith('past_key_values.'));
+  const meta = (s as unknown as { inputMetadata: { name: string; shape: (number | string)[] }[] }).inputMetadata;
+  const i64 = (v: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(v, BigInt), dims);
+  let feeds: Record<string, ort.Tensor> = {};
+  for (const n of pasts) { const sh = meta.find((m) => m.name === n)!.shape; feeds[n] = new ort.Tensor('float32', new Float32Array(0), [1, sh[1] as number, 0, sh[3] as number]); }
+  const outs: Float32Array[] = [];
+  for (let past = 0, ids = seq.slice(0, promptLen); past + ids.length <= seq.length; ids = [seq[past]!]) {
+    const S = ids.length;
+    feeds.input_ids = i64(ids, [1, S]);
+    if (s.inputNames.includes('attention_mask')) feeds.attention_mask = i64(new Array(past + S).fill(1), [1, past + S]);
+    if (s.inputNames.includes('position_ids')) feeds.position_ids = i64(Array.from({ length: S }, (_, i) => past + i), [1, S]);
+    const out = await s.run(feeds);
+    const V = out.logits!.dims[2]!;
+    outs.push((out.logits!.data as Float32Array).slice((S - 1) * V, S * V));
+    const next: Record<string, ort.Tensor> = {};
+    for (const n of pasts) next[n] = out[n.replace('past_key_values', 'present')]!;
+    feeds = next;
+    past += S;
+    if (past >= seq.length) break;
+  }
+  await s.release();
+  return outs;
 }
 
 const argmax = (a: Float32Array) => a.reduce((b, v, i) => (v > a[b]! ? i : b), 0);
@@ -70,6 +100,28 @@ describe("GenerationSession q4Compute: 'int8'", () => {
       await int8.release();
     });
   }
+
+  it('tiny-qwen3/model_q4 against onnxruntime-web on the same file, 16 teacher-forced steps: float within 1e-5, int8 within 5 % of the largest logit', async () => {
+    const bytes = read('tiny-qwen3');
+    const steps = 16;
+    const ortSeq = await ortGreedy(bytes, prompt, steps);
+    const want = await ortLogits(bytes, ortSeq, prompt.length);
+    for (const [mode, tol] of [['model', 1e-5], ['int8', 0.05]] as const) {
+      const gen = await GenerationSession.create(bytes, { q4Compute: mode });
+      let past = 0, tokens = [...prompt], worst = 0;
+      for (let t = 0; t <= steps; t++) {
+        const got = await step(gen, tokens, past, 64);
+        let d = 0, m = 0;
+        for (let i = 0; i < got.length; i++) { d = Math.max(d, Math.abs(got[i]! - want[t]![i]!)); m = Math.max(m, Math.abs(want[t]![i]!)); }
+        worst = Math.max(worst, d / m);
+        past += tokens.length;
+        tokens = [ortSeq[past]!];
+      }
+      expect(worst, mode).toBeLessThan(tol);
+      if (mode === 'int8') expect(worst).toBeGreaterThan(1e-5);
+      await gen.release();
+    }
+  });
 
   it('refuses an unknown value', async () => {
     await expect(GenerationSession.create(read('tiny-qwen3'), { q4Compute: 'int4' as never })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });

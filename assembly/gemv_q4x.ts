@@ -190,3 +190,98 @@ export function dequant_q4x_panels(w: usize, s4: usize, z4: usize, K: i32, bs: i
     }
   }
 }
+
+// gemv_q4x_i8 for M = 1 … 4 rows in one pass over the weights (batched decoding, short prompts):
+// row r's q4x_prep_x output at xq + r·xqStride bytes, its y at y + r·ldy floats. Each weight unit is
+// unpacked once for all rows; rows past M repeat row 0 (results dropped). Per row the same integer
+// sums and epilogue as gemv_q4x_i8: the same bits.
+export function gemv_q4x_i8_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize, ldy: i32): void {
+  if (M <= 0) return;
+  const nb = (K + bs - 1) / bs;
+  const kp = nb * bs;
+  const metaO = <usize>kp << 1;
+  const chunks = bs >> 5;
+  const groups = (N + 3) >> 2;
+  const st = <usize>xqStride;
+  const x1 = M > 1 ? xq + st : xq, x2 = M > 2 ? xq + 2 * st : xq, x3 = M > 3 ? xq + 3 * st : xq;
+  const ldyB = <usize>ldy << 2;
+  let wp = w;
+  let mi: usize = 0;
+  for (let g = 0; g < groups; g++) {
+    let y0 = f32x4.splat(0), y1 = y0, y2 = y0, y3 = y0;
+    let o: usize = 0;
+    for (let b = 0; b < nb; b++) {
+      let c0 = i32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
+      for (let c = 0; c < chunks; c++) {
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          const m = i8x16.splat(15);
+          let a0 = i16x8.splat(0), a1 = a0, a2 = a0, a3 = a0;
+          for (let u = 0; u < 4; u++) {
+            const v = v128.load(wp);
+            const lo = v128.and(v, m), hi = v128.and(i16x8.shr_u(v, 4), m);
+            a0 = i16x8.add(i16x8.add(a0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xq + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xq + o, 4), hi));
+            a1 = i16x8.add(i16x8.add(a1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + o, 4), hi));
+            a2 = i16x8.add(i16x8.add(a2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + o, 4), hi));
+            a3 = i16x8.add(i16x8.add(a3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + o, 4), hi));
+            wp += 16; o += 8;
+          }
+          c0 = i32x4.add(c0, i32x4.extadd_pairwise_i16x8_s(a0));
+          c1 = i32x4.add(c1, i32x4.extadd_pairwise_i16x8_s(a1));
+          c2 = i32x4.add(c2, i32x4.extadd_pairwise_i16x8_s(a2));
+          c3 = i32x4.add(c3, i32x4.extadd_pairwise_i16x8_s(a3));
+        } else {
+          const m = i16x8.splat(15);
+          for (let u = 0; u < 4; u++) {
+            const v = v128.load(wp);
+            const n0 = v128.and(v, m), n2 = v128.and(i16x8.shr_u(v, 8), m), n1 = v128.and(i16x8.shr_u(v, 4), m), n3 = i16x8.shr_u(v, 12);
+            c0 = unitRow(c0, n0, n2, n1, n3, xq + o);
+            c1 = unitRow(c1, n0, n2, n1, n3, x1 + o);
+            c2 = unitRow(c2, n0, n2, n1, n3, x2 + o);
+            c3 = unitRow(c3, n0, n2, n1, n3, x3 + o);
+            wp += 16; o += 16;
+          }
+        }
+      }
+      const mb = metaO + (<usize>b << 3);
+      y0 = rowBlockEnd(y0, c0, s4, z4, mi, xq + mb);
+      if (M > 1) y1 = rowBlockEnd(y1, c1, s4, z4, mi, x1 + mb);
+      if (M > 2) y2 = rowBlockEnd(y2, c2, s4, z4, mi, x2 + mb);
+      if (M > 3) y3 = rowBlockEnd(y3, c3, s4, z4, mi, x3 + mb);
+      mi += 4;
+    }
+    storeCols(y, g, N, y0);
+    if (M > 1) storeCols(y + ldyB, g, N, y1);
+    if (M > 2) storeCols(y + 2 * ldyB, g, N, y2);
+    if (M > 3) storeCols(y + 3 * ldyB, g, N, y3);
+  }
+}
+
+// One SIMD128 unit of one row: the nibble vectors against that row's x pairs.
+// @ts-ignore: decorator
+@inline function unitRow(acc: v128, n0: v128, n2: v128, n1: v128, n3: v128, xp: usize): v128 {
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(n0, v128.load32_splat(xp)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(n2, v128.load32_splat(xp, 4)));
+  acc = i32x4.add(acc, i32x4.dot_i16x8_s(n1, v128.load32_splat(xp, 8)));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(n3, v128.load32_splat(xp, 12)));
+}
+
+// gemv_q4x_i8's block epilogue, the same operations in the same order.
+// @ts-ignore: decorator
+@inline function rowBlockEnd(yv: v128, acc: v128, s4: usize, z4: usize, mi: usize, mb: usize): v128 {
+  const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
+  const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb, 4)));
+  const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
+  return f32x4.add(yv, f32x4.mul(t, f32x4.convert_i32x4_s(d)));
+}
+
+// @ts-ignore: decorator
+@inline function storeCols(y: usize, g: i32, N: i32, yv: v128): void {
+  const yp = y + (<usize>g << 4);
+  const left = N - (g << 2);
+  if (left >= 4) v128.store(yp, yv);
+  else {
+    store<f32>(yp, f32x4.extract_lane(yv, 0));
+    if (left > 1) store<f32>(yp, f32x4.extract_lane(yv, 1), 4);
+    if (left > 2) store<f32>(yp, f32x4.extract_lane(yv, 2), 8);
+  }
+}

@@ -20,7 +20,7 @@ import { requireDtype } from '../util.js';
 
 /** Rows up to this many run as GEMV passes of 4 rows; more go through dequantized panels + GEMM. */
 export const Q4_GEMV_MAX_ROWS = 16;
-/** Rows up to which the repacked int8 path runs its one-row GEMV per row (each row reads all weights). */
+/** Rows up to which the repacked int8 path runs a GEMV (one pass over the weights for all rows). */
 export const Q4X_GEMV_MAX_ROWS = 4;
 /** Bytes of dequantized panels per GEMM call in prefill: a band that stays in L2. */
 const PANEL_BYTES = 256 << 10;
@@ -72,7 +72,7 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
   const gemv = rows <= (repack ? Q4X_GEMV_MAX_ROWS : Q4_GEMV_MAX_ROWS);
   const nc = Math.min(Math.ceil(N / 8) * 8, Math.max(8, Math.floor(PANEL_BYTES / (K * 4 * 8)) * 8));
   const m4 = Math.min(4, rows);
-  const scratchBytes = gemv ? (repack ? q4PrepI8Bytes(1, K, bs) : int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4) : packedBFloats(K, nc) * 4;
+  const scratchBytes = gemv ? (repack ? q4PrepI8Bytes(m4, K, bs) : int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4) : packedBFloats(K, nc) * 4;
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
     scratchBytes,
@@ -116,8 +116,8 @@ interface Repacked { K: number; N: number; bs: number; nb: number; zpKind: numbe
 
 /**
  * int8 compute over the weights repacked at load (assembly/gemv_q4x.ts: 4-column groups, one
- * integer dot-product vector per group and block): decode rows one at a time through
- * `gemv_q4x_i8`, more rows through dequantized panels (`dequant_q4x_panels`, the same values as
+ * integer dot-product vector per group and block): one row through `gemv_q4x_i8` (split between
+ * threads), 2 … 4 rows in one pass through `gemv_q4x_i8_rows`, more rows through dequantized panels (`dequant_q4x_panels`, the same values as
  * `dequant_q4_panels`) and the f32 GEMM. The repacked nibbles, scales and zero points are three
  * session blocks that replace B, scales and zero_points when this node is their only reader, so the
  * weights are held once.
@@ -130,12 +130,19 @@ function repacked(bd: Bound, o: Repacked): () => void {
   // No zero points in the file (symmetric, transformers.js' default): none repacked, the kernels use 8.
   const z4 = o.zpKind === 0 ? 0 : bd.persistent(`q4x:z:${o.key}`, G * o.nb * 4, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, 0, p), o.Z);
   const { K, N, bs, rows, nc, bias, A, Y, X } = o;
-  if (rows <= Q4X_GEMV_MAX_ROWS) {
+  if (rows === 1) {
     return () => {
-      for (let r = 0; r < rows; r++) {
-        k.q4x_prep_x(A + r * K * 4, K, bs, X);
-        k.gemv_q4x_i8(X, K, N, bs, w, s4, z4, Y + r * N * 4);
-      }
+      k.q4x_prep_x(A, K, bs, X);
+      k.gemv_q4x_i8(X, K, N, bs, w, s4, z4, Y);
+      if (bias) k.bias_act_rows(Y, N, 1, N, bias, 0, 0, 0);
+    };
+  }
+  if (rows <= Q4X_GEMV_MAX_ROWS) {
+    // 2 … 4 rows (batched decoding, short prompts): one pass over the weights for all of them.
+    const stride = q4PrepI8Bytes(1, K, bs);
+    return () => {
+      for (let r = 0; r < rows; r++) k.q4x_prep_x(A + r * K * 4, K, bs, X + r * stride);
+      k.gemv_q4x_i8_rows(X, stride, rows, K, N, bs, w, s4, z4, Y, N);
       if (bias) k.bias_act_rows(Y, N, rows, N, bias, 0, 0, 0);
     };
   }

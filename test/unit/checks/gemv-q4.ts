@@ -135,11 +135,22 @@ function runQ4x(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1, panels
   h.k.gemv_q4x_i8(xq2, K, N, bs, wx, s4, z4, y);
   const want = h.get(yRef, N), got = h.get(y, N);
   for (let j = 0; j < N; j++) if (!Object.is(got[j], want[j])) return `K=${K} N=${N} bs=${bs} zp=${zpKind}: y[${j}] = ${got[j]}, want ${want[j]}`;
+  // gemv_q4x_i8_rows: M = 1 … 4 rows (y with a row stride) against gemv_q4x_i8 on each row.
+  const M = 1 + (seed % 4), stride = (nb * bs / 2 + 2 * nb) * 4, ldy = N + 3;
+  const xs = randArray(M * K, r), pxs = h.put(xs), xqm = h.alloc(M * stride / 4), ym = h.alloc(M * ldy), y1 = h.alloc(N);
+  for (let i = 0; i < M; i++) h.k.q4x_prep_x(pxs + i * K * 4, K, bs, xqm + i * stride);
+  h.k.gemv_q4x_i8_rows(xqm, stride, M, K, N, bs, wx, s4, z4, ym, ldy);
+  const gotM = h.get(ym, M * ldy);
+  for (let i = 0; i < M; i++) {
+    h.k.gemv_q4x_i8(xqm + i * stride, K, N, bs, wx, s4, z4, y1);
+    const one = h.get(y1, N);
+    for (let j = 0; j < N; j++) if (!Object.is(gotM[i * ldy + j], one[j])) return `rows: M=${M} K=${K} N=${N} bs=${bs}: y[${i}][${j}] = ${gotM[i * ldy + j]}, want ${one[j]}`;
+  }
   return h.checkCanaries();
 }
 
 export function gemvQ4Cases(e: KernelEntry): Case[] {
-  if (e.name === 'gemv_q4x_i8' || e.name === 'dequant_q4x_panels') return [{ name: 'repacked vs MatMulNBits layout, bit for bit: blocks 32…256, K past the last block, N mod 4 = 0…3, zero points none/u8', run: (h) => {
+  if (e.name === 'gemv_q4x_i8' || e.name === 'gemv_q4x_i8_rows' || e.name === 'dequant_q4x_panels') return [{ name: 'repacked vs MatMulNBits layout, bit for bit: blocks 32…256, K past the last block, N mod 4 = 0…3, zero points none/u8', run: (h) => {
     let i = 0;
     for (const [K, N, bs] of [[32, 4, 32], [100, 19, 32], [130, 6, 64], [300, 13, 128], [600, 7, 256], [1024, 33, 32]] as const)
       for (const zpKind of [0, 1] as const) {

@@ -189,6 +189,37 @@ def shape_logits(model, ids):
         w[221:256] *= 0.3
 
 
+def test_features(mels=80, frames=3000):
+    """Deterministic log-mel-like input the tests rebuild: 0.5·sin(0.001·(t+1)·(m+1)) + 0.1·cos(0.37·t) − 0.3."""
+    t = np.arange(frames, dtype=np.float64)[None, :]
+    m = np.arange(mels, dtype=np.float64)[:, None]
+    return (0.5 * np.sin(0.001 * (t + 1) * (m + 1)) + 0.1 * np.cos(0.37 * t) - 0.3).astype(np.float32)[None]
+
+
+def reference(model, ids, steps=8):
+    """PyTorch's answers on test_features(): encoder rows 0, 750 and 1499 (first 8 values each),
+    the logits of the last prompt position for <|startoftranscript|><|en|><|transcribe|><|notimestamps|>
+    and of the first cached step, and `steps` greedy ids (the cache fed back as transformers.js does)."""
+    with torch.no_grad():
+        h = model.model.encoder(torch.from_numpy(test_features()))
+        cross = [layer.encoder_attn.kv(h) for layer in model.model.decoder.layers]
+        prompt = [ids['<|startoftranscript|>'], ids['<|en|>'], ids['<|transcribe|>'], ids['<|notimestamps|>']]
+        logits, past = model.decode(torch.tensor([prompt]), cross)
+        last = [logits[0, -1]]
+        greedy = []
+        for s in range(steps):
+            nxt = int(logits[0, -1].argmax())
+            greedy.append(nxt)
+            logits, past = model.decode(torch.tensor([[nxt]]), cross, past)
+            if s == 0:
+                last.append(logits[0, -1])
+    r6 = lambda v: [round(float(x), 6) for x in v]  # noqa: E731
+    return {'what': 'PyTorch (models/whisper/arch.py) on the same weights; see export.py reference()',
+            'features': test_features.__doc__.split(': ', 1)[1].rstrip('.'),
+            'encoder_rows': {str(r): r6(h[0, r, :8]) for r in (0, 750, 1499)},
+            'prompt': prompt, 'logits_last': [r6(v) for v in last], 'greedy_new_ids': greedy}
+
+
 def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
     out = out or os.path.join(HERE, size)
     os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
@@ -212,6 +243,7 @@ def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
     if variants:
         import formats  # noqa: E402
         formats.write_variants(out, enc, dec, past, dec_u, past_u, variants)
+    write_json(os.path.join(out, 'reference.json'), reference(model, ids))
     sizes = {f: os.path.getsize(os.path.join(out, 'onnx', f)) for f in sorted(os.listdir(os.path.join(out, 'onnx')))}
     print(size, {k: f'{v / 1024:.0f} KB' for k, v in sizes.items()}, f'total {sum(sizes.values()) / 1024:.0f} KB')
     return model

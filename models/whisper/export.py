@@ -15,7 +15,8 @@ folders, the files optimum's `automatic-speech-recognition-with-past` export wri
 torch.onnx.export (torch 1.13), opset 14. Caches are [batch, heads, length, head_dim].
 
   /usr/bin/python3 models/whisper/export.py micro            # models/whisper/micro (committed)
-  /usr/bin/python3 models/whisper/export.py template tiny    # models/whisper/templates/tiny.{onnx,json}
+  /usr/bin/python3 models/whisper/export.py template tiny    # models/whisper/templates/tiny-*.onnx + tiny.json
+  /usr/bin/python3 models/whisper/export.py template-configs  # only the config files inside templates/*.json
 """
 import copy
 import hashlib
@@ -252,10 +253,13 @@ def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
 if __name__ == '__main__':
     torch.set_num_threads(1)
     args = sys.argv[1:]
-    if args and args[0] == 'template':
+    if args and args[0] in ('template', 'template-configs'):
         import templates  # noqa: E402
-        for s in args[1:] or ['tiny', 'base']:
-            templates.write_template(s, sys.modules[__name__])
+        for s in args[1:] or ['micro', 'tiny', 'base']:
+            if args[0] == 'template':
+                templates.write_template(s, sys.modules[__name__])
+            else:
+                templates.refresh_configs(s, sys.modules[__name__])
     else:
         for s in args or ['micro']:
             write_folder(s)

@@ -75,3 +75,19 @@ def write_template(size, export):
     with open(os.path.join(HERE, 'templates', f'{size}.json'), 'w') as f:
         json.dump(meta, f, indent=1, ensure_ascii=False)
         f.write('\n')
+
+
+def refresh_configs(size, export):
+    """Rewrites the config files carried in templates/<size>.json (graphs untouched), after a
+    change to export.py's configs or tokenizer.py's suppress_tokens."""
+    path = os.path.join(HERE, 'templates', f'{size}.json')
+    with open(path) as f:
+        meta = json.load(f)
+    tok, _, ids = wtok.tokenizer_files(meta['text_vocab'], meta['learned_merges'])
+    suppress = wtok.suppress_tokens(tok, ids)
+    meta['config'] = export.hf_config(size, ids, suppress)
+    meta['generation_config'] = export.generation_config(size, ids, suppress)
+    meta['preprocessor_config'] = export.PREPROCESSOR
+    with open(path, 'w') as f:
+        json.dump(meta, f, indent=1, ensure_ascii=False)
+        f.write('\n')

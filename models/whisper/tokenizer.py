@@ -109,17 +109,36 @@ def tokenizer_files(text_vocab, learned):
     return tok, cfg, ids
 
 
+def encode_word(text, tok):
+    """BPE of one pre-token (no regex split): the symbols below are single pre-tokens under
+    GPT-2's real pattern (` ?[^\\s\\p{L}\\p{N}]+`), which bpe.PAT only approximates (it drops '_')."""
+    b2u = bpe.bytes_to_unicode()
+    vocab = tok['model']['vocab']
+    ranks = {tuple(m.split(' ')): i for i, m in enumerate(tok['model']['merges'])}
+    s = [b2u[b] for b in text.encode('utf-8')]
+    while len(s) > 1:
+        best, k = min((ranks.get(p, 1 << 30), k) for k, p in enumerate(zip(s, s[1:])))
+        if best == 1 << 30:
+            break
+        s = s[:k] + [s[k] + s[k + 1]] + s[k + 2:]
+    return [vocab[x] for x in s]
+
+
 def suppress_tokens(tok, ids):
     """Whisper's non-speech symbols (openai/whisper tokenizer.non_speech_tokens) as encoded by this
-    tokenizer, plus the task/control tokens HF's generation_config lists; sorted."""
+    tokenizer, plus the task/control tokens HF's generation_config lists; sorted. One departure:
+    Whisper takes the first token of ' -', " '" and of ' ♪' (a musical symbol) even when the
+    encoding is longer; in its own BPE that is a space-and-symbol token, in ours (fewer merges)
+    it can be the bare space (220), which Whisper never suppresses — it is left out."""
     symbols = list('"#()*+/:;<=>@[\\]^_`{|}~「」『』')
     symbols += '<< >> <<< >>> -- --- -( -[ (\' (" (( )) ((( ))) [[ ]] {{ }} ♪♪ ♪♪♪'.split()
     misc = set('♩♪♫♬♭♮♯')
-    enc = lambda s: bpe.encode(s, tok)  # noqa: E731
-    result = {enc(' -')[0], enc(" '")[0]}
+    enc = lambda s: encode_word(s, tok)  # noqa: E731
+    space = tok['model']['vocab']['Ġ']
+    result = {t[0] for t in (enc(' -'), enc(" '")) if t[0] != space}
     for s in symbols + sorted(misc):
         for t in (enc(s), enc(' ' + s)):
-            if len(t) == 1 or s in misc:
+            if len(t) == 1 or (s in misc and t[0] != space):
                 result.add(t[0])
     for s in ('<|startoftranscript|>', '<|translate|>', '<|transcribe|>', '<|startoflm|>', '<|startofprev|>', '<|nospeech|>'):
         result.add(ids[s])

@@ -72,6 +72,13 @@ describe('scripts/make-whisper.mjs = models/whisper/export.py', () => {
     expect(cfg).toEqual(json(`${dir}tokenizer_config.json`));
   });
 
+  it('the template carries micro\'s config files', () => {
+    const meta = json(fileURLToPath(new URL('../../models/whisper/templates/micro.json', import.meta.url))) as Record<string, unknown>;
+    expect(meta.config).toEqual(json(`${dir}config.json`));
+    expect(meta.generation_config).toEqual(json(`${dir}generation_config.json`));
+    expect(meta.preprocessor_config).toEqual(json(`${dir}preprocessor_config.json`));
+  });
+
   it('template + micro\'s weights → the committed ONNX files (nodes and weight bytes), every format', () => {
     const { meta, graphs } = loadTemplate('micro', { weights: microWeights() });
     const files = buildOnnx(meta, graphs) as Record<string, Model>;

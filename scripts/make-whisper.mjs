@@ -248,7 +248,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const formats = opt('formats', 'fp32,fp16,q8,q4').split(',');
   const seed = Number(opt('seed', '0'));
   if (!existsSync(join(TEMPLATES, `${size}.json`))) {
-    console.error(`no template for '${size}' in models/whisper/templates/ (have: micro, tiny, base): /usr/bin/python3 models/whisper/export.py template ${size}`);
+    console.error(`no template for '${size}' in models/whisper/templates/ (have: micro, tiny, base, small): /usr/bin/python3 models/whisper/export.py template ${size}`);
     process.exit(1);
   }
   const t0 = Date.now();

@@ -115,4 +115,23 @@ describe('scripts/make-whisper.mjs = models/whisper/export.py', () => {
       expect(new Set(firstIds).size, `first greedy id per format ${firstIds}`).toBe(1);
     } finally { rmSync(out, { recursive: true, force: true }); }
   }, 60_000);
+
+  it.each(['tiny', 'base', 'small'])('%s template: every weight-less initializer is mapped, with Whisper %s\'s dims', (size) => {
+    const meta = json(fileURLToPath(new URL(`../../models/whisper/templates/${size}.json`, import.meta.url))) as {
+      config: { d_model: number; vocab_size: number; encoder_layers: number; decoder_ffn_dim: number };
+      graphs: Record<string, { name: string; param: string; transposed: boolean; dims: number[] }[]>;
+    };
+    const want = { tiny: [384, 4, 1536], base: [512, 6, 2048], small: [768, 12, 3072] }[size]!;
+    expect([meta.config.d_model, meta.config.encoder_layers, meta.config.decoder_ffn_dim, meta.config.vocab_size]).toEqual([...want, 51865]);
+    for (const part of ['encoder', 'decoder', 'decoder_with_past']) {
+      const g = onnx.ModelProto.decode(readFileSync(fileURLToPath(new URL(`../../models/whisper/templates/${size}-${part}.onnx`, import.meta.url)))).graph!;
+      const mapped = new Map(meta.graphs[part]!.map((e) => [e.name, e]));
+      const empty = (g.initializer ?? []).filter((t) => t.dataType === onnx.TensorProto.DataType.FLOAT && (t.dims ?? []).length > 0 && (t.rawData ?? []).length === 0);
+      expect(empty.map((t) => t.name).sort(), part).toEqual([...mapped.keys()].sort());
+      for (const t of empty) expect((t.dims ?? []).map(Number), t.name!).toEqual(mapped.get(t.name!)!.dims);
+    }
+    const emb = meta.graphs.decoder!.find((e) => e.param === 'model.decoder.embed_tokens.weight' && !e.transposed)!;
+    expect(emb.dims).toEqual([51865, want[0]]);
+  });
 });
+

@@ -73,7 +73,12 @@ export async function openModelStream(url: string, options: FetchOptions = {}): 
   const peeked = cache?.peek ? await cache.peek(url).catch(() => undefined) : undefined;
   const cached = peeked || !cache ? undefined : await cache.get(url).catch(() => undefined);
   const etag = peeked?.etag ?? cached?.etag;
-  const useCached = async () => peeked ? peeked.open() : done(cached!.bytes, options.onProgress);
+  const useCached = async (): Promise<Uint8Array | OpenedModel> => {
+    if (!peeked) return done(cached!.bytes, options.onProgress);
+    const opened = await peeked.open();
+    // Progress as for a download: all of it, once the cached copy has been read.
+    return { ...opened, async close(ok) { await opened.close(ok); if (ok && opened.source.size !== undefined) options.onProgress?.(opened.source.size, opened.source.size); } };
+  };
   let response: Response;
   try {
     response = await fetch(url, etag ? { headers: { 'If-None-Match': etag } } : undefined);
@@ -158,6 +163,27 @@ async function readBody(response: Response, onProgress?: ProgressCallback): Prom
   return out;
 }
 
+function storedHeaders(etag: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+  if (etag) headers['x-tessera-etag'] = etag;
+  return headers;
+}
+
+/** A body stream as a streamed load's source (a cached copy: nothing to store on close). */
+function bodyStream(body: ReadableStream<Uint8Array>, size: number | undefined): OpenedModel {
+  const reader = body.getReader();
+  return {
+    source: {
+      size,
+      async next() {
+        const chunk = await reader.read();
+        return chunk.done ? undefined : chunk.value;
+      },
+    },
+    async close(ok) { if (!ok) await reader.cancel().catch(() => undefined); },
+  };
+}
+
 /** The browser's Cache API, keyed by URL; the ETag travels in a header of the stored response. */
 export function cacheStorageCache(name = 'tessera-models'): ModelCache | undefined {
   if (typeof caches === 'undefined') return undefined;
@@ -168,9 +194,25 @@ export function cacheStorageCache(name = 'tessera-models'): ModelCache | undefin
       return { bytes: new Uint8Array(await r.arrayBuffer()), etag: r.headers.get('x-tessera-etag') ?? undefined };
     },
     async put(url, bytes, etag) {
-      const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
-      if (etag) headers['x-tessera-etag'] = etag;
-      await (await caches.open(name)).put(url, new Response(bytes as BufferSource, { headers }));
+      await (await caches.open(name)).put(url, new Response(bytes as BufferSource, { headers: storedHeaders(etag) }));
+    },
+    // Streamed loads: a hit is read through its body stream, a download stored as it passes.
+    async peek(url) {
+      const r = await (await caches.open(name)).match(url);
+      if (!r?.body) return undefined;
+      return { etag: r.headers.get('x-tessera-etag') ?? undefined, open: async () => bodyStream(r.body!, Number(r.headers.get('content-length')) || undefined) };
+    },
+    async writer(url, etag) {
+      if (typeof TransformStream !== 'function') throw new Error('no TransformStream');
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      const w = writable.getWriter();
+      const stored = (await caches.open(name)).put(url, new Response(readable, { headers: storedHeaders(etag) }));
+      stored.catch(() => undefined);
+      return {
+        write: (chunk) => w.write(chunk),
+        async commit() { await w.close(); await stored; },
+        async abort() { await w.abort().catch(() => undefined); await stored.catch(() => undefined); },
+      };
     },
   };
 }

@@ -164,6 +164,55 @@ describe('streamed loading gives the outputs of loading from bytes, bit for bit'
 describe('corrupt and cut-short models', () => {
   const bytes = readFileSync(MODELS.fp32!);
 
+  /** A source handing out `bytes` in chunks of pseudo-random sizes from 1 to `max`. */
+  const chunked = (bytes: Uint8Array, max: number, seed: number) => {
+    let at = 0, s = seed;
+    return {
+      size: bytes.length,
+      next: async () => {
+        if (at >= bytes.length) return undefined;
+        s = (s * 1103515245 + 12345) >>> 0;
+        const n = 1 + (s >>> 8) % max;
+        return bytes.slice(at, (at += n));
+      },
+    };
+  };
+  const sinkAll = { raw: ({ length }: { length: number }) => ({ kind: 'write' as const, entry: { length, readInto: () => {} }, write: () => {} }) };
+
+  it('chunk boundaries anywhere (1–13 byte chunks) give the same skeleton as one chunk', async () => {
+    const small = readFileSync(MODELS.fp16!);
+    const whole = await walkModel(chunked(small, small.length, 1), sinkAll);
+    for (const seed of [1, 2, 3]) {
+      // Every sunk field receives exactly the file's bytes at its offset, however they were split.
+      const checks: (() => void)[] = [];
+      const tiny = await walkModel(chunked(small, 13, seed), {
+        raw: ({ offset, length }) => {
+          const got = new Uint8Array(length);
+          checks.push(() => expect(Buffer.from(got).equals(small.subarray(offset, offset + length))).toBe(true));
+          return { kind: 'write', entry: { length, readInto: () => {} }, write: (b, at) => got.set(b, at) };
+        },
+      });
+      checks.forEach((c) => c());
+      expect(checks.length).toBe(whole.raws.length);
+      expect(Buffer.from(tiny.skeleton).equals(Buffer.from(whole.skeleton))).toBe(true);
+      expect(tiny.raws.map((r) => r.length)).toEqual(whole.raws.map((r) => r.length));
+    }
+  });
+
+  it('random byte corruptions end in INVALID_MODEL or a model, never another error (walked in small chunks)', async () => {
+    const small = readFileSync(MODELS.fp16!);
+    let s = 7, refused = 0;
+    const rand = (n: number) => { s = (s * 1103515245 + 12345) >>> 0; return (s >>> 8) % n; };
+    for (let i = 0; i < 150; i++) {
+      const bad = new Uint8Array(small);
+      for (let k = 0; k < 1 + rand(4); k++) bad[rand(Math.min(bad.length, 4000 + rand(bad.length)))] = rand(256);
+      const cut = rand(3) === 0 ? bad.subarray(0, rand(bad.length)) : bad;
+      const e = await walkModel(chunked(cut, 4096, i), sinkAll).then(() => undefined, (err) => err);
+      if (e) { refused++; expect([e.name, e.code, e.message]).toEqual(['TesseraError', 'INVALID_MODEL', expect.stringMatching(/at byte \d+/)]); }
+    }
+    expect(refused).toBeGreaterThan(30);
+  });
+
   it('a file cut anywhere fails with INVALID_MODEL naming the byte offset, by path and by URL', async () => {
     for (const cut of [5, 300, Math.floor(bytes.length / 2), bytes.length - 3]) {
       const path = join(dir, `cut-${cut}.onnx`);

@@ -3,7 +3,7 @@
  * `outputNames`, `run(feeds)`, `release()`.
  */
 import { decodeModel } from '../onnx/decode.js';
-import { type ExternalFiles, filesFromBytes } from '../onnx/external-data.js';
+import { type ExternalFiles, filesFromBytes, safeLocation } from '../onnx/external-data.js';
 import { defaultRegistry } from '../ops/index.js';
 import { Executor } from '../plan/executor.js';
 import { type LoadedGraph, checkWeightsFit, loadGraph } from '../plan/load.js';
@@ -136,7 +136,11 @@ export class InferenceSession {
       engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
       const source = await openSource(model, options);
       let files: ExternalFiles | undefined;
-      if (options.externalData) files = filesFromBytes(await readExternalData(options.externalData, options));
+      if (options.externalData) {
+        const given = await readExternalData(options.externalData, options);
+        files = given.files;
+        beside = given.close;
+      }
       else if (typeof model === 'string' && !/^(https?|data|blob):/.test(model)) files = beside = platform.filesBeside?.(model);
       let decoded: Model;
       let resident: ResidentSink | undefined;
@@ -232,15 +236,37 @@ export class InferenceSession {
   }
 }
 
-/** externalData entries given as a path or URL are read like a model (fetch, cache, progress). */
+/**
+ * externalData entries: bytes as given; a local path (Node) opened and read by offset straight into
+ * Wasm memory; a URL read like a model (fetch, cache, progress).
+ */
 async function readExternalData(list: NonNullable<SessionOptions['externalData']>, options: SessionOptions) {
   if (!Array.isArray(list)) throw new TesseraError('INVALID_ARGUMENT', 'externalData must be an array of { path, data }');
-  return Promise.all(list.map(async (item) => ({
-    path: item?.path,
-    data: typeof item?.data === 'string' || item?.data instanceof URL
-      ? await platform.readModel(item.data, { onProgress: options.onProgress, cache: options.cache })
-      : item?.data,
-  }))) as Promise<{ path: string; data: Uint8Array | ArrayBuffer }[]>;
+  const isLocal = (d: unknown): d is string | URL => (typeof d === 'string' && !/^(https?|data|blob):/.test(d)) || (d instanceof URL && d.protocol === 'file:');
+  const paths = new Map<string, string>();
+  const rest: { path: string; data: Uint8Array | ArrayBuffer }[] = [];
+  for (const item of list) {
+    if (platform.filesAt && item && typeof item.path === 'string' && isLocal(item.data)) {
+      const text = String(item.data);
+      paths.set(safeLocation(item.path, `externalData '${item.path}'`), text.startsWith('file:') ? decodeURIComponent(new URL(text).pathname) : text);
+    } else {
+      rest.push(await Promise.resolve(item).then(async (i) => ({
+        path: i?.path,
+        data: typeof i?.data === 'string' || i?.data instanceof URL
+          ? await platform.readModel(i.data, { onProgress: options.onProgress, cache: options.cache })
+          : i?.data,
+      })) as { path: string; data: Uint8Array | ArrayBuffer });
+    }
+  }
+  const bytes = filesFromBytes(rest);
+  if (paths.size === 0) return { files: bytes, close: undefined };
+  const onDisk = platform.filesAt!(paths);
+  const files: ExternalFiles = {
+    size: (location) => (paths.has(location) ? onDisk.size(location) : bytes.size(location)),
+    slice: (location, offset, length) => (paths.has(location) ? onDisk : bytes).slice(location, offset, length),
+    describe: () => `${onDisk.describe()}; ${bytes.describe()}`,
+  };
+  return { files, close: onDisk };
 }
 
 /** Bytes are read in place; a path or URL is opened for a streamed load (or read whole where it must). */

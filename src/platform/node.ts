@@ -9,7 +9,7 @@ import { setDefaultWasmLoader } from '../runtime/wasm.js';
 import { setThreadHost } from '../runtime/threads/host.js';
 import { workerSource } from '../runtime/threads/worker-main.js';
 import { directoryCache } from './node-cache.js';
-import { filesBeside } from './node-external.js';
+import { filesAtPaths, filesBeside } from './node-external.js';
 import { openModelFile } from './node-model-file.js';
 import { platform, setPlatform } from './platform.js';
 
@@ -56,6 +56,7 @@ export function installNodePlatform(): void {
   setPlatform({
     defaultCache: () => directoryCache(),
     filesBeside,
+    filesAt: filesAtPaths,
     isDirectory: (path) => stat(path).then((s) => s.isDirectory(), () => false),
     // allocUnsafeSlow: a buffer of its own (never a slice of Node's shared pool), not zero-filled.
     uninitializedBuffer: (bytes) => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer,

@@ -25,6 +25,8 @@ export interface Platform {
   isDirectory?(path: string): Promise<boolean>;
   /** External data files beside a model loaded by path (Node only). */
   filesBeside?(modelPath: string): ExternalFiles & { close(): void };
+  /** External data files given by path (location → path), read by offset (Node only). */
+  filesAt?(paths: ReadonlyMap<string, string>): ExternalFiles & { close(): void };
   /**
    * A new ArrayBuffer of `bytes` that the caller overwrites entirely before anyone else sees it (a
    * run's outputs, copied out of Wasm memory). Node hands out memory without zero-filling it first,

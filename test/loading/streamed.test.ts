@@ -144,6 +144,8 @@ describe('streamed loading gives the outputs of loading from bytes, bit for bit'
     writeFileSync(join(sub, 'weights.bin'), data);
     expect(await outputs(await InferenceSession.create(join(sub, 'model.onnx')))).toEqual(expected);
     expect(await outputs(await InferenceSession.create(new Uint8Array(model), { externalData: [{ path: 'weights.bin', data }] }))).toEqual(expected);
+    // externalData naming a file by path (Node): read by offset like the files beside a model.
+    expect(await outputs(await InferenceSession.create(new Uint8Array(model), { externalData: [{ path: 'weights.bin', data: join(sub, 'weights.bin') }] }))).toEqual(expected);
   });
 
   it('keeps only the small messages: the skeleton of a 2 MB BERT is under 5% of it', async () => {
@@ -300,6 +302,9 @@ describe('weights that cannot fit are refused at create, before they are read', 
     const e = await failure(InferenceSession.create(join(sub, 'model.onnx')));
     expect(e.code).toBe('OUT_OF_MEMORY');
     expect(e.message).toMatch(/GiB/);
+    // The same with the model as bytes and the 6.75 GiB file named in externalData: never read whole.
+    const b = await failure(InferenceSession.create(m, { externalData: [{ path: 'w.bin', data: join(sub, 'w.bin') }] }));
+    expect(b.code).toBe('OUT_OF_MEMORY');
 
     const small = MODELS.fp32!;
     served.set('/small.onnx', readFileSync(small));

@@ -139,6 +139,12 @@ class Reader {
   /** The next n bytes, copied (n already checked against what the enclosing message holds). */
   async take(n: number, what: string, at: number): Promise<Uint8Array> {
     if (this.avail >= n) { const out = this.buf.slice(this.at, this.at + n); this.at += n; return out; }
+    if (this.src.size === undefined && n > 1 << 20) {
+      // Nothing bounds the claimed length yet (a stream of unknown size): allocate for what arrives.
+      const parts: Uint8Array[] = [];
+      await this.pipe(n, (b) => parts.push(b.slice()), what, at);
+      return concat(parts, n);
+    }
     const out = new Uint8Array(n);
     let done = 0;
     await this.pipe(n, (b) => { out.set(b, done); done += b.length; }, what, at);

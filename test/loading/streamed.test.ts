@@ -347,3 +347,15 @@ describe('tensors outside the top-level initializers stay in the skeleton', () =
     await a.release(); await b.release();
   });
 });
+
+describe('lengths read from a stream of unknown size are not trusted for allocations', () => {
+  it('a kept field claiming 1 TB in a 100-byte stream fails at the end of the data, allocating nothing big', async () => {
+    // ModelProto field 7 (graph) → GraphProto field 2 (name, a kept string) claiming 2^40 bytes.
+    const graph = [...varint(2 * 8 + 2), ...varint(2 ** 40), ...new Array(60).fill(65)];
+    const bytes = Uint8Array.from([8, 8, ...varint(7 * 8 + 2), ...varint(graph.length + 2 ** 40 - 60), ...graph]);
+    let sent = false;
+    const e = await walkModel({ next: async () => (sent ? undefined : (sent = true, bytes)) }, { raw: () => undefined }).then(() => undefined, (err) => err);
+    expect(e?.code).toBe('INVALID_MODEL');
+    expect(e?.message).toMatch(/at byte \d+/);
+  });
+});

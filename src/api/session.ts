@@ -132,8 +132,7 @@ export class InferenceSession {
     let opened: OpenedModel | undefined;
     let ok = false;
     try {
-      // The engine comes first: a streamed download writes large weights straight into its heap.
-      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
+      const makeEngine = () => Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
       const source = await openSource(model, options);
       let files: ExternalFiles | undefined;
       if (options.externalData) {
@@ -148,12 +147,15 @@ export class InferenceSession {
       else {
         opened = source;
         // A file is walked with seeks and its weights read by offset at load; a stream is one pass.
-        const sink = source.readAt ? fileSink(source.readAt) : (resident = residentSink(engine));
+        // A download needs the engine first: its large weights stream straight into the heap.
+        if (!source.readAt) engine = await makeEngine();
+        const sink = source.readAt ? fileSink(source.readAt) : (resident = residentSink(engine!));
         const walked = await walkModel(source.source, sink);
         if (!source.readAt) { await source.close(true); opened = undefined; }
         decoded = decodeModel(walked.skeleton, { externalFiles: files, streamed: walked.raws });
       }
       // Sizes are known from the tensor headers: refuse before reading the weights of a file.
+      engine ??= await makeEngine();
       checkWeightsFit(decoded.graph, engine);
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
@@ -248,7 +250,8 @@ async function readExternalData(list: NonNullable<SessionOptions['externalData']
   for (const item of list) {
     if (platform.filesAt && item && typeof item.path === 'string' && isLocal(item.data)) {
       const text = String(item.data);
-      paths.set(safeLocation(item.path, `externalData '${item.path}'`), text.startsWith('file:') ? decodeURIComponent(new URL(text).pathname) : text);
+      // file: URLs by string operations: the Workers bundle must not contain URL construction.
+      paths.set(safeLocation(item.path, `externalData '${item.path}'`), text.startsWith('file:') ? decodeURIComponent(text.replace(/^file:\/\//, '')) : text);
     } else {
       rest.push(await Promise.resolve(item).then(async (i) => ({
         path: i?.path,

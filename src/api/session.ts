@@ -155,6 +155,12 @@ export class InferenceSession {
   /** @internal Wasm heap bytes in use (text generation's flat-cost tests). */
   get heapBytesInUse(): number { return this.engine?.heap.bytesInUse ?? 0; }
 
+  /** @internal Bytes of the session's Wasm memory (it never shrinks: its high-water mark; the memory bench). */
+  get wasmMemoryBytes(): number { return this.engine?.memory.buffer.byteLength ?? 0; }
+
+  /** @internal The highest heap address ever used: Wasm memory actually touched (memory tests, the memory bench). */
+  get heapHighWaterBytes(): number { return this.engine?.heap.highWaterBytes ?? 0; }
+
   /** Which kernel build this session runs: 'relaxed' where the engine has relaxed SIMD. */
   readonly wasmVariant: WasmVariant;
 

@@ -92,7 +92,7 @@ export class Engine {
     if (t.dtype === 'string') return { dtype: t.dtype, dims: t.dims, ptr: -1, strings: t.data as string[] };
     const n = shapeSize(t.dims);
     const bytes = n * bytesPerElement(t.dtype);
-    const ptr = this.heap.alloc(bytes, what);
+    const ptr = this.heap.alloc(roomForPacking(t.dtype, t.dims), what);
     // Raw and external bytes go in as bytes: no typed array of the weights is ever made in JS.
     if (t.readInto) t.readInto(new Uint8Array(this.memory.buffer, ptr, bytes));
     else if (t.raw) new Uint8Array(this.memory.buffer, ptr, bytes).set(t.raw);
@@ -142,13 +142,17 @@ export class Engine {
       persistent: (key, bytes, fill, replaces, releasable) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {
-          ptr = this.heap.alloc(bytes, key);
-          fill(ptr);
-          this.persistentBlocks.set(key, ptr);
           const source = replaces === undefined ? undefined : this.releasable.get(replaces);
+          if (source && this.heap.capacityOf(source.ptr) >= bytes) {
+            ptr = this.packOver(source, bytes, fill, key);
+          } else {
+            ptr = this.heap.alloc(bytes, key);
+            fill(ptr);
+            if (source) this.heap.release(source.ptr);
+          }
+          this.persistentBlocks.set(key, ptr);
           if (source) {
             this.releasable.delete(replaces!);
-            this.heap.release(source.ptr);
             source.released = true;
             // The block inherits its source's single reader, so that reader may replace it in turn.
             if (releasable) this.releasable.set(ptr, { dtype: 'uint8', dims: [bytes], ptr });
@@ -157,6 +161,24 @@ export class Engine {
         return ptr;
       },
     };
+  }
+
+  /**
+   * Packs a weight into its own block: into a temporary block, copied back over the source, whose
+   * unused tail is then freed. The heap's high-water mark thus grows by one packed tensor at most
+   * (the temporary, reused by the next weight), instead of by every packed block allocated at the
+   * top while the sources' holes below go unused (Wasm memory never shrinks).
+   */
+  private packOver(source: ConstValue, bytes: number, fill: (ptr: number) => void, key: string): number {
+    const temp = this.heap.alloc(bytes, key);
+    try {
+      fill(temp);
+      new Uint8Array(this.memory.buffer).copyWithin(source.ptr, temp, temp + bytes);
+    } finally {
+      this.heap.release(temp);
+    }
+    this.heap.shrink(source.ptr, bytes);
+    return source.ptr;
   }
 
   /**
@@ -202,6 +224,19 @@ export class Engine {
     }
     return outs;
   }
+}
+
+/**
+ * Bytes to reserve for a constant: its own, or, for a large matrix, what its packed panels may
+ * take (both of its last two dims rounded up to 8: the GEMM panels' padding), so that packing can
+ * write the panels over the source (Engine.packOver) instead of beside it. At most 7 rows and 7
+ * columns more, only for constants of 64 KiB or more.
+ */
+export function roomForPacking(dtype: DType, dims: readonly number[]): number {
+  const bytes = shapeSize(dims as number[]) * bytesPerElement(dtype);
+  if (dims.length < 2 || bytes < 65536) return bytes;
+  const C = dims[dims.length - 1]!, R = bytes / bytesPerElement(dtype) / C;
+  return Math.max(bytes, Math.ceil(R / 8) * 8 * Math.ceil(C / 8) * 8 * bytesPerElement(dtype));
 }
 
 export function constToTyped(dtype: DType, data: ArrayLike<number> | ArrayLike<bigint>): NumericArray {

@@ -27,6 +27,9 @@ export interface Kernels {
   gemm_i16_dq_f32(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
   pack_b_q8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): number;
   gemv_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
+  fits_q8(src: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): number;
+  gemm_q8_i32(ap: number, bq: number, c: number, ldc: number, M: number, N: number, K: number): void;
+  gemm_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
   minmax_f32(x: number, n: number, out: number): void;
   quantize_f32_u8(x: number, y: number, n: number, scale: number, zp: number): void;
   im2row_u8(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,

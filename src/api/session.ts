@@ -47,6 +47,12 @@ export interface SessionOptions {
    * from. In Node a model loaded by path finds them beside it without this.
    */
   externalData?: readonly { path: string; data: Uint8Array | ArrayBuffer | string | URL }[];
+  /**
+   * 'low' trades speed for footprint (small devices, Workers): one thread, and float32 MatMul
+   * weights of 1 MiB or more stay as stored, packed a band at a time into scratch on every run,
+   * so loading never needs a packed weight beside its source (docs/memory.md). Default 'default'.
+   */
+  memory?: 'default' | 'low';
 }
 
 /** Per-call options of `session.run`. */
@@ -127,6 +133,9 @@ export class InferenceSession {
     let engine: Engine | undefined;
     let beside: (ExternalFiles & { close(): void }) | undefined;
     try {
+      if (options.memory !== undefined && options.memory !== 'default' && options.memory !== 'low') {
+        throw new TesseraError('INVALID_ARGUMENT', `memory must be 'default' or 'low', got ${String(options.memory)}`);
+      }
       const bytes = await modelBytes(model, options);
       let files: ExternalFiles | undefined;
       if (options.externalData) files = filesFromBytes(await readExternalData(options.externalData, options));
@@ -134,7 +143,7 @@ export class InferenceSession {
       const decoded = decodeModel(bytes, { externalFiles: files });
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
-      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
+      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads, memory: options.memory });
       const graph = loadGraph(decoded, defaultRegistry, engine);
       return new InferenceSession(graph, engine, new Executor(graph, engine));
     } catch (e) {

@@ -41,6 +41,12 @@ export interface OpContext {
    * many blocks.
    */
   readonly threads?: number;
+  /**
+   * The session's memory profile (SessionOptions.memory). 'low': keep no packed copy of a large
+   * constant weight where the kernel can read it as stored (packing bands of it per run into
+   * scratch instead), trading speed for footprint.
+   */
+  readonly memory?: 'default' | 'low';
   /** Throw a TesseraError that names this node. */
   fail(message: string, code?: 'INVALID_MODEL' | 'UNSUPPORTED_OP' | 'INVALID_ATTRIBUTE' | 'SHAPE_MISMATCH'): never;
 }

@@ -27,6 +27,8 @@ export interface EngineOptions {
   variant?: WasmVariant;
   /** Threads for large kernels; more than 1 puts the session on a shared memory and the pool. */
   threads?: ThreadsOption;
+  /** SessionOptions.memory: 'low' makes ops trade speed for footprint (OpContext.memory). */
+  memory?: 'default' | 'low';
 }
 
 // Created only where it exists (workerd's older compatibility dates lack it, and have no threads).
@@ -47,11 +49,21 @@ export class Engine {
     private team?: Team,
   ) {}
 
+  /** 'low': ops keep no packed copy of large weights where they can read them as stored (SessionOptions.memory). */
+  memoryMode: 'default' | 'low' = 'default';
+
   /** Threads this engine's kernels may use (1: the caller's alone). */
   get threads(): number { return this.team ? this.team.workers + 1 : 1; }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const threads = resolveThreads(options.threads);
+    const engine = await Engine.start(options);
+    if (options.memory === 'low') engine.memoryMode = 'low';
+    return engine;
+  }
+
+  private static async start(options: EngineOptions): Promise<Engine> {
+    // The low-memory profile runs on one thread: no shared memory, no pool, no per-thread scratch.
+    const threads = options.memory === 'low' ? 1 : resolveThreads(options.threads);
     const inst = await instantiateKernels(1, options.variant, threads > 1);
     const heap = new Heap(inst.memory, Math.max(inst.kernels.heap_base(), 1024), options.maxMemoryBytes);
     if (threads === 1) return new Engine(inst.kernels, inst.memory, heap, inst.variant);

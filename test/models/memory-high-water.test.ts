@@ -76,3 +76,40 @@ describe('weights packed once, high-water mark', () => {
     await check(q, LAYERS * H * H, H * H + 128, 0.25);
   });
 });
+
+describe("memory: 'low'", () => {
+  const D = 512; // 1 MiB float32 weights: the low-memory path's threshold
+  const big = () => {
+    const w = (l: number) => Array.from({ length: D * D }, (_, i) => Math.sin(i * 0.11 + l) * 0.05);
+    return model({
+      nodes: [node('MatMul', ['x', 'A'], ['h']), node('Relu', ['h'], ['r']), node('MatMul', ['r', 'B'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, ['n', D])], outputs: [valueInfo('y', DT.FLOAT, ['n', D])],
+      initializers: [floatTensor('A', [D, D], w(0)), floatTensor('B', [D, D], w(1))], opset: 14,
+    });
+  };
+
+  it('keeps large weights as stored, packs nothing beside them, runs on one thread, same bits', async () => {
+    const bytes = big();
+    const normal = await InferenceSession.create(bytes);
+    const low = await InferenceSession.create(bytes, { memory: 'low', threads: 2 });
+    expect(low.threads).toBe(1);
+    const loaded = internals(low).heapHighWaterBytes;
+    for (const rows of [1, 20, 5]) {
+      const x = new Tensor('float32', Float32Array.from({ length: rows * D }, (_, i) => Math.cos(i * 0.3 + rows)), [rows, D]);
+      const a = (await normal.run({ x })).y!.data as Float32Array, b = (await low.run({ x })).y!.data as Float32Array;
+      expect(Buffer.compare(Buffer.from(a.buffer), Buffer.from(b.buffer)), `rows ${rows}`).toBe(0);
+    }
+    for (const name of ['A', 'B']) expect(internals(low).graph.consts.get(name)?.released, name).toBeUndefined();
+    // No packed weight, no temporary: the arena (with a band of packed B) is all that was added.
+    expect(internals(low).heapHighWaterBytes).toBeLessThanOrEqual(loaded + internals(low).executor.arena.bytes + 65536);
+    // The default profile packs each weight through a temporary as large as the weight.
+    expect(internals(normal).heapHighWaterBytes).toBeGreaterThanOrEqual(loaded + D * D * 4);
+    expect(internals(normal).heapHighWaterBytes).toBeGreaterThan(internals(low).heapHighWaterBytes);
+    await normal.release();
+    await low.release();
+  });
+
+  it('refuses an unknown profile by name', async () => {
+    await expect(InferenceSession.create(big(), { memory: 'tiny' as never })).rejects.toThrow(/memory must be 'default' or 'low', got tiny/);
+  });
+});

@@ -164,6 +164,17 @@ export class InferenceSession {
   /** @internal Wasm heap bytes in use (text generation's flat-cost tests). */
   get heapBytesInUse(): number { return this.engine?.heap.bytesInUse ?? 0; }
 
+  /**
+   * What the session holds in Wasm memory, in bytes: `wasmMemoryBytes`, the size of its
+   * WebAssembly.Memory (it grows ahead of need and never shrinks; pages never touched cost no
+   * physical memory); `heapHighWaterBytes`, the most of it ever used (weights, packed weights,
+   * the activation arena: the part that is resident); `heapBytesInUse`, what is allocated now.
+   * 0s after release().
+   */
+  memoryUsage(): { wasmMemoryBytes: number; heapHighWaterBytes: number; heapBytesInUse: number } {
+    return { wasmMemoryBytes: this.wasmMemoryBytes, heapHighWaterBytes: this.heapHighWaterBytes, heapBytesInUse: this.heapBytesInUse };
+  }
+
   /** @internal Bytes of the session's Wasm memory (it never shrinks: its high-water mark; the memory bench). */
   get wasmMemoryBytes(): number { return this.engine?.memory.buffer.byteLength ?? 0; }
 

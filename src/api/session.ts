@@ -6,13 +6,16 @@ import { decodeModel } from '../onnx/decode.js';
 import { type ExternalFiles, filesFromBytes } from '../onnx/external-data.js';
 import { defaultRegistry } from '../ops/index.js';
 import { Executor } from '../plan/executor.js';
-import { type LoadedGraph, loadGraph } from '../plan/load.js';
+import { type LoadedGraph, checkWeightsFit, loadGraph } from '../plan/load.js';
 import { optimize } from '../graph/passes/index.js';
 import type { Model } from '../graph/ir.js';
 import { Engine } from '../runtime/engine.js';
 import type { WasmVariant } from '../runtime/wasm.js';
 import type { ModelCache } from '../platform/fetch-model.js';
 import { platform } from '../platform/platform.js';
+import type { OpenedModel } from '../platform/model-stream.js';
+import { walkModel } from '../onnx/stream-walk.js';
+import { type ResidentSink, fileSink, residentSink } from '../plan/stream-sink.js';
 import { TesseraError, asTesseraError } from './errors.js';
 import { Tensor } from './tensor.js';
 import { validateFeeds } from './feeds.js';
@@ -132,19 +135,36 @@ export class InferenceSession {
   static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void): Promise<InferenceSession> {
     let engine: Engine | undefined;
     let beside: (ExternalFiles & { close(): void }) | undefined;
+    let opened: OpenedModel | undefined;
+    let ok = false;
     try {
       if (options.memory !== undefined && options.memory !== 'default' && options.memory !== 'low') {
         throw new TesseraError('INVALID_ARGUMENT', `memory must be 'default' or 'low', got ${String(options.memory)}`);
       }
-      const bytes = await modelBytes(model, options);
+      // The engine comes first: a streamed download writes large weights straight into its heap.
+      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads, memory: options.memory });
+      const source = await openSource(model, options);
       let files: ExternalFiles | undefined;
       if (options.externalData) files = filesFromBytes(await readExternalData(options.externalData, options));
       else if (typeof model === 'string' && !/^(https?|data|blob):/.test(model)) files = beside = platform.filesBeside?.(model);
-      const decoded = decodeModel(bytes, { externalFiles: files });
+      let decoded: Model;
+      let resident: ResidentSink | undefined;
+      if (source instanceof Uint8Array) decoded = decodeModel(source, { externalFiles: files });
+      else {
+        opened = source;
+        // A file is walked with seeks and its weights read by offset at load; a stream is one pass.
+        const sink = source.readAt ? fileSink(source.readAt) : (resident = residentSink(engine));
+        const walked = await walkModel(source.source, sink);
+        if (!source.readAt) { await source.close(true); opened = undefined; }
+        decoded = decodeModel(walked.skeleton, { externalFiles: files, streamed: walked.raws });
+      }
+      // Sizes are known from the tensor headers: refuse before reading the weights of a file.
+      checkWeightsFit(decoded.graph, engine);
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
-      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads, memory: options.memory });
       const graph = loadGraph(decoded, defaultRegistry, engine);
+      resident?.releaseUnadopted();
+      ok = true;
       return new InferenceSession(graph, engine, new Executor(graph, engine));
     } catch (e) {
       // A model that fails to load must not keep its Wasm memory alive.
@@ -152,6 +172,7 @@ export class InferenceSession {
       throw asTesseraError(e, 'InferenceSession.create');
     } finally {
       beside?.close();
+      await opened?.close(ok);
     }
   }
 
@@ -248,9 +269,10 @@ async function readExternalData(list: NonNullable<SessionOptions['externalData']
   }))) as Promise<{ path: string; data: Uint8Array | ArrayBuffer }[]>;
 }
 
-async function modelBytes(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions): Promise<Uint8Array> {
+/** Bytes are read in place; a path or URL is opened for a streamed load (or read whole where it must). */
+async function openSource(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions): Promise<Uint8Array | OpenedModel> {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
-  if (typeof model === 'string' || model instanceof URL) return platform.readModel(model, { onProgress: options.onProgress, cache: options.cache });
+  if (typeof model === 'string' || model instanceof URL) return platform.openModel(model, { onProgress: options.onProgress, cache: options.cache });
   throw new TesseraError('INVALID_ARGUMENT', 'InferenceSession.create takes a Uint8Array, an ArrayBuffer, a path or a URL');
 }

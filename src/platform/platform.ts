@@ -3,7 +3,8 @@
  * platform needs; the default reads models with fetch, which browsers and Workers have.
  */
 import type { ExternalFiles } from '../onnx/external-data.js';
-import { type FetchOptions, type ModelCache, cacheStorageCache, fetchModel } from './fetch-model.js';
+import { type FetchOptions, type ModelCache, cacheStorageCache, fetchModel, openModelStream } from './fetch-model.js';
+import type { OpenedModel } from './model-stream.js';
 
 export interface LoadOptions {
   onProgress?: FetchOptions['onProgress'];
@@ -13,6 +14,11 @@ export interface LoadOptions {
 
 export interface Platform {
   readModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array>;
+  /**
+   * Opens a model for a streamed load (a file by handle, a download's body), or returns its bytes
+   * where it can only be had whole (a cache that stores whole files).
+   */
+  openModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array | OpenedModel>;
   /** Where downloaded models are cached by default (undefined: nowhere). */
   defaultCache(): ModelCache | undefined;
   /** Whether a local directory exists (Node only): tells a folder path from a hub repository id. */
@@ -31,6 +37,10 @@ export const platform: Platform = {
   readModel(location, options = {}) {
     const cache = options.cache === undefined ? platform.defaultCache() : options.cache;
     return fetchModel(String(location), { onProgress: options.onProgress, cache });
+  },
+  openModel(location, options = {}) {
+    const cache = options.cache === undefined ? platform.defaultCache() : options.cache;
+    return openModelStream(String(location), { onProgress: options.onProgress, cache });
   },
   defaultCache: () => cacheStorageCache(),
   uninitializedBuffer: (bytes) => new ArrayBuffer(bytes),

@@ -55,8 +55,55 @@ function prompt(n) {
   return Array.from({ length: n }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return 1000 + (s % 50000); });
 }
 
+/** The process's own floor: Node with the engine imported and a tiny model (MNIST) run once. */
+async function baseline(engine) {
+  const lib = engine === 'tessera' ? await import('../dist/node/index.js') : await import('onnxruntime-web');
+  if (engine === 'ort') { lib.env.wasm.numThreads = 1; lib.env.logLevel = 'error'; }
+  const s = await lib.InferenceSession.create(`${root}models/mnist/mnist-cnn.onnx`, engine === 'ort' ? { executionProviders: ['wasm'] } : {});
+  await s.run({ input: new lib.Tensor('float32', new Float32Array(784), [1, 1, 28, 28]) });
+  return { engine, workload: 'baseline', peakRssBytes: (process.resourceUsage?.().maxRSS ?? 0) * 1024 };
+}
+
+/**
+ * The example models (README status: what tessera needs to run each), through the API each
+ * example uses, from their paths: the session's Wasm memory used (high-water mark) and the peak
+ * RSS of the process.
+ */
+export const exampleModels = {
+  'mnist': { title: 'MNIST CNN (examples/node, web, worker `POST /`)', path: 'models/mnist/mnist-cnn.onnx' },
+  'minilm-worker': { title: 'MiniLM-shaped int8 embeddings (examples/worker `POST /embed`)', path: 'models/hf/minilm-worker/onnx/model_quantized.onnx' },
+  'bert-fortunes': { title: 'toy BERT fill-mask (`npm start`)', path: 'models/bert/bert-fortunes.onnx' },
+  'toy-lm': { title: 'toy LM (examples/worker-generate, `npm start`)', path: 'models/decoders/toy-lm/onnx/model.onnx' },
+};
+
+async function exampleChild(name, low) {
+  const lib = await import('../dist/node/index.js');
+  const opts = low ? { memory: 'low' } : {};
+  let usage;
+  if (name === 'mnist') {
+    const s = await lib.InferenceSession.create(`${root}${exampleModels.mnist.path}`, opts);
+    await s.run({ input: new lib.Tensor('float32', new Float32Array(784), [1, 1, 28, 28]) });
+    usage = s.memoryUsage();
+  } else if (name === 'minilm-worker') {
+    const p = await lib.pipeline('feature-extraction', `${root}models/hf/minilm-worker`, { dtype: 'q8', ...opts });
+    await p(['How do I reset my password?'], { pooling: 'mean', normalize: true });
+    usage = p.session.memoryUsage();
+  } else if (name === 'bert-fortunes') {
+    const p = await lib.pipeline('fill-mask', { model: `${root}${exampleModels['bert-fortunes'].path}`, vocab: readFileSync(`${root}models/bert/vocab.txt`, 'utf8'), sessionOptions: opts });
+    await p('Hello, my dog is [MASK].');
+    usage = p.session.memoryUsage();
+  } else {
+    const p = await lib.pipeline('text-generation', `${root}models/decoders/toy-lm`, opts);
+    await p('Once upon a time', { max_new_tokens: 32 });
+    usage = p.model.session.memoryUsage();
+  }
+  return { workload: name, fileBytes: statSync(`${root}${exampleModels[name].path}`).size, ...usage, peakRssBytes: (process.resourceUsage?.().maxRSS ?? 0) * 1024 };
+}
+
 /** One measurement in this process; returns the JSON line's object. */
 async function child(engine, name, low) {
+  if (name === 'baseline') return baseline(engine);
+  if (exampleModels[name]) return exampleChild(name, low);
   const w = memoryWorkloads[name];
   const path = await w.model();
   const options = engine === 'tessera' ? (low ? { memory: 'low' } : {}) : { executionProviders: ['wasm'] };
@@ -118,6 +165,8 @@ function measure(engine, name, low) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
+const baselines = {};
+
 /** Median rows over `rounds` processes per engine (alternating which goes first). */
 export async function measureMemory({ only = Object.keys(memoryWorkloads), rounds = 3, engines = ['tessera', 'ort'], low = false } = {}) {
   const rows = [];
@@ -131,7 +180,10 @@ export async function measureMemory({ only = Object.keys(memoryWorkloads), round
     }
     const row = { workload: name, title: w.title, fileBytes: statSync(path).size, kvBytes: kv, low, loadAverage: os.loadavg()[0] };
     for (const e of engines) {
+      baselines[e] ??= median([0, 1, 2].map(() => measure(e, 'baseline', false).peakRssBytes));
       row[e] = {
+        baselineRssBytes: baselines[e],
+        aboveBaseline: (median(runs[e].map((x) => x.peakRssBytes)) - baselines[e]) / (row.fileBytes + kv),
         peakRssBytes: median(runs[e].map((x) => x.peakRssBytes)),
         firstResultMs: median(runs[e].map((x) => x.firstResultMs)),
         wasmBytes: median(runs[e].map((x) => x.wasmBytes)),
@@ -147,13 +199,16 @@ export async function measureMemory({ only = Object.keys(memoryWorkloads), round
 export function memoryTable(rows) {
   const mb = (b) => (b / 2 ** 20).toFixed(0);
   const lines = [
-    '| model | file MB (+ KV) | tessera peak RSS MB (× file) | onnxruntime-web peak RSS MB (× file) | first result ms (tessera / ort) | tessera / ort |',
+    '| model | file MB (+ KV) | tessera peak RSS MB (× file; above Node\'s floor) | onnxruntime-web peak RSS MB (× file; above floor) | first result ms (tessera / ort) | first result tessera / ort |',
     '|---|---:|---:|---:|---:|---:|',
   ];
+  const cell = (x) => (x ? `${mb(x.peakRssBytes)} (**${x.ratio.toFixed(2)}×**; ${x.aboveBaseline.toFixed(2)}×)` : '—');
   for (const r of rows) {
     const t = r.tessera, o = r.ort;
-    lines.push(`| ${r.title}${r.low ? ", `memory: 'low'`" : ''} | ${mb(r.fileBytes)}${r.kvBytes ? ` (+ ${(r.kvBytes / 2 ** 20).toFixed(1)})` : ''} | ${t ? `${mb(t.peakRssBytes)} (**${t.ratio.toFixed(2)}×**)` : '—'} | ${o ? `${mb(o.peakRssBytes)} (${o.ratio.toFixed(2)}×)` : '—'} | ${t ? t.firstResultMs.toFixed(0) : '—'} / ${o ? o.firstResultMs.toFixed(0) : '—'} | ${t && o ? (t.firstResultMs / o.firstResultMs).toFixed(2) : '—'} |`);
+    lines.push(`| ${r.title}${r.low ? ", `memory: 'low'`" : ''} | ${mb(r.fileBytes)}${r.kvBytes ? ` (+ ${(r.kvBytes / 2 ** 20).toFixed(1)})` : ''} | ${cell(t)} | ${cell(o)} | ${t ? t.firstResultMs.toFixed(0) : '—'} / ${o ? o.firstResultMs.toFixed(0) : '—'} | ${t && o ? (t.firstResultMs / o.firstResultMs).toFixed(2) : '—'} |`);
   }
+  const floors = Object.entries(baselines).map(([e, b]) => `${e === 'ort' ? 'onnxruntime-web' : e} ${mb(b)} MB`).join(', ');
+  if (floors) lines.push('', `Node's floor (the engine imported, MNIST run once): ${floors}. MB = 2^20 bytes.`);
   return lines.join('\n');
 }
 
@@ -161,6 +216,20 @@ if (args[0] === '--child') {
   console.log(JSON.stringify(await child(args[1], args[2], args.includes('--low'))));
   process.exit(0);
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (args.includes('--examples')) {
+    const mb = (b) => (b / 2 ** 20).toFixed(1);
+    const lines = ['| example model | file MB | Wasm memory used MB (`memory: \'low\'`) | process peak RSS MB |', '|---|---:|---:|---:|'];
+    for (const name of Object.keys(exampleModels)) {
+      const r = measure('tessera', name, false), l = measure('tessera', name, true);
+      lines.push(`| ${exampleModels[name].title} | ${mb(r.fileBytes)} | ${mb(r.heapHighWaterBytes)} (${mb(l.heapHighWaterBytes)}) | ${mb(r.peakRssBytes)} |`);
+    }
+    console.log(lines.join('\n'));
+    if (args.includes('--record')) {
+      const { replaceSection } = await import('../scripts/readme-section.mjs');
+      replaceSection('memory-examples', lines.join('\n'));
+    }
+    process.exit(0);
+  }
   const only = flag('only', '')?.split(',').filter(Boolean);
   const rounds = Number(flag('rounds', 3));
   const engines = flag('engines', 'tessera,ort').split(',');

@@ -31,6 +31,15 @@ export interface EngineOptions {
   memory?: 'default' | 'low';
 }
 
+/**
+ * Weights from this size on are packed within their own block where the op can (Bound.persistent's
+ * inPlace: float32 MatMul weights), not through a temporary copy: the temporary of the largest
+ * weight would otherwise set the heap's high-water mark (BERT-base's 89 MiB MLM decoder). In-place
+ * packing follows a permutation's cycles through memory at random, ~10 ns a float against ~1 for
+ * the copy, so smaller weights keep the faster path.
+ */
+const IN_PLACE_MIN_BYTES = 64 * 2 ** 20;
+
 // Created only where it exists (workerd's older compatibility dates lack it, and have no threads).
 const unreleased = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<Team>((team) => team.leave()) : undefined;
@@ -151,11 +160,16 @@ export class Engine {
       outputs,
       scratch,
       view: (dtype, ptr, length) => this.view(dtype, ptr, length),
-      persistent: (key, bytes, fill, replaces, releasable) => {
+      persistent: (key, bytes, fill, replaces, releasable, inPlace) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {
           const source = replaces === undefined ? undefined : this.releasable.get(replaces);
-          if (source && this.heap.capacityOf(source.ptr) >= bytes) {
+          if (source && this.heap.capacityOf(source.ptr) >= bytes && inPlace && bytes >= IN_PLACE_MIN_BYTES) {
+            const scratch = this.heap.alloc(inPlace.scratchBytes, `${key} (in place)`);
+            try { inPlace.run(source.ptr, scratch); } finally { this.heap.release(scratch); }
+            this.heap.shrink(source.ptr, bytes);
+            ptr = source.ptr;
+          } else if (source && this.heap.capacityOf(source.ptr) >= bytes) {
             ptr = this.packOver(source, bytes, fill, key);
           } else {
             ptr = this.heap.alloc(bytes, key);

@@ -9,6 +9,7 @@ type F = number;
 export interface Kernels {
   heap_base(): Ptr;
   pack_b_f32(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I): void;
+  pack_b_f32_inplace(p: Ptr, K: I, N: I, visited: Ptr): void;
   pack_b_i8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): void;
   pack_a_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, ap: Ptr, M: I, K: I): void;
   quantize_pack_a_f32(x: Ptr, ldx: I, ap: Ptr, M: I, K: I, scale: F, zp: I): void;

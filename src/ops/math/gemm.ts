@@ -16,8 +16,16 @@ function packedB(bd: Bound, b: InputInfo, ptr: number, K: number, N: number, tra
     bd.k.pack_b_f32(ptr, dst, K, N, transB ? K : N, transB ? 1 : 0);
     if (alpha !== 1) bd.k.unary_f32(dst, dst, floats, Unary.affine, alpha, 0);
   };
+  // B as stored (K×N) can be packed within its own block (pack_b_f32_inplace), for very large weights.
+  const inPlace = transB ? undefined : {
+    scratchBytes: Math.ceil(K * Math.ceil(N / 8) / 8),
+    run: (p: number, visited: number) => {
+      bd.k.pack_b_f32_inplace(p, K, N, visited);
+      if (alpha !== 1) bd.k.unary_f32(p, p, floats, Unary.affine, alpha, 0);
+    },
+  };
   if (b.constant) {
-    const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack, ptr);
+    const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack, ptr, undefined, inPlace);
     return { ptr: p, perRun: undefined };
   }
   return { ptr: scratch, perRun: () => pack(scratch) };

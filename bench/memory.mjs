@@ -159,6 +159,16 @@ async function child(engine, name, low) {
   return { engine, workload: name, low, fileBytes: statSync(path).size, peakRssBytes, firstResultMs, wasmBytes };
 }
 
+/**
+ * A model's path, made if needed (quantizing BERT-base holds ~900 MB) in a child process: Linux
+ * carries a process's peak RSS over fork + exec into its children's maxRSS, so the parent must
+ * stay small for the children's numbers to be theirs.
+ */
+function modelPath(name) {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--path', name], { encoding: 'utf8' });
+  return out.trim().split('\n').pop();
+}
+
 function measure(engine, name, low) {
   const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', engine, name, ...(low ? ['--low'] : [])],
     { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -172,7 +182,7 @@ export async function measureMemory({ only = Object.keys(memoryWorkloads), round
   const rows = [];
   for (const name of only) {
     const w = memoryWorkloads[name];
-    const path = await w.model();
+    const path = modelPath(name);
     const kv = w.decoder ? kvCacheBytes(path.replace(/\/onnx\/[^/]+$/, ''), PROMPT + NEW_TOKENS) : 0;
     const runs = Object.fromEntries(engines.map((e) => [e, []]));
     for (let r = 0; r < rounds; r++) {
@@ -212,7 +222,10 @@ export function memoryTable(rows) {
   return lines.join('\n');
 }
 
-if (args[0] === '--child') {
+if (args[0] === '--path') {
+  console.log(await memoryWorkloads[args[1]].model());
+  process.exit(0);
+} else if (args[0] === '--child') {
   console.log(JSON.stringify(await child(args[1], args[2], args.includes('--low'))));
   process.exit(0);
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {

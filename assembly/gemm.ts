@@ -178,3 +178,43 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
     k0 += kc;
   } while (k0 < K);
 }
+
+// pack_b_f32's panels (transB = 0) written over B itself, for a weight whose only reader packs it:
+// no second K×N buffer, so loading never needs the packed copy beside its source. `p` holds B (K
+// rows of N floats) in a block of at least K × Np floats (Np = N rounded up to 8); `visited`:
+// ceil(K·Np/8 / 8) bytes of scratch. First the rows are spread to Np floats, last row first, with
+// zeros in the pad; then the K × (Np/8) matrix of 32-byte items (8 columns of one row) is
+// transposed in place by following the permutation's cycles: item (k, j) goes to j·K + k, which
+// is exactly panel j's row k. Same bytes as pack_b_f32 into a separate buffer.
+export function pack_b_f32_inplace(p: usize, K: i32, N: i32, visited: usize): void {
+  const Np = (N + 7) & ~7, P = Np >> 3;
+  if (Np != N) {
+    for (let k = K - 1; k >= 0; k--) {
+      const to = p + ((<usize>k * <usize>Np) << 2);
+      memory.copy(to, p + ((<usize>k * <usize>N) << 2), <usize>N << 2);
+      memory.fill(to + (<usize>N << 2), 0, <usize>(Np - N) << 2);
+    }
+  }
+  const n = <u32>K * <u32>P; // < 2^31: wasm32 bytes / 32
+  if (K == 1 || P == 1 || n < 3) return;
+  memory.fill(visited, 0, <usize>((n + 7) >> 3));
+  const uK = <u32>K, uP = <u32>P;
+  for (let s: u32 = 1; s < n - 1; s++) {
+    if ((load<u8>(visited + <usize>(s >> 3)) >> <u8>(s & 7)) & 1) continue;
+    // Position q receives the item from (q mod K)·P + q div K.
+    const at = p + (<usize>s << 5);
+    const t0 = v128.load(at), t1 = v128.load(at, 16);
+    let cur = s;
+    while (true) {
+      const v = visited + <usize>(cur >> 3);
+      store<u8>(v, load<u8>(v) | <u8>(1 << <u8>(cur & 7)));
+      const q = cur / uK;
+      const next = (cur - q * uK) * uP + q;
+      const d = p + (<usize>cur << 5);
+      if (next == s) { v128.store(d, t0); v128.store(d, t1, 16); break; }
+      const from = p + (<usize>next << 5);
+      v128.store(d, v128.load(from)); v128.store(d, v128.load(from, 16), 16);
+      cur = next;
+    }
+  }
+}

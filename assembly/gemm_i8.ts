@@ -101,7 +101,7 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
 // 4 rows × 8 columns over Kp/2 K pairs: a = the row block in packed A (16 bytes a pair), b = the
 // panel (32 bytes a pair). All 4 rows are computed (packed A is zero past M); mr are stored.
 // @ts-ignore: decorator
-@inline function tile_i16_4x8<T>(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, mr: i32, nr: i32,
+@inline function tile_i16_4x8<T, W>(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, mr: i32, nr: i32,
   slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
@@ -109,21 +109,24 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   // reuse the first's constant offsets. The exit between them is never taken (Kp/2 is a multiple
   // of 4) but keeps Binaryen from merging the halves into one expression per accumulator, whose
   // loads V8 would then hoist and spill.
-  const end = b + (<usize>Kp << 4), last = end - 32;
+  // W = i8: pack_b_q8's one-byte panels (16 bytes a K pair), each half widened to the same i16
+  // vector by the load itself (v128.load8x8_s: one pmovsxbw from memory, as cheap as a load).
+  const wide = sizeof<W>() == 2, step: usize = wide ? 32 : 16;
+  const end = b + (<usize>Kp << (wide ? 4 : 3)), last = end - step;
   let a2 = a + 16;
   if (b < end) while (true) {
-    let x0 = v128.load(b), x1 = v128.load(b, 16);
+    let x0 = wide ? v128.load(b) : v128.load8x8_s(b), x1 = wide ? v128.load(b, 16) : v128.load8x8_s(b, 8);
     let s = v128.load32_splat(a); c00 = mac(c00, s, x0); c01 = mac(c01, s, x1);
     s = v128.load32_splat(a, 4); c10 = mac(c10, s, x0); c11 = mac(c11, s, x1);
     s = v128.load32_splat(a, 8); c20 = mac(c20, s, x0); c21 = mac(c21, s, x1);
     s = v128.load32_splat(a, 12); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1);
     if (b >= last) break;
-    x0 = v128.load(b, 32); x1 = v128.load(b, 48);
+    x0 = wide ? v128.load(b, 32) : v128.load8x8_s(b, 16); x1 = wide ? v128.load(b, 48) : v128.load8x8_s(b, 24);
     s = v128.load32_splat(a2); c00 = mac(c00, s, x0); c01 = mac(c01, s, x1);
     s = v128.load32_splat(a2, 4); c10 = mac(c10, s, x0); c11 = mac(c11, s, x1);
     s = v128.load32_splat(a2, 8); c20 = mac(c20, s, x0); c21 = mac(c21, s, x1);
     s = v128.load32_splat(a2, 12); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1);
-    a += 32; a2 += 32; b += 64;
+    a += 32; a2 += 32; b += step << 1;
     if (b >= end) break;
   }
   storeRow<T>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
@@ -284,10 +287,10 @@ let touchAhead: u32 = 0;
 // Panels outer, rows inner: one B panel (Kp·16 bytes: 12 KiB at K = 768) stays in L1 while
 // packed A streams from L2, and each panel comes from memory once per call (rows outer would
 // stream all of B once per 4 rows).
-function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K: i32,
+function drive<T, W>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K: i32,
   aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
   const Kp = (K + 7) & ~7;
-  const ldoB = <usize>ldo << 2, panelB = <usize>Kp << 4, blockA = <usize>Kp << 3;
+  const ldoB = <usize>ldo << 2, panelB = <usize>Kp << (sizeof<W>() == 2 ? 4 : 3), blockA = <usize>Kp << 3;
   const as = f32x4.splat(aScale), zero = f32x4.splat(0);
   // The costlier activations (act_in_strip: GELU, tanh, …) run over each finished M×8 strip, one
   // loop body sharing their constants, rather than per row in the tile store (a call per vector):
@@ -311,7 +314,7 @@ function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K:
     const aheadEnd = touching && j0 + 8 < N ? ahead + panelB : ahead;
     for (let i0 = 0; i0 < M; i0 += 4) {
       for (let l = 0; l < linesPerBlock && ahead < aheadEnd; l++) { seen ^= load<u8>(ahead); ahead += 64; }
-      tile_i16_4x8<T>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, blo, bhi, bias != 0, tileAct, aa, ab);
+      tile_i16_4x8<T, W>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, blo, bhi, bias != 0, tileAct, aa, ab);
     }
     if (strip) act_strip(oj, ldoB, M, nr, act); // while the strip (M × 32 bytes) is in L1
   }
@@ -321,7 +324,15 @@ function drive<T>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K:
 // C (M×N i32, ldc elements) = A·Bpacked, A packed by pack_a_i8 or quantize_pack_a_f32.
 export function gemm_i16_i32(ap: usize, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32): void {
   if (M <= 0 || N <= 0) return;
-  drive<i32>(ap, bp, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
+  drive<i32, i16>(ap, bp, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
+}
+
+// gemm_i16_i32 over pack_b_q8's one-byte panels (assembly/gemv_q8.ts): the same i16 vectors reach
+// the same dots, so the same C, from half the bytes of B. One packed copy of an int8 weight then
+// serves prefill (this) and decode (gemv_q8_dq_f32).
+export function gemm_q8_i32(ap: usize, bq: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32): void {
+  if (M <= 0 || N <= 0) return;
+  drive<i32, i8>(ap, bq, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
 }
 
 // y (M×N f32, ldy elements) = act(f32(A·Bpacked)·f32(aScale·wScale[j]) (+ bias[j])); wScale: N
@@ -330,5 +341,12 @@ export function gemm_i16_i32(ap: usize, bp: usize, c: usize, ldc: i32, M: i32, N
 export function gemm_i16_dq_f32(ap: usize, bp: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
   aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
   if (M <= 0 || N <= 0) return;
-  drive<f32>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
+  drive<f32, i16>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
+}
+
+// gemm_i16_dq_f32 over pack_b_q8's one-byte panels: the same bits (see gemm_q8_i32).
+export function gemm_q8_dq_f32(ap: usize, bq: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  if (M <= 0 || N <= 0) return;
+  drive<f32, i8>(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
 }

@@ -50,6 +50,21 @@ export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   return 1;
 }
 
+// 1 when every b − zp of B (K×N, or N×K when transB) fits i8, so that pack_b_q8 will succeed:
+// checked before a block is allocated for its panels (the only packed copy of the weight then).
+export function fits_q8(src: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32, zp: usize, zpPerCol: i32): i32 {
+  if (signed != 0 && zp == 0) return 1;
+  for (let col = 0; col < N; col++) {
+    const z = zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
+    for (let k = 0; k < K; k++) {
+      const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
+      const v = byteAt(src + at, signed) - z;
+      if (v < -128 || v > 127) return 0;
+    }
+  }
+  return 1;
+}
+
 // @ts-ignore: decorator
 @inline function mac(acc: v128, a: v128, b: v128): v128 {
   return i32x4.add(acc, i32x4.dot_i16x8_s(a, b));

@@ -1,7 +1,7 @@
 // Entry point of kernels.wasm / kernels-relaxed.wasm: re-exports only. One file per op family;
 // the exported names and parameter order are the ABI the runtime binds (assembly/README.md).
-export { pack_a_f32, pack_b_f32, gemm_f32 } from './gemm';
-export { pack_b_i8, pack_a_i8, quantize_pack_a_f32, gemm_i16_i32, gemm_i16_dq_f32 } from './gemm_i8';
+export { pack_a_f32, pack_b_f32, pack_b_f32_inplace, gemm_f32 } from './gemm';
+export { pack_b_i8, pack_a_i8, quantize_pack_a_f32, gemm_i16_i32, gemm_i16_dq_f32, gemm_q8_i32, gemm_q8_dq_f32 } from './gemm_i8';
 export { minmax_f32, quantize_f32_u8, im2row_u8 } from './quant';
 export { im2col_packed_f32, im2col_packed_batch_f32, unbatch_rows_f32, conv2d_im2col_gemm_f32 } from './conv';
 export { col2im_f32 } from './conv_transpose';
@@ -20,7 +20,7 @@ export { reduce_f32 } from './reduce';
 export { stft_power_f64, log_mel_norm_f32 } from './audio';
 export { compare_f32, where_32 } from './logic';
 export { resize_nearest_32 } from './resize';
-export { pack_b_q8, gemv_q8_dq_f32 } from './gemv_q8';
+export { pack_b_q8, fits_q8, gemv_q8_dq_f32 } from './gemv_q8';
 export { gemv_q4_prep_x, gemv_q4_f32, gemv_q4_prep_x_i8, gemv_q4_i8, dequant_q4_panels, bias_act_rows, q4_group_meta, gemv_q4_f32_n4, gemv_q4_i8_n4 } from './gemv_q4';
 export { q4x_prep_x, q4x_pack, q4x_pack_meta, gemv_q4x_i8, gemv_q4x_i8_rows, dequant_q4x_panels } from './gemv_q4x';
 

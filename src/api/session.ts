@@ -50,6 +50,12 @@ export interface SessionOptions {
    * from. In Node a model loaded by path finds them beside it without this.
    */
   externalData?: readonly { path: string; data: Uint8Array | ArrayBuffer | string | URL }[];
+  /**
+   * 'low' trades speed for footprint (small devices, Workers): one thread, and float32 MatMul
+   * weights of 1 MiB or more stay as stored, packed a band at a time into scratch on every run,
+   * so loading never needs a packed weight beside its source (docs/memory.md). Default 'default'.
+   */
+  memory?: 'default' | 'low';
 }
 
 /** Per-call options of `session.run`. */
@@ -132,7 +138,10 @@ export class InferenceSession {
     let opened: OpenedModel | undefined;
     let ok = false;
     try {
-      const makeEngine = () => Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
+      if (options.memory !== undefined && options.memory !== 'default' && options.memory !== 'low') {
+        throw new TesseraError('INVALID_ARGUMENT', `memory must be 'default' or 'low', got ${String(options.memory)}`);
+      }
+      const makeEngine = () => Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads, memory: options.memory });
       const source = await openSource(model, options);
       let files: ExternalFiles | undefined;
       if (options.externalData) {
@@ -181,6 +190,23 @@ export class InferenceSession {
 
   /** @internal Wasm heap bytes in use (text generation's flat-cost tests). */
   get heapBytesInUse(): number { return this.engine?.heap.bytesInUse ?? 0; }
+
+  /**
+   * What the session holds in Wasm memory, in bytes: `wasmMemoryBytes`, the size of its
+   * WebAssembly.Memory (it grows ahead of need and never shrinks; pages never touched cost no
+   * physical memory); `heapHighWaterBytes`, the most of it ever used (weights, packed weights,
+   * the activation arena: the part that is resident); `heapBytesInUse`, what is allocated now.
+   * 0s after release().
+   */
+  memoryUsage(): { wasmMemoryBytes: number; heapHighWaterBytes: number; heapBytesInUse: number } {
+    return { wasmMemoryBytes: this.wasmMemoryBytes, heapHighWaterBytes: this.heapHighWaterBytes, heapBytesInUse: this.heapBytesInUse };
+  }
+
+  /** @internal Bytes of the session's Wasm memory (it never shrinks: its high-water mark; the memory bench). */
+  get wasmMemoryBytes(): number { return this.engine?.memory.buffer.byteLength ?? 0; }
+
+  /** @internal The highest heap address ever used: Wasm memory actually touched (memory tests, the memory bench). */
+  get heapHighWaterBytes(): number { return this.engine?.heap.highWaterBytes ?? 0; }
 
   /** Which kernel build this session runs: 'relaxed' where the engine has relaxed SIMD. */
   readonly wasmVariant: WasmVariant;

@@ -41,6 +41,12 @@ export interface OpContext {
    * many blocks.
    */
   readonly threads?: number;
+  /**
+   * The session's memory profile (SessionOptions.memory). 'low': keep no packed copy of a large
+   * constant weight where the kernel can read it as stored (packing bands of it per run into
+   * scratch instead), trading speed for footprint.
+   */
+  readonly memory?: 'default' | 'low';
   /** Throw a TesseraError that names this node. */
   fail(message: string, code?: 'INVALID_MODEL' | 'UNSUPPORTED_OP' | 'INVALID_ATTRIBUTE' | 'SHAPE_MISMATCH'): never;
 }
@@ -60,9 +66,12 @@ export interface Bound {
    * address of the constant input this block stands for; when the session's only reader of that
    * constant is this node, its memory is freed once the block is filled (weights are then held once,
    * packed, instead of twice). `releasable`: this block may itself be replaced that way (a widened
-   * float16 weight that a GEMM then packs).
+   * float16 weight that a GEMM then packs). `inPlace`: how to pack the replaced constant within its
+   * own block, with `scratchBytes` of scratch, used for weights too large to pack through a
+   * temporary copy (see Engine.packOver).
    */
-  persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number, releasable?: boolean): number;
+  persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number, releasable?: boolean,
+    inPlace?: { scratchBytes: number; run(ptr: number, scratch: number): void }): number;
 }
 
 export type Step = () => void;

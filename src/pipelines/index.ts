@@ -105,7 +105,8 @@ export async function pipeline(task: string, source: string | URL | PipelinePart
     if (typeof source === 'string' || source instanceof URL) return fillMaskFromFolder(task, source, options);
     if (!source || typeof source !== 'object') throw new TesseraError('INVALID_ARGUMENT', "pipeline('fill-mask', …): pass a folder path, URL or repository id, or { model, tokenizer | vocab }");
     const s = source as FillMaskPipelineOptions;
-    const sessionOptions = { ...s.sessionOptions, ...options.sessionOptions, ...(options.threads !== undefined ? { threads: options.threads } : {}) };
+    const sessionOptions = { ...s.sessionOptions, ...options.sessionOptions, ...(options.threads !== undefined ? { threads: options.threads } : {}),
+      ...(options.memory !== undefined ? { memory: options.memory } : {}) };
     return FillMaskPipeline.create({ ...s, selectRows: s.selectRows ?? options.selectRows, maxLength: s.maxLength ?? options.maxLength, sessionOptions }, task);
   }
   const image = IMAGE_TASKS[task];

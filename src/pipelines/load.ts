@@ -46,6 +46,8 @@ export interface PipelineOptions {
   dtype?: PipelineDtype;
   /** Threads for the session's large kernels (SessionOptions.threads). Default 1. */
   threads?: number | 'auto';
+  /** 'low': trade speed for footprint (SessionOptions.memory; one thread, large weights kept as stored). */
+  memory?: 'default' | 'low';
   /** The hub a repository id is resolved against. Default 'https://huggingface.co'. */
   host?: string;
   /** Branch, tag or commit of a hub repository. Default 'main'. */
@@ -192,6 +194,7 @@ export function modelFileFor(dtype: string, options: PipelineOptions, config: Mo
 export function sessionOptionsFrom(options: PipelineOptions, name?: string, file?: string): SessionOptions {
   const s: SessionOptions = { ...options.sessionOptions };
   if (options.threads !== undefined) s.threads = options.threads;
+  if (options.memory !== undefined) s.memory = options.memory;
   if (options.cache !== undefined) s.cache = options.cache;
   const progress = name !== undefined && file !== undefined ? progressFor(name, file, options, true) : options.onProgress;
   if (progress) s.onProgress = progress;

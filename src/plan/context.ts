@@ -4,7 +4,8 @@ import type { Node } from '../graph/ir.js';
 import { Attrs } from '../ops/attrs.js';
 import type { InputInfo, OpContext, OpDef } from '../ops/types.js';
 
-export function makeContext(node: Node, def: OpDef, opset: number, inputs: (InputInfo | undefined)[], threads = 1): OpContext {
+export function makeContext(node: Node, def: OpDef, opset: number, inputs: (InputInfo | undefined)[], threads = 1,
+  memory: 'default' | 'low' = 'default'): OpContext {
   const allowed = def.attributes;
   for (const name of node.attributes.keys()) {
     if (!allowed.includes(name)) {
@@ -20,6 +21,7 @@ export function makeContext(node: Node, def: OpDef, opset: number, inputs: (Inpu
     opset,
     inputs,
     threads,
+    memory,
     attrs: new Attrs(node),
     input(i: number): InputInfo {
       const x = inputs[i];

@@ -201,7 +201,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
         return inputInfo(node.inputs[i]!, r.dtype, r.dims, () => { valueDeps.add(f); return feeds[f]!.data; });
       }
       return inputInfo(node.inputs[i]!, r.dtype, r.dims, () => valueOf(node.inputs[i]!, r));
-    }), engine.threads);
+    }), engine.threads, engine.memoryMode);
     const prepared = b.def.prepare(ctx);
     if (prepared.inline || prepared.sequences) {
       prepared.sequences?.forEach((items, i) => { if (items && node.outputs[i]) refs.set(node.outputs[i]!, { kind: 'seq', items }); });

@@ -27,7 +27,18 @@ export interface EngineOptions {
   variant?: WasmVariant;
   /** Threads for large kernels; more than 1 puts the session on a shared memory and the pool. */
   threads?: ThreadsOption;
+  /** SessionOptions.memory: 'low' makes ops trade speed for footprint (OpContext.memory). */
+  memory?: 'default' | 'low';
 }
+
+/**
+ * Weights from this size on are packed within their own block where the op can (Bound.persistent's
+ * inPlace: float32 MatMul weights), not through a temporary copy: the temporary of the largest
+ * weight would otherwise set the heap's high-water mark (BERT-base's 89 MiB MLM decoder). In-place
+ * packing follows a permutation's cycles through memory at random, ~10 ns a float against ~1 for
+ * the copy, so smaller weights keep the faster path.
+ */
+const IN_PLACE_MIN_BYTES = 64 * 2 ** 20;
 
 // Created only where it exists (workerd's older compatibility dates lack it, and have no threads).
 const unreleased = typeof FinalizationRegistry === 'function'
@@ -47,11 +58,21 @@ export class Engine {
     private team?: Team,
   ) {}
 
+  /** 'low': ops keep no packed copy of large weights where they can read them as stored (SessionOptions.memory). */
+  memoryMode: 'default' | 'low' = 'default';
+
   /** Threads this engine's kernels may use (1: the caller's alone). */
   get threads(): number { return this.team ? this.team.workers + 1 : 1; }
 
   static async create(options: EngineOptions = {}): Promise<Engine> {
-    const threads = resolveThreads(options.threads);
+    const engine = await Engine.start(options);
+    if (options.memory === 'low') engine.memoryMode = 'low';
+    return engine;
+  }
+
+  private static async start(options: EngineOptions): Promise<Engine> {
+    // The low-memory profile runs on one thread: no shared memory, no pool, no per-thread scratch.
+    const threads = options.memory === 'low' ? 1 : resolveThreads(options.threads);
     const inst = await instantiateKernels(1, options.variant, threads > 1);
     const heap = new Heap(inst.memory, Math.max(inst.kernels.heap_base(), 1024), options.maxMemoryBytes);
     if (threads === 1) return new Engine(inst.kernels, inst.memory, heap, inst.variant);
@@ -92,7 +113,7 @@ export class Engine {
     if (t.dtype === 'string') return { dtype: t.dtype, dims: t.dims, ptr: -1, strings: t.data as string[] };
     const n = shapeSize(t.dims);
     const bytes = n * bytesPerElement(t.dtype);
-    const ptr = this.heap.alloc(bytes, what);
+    const ptr = this.heap.alloc(roomForPacking(t.dtype, t.dims), what);
     // Raw and external bytes go in as bytes: no typed array of the weights is ever made in JS.
     if (t.readInto) t.readInto(new Uint8Array(this.memory.buffer, ptr, bytes));
     else if (t.raw) new Uint8Array(this.memory.buffer, ptr, bytes).set(t.raw);
@@ -139,16 +160,25 @@ export class Engine {
       outputs,
       scratch,
       view: (dtype, ptr, length) => this.view(dtype, ptr, length),
-      persistent: (key, bytes, fill, replaces, releasable) => {
+      persistent: (key, bytes, fill, replaces, releasable, inPlace) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {
-          ptr = this.heap.alloc(bytes, key);
-          fill(ptr);
-          this.persistentBlocks.set(key, ptr);
           const source = replaces === undefined ? undefined : this.releasable.get(replaces);
+          if (source && this.heap.capacityOf(source.ptr) >= bytes && inPlace && bytes >= IN_PLACE_MIN_BYTES) {
+            const scratch = this.heap.alloc(inPlace.scratchBytes, `${key} (in place)`);
+            try { inPlace.run(source.ptr, scratch); } finally { this.heap.release(scratch); }
+            this.heap.shrink(source.ptr, bytes);
+            ptr = source.ptr;
+          } else if (source && this.heap.capacityOf(source.ptr) >= bytes) {
+            ptr = this.packOver(source, bytes, fill, key);
+          } else {
+            ptr = this.heap.alloc(bytes, key);
+            fill(ptr);
+            if (source) this.heap.release(source.ptr);
+          }
+          this.persistentBlocks.set(key, ptr);
           if (source) {
             this.releasable.delete(replaces!);
-            this.heap.release(source.ptr);
             source.released = true;
             // The block inherits its source's single reader, so that reader may replace it in turn.
             if (releasable) this.releasable.set(ptr, { dtype: 'uint8', dims: [bytes], ptr });
@@ -157,6 +187,24 @@ export class Engine {
         return ptr;
       },
     };
+  }
+
+  /**
+   * Packs a weight into its own block: into a temporary block, copied back over the source, whose
+   * unused tail is then freed. The heap's high-water mark thus grows by one packed tensor at most
+   * (the temporary, reused by the next weight), instead of by every packed block allocated at the
+   * top while the sources' holes below go unused (Wasm memory never shrinks).
+   */
+  private packOver(source: ConstValue, bytes: number, fill: (ptr: number) => void, key: string): number {
+    const temp = this.heap.alloc(bytes, key);
+    try {
+      fill(temp);
+      new Uint8Array(this.memory.buffer).copyWithin(source.ptr, temp, temp + bytes);
+    } finally {
+      this.heap.release(temp);
+    }
+    this.heap.shrink(source.ptr, bytes);
+    return source.ptr;
   }
 
   /**
@@ -202,6 +250,19 @@ export class Engine {
     }
     return outs;
   }
+}
+
+/**
+ * Bytes to reserve for a constant: its own, or, for a large matrix, what its packed panels may
+ * take (both of its last two dims rounded up to 8: the GEMM panels' padding), so that packing can
+ * write the panels over the source (Engine.packOver) instead of beside it. At most 7 rows and 7
+ * columns more, only for constants of 64 KiB or more.
+ */
+export function roomForPacking(dtype: DType, dims: readonly number[]): number {
+  const bytes = shapeSize(dims as number[]) * bytesPerElement(dtype);
+  if (dims.length < 2 || bytes < 65536) return bytes;
+  const C = dims[dims.length - 1]!, R = bytes / bytesPerElement(dtype) / C;
+  return Math.max(bytes, Math.ceil(R / 8) * 8 * Math.ceil(C / 8) * 8 * bytesPerElement(dtype));
 }
 
 export function constToTyped(dtype: DType, data: ArrayLike<number> | ArrayLike<bigint>): NumericArray {

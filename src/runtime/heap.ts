@@ -21,6 +21,7 @@ export class Heap {
   private top: number;
   private readonly limit: number;
   private used = 0;
+  private peak = 0;
 
   constructor(private readonly memory: WebAssembly.Memory, private readonly base: number, maxBytes = MAX_BYTES) {
     // NaN would disable every check below (x > NaN is false): refuse it with the rest.
@@ -33,6 +34,11 @@ export class Heap {
 
   /** Bytes handed out and not yet freed. */
   get bytesInUse(): number { return this.used; }
+  /**
+   * The highest address ever handed out: the part of Wasm memory this heap has touched (memory
+   * grows ahead of it, but untouched pages cost no physical memory), which never goes down.
+   */
+  get highWaterBytes(): number { return this.peak; }
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
   /** The most this heap may ever hand out: maxMemoryBytes or the 4 GiB of wasm32, less what it starts at. */
   get capacityBytes(): number { return this.limit - alignUp(Math.max(this.base, ALIGN)); }
@@ -58,12 +64,32 @@ export class Heap {
     }
     this.ensure(end);
     this.top = end;
+    if (end > this.peak) this.peak = end;
     this.used += size;
     this.sizes.set(start, size);
     return start;
   }
 
   private readonly sizes = new Map<number, number>();
+
+  /** Bytes the block at `ptr` may hold (its size less the over-read slack), 0 if not allocated. */
+  capacityOf(ptr: number): number {
+    const size = this.sizes.get(ptr);
+    return size === undefined ? 0 : size - SLACK;
+  }
+
+  /**
+   * Gives back the tail of the block at `ptr` past `bytes` (a packed weight written over its
+   * source when it came out smaller), so that later allocations can use it.
+   */
+  shrink(ptr: number, bytes: number): void {
+    const size = this.sizes.get(ptr);
+    const keep = alignUp(Math.max(bytes, 1) + SLACK);
+    if (size === undefined || keep >= size) return;
+    this.sizes.set(ptr, keep);
+    this.sizes.set(ptr + keep, size - keep);
+    this.release(ptr + keep);
+  }
 
   release(ptr: number): void {
     const size = this.sizes.get(ptr);

@@ -9,6 +9,7 @@ type F = number;
 export interface Kernels {
   heap_base(): Ptr;
   pack_b_f32(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I): void;
+  pack_b_f32_inplace(p: Ptr, K: I, N: I, visited: Ptr): void;
   pack_b_i8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): void;
   pack_a_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, ap: Ptr, M: I, K: I): void;
   quantize_pack_a_f32(x: Ptr, ldx: I, ap: Ptr, M: I, K: I, scale: F, zp: I): void;
@@ -16,6 +17,9 @@ export interface Kernels {
   gemm_i16_dq_f32(ap: Ptr, bp: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
   pack_b_q8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): I;
   gemv_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
+  fits_q8(src: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): I;
+  gemm_q8_i32(ap: Ptr, bq: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
+  gemm_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
   minmax_f32(x: Ptr, n: I, out: Ptr): void;
   quantize_f32_u8(x: Ptr, y: Ptr, n: I, scale: F, zp: I): void;
   im2row_u8(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, pad: I): void;

@@ -2,11 +2,23 @@
  * Cloudflare's runtime (workerd, through miniflare 3): the Workers build with its kernels imported
  * as `.wasm` modules and the model as a Data module; digits are POSTed, predictions come back.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, startWorkerExample } from './helpers.js';
 import type { FillMaskResult } from '../../src/index.js';
+
+/** Peak RSS (VmHWM) of the workerd processes this test process started, from /proc (Linux), for the README. */
+function workerdPeakRss(): string {
+  try {
+    const rows = execFileSync('ps', ['-eo', 'pid,ppid,comm'], { encoding: 'utf8' }).split('\n').map((l) => l.trim().split(/\s+/));
+    const pids = rows.filter((r) => r[1] === String(process.pid) && /workerd/.test(r[2] ?? '')).map((r) => r[0]!);
+    return pids.map((p) => `${(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0) / 1024).toFixed(0)} MiB`).join(', ') || 'n/a';
+  } catch {
+    return 'n/a';
+  }
+}
 
 let mf: import('miniflare').Miniflare;
 let example: import('miniflare').Miniflare;
@@ -87,6 +99,24 @@ describe('workerd', () => {
     });
   });
 
+  it('a model that cannot fit a Worker\'s 128 MB fails at create with OUT_OF_MEMORY, and the isolate keeps serving', async () => {
+    const { DT, int64Tensor, model, node, valueInfo } = await import('../helpers/onnx-builder.js');
+    // A tiny file whose folded constant needs 256 MB (ConstantOfShape of 64 M floats).
+    const huge = model({
+      nodes: [node('ConstantOfShape', ['shape'], ['big']), node('Add', ['x', 'big'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, [1])], outputs: [valueInfo('y', DT.FLOAT, [64 * 2 ** 20])],
+      initializers: [int64Tensor('shape', [1], [64 * 2 ** 20])],
+    });
+    const res = await mf.dispatchFetch(`http://localhost/create-limited?max=${128 * 2 ** 20}`, { method: 'POST', body: huge });
+    const got = JSON.parse(await res.text()) as { ok: boolean; code: string; message: string };
+    expect(got.ok).toBe(false);
+    expect(got.code).toBe('OUT_OF_MEMORY');
+    expect(got.message).toMatch(/256\.0 MiB .*over the limit of 128\.0 MiB/);
+    // The isolate is alive and a model that fits still loads under the same limit.
+    const ok = await mf.dispatchFetch(`http://localhost/create-limited?max=${128 * 2 ** 20}`, { method: 'POST', body: readFileSync(join(root, 'models/mnist/mnist-cnn.onnx')) });
+    expect((JSON.parse(await ok.text()) as { ok: boolean }).ok).toBe(true);
+  });
+
   it('threads: 2 falls back to one thread with a warning (workerd cannot start threads)', async () => {
     const res = await mf.dispatchFetch('http://localhost/?threads=2');
     const text = await res.text();
@@ -118,6 +148,13 @@ describe('workerd', () => {
       times.push(performance.now() - t);
     }
     console.log(`workerd /embed, 1 text, warm: median ${times.sort((a, b) => a - b)[2]!.toFixed(1)} ms per request`);
+    // What the embeddings model costs the isolate (examples/worker/README.md): well under 128 MB.
+    const mem = JSON.parse(await (await example.dispatchFetch('http://localhost/memory')).text()) as Record<string, number>;
+    expect(mem.heapHighWaterBytes).toBeGreaterThan(mem.modelBytes! / 2);
+    expect(mem.wasmMemoryBytes).toBeLessThan(32 * 2 ** 20);
+    expect(mem.totalBytes).toBeLessThan(32 * 2 ** 20);
+    const mb = (b: number) => (b / 2 ** 20).toFixed(2);
+    console.log(`workerd /memory: Wasm memory ${mb(mem.wasmMemoryBytes!)} MiB (used ${mb(mem.heapHighWaterBytes!)} MiB), model ${mb(mem.modelBytes!)} MiB, tokenizer ${mb(mem.tokenizerBytes!)} MiB; workerd process peak RSS ${workerdPeakRss()}`);
     expect((await post({ texts: [] })).status).toBe(400);
     expect((await post({ text: 'x' })).status).toBe(400);
   });

@@ -20,6 +20,7 @@ export function ensureBuilt(): void {
 export interface Kernels {
   heap_base(): number;
   pack_b_f32(src: number, dst: number, K: number, N: number, ldb: number, transB: number): void;
+  pack_b_f32_inplace(p: number, K: number, N: number, visited: number): void;
   pack_b_i8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): void;
   pack_a_i8(a: number, lda: number, signed: number, zp: number, zpPerRow: number, ap: number, M: number, K: number): void;
   quantize_pack_a_f32(x: number, ldx: number, ap: number, M: number, K: number, scale: number, zp: number): void;
@@ -27,6 +28,9 @@ export interface Kernels {
   gemm_i16_dq_f32(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
   pack_b_q8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): number;
   gemv_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
+  fits_q8(src: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): number;
+  gemm_q8_i32(ap: number, bq: number, c: number, ldc: number, M: number, N: number, K: number): void;
+  gemm_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
   minmax_f32(x: number, n: number, out: number): void;
   quantize_f32_u8(x: number, y: number, n: number, scale: number, zp: number): void;
   im2row_u8(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,

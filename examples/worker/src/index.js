@@ -38,9 +38,25 @@ async function embed(request) {
   return Response.json({ dims: out.dims, vectors });
 }
 
+// GET /memory: what the embeddings model costs this isolate — the session's Wasm memory (its size,
+// and the part ever used: weights packed once + activations) and the bundled model's bytes, which
+// the isolate holds too (a Data module is an ArrayBuffer in its heap).
+async function memory() {
+  embedder ??= await pipeline('feature-extraction', {
+    model: new Uint8Array(embedModel),
+    tokenizer: Tokenizer.fromJSON(tokenizerJson, tokenizerConfig),
+    config: embedConfig,
+  }, { dtype: 'q8' });
+  await embedder(['warm up the activation arena'], { pooling: 'mean', normalize: true });
+  const usage = embedder.session.memoryUsage();
+  const modelBytes = embedModel.byteLength, tokenizerBytes = JSON.stringify(tokenizerJson).length;
+  return Response.json({ ...usage, modelBytes, tokenizerBytes, totalBytes: usage.heapHighWaterBytes + modelBytes + tokenizerBytes });
+}
+
 export default {
   async fetch(request) {
     const { pathname } = new URL(request.url);
+    if (request.method === 'GET' && pathname === '/memory') return memory();
     if (request.method !== 'POST') return new Response('POST 28×28 grey bytes per digit to /, or {"texts": [...]} to /embed\n', { status: 405 });
     if (pathname === '/embed') return embed(request);
     const pixels = new Uint8Array(await request.arrayBuffer());

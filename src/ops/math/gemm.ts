@@ -16,8 +16,16 @@ function packedB(bd: Bound, b: InputInfo, ptr: number, K: number, N: number, tra
     bd.k.pack_b_f32(ptr, dst, K, N, transB ? K : N, transB ? 1 : 0);
     if (alpha !== 1) bd.k.unary_f32(dst, dst, floats, Unary.affine, alpha, 0);
   };
+  // B as stored (K×N) can be packed within its own block (pack_b_f32_inplace), for very large weights.
+  const inPlace = transB ? undefined : {
+    scratchBytes: Math.ceil(K * Math.ceil(N / 8) / 8),
+    run: (p: number, visited: number) => {
+      bd.k.pack_b_f32_inplace(p, K, N, visited);
+      if (alpha !== 1) bd.k.unary_f32(p, p, floats, Unary.affine, alpha, 0);
+    },
+  };
   if (b.constant) {
-    const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack, ptr);
+    const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack, ptr, undefined, inPlace);
     return { ptr: p, perRun: undefined };
   }
   return { ptr: scratch, perRun: () => pack(scratch) };
@@ -117,6 +125,9 @@ function prepareMatMul(ctx: OpContext): Prepared {
   const bConst = b.constant;
   const rows = batchCount * M;
   const packA = foldBatch && bConst && packAPays(rows, N, K);
+  if (foldBatch && bConst && ctx.memory === 'low' && K * N * 4 >= LOW_MEMORY_MIN_BYTES) {
+    return bandedMatMul(outDims, rows, K, N, packA, bias !== undefined, act, p0, p1);
+  }
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
     scratchBytes: packA ? packedAFloats(rows, K) * 4 : bConst && foldBatch ? undefined : packedBFloats(K, N) * 4,
@@ -147,6 +158,39 @@ function prepareMatMul(ctx: OpContext): Prepared {
           }
           k.pack_b_f32(B0 + offB * 4, S, K, N, N, 0);
           k.gemm_f32(A + offA * 4, K, S, Y + i * M * N * 4, N, M, N, K, biasPtr, biasKind, 0, act, p0, p1);
+        }
+      };
+    },
+  };
+}
+
+/** memory: 'low': float32 weights from this size on are never packed whole (SessionOptions.memory). */
+const LOW_MEMORY_MIN_BYTES = 1 << 20;
+/** Columns of B packed per band in the low-memory path: 256 × K floats of scratch (3 MiB at K = 3072). */
+const BAND = 256;
+
+/**
+ * MatMul on a constant B kept as stored (memory: 'low'): each run packs B a band of columns at a
+ * time into scratch and runs the GEMM on that band, so the session never holds a packed copy (nor
+ * the temporary a packed copy is written through). Same arithmetic per output as the packed path
+ * (the GEMM's per-column sums do not depend on the band), at the cost of packing B every run.
+ */
+function bandedMatMul(outDims: number[], rows: number, K: number, N: number, packA: boolean, hasBias: boolean, act: number, p0: number, p1: number): Prepared {
+  const aBytes = packA ? packedAFloats(rows, K) * 4 : 0;
+  return {
+    outputs: [{ dtype: 'float32', dims: outDims }],
+    scratchBytes: aBytes + packedBFloats(K, Math.min(BAND, N)) * 4,
+    build: (bd) => {
+      const k = bd.k;
+      const [A0, B0, Y] = [bd.inputs[0]!, bd.inputs[1]!, bd.outputs[0]!];
+      const bias = hasBias ? bd.inputs[2]! : 0, biasKind = hasBias ? BiasKind.perColumn : BiasKind.none;
+      const P = bd.scratch, S = bd.scratch + aBytes, A = packA ? P : A0;
+      return () => {
+        if (packA) k.pack_a_f32(A0, K, P, rows, K);
+        for (let n0 = 0; n0 < N; n0 += BAND) {
+          const w = Math.min(BAND, N - n0);
+          k.pack_b_f32(B0 + n0 * 4, S, K, w, N, 0);
+          k.gemm_f32(A, K, S, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, biasKind, 0, act, p0, p1, packA ? 1 : 0);
         }
       };
     },

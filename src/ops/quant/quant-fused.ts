@@ -3,7 +3,9 @@
  * MatMulInteger → Cast → Mul by x_scale·w_scale [→ Add bias]) as one step, made by
  * graph/passes/fuse-qdq.ts, on Wasm kernels end to end: the range (minmax_f32); x quantized to
  * uint8 minus its zero point, straight into the GEMM's packed-A layout in scratch
- * (quantize_pack_a_f32); and the int8 GEMM on the weights packed once at load (gemm_i16_dq_f32),
+ * (quantize_pack_a_f32); and the int8 GEMM on the weights packed once, over their initializer, as
+ * one-byte panels (gemm_q8_dq_f32; gemv_q8_dq_f32 for decode rows; i16 panels and gemm_i16_dq_f32
+ * where w − w_zero_point does not fit a byte),
  * whose tile epilogue scales by x_scale·w_scale[j] (and adds the bias) in registers, so the i32
  * product never goes through memory; an activation fused after it (graph/passes/fuse-activation.ts:
  * Gelu in BERT's MLP) is applied there too. The float32 roundings and the activation code are those
@@ -16,7 +18,7 @@
  */
 import { shapeSize } from '../../api/tensor.js';
 import { type DynamicParams, dynamicParams } from './quant.js';
-import { packedBI8, perTensorOr } from './quant-gemm.js';
+import { packedWeightI8, perTensorOr } from './quant-gemm.js';
 import { Act, packedAI8Bytes } from '../../runtime/kernels.js';
 import { FUSED_ACT_ATTRS, fusedActivation } from '../nn/conv.js';
 import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
@@ -24,9 +26,6 @@ import { requireDtype } from '../util.js';
 
 /** Rows up to which the weight-streaming GEMV (gemv_q8_dq_f32) replaces the GEMM: decode steps. */
 const GEMV_MAX_ROWS = 4;
-
-/** Bytes of pack_b_q8's one-byte panels: ceil(N/8)·8 columns × K rounded up to 8. */
-const packedBQ8Bytes = (K: number, N: number) => Math.ceil(N / 8) * 8 * (Math.ceil(K / 8) * 8);
 
 interface Activation { act: number; a: number; b: number }
 
@@ -60,23 +59,14 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
       });
       const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k;
       const { act: code, a, b } = act;
-      // Decode rows (M ≤ 4): the GEMV over the weight's one-byte panels (pack_b_q8), the same
-      // bits at half the bytes streamed, when every w − w_zero_point fits int8. Its first word
-      // says whether it did (1) or not (0: the GEMM stays); the panels follow, 16 bytes in.
-      if (M >= 1 && M <= GEMV_MAX_ROWS) {
-        const wIn = bd.inputs[first]!, zIn = bd.inputs[first + 1]!;
-        const q8 = bd.persistent(`packedBQ8:${w.name}:${wz.name}`, 16 + packedBQ8Bytes(K, N), (dst) => {
-          const ok = k.pack_b_q8(wIn, dst + 16, K, N, N, 0, w.dtype === 'int8' ? 1 : 0, zIn, zCol ? 1 : 0);
-          (bd.view('int32', dst, 1)() as Int32Array)[0] = ok;
-        });
-        if ((bd.view('int32', q8, 1)() as Int32Array)[0] === 1) {
-          const bq = q8 + 16;
-          return (ap, aScale) => k.gemv_q8_dq_f32(ap, bq, Y, N, M, N, K, aScale, scales, B, code, a, b);
-        }
-      }
-      // The GEMM's i16 panels, packed only by plans that run it (a decode-only plan holds none).
-      const bp = packedBI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false, 0, 'dqmm').ptr;
-      return (ap, aScale) => k.gemm_i16_dq_f32(ap, bp, Y, N, M, N, K, aScale, scales, B, code, a, b);
+      // One packed copy of the weight serves every plan (Bound.persistent replaces the initializer
+      // by it): one-byte panels when every w − w_zero_point fits int8, read by the decode GEMV for
+      // M ≤ 4 rows and by the GEMM, which widens them as it loads them, for more; else i16 panels
+      // and the GEMM. Both give the same bits.
+      const p = packedWeightI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false);
+      if (p.q8 && M >= 1 && M <= GEMV_MAX_ROWS) return (ap, aScale) => k.gemv_q8_dq_f32(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b);
+      const gemm = p.q8 ? k.gemm_q8_dq_f32 : k.gemm_i16_dq_f32;
+      return (ap, aScale) => gemm(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * MatMulInteger and QLinearMatMul on the int8 GEMM kernel (assembly/gemm_i16.ts). A constant B
- * (the weights) is widened, zero-point-shifted and packed once per session; a computed B is
+ * MatMulInteger and QLinearMatMul on the int8 GEMM kernel (assembly/gemm_i8.ts). A constant B
+ * (the weights) is zero-point-shifted and packed once per session, over its initializer, as one-byte
+ * panels the GEMM widens as it loads them (or i16 panels where b − zp does not fit a byte); a computed B is
  * packed per run into scratch, and A (widened, its zero point subtracted) every run. QLinearMatMul requantizes the i32 accumulators in JavaScript.
  */
 import { shapeSize } from '../../api/tensor.js';
@@ -28,6 +29,32 @@ export function packedBI8(bd: Bound, b: InputInfo, bzp: InputInfo | undefined, p
     return { ptr: bd.persistent(`packedBI8:${b.name}:${bzp?.name ?? ''}:${key}`, packedBI8Bytes(K, N), pack), perRun: undefined };
   }
   return { ptr: scratch, perRun: () => pack(scratch) };
+}
+
+/** Bytes of pack_b_q8's one-byte panels: ceil(N/8)·8 columns × K rounded up to 8. */
+export const packedBQ8Bytes = (K: number, N: number): number => Math.ceil(N / 8) * 8 * (Math.ceil(K / 8) * 8);
+
+/**
+ * A constant int8 weight packed once for the session, in the one layout that serves both the GEMM
+ * (prefill) and the decode GEMV: pack_b_q8's one-byte panels (`q8`) when every w − w_zero_point
+ * fits int8 (int8 weights with zero point 0, quantize_dynamic's default, or uint8 around 128), else
+ * pack_b_i8's i16 panels. The panels replace the initializer when this node is its only reader
+ * (Bound.persistent), so the weight is held once, at one byte a weight when `q8`. Whether it fits
+ * is decided once, while the initializer is still there, and kept in a 4-byte block.
+ */
+export function packedWeightI8(bd: Bound, b: InputInfo, bzp: InputInfo | undefined, ptr: number, zpPtr: number, perCol: boolean,
+  K: number, N: number, transB: boolean): { ptr: number; q8: boolean } {
+  const k = bd.k, signed = b.dtype === 'int8' ? 1 : 0, ldb = transB ? K : N, tB = transB ? 1 : 0, zpc = perCol ? 1 : 0;
+  const key = `${b.name}:${bzp?.name ?? ''}:${K}x${N}:${tB}`;
+  const flag = bd.persistent(`q8fits:${key}`, 4, (dst) => {
+    (bd.view('int32', dst, 1)() as Int32Array)[0] = k.fits_q8(ptr, K, N, ldb, tB, signed, zpPtr, zpc);
+  });
+  if ((bd.view('int32', flag, 1)() as Int32Array)[0] === 1) {
+    const q = bd.persistent(`packedBQ8:${key}`, packedBQ8Bytes(K, N), (dst) => { k.pack_b_q8(ptr, dst, K, N, ldb, tB, signed, zpPtr, zpc); }, ptr);
+    return { ptr: q, q8: true };
+  }
+  const w = bd.persistent(`packedBI8:${key}`, packedBI8Bytes(K, N), (dst) => k.pack_b_i8(ptr, dst, K, N, ldb, tB, signed, zpPtr, zpc), ptr);
+  return { ptr: w, q8: false };
 }
 
 interface MatMulShape { M: number; K: number; N: number; batch: number[]; sa: number[]; sb: number[]; count: number; outDims: number[] }
@@ -78,6 +105,16 @@ function integerMatMul(ctx: OpContext, ai: number, bi: number, azi: number, bzi:
         oa += i * sa[d]!; ob += i * sb[d]!;
       }
       offsets.push([A + oa * M * K, B + ob * K * N]);
+    }
+    if (!bBatched && b.constant && (!bz || bz.constant)) {
+      const p = packedWeightI8(bd, b, bz, B, zB, bzCol, K, N, false);
+      const gemm = p.q8 ? bd.k.gemm_q8_i32 : bd.k.gemm_i16_i32;
+      return () => {
+        for (let t = 0; t < count; t++) {
+          bd.k.pack_a_i8(offsets[t]![0], K, signed, zA, azRow ? 1 : 0, scratchA, M, K);
+          gemm(scratchA, p.ptr, c + t * M * N * 4, N, M, N, K);
+        }
+      };
     }
     if (!bBatched) {
       const p = packedBI8(bd, b, bz, B, zB, bzCol, K, N, false, scratch, 'mm');

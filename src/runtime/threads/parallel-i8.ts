@@ -27,7 +27,8 @@ const I8_MIN_MACS = 1 << 21;
  */
 const PACK_MIN = 1 << 20;
 
-type Int8Kernels = Pick<Kernels, 'gemm_i16_dq_f32' | 'gemm_i16_i32' | 'quantize_pack_a_f32' | 'pack_a_i8' | 'gemv_q8_dq_f32'>;
+type Int8Kernels = Pick<Kernels, 'gemm_i16_dq_f32' | 'gemm_i16_i32' | 'quantize_pack_a_f32' | 'pack_a_i8' | 'gemv_q8_dq_f32'
+  | 'gemm_q8_dq_f32' | 'gemm_q8_i32'>;
 
 /** `full` is parallel.ts's whole-call argument array; `fan` its splitter. */
 export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: number): Int8Kernels {
@@ -92,11 +93,39 @@ export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: numb
     q8(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB);
   }
 
-  return { gemm_i16_dq_f32: parallelDq, gemm_i16_i32: parallelI32, quantize_pack_a_f32: parallelQuantize, pack_a_i8: parallelPack, gemv_q8_dq_f32: parallelQ8 };
+  // The GEMM over the same one-byte panels (prefill rows): split as gemm_i16_*, panels half as long.
+  const dq8 = k.gemm_q8_dq_f32;
+  function parallelDq8(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number,
+    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void {
+    if (M * N * K >= I8_MIN_MACS) {
+      full[0] = ap; full[1] = bq; full[2] = y; full[3] = ldy; full[4] = M; full[5] = N; full[6] = K;
+      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB;
+      const ok = byPanels(M, N) ? fan(dq8, DQ8, 13, N, PANEL, q8Cols, 'gemm_q8_dq_f32')
+        : fan(dq8, DQ8, 13, M, BLOCK, gemmRows, 'gemm_q8_dq_f32');
+      if (ok) return;
+    }
+    dq8(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB);
+  }
+  const i32q8 = k.gemm_q8_i32;
+  function parallelI32q8(ap: number, bq: number, c: number, ldc: number, M: number, N: number, K: number): void {
+    if (M * N * K >= I8_MIN_MACS) {
+      full[0] = ap; full[1] = bq; full[2] = c; full[3] = ldc; full[4] = M; full[5] = N; full[6] = K;
+      const ok = byPanels(M, N) ? fan(i32q8, I32Q8, 7, N, PANEL, q8GemmCols, 'gemm_q8_i32')
+        : fan(i32q8, I32Q8, 7, M, BLOCK, gemmRows, 'gemm_q8_i32');
+      if (ok) return;
+    }
+    i32q8(ap, bq, c, ldc, M, N, K);
+  }
+
+  return {
+    gemm_i16_dq_f32: parallelDq, gemm_i16_i32: parallelI32, quantize_pack_a_f32: parallelQuantize, pack_a_i8: parallelPack,
+    gemv_q8_dq_f32: parallelQ8, gemm_q8_dq_f32: parallelDq8, gemm_q8_i32: parallelI32q8,
+  };
 }
 
 const DQ = POOL_KERNELS.indexOf('gemm_i16_dq_f32'), I32 = POOL_KERNELS.indexOf('gemm_i16_i32');
 const Q8 = POOL_KERNELS.indexOf('gemv_q8_dq_f32');
+const DQ8 = POOL_KERNELS.indexOf('gemm_q8_dq_f32'), I32Q8 = POOL_KERNELS.indexOf('gemm_q8_i32');
 const QUANTIZE = POOL_KERNELS.indexOf('quantize_pack_a_f32'), PACK = POOL_KERNELS.indexOf('pack_a_i8');
 
 /** Bytes of one 4-row block of packed A (Kp i16 pairs of 4 rows), as gemm_i8.ts lays it out. */
@@ -121,6 +150,10 @@ const q8Cols: Shift = (d, f, s, n) => {
   d[1] = f[1]! + (s / PANEL) * (panelBytes(f[6]!) / 2); d[2] = f[2]! + s * 4; d[5] = n;
   d[8] = f[8]! + s * 4;
   if (f[9]) d[9] = f[9]! + s * 4;
+};
+const q8GemmCols: Shift = (d, f, s, n) => {
+  copy(d, f);
+  d[1] = f[1]! + (s / PANEL) * (panelBytes(f[6]!) / 2); d[2] = f[2]! + s * 4; d[5] = n;
 };
 const gemmRows: Shift = (d, f, s, n) => {
   copy(d, f);

@@ -1,0 +1,75 @@
+/** WhisperModel (resident cross/self caches, If resolved at load) against onnxruntime-web running the files as written. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import '../../src/index.js';
+import { Tensor } from '../../src/api/tensor.js';
+import { WhisperModel } from '../../src/speech/whisper-model.js';
+import { ortRun, ortSession } from '../helpers/ort.js';
+
+const dir = 'models/whisper/micro/onnx';
+const config = { max_source_positions: 1500, max_target_positions: 448 };
+
+function features(seed: number): Tensor {
+  const x = new Float32Array(80 * 3000);
+  let s = seed;
+  for (let i = 0; i < x.length; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (s / 2 ** 32) * 2 - 1; }
+  return new Tensor('float32', x, [1, 80, 3000]);
+}
+
+/** Greedy decoding the way transformers.js drives onnxruntime: present → past through JS, merged decoder. */
+async function ortGreedy(feat: Tensor, prompt: number[], steps: number): Promise<{ ids: number[]; logits: Float32Array[] }> {
+  const enc = await ortSession(readFileSync(`${dir}/encoder_model.onnx`));
+  const dec = await ortSession(readFileSync(`${dir}/decoder_model_merged.onnx`));
+  const h = (await ortRun(enc, { input_features: feat })).last_hidden_state!;
+  const hidden = new Tensor('float32', h.data as Float32Array, [...h.dims]);
+  const past: Record<string, Tensor> = {};
+  for (const n of dec.inputNames.filter((x) => x.startsWith('past_key_values'))) past[n] = new Tensor('float32', new Float32Array(0), [1, 2, 0, 16]);
+  let ids = prompt;
+  const out: number[] = [];
+  const logitsRows: Float32Array[] = [];
+  for (let s = 0; s < steps; s++) {
+    const feeds: Record<string, Tensor> = { ...past, input_ids: new Tensor('int64', BigInt64Array.from(ids, BigInt), [1, ids.length]), encoder_hidden_states: hidden, use_cache_branch: new Tensor('bool', Uint8Array.of(s > 0 ? 1 : 0), [1]) };
+    const r = await ortRun(dec, feeds);
+    const lg = r.logits!;
+    const V = lg.dims[2]!;
+    const row = (lg.data as Float32Array).slice((ids.length - 1) * V, ids.length * V);
+    logitsRows.push(row);
+    let best = 0;
+    for (let i = 1; i < V; i++) if (row[i]! > row[best]!) best = i;
+    out.push(best);
+    for (const n of Object.keys(past)) {
+      const p = r[n.replace('past_key_values', 'present')]!;
+      if (s === 0 || n.includes('decoder')) past[n] = new Tensor('float32', p.data as Float32Array, [...p.dims]);
+    }
+    ids = [best];
+  }
+  return { ids: out, logits: logitsRows };
+}
+
+describe('WhisperModel', () => {
+  for (const pair of [false, true]) {
+    it(`greedy logits equal onnxruntime's (${pair ? 'unmerged pair' : 'merged decoder'}), two decoder plans`, async () => {
+      const feat = features(7);
+      const prompt = [801, 802, 902, 906];
+      const ref = await ortGreedy(feat, prompt, 12);
+      const m = await WhisperModel.create(pair
+        ? { encoder: `${dir}/encoder_model.onnx`, decoder: `${dir}/decoder_with_past_model.onnx`, decoderNoPast: `${dir}/decoder_model.onnx` }
+        : { encoder: `${dir}/encoder_model.onnx`, decoder: `${dir}/decoder_model_merged.onnx` }, config);
+      try {
+        expect(m.decoderSource).toBe(pair ? 'pair' : 'merged');
+        const hidden = await m.encode(feat);
+        let ids = prompt;
+        for (let s = 0; s < 12; s++) {
+          const row = await m.step(ids, s === 0 ? hidden : undefined);
+          let err = 0;
+          for (let i = 0; i < row.length; i++) err = Math.max(err, Math.abs(row[i]! - ref.logits[s]![i]!));
+          expect(err).toBeLessThan(2e-4);
+          ids = [ref.ids[s]!];
+        }
+        expect(m.stats.decoderPlans).toBe(2);
+      } finally {
+        await m.release();
+      }
+    });
+  }
+});

@@ -158,6 +158,9 @@ export class WhisperModel {
     return (logits.data as Float32Array).slice(row * V, row * V + V);
   }
 
+  /** Positions of the encoder output (1,500): a window is twice as many feature frames. */
+  get encoderPositions(): number { return this.cfg.max_source_positions; }
+
   /** Frees both sessions' Wasm memory. */
   async release(): Promise<void> {
     await Promise.all([this.encoder.release(), this.decoder.release()]);

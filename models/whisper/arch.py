@@ -233,8 +233,10 @@ class DecoderWithPast(nn.Module):
 
 def randomize(model, seed):
     """Seeded random weights that keep activations sane: linears/convs N(0, 1/fan_in), norms
-    1 ± 0.1 (biases ± 0.1), token embedding N(0, 0.1²)·… so logits vary without exploding, decoder
-    positions N(0, 0.02²); the encoder's sinusoids stay as they are."""
+    1 ± 0.1, biases N(0, 0.02²), token embedding N(0, 4/d) (tied logits of std ≈ 2), the encoder's
+    sinusoids as they are. With small layer outputs a tied decoder predicts the token it was fed
+    (the embedding row most like its own); decoder positions N(0, 0.25) and decoder fc2/out_proj
+    × 3 make the residual stream move, so greedy output is not one token repeated."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -245,10 +247,11 @@ def randomize(model, seed):
             elif name.endswith('bias'):
                 p.copy_(0.02 * torch.randn(p.shape, generator=g))
             elif name == 'model.decoder.embed_tokens.weight':
-                p.copy_(0.5 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[1]) * 4)
+                p.copy_(2 * torch.randn(p.shape, generator=g) / math.sqrt(p.shape[1]))
             elif name == 'model.decoder.embed_positions.weight':
-                p.copy_(0.02 * torch.randn(p.shape, generator=g))
+                p.copy_(0.5 * torch.randn(p.shape, generator=g))
             else:
                 fan_in = p[0].numel()
-                p.copy_(torch.randn(p.shape, generator=g) / math.sqrt(fan_in))
+                gain = 3 if name.startswith('model.decoder.layers') and ('fc2' in name or 'out_proj' in name) else 1
+                p.copy_(gain * torch.randn(p.shape, generator=g) / math.sqrt(fan_in))
     return model

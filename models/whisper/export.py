@@ -38,7 +38,7 @@ OPSET = 14
 
 # name → (d_model, encoder/decoder layers, heads, ffn, text vocabulary, learnt merges, alignment heads)
 SIZES = {
-    'micro': (32, 2, 2, 128, 800, 400, [[1, 0], [1, 1]]),
+    'micro': (24, 2, 2, 96, 400, 100, [[1, 0], [1, 1]]),
     'tiny': (384, 4, 6, 1536, 50257, 1500, [[2, 2], [3, 0], [3, 2], [3, 3], [3, 4], [3, 5]]),
     'base': (512, 6, 8, 2048, 50257, 1500, [[3, 1], [4, 2], [4, 3], [4, 7], [5, 1], [5, 2], [5, 4], [5, 6]]),
     'small': (768, 12, 12, 3072, 50257, 1500, [[5, 3], [5, 9], [8, 0], [8, 4], [8, 7], [8, 8], [9, 0], [9, 7], [9, 9], [10, 5]]),
@@ -46,9 +46,13 @@ SIZES = {
 SEED = {'micro': 20}
 
 
-def write_json(path, obj):
+def write_json(path, obj, compact=False):
+    """compact: the tokenizer files (1,608 added tokens; a third of the size without indentation)."""
     with open(path, 'w') as f:
-        json.dump(obj, f, indent=2, ensure_ascii=False)
+        if compact:
+            json.dump(obj, f, ensure_ascii=False, separators=(',', ':'))
+        else:
+            json.dump(obj, f, indent=2, ensure_ascii=False)
         f.write('\n')
 
 
@@ -172,13 +176,48 @@ def untie(proto, emb_name='model.decoder.embed_tokens.weight'):
 def shape_logits(model, ids):
     """Random weights make every token about equally likely; a real Whisper almost never emits a
     control token (<|startoftranscript|> … <|notimestamps|>) and emits timestamps less often than
-    text. Rows of the tied embedding scale the logits: control tokens × 0.05, timestamps × 0.7,
-    so greedy output is mostly text with some timestamps, as transformers.js's decoding expects."""
+    text, and single bytes outside printable ASCII (ids 94…255 but ' ' = 220; they decode to
+    U+FFFD on their own) rarely. Rows of the tied embedding scale the logits: control tokens
+    × 0.05, timestamps × 0.7, those bytes × 0.3, so greedy output is mostly readable text with
+    some timestamps, as transformers.js's decoding expects."""
     first, ts = ids['<|startoftranscript|>'], ids['<|0.00|>']
     with torch.no_grad():
         w = model.model.decoder.embed_tokens.weight
         w[first:ts] *= 0.05
         w[ts:] *= 0.7
+        w[94:220] *= 0.3
+        w[221:256] *= 0.3
+
+
+def test_features(mels=80, frames=3000):
+    """Deterministic log-mel-like input the tests rebuild: 0.5·sin(0.001·(t+1)·(m+1)) + 0.1·cos(0.37·t) − 0.3."""
+    t = np.arange(frames, dtype=np.float64)[None, :]
+    m = np.arange(mels, dtype=np.float64)[:, None]
+    return (0.5 * np.sin(0.001 * (t + 1) * (m + 1)) + 0.1 * np.cos(0.37 * t) - 0.3).astype(np.float32)[None]
+
+
+def reference(model, ids, steps=8):
+    """PyTorch's answers on test_features(): encoder rows 0, 750 and 1499 (first 8 values each),
+    the logits of the last prompt position for <|startoftranscript|><|en|><|transcribe|><|notimestamps|>
+    and of the first cached step, and `steps` greedy ids (the cache fed back as transformers.js does)."""
+    with torch.no_grad():
+        h = model.model.encoder(torch.from_numpy(test_features()))
+        cross = [layer.encoder_attn.kv(h) for layer in model.model.decoder.layers]
+        prompt = [ids['<|startoftranscript|>'], ids['<|en|>'], ids['<|transcribe|>'], ids['<|notimestamps|>']]
+        logits, past = model.decode(torch.tensor([prompt]), cross)
+        last = [logits[0, -1]]
+        greedy = []
+        for s in range(steps):
+            nxt = int(logits[0, -1].argmax())
+            greedy.append(nxt)
+            logits, past = model.decode(torch.tensor([[nxt]]), cross, past)
+            if s == 0:
+                last.append(logits[0, -1])
+    r6 = lambda v: [round(float(x), 6) for x in v]  # noqa: E731
+    return {'what': 'PyTorch (models/whisper/arch.py) on the same weights; see export.py reference()',
+            'features': test_features.__doc__.split(': ', 1)[1].rstrip('.'),
+            'encoder_rows': {str(r): r6(h[0, r, :8]) for r in (0, 750, 1499)},
+            'prompt': prompt, 'logits_last': [r6(v) for v in last], 'greedy_new_ids': greedy}
 
 
 def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
@@ -190,8 +229,8 @@ def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
     write_json(os.path.join(out, 'config.json'), hf_config(size, ids, suppress))
     write_json(os.path.join(out, 'generation_config.json'), generation_config(size, ids, suppress))
     write_json(os.path.join(out, 'preprocessor_config.json'), PREPROCESSOR)
-    write_json(os.path.join(out, 'tokenizer.json'), tok)
-    write_json(os.path.join(out, 'tokenizer_config.json'), tok_cfg)
+    write_json(os.path.join(out, 'tokenizer.json'), tok, compact=True)
+    write_json(os.path.join(out, 'tokenizer_config.json'), tok_cfg, compact=True)
     model = arch.randomize(arch.WhisperForConditionalGeneration(config_dict(size)), SEED.get(size, 0))
     shape_logits(model, ids)
     enc, dec, past = export_all(model)
@@ -202,8 +241,9 @@ def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
         onnx.checker.check_model(m)
         onnx.save(m, os.path.join(out, 'onnx', f'{name}.onnx'))
     if variants:
-        import variants as V  # noqa: E402
-        V.write_variants(out, enc, dec, past, dec_u, past_u, variants)
+        import formats  # noqa: E402
+        formats.write_variants(out, enc, dec, past, dec_u, past_u, variants)
+    write_json(os.path.join(out, 'reference.json'), reference(model, ids))
     sizes = {f: os.path.getsize(os.path.join(out, 'onnx', f)) for f in sorted(os.listdir(os.path.join(out, 'onnx')))}
     print(size, {k: f'{v / 1024:.0f} KB' for k, v in sizes.items()}, f'total {sum(sizes.values()) / 1024:.0f} KB')
     return model

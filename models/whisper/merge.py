@@ -88,8 +88,31 @@ def _dedup(models, suffix='merged'):
     return shared
 
 
+def _toposort(graph):
+    """Nodes in dependency order, otherwise in file order. onnxruntime sorts a main graph but
+    requires sorted subgraphs, and the fp16 tool appends its edge Casts at the end."""
+    ready = {x.name for x in graph.input} | {t.name for t in graph.initializer} | {''}
+    todo, done = list(graph.node), []
+    while todo:
+        rest = []
+        for n in todo:
+            if all(x in ready for x in n.input):
+                done.append(n)
+                ready.update(n.output)
+            else:
+                rest.append(n)
+        if len(rest) == len(todo):
+            raise RuntimeError(f'cycle or missing input at {rest[0].name}')
+        todo = rest
+    nodes = [copy.deepcopy(n) for n in done]
+    del graph.node[:]
+    graph.node.extend(nodes)
+
+
 def merge_decoders(decoder, decoder_with_past):
     dec, past = copy.deepcopy(decoder), copy.deepcopy(decoder_with_past)
+    _toposort(dec.graph)
+    _toposort(past.graph)
     _unify_outputs(dec, past)
     inputs, names = [], set()
     for m in (dec, past):

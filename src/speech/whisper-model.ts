@@ -17,7 +17,7 @@ import { residentEncoderDecoder } from '../graph/passes/encoder-decoder-cache.js
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT } from '../graph/passes/kv-cache.js';
 import { selectRows } from '../graph/passes/select-rows.js';
 import { decodeModel } from '../onnx/decode.js';
-import { halfToFloat } from '../onnx/float-formats.js';
+import { floatToHalf, halfToFloat } from '../onnx/float-formats.js';
 import { platform } from '../platform/platform.js';
 
 /** A model file: bytes, or a path (Node) / URL. */
@@ -74,12 +74,12 @@ export class WhisperModel {
     /** The rewritten decoder's session. */
     readonly decoder: InferenceSession,
     private readonly cfg: WhisperModelConfig,
-    source: 'merged' | 'pair', lastRowOnly: boolean, hidden: number,
+    source: 'merged' | 'pair', lastRowOnly: boolean, hidden: number, hiddenType: string | undefined,
   ) {
     this.decoderSource = source;
     this.lastRowOnly = lastRowOnly;
     this.mask = new Float32Array(cfg.max_target_positions);
-    this.emptyEncoder = new Tensor('float32', new Float32Array(0), [1, 0, hidden]);
+    this.emptyEncoder = hiddenType === 'float16' ? new Tensor('float16', new Uint16Array(0), [1, 0, hidden]) : new Tensor('float32', new Float32Array(0), [1, 0, hidden]);
   }
 
   /**
@@ -109,19 +109,26 @@ export class WhisperModel {
         await decoder.release();
         throw new TesseraError('INVALID_MODEL', `Whisper decoder: encoder_hidden_states must declare its hidden size, got [${enc?.shape}]`);
       }
-      return new WhisperModel(encoder, decoder, config, source, lastRowOnly, D);
+      return new WhisperModel(encoder, decoder, config, source, lastRowOnly, D, enc?.type);
     } catch (e) {
       await encoder.release();
       throw e;
     }
   }
 
-  /** Encodes one window of log-mel features [1, mels, frames] → hidden states [1, L, D]. */
+  /**
+   * Encodes one window of log-mel features [1, mels, frames] (float32; narrowed here for a
+   * float16 encoder) → hidden states [1, L, D] in the type the decoder takes.
+   */
   async encode(features: Tensor): Promise<Tensor> {
-    const out = await this.encoder.run({ [this.encoder.inputNames[0]!]: features });
+    const input = this.encoder.inputMetadata[0]!;
+    const x = input.type === 'float16' && features.type === 'float32'
+      ? new Tensor('float16', Uint16Array.from(features.data as Float32Array, floatToHalf), [...features.dims]) : features;
+    const out = await this.encoder.run({ [input.name]: x });
     const h = out[this.encoder.outputNames[0]!]!;
+    if (h.type === this.emptyEncoder.type) return h;
     if (h.type === 'float16') return new Tensor('float32', Float32Array.from(h.data as Uint16Array, halfToFloat), [...h.dims]);
-    return h as Tensor;
+    return new Tensor('float16', Uint16Array.from(h.data as Float32Array, floatToHalf), [...h.dims]);
   }
 
   /**

@@ -57,9 +57,9 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
     if (g.nodes.length !== 1) return `the merged decoder has ${g.nodes.length - 1} nodes besides its If`;
     const then = ifNode.attributes.get('then_branch'), els = ifNode.attributes.get('else_branch');
     if (then?.type !== 'graph' || els?.type !== 'graph') return 'the If has no then/else graphs';
-    const readsPast = (b: Graph) => b.nodes.some((n) => n.opType === 'Concat' && PAST_DEC.test(n.inputs[0] ?? ''));
+    const readsPast = (b: Graph) => b.nodes.some((n) => n.inputs.some((i) => PAST_DEC.test(i)));
     [withPast, noPastGraph] = readsPast(then.value) ? [then.value, els.value] : [els.value, then.value];
-    if (!readsPast(withPast) || readsPast(noPastGraph)) return 'cannot tell the If branches apart (one must concatenate past_key_values.*.decoder.*, the other not)';
+    if (!readsPast(withPast) || readsPast(noPastGraph)) return 'cannot tell the If branches apart (one must read past_key_values.*.decoder.*, the other not)';
     const logitsAt = ifNode.outputs.indexOf('logits');
     const branchLogits = withPast.outputs[logitsAt]?.name;
     if (logitsAt < 0 || !branchLogits) return "the If has no 'logits' output";
@@ -74,6 +74,13 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
     noPastGraph = noPast.graph;
     source = 'pair';
   }
+  // fp16 exports with float32 inputs (keep_io_types) Cast each past first: read the input itself
+  // (the Concats and Transposes behind those Casts are replaced below; the ops widen float16).
+  const alias = new Map<string, string>();
+  for (const n of g.nodes) {
+    if (n.domain === '' && n.opType === 'Cast' && (PAST_DEC.test(n.inputs[0] ?? '') || PAST_ENC.test(n.inputs[0] ?? ''))) alias.set(n.outputs[0]!, n.inputs[0]!);
+  }
+  if (alias.size) g.nodes = g.nodes.filter((n) => !alias.has(n.outputs[0] ?? '')).map((n) => ({ ...n, inputs: n.inputs.map((i) => alias.get(i) ?? i) }));
   const logitsInfo = g.outputs.find((o) => o.name === 'logits');
   if (!logitsInfo) return "the decoder has no 'logits' output";
 

@@ -255,7 +255,7 @@ if __name__ == '__main__':
     if args and args[0] == 'template':
         import templates  # noqa: E402
         for s in args[1:] or ['tiny', 'base']:
-            templates.write_template(s)
+            templates.write_template(s, sys.modules[__name__])
     else:
         for s in args or ['micro']:
             write_folder(s)

@@ -214,3 +214,51 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
   model.opsets.set('tessera', 1);
   return { crossLayers, self, source };
 }
+
+/**
+ * Whisper's encoder (HF eager attention) reshapes each attention's merged context
+ * [B, S, H, d] → [B, S, H·d] with a target computed from the *queries'* shape
+ * (Shape(q_t)[0], Shape(q_t)[2]), which fuse-attention.ts cannot prove equal to the context's own
+ * dims, so the 1,500 × 1,500 attentions ran as MatMul + Softmax + MatMul. The context is
+ * Transpose(MatMul(P, V), 0213) with P's rows the queries', so those two entries are exactly its
+ * dims 0 and 1: this writes the target as the constant [0, 0, H·d] (0 = copy) and drops the shape
+ * arithmetic, after which the generic fusion takes the whole attention. Returns how many it rewrote.
+ */
+export function constantContextTargets(model: Model): number {
+  const g = model.graph;
+  const prod = producers(g);
+  let n = 0;
+  for (const rs of g.nodes) {
+    if (rs.domain !== '' || rs.opType !== 'Reshape') continue;
+    const tr = prod.get(rs.inputs[0]!);
+    const pv = tr && prod.get(tr.inputs[0]!);
+    if (!tr || tr.opType !== 'Transpose' || intsAttr(tr, 'perm')?.join() !== '0,2,1,3' || !pv || pv.opType !== 'MatMul' || prod.get(pv.inputs[0]!)?.opType !== 'Softmax') continue;
+    const cat = prod.get(rs.inputs[1]!);
+    if (!cat || cat.opType !== 'Concat' || cat.inputs.length !== 3) continue;
+    const sm = prod.get(pv.inputs[0]!)!;
+    const qk = prod.get(sm.inputs[0]!);
+    const qT = qk?.opType === 'MatMul' ? qk.inputs[0] : undefined;
+    const dimOf = (part: string) => {
+      const un = prod.get(part), ga = un?.opType === 'Unsqueeze' ? prod.get(un.inputs[0]!) : undefined;
+      const sh = ga?.opType === 'Gather' ? prod.get(ga.inputs[0]!) : undefined;
+      return sh?.opType === 'Shape' && sh.inputs[0] === qT && !sh.attributes.size ? scalarOf(g, prod, ga!.inputs[1]) : undefined;
+    };
+    const last = constantOf(g, prod, cat.inputs[2]);
+    if (!qT || dimOf(cat.inputs[0]!) !== 0 || dimOf(cat.inputs[1]!) !== 2 || !last || last.data.length !== 1) continue;
+    const name = `${rs.name || rs.outputs[0]}/tessera_target`;
+    g.initializers.set(name, { dtype: 'int64', dims: [3], data: BigInt64Array.of(0n, 0n, BigInt(Number(last.data[0]))) });
+    rs.inputs = [rs.inputs[0]!, name];
+    n++;
+  }
+  if (!n) return 0;
+  const live = new Set<Node>();
+  const todo = g.outputs.map((o) => o.name);
+  while (todo.length) {
+    const x = prod.get(todo.pop()!);
+    if (!x || live.has(x)) continue;
+    live.add(x);
+    for (const i of x.inputs) if (i) todo.push(i);
+  }
+  g.nodes = g.nodes.filter((x) => live.has(x));
+  return n;
+}

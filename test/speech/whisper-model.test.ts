@@ -63,6 +63,11 @@ describe('WhisperModel', () => {
         : { encoder: `${dir}/encoder_model.onnx`, decoder: `${dir}/decoder_model_merged.onnx` }, config);
       try {
         expect(m.decoderSource).toBe(pair ? 'pair' : 'merged');
+        // The encoder's attentions are fused (constantContextTargets): no Softmax left.
+        await m.encoder.run({ input_features: feat }, { profile: true });
+        const ops = m.encoder.lastProfile!.nodes.map((n) => n.opType);
+        expect(ops.filter((o) => o === 'FusedAttention').length).toBe(2);
+        expect(ops).not.toContain('Softmax');
         const hidden = await m.encode(feat);
         let ids = prompt;
         for (let s = 0; s < 6; s++) {

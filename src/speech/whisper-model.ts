@@ -13,7 +13,7 @@ import { TesseraError } from '../api/errors.js';
 import { InferenceSession, type SessionOptions } from '../api/session.js';
 import { Tensor } from '../api/tensor.js';
 import type { Model } from '../graph/ir.js';
-import { constantContextTargets, residentEncoderDecoder } from '../graph/passes/encoder-decoder-cache.js';
+import { constantContextTargets, residentEncoderDecoder, untransposedHead } from '../graph/passes/encoder-decoder-cache.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT } from '../graph/passes/kv-cache.js';
 import { selectRows } from '../graph/passes/select-rows.js';
 import { decodeModel } from '../onnx/decode.js';
@@ -99,6 +99,7 @@ export class WhisperModel {
       if (typeof r === 'string') throw new TesseraError('INVALID_MODEL', `Whisper decoder: ${r}`);
       source = r.source;
       try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); lastRowOnly = true; } catch { lastRowOnly = false; }
+      untransposedHead(m);
     };
     const encoder = await InferenceSession.createRewritten(files.encoder, options, (m) => { constantContextTargets(m); });
     try {

@@ -262,3 +262,29 @@ export function constantContextTargets(model: Model): number {
   g.nodes = g.nodes.filter((x) => live.has(x));
   return n;
 }
+
+/**
+ * Whisper ties its output projection to the token embedding: logits = MatMul(x, Transpose(E)).
+ * The Transpose of the 51,865-row table is too large to fold at load, so as written every decode
+ * step transposed it and packed it for the GEMM again (~80 MB for tiny). This reads E in place
+ * instead: com.microsoft FusedMatMul(x, E, transB = 1), whose constant B is packed once per
+ * session. Returns how many it rewrote.
+ */
+export function untransposedHead(model: Model): number {
+  const g = model.graph;
+  const prod = producers(g);
+  let n = 0;
+  g.nodes = g.nodes.map((x) => {
+    if (x.domain !== '' || x.opType !== 'MatMul') return x;
+    const tr = prod.get(x.inputs[1]!);
+    if (!tr || tr.domain !== '' || tr.opType !== 'Transpose' || intsAttr(tr, 'perm')?.join() !== '1,0' || !g.initializers.has(tr.inputs[0]!)) return x;
+    if (g.initializers.get(tr.inputs[0]!)!.dtype !== 'float32') return x;
+    n++;
+    return { name: `${x.name}/transB`, opType: 'FusedMatMul', domain: 'com.microsoft', inputs: [x.inputs[0]!, tr.inputs[0]!], outputs: [...x.outputs], attributes: new Map([['transB', { type: 'int', value: 1 }], ['alpha', { type: 'float', value: 1 }]]) };
+  });
+  if (!n) return 0;
+  const uses = readers(g);
+  g.nodes = g.nodes.filter((x) => !(x.opType === 'Transpose' && x.outputs.every((o) => !(uses.get(o)?.length) && !g.outputs.some((v) => v.name === o))));
+  if (!model.opsets.has('com.microsoft')) model.opsets.set('com.microsoft', 1);
+  return n;
+}

@@ -33,3 +33,5 @@ export { BaseStreamer, TextStreamer } from './generation/streamers.js';
 export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';
+export { VoiceActivityDetector } from './audio/vad.js';
+export type { SampleStream, SpeechSegment, VoiceActivityOptions } from './audio/vad.js';

@@ -31,7 +31,12 @@ export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from '.
 export type { GenerationConfig } from './generation/config.js';
 export { BaseStreamer, TextStreamer } from './generation/streamers.js';
 export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
+export type { AsrCallOptions, AsrDtype, AsrOutput, AsrPipelineOptions, AutomaticSpeechRecognitionPipeline } from './pipelines/index.js';
+export { WhisperModel } from './speech/whisper-model.js';
+export type { WhisperModelConfig, WhisperModelFiles, WhisperStats } from './speech/whisper-model.js';
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';
 export { VoiceActivityDetector } from './audio/vad.js';
 export type { SampleStream, SpeechSegment, VoiceActivityOptions } from './audio/vad.js';
+export { WhisperFeatureExtractor, readWav, readAudio, mixToMono, resample } from './audio/index.js';
+export type { WavAudio, WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatures } from './audio/index.js';

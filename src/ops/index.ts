@@ -44,6 +44,7 @@ import { topkOps } from './math/topk.js';
 import { trainingOps } from './nn/training.js';
 import { fusedOps } from './nn/fused-attention.js';
 import { cachedAttentionOps } from './nn/cached-attention.js';
+import { crossAttentionOps } from './nn/cross-attention.js';
 import { contribOps } from './contrib/index.js';
 import type { OpDef } from './types.js';
 
@@ -81,6 +82,7 @@ export const allOps: readonly OpDef[] = [
   ...mlOps,
   ...fusedOps,
   ...cachedAttentionOps,
+  ...crossAttentionOps,
   ...contribOps,
   ...sequenceOps,
   ...convOps, ...poolOps, ...gemmOps, ...elementwiseOps, ...softmaxOps, ...shapeOps, ...castOps,

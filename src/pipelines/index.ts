@@ -14,6 +14,7 @@ import { zeroShotClassification, type ZeroShotClassificationPipeline } from './z
 import { tokenClassification, type TokenClassificationPipeline } from './token-classification.js';
 import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering.js';
 import { type TextGenerationPartsInput, type TextGenerationPipeline, type TextGenerationPipelineOptions, textGenerationPipeline } from './text-generation.js';
+import { type AsrPipelineOptions, type AutomaticSpeechRecognitionPipeline, automaticSpeechRecognitionPipeline } from './automatic-speech-recognition.js';
 import { imageClassification, loadImageParts, type ImageClassificationPipeline, type ImagePipelineParts, type ImagePipelinePartsInput } from './image-classification.js';
 
 export { FillMaskPipeline } from './fill-mask.js';
@@ -29,6 +30,7 @@ export type { QuestionAnsweringOptions, QuestionAnsweringPipeline, QuestionAnswe
 export type { ImageClassificationOptions, ImageClassificationPipeline, ImageClassificationResult, ImagePipelinePartsInput } from './image-classification.js';
 export type { ImageDataLike, ImageInput } from './image-input.js';
 export type { ImageProcessorConfig } from '../image/processor.js';
+export type { AsrCallOptions, AsrDtype, AsrOutput, AsrPipelineOptions, AutomaticSpeechRecognitionPipeline } from './automatic-speech-recognition.js';
 export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPartsInput, TextGenerationPipeline, TextGenerationPipelineOptions } from './text-generation.js';
 
 /** The pipeline each task returns. */
@@ -53,6 +55,8 @@ export interface PipelineTypes {
   'image-classification': ImageClassificationPipeline;
   /** A prompt or chat messages → generated text (decoder-only LMs, KV cache in Wasm memory). */
   'text-generation': TextGenerationPipeline;
+  /** Audio (16 kHz samples or a WAV) → { text, chunks? } (Whisper; caches resident in Wasm memory). */
+  'automatic-speech-recognition': AutomaticSpeechRecognitionPipeline;
 }
 
 /** A task name `pipeline` knows. */
@@ -94,10 +98,14 @@ export function registerTask(name: string, canonical: string, make: TaskFactory)
  * model file; INVALID_MODEL when the model's inputs or outputs do not fit the task. The session is
  * released before any error after it was created.
  */
-export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput | ImagePipelinePartsInput | TextGenerationPartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
+export function pipeline<T extends PipelineTask>(task: T, model: string | URL | PipelinePartsInput | ImagePipelinePartsInput | TextGenerationPartsInput, options?: T extends 'fill-mask' ? HubOptions : T extends 'text-generation' ? TextGenerationPipelineOptions : T extends 'automatic-speech-recognition' ? AsrPipelineOptions : PipelineOptions): Promise<PipelineTypes[T]>;
 export function pipeline(task: 'fill-mask', options: FillMaskPipelineOptions): Promise<FillMaskPipeline>;
-export async function pipeline(task: string, source: string | URL | PipelinePartsInput | ImagePipelinePartsInput | FillMaskPipelineOptions | TextGenerationPartsInput, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions = {}): Promise<unknown> {
+export async function pipeline(task: string, source: string | URL | PipelinePartsInput | ImagePipelinePartsInput | FillMaskPipelineOptions | TextGenerationPartsInput, optionsIn: (PipelineOptions & HubOptions) | TextGenerationPipelineOptions | AsrPipelineOptions = {}): Promise<unknown> {
   const options = optionsIn as PipelineOptions & HubOptions;
+  if (task === 'automatic-speech-recognition') {
+    if (typeof source !== 'string' && !(source instanceof URL)) throw new TesseraError('INVALID_ARGUMENT', "pipeline('automatic-speech-recognition', …): pass a Whisper folder path, URL or repository id");
+    return automaticSpeechRecognitionPipeline(source, optionsIn as AsrPipelineOptions);
+  }
   if (task === 'text-generation') {
     return textGenerationPipeline(source as string | URL | TextGenerationPartsInput, optionsIn as TextGenerationPipelineOptions);
   }
@@ -120,7 +128,7 @@ export async function pipeline(task: string, source: string | URL | PipelinePart
   }
   const entry = TASKS[task];
   if (!entry) {
-    throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: ${['fill-mask', 'text-generation', ...Object.keys(TASKS), ...Object.keys(IMAGE_TASKS)].sort().join(', ')}`);
+    throw new TesseraError('INVALID_ARGUMENT', `pipeline: unknown task '${task}'; supported: ${['automatic-speech-recognition', 'fill-mask', 'text-generation', ...Object.keys(TASKS), ...Object.keys(IMAGE_TASKS)].sort().join(', ')}`);
   }
   const parts = await loadParts(entry.canonical, source as string | URL | PipelinePartsInput, options);
   return guard(parts, () => entry.make(entry.canonical, parts));

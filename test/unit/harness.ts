@@ -85,6 +85,9 @@ export interface Kernels {
   attention_f32(q: number, k: number, v: number, mask: number, out: number, scratch: number, B: number, H: number, Sq: number,
     Sk: number, d: number, ldq: number, ldk: number, ldv: number, ldo: number, mb: number, mh: number, mq: number, mk: number, scale: number): void;
   attention_scratch_bytes(Sk: number, d: number): number;
+  stft_power_f64(x: number, hop: number, nFrames: number, window: number, N: number, factors: number, nFactors: number,
+    tw: number, scratch: number, out: number): void;
+  log_mel_norm_f32(x: number, n: number, floor: number, range: number, shift: number, scale: number): void;
 }
 
 const CANARY_BYTES = 64;

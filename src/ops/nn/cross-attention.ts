@@ -1,0 +1,71 @@
+/**
+ * CrossAttention (domain `tessera`, made by graph/passes/encoder-decoder-cache.ts for Whisper-style
+ * encoder-decoder models): one decoder layer's attention over the encoder's keys and values, which
+ * are computed once per audio chunk and then stay in the session's Wasm memory for every decoding
+ * step. transformers.js instead feeds them back as `past_key_values.{i}.encoder.*` on every token,
+ * copying layers × 2 × 1,500 positions × d_model floats in and out of Wasm per step.
+ *
+ * Inputs: q [B, H, S, d] (this step's queries, already scaled as the graph scales them), k and v
+ * [B, H, Lk, d]: the encoder projections when the step is the first of a chunk (Lk = `length`),
+ * or empty (Lk = 0) on every later step. With Lk = `length` the op copies them into its persistent
+ * block (keyed by the `cache` attribute and the geometry, so the prefill and decode plans share it)
+ * and attends; with Lk = 0 it attends to what the block holds. Each query row sees every key: no
+ * causal mask, no padding mask (Whisper's encoder output is always full length).
+ * Output [B, H, S, d]. The attention is `cached_attention_f32` with one query row per call and the
+ * cache "past" set to length − 1, so every row reads all `length` keys in place.
+ */
+import type { OpDef } from '../types.js';
+import { requireDtype } from '../util.js';
+
+/** Where a persistent cross-attention block lives (tests look for it). */
+export function crossCacheKey(name: string, which: 'k' | 'v', B: number, H: number, L: number, d: number): string {
+  return `cross-kv:${name}:${which}:${B}x${H}x${L}x${d}`;
+}
+
+const crossAttention: OpDef = {
+  opType: 'CrossAttention', domain: 'tessera', since: 1, attributes: ['scale', 'cache', 'length'],
+  prepare(ctx) {
+    for (const i of [0, 1, 2]) requireDtype(ctx, i, ['float32']);
+    const q = ctx.input(0), k = ctx.input(1), v = ctx.input(2);
+    const scale = ctx.attrs.float('scale', NaN);
+    const name = ctx.attrs.string('cache', '');
+    const L = ctx.attrs.int('length', 0);
+    if (!Number.isFinite(scale)) throw ctx.attrs.error('scale', 'must be a finite number');
+    if (!name) throw ctx.attrs.error('cache', 'must name the cache');
+    if (!(L > 0)) throw ctx.attrs.error('length', 'must be the encoder output length (> 0)');
+    if (q.dims.length !== 4 || k.dims.length !== 4 || v.dims.length !== 4) ctx.fail(`q [${q.dims}], k [${k.dims}], v [${v.dims}] must be [batch, heads, sequence, head_size]`, 'SHAPE_MISMATCH');
+    const [B, H, S, d] = q.dims as [number, number, number, number];
+    const Lk = k.dims[2]!;
+    if (k.dims[0] !== B || k.dims[1] !== H || k.dims[3] !== d || v.dims.join() !== k.dims.join()) {
+      ctx.fail(`q [${q.dims}], k [${k.dims}] and v [${v.dims}] do not agree`, 'SHAPE_MISMATCH');
+    }
+    if (Lk !== 0 && Lk !== L) ctx.fail(`the encoder keys have ${Lk} positions; this model's cross-attention cache holds ${L} (feed all of them, or none to reuse the cache)`, 'SHAPE_MISMATCH');
+    const bytes = B * H * L * d * 4;
+    const rowBytes = d * 4;
+    return {
+      outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
+      scratchBytes: Math.ceil((L + 4) * 4 / 64) * 64,
+      build(b) {
+        const [qp, kp, vp] = b.inputs as [number, number, number];
+        const out = b.outputs[0]!, scores = b.scratch, kern = b.k;
+        const zero = (ptr: number) => new Uint8Array(b.memory.buffer, ptr, bytes).fill(0);
+        const kc = b.persistent(crossCacheKey(name, 'k', B, H, L, d), bytes, zero);
+        const vc = b.persistent(crossCacheKey(name, 'v', B, H, L, d), bytes, zero);
+        return () => {
+          if (Lk) {
+            const u8 = new Uint8Array(b.memory.buffer);
+            u8.copyWithin(kc, kp, kp + bytes);
+            u8.copyWithin(vc, vp, vp + bytes);
+          }
+          for (let bh = 0; bh < B * H; bh++) {
+            const qo = bh * S * rowBytes, co = bh * L * rowBytes;
+            kern.cached_attention_f32(qp + qo, kc + co, vc + co, 0, out + qo, scores, S, 1, L - 1, d, scale);
+          }
+        };
+      },
+    };
+  },
+};
+
+/** The encoder-decoder ops of the `tessera` domain. */
+export const crossAttentionOps: readonly OpDef[] = [crossAttention];

@@ -1,0 +1,196 @@
+/**
+ * The 'automatic-speech-recognition' pipeline on Whisper, shaped like transformers.js v4's:
+ * `await asr(audio, options)` → `{ text, chunks? }` with its options — `language`, `task`,
+ * `return_timestamps` (segments), `chunk_length_s` / `stride_length_s` for audio longer than 30 s
+ * (windows merged at their overlaps as its tokenizer's _decode_asr), `max_new_tokens`,
+ * `suppress_tokens` / `begin_suppress_tokens` (from the configs), a `streamer`, a `signal`.
+ * The folder is transformers.js's: config.json, generation_config.json, preprocessor_config.json,
+ * tokenizer.json and onnx/encoder_model{suffix}.onnx + onnx/decoder_model_merged{suffix}.onnx
+ * (or the unmerged decoder_model + decoder_with_past_model with `decoder: 'pair'`).
+ * Audio: Float32Array/Float64Array samples at 16 kHz, or WAV bytes / a WAV path or URL (read
+ * and resampled to 16 kHz). Features: WhisperFeatureExtractor (src/audio, Wasm); model:
+ * WhisperModel (resident cross- and self-attention caches); tokens: whisperGenerate.
+ */
+import { TesseraError } from '../api/errors.js';
+import type { SessionOptions } from '../api/session.js';
+import { WhisperFeatureExtractor, type WhisperFeatureExtractorConfig } from '../audio/index.js';
+import type { BaseStreamer } from '../generation/streamers.js';
+import { type ModelFolderOptions, openModelFolder } from '../platform/model-folder.js';
+import { type AsrChunk, type AsrWindow, decodeAsr } from '../speech/decode-asr.js';
+import { loadAudio, type AudioInput } from '../speech/audio-input.js';
+import { whisperConfig, whisperGenerate, type WhisperGenerationOptions } from '../speech/whisper-generate.js';
+import { type ModelSource, WhisperModel } from '../speech/whisper-model.js';
+import { Tokenizer } from '../text/tokenizer.js';
+import { DTYPE_SUFFIX } from './load.js';
+
+/** A dtype name, or one per file as transformers.js takes it ({ encoder_model: 'fp32', decoder_model_merged: 'q8' }). */
+export type AsrDtype = keyof typeof DTYPE_SUFFIX | Partial<Record<'encoder_model' | 'decoder_model_merged' | 'decoder_model' | 'decoder_with_past_model', keyof typeof DTYPE_SUFFIX>>;
+
+/** Options of `pipeline('automatic-speech-recognition', folder, options)`. */
+export interface AsrPipelineOptions extends ModelFolderOptions {
+  /** Which weights: 'fp32' (default), 'fp16', 'q8', 'q4', … or one per file. */
+  dtype?: AsrDtype;
+  /** 'merged' (default): decoder_model_merged; 'pair': decoder_model + decoder_with_past_model. */
+  decoder?: 'merged' | 'pair';
+  /** Threads of the sessions' large kernels (default 1). */
+  threads?: number | 'auto';
+  /** Passed to both sessions. */
+  sessionOptions?: SessionOptions;
+}
+
+/** Per-call options (transformers.js's names). */
+export interface AsrCallOptions extends WhisperGenerationOptions {
+  /** Segment timestamps (true); 'word' is not supported. */
+  return_timestamps?: boolean | null;
+  /** Cut audio longer than this into windows of this many seconds (0: one window of 30 s). */
+  chunk_length_s?: number;
+  /** Overlap of consecutive windows on each side, seconds (default chunk_length_s / 6). */
+  stride_length_s?: number | null;
+  /** Throw when a timestamped transcription does not end with a timestamp (default false). */
+  force_full_sequences?: boolean;
+  /** Receives each window's prompt and tokens (put/end per decoding pass, as transformers.js). */
+  streamer?: BaseStreamer | null;
+}
+
+/** One transcription. */
+export interface AsrOutput {
+  /** The text. */
+  text: string;
+  /** The segments, with `return_timestamps`. */
+  chunks?: AsrChunk[];
+}
+
+/** The pipeline: call it with audio. */
+export interface AutomaticSpeechRecognitionPipeline {
+  /** Transcribes one input → { text, chunks? }, or a list → one result each. */
+  (audio: AudioInput, options?: AsrCallOptions): Promise<AsrOutput>;
+  (audio: AudioInput[], options?: AsrCallOptions): Promise<AsrOutput[]>;
+  /** 'automatic-speech-recognition'. */
+  readonly task: 'automatic-speech-recognition';
+  /** The tokenizer. */
+  readonly tokenizer: Tokenizer;
+  /** The encoder and decoder (`model.stats`: plans and steps). */
+  readonly model: WhisperModel;
+  /** The log-mel feature extractor. */
+  readonly processor: WhisperFeatureExtractor;
+  /** Frees the model's and the extractor's memory. */
+  dispose(): Promise<void>;
+}
+
+const TASK = "pipeline('automatic-speech-recognition')";
+
+/** Builds the pipeline from a Whisper folder (path, URL base or hub id). */
+export async function automaticSpeechRecognitionPipeline(location: string | URL, options: AsrPipelineOptions = {}): Promise<AutomaticSpeechRecognitionPipeline> {
+  const { host, revision, cache, onProgress, dtype = 'fp32', decoder = 'merged', threads, sessionOptions } = options;
+  const folderOptions = { host, revision, cache, onProgress };
+  const folder = await openModelFolder(location, folderOptions);
+  const json = async (file: string, required: boolean): Promise<Record<string, unknown>> => {
+    const bytes = await folder.read(file);
+    if (!bytes) {
+      if (required) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: no ${folder.locate(file)}`);
+      return {};
+    }
+    try { return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>; } catch { throw new TesseraError('INVALID_ARGUMENT', `${TASK}: ${folder.locate(file)} is not valid JSON`); }
+  };
+  const config = await json('config.json', true);
+  if (config.model_type !== 'whisper' && config.model_type !== 'lite-whisper') {
+    throw new TesseraError('INVALID_ARGUMENT', `${TASK}: model_type '${String(config.model_type)}' is not supported (Whisper only)`);
+  }
+  const generationConfig = await json('generation_config.json', false);
+  const preprocessor = await json('preprocessor_config.json', true);
+  const tokenizer = await Tokenizer.fromPretrained(location, folderOptions);
+  const suffix = (file: keyof Exclude<AsrDtype, string>) => {
+    const d = typeof dtype === 'string' ? dtype : dtype[file] ?? 'fp32';
+    if (!(d in DTYPE_SUFFIX)) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: unknown dtype '${d}'; one of ${Object.keys(DTYPE_SUFFIX).join(', ')}`);
+    return DTYPE_SUFFIX[d as keyof typeof DTYPE_SUFFIX];
+  };
+  const source = async (name: keyof Exclude<AsrDtype, string>): Promise<ModelSource> => {
+    const file = `onnx/${name}${suffix(name)}.onnx`;
+    const bytes = folder.kind === 'local' ? undefined : await folder.read(file);
+    if (folder.kind === 'local' ? !(await folder.read(file)) : !bytes) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: no ${folder.locate(file)}`);
+    return bytes ?? folder.locate(file);
+  };
+  const files = decoder === 'pair'
+    ? { encoder: await source('encoder_model'), decoder: await source('decoder_with_past_model'), decoderNoPast: await source('decoder_model') }
+    : { encoder: await source('encoder_model'), decoder: await source('decoder_model_merged') };
+  const opts: SessionOptions = { ...sessionOptions, ...(threads !== undefined ? { threads } : {}), ...(cache !== undefined ? { cache } : {}) };
+  const model = await WhisperModel.create(files, {
+    max_source_positions: Number(config.max_source_positions ?? 1500),
+    max_target_positions: Number(config.max_target_positions ?? 448),
+  }, opts);
+  let processor: WhisperFeatureExtractor;
+  try {
+    processor = await WhisperFeatureExtractor.create(preprocessor as WhisperFeatureExtractorConfig);
+  } catch (e) {
+    await model.release();
+    throw e;
+  }
+  return makePipeline(model, processor, tokenizer, config, generationConfig, preprocessor);
+}
+
+function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, tokenizer: Tokenizer, config: Record<string, unknown>,
+  generationConfig: Record<string, unknown>, preprocessor: Record<string, unknown>): AutomaticSpeechRecognitionPipeline {
+  const samplingRate = Number(preprocessor.sampling_rate ?? 16000);
+  const hop = Number(preprocessor.hop_length ?? 160);
+  const timePrecision = Number(preprocessor.chunk_length ?? 30) / model.encoderPositions;
+  const vocab = Number(config.vocab_size ?? Infinity);
+  const asrTokenizer = {
+    decode: (ids: readonly number[]) => tokenizer.decode(ids),
+    allSpecialIds: tokenizer.allSpecialIds,
+    tokenToId: (t: string) => tokenizer.tokenToId(t),
+  };
+  let busy = false;
+
+  const one = async (input: AudioInput, options: AsrCallOptions): Promise<AsrOutput> => {
+    const { chunk_length_s = 0, force_full_sequences = false } = options;
+    let { stride_length_s = null } = options;
+    if (options.return_timestamps === ('word' as unknown)) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: return_timestamps: 'word' is not supported yet (segment timestamps: true)`);
+    const audio = await loadAudio(input, samplingRate);
+    const windows: { stride: [number, number, number]; start: number; end: number }[] = [];
+    if (chunk_length_s > 0) {
+      if (stride_length_s === null) stride_length_s = chunk_length_s / 6;
+      else if (chunk_length_s <= stride_length_s) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: chunk_length_s (${chunk_length_s}) must be larger than stride_length_s (${stride_length_s})`);
+      const window = samplingRate * chunk_length_s, stride = samplingRate * stride_length_s, jump = window - 2 * stride;
+      for (let offset = 0; ; offset += jump) {
+        const end = Math.min(offset + window, audio.length);
+        const last = offset + window >= audio.length;
+        windows.push({ stride: [end - offset, offset === 0 ? 0 : stride, last ? 0 : stride], start: offset, end });
+        if (last) break;
+      }
+    } else {
+      windows.push({ stride: [audio.length, 0, 0], start: 0, end: audio.length });
+    }
+    const cfg = whisperConfig(config, generationConfig, options as Record<string, unknown>);
+    const decoded: AsrWindow[] = [];
+    for (const w of windows) {
+      const { input_features } = processor.extract(audio.subarray(w.start, w.end));
+      const tokens = await whisperGenerate(model, input_features, { ...cfg, num_frames: Math.floor(w.stride[0] / hop) }, options, vocab);
+      decoded.push({ tokens, stride: w.stride.map((x) => x / samplingRate) as [number, number, number] });
+      if (options.signal?.aborted) break;
+    }
+    return decodeAsr(asrTokenizer, decoded, { returnTimestamps: !!options.return_timestamps, timePrecision, forceFullSequences: force_full_sequences });
+  };
+
+  const call = (async (input: AudioInput | AudioInput[], options: AsrCallOptions = {}) => {
+    if (busy) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: already transcribing; await the previous call`);
+    busy = true;
+    try {
+      if (Array.isArray(input)) {
+        const out: AsrOutput[] = [];
+        for (const x of input) out.push(await one(x, options));
+        return out;
+      }
+      return await one(input, options);
+    } finally {
+      busy = false;
+    }
+  }) as AutomaticSpeechRecognitionPipeline;
+
+  return Object.assign(call, {
+    task: 'automatic-speech-recognition' as const,
+    tokenizer,
+    model,
+    processor,
+    dispose: async () => { processor.release(); await model.release(); },
+  });
+}

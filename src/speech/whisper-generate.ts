@@ -1,0 +1,238 @@
+/**
+ * Whisper's generation, as transformers.js v4 does it (WhisperForConditionalGeneration.generate):
+ * the prompt of special tokens (<|startoftranscript|> <|lang|> <|task|> [<|notimestamps|>]), the
+ * logits processors in its order — suppress_tokens, begin_suppress_tokens at the first generated
+ * position, and with timestamps WhisperTimeStampLogitsProcessor (timestamps in pairs, text
+ * forbidden when the timestamps' total probability beats every text token) — then greedy or
+ * sampled tokens (TokenSampler, src/generation/sampling.ts) until EOS or max_length. With
+ * `return_timestamps` and no `max_new_tokens`, the window is decoded in seek passes as
+ * transformers.js's `_generate_with_seek`: a pass that ends inside a segment is decoded again from
+ * that segment's end timestamp (features shifted and zero-padded, the encoder run again).
+ * Each decoding pass runs on WhisperModel: the caches resident in Wasm memory.
+ */
+import { TesseraError } from '../api/errors.js';
+import { Tensor } from '../api/tensor.js';
+import { type GenerationConfig, resolveConfig } from '../generation/config.js';
+import { TokenSampler } from '../generation/sampling.js';
+import type { BaseStreamer } from '../generation/streamers.js';
+import { whisperLanguageToCode } from './languages.js';
+import type { WhisperModel } from './whisper-model.js';
+
+/** Options of one transcription window (transformers.js's names). */
+export interface WhisperGenerationOptions extends Omit<GenerationConfig, 'stop_strings'> {
+  /** Source language: a name ('french'), a code ('fr') or the token ('<|fr|>'). Default English on multilingual models. */
+  language?: string | null;
+  /** 'transcribe' (default) or 'translate' (to English). */
+  task?: 'transcribe' | 'translate' | string | null;
+  /** Generate timestamp tokens (segments). */
+  return_timestamps?: boolean | null;
+  /** The prompt ids instead of the ones built from language/task/timestamps. */
+  decoder_input_ids?: number[];
+}
+
+/** The merged configuration a window is decoded with (config.json, generation_config.json, options). */
+export interface WhisperConfig {
+  max_length: number;
+  max_new_tokens: number | null;
+  decoder_start_token_id: number;
+  eos_token_id: number | number[] | null;
+  suppress_tokens: number[] | null;
+  begin_suppress_tokens: number[] | null;
+  no_timestamps_token_id: number | null;
+  is_multilingual: boolean | null;
+  lang_to_id: Record<string, number> | null;
+  task_to_id: Record<string, number> | null;
+  language: string | null;
+  task: string | null;
+  return_timestamps: boolean | null;
+  max_initial_timestamp_index: number | null;
+  [key: string]: unknown;
+}
+
+// GenerationConfig's own fields: the only ones picked from config.json (transformers.js picks by
+// the base class's property names, before WhisperGenerationConfig's fields exist).
+const BASE_FIELDS = ['max_length', 'max_new_tokens', 'min_length', 'min_new_tokens', 'do_sample', 'temperature', 'top_k', 'top_p',
+  'repetition_penalty', 'no_repeat_ngram_size', 'suppress_tokens', 'begin_suppress_tokens', 'forced_decoder_ids',
+  'pad_token_id', 'bos_token_id', 'eos_token_id', 'decoder_start_token_id', 'forced_bos_token_id', 'forced_eos_token_id'];
+const WHISPER_FIELDS = ['return_timestamps', 'return_token_timestamps', 'num_frames', 'alignment_heads', 'task', 'language',
+  'no_timestamps_token_id', 'prompt_ids', 'is_multilingual', 'lang_to_id', 'task_to_id', 'max_initial_timestamp_index'];
+const DEFAULTS = { max_length: 20, max_new_tokens: null, min_length: 0, min_new_tokens: null, do_sample: false, temperature: 1, top_k: 50, top_p: 1,
+  repetition_penalty: 1, no_repeat_ngram_size: 0, suppress_tokens: null, begin_suppress_tokens: null, pad_token_id: null, bos_token_id: null,
+  eos_token_id: null, decoder_start_token_id: null, return_timestamps: null, task: null, language: null, no_timestamps_token_id: null,
+  is_multilingual: null, lang_to_id: null, task_to_id: null, max_initial_timestamp_index: 1 };
+
+const pick = (o: Record<string, unknown> | undefined, keys: readonly string[]) =>
+  Object.fromEntries(keys.filter((k) => o?.[k] !== undefined).map((k) => [k, o![k]]));
+
+/** config.json's generation fields, then generation_config.json, then the call's options. */
+export function whisperConfig(modelConfig: Record<string, unknown>, generationConfig: Record<string, unknown>, options: Record<string, unknown>): WhisperConfig {
+  return { ...DEFAULTS, ...pick(modelConfig, BASE_FIELDS), ...generationConfig, ...pick(options, [...BASE_FIELDS, ...WHISPER_FIELDS, 'seed', 'top_k', 'min_p']) } as unknown as WhisperConfig;
+}
+
+/** The prompt: <|startoftranscript|> [<|lang|> <|task|>] [<|notimestamps|>] (transformers.js's _retrieve_init_tokens). */
+export function initTokens(cfg: WhisperConfig): number[] {
+  const tokens: (number | null | undefined)[] = [cfg.decoder_start_token_id];
+  const { task } = cfg;
+  let { language } = cfg;
+  if (cfg.is_multilingual) {
+    language ??= 'en';
+    const code = whisperLanguageToCode(language);
+    const id = cfg.lang_to_id?.[`<|${code}|>`];
+    if (id === undefined) throw new TesseraError('INVALID_ARGUMENT', `Whisper: the model's generation_config has no token for language '${code}'`);
+    tokens.push(id);
+    const t = cfg.task_to_id?.[task ?? 'transcribe'];
+    if (t === undefined) throw new TesseraError('INVALID_ARGUMENT', `Whisper: unknown task '${task}'; one of ${Object.keys(cfg.task_to_id ?? {}).join(', ')}`);
+    tokens.push(t);
+  } else if (language || task) {
+    throw new TesseraError('INVALID_ARGUMENT', 'Whisper: this model is English-only (is_multilingual is not set): `language` and `task` cannot be set');
+  }
+  if (!cfg.return_timestamps && cfg.no_timestamps_token_id != null && tokens.at(-1) !== cfg.no_timestamps_token_id) tokens.push(cfg.no_timestamps_token_id);
+  else if (cfg.return_timestamps && tokens.at(-1) === cfg.no_timestamps_token_id) tokens.pop();
+  return tokens.filter((t): t is number => t != null);
+}
+
+/** One logits processor: changes `logits` in place given the sequence so far. */
+type Processor = { beginIndex?: number; apply(ids: readonly number[], logits: Float32Array): void };
+
+function suppress(tokens: readonly number[]): Processor {
+  return { apply(_ids, logits) { for (const t of tokens) logits[t] = -Infinity; } };
+}
+
+function suppressAtBegin(tokens: readonly number[], beginIndex: number): Processor {
+  return { beginIndex, apply(ids, logits) { if (ids.length === this.beginIndex) for (const t of tokens) logits[t] = -Infinity; } };
+}
+
+/** transformers.js's max(): first index of the strict maximum, starting from element 0. */
+function maxOf(a: Float32Array): number {
+  let m = a[0]!;
+  for (let i = 1; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
+}
+
+/** WhisperTimeStampLogitsProcessor, step for step (its float32 rounding included). */
+function timestamps(cfg: WhisperConfig, init: readonly number[]): Processor {
+  const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0]! : cfg.eos_token_id!;
+  const noTs = cfg.no_timestamps_token_id!;
+  const tsBegin = noTs + 1;
+  return {
+    beginIndex: init.length - (init.at(-1) === noTs ? 1 : 0),
+    apply(ids, logits) {
+      logits[noTs] = -Infinity;
+      if (ids.length === this.beginIndex) { logits.subarray(0, tsBegin).fill(-Infinity); return; }
+      const seq = ids.slice(this.beginIndex);
+      const last = seq.length >= 1 && seq[seq.length - 1]! >= tsBegin;
+      const penultimate = seq.length < 2 || seq[seq.length - 2]! >= tsBegin;
+      if (last) {
+        if (penultimate) logits.subarray(tsBegin).fill(-Infinity);
+        else logits.subarray(0, eos).fill(-Infinity);
+      }
+      // log_softmax as transformers.js computes it: a float32 array.
+      const m = maxOf(logits);
+      let sum = 0;
+      for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - m);
+      const logSum = Math.log(sum);
+      const logprobs = logits.map((x) => x - m - logSum);
+      const ts = logprobs.subarray(tsBegin).map(Math.exp);
+      let tsSum = ts[0]!;
+      for (let i = 1; i < ts.length; i++) tsSum += ts[i]!;
+      if (Math.log(tsSum) > maxOf(logprobs.subarray(0, tsBegin))) logits.subarray(0, tsBegin).fill(-Infinity);
+    },
+  };
+}
+
+/** Checks a token list from a config or the options. */
+function tokenList(name: string, v: unknown, V: number): number[] | null {
+  if (v == null) return null;
+  if (!Array.isArray(v) || v.some((t) => !Number.isInteger(t) || t < 0 || t >= V)) throw new TesseraError('INVALID_ARGUMENT', `Whisper: ${name} must be a list of token ids below ${V}`);
+  return v as number[];
+}
+
+/**
+ * Decodes one pass over an encoded window: the prompt `init`, then tokens until EOS or
+ * `maxLength`. Returns the whole sequence (prompt included), as transformers.js's generate.
+ */
+async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions): Promise<number[]> {
+  const maxLength = cfg.max_new_tokens != null ? init.length + cfg.max_new_tokens : cfg.max_length;
+  const eos = cfg.eos_token_id == null ? [] : Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id : [cfg.eos_token_id];
+  const sampler = new TokenSampler(resolveConfig([{ ...pick(cfg, ['do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'no_repeat_ngram_size', 'min_new_tokens', 'seed']), eos_token_id: eos, max_new_tokens: 0 }], init.length));
+  const seq = [...init];
+  const streamer: BaseStreamer | null | undefined = opts.streamer;
+  streamer?.put([[...init]]);
+  try {
+    for (let generated = 0; ; generated++) {
+      const logits = await model.step(generated === 0 ? init : [seq[seq.length - 1]!], generated === 0 ? hidden : undefined);
+      if (cfg.min_length && seq.length < (cfg.min_length as number)) for (const e of eos) logits[e] = -Infinity;
+      for (const p of processors) p.apply(seq, logits);
+      const t = sampler.next(logits, seq, generated);
+      seq.push(t);
+      streamer?.put([[t]]);
+      if (seq.length >= maxLength || eos.includes(t) || opts.signal?.aborted) break;
+    }
+  } finally {
+    streamer?.end();
+  }
+  return seq;
+}
+
+/**
+ * Transcribes one window of log-mel features [1, mels, frames] → the token ids (prompt
+ * included, EOS at the end unless max_length stopped it), exactly as transformers.js's
+ * `model.generate({ inputs, ...options })`.
+ */
+export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg: WhisperConfig, opts: WhisperGenerationOptions = {}, vocabSize = Infinity): Promise<number[]> {
+  const init = opts.decoder_input_ids ?? initTokens(cfg);
+  const processors: Processor[] = [];
+  const sup = tokenList('suppress_tokens', cfg.suppress_tokens, vocabSize);
+  const begin = tokenList('begin_suppress_tokens', cfg.begin_suppress_tokens, vocabSize);
+  if (sup) processors.push(suppress(sup));
+  if (begin) processors.push(suppressAtBegin(begin, init.length));
+  if (cfg.return_timestamps) {
+    if (cfg.no_timestamps_token_id == null) throw new TesseraError('INVALID_ARGUMENT', 'Whisper: return_timestamps needs no_timestamps_token_id in generation_config.json');
+    processors.push(timestamps(cfg, init));
+  }
+  if (begin) processors.push(suppressAtBegin(begin, init.length));
+  if (!(cfg.return_timestamps && !cfg.max_new_tokens)) {
+    return decodePass(model, await model.encode(features), init, cfg, processors, opts);
+  }
+  return seekPasses(model, features, init, cfg, processors, opts);
+}
+
+/** transformers.js's _generate_with_seek: decode, then resume at the last complete segment. */
+async function seekPasses(model: WhisperModel, features: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions): Promise<number[]> {
+  const tsBegin = cfg.no_timestamps_token_id! + 1;
+  const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0]! : cfg.eos_token_id!;
+  const [, mels, total] = features.dims as [number, number, number];
+  const stride = 2, window = stride * model.encoderPositions;
+  const data = features.data as Float32Array;
+  const all: number[] = [];
+  let seek = 0;
+  while (seek < total) {
+    const end = Math.min(seek + window, total);
+    const seg = new Float32Array(mels * window);
+    for (let m = 0; m < mels; m++) seg.set(data.subarray(m * total + seek, m * total + end), m * window);
+    for (const p of processors) if (p.beginIndex !== undefined) p.beginIndex = init.length;
+    const hidden = await model.encode(new Tensor('float32', seg, [1, mels, window]));
+    const tokens = (await decodePass(model, hidden, init, cfg, processors, opts)).slice(init.length);
+    if (tokens.length && tokens[tokens.length - 1] === eos) tokens.pop();
+    if (!tokens.length || opts.signal?.aborted) { all.push(...tokens); break; }
+    const isTs = tokens.map((t) => t >= tsBegin);
+    const single = tokens.length >= 2 && isTs[tokens.length - 1] && !isTs[tokens.length - 2];
+    const boundaries: number[] = [];
+    for (let i = 0; i < tokens.length - 1; i++) if (isTs[i] && isTs[i + 1]) boundaries.push(i + 1);
+    let offset: number, keepN = tokens.length;
+    if (boundaries.length && !single) {
+      const last = boundaries[boundaries.length - 1]!;
+      offset = (tokens[last - 1]! - tsBegin) * stride;
+      keepN = last;
+    } else {
+      offset = end - seek;
+    }
+    const shift = Math.floor(seek / stride);
+    for (let i = 0; i < keepN; i++) if (tokens[i]! >= tsBegin) tokens[i] = Math.min(tokens[i]! + shift, tsBegin + 1500);
+    all.push(...tokens.slice(0, keepN));
+    seek += offset;
+    if (offset <= 0) break; // a pass that cannot advance would loop forever (transformers.js would)
+  }
+  all.push(eos);
+  return [...init, ...all];
+}

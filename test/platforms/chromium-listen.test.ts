@@ -2,7 +2,8 @@
  * The listen example in headless Chromium (Debian's, through playwright-core) with dist/browser:
  * a fake microphone plays models/vad/speech-16k.wav (two espeak-ng sentences between silences),
  * the page captures it through its AudioWorklet (resampled to 16 kHz) and the detector finds the
- * two sentences. Never skipped: without Chromium the test fails.
+ * two sentences, each transcribed in the page by the automatic-speech-recognition pipeline on
+ * models/whisper/micro. Never skipped: without Chromium the test fails.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ describe('examples/listen in headless Chromium', () => {
     const page: Page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(`${site.url}/examples/listen/index.html?autostart=1`);
+    await page.goto(`${site.url}/examples/listen/index.html?autostart=1&asr=${encodeURIComponent('/models/whisper/micro/')}`);
     try {
       // the file loops: its two sentences are both out once the second one's silence has passed
       await page.waitForFunction(() => (window as any).listen?.segments.length >= 2 || (window as any).listen?.error, undefined, { timeout: 60_000 });
@@ -43,7 +44,7 @@ describe('examples/listen in headless Chromium', () => {
       const chunks = await page.evaluate(() => (window as any).listen?.chunks).catch(() => undefined);
       throw new Error(`no speech segments from the fake microphone (${chunks} chunks captured): ${errors.join('; ') || (e as Error).message}`);
     }
-    const state = await page.evaluate(() => (window as any).listen as { segments: { start: number; end: number }[]; error?: string });
+    const state = await page.evaluate(() => (window as any).listen as { segments: { start: number; end: number; text?: string }[]; error?: string });
     expect(state.error).toBeUndefined();
     expect(errors).toEqual([]);
     // durations as in the file (the stream starts wherever the fake device is in its loop)
@@ -54,6 +55,8 @@ describe('examples/listen in headless Chromium', () => {
     const gap = state.segments[1]!.start - state.segments[0]!.end;
     expect(gap).toBeGreaterThan(1.0);
     expect(gap).toBeLessThan(2.5);
+    // each segment transcribed in the page by the ASR pipeline (the micro Whisper: text, not sense)
+    for (const seg of state.segments) expect(seg.text).toMatch(/\S/);
     expect(await page.locator('#segments li').count()).toBeGreaterThanOrEqual(2);
     await page.close();
   });

@@ -1,0 +1,96 @@
+// Speech recognition bench: real-time factor (processing time ÷ audio length; < 1 is faster than
+// real time) of pipeline('automatic-speech-recognition') on Whisper tiny- and base-shaped folders
+// (random weights, scripts/make-whisper.mjs → bench/out/whisper-{tiny,base}), fp32 and q8, one
+// thread: tessera vs transformers.js v4 on onnxruntime-web (wasm), injected as bench/pipeline.mjs
+// does. Audio: models/whisper/audio/long-8k.wav (33.5 s of espeak-ng speech, read and resampled by
+// tessera's readAudio; transformers.js cannot read audio in Node), chunk_length_s 30 with 5 s
+// strides (two windows). Random weights rarely emit EOS, so every window decodes exactly
+// --tokens new tokens (default 96, about what 30 s of real speech gives) in both engines; the
+// bench checks that both return the same text. Each engine runs in its own process; the first
+// call (which also prepares plans and packs weights) is reported apart, then the median of --reps.
+//   npm run build && node bench/asr.mjs [--sizes tiny,base] [--formats fp32,q8] [--engines tessera,tjs] [--tokens 96] [--reps 3]
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
+const tokens = Number(arg('tokens', '96'));
+const reps = Number(arg('reps', '3'));
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+async function child(size, format, engine) {
+  const { readAudio } = await import('../dist/node/index.js');
+  const audio = readAudio(readFileSync(`${root}models/whisper/audio/long-8k.wav`), 16000);
+  const seconds = audio.length / 16000;
+  const folder = `whisper-${size}`, parent = `${root}bench/out/`;
+  const opts = { chunk_length_s: 30, stride_length_s: 5, max_new_tokens: tokens };
+  let asr;
+  const t0 = performance.now();
+  if (engine === 'tessera') {
+    const { pipeline } = await import('../dist/node/index.js');
+    asr = await pipeline('automatic-speech-recognition', parent + folder, { dtype: format, threads: 1 });
+  } else {
+    const ort = await import('onnxruntime-web');
+    const require = createRequire(import.meta.url);
+    ort.env.wasm.wasmPaths = `${pathToFileURL(dirname(require.resolve('onnxruntime-web'))).href}/`;
+    ort.env.wasm.numThreads = 1;
+    ort.env.logLevel = 'error';
+    globalThis[Symbol.for('onnxruntime')] = ort;
+    const tjs = await import('@huggingface/transformers');
+    tjs.env.allowRemoteModels = false;
+    tjs.env.localModelPath = parent;
+    asr = await tjs.pipeline('automatic-speech-recognition', folder, {
+      dtype: format, device: { encoder_model: '', decoder_model_merged: '' }, session_options: { executionProviders: ['wasm'] },
+    });
+  }
+  const loadMs = performance.now() - t0;
+  let t = performance.now();
+  const first = await asr(audio, opts);
+  const firstMs = performance.now() - t;
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    t = performance.now();
+    await asr(audio, opts);
+    times.push(performance.now() - t);
+  }
+  process.stdout.write(JSON.stringify({ loadMs, firstMs, ms: median(times), seconds, text: first.text }));
+}
+
+async function main() {
+  const sizes = arg('sizes', 'tiny,base').split(',');
+  const formats = arg('formats', 'fp32,q8').split(',');
+  const engines = arg('engines', 'tessera,tjs').split(',');
+  const uptime = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`${new Date().toISOString()}, load average ${uptime()}; ${tokens} new tokens per window, median of ${reps}`);
+  console.log('| size | format | engine | load ms | first call ms | call ms | audio s | RTF | × faster than real time | vs transformers.js |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const size of sizes) {
+    if (!existsSync(`${root}bench/out/whisper-${size}/config.json`)) {
+      console.log(`| ${size} | – | – | missing: node scripts/make-whisper.mjs --size ${size} --out bench/out/whisper-${size} --formats fp32,q8 |`);
+      continue;
+    }
+    for (const format of formats) {
+      const rows = {};
+      for (const engine of engines) {
+        const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', size, format, engine, '--tokens', String(tokens), '--reps', String(reps)], { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] });
+        rows[engine] = JSON.parse(out.toString());
+      }
+      const texts = new Set(Object.values(rows).map((r) => r.text));
+      for (const engine of engines) {
+        const r = rows[engine];
+        const rtf = r.ms / 1000 / r.seconds;
+        const vs = engine === 'tessera' && rows.tjs ? `${(r.ms / rows.tjs.ms).toFixed(2)}× its time` : '';
+        console.log(`| ${size} | ${format} | ${engine === 'tjs' ? 'transformers.js (ort-web)' : 'tessera'} | ${r.loadMs.toFixed(0)} | ${r.firstMs.toFixed(0)} | ${r.ms.toFixed(0)} | ${r.seconds.toFixed(1)} | ${rtf.toFixed(3)} | ${(1 / rtf).toFixed(1)} | ${vs} |`);
+      }
+      if (texts.size > 1) console.log(`| ${size} | ${format} | (the engines' texts differ) |`);
+    }
+  }
+  console.log(`end ${new Date().toISOString()}, load average ${uptime()}`);
+}
+
+const c = process.argv.indexOf('--child');
+if (c > 0) await child(process.argv[c + 1], process.argv[c + 2], process.argv[c + 3]);
+else await main();

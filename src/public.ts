@@ -36,5 +36,7 @@ export { WhisperModel } from './speech/whisper-model.js';
 export type { WhisperModelConfig, WhisperModelFiles, WhisperStats } from './speech/whisper-model.js';
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';
+export { VoiceActivityDetector } from './audio/vad.js';
+export type { SampleStream, SpeechSegment, VoiceActivityOptions } from './audio/vad.js';
 export { WhisperFeatureExtractor, readWav, readAudio, mixToMono, resample } from './audio/index.js';
 export type { ResampleFilter, ResampleOptions, WavAudio, WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatures } from './audio/index.js';

@@ -79,8 +79,11 @@ export async function bundleWorkerExample(example: string): Promise<{ bundled: s
   return { bundled, cleanup: () => { rmSync(deps, { recursive: true, force: true }); rmSync(bundled, { force: true }); } };
 }
 
-/** An example Worker, bundled as wrangler would, running in workerd (miniflare); cleanup disposes both. */
-export async function startWorkerExample(example: string): Promise<{ worker: import('miniflare').Miniflare; bundled: string; cleanup: () => Promise<void> }> {
+/**
+ * An example Worker, bundled as wrangler would, running in workerd (miniflare); cleanup disposes both.
+ * `bindings`: the Worker's `env` variables (wrangler.toml's [vars]).
+ */
+export async function startWorkerExample(example: string, bindings?: Record<string, string>): Promise<{ worker: import('miniflare').Miniflare; bundled: string; cleanup: () => Promise<void> }> {
   const { Miniflare } = await import('miniflare');
   const { bundled, cleanup } = await bundleWorkerExample(example);
   const worker = new Miniflare({
@@ -93,6 +96,7 @@ export async function startWorkerExample(example: string): Promise<{ worker: imp
       { type: 'Data', include: ['**/*.onnx'] },
     ],
     compatibilityDate: '2024-09-23',
+    ...(bindings ? { bindings } : {}),
   });
   await worker.ready;
   return { worker, bundled, cleanup: async () => { await worker.dispose(); cleanup(); } };

@@ -115,10 +115,18 @@ function prepareRecurrent(ctx: OpContext, kind: Kind): Prepared {
       const P = new Float64Array(dirs * 3 * H), Hs = new Float64Array(sn), Cs = new Float64Array(sn), Y = new Float64Array(S * dirs * Bt * H);
       const xg = new Float64Array(G * H), hg = new Float64Array(G * H), hNew = new Float64Array(H);
       const zg = new Float64Array(H), rg = new Float64Array(H);
+      // Weights fixed for the session are widened once, on the first run (a one-step LSTM such as
+      // Silero VAD's otherwise spends most of its time re-reading W and R).
+      const fixed = [1, 2, 3, 7].every((i) => !ctx.inputs[i] || ctx.inputs[i]!.constant);
+      let weightsRead = false;
       return () => {
-        readFloats(dtype, xv(), X); readFloats(dtype, wv(), W); readFloats(dtype, rv(), R);
-        if (bv) readFloats(dtype, bv(), Bs); else Bs.fill(0);
-        if (pv) readFloats(dtype, pv(), P); else P.fill(0);
+        readFloats(dtype, xv(), X);
+        if (!weightsRead) {
+          readFloats(dtype, wv(), W); readFloats(dtype, rv(), R);
+          if (bv) readFloats(dtype, bv(), Bs); else Bs.fill(0);
+          if (pv) readFloats(dtype, pv(), P); else P.fill(0);
+          weightsRead = fixed;
+        }
         if (h0v) readFloats(dtype, h0v(), Hs); else Hs.fill(0);
         if (c0v) readFloats(dtype, c0v(), Cs); else Cs.fill(0);
         Y.fill(0);

@@ -121,9 +121,11 @@ export class InferenceSession {
 
   /**
    * @internal `create`, with a graph rewrite applied after decoding and before the fusions
-   * (the fill-mask pipeline's selectRows). Not part of the onnxruntime-web-shaped API.
+   * (the fill-mask pipeline's selectRows), and optionally one after them (text generation's
+   * q8 head). Not part of the onnxruntime-web-shaped API.
    */
-  static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void): Promise<InferenceSession> {
+  static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void,
+    rewriteFused?: (m: Model) => void): Promise<InferenceSession> {
     let engine: Engine | undefined;
     let beside: (ExternalFiles & { close(): void }) | undefined;
     try {
@@ -134,6 +136,7 @@ export class InferenceSession {
       const decoded = decodeModel(bytes, { externalFiles: files });
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
+      rewriteFused?.(decoded);
       engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
       const graph = loadGraph(decoded, defaultRegistry, engine);
       return new InferenceSession(graph, engine, new Executor(graph, engine));

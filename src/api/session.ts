@@ -178,6 +178,25 @@ export class InferenceSession {
     return result;
   }
 
+  /**
+   * @internal Makes and builds the plan for these feeds without running it (queued like `run`), so
+   * that what a first run pays once — the plan, weights packed for its kernels — is paid now
+   * (text generation plans its decode step at load).
+   */
+  warm(feeds: FeedsType): Promise<void> {
+    const result = this.queue.then(() => {
+      try {
+        if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
+        const ordered = validateFeeds(feeds, this.graph.inputs);
+        this.executor.build(this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never }))));
+      } catch (e) {
+        throw asTesseraError(e, 'warm');
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
   /** Timings of the last run made with `{ profile: true }`. */
   lastProfile: RunProfile | undefined;
 

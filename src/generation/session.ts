@@ -133,8 +133,16 @@ export class GenerationSession {
     }
     const layout = path === 'copied' ? pastLayoutOf(session) : undefined;
     if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) throw new TesseraError('INVALID_ARGUMENT', `maxLength must be a positive integer, got ${maxLength}`);
-    const g = new GenerationSession(session, path, reason, logitsAt, maxLength ?? 0, layout);
+    // Without maxLength the first generation's capacity is what it needs rounded up to 256, so
+    // 256 is where it starts (a longer first generation grows it, as any later one may).
+    const g = new GenerationSession(session, path, reason, logitsAt, maxLength ?? 256, layout);
     g.gqa = path === 'resident' && (kind as string) === 'gqa';
+    try {
+      await g.warmDecodePlan();
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     return g;
   }
 
@@ -199,6 +207,29 @@ export class GenerationSession {
       streamer?.end();
     }
     return sequences;
+  }
+
+  /**
+   * Plans the decode step (batch 1, one token, the current capacity) at load without running it:
+   * the packing its kernels do once per weight (f32 panels, int8 byte panels, 4-bit scale groups)
+   * and the cache blocks are paid by `create`, not by the first prompt's prefill. The resident
+   * paths only: the copied one has a new shape every step.
+   */
+  private async warmDecodePlan(): Promise<void> {
+    if (this.kvCache !== 'resident') return;
+    const names = this.session.inputNames, maxLen = this.capacity;
+    const feeds: Record<string, Tensor> = { input_ids: int64([0], [1, 1]) };
+    if (names.includes('position_ids')) feeds.position_ids = int64([0], [1, 1]);
+    if (this.logitsAt === 'last') feeds.tessera_rows = int64([0], [1]);
+    if (this.gqa) {
+      const mask = new BigInt64Array(maxLen);
+      mask[0] = 1n;
+      feeds.attention_mask = new Tensor('int64', mask, [1, maxLen]);
+    } else {
+      feeds[PAST_LENGTH_INPUT] = new Tensor('int32', Int32Array.of(0), [1]);
+      feeds[KEY_MASK_INPUT] = new Tensor('float32', new Float32Array(maxLen), [1, maxLen]);
+    }
+    await this.session.warm(feeds);
   }
 
   /** Steps over the resident cache: prefill, then one token per sequence per step. */

@@ -13,7 +13,7 @@ export { unary_f32, binary_f32 } from './elementwise';
 export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { transpose2d_32 } from './layout';
 export { attention_f32, attention_scratch_bytes } from './attention';
-export { cached_attention_f32 } from './cached_attention';
+export { cached_attention_f32, cached_attention_heads_f32 } from './cached_attention';
 export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';
 export { rmsnorm_f32 } from './rmsnorm';
 export { reduce_f32 } from './reduce';

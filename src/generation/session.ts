@@ -174,16 +174,17 @@ export class GenerationSession {
     const cfg = resolveConfig([config], S0);
     const samplers = prompts.map((_, b) => new TokenSampler(cfg, b));
     const pad = cfg.padTokenId;
-    const padded = prompts.map((p) => [...new Array<number>(S0 - p.length).fill(pad), ...p]);
+    // The genai layout's GroupQueryAttention takes right-padded prompts (seqlens_k counts each
+    // row's live positions from 0); the optimum layout's masks take transformers.js's left padding.
+    const fill = (p: number[]) => new Array<number>(S0 - p.length).fill(pad);
+    const padded = prompts.map((p) => (this.gqa ? [...p, ...fill(p)] : [...fill(p), ...p]));
     const real = prompts.map((p) => new Array<boolean>(S0 - p.length).fill(false).concat(new Array<boolean>(p.length).fill(true)));
     const sequences = prompts.map((p) => [...p]);
     const done = new Array<boolean>(B).fill(false);
     const streamer = config.streamer ?? undefined;
     streamer?.put(prompts.map((p) => [...p]));
-    if (this.gqa && prompts.some((p) => p.length !== S0)) {
-      throw new TesseraError('INVALID_ARGUMENT', 'generate: this GroupQueryAttention model (genai layout) takes a batch of prompts of one length only');
-    }
-    const run = this.kvCache === 'copied' ? this.copiedStepper(B) : this.gqa ? this.gqaStepper(B, S0 + cfg.maxNewTokens) : this.residentStepper(B, S0 + cfg.maxNewTokens);
+    const run = this.kvCache === 'copied' ? this.copiedStepper(B)
+      : this.gqa ? this.gqaStepper(prompts.map((p) => p.length), S0 + cfg.maxNewTokens) : this.residentStepper(B, S0 + cfg.maxNewTokens);
     try {
       let ids = padded, generated = 0;
       while (generated < cfg.maxNewTokens && !done.every(Boolean)) {
@@ -257,23 +258,34 @@ export class GenerationSession {
   /**
    * Steps over GroupQueryAttention's shared buffers (genai layout): attention_mask is as long as
    * the cache (1 for the live positions), so total_sequence_length and the plan stay fixed, and
-   * the graph's own seqlens_k (mask sum − 1) tells each layer how much is live.
+   * the graph's own seqlens_k (mask sum − 1) tells each layer how much is live. A batch of prompts
+   * of different lengths is right-padded: the prefill treats every row as S0 long (causal attention
+   * keeps a row's real tokens blind to the pads after them), its logits are read at each row's last
+   * real token, and each row's first decoded token overwrites the cache at its own length.
    */
-  private gqaStepper(B: number, needed: number) {
+  private gqaStepper(lengths: number[], needed: number) {
     if (needed > this.capacity) this.capacity = Math.ceil(needed / 256) * 256;
-    const maxLen = this.capacity;
+    const maxLen = this.capacity, B = lengths.length;
     const mask = new BigInt64Array(B * maxLen);
-    let past = 0;
+    const live = new Array<number>(B).fill(0);
     const names = this.session.inputNames;
-    return async (ids: number[][], real: boolean[][]): Promise<Float32Array[]> => {
+    return async (ids: number[][]): Promise<Float32Array[]> => {
       const S = ids[0]!.length;
-      for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * maxLen + past + s] = 1n;
+      const prefill = live[0] === 0;
+      const pos: number[] = [], rows: number[] = [];
+      for (let b = 0; b < B; b++) {
+        for (let s = 0; s < S; s++) { mask[b * maxLen + live[b]! + s] = 1n; pos.push(live[b]! + s); }
+        rows.push(b * S + (prefill ? lengths[b]! : S) - 1);
+      }
       const feeds: Record<string, Tensor> = { input_ids: int64(ids.flat(), [B, S]), attention_mask: new Tensor('int64', mask, [B, maxLen]) };
-      if (names.includes('position_ids')) feeds.position_ids = int64(positions(real, past, S), [B, S]);
-      if (this.logitsAt === 'last') feeds.tessera_rows = int64(Array.from({ length: B }, (_, b) => b * S + S - 1), [B]);
+      if (names.includes('position_ids')) feeds.position_ids = int64(pos, [B, S]);
+      if (this.logitsAt === 'last') feeds.tessera_rows = int64(rows, [B]);
       const out = await this.runStep(feeds);
-      past += S;
-      return lastRows(out, B, S, this.logitsAt);
+      for (let b = 0; b < B; b++) {
+        live[b] = prefill ? lengths[b]! : live[b]! + S;
+        if (prefill) mask.fill(0n, b * maxLen + live[b]!, b * maxLen + S); // the pads are no longer live
+      }
+      return pickRows(out, this.logitsAt === 'last' ? rows.map((_, b) => b) : rows);
     };
   }
 
@@ -353,14 +365,16 @@ function positions(real: boolean[][], past: number, S: number): number[] {
 }
 
 function lastRows(out: Record<string, Tensor>, B: number, S: number, at: 'last' | 'all'): Float32Array[] {
+  return pickRows(out, Array.from({ length: B }, (_, b) => (at === 'last' ? b : b * S + S - 1)));
+}
+
+/** The logits rows at the given indices (rows of logits flattened over batch and positions). */
+function pickRows(out: Record<string, Tensor>, rows: number[]): Float32Array[] {
   const logits = out.logits;
   if (!logits || (logits.type !== 'float32' && logits.type !== 'float16')) throw new TesseraError('INVALID_MODEL', "the model has no float32 or float16 'logits' output");
   const data = logits.type === 'float16' ? Float32Array.from(logits.data as Uint16Array, halfToFloat) : logits.data as Float32Array;
   const V = logits.dims[logits.dims.length - 1]!;
-  return Array.from({ length: B }, (_, b) => {
-    const row = at === 'last' ? b : b * S + S - 1;
-    return data.slice(row * V, row * V + V);
-  });
+  return rows.map((row) => data.slice(row * V, row * V + V));
 }
 
 interface PastLayout { names: string[]; kvHeads: number; headDim: number; dtype: string }

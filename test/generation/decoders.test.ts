@@ -1,7 +1,8 @@
 // Every decoder models/decoders commits (six architectures in fp32; Qwen3 also fp16, q8 and q4;
 // Llama q4; the genai layout's GroupQueryAttention, fp32 and int4) generates on the resident KV cache with greedy ids equal to onnxruntime-web's, driven
 // step by step as transformers.js drives it (present fed back as past), and a left-padded batch of two equals
-// PyTorch's greedy ids (reference.json, written by models/decoders/export.py).
+// PyTorch's greedy ids (reference.json, written by models/decoders/export.py); in the genai layout a
+// right-padded batch of three generates each row as if alone.
 import '../../src/index.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -38,6 +39,12 @@ describe('decoders on the resident cache', () => {
         const n = ref.greedy_new_ids[0]!.length;
         const out = await gen.generate(prompts, { max_new_tokens: n, pad_token_id: pad });
         expect(out.map((seq, b) => seq.slice(prompts[b]!.length))).toEqual(ref.greedy_new_ids);
+      }
+      if (file === '../model') {
+        // Prompts of different lengths, right-padded for GroupQueryAttention: each row as if alone.
+        const prompts = [[5, 17, 42, 3, 77, 8, 120], [9, 33], [64, 2, 71, 15]];
+        const batch = await gen.generate(prompts, { max_new_tokens: 10, pad_token_id: 0 });
+        for (const [b, p] of prompts.entries()) expect(batch[b]).toEqual(await gen.generate(p, { max_new_tokens: 10 }));
       }
       await gen.release();
     });

@@ -41,6 +41,7 @@ export interface Kernels {
   layernorm_f32(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   add_layernorm_f32(a: Ptr, b: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
+  copy_rows(src: Ptr, dst: Ptr, rowBytes: I, n0: I, s0: I, n1: I, s1: I, n2: I, s2: I, dstStride: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
   cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;

@@ -12,6 +12,7 @@
  */
 import { shapeSize } from '../../api/tensor.js';
 import { BiasKind, packedBFloats, q4PrepFloats, q4PrepI8Bytes } from '../../runtime/kernels.js';
+import { packAPays } from '../math/gemm.js';
 import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
 import { requireDtype } from '../util.js';
 
@@ -64,7 +65,12 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
   const gemv = rows <= Q4_GEMV_MAX_ROWS;
   const nc = Math.min(Math.ceil(N / 8) * 8, Math.max(8, Math.floor(PANEL_BYTES / (K * 4 * 8)) * 8));
   const m4 = Math.min(4, rows);
-  const scratchBytes = gemv ? (int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4) : packedBFloats(K, nc) * 4;
+  // Prefill: A is packed once per run (pack_a_f32: every band's GEMM reads the packed tiles, the
+  // same bits as plain A, fewer instructions per step), after the band's panels.
+  const panelBytes = packedBFloats(K, nc) * 4;
+  const packA = !gemv && packAPays(rows, N, K);
+  const scratchBytes = gemv ? (int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4)
+    : panelBytes + (packA ? Math.ceil(rows / 4) * 4 * K * 4 : 0);
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
     scratchBytes,
@@ -92,11 +98,14 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
           }
         };
       }
+      const P = X + panelBytes;
       return () => {
+        if (packA) k.pack_a_f32(A, K, P, rows, K);
+        const a = packA ? P : A;
         for (let n0 = 0; n0 < N; n0 += nc) {
           const w = Math.min(nc, N - n0);
           k.dequant_q4_panels(B, S, Z, zpKind, K, bs, n0, w, X);
-          k.gemm_f32(A, K, X, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0);
+          k.gemm_f32(a, K, X, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0, packA ? 1 : 0);
         }
       };
     },

@@ -4,7 +4,8 @@
  * or [N, n_blocks], zero points packed uint8 or float, default 8). The weights stay packed in
  * memory for the whole session (½ byte per weight, no load-time copy). A decode step (≤ 16 rows)
  * streams them through `gemv_q4_f32`, which dequantizes in registers (4 rows per pass over the
- * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout and
+ * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout (eight
+ * columns at a time in SIMD: assembly/dequant_q4.ts) and
  * runs `gemm_f32` on it, so it goes at GEMM speed. Arithmetic is float32 (onnxruntime's
  * accuracy_level 0 … 3), except that with accuracy_level 4 — onnxruntime's "int8 compute" — decode
  * rows are quantized to int8 per block and multiplied by `gemv_q4_i8` (integer dot products, as
@@ -104,7 +105,7 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
         const a = packA ? P : A;
         for (let n0 = 0; n0 < N; n0 += nc) {
           const w = Math.min(nc, N - n0);
-          k.dequant_q4_panels(B, S, Z, zpKind, K, bs, n0, w, X);
+          k.dequant_q4_panels_x8(B, S, Z, zpKind, K, bs, n0, w, X);
           k.gemm_f32(a, K, X, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0, packA ? 1 : 0);
         }
       };

@@ -1,6 +1,6 @@
 // Profiles decode steps of the bench/generation.mjs decoder per op type (one thread): where a
 // decode step's time goes, per format. Run after `npm run build`:
-//   node bench/profile-decode.mjs [--formats q4,q8,fp32] [--ctx 128] [--tokens 4] [--threads 1]
+//   node bench/profile-decode.mjs [--formats q4,q4i8,q8,fp32] [--ctx 128] [--tokens 4] [--threads 1]
 // (also prints the prefill step's time per op type)
 import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -9,10 +9,10 @@ const dir = arg('dir', `${root}bench/out/qwen3-0.6b-8l`);
 const formats = arg('formats', 'q4,q8,fp32').split(',');
 const ctx = Number(arg('ctx', '128'));
 const tokens = Number(arg('tokens', '4'));
-const FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx' };
+const FILE = { fp32: 'model.onnx', q8: 'model_quantized.onnx', q4: 'model_q4.onnx', q4i8: 'model_q4.onnx' };
 const { GenerationSession } = await import('../dist/node/index.js');
 for (const f of formats) {
-  const gen = await GenerationSession.create(`${dir}/onnx/${FILE[f]}`, { threads: Number(arg('threads', '1')), maxLength: ctx + tokens + 8 });
+  const gen = await GenerationSession.create(`${dir}/onnx/${FILE[f]}`, { threads: Number(arg('threads', '1')), maxLength: ctx + tokens + 8, ...(f === 'q4i8' ? { q4Compute: 'int8' } : {}) });
   const s = gen.session;
   const orig = s.run.bind(s);
   const profiles = [];

@@ -33,3 +33,5 @@ export { BaseStreamer, TextStreamer } from './generation/streamers.js';
 export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicReport } from './quantize/index.js';
+export { WhisperFeatureExtractor, readWav, readAudio, mixToMono, resample } from './audio/index.js';
+export type { ResampleFilter, ResampleOptions, WavAudio, WhisperExtractOptions, WhisperFeatureExtractorConfig, WhisperFeatures } from './audio/index.js';

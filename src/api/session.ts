@@ -3,16 +3,19 @@
  * `outputNames`, `run(feeds)`, `release()`.
  */
 import { decodeModel } from '../onnx/decode.js';
-import { type ExternalFiles, filesFromBytes } from '../onnx/external-data.js';
+import { type ExternalFiles, filesFromBytes, safeLocation } from '../onnx/external-data.js';
 import { defaultRegistry } from '../ops/index.js';
 import { Executor } from '../plan/executor.js';
-import { type LoadedGraph, loadGraph } from '../plan/load.js';
+import { type LoadedGraph, checkWeightsFit, loadGraph } from '../plan/load.js';
 import { optimize } from '../graph/passes/index.js';
 import type { Model } from '../graph/ir.js';
 import { Engine } from '../runtime/engine.js';
 import type { WasmVariant } from '../runtime/wasm.js';
 import type { ModelCache } from '../platform/fetch-model.js';
 import { platform } from '../platform/platform.js';
+import type { OpenedModel } from '../platform/model-stream.js';
+import { walkModel } from '../onnx/stream-walk.js';
+import { type ResidentSink, fileSink, residentSink } from '../plan/stream-sink.js';
 import { TesseraError, asTesseraError } from './errors.js';
 import { Tensor } from './tensor.js';
 import { validateFeeds } from './feeds.js';
@@ -128,17 +131,40 @@ export class InferenceSession {
     rewriteFused?: (m: Model) => void): Promise<InferenceSession> {
     let engine: Engine | undefined;
     let beside: (ExternalFiles & { close(): void }) | undefined;
+    let opened: OpenedModel | undefined;
+    let ok = false;
     try {
-      const bytes = await modelBytes(model, options);
+      const makeEngine = () => Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
+      const source = await openSource(model, options);
       let files: ExternalFiles | undefined;
-      if (options.externalData) files = filesFromBytes(await readExternalData(options.externalData, options));
+      if (options.externalData) {
+        const given = await readExternalData(options.externalData, options);
+        files = given.files;
+        beside = given.close;
+      }
       else if (typeof model === 'string' && !/^(https?|data|blob):/.test(model)) files = beside = platform.filesBeside?.(model);
-      const decoded = decodeModel(bytes, { externalFiles: files });
+      let decoded: Model;
+      let resident: ResidentSink | undefined;
+      if (source instanceof Uint8Array) decoded = decodeModel(source, { externalFiles: files });
+      else {
+        opened = source;
+        // A file is walked with seeks and its weights read by offset at load; a stream is one pass.
+        // A download needs the engine first: its large weights stream straight into the heap.
+        if (!source.readAt) engine = await makeEngine();
+        const sink = source.readAt ? fileSink(source.readAt) : (resident = residentSink(engine!));
+        const walked = await walkModel(source.source, sink);
+        if (!source.readAt) { await source.close(true); opened = undefined; }
+        decoded = decodeModel(walked.skeleton, { externalFiles: files, streamed: walked.raws });
+      }
+      // Sizes are known from the tensor headers: refuse before reading the weights of a file.
+      engine ??= await makeEngine();
+      checkWeightsFit(decoded.graph, engine);
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
       rewriteFused?.(decoded);
-      engine = await Engine.create({ maxMemoryBytes: options.maxMemoryBytes, variant: options.wasmVariant, threads: options.threads });
       const graph = loadGraph(decoded, defaultRegistry, engine);
+      resident?.releaseUnadopted();
+      ok = true;
       return new InferenceSession(graph, engine, new Executor(graph, engine));
     } catch (e) {
       // A model that fails to load must not keep its Wasm memory alive.
@@ -146,6 +172,7 @@ export class InferenceSession {
       throw asTesseraError(e, 'InferenceSession.create');
     } finally {
       beside?.close();
+      await opened?.close(ok);
     }
   }
 
@@ -233,20 +260,44 @@ export class InferenceSession {
   }
 }
 
-/** externalData entries given as a path or URL are read like a model (fetch, cache, progress). */
+/**
+ * externalData entries: bytes as given; a local path (Node) opened and read by offset straight into
+ * Wasm memory; a URL read like a model (fetch, cache, progress).
+ */
 async function readExternalData(list: NonNullable<SessionOptions['externalData']>, options: SessionOptions) {
   if (!Array.isArray(list)) throw new TesseraError('INVALID_ARGUMENT', 'externalData must be an array of { path, data }');
-  return Promise.all(list.map(async (item) => ({
-    path: item?.path,
-    data: typeof item?.data === 'string' || item?.data instanceof URL
-      ? await platform.readModel(item.data, { onProgress: options.onProgress, cache: options.cache })
-      : item?.data,
-  }))) as Promise<{ path: string; data: Uint8Array | ArrayBuffer }[]>;
+  const isLocal = (d: unknown): d is string | URL => (typeof d === 'string' && !/^(https?|data|blob):/.test(d)) || (d instanceof URL && d.protocol === 'file:');
+  const paths = new Map<string, string>();
+  const rest: { path: string; data: Uint8Array | ArrayBuffer }[] = [];
+  for (const item of list) {
+    if (platform.filesAt && item && typeof item.path === 'string' && isLocal(item.data)) {
+      const text = String(item.data);
+      // file: URLs by string operations: the Workers bundle must not contain URL construction.
+      paths.set(safeLocation(item.path, `externalData '${item.path}'`), text.startsWith('file:') ? decodeURIComponent(text.replace(/^file:\/\//, '')) : text);
+    } else {
+      rest.push(await Promise.resolve(item).then(async (i) => ({
+        path: i?.path,
+        data: typeof i?.data === 'string' || i?.data instanceof URL
+          ? await platform.readModel(i.data, { onProgress: options.onProgress, cache: options.cache })
+          : i?.data,
+      })) as { path: string; data: Uint8Array | ArrayBuffer });
+    }
+  }
+  const bytes = filesFromBytes(rest);
+  if (paths.size === 0) return { files: bytes, close: undefined };
+  const onDisk = platform.filesAt!(paths);
+  const files: ExternalFiles = {
+    size: (location) => (paths.has(location) ? onDisk.size(location) : bytes.size(location)),
+    slice: (location, offset, length) => (paths.has(location) ? onDisk : bytes).slice(location, offset, length),
+    describe: () => `${onDisk.describe()}; ${bytes.describe()}`,
+  };
+  return { files, close: onDisk };
 }
 
-async function modelBytes(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions): Promise<Uint8Array> {
+/** Bytes are read in place; a path or URL is opened for a streamed load (or read whole where it must). */
+async function openSource(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions): Promise<Uint8Array | OpenedModel> {
   if (model instanceof Uint8Array) return model;
   if (model instanceof ArrayBuffer) return new Uint8Array(model);
-  if (typeof model === 'string' || model instanceof URL) return platform.readModel(model, { onProgress: options.onProgress, cache: options.cache });
+  if (typeof model === 'string' || model instanceof URL) return platform.openModel(model, { onProgress: options.onProgress, cache: options.cache });
   throw new TesseraError('INVALID_ARGUMENT', 'InferenceSession.create takes a Uint8Array, an ArrayBuffer, a path or a URL');
 }

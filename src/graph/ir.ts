@@ -21,6 +21,8 @@ export interface ConstTensor {
   raw?: Uint8Array;
   /** External data read straight into Wasm memory (Node, by path): no copy of the tensor in JS. */
   readInto?: (dest: Uint8Array) => void;
+  /** The bytes already sit in a Wasm heap block (a streamed load): the load step adopts it, no copy. */
+  resident?: { owner: unknown; ptr: number; bytes: number; adopted?: boolean };
 }
 
 export type AttributeValue =

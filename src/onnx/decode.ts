@@ -11,17 +11,21 @@ import { type LongLike, toSafeNumber } from './long.js';
 import { type TensorProtoLike, decodeTensorProto } from './tensor-proto.js';
 import { checkWire } from './wire.js';
 import type { ExternalFiles } from './external-data.js';
+import type { StreamedRaw } from './streamed-raw.js';
 
 const { onnx } = onnxProto;
 
 export interface DecodeOptions {
   /** Where tensors stored outside the model are read from (external data). */
   externalFiles?: ExternalFiles;
+  /** The raw_data fields a streamed load took out of the skeleton (onnx/stream-walk.ts). */
+  streamed?: readonly StreamedRaw[];
 }
 
 export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Model {
   if (bytes.length === 0) throw new TesseraError('INVALID_MODEL', 'The model is empty (0 bytes)');
-  checkWire(bytes);
+  // A streamed skeleton was checked, with file offsets, as it was read.
+  if (!options.streamed) checkWire(bytes);
   let proto: onnxProto.onnx.ModelProto;
   try {
     // A plain Uint8Array view, never a Node Buffer: protobufjs makes empty bytes fields with
@@ -44,18 +48,18 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     irVersion: toSafeNumber((proto.irVersion ?? 0) as LongLike, 'ir_version'),
     producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
     opsets,
-    graph: decodeGraph(proto.graph, 'graph', options.externalFiles),
+    graph: decodeGraph(proto.graph, 'graph', options),
     metadata,
   };
 }
 
-function decodeGraph(g: onnxProto.onnx.IGraphProto, where: string, files: ExternalFiles | undefined): Graph {
+function decodeGraph(g: onnxProto.onnx.IGraphProto, where: string, files: DecodeOptions): Graph {
   const initializers = new Map<string, ReturnType<typeof decodeTensorProto>>();
   for (const t of g.initializer ?? []) {
     const name = t.name ?? '';
     if (!name) throw new TesseraError('INVALID_MODEL', `${where}: an initializer has no name`);
     if (initializers.has(name)) throw new TesseraError('INVALID_MODEL', `${where}: initializer '${name}' is defined twice`);
-    initializers.set(name, decodeTensorProto(t as TensorProtoLike, `initializer`, files));
+    initializers.set(name, decodeTensorProto(t as TensorProtoLike, `initializer`, files.externalFiles, files.streamed));
   }
   if ((g.sparseInitializer ?? []).length > 0) {
     throw new TesseraError('UNSUPPORTED_OP', `${where}: sparse initializers are not supported`);
@@ -91,7 +95,7 @@ function decodeValueInfo(v: onnxProto.onnx.IValueInfoProto, where: string): Valu
   return { name, dtype, shape };
 }
 
-function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string, files: ExternalFiles | undefined): Node {
+function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string, files: DecodeOptions): Node {
   const opType = n.opType ?? '';
   const name = n.name ?? '';
   const label = `${where} node #${index}${name ? ` '${name}'` : ''}`;
@@ -114,7 +118,7 @@ function decodeNode(n: onnxProto.onnx.INodeProto, index: number, where: string, 
 
 const T = onnx.AttributeProto.AttributeType;
 
-function decodeAttribute(a: onnxProto.onnx.IAttributeProto, where: string, files: ExternalFiles | undefined): AttributeValue {
+function decodeAttribute(a: onnxProto.onnx.IAttributeProto, where: string, files: DecodeOptions): AttributeValue {
   let type = a.type ?? 0;
   if (type === T.UNDEFINED) type = guessAttributeType(a);
   switch (type) {
@@ -123,14 +127,14 @@ function decodeAttribute(a: onnxProto.onnx.IAttributeProto, where: string, files
     case T.STRING: return { type: 'string', value: new TextDecoder().decode(a.s ?? new Uint8Array()) };
     case T.TENSOR:
       if (!a.t) throw new TesseraError('INVALID_MODEL', `${where}: tensor attribute has no tensor`);
-      return { type: 'tensor', value: decodeTensorProto(a.t as TensorProtoLike, where, files) };
+      return { type: 'tensor', value: decodeTensorProto(a.t as TensorProtoLike, where, files.externalFiles, files.streamed) };
     case T.GRAPH:
       if (!a.g) throw new TesseraError('INVALID_MODEL', `${where}: graph attribute has no graph`);
       return { type: 'graph', value: decodeGraph(a.g, `${where} subgraph`, files) };
     case T.FLOATS: return { type: 'floats', value: [...(a.floats ?? [])] };
     case T.INTS: return { type: 'ints', value: (a.ints ?? []).map((v) => toSafeNumber(v as LongLike, where)) };
     case T.STRINGS: return { type: 'strings', value: (a.strings ?? []).map((s) => new TextDecoder().decode(s)) };
-    case T.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t) => decodeTensorProto(t as TensorProtoLike, where, files)) };
+    case T.TENSORS: return { type: 'tensors', value: (a.tensors ?? []).map((t) => decodeTensorProto(t as TensorProtoLike, where, files.externalFiles, files.streamed)) };
     case T.GRAPHS: return { type: 'graphs', value: (a.graphs ?? []).map((g) => decodeGraph(g, `${where} subgraph`, files)) };
     default:
       throw new TesseraError('UNSUPPORTED_OP', `${where}: attribute type ${type} (sparse tensors / type protos) is not supported`);

@@ -10,6 +10,7 @@ import { dtypeFromOnnx, onnxTypeName } from './dtype.js';
 import { type ExternalFiles, resolveExternal } from './external-data.js';
 import { packedBits, unpackSubByte } from './float-formats.js';
 import { type LongLike, toBigInt, toSafeNumber } from './long.js';
+import { type StreamedRaw, streamedEntry } from './streamed-raw.js';
 
 export interface TensorProtoLike {
   name?: string | null;
@@ -38,7 +39,7 @@ export function readDims(raw: LongLike[] | null | undefined, where: string): num
   return dims;
 }
 
-export function decodeTensorProto(t: TensorProtoLike, where: string, files?: ExternalFiles): ConstTensor {
+export function decodeTensorProto(t: TensorProtoLike, where: string, files?: ExternalFiles, streamed?: readonly StreamedRaw[]): ConstTensor {
   const code = t.dataType ?? 0;
   const dtype = dtypeFromOnnx(code);
   const label = `${where}${t.name ? ` '${t.name}'` : ''}`;
@@ -66,6 +67,21 @@ export function decodeTensorProto(t: TensorProtoLike, where: string, files?: Ext
     });
   }
   const raw = t.rawData;
+  const entry = raw && dtype !== 'string' ? streamedEntry(raw, streamed) : undefined;
+  if (entry && dtype !== 'string') {
+    if (entry.length !== storedBytes(dtype, size)) throw mismatch(label, dtype, size, entry.length, 'bytes of raw_data');
+    if (packedBits(dtype)) {
+      const bytes = new Uint8Array(entry.length);
+      entry.readInto(bytes);
+      return fromRaw(dtype, dims, size, bytes);
+    }
+    // Streamed past: read again from the file, or taken over where it already is in Wasm memory.
+    return lazyData({ dtype, dims, readInto: entry.readInto, resident: entry.resident }, () => {
+      const bytes = new Uint8Array(entry.length);
+      entry.readInto(bytes);
+      return typedFrom(dtype, bytes, size);
+    });
+  }
   if (dtype !== 'string' && raw && raw.length > 0) {
     if (raw.length !== storedBytes(dtype, size)) throw mismatch(label, dtype, size, raw.length, 'bytes of raw_data');
     return fromRaw(dtype, dims, size, raw);

@@ -3,7 +3,7 @@
  * into Wasm memory, fold every node that depends only on constants, and drop what nothing reads.
  */
 import { TesseraError, describeNode } from '../api/errors.js';
-import type { Graph, Model, Node, ValueInfo } from '../graph/ir.js';
+import type { ConstTensor, Graph, Model, Node, ValueInfo } from '../graph/ir.js';
 import { captureOuterScope } from '../ops/control/control-flow.js';
 import type { OpRegistry } from '../ops/registry.js';
 import type { OpDef } from '../ops/types.js';
@@ -46,7 +46,7 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
 
   checkWeightsFit(g, engine);
   const consts = new Map<string, ConstValue>();
-  for (const [name, t] of g.initializers) consts.set(name, engine.writeConst(t, `initializer '${name}'`));
+  for (const [name, t] of g.initializers) consts.set(name, adoptResident(t, engine) ?? engine.writeConst(t, `initializer '${name}'`));
 
   const bind = (node: Node): BoundNode => {
     const found = registry.find(node, model.opsets);
@@ -102,13 +102,29 @@ function dropUnused(nodes: BoundNode[], outputs: ValueInfo[], consts: Map<string
 }
 
 /**
+ * A streamed initializer whose bytes already sit in a heap block of this engine becomes the
+ * constant in place; one block serves one initializer (another sharing the tensor copies it).
+ */
+function adoptResident(t: ConstTensor, engine: Engine): ConstValue | undefined {
+  const r = t.resident;
+  if (!r || r.owner !== engine || r.adopted || t.dtype === 'string') return undefined;
+  if (r.bytes !== shapeSize(t.dims) * bytesPerElement(t.dtype)) return undefined;
+  r.adopted = true;
+  return { dtype: t.dtype, dims: t.dims, ptr: r.ptr };
+}
+
+/**
  * Refuses, before a byte is allocated, a model whose weights alone cannot fit in the session's
  * Wasm memory (4 GiB at most, or maxMemoryBytes): a clear error instead of a failed grow halfway.
+ * Called right after decoding too (a streamed file's weights are still on disk then) and again
+ * here, after the passes.
  */
-function checkWeightsFit(g: Graph, engine: Engine): void {
+export function checkWeightsFit(g: Graph, engine: Engine): void {
   let total = 0, largest = { name: '', bytes: 0 };
   for (const [name, t] of g.initializers) {
     if (t.dtype === 'string') continue;
+    // Streamed into this engine's heap already: counted in bytesInUse below.
+    if (t.resident?.owner === engine && !t.resident.adopted) continue;
     const bytes = shapeSize(t.dims) * bytesPerElement(t.dtype);
     total += alignUp(bytes + 16);
     if (bytes > largest.bytes) largest = { name, bytes };

@@ -1,7 +1,8 @@
 /**
  * External data beside a model file (Node): each tensor is read from disk straight into the bytes
  * it is given (Wasm memory at load), so a large model never has a second copy in JS. Files are
- * opened on first use and must resolve — after symlinks — inside the model's directory.
+ * opened on first use; beside a model they must resolve — after symlinks — inside its directory.
+ * Files named by path in the `externalData` option are read the same way.
  */
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -14,17 +15,35 @@ export interface ClosableFiles extends ExternalFiles {
 
 export function filesBeside(modelPath: string): ClosableFiles {
   const dir = dirname(resolve(modelPath));
+  return openedFiles((location) => {
+    const real = realpathSync(join(dir, location));
+    const root = realpathSync(dir);
+    if (!real.startsWith(root + sep)) {
+      throw new TesseraError('INVALID_MODEL', `external data location '${location}' resolves outside the model's directory (${real})`);
+    }
+    return real;
+  }, `looked beside ${modelPath}`);
+}
+
+/**
+ * Files named by path in the `externalData` option (location → path): read by offset straight
+ * into Wasm memory like the files beside a model, never whole into JavaScript.
+ */
+export function filesAtPaths(paths: ReadonlyMap<string, string>): ClosableFiles {
+  return openedFiles((location) => {
+    const path = paths.get(location);
+    if (path === undefined) throw new Error('not given');
+    return path;
+  }, `externalData names ${[...paths.keys()].map((k) => `'${k}'`).join(', ')}`);
+}
+
+function openedFiles(pathOf: (location: string) => string, description: string): ClosableFiles {
   const open = new Map<string, { fd: number; size: number } | undefined>();
   const get = (location: string) => {
     if (open.has(location)) return open.get(location);
     let found: { fd: number; size: number } | undefined;
     try {
-      const real = realpathSync(join(dir, location));
-      const root = realpathSync(dir);
-      if (!real.startsWith(root + sep)) {
-        throw new TesseraError('INVALID_MODEL', `external data location '${location}' resolves outside the model's directory (${real})`);
-      }
-      const fd = openSync(real, 'r');
+      const fd = openSync(pathOf(location), 'r');
       const stat = fstatSync(fd);
       if (stat.isFile()) found = { fd, size: stat.size };
       else closeSync(fd);
@@ -45,7 +64,7 @@ export function filesBeside(modelPath: string): ClosableFiles {
         done += n;
       }
     },
-    describe: () => `looked beside ${modelPath}`,
+    describe: () => description,
     close() {
       for (const f of open.values()) if (f) closeSync(f.fd);
       open.clear();

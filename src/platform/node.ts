@@ -9,10 +9,12 @@ import { setDefaultWasmLoader } from '../runtime/wasm.js';
 import { setThreadHost } from '../runtime/threads/host.js';
 import { workerSource } from '../runtime/threads/worker-main.js';
 import { directoryCache } from './node-cache.js';
-import { filesBeside } from './node-external.js';
+import { filesAtPaths, filesBeside } from './node-external.js';
+import { openModelFile } from './node-model-file.js';
 import { platform, setPlatform } from './platform.js';
 
 const fetchModel = platform.readModel;
+const openDownload = platform.openModel;
 
 /** dist/node/index.js finds dist/*.wasm; the sources (tests) find build/*.wasm. */
 const CANDIDATES = ['../', '../../build/', './'];
@@ -54,9 +56,16 @@ export function installNodePlatform(): void {
   setPlatform({
     defaultCache: () => directoryCache(),
     filesBeside,
+    filesAt: filesAtPaths,
     isDirectory: (path) => stat(path).then((s) => s.isDirectory(), () => false),
     // allocUnsafeSlow: a buffer of its own (never a slice of Node's shared pool), not zero-filled.
     uninitializedBuffer: (bytes) => Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer,
+    // By path: opened by handle and streamed (onnx/stream-walk.ts); URLs as everywhere else.
+    async openModel(location, options) {
+      const text = String(location);
+      if (/^(https?|data|blob):/.test(text)) return openDownload(location, options);
+      return openModelFile(text.startsWith('file:') ? fileURLToPath(text) : text, options?.onProgress);
+    },
     async readModel(location, options) {
       const text = String(location);
       if (/^(https?|data|blob):/.test(text)) return fetchModel(location, options);

@@ -3,7 +3,8 @@
  * platform needs; the default reads models with fetch, which browsers and Workers have.
  */
 import type { ExternalFiles } from '../onnx/external-data.js';
-import { type FetchOptions, type ModelCache, cacheStorageCache, fetchModel } from './fetch-model.js';
+import { type FetchOptions, type ModelCache, cacheStorageCache, fetchModel, openModelStream } from './fetch-model.js';
+import type { OpenedModel } from './model-stream.js';
 
 export interface LoadOptions {
   onProgress?: FetchOptions['onProgress'];
@@ -13,12 +14,19 @@ export interface LoadOptions {
 
 export interface Platform {
   readModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array>;
+  /**
+   * Opens a model for a streamed load (a file by handle, a download's body), or returns its bytes
+   * where it can only be had whole (a cache that stores whole files).
+   */
+  openModel(location: string | URL, options?: LoadOptions): Promise<Uint8Array | OpenedModel>;
   /** Where downloaded models are cached by default (undefined: nowhere). */
   defaultCache(): ModelCache | undefined;
   /** Whether a local directory exists (Node only): tells a folder path from a hub repository id. */
   isDirectory?(path: string): Promise<boolean>;
   /** External data files beside a model loaded by path (Node only). */
   filesBeside?(modelPath: string): ExternalFiles & { close(): void };
+  /** External data files given by path (location → path), read by offset (Node only). */
+  filesAt?(paths: ReadonlyMap<string, string>): ExternalFiles & { close(): void };
   /**
    * A new ArrayBuffer of `bytes` that the caller overwrites entirely before anyone else sees it (a
    * run's outputs, copied out of Wasm memory). Node hands out memory without zero-filling it first,
@@ -31,6 +39,10 @@ export const platform: Platform = {
   readModel(location, options = {}) {
     const cache = options.cache === undefined ? platform.defaultCache() : options.cache;
     return fetchModel(String(location), { onProgress: options.onProgress, cache });
+  },
+  openModel(location, options = {}) {
+    const cache = options.cache === undefined ? platform.defaultCache() : options.cache;
+    return openModelStream(String(location), { onProgress: options.onProgress, cache });
   },
   defaultCache: () => cacheStorageCache(),
   uninitializedBuffer: (bytes) => new ArrayBuffer(bytes),

@@ -62,7 +62,15 @@ export interface Kernels {
   gemv_q4_i8_n4(xq: Ptr, K: I, G: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
   dequant_q4_panels(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
   dequant_q4_panels_x8(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
+  q4x_prep_x(x: Ptr, K: I, bs: I, xq: Ptr): void;
+  q4x_pack(w: Ptr, N: I, K: I, bs: I, dst: Ptr): void;
+  q4x_pack_meta(scales: Ptr, zp: Ptr, zpKind: I, N: I, K: I, bs: I, s4: Ptr, z4: Ptr): void;
+  gemv_q4x_i8(xq: Ptr, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
+  gemv_q4x_i8_rows(xq: Ptr, xqStride: I, M: I, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr, ldy: I): void;
+  dequant_q4x_panels(w: Ptr, s4: Ptr, z4: Ptr, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
   bias_act_rows(y: Ptr, ldy: I, M: I, N: I, bias: Ptr, act: I, alpha: F, beta: F): void;
+  stft_power_f64(x: Ptr, hop: I, nFrames: I, window: Ptr, N: I, factors: Ptr, nFactors: I, tw: Ptr, scratch: Ptr, out: Ptr): void;
+  log_mel_norm_f32(x: Ptr, n: I, floor: F, range: F, shift: F, scale: F): void;
   where_32(c: Ptr, x: Ptr, y: Ptr, o: Ptr, d0: I, d1: I, d2: I, d3: I, cs0: I, cs1: I, cs2: I, cs3: I, xs0: I, xs1: I, xs2: I, xs3: I, ys0: I, ys1: I, ys2: I, ys3: I): void;
 }
 

@@ -73,6 +73,27 @@ describe('headless Chromium', () => {
     await page.close();
   });
 
+  it('streams a download into the Cache API as it loads, then loads the cached copy offline, bit-identical', async () => {
+    const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
+    const n = 2, pixels = images.slice(0, n).flat().map((v) => v / 255), dims = [n, 1, 28, 28];
+    const model = '/models/mnist/mnist-cnn.onnx';
+    const run = (options: object) => page.evaluate(({ model, options, pixels, dims }) => (window as any).runModel(model, options, 'float32', pixels, dims), { model, options, pixels, dims });
+    const plain = await run({});
+    // cache: undefined → the default cache (the Cache API): the body is stored as it streams past.
+    const first = await run({ cache: undefined });
+    const stored = await page.evaluate(async (m) => {
+      const r = await (await caches.open('tessera-models')).match(m);
+      return r ? (await r.arrayBuffer()).byteLength : -1;
+    }, model);
+    expect(stored).toBe(readFileSync(join(root, model)).length);
+    // The network gone: the cached copy is read through its body stream.
+    await page.route(`**${model}`, (r) => r.abort());
+    const offline = await run({ cache: undefined });
+    expect(first.data).toEqual(plain.data);
+    expect(offline.data).toEqual(plain.data);
+    await page.close();
+  });
+
   it('threads: 2 in a page that is not cross-origin isolated runs on one thread and warns', async () => {
     const page = await open(`${site.url}/test/platforms/fixtures/browser.html`);
     const r = await page.evaluate((imgs) => (window as any).classifyThreads(imgs, 2), images);

@@ -1,6 +1,7 @@
 /**
- * MatMulNBits decode steps (one row: gemv_q4_f32_n4 / gemv_q4_i8_n4, split between 4-column
- * groups in parallel-q4.ts) at 1, 2 and 3 threads: bit-identical outputs, and the pool takes part.
+ * MatMulNBits decode steps (one row: gemv_q4_f32_n4 for accuracy_level 0, gemv_q4x_i8 on the
+ * repacked weights for accuracy_level 4; split between 4-column groups in parallel-q4.ts) at 1, 2
+ * and 3 threads: bit-identical outputs, and the pool takes part. N = 1027 ends in a partial group.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
@@ -33,7 +34,7 @@ describe('MatMulNBits decode at 1, 2 and 3 threads', () => {
   const sessions: InferenceSession[] = [];
   afterAll(async () => { for (const s of sessions) await s.release(); });
 
-  for (const [level, zp] of [[0, false], [4, true]] as const) {
+  for (const [level, zp] of [[0, false], [4, true], [4, false]] as const) {
     it(`accuracy_level ${level}${zp ? ', uint8 zero points' : ''}: bit-identical, pool used`, async () => {
       const bytes = q4Model(level, zp);
       const r = rng(3);

@@ -8,7 +8,7 @@ export type Family =
   | 'binary' | 'channel_affine' | 'layernorm' | 'add_layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'pack_a_i8' | 'quantize_pack_a' | 'gemm_i16' | 'minmax' | 'quantize' | 'im2row' | 'attention'
   | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest'
-  | 'im2col_gemm' | 'gemv_q4';
+  | 'im2col_gemm' | 'gemv_q4' | 'audio';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -60,5 +60,10 @@ export const KERNELS: KernelEntry[] = [
   { name: 'gemv_q4_i8', family: 'gemv_q4', what: 'the same with x quantized to int8 per block (accuracy_level 4), i32x4.dot_i16x8_s; with gemv_q4_prep_x_i8' },
   { name: 'gemv_q4_f32_n4', family: 'gemv_q4', what: 'one decode row, 4 columns at a time (scales regrouped by q4_group_meta): same result as gemv_q4_f32 to float rounding' },
   { name: 'gemv_q4_i8_n4', family: 'gemv_q4', what: 'one decode row, 4 columns at a time, int8 x: same result as gemv_q4_i8 to float rounding' },
+  { name: 'stft_power_f64', family: 'audio', what: 'windowed frames → power spectrum (float64 mixed-radix FFT, two frames per f64x2) as packed-B panels' },
+  { name: 'log_mel_norm_f32', family: 'audio', what: "Whisper's log10(max(x, floor)), clamp at max − range, (x + shift)·scale" },
   { name: 'dequant_q4_panels', family: 'gemv_q4', what: '4-bit W columns → packed-B f32 panels (prefill through gemm_f32)', tile: GEMM_TILE },
+  { name: 'gemv_q4x_i8', family: 'gemv_q4', what: 'one decode row, int8 x, W repacked by q4x_pack / q4x_pack_meta (4 columns per dot-product vector): the same bits as gemv_q4_i8 on either build' },
+  { name: 'gemv_q4x_i8_rows', family: 'gemv_q4', what: 'gemv_q4x_i8 for 1 … 4 rows in one pass over the weights: each row the same bits as gemv_q4x_i8' },
+  { name: 'dequant_q4x_panels', family: 'gemv_q4', what: 'repacked 4-bit W columns → packed-B f32 panels: the same bits as dequant_q4_panels', tile: GEMM_TILE },
 ];

@@ -103,7 +103,63 @@ function runN4(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1 | 2, i8:
   return h.checkCanaries();
 }
 
+/**
+ * The repacked kernels (q4x_pack, q4x_pack_meta, q4x_prep_x, gemv_q4x_i8, dequant_q4x_panels)
+ * against the kernels on MatMulNBits' own layout, which the checks above hold to the reference:
+ * bit for bit (the integer sums are exact and the float epilogue rounds the same way), with a
+ * canary after y's last column (N mod 4 ≠ 0 writes a partial group).
+ */
+function runQ4x(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1, panels: boolean, seed: number): string | null {
+  const r = rng(seed);
+  const q = randomQ4(K, N, bs, zpKind, r);
+  const x = randArray(K, r);
+  const { w, scales, zp } = putQ4(h, q);
+  const nb = Math.ceil(K / bs), G = Math.ceil(N / 4);
+  // zpKind 0 runs both ways: z4 made (all 8) and z4 = 0 (what MatMulNBits passes: zero point 8).
+  const wx = h.alloc(G * nb * bs / 2), s4 = h.alloc(G * nb * 4), z4 = zpKind || K % 3 === 0 ? h.alloc(G * nb) : 0;
+  h.k.q4x_pack(w, N, K, bs, wx);
+  h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, s4, 0);
+  if (z4) h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, 0, z4);
+  if (panels) {
+    const size = Math.ceil(N / 8) * 8 * K, a = h.alloc(size), b = h.alloc(size);
+    h.k.dequant_q4_panels(w, scales, zp, zpKind, K, bs, 0, N, a);
+    h.k.dequant_q4x_panels(wx, s4, z4, K, bs, 0, N, b);
+    const want = h.get(a, size), got = h.get(b, size);
+    for (let i = 0; i < size; i++) if (!Object.is(got[i], want[i])) return `K=${K} N=${N} bs=${bs} zp=${zpKind}: panel float ${i} = ${got[i]}, want ${want[i]}`;
+    return h.checkCanaries();
+  }
+  const px = h.put(x), xq = h.alloc(nb * bs / 2 + 2 * nb), xq2 = h.alloc(nb * bs / 2 + 2 * nb), yRef = h.alloc(N), y = h.alloc(N);
+  h.k.gemv_q4_prep_x_i8(px, K, 1, K, bs, xq);
+  h.k.gemv_q4_i8(xq, 1, K, N, bs, w, scales, zp, zpKind, 0, yRef, N, 0, 0, 0);
+  h.k.q4x_prep_x(px, K, bs, xq2);
+  h.k.gemv_q4x_i8(xq2, K, N, bs, wx, s4, z4, y);
+  const want = h.get(yRef, N), got = h.get(y, N);
+  for (let j = 0; j < N; j++) if (!Object.is(got[j], want[j])) return `K=${K} N=${N} bs=${bs} zp=${zpKind}: y[${j}] = ${got[j]}, want ${want[j]}`;
+  // gemv_q4x_i8_rows: M = 1 … 4 rows (y with a row stride) against gemv_q4x_i8 on each row.
+  const M = 1 + (seed % 4), stride = (nb * bs / 2 + 2 * nb) * 4, ldy = N + 3;
+  const xs = randArray(M * K, r), pxs = h.put(xs), xqm = h.alloc(M * stride / 4), ym = h.alloc(M * ldy), y1 = h.alloc(N);
+  for (let i = 0; i < M; i++) h.k.q4x_prep_x(pxs + i * K * 4, K, bs, xqm + i * stride);
+  h.k.gemv_q4x_i8_rows(xqm, stride, M, K, N, bs, wx, s4, z4, ym, ldy);
+  const gotM = h.get(ym, M * ldy);
+  for (let i = 0; i < M; i++) {
+    h.k.gemv_q4x_i8(xqm + i * stride, K, N, bs, wx, s4, z4, y1);
+    const one = h.get(y1, N);
+    for (let j = 0; j < N; j++) if (!Object.is(gotM[i * ldy + j], one[j])) return `rows: M=${M} K=${K} N=${N} bs=${bs}: y[${i}][${j}] = ${gotM[i * ldy + j]}, want ${one[j]}`;
+  }
+  return h.checkCanaries();
+}
+
 export function gemvQ4Cases(e: KernelEntry): Case[] {
+  if (e.name === 'gemv_q4x_i8' || e.name === 'gemv_q4x_i8_rows' || e.name === 'dequant_q4x_panels') return [{ name: 'repacked vs MatMulNBits layout, bit for bit: blocks 32…256, K past the last block, N mod 4 = 0…3, zero points none/u8', run: (h) => {
+    let i = 0;
+    for (const [K, N, bs] of [[32, 4, 32], [100, 19, 32], [130, 6, 64], [300, 13, 128], [600, 7, 256], [1024, 33, 32]] as const)
+      for (const zpKind of [0, 1] as const) {
+        h.reset();
+        const err = runQ4x(h, K, N, bs, zpKind, e.name === 'dequant_q4x_panels', 900 + i++);
+        if (err) return err;
+      }
+    return null;
+  } }];
   if (e.name === 'gemv_q4_f32_n4' || e.name === 'gemv_q4_i8_n4') return [{ name: 'vs the general kernel: blocks 16…128, K past the last block, N not a multiple of 4, all zero-point kinds', run: (h) => {
     let i = 0;
     for (const [K, N, bs] of [[16, 4, 16], [100, 19, 32], [130, 8, 64], [300, 13, 128], [64, 3, 32]] as const)

@@ -14,6 +14,7 @@ import { compareCases, whereCases } from './logic';
 import { reduceCases } from './reduce';
 import { gemvQ4Cases } from './gemv-q4';
 import { resizeNearestCases } from './resize';
+import { audioCases } from './audio';
 import type { Case } from './types';
 
 export type { Case } from './types';
@@ -52,6 +53,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   attention: attentionCases,
   im2col_gemm: im2colGemmCases,
   gemv_q4: gemvQ4Cases,
+  audio: audioCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

@@ -67,3 +67,24 @@ export function cached_attention_f32(
     }
   }
 }
+
+// Every head of a step in one call, so that a session's threads can split it (by whole query heads:
+// runtime/threads/parallel-attention.ts): query heads u = first … first + count − 1 of B·H (batch
+// b = u / H, head h = u % H, reading key/value head h / (H / kvH)), each of its Sq rows exactly as
+// cached_attention_f32 computes it. q, out: [B, H, Sq, d]; kc, vc: the caches [B, kvH, maxLen, d];
+// mask: [B, maxLen] or 0; scores: scratch of maxLen + 4 floats (one block per part when split).
+export function cached_attention_heads_f32(
+  q: usize, kc: usize, vc: usize, mask: usize, out: usize, scores: usize,
+  B: i32, H: i32, kvH: i32, Sq: i32, past: i32, maxLen: i32, d: i32, scale: f32, first: i32, count: i32,
+): void {
+  const group = H / kvH;
+  const rowB = <usize>d << 2;
+  const end = min(first + count, B * H);
+  for (let u = first; u < end; u++) {
+    const b = u / H, h = u % H, g = h / group;
+    const qo = <usize>(b * H + h) * <usize>Sq * rowB;
+    const co = <usize>(b * kvH + g) * <usize>maxLen * rowB;
+    const mp = mask ? mask + ((<usize>b * <usize>maxLen) << 2) : 0;
+    cached_attention_f32(q + qo, kc + co, vc + co, mp, out + qo, scores, Sq, Sq, past, d, scale);
+  }
+}

@@ -43,3 +43,22 @@ export function transpose2d_32(x: usize, y: usize, rows: i32, cols: i32): void {
     }
   }
 }
+
+// Rows of contiguous bytes gathered from up to three strided outer dimensions: row r =
+// (i0·n1 + i1)·n2 + i2 goes to dst + r·dstStride from src + i0·s0 + i1·s1 + i2·s2 (bytes). What a
+// Transpose keeping its last axis, a Slice of whole inner runs and each input of a Concat reduce
+// to: one call instead of a JavaScript copy per row.
+export function copy_rows(src: usize, dst: usize, rowBytes: i32, n0: i32, s0: i32, n1: i32, s1: i32, n2: i32, s2: i32, dstStride: i32): void {
+  const rb = <usize>rowBytes, ds = <usize>dstStride;
+  let d = dst;
+  for (let i0 = 0; i0 < n0; i0++) {
+    const p0 = src + <usize>i0 * <usize>s0;
+    for (let i1 = 0; i1 < n1; i1++) {
+      const p1 = p0 + <usize>i1 * <usize>s1;
+      for (let i2 = 0; i2 < n2; i2++) {
+        memory.copy(d, p1 + <usize>i2 * <usize>s2, rb);
+        d += ds;
+      }
+    }
+  }
+}

@@ -130,9 +130,11 @@ export class InferenceSession {
 
   /**
    * @internal `create`, with a graph rewrite applied after decoding and before the fusions
-   * (the fill-mask pipeline's selectRows). Not part of the onnxruntime-web-shaped API.
+   * (the fill-mask pipeline's selectRows), and optionally one after them (text generation's
+   * q8 head). Not part of the onnxruntime-web-shaped API.
    */
-  static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void): Promise<InferenceSession> {
+  static async createRewritten(model: Uint8Array | ArrayBuffer | string | URL, options: SessionOptions, rewrite?: (m: Model) => void,
+    rewriteFused?: (m: Model) => void): Promise<InferenceSession> {
     let engine: Engine | undefined;
     let beside: (ExternalFiles & { close(): void }) | undefined;
     let opened: OpenedModel | undefined;
@@ -168,6 +170,7 @@ export class InferenceSession {
       checkWeightsFit(decoded.graph, engine);
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
+      rewriteFused?.(decoded);
       const graph = loadGraph(decoded, defaultRegistry, engine);
       resident?.releaseUnadopted();
       ok = true;
@@ -222,6 +225,25 @@ export class InferenceSession {
         return this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined, opts?.profile === true);
       } catch (e) {
         throw asTesseraError(e, 'run');
+      }
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * @internal Makes and builds the plan for these feeds without running it (queued like `run`), so
+   * that what a first run pays once — the plan, weights packed for its kernels — is paid now
+   * (text generation plans its decode step at load).
+   */
+  warm(feeds: FeedsType): Promise<void> {
+    const result = this.queue.then(() => {
+      try {
+        if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
+        const ordered = validateFeeds(feeds, this.graph.inputs);
+        this.executor.build(this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never }))));
+      } catch (e) {
+        throw asTesseraError(e, 'warm');
       }
     });
     this.queue = result.catch(() => undefined);

@@ -2,7 +2,8 @@
  * GenerationSession: a decoder-only model loaded for generation, and the loop that drives it.
  *
  * At load the graph is rewritten twice (both opt-in, for generation only): `selectRows` makes the
- * lm_head run at the last position of each sequence only, and `residentKvCache` turns each
+ * lm_head run at the last position of each sequence only (a q8 head, after the fusions, through
+ * `selectQuantizedHeadRows`), and `residentKvCache` turns each
  * layer's Concat(past, new) → attention into one `tessera.CachedAttention` over a cache held in
  * the session's Wasm memory. Then a step feeds only the new tokens, their positions, the cache
  * length (one int32) and the padding mask, and reads back one row of logits per sequence: the
@@ -15,7 +16,7 @@ import { TesseraError } from '../api/errors.js';
 import { type InferenceSession, InferenceSession as Session, type SessionOptions } from '../api/session.js';
 import { Tensor } from '../api/tensor.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT, residentKvCache } from '../graph/passes/kv-cache.js';
-import { selectRows } from '../graph/passes/select-rows.js';
+import { selectQuantizedHeadRows, selectRows } from '../graph/passes/select-rows.js';
 import { halfToFloat } from '../onnx/float-formats.js';
 import { platform } from '../platform/platform.js';
 import { type GenerationConfig, resolveConfig } from './config.js';
@@ -116,20 +117,34 @@ export class GenerationSession {
         kind = r.kind;
       }
     };
+    // A q8 head (DynamicQuantizeLinear → MatMulInteger …) becomes one op in the fusions; it then
+    // runs at the last rows with its quantization range still taken over every row.
+    const fused = (m: import('../graph/ir.js').Model) => {
+      if (logitsAt === 'last' || !m.graph.outputs.some((o) => o.name === 'logits')) return;
+      try { selectQuantizedHeadRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); logitsAt = 'last'; } catch { /* logits at every row */ }
+    };
     let session: InferenceSession;
     let path: 'resident' | 'copied' = 'resident';
     try {
       if (kvCache === 'copied') { reason = 'kvCache: copied was asked for'; throw new RefusedRewrite(reason); }
-      session = await Session.createRewritten(source, opts, rewrite(true));
+      session = await Session.createRewritten(source, opts, rewrite(true), fused);
     } catch (e) {
       if (!(e instanceof RefusedRewrite) && !(e instanceof TesseraError && e.message.includes(REFUSED))) throw e;
       path = 'copied';
-      session = await Session.createRewritten(source, opts, rewrite(false));
+      session = await Session.createRewritten(source, opts, rewrite(false), fused);
     }
     const layout = path === 'copied' ? pastLayoutOf(session) : undefined;
     if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) throw new TesseraError('INVALID_ARGUMENT', `maxLength must be a positive integer, got ${maxLength}`);
-    const g = new GenerationSession(session, path, reason, logitsAt, maxLength ?? 0, layout);
+    // Without maxLength the first generation's capacity is what it needs rounded up to 256, so
+    // 256 is where it starts (a longer first generation grows it, as any later one may).
+    const g = new GenerationSession(session, path, reason, logitsAt, maxLength ?? 256, layout);
     g.gqa = path === 'resident' && (kind as string) === 'gqa';
+    try {
+      await g.warmDecodePlan();
+    } catch (e) {
+      await session.release();
+      throw e;
+    }
     return g;
   }
 
@@ -195,6 +210,29 @@ export class GenerationSession {
       streamer?.end();
     }
     return sequences;
+  }
+
+  /**
+   * Plans the decode step (batch 1, one token, the current capacity) at load without running it:
+   * the packing its kernels do once per weight (f32 panels, int8 byte panels, 4-bit scale groups)
+   * and the cache blocks are paid by `create`, not by the first prompt's prefill. The resident
+   * paths only: the copied one has a new shape every step.
+   */
+  private async warmDecodePlan(): Promise<void> {
+    if (this.kvCache !== 'resident') return;
+    const names = this.session.inputNames, maxLen = this.capacity;
+    const feeds: Record<string, Tensor> = { input_ids: int64([0], [1, 1]) };
+    if (names.includes('position_ids')) feeds.position_ids = int64([0], [1, 1]);
+    if (this.logitsAt === 'last') feeds.tessera_rows = int64([0], [1]);
+    if (this.gqa) {
+      const mask = new BigInt64Array(maxLen);
+      mask[0] = 1n;
+      feeds.attention_mask = new Tensor('int64', mask, [1, maxLen]);
+    } else {
+      feeds[PAST_LENGTH_INPUT] = new Tensor('int32', Int32Array.of(0), [1]);
+      feeds[KEY_MASK_INPUT] = new Tensor('float32', new Float32Array(maxLen), [1, maxLen]);
+    }
+    await this.session.warm(feeds);
   }
 
   /** Steps over the resident cache: prefill, then one token per sequence per step. */

@@ -51,6 +51,14 @@ export class Executor {
     return plan;
   }
 
+  /**
+   * Builds a plan's steps without running them: what its first run would pay once (weights packed
+   * into persistent blocks, caches allocated) is paid now.
+   */
+  build(plan: Plan): void {
+    plan.stepsAt(this.engine, this.ensureArena(plan.arenaBytes));
+  }
+
   /** Runs a plan; with `timings`, also records each step's wall time in milliseconds. */
   run(plan: Plan, feeds: readonly Tensor[], timings?: number[]): Tensor[] {
     const base = this.ensureArena(plan.arenaBytes);

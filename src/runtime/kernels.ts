@@ -45,9 +45,11 @@ export interface Kernels {
   layernorm_f32(x: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   add_layernorm_f32(a: Ptr, b: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
+  copy_rows(src: Ptr, dst: Ptr, rowBytes: I, n0: I, s0: I, n1: I, s1: I, n2: I, s2: I, dstStride: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
   cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;
+  cached_attention_heads_f32(q: Ptr, kc: Ptr, vc: Ptr, mask: Ptr, out: Ptr, scores: Ptr, B: I, H: I, kvH: I, Sq: I, past: I, maxLen: I, d: I, scale: F, first: I, count: I): void;
   gqa_attention_f32(q: Ptr, ldq: I, k: Ptr, v: Ptr, out: Ptr, ldo: I, scratch: Ptr, G: I, S: I, D: I, past: I, window: I, scale: F, softcap: F, smooth: I, bias: Ptr, bh: I, bs: I, sinks: Ptr): void;
   gqa_scratch_bytes(L: I): I;
   rmsnorm_f32(x: Ptr, skip: Ptr, bias: Ptr, sum: Ptr, y: Ptr, gamma: Ptr, invStd: Ptr, rows: I, cols: I, eps: F): void;
@@ -63,6 +65,7 @@ export interface Kernels {
   gemv_q4_f32_n4(xs: Ptr, K: I, G: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
   gemv_q4_i8_n4(xq: Ptr, K: I, G: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
   dequant_q4_panels(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
+  dequant_q4_panels_x8(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
   q4x_prep_x(x: Ptr, K: I, bs: I, xq: Ptr): void;
   q4x_pack(w: Ptr, N: I, K: I, bs: I, dst: Ptr): void;
   q4x_pack_meta(scales: Ptr, zp: Ptr, zpKind: I, N: I, K: I, bs: I, s4: Ptr, z4: Ptr): void;
@@ -118,4 +121,9 @@ export function q4PrepFloats(M: number, K: number, bs: number): number {
 export function q4PrepI8Bytes(M: number, K: number, bs: number): number {
   const nb = Math.ceil(K / bs);
   return M * (nb * bs * 2 + nb * 8);
+}
+
+/** Bytes of one part's scores in cached_attention_heads_f32 (maxLen + 4 floats, 64-byte blocks). */
+export function cachedAttentionScoresBytes(maxLen: number): number {
+  return Math.ceil((maxLen + 4) * 4 / 64) * 64;
 }

@@ -83,6 +83,7 @@ describe('MatMulNBits (4-bit) vs onnxruntime-web', () => {
     { K: 72, N: 13, bs: 32, zpKind: 2, aDims: [1, 1, 72] },
     { K: 200, N: 29, bs: 64, zpKind: 2, aDims: [37, 200], scales2d: true },
     { K: 256, N: 64, bs: 128, zpKind: 1, aDims: [2, 19, 256], level: 4 },
+    { K: 160, N: 70, bs: 32, zpKind: 1, aDims: [41, 160], bias: true }, // prefill with A packed once
     { K: 100, N: 21, bs: 32, zpKind: 1, aDims: [1, 100], level: 4, bias: true },
     { K: 96, N: 9, bs: 16, zpKind: 2, aDims: [3, 96], level: 4 },
     { K: 64, N: 30, bs: 64, zpKind: 0, aDims: [1, 2, 64], level: 4 },

@@ -23,14 +23,16 @@ class Probe extends BaseStreamer {
 }
 
 describe('flat per-token cost', () => {
-  it('400 tokens: two plans, constant bytes per step, no Wasm allocation after the first steps', async () => {
+  it('400 tokens: two plans, constant bytes per step, no Wasm allocation after the prefill (the decode plan is made at load)', async () => {
     const gen = await GenerationSession.create(bytes, { maxLength: 512 });
     expect(gen.kvCache).toBe('resident');
+    // The decode plan is made (and its weights packed) by create, before any prompt.
+    expect((gen.session as unknown as { planCount: number }).planCount).toBe(1);
     const probe = new Probe(gen);
     const prompt = [1, 2, 3, 4, 5, 6, 7, 8];
     const out = await gen.generate(prompt, { max_new_tokens: 400, min_new_tokens: 400, streamer: probe });
     expect(out).toHaveLength(408);
-    const decode = probe.samples.slice(3); // after the prompt, the prefill and the first decode step
+    const decode = probe.samples.slice(2); // after the prompt and the prefill
     expect(new Set(decode.map((s) => s.plans))).toEqual(new Set([2]));
     expect(new Set(decode.map((s) => s.fed)).size).toBe(1);
     expect(new Set(decode.map((s) => s.read)).size).toBe(1);

@@ -100,6 +100,41 @@ export function selectRows(model: Model, options: SelectRowsOptions = {}): strin
   return rowsInput;
 }
 
+/**
+ * selectRows for an int8 head: the graph's `output` computed by one tessera.DynamicQuantizeMatMul
+ * (graph/passes/fuse-qdq.ts's fusion of onnxruntime's quantize_dynamic pattern), as a q8
+ * decoder's lm_head is after the fusions. Its x is quantized with one range over every row, so the
+ * rows cannot simply be gathered before it (selectRows refuses it); instead the op gets the
+ * gathered rows as x and the whole x as its sixth input, `x_range`, whose min/max sets the
+ * quantization. The selected rows are then quantized to the same bytes and multiplied by the same
+ * kernels as in the all-rows op: the same numbers at 1/rows of the cost. Run after the fusions.
+ * Returns the new row-indices input.
+ */
+export function selectQuantizedHeadRows(model: Model, options: SelectRowsOptions = {}): string {
+  const g = model.graph;
+  const outName = options.output ?? (g.outputs.length === 1 ? g.outputs[0]!.name : refuse(`the graph has ${g.outputs.length} outputs; say which one`));
+  const rowsInput = options.rowsInput ?? 'row_indices';
+  const out = g.outputs.find((o) => o.name === outName) ?? refuse(`no graph output named '${outName}'`);
+  if (out.shape && out.shape.length !== 3) refuse(`output '${outName}' has rank ${out.shape.length}; a per-token output is [batch, sequence, width]`);
+  if (g.inputs.some((i) => i.name === rowsInput)) refuse(`the graph already has an input named '${rowsInput}'`);
+  const head = g.nodes.find((n) => n.outputs.includes(outName));
+  if (!head || head.domain !== 'tessera' || head.opType !== 'DynamicQuantizeMatMul' || head.outputs.length !== 1 || head.inputs.length > 5) {
+    refuse(`output '${outName}' does not come from a tessera.DynamicQuantizeMatMul`);
+  }
+  const x = head.inputs[0]!;
+  const flat = `${x}/flat_rows`, picked = `${x}/selected_rows`;
+  const at = g.nodes.indexOf(head);
+  g.nodes.splice(at, 0,
+    node('Flatten', `${x}/flatten_rows`, [x], [flat], [['axis', 2]]),
+    node('Gather', `${x}/gather_rows`, [flat, rowsInput], [picked], [['axis', 0]]));
+  const inputs = [...head.inputs];
+  while (inputs.length < 5) inputs.push('');
+  head.inputs = [picked, ...inputs.slice(1), x];
+  g.inputs.push({ name: rowsInput, dtype: 'int64', shape: ['rows'] });
+  out.shape = ['rows', out.shape?.[2]];
+  return rowsInput;
+}
+
 function node(opType: string, name: string, inputs: string[], outputs: string[], ints: [string, number][]): Node {
   return { name, opType, domain: '', inputs, outputs, attributes: new Map(ints.map(([k, v]) => [k, { type: 'int', value: v }])) };
 }

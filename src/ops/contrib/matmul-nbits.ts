@@ -4,7 +4,8 @@
  * or [N, n_blocks], zero points packed uint8 or float, default 8). The weights stay packed in
  * memory for the whole session (½ byte per weight, no load-time copy). A decode step (≤ 16 rows)
  * streams them through `gemv_q4_f32`, which dequantizes in registers (4 rows per pass over the
- * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout and
+ * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout (eight
+ * columns at a time in SIMD: assembly/dequant_q4.ts) and
  * runs `gemm_f32` on it, so it goes at GEMM speed. Arithmetic is float32 (onnxruntime's
  * accuracy_level 0 … 3), except that with accuracy_level 4 — onnxruntime's "int8 compute" — decode
  * rows are quantized to int8 per block and multiplied with integer dot products (as llama.cpp's Q8
@@ -15,6 +16,7 @@
  */
 import { shapeSize } from '../../api/tensor.js';
 import { BiasKind, packedBFloats, q4PrepFloats, q4PrepI8Bytes } from '../../runtime/kernels.js';
+import { packAPays } from '../math/gemm.js';
 import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
 import { requireDtype } from '../util.js';
 
@@ -72,7 +74,12 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
   const gemv = rows <= (repack ? Q4X_GEMV_MAX_ROWS : Q4_GEMV_MAX_ROWS);
   const nc = Math.min(Math.ceil(N / 8) * 8, Math.max(8, Math.floor(PANEL_BYTES / (K * 4 * 8)) * 8));
   const m4 = Math.min(4, rows);
-  const scratchBytes = gemv ? (repack ? q4PrepI8Bytes(m4, K, bs) : int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4) : packedBFloats(K, nc) * 4;
+  // Prefill: A is packed once per run (pack_a_f32: every band's GEMM reads the packed tiles, the
+  // same bits as plain A, fewer instructions per step), after the band's panels.
+  const panelBytes = packedBFloats(K, nc) * 4;
+  const packA = !gemv && !repack && packAPays(rows, N, K);
+  const scratchBytes = gemv ? (repack || int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4)
+    : panelBytes + (packA ? Math.ceil(rows / 4) * 4 * K * 4 : 0);
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
     scratchBytes,
@@ -101,11 +108,14 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
           }
         };
       }
+      const P = X + panelBytes;
       return () => {
+        if (packA) k.pack_a_f32(A, K, P, rows, K);
+        const a = packA ? P : A;
         for (let n0 = 0; n0 < N; n0 += nc) {
           const w = Math.min(nc, N - n0);
-          k.dequant_q4_panels(B, S, Z, zpKind, K, bs, n0, w, X);
-          k.gemm_f32(A, K, X, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0);
+          k.dequant_q4_panels_x8(B, S, Z, zpKind, K, bs, n0, w, X);
+          k.gemm_f32(a, K, X, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0, packA ? 1 : 0);
         }
       };
     },

@@ -3,7 +3,8 @@
  * decoder layer's attention over a key/value cache that lives in the session's Wasm memory for the
  * whole generation. The step writes this call's new keys and values into the cache at the current
  * length (O(new tokens) copied, inside Wasm), then attends each new query row to every cached key
- * up to its own position (causal) with `cached_attention_f32`.
+ * up to its own position (causal) with `cached_attention_heads_f32`, which a session's threads
+ * split between query heads.
  *
  * The cache length is read at run time from input 3 (an int32 scalar the generator writes before
  * each step), never from a shape, so one plan serves every step with the same number of new
@@ -20,6 +21,7 @@ import { TesseraError } from '../../api/errors.js';
 import { groupQueryAttentionOps } from '../contrib/group-query-attention.js';
 import type { OpDef } from '../types.js';
 import { requireDtype } from '../util.js';
+import { cachedAttentionScoresBytes } from '../../runtime/kernels.js';
 
 /** Where a persistent cache block lives: exposed so that tests can see the cache is never copied. */
 export function cacheKey(name: string, which: 'k' | 'v', B: number, kvH: number, maxLen: number, d: number): string {
@@ -45,12 +47,12 @@ const cachedAttention: OpDef = {
     if (len.dims.reduce((a, b) => a * b, 1) !== 1) ctx.fail(`past_length '${len.name}' must hold one value, got [${len.dims}]`, 'SHAPE_MISMATCH');
     if (mask.dims.length !== 2 || mask.dims[0] !== B) ctx.fail(`key_mask '${mask.name}' must be [${B}, max_length], got [${mask.dims}]`, 'SHAPE_MISMATCH');
     const maxLen = mask.dims[1]!;
-    const group = H / kvH;
     const cacheBytes = B * kvH * maxLen * d * 4;
     const rowBytes = d * 4;
     return {
       outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
-      scratchBytes: Math.ceil((maxLen + 4) * 4 / 64) * 64,
+      // One block of scores per thread: a session's threads split the heads (parallel-attention.ts).
+      scratchBytes: cachedAttentionScoresBytes(maxLen) * (ctx.threads ?? 1),
       build(b) {
         const [qp, kp, vp, lenp, maskp] = b.inputs as [number, number, number, number, number];
         const out = b.outputs[0]!, scores = b.scratch, kern = b.k;
@@ -71,13 +73,7 @@ const cachedAttention: OpDef = {
             u8.copyWithin(kc + dst, kp + src, kp + src + S * rowBytes);
             u8.copyWithin(vc + dst, vp + src, vp + src + S * rowBytes);
           }
-          for (let bi = 0; bi < B; bi++) {
-            for (let g = 0; g < kvH; g++) {
-              const qo = ((bi * H + g * group) * S) * rowBytes;
-              const co = ((bi * kvH + g) * maxLen) * rowBytes;
-              kern.cached_attention_f32(qp + qo, kc + co, vc + co, maskp + bi * maxLen * 4, out + qo, scores, group * S, S, past, d, scale);
-            }
-          }
+          kern.cached_attention_heads_f32(qp, kc, vc, maskp, out, scores, B, H, kvH, S, past, maxLen, d, scale, 0, B * H);
         };
       },
     };

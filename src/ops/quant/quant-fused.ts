@@ -11,6 +11,9 @@
  * Gelu in BERT's MLP) is applied there too. The float32 roundings and the activation code are those
  * of the unfused ops, so results are identical.
  *
+ * An optional sixth input, x_range, supplies the range instead of x (x then holds selected rows of
+ * it: a q8 lm_head run at the last position only, quantized as the all-rows head would be).
+ *
  * tessera.DynamicQuantizeMatMulGroup (graph/passes/share-dynamic-quantize.ts): several of them on
  * one x (BERT's Q, K, V), x's range found and x quantized once, then one GEMM per output. Inputs
  * x, then (w, w_zero_point, w_scale, bias or '') per output; `activations` (one per output, ''
@@ -71,10 +74,16 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
   };
 }
 
-/** The step for x (input 0) and its products, one output each. */
-function prepareProducts(ctx: OpContext, acts: Activation[]): Prepared {
+/**
+ * The step for x (input 0) and its products, one output each. `rangeAt`: the input whose min/max
+ * sets x's quantization instead of x's own (a q8 lm_head at selected rows, whose range spans
+ * every row: graph/passes/select-rows.ts's selectQuantizedHeadRows).
+ */
+function prepareProducts(ctx: OpContext, acts: Activation[], rangeAt = -1): Prepared {
   const x = ctx.input(0);
   requireDtype(ctx, 0, ['float32']);
+  const rangeIn = rangeAt >= 0 ? ctx.inputs[rangeAt] : undefined;
+  if (rangeIn) requireDtype(ctx, rangeAt, ['float32']);
   if (x.dims.length < 1) ctx.fail(`needs x of rank ≥ 1, got [${x.dims}]`, 'SHAPE_MISMATCH');
   const K = x.dims[x.dims.length - 1]!;
   const M = shapeSize(x.dims.slice(0, -1));
@@ -89,10 +98,11 @@ function prepareProducts(ctx: OpContext, acts: Activation[]): Prepared {
       const gemms = products.map((p, i) => p.bind(bd, bd.outputs[i]!));
       const vr = bd.view('float32', range, 2);
       const X = bd.inputs[0]!, n = M * K, k = bd.k;
+      const R = rangeIn ? bd.inputs[rangeAt]! : X, rn = rangeIn ? shapeSize(rangeIn.dims) : n;
       const params: DynamicParams = { scale: 0, zeroPoint: 0 };
       return () => {
         let lo = 0, hi = 0;
-        if (n > 0) { k.minmax_f32(X, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
+        if (rn > 0) { k.minmax_f32(R, rn, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
         const p = dynamicParams(lo, hi, params);
         k.quantize_pack_a_f32(X, K, ap, M, K, p.scale, p.zeroPoint);
         for (let i = 0; i < gemms.length; i++) gemms[i]!(ap, p.scale);
@@ -102,9 +112,10 @@ function prepareProducts(ctx: OpContext, acts: Activation[]): Prepared {
 }
 
 function prepare(ctx: OpContext): Prepared {
-  // Inputs: x, w (K×N), w_zero_point, w_scale, bias?
-  if (ctx.node.inputs.length > 5) ctx.fail(`takes at most 5 inputs, got ${ctx.node.inputs.length}`, 'INVALID_MODEL');
-  return prepareProducts(ctx, [fusedActivation(ctx)]);
+  // Inputs: x, w (K×N), w_zero_point, w_scale, bias?, x_range? (the tensor whose min/max
+  // quantizes x: x's rows are a selection of it).
+  if (ctx.node.inputs.length > 6) ctx.fail(`takes at most 6 inputs, got ${ctx.node.inputs.length}`, 'INVALID_MODEL');
+  return prepareProducts(ctx, [fusedActivation(ctx)], 5);
 }
 
 function prepareGroup(ctx: OpContext): Prepared {

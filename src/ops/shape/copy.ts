@@ -25,6 +25,16 @@ export function stridedCopy(bd: Bound, dtype: DType, src: number, srcElements: n
   if (bpe === 8) { d = [...d, 2]; s = [...s.map((x) => x * 2), 1]; }
   const n = d.reduce((a, b) => a * b, 1);
   if (n === 0) return () => {};
+  // Contiguous inner runs under at most three forward-strided outer dimensions (Transposes that
+  // keep the last axis, Slices of whole runs): one Wasm call, not a JavaScript copy per row.
+  const r0 = dims.length;
+  if (r0 >= 1 && r0 <= 4 && srcStrides[r0 - 1] === 1 && srcStrides.every((x) => x >= 0)) {
+    const rowBytes = dims[r0 - 1]! * bpe;
+    const od = dims.slice(0, -1), os = srcStrides.slice(0, -1).map((x) => x * bpe);
+    while (od.length < 3) { od.unshift(1); os.unshift(0); }
+    const k = bd.k, from = src + srcOffset * bpe;
+    return () => k.copy_rows(from, dst, rowBytes, od[0]!, os[0]!, od[1]!, os[1]!, od[2]!, os[2]!, rowBytes);
+  }
   const vs = laneView(bd, src, Math.max(srcElements, 1), bpe), vd = laneView(bd, dst, n / (bpe === 8 ? 2 : 1), bpe);
   const rank = d.length;
   const last = d[rank - 1]!, lastStride = s[rank - 1]!;

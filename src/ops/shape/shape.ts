@@ -264,15 +264,12 @@ const concat: OpDef = {
       build: (bd) => {
         const present = ctx.inputs.map((x, i) => (x ? bd.inputs[i]! : -1)).filter((p) => p >= 0);
         const Y = bd.outputs[0]!;
-        const copies: (() => void)[] = [];
-        for (let o = 0; o < outer; o++) {
-          let off = o * total;
-          present.forEach((p, i) => {
-            copies.push(copyBytes(bd, p + o * chunks[i]!, Y + off, chunks[i]!));
-            off += chunks[i]!;
-          });
-        }
-        return () => { for (const c of copies) c(); };
+        const k = bd.k;
+        // Per input, its `outer` runs into every output row at its offset: one Wasm call each.
+        const offsets = chunks.map((_, i) => chunks.slice(0, i).reduce((a, b) => a + b, 0));
+        return () => {
+          for (let i = 0; i < present.length; i++) if (chunks[i]) k.copy_rows(present[i]!, Y + offsets[i]!, chunks[i]!, 1, 0, 1, 0, outer, chunks[i]!, total);
+        };
       },
     };
   },

@@ -28,9 +28,12 @@
  *    at whole panels too: each part writes its own panels of the band's scratch and multiplies
  *    them, which is im2col's row split followed by GEMM's split along N at a panel boundary;
  *  - the int8 GEMM and its A packing: parallel-i8.ts;
- *  - the one-row 4-bit decode kernels (MatMulNBits): parallel-q4.ts.
+ *  - the one-row 4-bit decode kernels (MatMulNBits): parallel-q4.ts;
+ *  - attention over the resident KV cache (text generation's CachedAttention), between whole
+ *    query heads: parallel-attention.ts.
  */
 import type { Kernels } from '../kernels.js';
+import { parallelCachedAttention } from './parallel-attention.js';
 import { parallelInt8 } from './parallel-i8.js';
 import { parallelQ4 } from './parallel-q4.js';
 import { copy, largestShare, type Fan, type Shift } from './split.js';
@@ -354,6 +357,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     conv2d_im2col_gemm_f32: parallelConvGemm, pack_b_f32: parallelPackB, resize_nearest_32: parallelResize,
     ...parallelInt8(k, fan, full, threads),
     ...parallelQ4(k, fan, full),
+    ...parallelCachedAttention(k, fan, full),
   };
 }
 

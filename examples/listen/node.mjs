@@ -10,8 +10,7 @@
 // The file is streamed to the detector in chunks, as a microphone would deliver it.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { VoiceActivityDetector, pipeline } from 'tessera';
-import { readWav, resample } from './wav.mjs';
+import { VoiceActivityDetector, pipeline, readWav, resample } from 'tessera';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -35,7 +34,7 @@ const wav = readWav(await readFile(wavPath));
 const rate = wav.sampleRate === 8000 ? 8000 : 16000;
 const samples = resample(wav.samples, wav.sampleRate, rate);
 const vad = await VoiceActivityDetector.create(vadModel, { sampling_rate: rate, min_silence_duration_ms: minSilenceMs });
-const asr = asrFolder ? await loadAsr(asrFolder) : undefined;
+const asr = asrFolder ? await pipeline('automatic-speech-recognition', asrFolder) : undefined;
 
 /** The file as a live stream: chunks of chunkMs, one per tick. */
 async function* microphone() {
@@ -59,18 +58,6 @@ if (json) console.log(JSON.stringify({ file: wavPath, seconds: round(samples.len
 else console.log(`${found.length} speech segment(s) in ${fmt(samples.length / rate)} of audio (${wav.sampleRate} Hz, ${wav.channels} ch); ${ms.toFixed(0)} ms`);
 await vad.release();
 await asr?.dispose?.();
-
-async function loadAsr(folder) {
-  try {
-    return await pipeline('automatic-speech-recognition', folder);
-  } catch (e) {
-    if (/unknown task/.test(e.message)) {
-      console.error('This tessera build has no automatic-speech-recognition pipeline yet; run without a model folder for segments only.');
-      process.exit(1);
-    }
-    throw e;
-  }
-}
 
 function round(x) {
   return Math.round(x * 1000) / 1000;

@@ -8,12 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Tensor, TesseraError, VoiceActivityDetector, type SpeechSegment } from '../../src/index.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
 // @ts-expect-error: a plain .mjs helper shared with the examples
-import { readWav } from '../../examples/listen/wav.mjs';
+import { readWav } from '../../src/audio/wav.js';
 
 const dir = new URL('../../models/vad/', import.meta.url);
 const modelBytes = new Uint8Array(readFileSync(new URL('silero-lookalike.onnx', dir)));
 const truth = JSON.parse(readFileSync(new URL('speech.json', dir), 'utf8')) as Record<string, { sampleRate: number; speech: [number, number][] }>;
-const clip = (name: string): Float32Array => (readWav(readFileSync(new URL(name, dir))) as { samples: Float32Array }).samples;
+const clip = (name: string): Float32Array => readWav(readFileSync(new URL(name, dir))).samples;
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { root } from './helpers.js';
 import { VoiceActivityDetector, pipeline } from '../../src/index.js';
 // @ts-expect-error: a plain .mjs helper shared with the examples
-import { readWav } from '../../examples/listen/wav.mjs';
+import { readWav } from '../../src/audio/wav.js';
 
 const run = promisify(execFile);
 const example = join(root, 'examples/listen/node.mjs');
@@ -30,7 +30,7 @@ describe('examples/listen/node.mjs', () => {
     expect(heard.segments.map(({ start, end }) => ({ start, end }))).toEqual(plain.segments);
     const vad = await VoiceActivityDetector.create(join(root, 'models/vad/silero-lookalike.onnx'), { min_silence_duration_ms: 500 });
     const asr = await pipeline('automatic-speech-recognition', whisper);
-    const segments = await vad.detect((readWav(readFileSync(wav)) as { samples: Float32Array }).samples);
+    const segments = await vad.detect(readWav(readFileSync(wav)).samples);
     const texts: string[] = [];
     for (const s of segments) texts.push((await asr(s.audio)).text.trim());
     expect(heard.segments.map((s) => s.text)).toEqual(texts);

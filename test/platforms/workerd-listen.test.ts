@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, serve, startWorkerExample } from './helpers.js';
 import { VoiceActivityDetector, pipeline } from '../../src/index.js';
 // @ts-expect-error: a plain .mjs helper shared with the examples
-import { readWav } from '../../examples/listen/wav.mjs';
+import { readWav } from '../../src/audio/wav.js';
 
 let worker: import('miniflare').Miniflare;
 let cleanup = async (): Promise<void> => {};
@@ -38,7 +38,7 @@ describe('examples/listen-worker in workerd', () => {
     const node = await VoiceActivityDetector.create(join(root, 'models/vad/silero-lookalike.onnx'), { min_silence_duration_ms: 500 });
     const asr = await pipeline('automatic-speech-recognition', join(root, 'models/whisper/micro'));
     const want: { start: number; end: number; text: string }[] = [];
-    for (const s of await node.detect((readWav(wav16) as { samples: Float32Array }).samples)) {
+    for (const s of await node.detect(readWav(wav16).samples)) {
       want.push({ start: Math.round(s.start * 1000) / 1000, end: Math.round(s.end * 1000) / 1000, text: (await asr(s.audio)).text.trim() });
     }
     await Promise.all([node.release(), asr.dispose()]);

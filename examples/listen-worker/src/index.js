@@ -8,9 +8,8 @@
 // Silero-VAD-v5-style model in models/vad, bundled as a Data module); the detector is made on the
 // first request (one per rate: 16 kHz, or 8 kHz for 8 kHz files) and reused while the isolate
 // lives; each request starts from a reset. Requests are answered one at a time per detector.
-import { VoiceActivityDetector, pipeline } from 'tessera';
+import { VoiceActivityDetector, pipeline, readWav, resample } from 'tessera';
 import vadModel from '../../../models/vad/silero-lookalike.onnx';
-import { readWav, resample } from '../../listen/wav.mjs';
 
 const MAX_BYTES = 16 * 1024 * 1024; // ~8 minutes of 16-bit 16 kHz mono
 const detectors = new Map(); // by rate, made on first use

@@ -101,3 +101,6 @@ try {
 const generation = new URL('./demo-generation.mjs', import.meta.url);
 const { generationDemo } = await import(generation.href);
 await generationDemo();
+const speech = new URL('./demo-speech.mjs', import.meta.url);
+const { speechDemo } = await import(speech.href);
+await speechDemo();

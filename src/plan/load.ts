@@ -137,10 +137,18 @@ export function checkWeightsFit(g: Graph, engine: Engine): void {
   }
 }
 
-/** Constants read by exactly one node (and not graph outputs) may be freed once it packs them. */
+/**
+ * Constants read by exactly one node (and not graph outputs) may be freed once it packs them. A
+ * node with subgraphs (If, Loop, Scan) counts as two readers of what it reads: its body is inlined
+ * per plan, so one branch's op may pack a weight over its bytes while the other branch, planned
+ * later, still reads them (an `If`-merged decoder's two branches share their weights).
+ */
 function markSoleReaders(nodes: BoundNode[], outputs: ValueInfo[], consts: Map<string, ConstValue>, engine: Engine): void {
   const readers = new Map<string, number>();
-  for (const { node } of nodes) for (const x of node.inputs) if (consts.has(x)) readers.set(x, (readers.get(x) ?? 0) + 1);
+  for (const { node } of nodes) {
+    const weight = [...node.attributes.values()].some((a) => a.type === 'graph' || a.type === 'graphs') ? 2 : 1;
+    for (const x of node.inputs) if (consts.has(x)) readers.set(x, (readers.get(x) ?? 0) + weight);
+  }
   for (const o of outputs) readers.set(o.name, 2);
   for (const [name, n] of readers) if (n === 1) engine.markReleasable(consts.get(name)!);
 }

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Tensor, TesseraError, VoiceActivityDetector, type SpeechSegment } from '../../src/index.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
-// @ts-expect-error: a plain .mjs helper shared with the examples
 import { readWav } from '../../src/audio/wav.js';
 
 const dir = new URL('../../models/vad/', import.meta.url);

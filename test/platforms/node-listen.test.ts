@@ -10,7 +10,6 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { root } from './helpers.js';
 import { VoiceActivityDetector, pipeline } from '../../src/index.js';
-// @ts-expect-error: a plain .mjs helper shared with the examples
 import { readWav } from '../../src/audio/wav.js';
 
 const run = promisify(execFile);

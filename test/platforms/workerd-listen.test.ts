@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root, serve, startWorkerExample } from './helpers.js';
 import { VoiceActivityDetector, pipeline } from '../../src/index.js';
-// @ts-expect-error: a plain .mjs helper shared with the examples
 import { readWav } from '../../src/audio/wav.js';
 
 let worker: import('miniflare').Miniflare;

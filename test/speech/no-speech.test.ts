@@ -113,6 +113,28 @@ describe('no-speech detection (micro Whisper)', () => {
     expect(none.text).toBe('');
   }, 60_000);
 
+  it('avg_logprob: greedy steps on the model, suppression applied, log-softmax of the chosen tokens (EOS included) ÷ (text tokens + 1)', async () => {
+    const g = gen as unknown as { suppress_tokens: number[]; begin_suppress_tokens: number[]; eos_token_id: number };
+    const prompt = [gen.decoder_start_token_id, gen.lang_to_id['<|en|>']!, gen.task_to_id.transcribe!, gen.no_timestamps_token_id];
+    let logits = await asr.model.step(prompt, await asr.model.encode(asr.processor.extract(hello).input_features));
+    let sum = 0, text = 0;
+    for (let k = 0; k < opts.max_new_tokens; k++) {
+      for (const t of g.suppress_tokens) logits[t] = -Infinity;
+      if (k === 0) for (const t of g.begin_suppress_tokens) logits[t] = -Infinity;
+      let best = 0;
+      for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+      const m = logits[best]!;
+      sum += m - m - Math.log(logits.reduce((s, x) => s + Math.exp(x - m), 0));
+      if (best === g.eos_token_id) break;
+      text++;
+      logits = await asr.model.step([best]);
+    }
+    const r = await asr(hello, { ...opts, return_no_speech_prob: true });
+    // 1e-6: the pipeline's first run computes two logits rows (another plan, float32 rounding).
+    expect(r.no_speech![0]!.avg_logprob).toBeCloseTo(sum / (text + 1), 6);
+    expect(text).toBeGreaterThan(0);
+  }, 60_000);
+
   it('bad thresholds are refused', async () => {
     await expect(asr(hello, { ...opts, no_speech_threshold: 2 })).rejects.toThrow(/no_speech_threshold must be a probability/);
     await expect(asr(hello, { ...opts, no_speech_threshold: 0.5, logprob_threshold: NaN })).rejects.toThrow(/logprob_threshold/);

@@ -31,7 +31,7 @@ export type { GenerationSessionOptions, GenerationStats, GenerateHooks } from '.
 export type { GenerationConfig } from './generation/config.js';
 export { BaseStreamer, TextStreamer } from './generation/streamers.js';
 export type { StreamerTokenizer, TextStreamerOptions } from './generation/streamers.js';
-export type { AsrCallOptions, AsrDtype, AsrOutput, AsrPipelineOptions, AutomaticSpeechRecognitionPipeline } from './pipelines/index.js';
+export type { AsrCallOptions, AsrDtype, AsrNoSpeech, AsrOutput, AsrPipelineOptions, AutomaticSpeechRecognitionPipeline } from './pipelines/index.js';
 export { WhisperModel } from './speech/whisper-model.js';
 export type { WhisperModelConfig, WhisperModelFiles, WhisperStats } from './speech/whisper-model.js';
 export { quantizeDynamic, quantizeInt4 } from './quantize/index.js';

@@ -3,7 +3,9 @@
  * `await asr(audio, options)` → `{ text, chunks? }` with its options — `language`, `task`,
  * `return_timestamps` (segments), `chunk_length_s` / `stride_length_s` for audio longer than 30 s
  * (windows merged at their overlaps as its tokenizer's _decode_asr), `max_new_tokens`,
- * `suppress_tokens` / `begin_suppress_tokens` (from the configs), a `streamer`, a `signal`.
+ * `suppress_tokens` / `begin_suppress_tokens` (from the configs), a `streamer`, a `signal` — and,
+ * beyond transformers.js, OpenAI whisper's no-speech detection (`no_speech_threshold`,
+ * `logprob_threshold`, `return_no_speech_prob`; docs/speech-recognition.md).
  * The folder is transformers.js's: config.json, generation_config.json, preprocessor_config.json,
  * tokenizer.json and onnx/encoder_model{suffix}.onnx + onnx/decoder_model_merged{suffix}.onnx
  * (or the unmerged decoder_model + decoder_with_past_model with `decoder: 'pair'`).
@@ -18,7 +20,7 @@ import type { BaseStreamer } from '../generation/streamers.js';
 import { type ModelFolderOptions, openModelFolder } from '../platform/model-folder.js';
 import { type AsrChunk, type AsrWindow, decodeAsr } from '../speech/decode-asr.js';
 import { loadAudio, type AudioInput } from '../speech/audio-input.js';
-import { whisperConfig, whisperGenerate, type WhisperGenerationOptions } from '../speech/whisper-generate.js';
+import { whisperConfig, whisperGenerate, type WhisperGenerationOptions, type WhisperPassReport } from '../speech/whisper-generate.js';
 import { type ModelSource, WhisperModel } from '../speech/whisper-model.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { DTYPE_SUFFIX } from './load.js';
@@ -50,6 +52,20 @@ export interface AsrCallOptions extends WhisperGenerationOptions {
   force_full_sequences?: boolean;
   /** Receives each window's prompt and tokens (put/end per decoding pass, as transformers.js). */
   streamer?: BaseStreamer | null;
+  /** Add `no_speech` to the output: one entry per decoding pass (default false). */
+  return_no_speech_prob?: boolean;
+}
+
+/** No-speech detection's view of one decoding pass (OpenAI whisper's segment fields). */
+export interface AsrNoSpeech {
+  /** Start and end of the audio the pass decoded, seconds from the input's start. */
+  timestamp: [number, number];
+  /** Probability of <|nospeech|> at the <|startoftranscript|> position, before any suppression. */
+  no_speech_prob: number;
+  /** Average log-probability of the pass's generated tokens (EOS included, ÷ text tokens + 1). */
+  avg_logprob: number;
+  /** True when `no_speech_threshold` / `logprob_threshold` made the pass silence (no text from it). */
+  skipped: boolean;
 }
 
 /** One transcription. */
@@ -58,6 +74,8 @@ export interface AsrOutput {
   text: string;
   /** The segments, with `return_timestamps`. */
   chunks?: AsrChunk[];
+  /** With `return_no_speech_prob`: each decoding pass's no-speech probability, in order. */
+  no_speech?: AsrNoSpeech[];
 }
 
 /** The pipeline: call it with audio. */
@@ -134,6 +152,8 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
   const hop = Number(preprocessor.hop_length ?? 160);
   const timePrecision = Number(preprocessor.chunk_length ?? 30) / model.encoderPositions;
   const vocab = Number(config.vocab_size ?? Infinity);
+  // OpenAI's tokenizer names it <|nospeech|> (<|nocaptions|> in the first releases).
+  const noSpeechToken = tokenizer.tokenToId('<|nospeech|>') ?? tokenizer.tokenToId('<|nocaptions|>') ?? null;
   const asrTokenizer = {
     decode: (ids: readonly number[]) => tokenizer.decode(ids),
     allSpecialIds: tokenizer.allSpecialIds,
@@ -161,14 +181,22 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
       windows.push({ stride: [audio.length, 0, 0], start: 0, end: audio.length });
     }
     const cfg = whisperConfig(config, generationConfig, options as Record<string, unknown>);
+    cfg.no_speech_token_id ??= noSpeechToken;
     const decoded: AsrWindow[] = [];
+    const noSpeech: AsrNoSpeech[] | undefined = options.return_no_speech_prob ? [] : undefined;
     for (const w of windows) {
       const { input_features } = processor.extract(audio.subarray(w.start, w.end));
-      const tokens = await whisperGenerate(model, input_features, { ...cfg, num_frames: Math.floor(w.stride[0] / hop) }, options, vocab);
+      const report: WhisperPassReport[] | undefined = noSpeech ? [] : undefined;
+      const tokens = await whisperGenerate(model, input_features, { ...cfg, num_frames: Math.floor(w.stride[0] / hop) }, options, vocab, report);
       decoded.push({ tokens, stride: w.stride.map((x) => x / samplingRate) as [number, number, number] });
+      for (const r of report ?? []) {
+        const { no_speech_prob, avg_logprob, skipped } = r;
+        noSpeech!.push({ timestamp: [(w.start + r.seekFrame * hop) / samplingRate, w.end / samplingRate], no_speech_prob, avg_logprob, skipped });
+      }
       if (options.signal?.aborted) break;
     }
-    return decodeAsr(asrTokenizer, decoded, { returnTimestamps: !!options.return_timestamps, timePrecision, forceFullSequences: force_full_sequences });
+    const out: AsrOutput = decodeAsr(asrTokenizer, decoded, { returnTimestamps: !!options.return_timestamps, timePrecision, forceFullSequences: force_full_sequences });
+    return noSpeech ? { ...out, no_speech: noSpeech } : out;
   };
 
   const call = (async (input: AudioInput | AudioInput[], options: AsrCallOptions = {}) => {

@@ -30,7 +30,7 @@ export type { QuestionAnsweringOptions, QuestionAnsweringPipeline, QuestionAnswe
 export type { ImageClassificationOptions, ImageClassificationPipeline, ImageClassificationResult, ImagePipelinePartsInput } from './image-classification.js';
 export type { ImageDataLike, ImageInput } from './image-input.js';
 export type { ImageProcessorConfig } from '../image/processor.js';
-export type { AsrCallOptions, AsrDtype, AsrOutput, AsrPipelineOptions, AutomaticSpeechRecognitionPipeline } from './automatic-speech-recognition.js';
+export type { AsrCallOptions, AsrDtype, AsrNoSpeech, AsrOutput, AsrPipelineOptions, AutomaticSpeechRecognitionPipeline } from './automatic-speech-recognition.js';
 export type { TextGenerationCallOptions, TextGenerationDtype, TextGenerationOutput, TextGenerationPartsInput, TextGenerationPipeline, TextGenerationPipelineOptions } from './text-generation.js';
 
 /** The pipeline each task returns. */

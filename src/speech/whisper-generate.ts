@@ -9,6 +9,11 @@
  * transformers.js's `_generate_with_seek`: a pass that ends inside a segment is decoded again from
  * that segment's end timestamp (features shifted and zero-padded, the encoder run again).
  * Each decoding pass runs on WhisperModel: the caches resident in Wasm memory.
+ * No-speech detection (not in transformers.js; OpenAI whisper's transcribe() and HF transformers'
+ * WhisperNoSpeechDetection): the probability of <|nospeech|> in the softmax of the raw logits at
+ * the <|startoftranscript|> position, and the pass's average log-probability; a pass whose
+ * no-speech probability is above `no_speech_threshold` and whose average log-probability is not
+ * above `logprob_threshold` is silence: its tokens are dropped.
  */
 import { TesseraError } from '../api/errors.js';
 import { Tensor } from '../api/tensor.js';
@@ -28,6 +33,25 @@ export interface WhisperGenerationOptions extends Omit<GenerationConfig, 'stop_s
   return_timestamps?: boolean | null;
   /** The prompt ids instead of the ones built from language/task/timestamps. */
   decoder_input_ids?: number[];
+  /**
+   * No-speech detection (default off): a decoding pass whose <|nospeech|> probability is above
+   * this and whose average log-probability is not above `logprob_threshold` is silence.
+   */
+  no_speech_threshold?: number | null;
+  /** With `no_speech_threshold`: keep a pass whose average log-probability is above this (default -1, OpenAI's; null: no-speech probability alone decides). */
+  logprob_threshold?: number | null;
+}
+
+/** What no-speech detection saw on one decoding pass (OpenAI whisper's segment fields). */
+export interface WhisperPassReport {
+  /** First feature frame of the pass in its window (non-zero for seek passes). */
+  seekFrame: number;
+  /** Probability of <|nospeech|> at the <|startoftranscript|> position, before any suppression. */
+  no_speech_prob: number;
+  /** Sum of the generated tokens' log-probabilities (EOS included) ÷ (text tokens + 1). */
+  avg_logprob: number;
+  /** True when the thresholds made this pass silence (its tokens dropped). */
+  skipped: boolean;
 }
 
 /** The merged configuration a window is decoded with (config.json, generation_config.json, options). */
@@ -46,6 +70,12 @@ export interface WhisperConfig {
   task: string | null;
   return_timestamps: boolean | null;
   max_initial_timestamp_index: number | null;
+  /** See WhisperGenerationOptions (null: detection off). */
+  no_speech_threshold: number | null;
+  /** See WhisperGenerationOptions. */
+  logprob_threshold: number | null;
+  /** <|nospeech|>'s id (the pipeline sets it from the tokenizer; else no_timestamps_token_id - 1, as HF transformers). */
+  no_speech_token_id: number | null;
   [key: string]: unknown;
 }
 
@@ -55,11 +85,13 @@ const BASE_FIELDS = ['max_length', 'max_new_tokens', 'min_length', 'min_new_toke
   'repetition_penalty', 'no_repeat_ngram_size', 'suppress_tokens', 'begin_suppress_tokens', 'forced_decoder_ids',
   'pad_token_id', 'bos_token_id', 'eos_token_id', 'decoder_start_token_id', 'forced_bos_token_id', 'forced_eos_token_id'];
 const WHISPER_FIELDS = ['return_timestamps', 'return_token_timestamps', 'num_frames', 'alignment_heads', 'task', 'language',
-  'no_timestamps_token_id', 'prompt_ids', 'is_multilingual', 'lang_to_id', 'task_to_id', 'max_initial_timestamp_index'];
+  'no_timestamps_token_id', 'prompt_ids', 'is_multilingual', 'lang_to_id', 'task_to_id', 'max_initial_timestamp_index',
+  'no_speech_threshold', 'logprob_threshold', 'no_speech_token_id'];
 const DEFAULTS = { max_length: 20, max_new_tokens: null, min_length: 0, min_new_tokens: null, do_sample: false, temperature: 1, top_k: 50, top_p: 1,
   repetition_penalty: 1, no_repeat_ngram_size: 0, suppress_tokens: null, begin_suppress_tokens: null, pad_token_id: null, bos_token_id: null,
   eos_token_id: null, decoder_start_token_id: null, return_timestamps: null, task: null, language: null, no_timestamps_token_id: null,
-  is_multilingual: null, lang_to_id: null, task_to_id: null, max_initial_timestamp_index: 1 };
+  is_multilingual: null, lang_to_id: null, task_to_id: null, max_initial_timestamp_index: 1,
+  no_speech_threshold: null, logprob_threshold: -1, no_speech_token_id: null };
 
 const pick = (o: Record<string, unknown> | undefined, keys: readonly string[]) =>
   Object.fromEntries(keys.filter((k) => o?.[k] !== undefined).map((k) => [k, o![k]]));
@@ -151,7 +183,8 @@ function tokenList(name: string, v: unknown, V: number): number[] | null {
  * Decodes one pass over an encoded window: the prompt `init`, then tokens until EOS or
  * `maxLength`. Returns the whole sequence (prompt included), as transformers.js's generate.
  */
-async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions): Promise<number[]> {
+async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions,
+  detect?: NoSpeech): Promise<number[]> {
   const maxLength = cfg.max_new_tokens != null ? init.length + cfg.max_new_tokens : cfg.max_length;
   const eos = cfg.eos_token_id == null ? [] : Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id : [cfg.eos_token_id];
   const sampler = new TokenSampler(resolveConfig([{ ...pick(cfg, ['do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'no_repeat_ngram_size', 'min_new_tokens', 'seed']), eos_token_id: eos, max_new_tokens: 0 }], init.length));
@@ -160,10 +193,19 @@ async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], c
   streamer?.put([[...init]]);
   try {
     for (let generated = 0; ; generated++) {
-      const logits = await model.step(generated === 0 ? init : [seq[seq.length - 1]!], generated === 0 ? hidden : undefined);
+      let logits: Float32Array;
+      if (generated === 0 && detect) {
+        const sot = Math.max(0, init.indexOf(cfg.decoder_start_token_id));
+        const rows = await model.stepRows(init, hidden, sot === init.length - 1 ? [sot] : [sot, init.length - 1]);
+        detect.no_speech_prob = softmaxAt(rows[0]!, detect.token);
+        logits = rows[rows.length - 1]!;
+      } else {
+        logits = await model.step(generated === 0 ? init : [seq[seq.length - 1]!], generated === 0 ? hidden : undefined);
+      }
       if (cfg.min_length && seq.length < (cfg.min_length as number)) for (const e of eos) logits[e] = -Infinity;
       for (const p of processors) p.apply(seq, logits);
       const t = sampler.next(logits, seq, generated);
+      if (detect) { detect.sumLogprob += logSoftmaxAt(logits, t); if (!eos.includes(t)) detect.textTokens++; }
       seq.push(t);
       streamer?.put([[t]]);
       if (seq.length >= maxLength || eos.includes(t) || opts.signal?.aborted) break;
@@ -174,12 +216,53 @@ async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], c
   return seq;
 }
 
+/** One pass's detection state: the no-speech token, then what the pass measured. */
+interface NoSpeech { token: number; no_speech_prob: number; sumLogprob: number; textTokens: number }
+
+/** softmax(logits)[t], in float64 (OpenAI and HF take it in float32 of float32 logits). */
+function softmaxAt(logits: Float32Array, t: number): number {
+  return Math.exp(logSoftmaxAt(logits, t));
+}
+
+/** log_softmax(logits)[t], in float64. */
+function logSoftmaxAt(logits: Float32Array, t: number): number {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > m) m = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - m);
+  return logits[t]! - m - Math.log(sum);
+}
+
+/** Starts a pass's detection when the thresholds or a report ask for it. */
+function noSpeechState(cfg: WhisperConfig, report: WhisperPassReport[] | undefined, vocabSize: number): NoSpeech | undefined {
+  const th = cfg.no_speech_threshold, lp = cfg.logprob_threshold;
+  if (th == null && !report) return undefined;
+  if (th != null && !(typeof th === 'number' && th >= 0 && th <= 1)) throw new TesseraError('INVALID_ARGUMENT', `Whisper: no_speech_threshold must be a probability in [0, 1], got ${String(th)}`);
+  if (lp != null && !(typeof lp === 'number' && !Number.isNaN(lp))) throw new TesseraError('INVALID_ARGUMENT', `Whisper: logprob_threshold must be a number or null, got ${String(lp)}`);
+  const token = cfg.no_speech_token_id ?? (cfg.no_timestamps_token_id != null ? cfg.no_timestamps_token_id - 1 : null);
+  if (token == null || !Number.isInteger(token) || token < 0 || token >= vocabSize) {
+    throw new TesseraError('INVALID_ARGUMENT', `Whisper: no-speech detection needs the <|nospeech|> token (no_speech_token_id or no_timestamps_token_id in generation_config.json), got ${String(token)}`);
+  }
+  return { token, no_speech_prob: NaN, sumLogprob: 0, textTokens: 0 };
+}
+
+/** OpenAI transcribe()'s rule: silence when no-speech is likely and the text is not confident. */
+function judge(cfg: WhisperConfig, d: NoSpeech, seekFrame: number, report: WhisperPassReport[] | undefined): boolean {
+  const avg_logprob = d.sumLogprob / (d.textTokens + 1);
+  const th = cfg.no_speech_threshold, lp = cfg.logprob_threshold;
+  const skipped = th != null && d.no_speech_prob > th && !(lp != null && avg_logprob > lp);
+  report?.push({ seekFrame, no_speech_prob: d.no_speech_prob, avg_logprob, skipped });
+  return skipped;
+}
+
 /**
  * Transcribes one window of log-mel features [1, mels, frames] → the token ids (prompt
  * included, EOS at the end unless max_length stopped it), exactly as transformers.js's
- * `model.generate({ inputs, ...options })`.
+ * `model.generate({ inputs, ...options })`. With no-speech detection, a silent pass gives no
+ * tokens (the prompt then EOS); `report` receives one entry per decoding pass.
  */
-export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg: WhisperConfig, opts: WhisperGenerationOptions = {}, vocabSize = Infinity): Promise<number[]> {
+export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg: WhisperConfig, opts: WhisperGenerationOptions = {}, vocabSize = Infinity,
+  report?: WhisperPassReport[]): Promise<number[]> {
   const init = opts.decoder_input_ids ?? initTokens(cfg);
   const processors: Processor[] = [];
   const sup = tokenList('suppress_tokens', cfg.suppress_tokens, vocabSize);
@@ -191,14 +274,22 @@ export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg
     processors.push(timestamps(cfg, init));
   }
   if (begin) processors.push(suppressAtBegin(begin, init.length));
+  const detecting = noSpeechState(cfg, report, vocabSize) !== undefined;
   if (!(cfg.return_timestamps && !cfg.max_new_tokens)) {
-    return decodePass(model, await model.encode(features), init, cfg, processors, opts);
+    const detect = detecting ? noSpeechState(cfg, report, vocabSize) : undefined;
+    const seq = await decodePass(model, await model.encode(features), init, cfg, processors, opts, detect);
+    if (detect && judge(cfg, detect, 0, report)) {
+      const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0] : cfg.eos_token_id;
+      return eos == null ? [...init] : [...init, eos];
+    }
+    return seq;
   }
-  return seekPasses(model, features, init, cfg, processors, opts);
+  return seekPasses(model, features, init, cfg, processors, opts, detecting ? vocabSize : undefined, report);
 }
 
 /** transformers.js's _generate_with_seek: decode, then resume at the last complete segment. */
-async function seekPasses(model: WhisperModel, features: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions): Promise<number[]> {
+async function seekPasses(model: WhisperModel, features: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions,
+  detectVocab?: number, report?: WhisperPassReport[]): Promise<number[]> {
   const tsBegin = cfg.no_timestamps_token_id! + 1;
   const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0]! : cfg.eos_token_id!;
   const [, mels, total] = features.dims as [number, number, number];
@@ -212,7 +303,14 @@ async function seekPasses(model: WhisperModel, features: Tensor, init: number[],
     for (let m = 0; m < mels; m++) seg.set(data.subarray(m * total + seek, m * total + end), m * window);
     for (const p of processors) if (p.beginIndex !== undefined) p.beginIndex = init.length;
     const hidden = await model.encode(new Tensor('float32', seg, [1, mels, window]));
-    const tokens = (await decodePass(model, hidden, init, cfg, processors, opts)).slice(init.length);
+    const detect = detectVocab !== undefined ? noSpeechState(cfg, report, detectVocab) : undefined;
+    const tokens = (await decodePass(model, hidden, init, cfg, processors, opts, detect)).slice(init.length);
+    if (detect && judge(cfg, detect, seek, report)) {
+      // OpenAI's transcribe(): a silent pass is skipped whole, the next starts after its window.
+      if (opts.signal?.aborted) break;
+      seek = end;
+      continue;
+    }
     if (tokens.length && tokens[tokens.length - 1] === eos) tokens.pop();
     if (!tokens.length || opts.signal?.aborted) { all.push(...tokens); break; }
     const isTs = tokens.map((t) => t >= tsBegin);

@@ -138,10 +138,22 @@ export class WhisperModel {
    * cross-attention keys/values are projected from it. Returns the logits of the last position.
    */
   async step(ids: readonly number[], hidden?: Tensor): Promise<Float32Array> {
+    return (await this.stepRows(ids, hidden, [ids.length - 1]))[0]!;
+  }
+
+  /**
+   * A step that returns the logits at each of `rows` (positions among `ids`, ascending or not):
+   * no-speech detection reads the row of <|startoftranscript|> besides the last one. A row count
+   * other than one makes the decoder plan once more for that shape.
+   */
+  async stepRows(ids: readonly number[], hidden: Tensor | undefined, rows: readonly number[]): Promise<Float32Array[]> {
     if (hidden) this.past = 0;
     else if (this.past === 0) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.step: the first step of a window needs the encoder output');
     const S = ids.length;
     if (!S) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.step: no token ids');
+    if (!rows.length || rows.some((r) => !Number.isInteger(r) || r < 0 || r >= S)) {
+      throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepRows: rows must be positions below ${S}, got [${rows.join(', ')}]`);
+    }
     if (this.past + S > this.cfg.max_target_positions) {
       throw new TesseraError('INVALID_ARGUMENT', `Whisper decoder: ${this.past} + ${S} tokens exceed max_target_positions (${this.cfg.max_target_positions})`);
     }
@@ -152,7 +164,7 @@ export class WhisperModel {
       [PAST_LENGTH_INPUT]: new Tensor('int32', Int32Array.of(this.past), [1]),
       [KEY_MASK_INPUT]: new Tensor('float32', this.mask, [1, this.mask.length]),
     };
-    if (this.lastRowOnly) feeds.tessera_rows = new Tensor('int64', BigInt64Array.of(BigInt(S - 1)), [1]);
+    if (this.lastRowOnly) feeds.tessera_rows = new Tensor('int64', BigInt64Array.from(rows, (r) => BigInt(r)), [rows.length]);
     const out = await this.decoder.run(feeds);
     this.past += S;
     const s = this.stats as { -readonly [K in keyof WhisperStats]: WhisperStats[K] };
@@ -161,9 +173,11 @@ export class WhisperModel {
     s.bytesFedLastStep = Object.values(feeds).reduce((n, t) => n + (t.data as { byteLength: number }).byteLength, 0);
     const logits = out.logits!;
     const V = logits.dims[logits.dims.length - 1]!;
-    const row = this.lastRowOnly ? 0 : S - 1;
-    if (logits.type === 'float16') return Float32Array.from((logits.data as Uint16Array).subarray(row * V, row * V + V), halfToFloat);
-    return (logits.data as Float32Array).slice(row * V, row * V + V);
+    return rows.map((r, i) => {
+      const row = this.lastRowOnly ? i : r;
+      if (logits.type === 'float16') return Float32Array.from((logits.data as Uint16Array).subarray(row * V, row * V + V), halfToFloat);
+      return (logits.data as Float32Array).slice(row * V, row * V + V);
+    });
   }
 
   /** Positions of the encoder output (1,500): a window is twice as many feature frames. */

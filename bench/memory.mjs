@@ -23,7 +23,7 @@ const flag = (name, fallback) => { const i = args.indexOf(`--${name}`); return i
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const decoderDir = () => {
-  for (const d of [process.env.DECODER_DIR, `${root}bench/out/qwen3-0.6b-8l`, `${root}../../main/bench/out/qwen3-0.6b-8l`]) {
+  for (const d of [process.env.DECODER_DIR, `${root}bench/out/qwen3-0.6b-8l`]) {
     if (d && existsSync(`${d}/onnx/model_q4.onnx`)) return d;
   }
   throw new Error('no Qwen3-shaped decoder: run node scripts/make-decoder.mjs (or set DECODER_DIR)');

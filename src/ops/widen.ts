@@ -2,7 +2,9 @@
  * fp16 storage, fp32 compute. An op whose kernels take float32 runs on float16 / bfloat16 inputs
  * by widening them into scratch, running the float32 op, and narrowing its float outputs back:
  * a model exported with `model.half()` runs on the same kernels as its float32 original. Constant
- * inputs (weights) are widened once per session, not per run. Ops that handle a narrow type
+ * inputs (weights) are widened once per session, not per run — only those constant for the session
+ * (`InputInfo.constant`): a value the planner folded for one plan's shapes is widened per run, since
+ * the next plan may give the same name another value (the cache is keyed by name). Ops that handle a narrow type
  * themselves (data movement, Cast, comparisons) keep doing so, except the heavy compute ops below,
  * which always widen so they reach the SIMD kernels instead of a JavaScript loop.
  */
@@ -16,8 +18,16 @@ import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 type Narrow = 'float16' | 'bfloat16';
 const isNarrow = (d: DType | undefined): d is Narrow => d === 'float16' || d === 'bfloat16';
 
-/** Ops that reach Wasm kernels only in float32: widen even where a JS path takes float16. */
-const ALWAYS_WIDEN = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm', 'Conv', 'FusedConv', 'ConvTranspose', 'Softmax', 'LogSoftmax']);
+/**
+ * Ops that reach Wasm kernels only in float32: widen even where a JS path takes float16. The
+ * element-wise ones matter as much as the GEMMs: on an fp16 Whisper encoder their per-element JS
+ * loops (half → float → half per value) were most of the run time.
+ */
+const ALWAYS_WIDEN = new Set([
+  'MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm', 'Conv', 'FusedConv', 'ConvTranspose', 'Softmax', 'LogSoftmax',
+  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sum', 'Mean', 'ReduceMean', 'ReduceSum',
+  'Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Gelu', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Sin', 'Cos', 'Softsign',
+]);
 
 let halfTable: Float32Array | undefined;
 

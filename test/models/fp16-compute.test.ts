@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { bfloat16ToFloat, floatToBfloat16, floatToHalf, halfToFloat } from '../../src/onnx/float-formats.js';
-import { widenHalf } from '../../src/ops/widen.js';
+import { narrowHalf, widenHalf } from '../../src/ops/widen.js';
 import { DT, int64Tensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
 
@@ -55,6 +55,24 @@ describe.each(['float16', 'bfloat16'] as const)('%s graph', (t) => {
     }
     await wide.release();
     await narrow.release();
+  });
+});
+
+describe('narrowHalf', () => {
+  it('agrees with floatToHalf on every half, the midpoints between halves and specials', () => {
+    const halves = new Float32Array(65536);
+    widenHalf(Uint16Array.from({ length: 65536 }, (_, i) => i), halves);
+    const bits = new Uint32Array(halves.buffer);
+    // Each half's float32 bits, and those ± 1 ulp and ± half a half-ulp (ties and near-ties).
+    const probe = new Uint32Array(65536 * 5);
+    for (let i = 0; i < 65536; i++) for (const [j, d] of [0, 1, -1, 0x1000, -0x1000].entries()) probe[i * 5 + j] = (bits[i]! + d) >>> 0;
+    const src = new Float32Array(probe.buffer);
+    const got = new Uint16Array(src.length);
+    narrowHalf(src, got);
+    const want = Uint16Array.from(src, floatToHalf);
+    let bad = 0;
+    for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) bad++;
+    expect(bad).toBe(0);
   });
 });
 

@@ -2,7 +2,9 @@
  * fp16 storage, fp32 compute. An op whose kernels take float32 runs on float16 / bfloat16 inputs
  * by widening them into scratch, running the float32 op, and narrowing its float outputs back:
  * a model exported with `model.half()` runs on the same kernels as its float32 original. Constant
- * inputs (weights) are widened once per session, not per run. Ops that handle a narrow type
+ * inputs (weights) are widened once per session, not per run — only those constant for the session
+ * (`InputInfo.constant`): a value the planner folded for one plan's shapes is widened per run, since
+ * the next plan may give the same name another value (the cache is keyed by name). Ops that handle a narrow type
  * themselves (data movement, Cast, comparisons) keep doing so, except the heavy compute ops below,
  * which always widen so they reach the SIMD kernels instead of a JavaScript loop.
  */
@@ -16,8 +18,16 @@ import type { InputInfo, OpContext, OpDef, Prepared } from './types.js';
 type Narrow = 'float16' | 'bfloat16';
 const isNarrow = (d: DType | undefined): d is Narrow => d === 'float16' || d === 'bfloat16';
 
-/** Ops that reach Wasm kernels only in float32: widen even where a JS path takes float16. */
-const ALWAYS_WIDEN = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm', 'Conv', 'FusedConv', 'ConvTranspose', 'Softmax', 'LogSoftmax']);
+/**
+ * Ops that reach Wasm kernels only in float32: widen even where a JS path takes float16. The
+ * element-wise ones matter as much as the GEMMs: on an fp16 Whisper encoder their per-element JS
+ * loops (half → float → half per value) were most of the run time.
+ */
+const ALWAYS_WIDEN = new Set([
+  'MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm', 'Conv', 'FusedConv', 'ConvTranspose', 'Softmax', 'LogSoftmax',
+  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sum', 'Mean', 'ReduceMean', 'ReduceSum',
+  'Relu', 'Sigmoid', 'Tanh', 'LeakyRelu', 'Gelu', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Erf', 'Sin', 'Cos', 'Softsign',
+]);
 
 let halfTable: Float32Array | undefined;
 
@@ -48,8 +58,40 @@ export function widen(type: Narrow, src: ArrayLike<number>, dst: Float32Array, n
 }
 
 export function narrow(type: Narrow, src: ArrayLike<number>, dst: Uint16Array, n = src.length): void {
+  if (type === 'float16' && src instanceof Float32Array) return narrowHalf(src, dst, n);
   const f = type === 'float16' ? floatToHalf : floatToBfloat16;
   for (let i = 0; i < n; i++) dst[i] = f(src[i]!);
+}
+
+/**
+ * float32 → float16 bits, round to nearest even, for a whole array: floatToHalf's arithmetic on the
+ * float bits read through one Uint32Array view (not a store and load per element), which matters
+ * for every narrowed output of a widened op.
+ */
+export function narrowHalf(src: Float32Array, dst: Uint16Array, n = src.length): void {
+  const u = new Uint32Array(src.buffer, src.byteOffset, n);
+  for (let i = 0; i < n; i++) {
+    const x = u[i]!;
+    const sign = (x >>> 16) & 0x8000, exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) { dst[i] = sign | 0x7c00 | (mant ? 0x200 : 0); continue; }
+    const e = exp - 112;
+    if (e >= 31) { dst[i] = sign | 0x7c00; continue; }
+    if (e <= 0) {
+      if (e < -10) { dst[i] = sign; continue; }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let h = mant >> shift;
+      const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+      if (rem > half || (rem === half && (h & 1))) h++;
+      dst[i] = sign | h;
+      continue;
+    }
+    let h = (e << 10) | (mant >> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+    dst[i] = sign | h;
+  }
 }
 
 const cache = new WeakMap<OpDef, OpDef>();

@@ -68,12 +68,16 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
   return { inputs, outputs: g.outputs, nodes, consts, bind };
 }
 
-/** Evaluates a node whose inputs are all constants; its outputs become constants. */
-export function foldNode(b: BoundNode, consts: Map<string, ConstValue>, engine: Engine): ConstValue[] {
+/**
+ * Evaluates a node whose inputs are all constants; its outputs become constants. `isSessionConst`
+ * says which inputs stay fixed for the session (at load, all; at plan time, not the values folded
+ * for that plan's shapes), i.e. which the op may cache across plans.
+ */
+export function foldNode(b: BoundNode, consts: Map<string, ConstValue>, engine: Engine, isSessionConst: (c: ConstValue) => boolean = () => true): ConstValue[] {
   const { node } = b;
   const inputs = node.inputs.map((n) => (n === '' ? undefined : consts.get(n)!));
   const ctx = makeContext(node, b.def, b.opset, inputs.map((c, i) =>
-    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c), true) : undefined), engine.threads);
+    c ? inputInfo(node.inputs[i]!, c.dtype, c.dims, () => engine.readConst(c), isSessionConst(c)) : undefined), engine.threads);
   const prepared = b.def.prepare(ctx);
   const outs = engine.evaluate(prepared, inputs, `folded output of ${describeNode(node)}`);
   node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) consts.set(name, outs[i]!); });

@@ -116,6 +116,12 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
   const feedIndex = new Map(feeds.map((f, i) => [f.name, i]));
   const refs = new Map<string, Ref>();
   for (const [name, c] of g.consts) refs.set(name, { kind: 'const', c });
+  // Constants fixed for the session (initializers, load-time folds, and reinterpretations of
+  // them): ops may cache what they derive from these across plans (widened or packed copies, keyed
+  // by name). A value folded for this plan's shapes is constant only here: the next plan may give
+  // the same name another value, so ops must not cache it.
+  const sessionConsts = new Set<ConstValue>(g.consts.values());
+  const isSessionConst = (c: ConstValue): boolean => sessionConsts.has(c);
   const lifetimes: Lifetime[] = [];
   const newSlot = (bytes: number, first: number): number => {
     lifetimes.push({ bytes, first, last: first });
@@ -186,7 +192,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     if (inRefs.every((r) => !r || r.kind === 'const') && !hasSubgraph(node) && !b.def.planTime) {
       // Depends only on constants for this shape (e.g. Shape of an input): fold it now.
       for (const [i, r] of inRefs.entries()) if (r?.kind === 'const') shapeConsts.set(node.inputs[i]!, r.c);
-      const outs = foldNode(b, shapeConsts, engine);
+      const outs = foldNode(b, shapeConsts, engine, isSessionConst);
       owned.push(...outs);
       node.outputs.forEach((name, i) => { if (name !== '' && outs[i]) refs.set(name, { kind: 'const', c: outs[i]! }); });
       continue;
@@ -194,7 +200,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     const ctx = makeContext(node, b.def, b.opset, inRefs.map((r, i) => {
       if (!r) return undefined;
       if (r.kind === 'seq') return { ...inputInfo(node.inputs[i]!, 'float32', []), sequence: r.items };
-      if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c), true);
+      if (r.kind === 'const') return inputInfo(node.inputs[i]!, r.c.dtype, r.c.dims, () => engine.readConst(r.c), isSessionConst(r.c));
       const f = feedIndex.get(node.inputs[i]!);
       if (f !== undefined) {
         // Small feeds can steer shapes; the plan then belongs to their values.
@@ -205,7 +211,7 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
     const prepared = b.def.prepare(ctx);
     if (prepared.inline || prepared.sequences) {
       prepared.sequences?.forEach((items, i) => { if (items && node.outputs[i]) refs.set(node.outputs[i]!, { kind: 'seq', items }); });
-      if (prepared.inline) work.splice(w + 1, 0, ...inlineBranch(g, engine, node, prepared.inline, refs, owned));
+      if (prepared.inline) work.splice(w + 1, 0, ...inlineBranch(g, engine, node, prepared.inline, refs, owned, sessionConsts));
       continue;
     }
     if (inRefs.some((r) => r?.kind === 'seq') && !(prepared.evaluate && prepared.dataFree)) {
@@ -242,7 +248,11 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
         const src = inRefs[prepared.aliasOf]!;
         if (src.kind === 'seq') throw new TesseraError('UNSUPPORTED_OP', `${describeNode(node)}: tessera's ${node.opType} does not take sequences`);
         // Reinterpreting a constant is itself a constant; an arena value keeps its slot.
-        if (src.kind === 'const') return { kind: 'const', c: { ...src.c, dtype: info.dtype, dims: info.dims } };
+        if (src.kind === 'const') {
+          const c = { ...src.c, dtype: info.dtype, dims: info.dims };
+          if (isSessionConst(src.c)) sessionConsts.add(c);
+          return { kind: 'const', c };
+        }
         return { kind: 'arena', slot: src.slot, dtype: info.dtype, dims: info.dims };
       }
       return { kind: 'arena', slot: newSlot(shapeSize(info.dims) * bytesPerElement(info.dtype), index), dtype: info.dtype, dims: info.dims };
@@ -271,13 +281,15 @@ export function createPlan(g: LoadedGraph, engine: Engine, feeds: readonly PlanF
 
 /**
  * The nodes that stand for `node` once its branch is chosen: the branch's initializers become
- * constants of this plan, its nodes are bound and ordered, and an Identity per output renames the
+ * constants of this plan (fixed for the session, so in `sessionConsts`), its nodes are bound and ordered, and an Identity per output renames the
  * branch's outputs to the node's.
  */
-function inlineBranch(g: LoadedGraph, engine: Engine, node: Node, branch: Graph, refs: Map<string, Ref>, owned: ConstValue[]): BoundNode[] {
+function inlineBranch(g: LoadedGraph, engine: Engine, node: Node, branch: Graph, refs: Map<string, Ref>, owned: ConstValue[], sessionConsts: Set<ConstValue>): BoundNode[] {
   for (const [name, t] of branch.initializers) {
     const c = engine.writeConst(t, `initializer '${name}' of ${describeNode(node)}`);
     owned.push(c);
+    // Freed with the plan, but the same bytes in every plan: ops may cache what they derive.
+    sessionConsts.add(c);
     refs.set(name, { kind: 'const', c });
   }
   const inner = new Set(branch.nodes.flatMap((n) => n.outputs));

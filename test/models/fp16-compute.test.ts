@@ -5,8 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
 import { bfloat16ToFloat, floatToBfloat16, floatToHalf, halfToFloat } from '../../src/onnx/float-formats.js';
-import { widenHalf } from '../../src/ops/widen.js';
-import { DT, model, node, valueInfo } from '../helpers/onnx-builder.js';
+import { narrowHalf, widenHalf } from '../../src/ops/widen.js';
+import { DT, int64Tensor, model, node, valueInfo } from '../helpers/onnx-builder.js';
+import { ortRun, ortSession } from '../helpers/ort.js';
 
 type Narrow = 'float16' | 'bfloat16';
 const enc = (t: Narrow) => (t === 'float16' ? floatToHalf : floatToBfloat16);
@@ -54,6 +55,24 @@ describe.each(['float16', 'bfloat16'] as const)('%s graph', (t) => {
     }
     await wide.release();
     await narrow.release();
+  });
+});
+
+describe('narrowHalf', () => {
+  it('agrees with floatToHalf on every half, the midpoints between halves and specials', () => {
+    const halves = new Float32Array(65536);
+    widenHalf(Uint16Array.from({ length: 65536 }, (_, i) => i), halves);
+    const bits = new Uint32Array(halves.buffer);
+    // Each half's float32 bits, and those ± 1 ulp and ± half a half-ulp (ties and near-ties).
+    const probe = new Uint32Array(65536 * 5);
+    for (let i = 0; i < 65536; i++) for (const [j, d] of [0, 1, -1, 0x1000, -0x1000].entries()) probe[i * 5 + j] = (bits[i]! + d) >>> 0;
+    const src = new Float32Array(probe.buffer);
+    const got = new Uint16Array(src.length);
+    narrowHalf(src, got);
+    const want = Uint16Array.from(src, floatToHalf);
+    let bad = 0;
+    for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) bad++;
+    expect(bad).toBe(0);
   });
 });
 
@@ -127,5 +146,46 @@ describe('float16 weights in memory', () => {
     }
     expect((s as unknown as { graph: { consts: Map<string, { released?: boolean }> } }).graph.consts.get('w')?.released).toBe(true);
     await s.release();
+  });
+});
+
+describe('plan-time values through widened float16 ops', () => {
+  // Shape(x)[0] → float16 → Add 2 (widened to float32) → int64 → Range: the Add folds at plan time
+  // on a value constant for this plan only. Each shape's plan must see its own value, not the
+  // first plan's widened copy (the widened-constant cache is per session, keyed by name).
+  const bytes = model({
+    nodes: [
+      node('Shape', ['x'], ['s']),
+      node('Gather', ['s', 'zero'], ['n'], { axis: 0 }),
+      node('Cast', ['n'], ['nh'], { to: DT.FLOAT16 }),
+      node('Add', ['nh', 'two'], ['lh']),
+      node('Cast', ['lh'], ['limit'], { to: DT.INT64 }),
+      node('Range', ['start', 'limit', 'step'], ['r']),
+      node('Cast', ['r'], ['rh'], { to: DT.FLOAT16 }),
+      node('Mul', ['rh', 'half'], ['y']),
+      node('Add', ['x', 'x'], ['z']),
+    ],
+    inputs: [valueInfo('x', DT.FLOAT16, ['n', 4])],
+    outputs: [valueInfo('y', DT.FLOAT16, ['m']), valueInfo('z', DT.FLOAT16, ['n', 4])],
+    initializers: [
+      int64Tensor('zero', [], [0]), int64Tensor('start', [], [0]), int64Tensor('step', [], [1]),
+      { name: 'two', dims: [], dataType: DT.FLOAT16, rawData: new Uint8Array(Uint16Array.of(floatToHalf(2)).buffer) },
+      { name: 'half', dims: [1], dataType: DT.FLOAT16, rawData: new Uint8Array(Uint16Array.of(floatToHalf(0.5)).buffer) },
+    ] as never,
+  });
+
+  it('a Range fed by a widened Add follows each input shape in one session, as onnxruntime-web', async () => {
+    const s = await InferenceSession.create(bytes);
+    const ort = await ortSession(bytes);
+    for (const n of [3, 7, 2, 7]) {
+      const x = new Tensor('float16', Uint16Array.from({ length: n * 4 }, (_, i) => floatToHalf((i % 7) - 3)), [n, 4]);
+      const ours = await s.run({ x });
+      const theirs = await ortRun(ort, { x });
+      expect(ours.y!.dims).toEqual([n + 2]);
+      expect(Array.from(ours.y!.data as Uint16Array)).toEqual(Array.from(theirs.y!.data as Uint16Array));
+      expect(Array.from(ours.z!.data as Uint16Array)).toEqual(Array.from(theirs.z!.data as Uint16Array));
+    }
+    await s.release();
+    await ort.release();
   });
 });

@@ -75,18 +75,22 @@ export function decodeAsr(tok: AsrTokenizer, windows: readonly AsrWindow[], opti
       }
     }
     let current: number[] = [];
+    /** Ends the chunk being built: its text is the merge of the windows' overlapping token runs. */
+    const closeChunk = () => {
+      previous.push(current);
+      chunk.text = tok.decode(longestCommonSequence(previous));
+      chunks.push(chunk);
+      previous = [];
+      current = [];
+      chunk = newChunk();
+    };
     for (const t of ids) {
       if (special.has(t)) {
         const text = tok.decode([t]);
         const language = WHISPER_LANGUAGE_MAPPING.get(text.slice(2, -2));
         if (language !== undefined) {
           if (lastLanguage !== null && language !== lastLanguage && !returnTimestamps) {
-            previous.push(current);
-            chunk.text = tok.decode(longestCommonSequence(previous));
-            chunks.push(chunk);
-            previous = [];
-            current = [];
-            chunk = newChunk();
+            closeChunk();
           }
           lastLanguage = chunk.language = language;
         }
@@ -100,12 +104,7 @@ export function decodeAsr(tok: AsrTokenizer, windows: readonly AsrWindow[], opti
           chunk.timestamp[0] = time;
         } else if (time !== chunk.timestamp[0]) {
           chunk.timestamp[1] = time;
-          previous.push(current);
-          chunk.text = tok.decode(longestCommonSequence(previous));
-          chunks.push(chunk);
-          previous = [];
-          current = [];
-          chunk = newChunk();
+          closeChunk();
         }
       } else {
         current.push(t);

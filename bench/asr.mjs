@@ -11,9 +11,8 @@
 //   npm run build && node bench/asr.mjs [--sizes tiny,base] [--formats fp32,q8] [--engines tessera,tjs] [--tokens 96] [--reps 3]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { useOrtWebForTransformersJs } from './transformers-js-on-ort-web.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
@@ -33,12 +32,7 @@ async function child(size, format, engine) {
     const { pipeline } = await import('../dist/node/index.js');
     asr = await pipeline('automatic-speech-recognition', parent + folder, { dtype: format, threads: 1 });
   } else {
-    const ort = await import('onnxruntime-web');
-    const require = createRequire(import.meta.url);
-    ort.env.wasm.wasmPaths = `${pathToFileURL(dirname(require.resolve('onnxruntime-web'))).href}/`;
-    ort.env.wasm.numThreads = 1;
-    ort.env.logLevel = 'error';
-    globalThis[Symbol.for('onnxruntime')] = ort;
+    await useOrtWebForTransformersJs(1);
     const tjs = await import('@huggingface/transformers');
     tjs.env.allowRemoteModels = false;
     tjs.env.localModelPath = parent;

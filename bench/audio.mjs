@@ -6,9 +6,8 @@
 // The audio: the espeak-ng fixture (test/fixtures/audio) repeated over 30 s.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { useOrtWebForTransformersJs } from './transformers-js-on-ort-web.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG = { feature_size: 80, sampling_rate: 16000, hop_length: 160, n_fft: 400, chunk_length: 30, n_samples: 480000, nb_max_frames: 3000, padding_value: 0 };
@@ -34,12 +33,7 @@ async function child(engine) {
     const at44 = new Float32Array(30 * 44100).map((_, i) => Math.sin(i * 0.05) * 0.5);
     call = async () => resample(at44, 44100, 16000);
   } else {
-    const ort = await import('onnxruntime-web');
-    const require = createRequire(import.meta.url);
-    ort.env.wasm.wasmPaths = `${pathToFileURL(dirname(require.resolve('onnxruntime-web'))).href}/`;
-    ort.env.wasm.numThreads = 1;
-    ort.env.logLevel = 'error';
-    globalThis[Symbol.for('onnxruntime')] = ort;
+    await useOrtWebForTransformersJs(1);
     const { WhisperFeatureExtractor } = await import('@huggingface/transformers');
     const fe = new WhisperFeatureExtractor(structuredClone(CONFIG));
     call = async () => fe(audio);

@@ -5,9 +5,8 @@
 // weights, is made on first use into the ignored bench/out/ (scripts/make-bert.mjs with head
 // 'none', scripts/make-bert-tokenizer.mjs, quantizeDynamic for onnx/model_quantized.onnx).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { useOrtWebForTransformersJs } from './transformers-js-on-ort-web.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const MINILM = { layers: 6, hidden: 384, heads: 12, intermediate: 1536, vocab: 30522, maxPosition: 512 };
@@ -57,14 +56,7 @@ export async function measurePipeline(engine, name, w, threads) {
     const { pipeline } = await import('../dist/node/index.js');
     extractor = await pipeline('feature-extraction', path, { dtype: w.pipeline.dtype, threads });
   } else {
-    // transformers.js on onnxruntime-web: the runtime is injected before transformers.js loads
-    // (backends/onnx.js takes globalThis[Symbol.for('onnxruntime')]); wasm files from node_modules.
-    const ort = await import('onnxruntime-web');
-    const require = createRequire(import.meta.url);
-    ort.env.wasm.wasmPaths = `${pathToFileURL(dirname(require.resolve('onnxruntime-web'))).href}/`;
-    ort.env.wasm.numThreads = threads;
-    ort.env.logLevel = 'error';
-    globalThis[Symbol.for('onnxruntime')] = ort;
+    await useOrtWebForTransformersJs(threads);
     const tjs = await import('@huggingface/transformers');
     tjs.env.allowRemoteModels = false;
     tjs.env.localModelPath = parent;

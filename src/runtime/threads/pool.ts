@@ -30,6 +30,7 @@ export const POOL_KERNELS = [
   'gemv_q4_f32_n4', 'gemv_q4_i8_n4', 'gemv_q4x_i8',
   'gemv_q8_dq_f32', 'gemm_q8_dq_f32', 'gemm_q8_i32',
   'cached_attention_heads_f32',
+  'gemv_nt_f32',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 

@@ -14,6 +14,7 @@
 import type { Graph, Node } from '../ir.js';
 import { readers, removeNodes } from './uses.js';
 
+/** Rewrites every tied head of `g` in place; returns whether it changed anything. */
 export function readTiedWeights(g: Graph): boolean {
   const uses = readers(g);
   const prod = new Map<string, Node>();

@@ -12,6 +12,7 @@ export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';
 export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { copy_rows, transpose2d_32 } from './layout';
+export { widen_f16_f32, narrow_f32_f16 } from './half';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { cached_attention_f32, cached_attention_heads_f32 } from './cached_attention';
 export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';

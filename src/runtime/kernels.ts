@@ -46,6 +46,10 @@ export interface Kernels {
   add_layernorm_f32(a: Ptr, b: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
   copy_rows(src: Ptr, dst: Ptr, rowBytes: I, n0: I, s0: I, n1: I, s1: I, n2: I, s2: I, dstStride: I): void;
+  /** float16 bits → float32, n values (assembly/half.ts). */
+  widen_f16_f32(src: Ptr, dst: Ptr, n: I): void;
+  /** float32 → float16 bits, round to nearest even, n values. */
+  narrow_f32_f16(src: Ptr, dst: Ptr, n: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
   cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;

@@ -98,6 +98,8 @@ export interface Kernels {
   stft_power_f64(x: number, hop: number, nFrames: number, window: number, N: number, factors: number, nFactors: number,
     tw: number, scratch: number, out: number): void;
   log_mel_norm_f32(x: number, n: number, floor: number, range: number, shift: number, scale: number): void;
+  widen_f16_f32(src: number, dst: number, n: number): void;
+  narrow_f32_f16(src: number, dst: number, n: number): void;
 }
 
 const CANARY_BYTES = 64;

@@ -18,7 +18,6 @@ import { Tensor } from '../api/tensor.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT, residentKvCache } from '../graph/passes/kv-cache.js';
 import { selectQuantizedHeadRows, selectRows } from '../graph/passes/select-rows.js';
 import { halfToFloat } from '../onnx/float-formats.js';
-import { platform } from '../platform/platform.js';
 import { type GenerationConfig, resolveConfig } from './config.js';
 import { TokenSampler } from './sampling.js';
 
@@ -100,21 +99,22 @@ export class GenerationSession {
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: GenerationSessionOptions = {}): Promise<GenerationSession> {
     const { maxLength, kvCache = 'auto', q4Compute = 'model', ...opts } = options;
     if (q4Compute !== 'model' && q4Compute !== 'int8') throw new TesseraError('INVALID_ARGUMENT', `q4Compute must be 'model' or 'int8', got ${String(q4Compute)}`);
-    // A path stays a path (the session finds external data beside it); a URL is read once here.
-    const source = model instanceof URL || (typeof model === 'string' && /^(https?|data|blob):/.test(model))
-      ? await platform.readModel(model, { onProgress: options.onProgress, cache: options.cache }) : model;
+    // The model is loaded once, as given: a path stays a path (external data beside it), a URL is
+    // streamed into Wasm memory. The resident-cache rewrite decides on the decoded graph; when it
+    // refuses (leaving the graph unchanged) the same load goes on with the cache copied.
     let reason: string | undefined;
     let kind: 'attention' | 'gqa' = 'attention';
     let logitsAt: 'last' | 'all' = 'all';
-    const rewrite = (resident: boolean) => (m: import('../graph/ir.js').Model) => {
+    let path: 'resident' | 'copied' = 'resident';
+    if (kvCache === 'copied') { reason = 'kvCache: copied was asked for'; path = 'copied'; }
+    const rewrite = (m: import('../graph/ir.js').Model) => {
       if (q4Compute === 'int8') int8Compute(m);
       if (m.graph.outputs.some((o) => o.name === 'logits')) {
         try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); logitsAt = 'last'; } catch { logitsAt = 'all'; }
       }
-      if (resident) {
+      if (path === 'resident') {
         const r = residentKvCache(m);
-        if (typeof r === 'string') { reason = r; throw new RefusedRewrite(r); }
-        kind = r.kind;
+        if (typeof r === 'string') { reason = r; path = 'copied'; } else kind = r.kind;
       }
     };
     // A q8 head (DynamicQuantizeLinear → MatMulInteger …) becomes one op in the fusions; it then
@@ -123,16 +123,7 @@ export class GenerationSession {
       if (logitsAt === 'last' || !m.graph.outputs.some((o) => o.name === 'logits')) return;
       try { selectQuantizedHeadRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); logitsAt = 'last'; } catch { /* logits at every row */ }
     };
-    let session: InferenceSession;
-    let path: 'resident' | 'copied' = 'resident';
-    try {
-      if (kvCache === 'copied') { reason = 'kvCache: copied was asked for'; throw new RefusedRewrite(reason); }
-      session = await Session.createRewritten(source, opts, rewrite(true), fused);
-    } catch (e) {
-      if (!(e instanceof RefusedRewrite) && !(e instanceof TesseraError && e.message.includes(REFUSED))) throw e;
-      path = 'copied';
-      session = await Session.createRewritten(source, opts, rewrite(false), fused);
-    }
+    const session = await Session.createRewritten(model, opts, rewrite, fused);
     const layout = path === 'copied' ? pastLayoutOf(session) : undefined;
     if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) throw new TesseraError('INVALID_ARGUMENT', `maxLength must be a positive integer, got ${maxLength}`);
     // Without maxLength the first generation's capacity is what it needs rounded up to 256, so
@@ -342,11 +333,6 @@ function int8Compute(m: import('../graph/ir.js').Model): void {
   for (const n of m.graph.nodes) {
     if (n.opType === 'MatMulNBits' && n.domain === 'com.microsoft') n.attributes.set('accuracy_level', { type: 'int', value: 4 });
   }
-}
-
-const REFUSED = 'generation rewrite refused';
-class RefusedRewrite extends Error {
-  constructor(reason: string) { super(`${REFUSED}: ${reason}`); }
 }
 
 function int64(values: readonly number[], dims: number[]): Tensor {

@@ -66,4 +66,6 @@ export const KERNELS: KernelEntry[] = [
   { name: 'gemv_q4x_i8', family: 'gemv_q4', what: 'one decode row, int8 x, W repacked by q4x_pack / q4x_pack_meta (4 columns per dot-product vector): the same bits as gemv_q4_i8 on either build' },
   { name: 'gemv_q4x_i8_rows', family: 'gemv_q4', what: 'gemv_q4x_i8 for 1 … 4 rows in one pass over the weights: each row the same bits as gemv_q4x_i8' },
   { name: 'dequant_q4x_panels', family: 'gemv_q4', what: 'repacked 4-bit W columns → packed-B f32 panels: the same bits as dequant_q4_panels', tile: GEMM_TILE },
+  { name: 'gemv_q4x_i16', family: 'gemv_q4', what: 'one decode row, x quantized per block to 16 bits (q4x_prep_x16), W repacked: the default (float32-grade) MatMulNBits decode; exact integer sums, the same bits on either build' },
+  { name: 'gemv_q4x_i16_rows', family: 'gemv_q4', what: 'gemv_q4x_i16 for 1 … 4 rows in one pass over the weights: each row the same bits as gemv_q4x_i16' },
 ];

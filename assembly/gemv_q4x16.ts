@@ -5,9 +5,8 @@
 // `i32x4.dot_i16x8_s` on both builds, so the integer sums are exact and the two builds give the
 // same bits. The int8 path (gemv_q4x_i8) stays the opt-in for accuracy_level 4.
 //
-// Bounds (i32): a product is ≤ 15 · 32767 < 2^19; the ×16 and ×256 partial sums below stay under
-// 2^31 for blocks of up to 1024 (×16: bs/4 products) and per 32 k (×256: 8 products); a block's sum
-// and zp · Σ xq are ≤ 1024 · 15 · 32767 < 2^29. Callers use blocks 32 … 256 (multiples of 32).
+// Bounds (i32): a product is ≤ 15 · 32767 < 2^19; a block's sum and zp · Σ xq are
+// ≤ bs · 15 · 32767 < 2^29 for blocks up to 1024. Callers use blocks 32 … 256 (multiples of 32).
 
 // x (what gemv_q4x_i16 reads): kp = nb·bs i16, each unit of 8 k ordered [x0 x2 x1 x3 x4 x6 x5 x7]
 // (the k pairs one i16 lane of a repacked unit meets), then per block (s f32, Σ xq i32):
@@ -55,58 +54,38 @@ export function q4x_prep_x16(x: usize, K: i32, bs: i32, xq: usize): void {
 }
 
 // y[0 … N) = x · W for one row, W repacked (q4x_pack / q4x_pack_meta), xq = q4x_prep_x16's
-// output. An i16 lane of a unit holds one column's nibbles at bits 0–3, 4–7, 8–11, 12–15 (k pairs
-// (0, 2), (4, 6), (1, 3), (5, 7)); the middle two are masked in place, not shifted down, so they
-// multiply as 16·q and 256·q into accumulators of their own that are shifted back (exactly: they
-// are multiples of 16 and 256) once per 32 k and once per block: four instructions a unit make
-// the four nibble vectors instead of six. Then y += (s · s_x) · (Σ xq·q − zp · Σ xq), as
-// gemv_q4x_i8. No bias or activation (bias_act_rows does both). bs a multiple of 32, ≤ 1024; z4 = 0:
-// zero point 8.
+// output. An i16 lane of a unit holds one column's nibbles for the k pairs (0, 2), (1, 3), (4, 6),
+// (5, 7) at bits 0–3, 8–11, 4–7, 12–15: three ANDs and three shifts make the four vectors, four
+// dot products multiply them against x's pairs, and their sum is added to the accumulator once a
+// unit (one add on its dependency chain, not four). Then y += (s · s_x) · (Σ xq·q − zp · Σ xq), as
+// gemv_q4x_i8. No bias or activation (bias_act_rows does both). bs a multiple of 32, ≤ 1024;
+// z4 = 0: zero point 8. (Measured slower here, 2026-12-07: nibbles masked in place into ×16/×256
+// accumulators — fewer instructions, but V8 rebuilds the extra mask constants in the loop — two
+// groups a pass sharing the x splats, x as one vector with lane shuffles, a 4-unit unrolled body.)
 export function gemv_q4x_i16(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize): void {
   const nb = (K + bs - 1) / bs;
   const kp = nb * bs;
   const meta = xq + (<usize>kp << 1);
-  const chunks = bs >> 5;
+  const units = bs >> 3;
   const groups = (N + 3) >> 2;
-  const m0 = i16x8.splat(0x000f), m1 = i16x8.splat(0x00f0), m2 = i16x8.splat(0x0f00);
+  const m = i16x8.splat(15);
   let wp = w;
   let mi: usize = 0;
   for (let g = 0; g < groups; g++) {
     let yv = f32x4.splat(0);
     let xp = xq;
     for (let b = 0; b < nb; b++) {
-      let acc = i32x4.splat(0), a16 = acc;
-      for (let c = 0; c < chunks; c++) {
-        let a256 = i32x4.splat(0);
-        let v = v128.load(wp);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.and(v, m0), v128.load32_splat(xp)));
-        a256 = i32x4.add(a256, i32x4.dot_i16x8_s(v128.and(v, m2), v128.load32_splat(xp, 4)));
-        a16 = i32x4.add(a16, i32x4.dot_i16x8_s(v128.and(v, m1), v128.load32_splat(xp, 8)));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 12)));
-        v = v128.load(wp, 16);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.and(v, m0), v128.load32_splat(xp, 16)));
-        a256 = i32x4.add(a256, i32x4.dot_i16x8_s(v128.and(v, m2), v128.load32_splat(xp, 20)));
-        a16 = i32x4.add(a16, i32x4.dot_i16x8_s(v128.and(v, m1), v128.load32_splat(xp, 24)));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 28)));
-        v = v128.load(wp, 32);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.and(v, m0), v128.load32_splat(xp, 32)));
-        a256 = i32x4.add(a256, i32x4.dot_i16x8_s(v128.and(v, m2), v128.load32_splat(xp, 36)));
-        a16 = i32x4.add(a16, i32x4.dot_i16x8_s(v128.and(v, m1), v128.load32_splat(xp, 40)));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 44)));
-        v = v128.load(wp, 48);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(v128.and(v, m0), v128.load32_splat(xp, 48)));
-        a256 = i32x4.add(a256, i32x4.dot_i16x8_s(v128.and(v, m2), v128.load32_splat(xp, 52)));
-        a16 = i32x4.add(a16, i32x4.dot_i16x8_s(v128.and(v, m1), v128.load32_splat(xp, 56)));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 60)));
-        acc = i32x4.add(acc, i32x4.shr_s(a256, 8));
-        wp += 64; xp += 64;
+      let acc = i32x4.splat(0);
+      for (let u = 0; u < units; u++) {
+        const v = v128.load(wp);
+        const d0 = i32x4.dot_i16x8_s(v128.and(v, m), v128.load32_splat(xp));
+        const d1 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), v128.load32_splat(xp, 4));
+        const d2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), v128.load32_splat(xp, 8));
+        const d3 = i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 12));
+        acc = i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
+        wp += 16; xp += 16;
       }
-      acc = i32x4.add(acc, i32x4.shr_s(a16, 4));
-      const mb = meta + (<usize>b << 3);
-      const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
-      const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb + 4)));
-      const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
-      yv = f32x4.add(yv, f32x4.mul(t, f32x4.convert_i32x4_s(d)));
+      yv = blockEnd16(yv, acc, s4, z4, mi, meta + (<usize>b << 3));
       mi += 4;
     }
     storeCols16(y, g, N, yv);
@@ -188,3 +167,4 @@ export function gemv_q4x_i16_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i
     if (left > 2) store<f32>(yp, f32x4.extract_lane(yv, 2), 8);
   }
 }
+

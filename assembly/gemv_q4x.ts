@@ -70,6 +70,21 @@ export function q4x_pack(w: usize, N: i32, K: i32, bs: i32, dst: usize): void {
   }
 }
 
+// q4x_pack within B's own memory (N a multiple of 4, so the repacked bytes are exactly B's): group
+// g's repacked bytes occupy the same nb·bs·2 bytes as its four source columns, so each group is
+// copied to `scratch` (nb·bs·2 bytes) and repacked back in place — no second copy of a large weight
+// (the lm_head) at load.
+export function q4x_pack_inplace(w: usize, N: i32, K: i32, bs: i32, scratch: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const gB = <usize>nb * <usize>(bs << 1);
+  const groups = N >> 2;
+  for (let g = 0; g < groups; g++) {
+    const p = w + <usize>g * gB;
+    memory.copy(scratch, p, gB);
+    q4x_pack(scratch, 4, K, bs, p);
+  }
+}
+
 // Scales [N·nb] and zero points (zpKind 0: none = 8; 1: packed nibbles, ceil(nb/2) bytes a
 // column) → s4 (f32) and z4 (u8), 4 columns per (group, block), zero past N. s4 or z4 = 0: that
 // half is not written (each is its own block, so each can replace its source separately).

@@ -68,6 +68,7 @@ export interface Kernels {
   dequant_q4_panels_x8(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
   q4x_prep_x(x: Ptr, K: I, bs: I, xq: Ptr): void;
   q4x_pack(w: Ptr, N: I, K: I, bs: I, dst: Ptr): void;
+  q4x_pack_inplace(w: Ptr, N: I, K: I, bs: I, scratch: Ptr): void;
   q4x_pack_meta(scales: Ptr, zp: Ptr, zpKind: I, N: I, K: I, bs: I, s4: Ptr, z4: Ptr): void;
   gemv_q4x_i8(xq: Ptr, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
   gemv_q4x_i8_rows(xq: Ptr, xqStride: I, M: I, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr, ldy: I): void;

@@ -86,6 +86,7 @@ export interface Kernels {
   bias_act_rows(y: number, ldy: number, M: number, N: number, bias: number, act: number, alpha: number, beta: number): void;
   q4x_prep_x(x: number, K: number, bs: number, xq: number): void;
   q4x_pack(w: number, N: number, K: number, bs: number, dst: number): void;
+  q4x_pack_inplace(w: number, N: number, K: number, bs: number, scratch: number): void;
   q4x_pack_meta(scales: number, zp: number, zpKind: number, N: number, K: number, bs: number, s4: number, z4: number): void;
   gemv_q4x_i8(xq: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number): void;
   gemv_q4x_i8_rows(xq: number, xqStride: number, M: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number, ldy: number): void;

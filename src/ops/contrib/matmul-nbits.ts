@@ -143,7 +143,10 @@ interface Repacked { K: number; N: number; bs: number; nb: number; zpKind: numbe
 function repacked(bd: Bound, o: Repacked): () => void {
   const k = bd.k;
   const G = Math.ceil(o.N / 4);
-  const w = bd.persistent(`q4x:w:${o.key}`, G * o.nb * o.bs * 2, (p) => k.q4x_pack(o.B, o.N, o.K, o.bs, p), o.B);
+  // N a multiple of 4: the repacked nibbles are exactly B's bytes, so a large B (the lm_head) is
+  // repacked within its own block, a group at a time, instead of through a temporary copy.
+  const inPlace = o.N % 4 === 0 ? { scratchBytes: o.nb * o.bs * 2, run: (p: number, s: number) => k.q4x_pack_inplace(p, o.N, o.K, o.bs, s) } : undefined;
+  const w = bd.persistent(`q4x:w:${o.key}`, G * o.nb * o.bs * 2, (p) => k.q4x_pack(o.B, o.N, o.K, o.bs, p), o.B, false, inPlace);
   const s4 = bd.persistent(`q4x:s:${o.key}`, G * o.nb * 16, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, p, 0), o.S);
   // No zero points in the file (symmetric, transformers.js' default): none repacked, the kernels use 8.
   const z4 = o.zpKind === 0 ? 0 : bd.persistent(`q4x:z:${o.key}`, G * o.nb * 4, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, 0, p), o.Z);

@@ -221,6 +221,23 @@ function runQ4x16(h: Heap, M: number, K: number, N: number, bs: number, zpKind: 
 }
 
 export function gemvQ4Cases(e: KernelEntry): Case[] {
+  if (e.name === 'q4x_pack_inplace') return [{ name: 'the same bytes as q4x_pack, blocks 32…256, K past the last block, scratch canaries', run: (h) => {
+    let i = 0;
+    for (const [K, N, bs] of [[32, 4, 32], [100, 20, 32], [130, 8, 64], [300, 12, 128], [600, 4, 256]] as const) {
+      h.reset();
+      const q = randomQ4(K, N, bs, 0, rng(1700 + i++));
+      const { w } = putQ4(h, q);
+      const nb = Math.ceil(K / bs), bytes = N * nb * bs / 2;
+      const want = h.alloc(bytes / 4), scratch = h.alloc(nb * bs / 2);
+      h.k.q4x_pack(w, N, K, bs, want);
+      h.k.q4x_pack_inplace(w, N, K, bs, scratch);
+      const a = new Uint8Array(h.memory.buffer, want, bytes), b = new Uint8Array(h.memory.buffer, w, bytes);
+      for (let j = 0; j < bytes; j++) if (a[j] !== b[j]) return `K=${K} N=${N} bs=${bs}: byte ${j} = ${b[j]}, want ${a[j]}`;
+      const err = h.checkCanaries();
+      if (err) return err;
+    }
+    return null;
+  } }];
   if (e.name === 'gemv_q4x_i16' || e.name === 'gemv_q4x_i16_rows') return [1, 2, 3, 4].map((M) => ({
     name: `M=${M}: 16-bit x, bit for bit vs its arithmetic in JS, within the 16-bit bound of the float64 product: blocks 32…256, K past the last block, N mod 4 = 0…3, zero points none/u8`,
     run: (h: Heap) => {

@@ -32,10 +32,11 @@ export interface GenerationSessionOptions extends SessionOptions {
   kvCache?: 'auto' | 'copied';
   /**
    * How 4-bit MatMulNBits nodes compute. 'model' (default): as each node's `accuracy_level` says
-   * (0 … 3: float32 activations, as onnxruntime). 'int8': every MatMulNBits runs as
-   * accuracy_level 4 (onnxruntime's int8 compute: activations quantized to int8 per block, integer
-   * dot products, on weights repacked once at load), 2.5–3× faster per decode token on a q4 model
-   * (docs/decode-kernels.md), within 1e-2 of Σ|x·w| of the float product. Opt-in because it
+   * (0 … 3: float32-grade — decode rows quantized to 16 bits per block, each x within 2^-16 of its
+   * block's largest, exact integer sums; logits within 1e-4 of onnxruntime's float32 on the test
+   * decoders). 'int8': every MatMulNBits runs as accuracy_level 4 (onnxruntime's int8 compute:
+   * activations quantized to int8 per block), faster again per decode token on the relaxed-SIMD
+   * build (docs/decode-kernels.md), within 1e-2 of Σ|x·w| of the float product. Opt-in because it
    * changes the numbers the model file asks for (logits 1–3 % of the largest apart on the test
    * decoders).
    */

@@ -72,10 +72,14 @@ export interface Kernels {
   dequant_q4_panels_x8(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
   q4x_prep_x(x: Ptr, K: I, bs: I, xq: Ptr): void;
   q4x_pack(w: Ptr, N: I, K: I, bs: I, dst: Ptr): void;
+  q4x_pack_inplace(w: Ptr, N: I, K: I, bs: I, scratch: Ptr): void;
   q4x_pack_meta(scales: Ptr, zp: Ptr, zpKind: I, N: I, K: I, bs: I, s4: Ptr, z4: Ptr): void;
   gemv_q4x_i8(xq: Ptr, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
   gemv_q4x_i8_rows(xq: Ptr, xqStride: I, M: I, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr, ldy: I): void;
   dequant_q4x_panels(w: Ptr, s4: Ptr, z4: Ptr, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
+  q4x_prep_x16(x: Ptr, K: I, bs: I, xq: Ptr): void;
+  gemv_q4x_i16(xq: Ptr, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
+  gemv_q4x_i16_rows(xq: Ptr, xqStride: I, M: I, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr, ldy: I): void;
   bias_act_rows(y: Ptr, ldy: I, M: I, N: I, bias: Ptr, act: I, alpha: F, beta: F): void;
   stft_power_f64(x: Ptr, hop: I, nFrames: I, window: Ptr, N: I, factors: Ptr, nFactors: I, tw: Ptr, scratch: Ptr, out: Ptr): void;
   log_mel_norm_f32(x: Ptr, n: I, floor: F, range: F, shift: F, scale: F): void;

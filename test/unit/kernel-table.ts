@@ -68,4 +68,7 @@ export const KERNELS: KernelEntry[] = [
   { name: 'dequant_q4x_panels', family: 'gemv_q4', what: 'repacked 4-bit W columns → packed-B f32 panels: the same bits as dequant_q4_panels', tile: GEMM_TILE },
   { name: 'widen_f16_f32', family: 'half', what: 'float16 bits → float32 (every half pattern, bit-exact with the scalar conversion)' },
   { name: 'narrow_f32_f16', family: 'half', what: 'float32 → float16 bits, round to nearest even (ties, overflow, subnormals, NaN: bit-exact with the scalar conversion)' },
+  { name: 'gemv_q4x_i16', family: 'gemv_q4', what: 'one decode row, x quantized per block to 16 bits (q4x_prep_x16), W repacked: the default (float32-grade) MatMulNBits decode; exact integer sums, the same bits on either build' },
+  { name: 'gemv_q4x_i16_rows', family: 'gemv_q4', what: 'gemv_q4x_i16 for 1 … 4 rows in one pass over the weights: each row the same bits as gemv_q4x_i16' },
+  { name: 'q4x_pack_inplace', family: 'gemv_q4', what: 'q4x_pack within B\'s own memory (N a multiple of 4), one group\'s columns through scratch: the same bytes as q4x_pack' },
 ];

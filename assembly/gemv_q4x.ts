@@ -70,6 +70,21 @@ export function q4x_pack(w: usize, N: i32, K: i32, bs: i32, dst: usize): void {
   }
 }
 
+// q4x_pack within B's own memory (N a multiple of 4, so the repacked bytes are exactly B's): group
+// g's repacked bytes occupy the same nb·bs·2 bytes as its four source columns, so each group is
+// copied to `scratch` (nb·bs·2 bytes) and repacked back in place — no second copy of a large weight
+// (the lm_head) at load.
+export function q4x_pack_inplace(w: usize, N: i32, K: i32, bs: i32, scratch: usize): void {
+  const nb = (K + bs - 1) / bs;
+  const gB = <usize>nb * <usize>(bs << 1);
+  const groups = N >> 2;
+  for (let g = 0; g < groups; g++) {
+    const p = w + <usize>g * gB;
+    memory.copy(scratch, p, gB);
+    q4x_pack(scratch, 4, K, bs, p);
+  }
+}
+
 // Scales [N·nb] and zero points (zpKind 0: none = 8; 1: packed nibbles, ceil(nb/2) bytes a
 // column) → s4 (f32) and z4 (u8), 4 columns per (group, block), zero past N. s4 or z4 = 0: that
 // half is not written (each is its own block, so each can replace its source separately).
@@ -159,12 +174,15 @@ export function gemv_q4x_i8(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: us
 }
 
 // Columns n0 … n0 + nc − 1 (n0 a multiple of 4) of the repacked W dequantized, (q − zp) · scale as
-// dequant_q4_panels computes it (same bits), into pack_b_f32's panels: prefill's GEMM operand.
+// dequant_q4_panels computes it (same bits: an exact subtraction, then one rounding), into
+// pack_b_f32's panels: prefill's GEMM operand. Whole panels (two 4-column groups) in SIMD, the
+// last partial panel of a band one float at a time.
 export function dequant_q4x_panels(w: usize, s4: usize, z4: usize, K: i32, bs: i32, n0: i32, nc: i32, dst: usize): void {
   const nb = (K + bs - 1) / bs;
   const panels = (nc + 7) >> 3;
   for (let p = 0; p < panels; p++) {
     const pd = dst + ((<usize>p * <usize>K * 8) << 2);
+    if ((p << 3) + 8 <= nc) { panelX8(w, s4, z4, K, bs, nb, (n0 >> 2) + (p << 1), pd); continue; }
     for (let c = 0; c < 8; c++) {
       const j = (p << 3) + c;
       let d = pd + (<usize>c << 2);
@@ -189,6 +207,53 @@ export function dequant_q4x_panels(w: usize, s4: usize, z4: usize, K: i32, bs: i
       }
     }
   }
+}
+
+// One whole 8-column panel of dequant_q4x_panels: groups g and g + 1. A unit's byte 4c + j holds
+// column c's q(k0 + j) (low nibble) and q(k0 + 4 + j) (high); one shuffle puts row j's four bytes
+// in the low bytes of four i32 lanes (the rest zero), which convert to floats.
+function panelX8(w: usize, s4: usize, z4: usize, K: i32, bs: i32, nb: i32, g: i32, pd: usize): void {
+  const m = i8x16.splat(15), zero = i32x4.splat(0);
+  const units = bs >> 3;
+  const gB = <usize>nb * <usize>(bs << 1);
+  let d = pd;
+  for (let b = 0; b < nb; b++) {
+    const mo = (<usize>g * <usize>nb + <usize>b) << 2, mo2 = mo + (<usize>nb << 2);
+    const sa = v128.load(s4 + (mo << 2)), sb = v128.load(s4 + (mo2 << 2));
+    const za = z4 != 0 ? f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mo)))) : f32x4.splat(8);
+    const zb = z4 != 0 ? f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mo2)))) : f32x4.splat(8);
+    let wp = w + <usize>g * gB + <usize>b * <usize>(bs << 1);
+    for (let u = 0; u < units; u++) {
+      const k0 = b * bs + (u << 3);
+      if (k0 >= K) break;
+      const va = v128.load(wp), vb = v128.load(wp + gB);
+      const la = v128.and(va, m), ha = v128.and(i8x16.shr_u(va, 4), m);
+      const lb = v128.and(vb, m), hb = v128.and(i8x16.shr_u(vb, 4), m);
+      const rows = min(8, K - k0);
+      // Rows k0 … k0 + 3 from the low nibbles, k0 + 4 … k0 + 7 from the high ones.
+      if (rows > 0) { storeRow(d, la, lb, zero, za, zb, sa, sb, 0); }
+      if (rows > 1) { storeRow(d + 32, la, lb, zero, za, zb, sa, sb, 1); }
+      if (rows > 2) { storeRow(d + 64, la, lb, zero, za, zb, sa, sb, 2); }
+      if (rows > 3) { storeRow(d + 96, la, lb, zero, za, zb, sa, sb, 3); }
+      if (rows > 4) { storeRow(d + 128, ha, hb, zero, za, zb, sa, sb, 0); }
+      if (rows > 5) { storeRow(d + 160, ha, hb, zero, za, zb, sa, sb, 1); }
+      if (rows > 6) { storeRow(d + 192, ha, hb, zero, za, zb, sa, sb, 2); }
+      if (rows > 7) { storeRow(d + 224, ha, hb, zero, za, zb, sa, sb, 3); }
+      d += <usize>rows << 5;
+      wp += 16;
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeRow(d: usize, a: v128, b: v128, zero: v128, za: v128, zb: v128, sa: v128, sb: v128, j: i32): void {
+  let qa: v128, qb: v128;
+  if (j == 0) { qa = i8x16.shuffle(a, zero, 0, 16, 16, 16, 4, 16, 16, 16, 8, 16, 16, 16, 12, 16, 16, 16); qb = i8x16.shuffle(b, zero, 0, 16, 16, 16, 4, 16, 16, 16, 8, 16, 16, 16, 12, 16, 16, 16); }
+  else if (j == 1) { qa = i8x16.shuffle(a, zero, 1, 16, 16, 16, 5, 16, 16, 16, 9, 16, 16, 16, 13, 16, 16, 16); qb = i8x16.shuffle(b, zero, 1, 16, 16, 16, 5, 16, 16, 16, 9, 16, 16, 16, 13, 16, 16, 16); }
+  else if (j == 2) { qa = i8x16.shuffle(a, zero, 2, 16, 16, 16, 6, 16, 16, 16, 10, 16, 16, 16, 14, 16, 16, 16); qb = i8x16.shuffle(b, zero, 2, 16, 16, 16, 6, 16, 16, 16, 10, 16, 16, 16, 14, 16, 16, 16); }
+  else { qa = i8x16.shuffle(a, zero, 3, 16, 16, 16, 7, 16, 16, 16, 11, 16, 16, 16, 15, 16, 16, 16); qb = i8x16.shuffle(b, zero, 3, 16, 16, 16, 7, 16, 16, 16, 11, 16, 16, 16, 15, 16, 16, 16); }
+  v128.store(d, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_s(qa), za), sa));
+  v128.store(d, f32x4.mul(f32x4.sub(f32x4.convert_i32x4_s(qb), zb), sb), 16);
 }
 
 // gemv_q4x_i8 for M = 1 … 4 rows in one pass over the weights (batched decoding, short prompts):

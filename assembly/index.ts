@@ -12,6 +12,7 @@ export { softmax_f32, log_softmax_f32 } from './softmax';
 export { unary_f32, binary_f32 } from './elementwise';
 export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { copy_rows, transpose2d_32 } from './layout';
+export { widen_f16_f32, narrow_f32_f16 } from './half';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { cached_attention_f32, cached_attention_heads_f32 } from './cached_attention';
 export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';
@@ -24,7 +25,8 @@ export { pack_b_q8, fits_q8, gemv_q8_dq_f32 } from './gemv_q8';
 export { dequant_q4_panels_x8 } from './dequant_q4';
 export { gemv_nt_f32 } from './gemv_nt';
 export { gemv_q4_prep_x, gemv_q4_f32, gemv_q4_prep_x_i8, gemv_q4_i8, dequant_q4_panels, bias_act_rows, q4_group_meta, gemv_q4_f32_n4, gemv_q4_i8_n4 } from './gemv_q4';
-export { q4x_prep_x, q4x_pack, q4x_pack_meta, gemv_q4x_i8, gemv_q4x_i8_rows, dequant_q4x_panels } from './gemv_q4x';
+export { q4x_prep_x, q4x_pack, q4x_pack_inplace, q4x_pack_meta, gemv_q4x_i8, gemv_q4x_i8_rows, dequant_q4x_panels } from './gemv_q4x';
+export { q4x_prep_x16, gemv_q4x_i16, gemv_q4x_i16_rows } from './gemv_q4x16';
 
 // First free byte after the module's static data in the imported memory: the runtime's arena must
 // start at or after this address.

@@ -18,7 +18,6 @@ import { Tensor } from '../api/tensor.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT, residentKvCache } from '../graph/passes/kv-cache.js';
 import { selectQuantizedHeadRows, selectRows } from '../graph/passes/select-rows.js';
 import { halfToFloat } from '../onnx/float-formats.js';
-import { platform } from '../platform/platform.js';
 import { type GenerationConfig, resolveConfig } from './config.js';
 import { TokenSampler } from './sampling.js';
 
@@ -33,10 +32,11 @@ export interface GenerationSessionOptions extends SessionOptions {
   kvCache?: 'auto' | 'copied';
   /**
    * How 4-bit MatMulNBits nodes compute. 'model' (default): as each node's `accuracy_level` says
-   * (0 … 3: float32 activations, as onnxruntime). 'int8': every MatMulNBits runs as
-   * accuracy_level 4 (onnxruntime's int8 compute: activations quantized to int8 per block, integer
-   * dot products, on weights repacked once at load), 2.5–3× faster per decode token on a q4 model
-   * (docs/decode-kernels.md), within 1e-2 of Σ|x·w| of the float product. Opt-in because it
+   * (0 … 3: float32-grade — decode rows quantized to 16 bits per block, each x within 2^-16 of its
+   * block's largest, exact integer sums; logits within 1e-4 of onnxruntime's float32 on the test
+   * decoders). 'int8': every MatMulNBits runs as accuracy_level 4 (onnxruntime's int8 compute:
+   * activations quantized to int8 per block), faster again per decode token on the relaxed-SIMD
+   * build (docs/decode-kernels.md), within 1e-2 of Σ|x·w| of the float product. Opt-in because it
    * changes the numbers the model file asks for (logits 1–3 % of the largest apart on the test
    * decoders).
    */
@@ -100,21 +100,22 @@ export class GenerationSession {
   static async create(model: Uint8Array | ArrayBuffer | string | URL, options: GenerationSessionOptions = {}): Promise<GenerationSession> {
     const { maxLength, kvCache = 'auto', q4Compute = 'model', ...opts } = options;
     if (q4Compute !== 'model' && q4Compute !== 'int8') throw new TesseraError('INVALID_ARGUMENT', `q4Compute must be 'model' or 'int8', got ${String(q4Compute)}`);
-    // A path stays a path (the session finds external data beside it); a URL is read once here.
-    const source = model instanceof URL || (typeof model === 'string' && /^(https?|data|blob):/.test(model))
-      ? await platform.readModel(model, { onProgress: options.onProgress, cache: options.cache }) : model;
+    // The model is loaded once, as given: a path stays a path (external data beside it), a URL is
+    // streamed into Wasm memory. The resident-cache rewrite decides on the decoded graph; when it
+    // refuses (leaving the graph unchanged) the same load goes on with the cache copied.
     let reason: string | undefined;
     let kind: 'attention' | 'gqa' = 'attention';
     let logitsAt: 'last' | 'all' = 'all';
-    const rewrite = (resident: boolean) => (m: import('../graph/ir.js').Model) => {
+    let path: 'resident' | 'copied' = 'resident';
+    if (kvCache === 'copied') { reason = 'kvCache: copied was asked for'; path = 'copied'; }
+    const rewrite = (m: import('../graph/ir.js').Model) => {
       if (q4Compute === 'int8') int8Compute(m);
       if (m.graph.outputs.some((o) => o.name === 'logits')) {
         try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); logitsAt = 'last'; } catch { logitsAt = 'all'; }
       }
-      if (resident) {
+      if (path === 'resident') {
         const r = residentKvCache(m);
-        if (typeof r === 'string') { reason = r; throw new RefusedRewrite(r); }
-        kind = r.kind;
+        if (typeof r === 'string') { reason = r; path = 'copied'; } else kind = r.kind;
       }
     };
     // A q8 head (DynamicQuantizeLinear → MatMulInteger …) becomes one op in the fusions; it then
@@ -123,16 +124,7 @@ export class GenerationSession {
       if (logitsAt === 'last' || !m.graph.outputs.some((o) => o.name === 'logits')) return;
       try { selectQuantizedHeadRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); logitsAt = 'last'; } catch { /* logits at every row */ }
     };
-    let session: InferenceSession;
-    let path: 'resident' | 'copied' = 'resident';
-    try {
-      if (kvCache === 'copied') { reason = 'kvCache: copied was asked for'; throw new RefusedRewrite(reason); }
-      session = await Session.createRewritten(source, opts, rewrite(true), fused);
-    } catch (e) {
-      if (!(e instanceof RefusedRewrite) && !(e instanceof TesseraError && e.message.includes(REFUSED))) throw e;
-      path = 'copied';
-      session = await Session.createRewritten(source, opts, rewrite(false), fused);
-    }
+    const session = await Session.createRewritten(model, opts, rewrite, fused);
     const layout = path === 'copied' ? pastLayoutOf(session) : undefined;
     if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) throw new TesseraError('INVALID_ARGUMENT', `maxLength must be a positive integer, got ${maxLength}`);
     // Without maxLength the first generation's capacity is what it needs rounded up to 256, so
@@ -342,11 +334,6 @@ function int8Compute(m: import('../graph/ir.js').Model): void {
   for (const n of m.graph.nodes) {
     if (n.opType === 'MatMulNBits' && n.domain === 'com.microsoft') n.attributes.set('accuracy_level', { type: 'int', value: 4 });
   }
-}
-
-const REFUSED = 'generation rewrite refused';
-class RefusedRewrite extends Error {
-  constructor(reason: string) { super(`${REFUSED}: ${reason}`); }
 }
 
 function int64(values: readonly number[], dims: number[]): Tensor {

@@ -6,7 +6,9 @@
  * (`InputInfo.constant`): a value the planner folded for one plan's shapes is widened per run, since
  * the next plan may give the same name another value (the cache is keyed by name). Ops that handle a narrow type
  * themselves (data movement, Cast, comparisons) keep doing so, except the heavy compute ops below,
- * which always widen so they reach the SIMD kernels instead of a JavaScript loop.
+ * which always widen so they reach the SIMD kernels instead of a JavaScript loop. float16 is
+ * widened and narrowed in Wasm (assembly/half.ts, the same bits as widenHalf / narrowHalf below,
+ * which plan-time folding still uses); bfloat16 in JavaScript.
  */
 import { TesseraError } from '../api/errors.js';
 import { shapeSize } from '../api/tensor.js';
@@ -163,7 +165,8 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
           // Weights: widened once per session, shared by every plan; the narrow original is freed
           // when this op is its only reader and never needs its value at plan time.
           return b.persistent(`widened:${x.name}`, n * 4, (to) => {
-            widen(type, b.view(type, ptr, n)() as Uint16Array, b.view('float32', to, n)() as Float32Array, n);
+            if (type === 'float16') b.k.widen_f16_f32(ptr, to, n);
+            else widen(type, b.view(type, ptr, n)() as Uint16Array, b.view('float32', to, n)() as Float32Array, n);
           }, valueRead[i] ? undefined : ptr, !valueRead[i]);
         }
         return b.scratch + inOffsets[i]!;
@@ -172,14 +175,16 @@ function prepareWidened(def: OpDef, ctx: OpContext): Prepared {
       const step = inner.build!({ ...b, inputs: ins, outputs: outs });
       const copyIn = ins.flatMap((to, i) => {
         if (!wide[i] || inputs[i]!.constant) return [];
-        const n = shapeSize(inputs[i]!.dims);
-        const src = b.view(type, b.inputs[i]!, n), dst = b.view('float32', to, n);
+        const n = shapeSize(inputs[i]!.dims), from = b.inputs[i]!;
+        if (type === 'float16') return [() => b.k.widen_f16_f32(from, to, n)];
+        const src = b.view(type, from, n), dst = b.view('float32', to, n);
         return [() => widen(type, src() as Uint16Array, dst() as Float32Array, n)];
       });
       const copyOut = outs.flatMap((from, j) => {
         if (!narrowed[j]) return [];
-        const n = shapeSize(inner.outputs[j]!.dims);
-        const src = b.view('float32', from, n), dst = b.view(type, b.outputs[j]!, n);
+        const n = shapeSize(inner.outputs[j]!.dims), to = b.outputs[j]!;
+        if (type === 'float16') return [() => b.k.narrow_f32_f16(from, to, n)];
+        const src = b.view('float32', from, n), dst = b.view(type, to, n);
         return [() => narrow(type, src() as Float32Array, dst() as Uint16Array, n)];
       });
       return () => {

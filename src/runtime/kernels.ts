@@ -48,6 +48,10 @@ export interface Kernels {
   add_layernorm_f32(a: Ptr, b: Ptr, y: Ptr, gamma: Ptr, beta: Ptr, rows: I, cols: I, eps: F): void;
   transpose2d_32(x: Ptr, y: Ptr, rows: I, cols: I): void;
   copy_rows(src: Ptr, dst: Ptr, rowBytes: I, n0: I, s0: I, n1: I, s1: I, n2: I, s2: I, dstStride: I): void;
+  /** float16 bits → float32, n values (assembly/half.ts). */
+  widen_f16_f32(src: Ptr, dst: Ptr, n: I): void;
+  /** float32 → float16 bits, round to nearest even, n values. */
+  narrow_f32_f16(src: Ptr, dst: Ptr, n: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
   cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;
@@ -70,10 +74,14 @@ export interface Kernels {
   dequant_q4_panels_x8(w: Ptr, scales: Ptr, zp: Ptr, zpKind: I, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
   q4x_prep_x(x: Ptr, K: I, bs: I, xq: Ptr): void;
   q4x_pack(w: Ptr, N: I, K: I, bs: I, dst: Ptr): void;
+  q4x_pack_inplace(w: Ptr, N: I, K: I, bs: I, scratch: Ptr): void;
   q4x_pack_meta(scales: Ptr, zp: Ptr, zpKind: I, N: I, K: I, bs: I, s4: Ptr, z4: Ptr): void;
   gemv_q4x_i8(xq: Ptr, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
   gemv_q4x_i8_rows(xq: Ptr, xqStride: I, M: I, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr, ldy: I): void;
   dequant_q4x_panels(w: Ptr, s4: Ptr, z4: Ptr, K: I, bs: I, n0: I, nc: I, dst: Ptr): void;
+  q4x_prep_x16(x: Ptr, K: I, bs: I, xq: Ptr): void;
+  gemv_q4x_i16(xq: Ptr, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr): void;
+  gemv_q4x_i16_rows(xq: Ptr, xqStride: I, M: I, K: I, N: I, bs: I, w: Ptr, s4: Ptr, z4: Ptr, y: Ptr, ldy: I): void;
   bias_act_rows(y: Ptr, ldy: I, M: I, N: I, bias: Ptr, act: I, alpha: F, beta: F): void;
   stft_power_f64(x: Ptr, hop: I, nFrames: I, window: Ptr, N: I, factors: Ptr, nFactors: I, tw: Ptr, scratch: Ptr, out: Ptr): void;
   log_mel_norm_f32(x: Ptr, n: I, floor: F, range: F, shift: F, scale: F): void;

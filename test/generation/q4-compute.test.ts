@@ -2,8 +2,8 @@
 // activations, several times faster decode on a q4 model). Checked on the committed tiny q4 decoders,
 // teacher-forced step by step: the logits move (the int8 path really runs) but stay within its
 // tolerance of the float path's, and the greedy id is the same wherever the float path's margin
-// exceeds the difference; against onnxruntime-web on the same file (float: its own tolerance, int8:
-// 5 % of the largest logit); a bad value is refused.
+// exceeds the difference; against onnxruntime-web on the same file (the default, x quantized to 16
+// bits per block: 1e-4 of the largest logit; int8: 5 %); a bad value is refused.
 import '../../src/index.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -101,12 +101,16 @@ describe("GenerationSession q4Compute: 'int8'", () => {
     });
   }
 
-  it('tiny-qwen3/model_q4 against onnxruntime-web on the same file, 16 teacher-forced steps: float within 1e-5, int8 within 5 % of the largest logit', async () => {
+  // The default quantizes each decode row to 16 bits per block (each x off by ≤ 2^-16 of its block's
+  // largest; float kernels measured 1.4e-6 here, the 16-bit path 4.7e-5 — the error compounds over
+  // the layers' MatMulNBits): 1e-4 of the largest logit, ~500× closer than int8.
+  it('tiny-qwen3/model_q4 against onnxruntime-web on the same file, 16 teacher-forced steps: default within 1e-4, int8 within 5 % of the largest logit', async () => {
     const bytes = read('tiny-qwen3');
     const steps = 16;
     const ortSeq = await ortGreedy(bytes, prompt, steps);
     const want = await ortLogits(bytes, ortSeq, prompt.length);
-    for (const [mode, tol] of [['model', 1e-5], ['int8', 0.05]] as const) {
+    const worstOf: Record<string, number> = {};
+    for (const [mode, tol] of [['model', 1e-4], ['int8', 0.05]] as const) {
       const gen = await GenerationSession.create(bytes, { q4Compute: mode });
       let past = 0, tokens = [...prompt], worst = 0;
       for (let t = 0; t <= steps; t++) {
@@ -118,7 +122,8 @@ describe("GenerationSession q4Compute: 'int8'", () => {
         tokens = [ortSeq[past]!];
       }
       expect(worst, mode).toBeLessThan(tol);
-      if (mode === 'int8') expect(worst).toBeGreaterThan(1e-5);
+      worstOf[mode] = worst;
+      if (mode === 'int8') expect(worst).toBeGreaterThan(100 * worstOf.model!);
       await gen.release();
     }
   });

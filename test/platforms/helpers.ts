@@ -86,6 +86,9 @@ export async function bundleWorkerExample(example: string): Promise<{ bundled: s
 export async function startWorkerExample(example: string, bindings?: Record<string, string>): Promise<{ worker: import('miniflare').Miniflare; bundled: string; cleanup: () => Promise<void> }> {
   const { Miniflare } = await import('miniflare');
   const { bundled, cleanup } = await bundleWorkerExample(example);
+  // wrangler.toml's compatibility flags, as wrangler passes them.
+  const toml = readFileSync(join(root, 'examples', example, 'wrangler.toml'), 'utf8');
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1]?.match(/"[^"]+"/g)?.map((f) => f.slice(1, -1)) ?? [];
   const worker = new Miniflare({
     modules: true,
     modulesRoot: root,
@@ -96,6 +99,7 @@ export async function startWorkerExample(example: string, bindings?: Record<stri
       { type: 'Data', include: ['**/*.onnx'] },
     ],
     compatibilityDate: '2024-09-23',
+    compatibilityFlags: flags,
     ...(bindings ? { bindings } : {}),
   });
   await worker.ready;

@@ -94,9 +94,10 @@ describe('examples/worker-generate in workerd', () => {
     expect(again.events.at(-1)!.event).toBe('done');
     const want = (await node('Love is', { max_new_tokens: 40, return_full_text: false }))[0]!.generated_text;
     expect(text(again)).toBe(want);
-    // The cut generation ended (cancelled between tokens, or at its 256 when the hang-up reached
-    // the Worker only after the loop had finished: fresh-clone CI runs saw both, so how early it
-    // stops is reported, not asserted).
+    // The cut generation ended (cancelled between tokens, or at its 256 when the hang-up never
+    // reached the Worker: under miniflare 3, in about one run of three, neither the stream's
+    // cancel() nor request.signal fires at all — checked with 1,024-token cuts that ran 1–5 s to
+    // their end — so how early it stops is reported, not asserted).
     const { recent } = await (await worker.dispatchFetch('http://localhost/status')).json() as { recent: { tokens: number; cancelled: boolean }[] };
     const record = recent.at(-2)!;
     expect(record.tokens).toBeGreaterThanOrEqual(2);

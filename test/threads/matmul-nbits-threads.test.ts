@@ -1,7 +1,8 @@
 /**
- * MatMulNBits decode steps (one row: gemv_q4_f32_n4 for accuracy_level 0, gemv_q4x_i8 on the
- * repacked weights for accuracy_level 4; split between 4-column groups in parallel-q4.ts) at 1, 2
- * and 3 threads: bit-identical outputs, and the pool takes part. N = 1027 ends in a partial group.
+ * MatMulNBits decode steps (one row on the repacked weights: gemv_q4x_i16 for accuracy_level 0,
+ * gemv_q4x_i8 for accuracy_level 4; gemv_q4_f32_n4 for block 16, which the repacked kernels do not
+ * take; split between 4-column groups in parallel-q4.ts) at 1, 2 and 3 threads: bit-identical
+ * outputs, and the pool takes part. N = 1027 ends in a partial group.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor } from '../../src/index.js';
@@ -10,9 +11,9 @@ import { DT, floatTensor, model, node, valueInfo } from '../helpers/onnx-builder
 import { randomQ4 } from '../reference/q4.js';
 import { rng } from '../../scripts/rng.mjs';
 
-const K = 512, N = 1027, bs = 32;
+const K = 512, N = 1027;
 
-function q4Model(level: number, zp: boolean): Uint8Array {
+function q4Model(level: number, zp: boolean, bs = 32): Uint8Array {
   const q = randomQ4(K, N, bs, zp ? 1 : 0, rng(level + (zp ? 10 : 0)));
   const inputs = ['A', 'B', 'scales', ...(zp ? ['zp'] : [])];
   return model({
@@ -34,9 +35,9 @@ describe('MatMulNBits decode at 1, 2 and 3 threads', () => {
   const sessions: InferenceSession[] = [];
   afterAll(async () => { for (const s of sessions) await s.release(); });
 
-  for (const [level, zp] of [[0, false], [4, true], [4, false]] as const) {
-    it(`accuracy_level ${level}${zp ? ', uint8 zero points' : ''}: bit-identical, pool used`, async () => {
-      const bytes = q4Model(level, zp);
+  for (const [level, zp, bs] of [[0, false, 32], [0, true, 64], [0, false, 16], [4, true, 32], [4, false, 32]] as const) {
+    it(`accuracy_level ${level}, block ${bs}${zp ? ', uint8 zero points' : ''}: bit-identical, pool used`, async () => {
+      const bytes = q4Model(level, zp, bs);
       const r = rng(3);
       const x = new Tensor('float32', Float32Array.from({ length: K }, () => 2 * r() - 1), [1, K]);
       const outs: Float32Array[] = [];

@@ -86,10 +86,14 @@ export interface Kernels {
   bias_act_rows(y: number, ldy: number, M: number, N: number, bias: number, act: number, alpha: number, beta: number): void;
   q4x_prep_x(x: number, K: number, bs: number, xq: number): void;
   q4x_pack(w: number, N: number, K: number, bs: number, dst: number): void;
+  q4x_pack_inplace(w: number, N: number, K: number, bs: number, scratch: number): void;
   q4x_pack_meta(scales: number, zp: number, zpKind: number, N: number, K: number, bs: number, s4: number, z4: number): void;
   gemv_q4x_i8(xq: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number): void;
   gemv_q4x_i8_rows(xq: number, xqStride: number, M: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number, ldy: number): void;
   dequant_q4x_panels(w: number, s4: number, z4: number, K: number, bs: number, n0: number, nc: number, dst: number): void;
+  q4x_prep_x16(x: number, K: number, bs: number, xq: number): void;
+  gemv_q4x_i16(xq: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number): void;
+  gemv_q4x_i16_rows(xq: number, xqStride: number, M: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number, ldy: number): void;
   where_32(c: number, x: number, y: number, o: number, d0: number, d1: number, d2: number, d3: number, cs0: number, cs1: number,
     cs2: number, cs3: number, xs0: number, xs1: number, xs2: number, xs3: number, ys0: number, ys1: number, ys2: number, ys3: number): void;
   attention_f32(q: number, k: number, v: number, mask: number, out: number, scratch: number, B: number, H: number, Sq: number,
@@ -98,6 +102,8 @@ export interface Kernels {
   stft_power_f64(x: number, hop: number, nFrames: number, window: number, N: number, factors: number, nFactors: number,
     tw: number, scratch: number, out: number): void;
   log_mel_norm_f32(x: number, n: number, floor: number, range: number, shift: number, scale: number): void;
+  widen_f16_f32(src: number, dst: number, n: number): void;
+  narrow_f32_f16(src: number, dst: number, n: number): void;
 }
 
 const CANARY_BYTES = 64;

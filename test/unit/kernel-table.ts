@@ -8,7 +8,7 @@ export type Family =
   | 'binary' | 'channel_affine' | 'layernorm' | 'add_layernorm' | 'transpose' | 'reduce' | 'compare' | 'where'
   | 'pack_b_i8' | 'pack_a_i8' | 'quantize_pack_a' | 'gemm_i16' | 'minmax' | 'quantize' | 'im2row' | 'attention'
   | 'im2col_batch' | 'unbatch' | 'col2im' | 'dwconv' | 'direct_conv' | 'resize_nearest'
-  | 'im2col_gemm' | 'gemv_q4' | 'audio';
+  | 'im2col_gemm' | 'gemv_q4' | 'audio' | 'half';
 
 export interface KernelEntry {
   name: keyof Kernels;
@@ -66,4 +66,9 @@ export const KERNELS: KernelEntry[] = [
   { name: 'gemv_q4x_i8', family: 'gemv_q4', what: 'one decode row, int8 x, W repacked by q4x_pack / q4x_pack_meta (4 columns per dot-product vector): the same bits as gemv_q4_i8 on either build' },
   { name: 'gemv_q4x_i8_rows', family: 'gemv_q4', what: 'gemv_q4x_i8 for 1 … 4 rows in one pass over the weights: each row the same bits as gemv_q4x_i8' },
   { name: 'dequant_q4x_panels', family: 'gemv_q4', what: 'repacked 4-bit W columns → packed-B f32 panels: the same bits as dequant_q4_panels', tile: GEMM_TILE },
+  { name: 'widen_f16_f32', family: 'half', what: 'float16 bits → float32 (every half pattern, bit-exact with the scalar conversion)' },
+  { name: 'narrow_f32_f16', family: 'half', what: 'float32 → float16 bits, round to nearest even (ties, overflow, subnormals, NaN: bit-exact with the scalar conversion)' },
+  { name: 'gemv_q4x_i16', family: 'gemv_q4', what: 'one decode row, x quantized per block to 16 bits (q4x_prep_x16), W repacked: the default (float32-grade) MatMulNBits decode; exact integer sums, the same bits on either build' },
+  { name: 'gemv_q4x_i16_rows', family: 'gemv_q4', what: 'gemv_q4x_i16 for 1 … 4 rows in one pass over the weights: each row the same bits as gemv_q4x_i16' },
+  { name: 'q4x_pack_inplace', family: 'gemv_q4', what: 'q4x_pack within B\'s own memory (N a multiple of 4), one group\'s columns through scratch: the same bytes as q4x_pack' },
 ];

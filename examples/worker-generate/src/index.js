@@ -70,6 +70,11 @@ async function generate(request, ctx) {
   const started = Date.now();
   const pieces = generator.stream(parsed.input, { ...parsed.options, streamer: counter });
   let cancelled = false;
+  // A hang-up reaches the Worker two ways: the response stream's cancel(), which workerd calls when
+  // a write to the gone client fails (SSE events are small: a whole generation can fit in the
+  // socket's buffers, and then no write fails), and the request's signal (compatibility flag
+  // enable_request_signal), which aborts when the client disconnects. Either stops the loop.
+  request.signal?.addEventListener?.('abort', () => { cancelled = true; });
   // Generation runs on its own (the stream buffers what the client has not read yet) so that the
   // next request's turn comes when this generation ends, whether or not the client reads to the end.
   const stream = new ReadableStream({

@@ -6,13 +6,16 @@
  * streams them through `gemv_q4_f32`, which dequantizes in registers (4 rows per pass over the
  * weights); prefill dequantizes a band of columns at a time into the f32 GEMM's panel layout (eight
  * columns at a time in SIMD: assembly/dequant_q4.ts) and
- * runs `gemm_f32` on it, so it goes at GEMM speed. Arithmetic is float32 (onnxruntime's
+ * runs `gemm_f32` on it, so it goes at GEMM speed. Arithmetic is float32-grade (onnxruntime's
  * accuracy_level 0 … 3), except that with accuracy_level 4 — onnxruntime's "int8 compute" — decode
  * rows are quantized to int8 per block and multiplied with integer dot products (as llama.cpp's Q8
  * blocks; within 1e-2 of Σ|x·w| of the float product). For block sizes that are multiples of 32
- * and integer zero points (what onnxruntime's and transformers.js' quantizers write) that path first
- * repacks the weights once (assembly/gemv_q4x.ts, 4 columns per dot-product vector; the repacked
- * bytes replace the file's): 2.5–3× the f32 form's speed per token (docs/decode-kernels.md).
+ * and integer zero points (what onnxruntime's and transformers.js' quantizers write) both first
+ * repack the weights once (assembly/gemv_q4x.ts, 4 columns per dot-product vector; the repacked
+ * bytes replace the file's); accuracy_level 0 … 3 then quantizes decode rows to 16 bits per block
+ * (assembly/gemv_q4x16.ts: each x off by ≤ 2^-16 of its block's largest, finer than float16 would
+ * hold it, exact integer sums): ~2.5× the float kernel's speed per token (docs/decode-kernels.md).
+ * Block 16, blocks over 256 and float zero points keep the float kernels.
  */
 import { shapeSize } from '../../api/tensor.js';
 import { BiasKind, packedBFloats, q4PrepFloats, q4PrepI8Bytes } from '../../runtime/kernels.js';
@@ -22,7 +25,7 @@ import { requireDtype } from '../util.js';
 
 /** Rows up to this many run as GEMV passes of 4 rows; more go through dequantized panels + GEMM. */
 export const Q4_GEMV_MAX_ROWS = 16;
-/** Rows up to which the repacked int8 path runs a GEMV (one pass over the weights for all rows). */
+/** Rows up to which the repacked paths (int8 and 16-bit x) run a GEMV (one pass over the weights for all rows). */
 export const Q4X_GEMV_MAX_ROWS = 4;
 /** Bytes of dequantized panels per GEMM call in prefill: a band that stays in L2. */
 const PANEL_BYTES = 256 << 10;
@@ -68,16 +71,19 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
   }
   const rows = shapeSize(a.dims) / K;
   const outDims = [...a.dims.slice(0, -1), N];
-  // int8 compute on block sizes the repacked kernel takes and integer zero points: every plan of
-  // this node (decode and prefill) reads the weights repacked once, which replace the originals.
-  const repack = int8x && zpKind !== 2 && bs % 32 === 0;
+  // Block sizes the repacked kernels take and integer zero points: every plan of this node (decode
+  // and prefill) reads the weights repacked once, which replace the originals. int8 compute
+  // (accuracy_level 4) quantizes decode rows to int8, every other level to 16 bits (blocks ≤ 256:
+  // gemv_q4x_i16's i32 bounds hold to 1024, the tests cover 32 … 256).
+  const x16 = !int8x && zpKind !== 2 && bs % 32 === 0 && bs <= 256;
+  const repack = x16 || (int8x && zpKind !== 2 && bs % 32 === 0);
   const gemv = rows <= (repack ? Q4X_GEMV_MAX_ROWS : Q4_GEMV_MAX_ROWS);
   const nc = Math.min(Math.ceil(N / 8) * 8, Math.max(8, Math.floor(PANEL_BYTES / (K * 4 * 8)) * 8));
   const m4 = Math.min(4, rows);
   // Prefill: A is packed once per run (pack_a_f32: every band's GEMM reads the packed tiles, the
   // same bits as plain A, fewer instructions per step), after the band's panels.
   const panelBytes = packedBFloats(K, nc) * 4;
-  const packA = !gemv && !repack && packAPays(rows, N, K);
+  const packA = !gemv && packAPays(rows, N, K);
   const scratchBytes = gemv ? (repack || int8x ? q4PrepI8Bytes(m4, K, bs) : q4PrepFloats(m4, K, bs) * 4)
     : panelBytes + (packA ? Math.ceil(rows / 4) * 4 * K * 4 : 0);
   return {
@@ -88,7 +94,7 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
       const [A, B, S] = [bd.inputs[0]!, bd.inputs[1]!, bd.inputs[2]!];
       const Z = zpIn ? bd.inputs[3]! : 0, bias = biasIn ? bd.inputs[5]! : 0, Y = bd.outputs[0]!;
       const X = bd.scratch;
-      if (repack) return repacked(bd, { K, N, bs, nb, zpKind, rows, nc, bias, A, B, S, Z, Y, X, key: `${b.name}:${sc.name}:${zpIn?.name ?? ''}` });
+      if (repack) return repacked(bd, { K, N, bs, nb, zpKind, rows, nc, bias, A, B, S, Z, Y, X, x16, packA, panelBytes, key: `${b.name}:${sc.name}:${zpIn?.name ?? ''}` });
       if (rows === 1 && N >= 4) return oneRow(bd, { K, N, bs, nb, zpKind, int8x, bias, A, B, S, Z, Y, X, key: `${b.name}:${sc.name}:${zpIn?.name ?? ''}` });
       if (gemv && int8x) {
         return () => {
@@ -122,28 +128,36 @@ function prepareMatMulNBits(ctx: OpContext): Prepared {
   };
 }
 
-interface Repacked { K: number; N: number; bs: number; nb: number; zpKind: number; rows: number; nc: number; bias: number; A: number; B: number; S: number; Z: number; Y: number; X: number; key: string }
+interface Repacked { K: number; N: number; bs: number; nb: number; zpKind: number; rows: number; nc: number; bias: number; A: number; B: number; S: number; Z: number; Y: number; X: number; x16: boolean; packA: boolean; panelBytes: number; key: string }
 
 /**
- * int8 compute over the weights repacked at load (assembly/gemv_q4x.ts: 4-column groups, one
- * integer dot-product vector per group and block): one row through `gemv_q4x_i8` (split between
- * threads), 2 … 4 rows in one pass through `gemv_q4x_i8_rows`, more rows through dequantized panels (`dequant_q4x_panels`, the same values as
- * `dequant_q4_panels`) and the f32 GEMM. The repacked nibbles, scales and zero points are three
- * session blocks that replace B, scales and zero_points when this node is their only reader, so the
- * weights are held once.
+ * Integer compute over the weights repacked at load (assembly/gemv_q4x.ts: 4-column groups, one
+ * integer dot-product vector per group and block), x quantized per block to 16 bits (`x16`:
+ * q4x_prep_x16, gemv_q4x_i16[_rows]; the default) or int8 (accuracy_level 4: q4x_prep_x,
+ * gemv_q4x_i8[_rows]): one row through the GEMV (split between threads), 2 … 4 rows in one pass
+ * through its `_rows` form, more rows through dequantized panels (`dequant_q4x_panels`, the same
+ * values as `dequant_q4_panels`) and the f32 GEMM (A packed once where that pays). The repacked
+ * nibbles, scales and zero points are three session blocks that replace B, scales and zero_points
+ * when this node is their only reader, so the weights are held once.
  */
 function repacked(bd: Bound, o: Repacked): () => void {
   const k = bd.k;
   const G = Math.ceil(o.N / 4);
-  const w = bd.persistent(`q4x:w:${o.key}`, G * o.nb * o.bs * 2, (p) => k.q4x_pack(o.B, o.N, o.K, o.bs, p), o.B);
+  // N a multiple of 4: the repacked nibbles are exactly B's bytes, so a large B (the lm_head) is
+  // repacked within its own block, a group at a time, instead of through a temporary copy.
+  const inPlace = o.N % 4 === 0 ? { scratchBytes: o.nb * o.bs * 2, run: (p: number, s: number) => k.q4x_pack_inplace(p, o.N, o.K, o.bs, s) } : undefined;
+  const w = bd.persistent(`q4x:w:${o.key}`, G * o.nb * o.bs * 2, (p) => k.q4x_pack(o.B, o.N, o.K, o.bs, p), o.B, false, inPlace);
   const s4 = bd.persistent(`q4x:s:${o.key}`, G * o.nb * 16, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, p, 0), o.S);
   // No zero points in the file (symmetric, transformers.js' default): none repacked, the kernels use 8.
   const z4 = o.zpKind === 0 ? 0 : bd.persistent(`q4x:z:${o.key}`, G * o.nb * 4, (p) => k.q4x_pack_meta(o.S, o.Z, o.zpKind, o.N, o.K, o.bs, 0, p), o.Z);
   const { K, N, bs, rows, nc, bias, A, Y, X } = o;
+  const prep = o.x16 ? k.q4x_prep_x16 : k.q4x_prep_x;
+  const gemv = o.x16 ? k.gemv_q4x_i16 : k.gemv_q4x_i8;
+  const gemvRows = o.x16 ? k.gemv_q4x_i16_rows : k.gemv_q4x_i8_rows;
   if (rows === 1) {
     return () => {
-      k.q4x_prep_x(A, K, bs, X);
-      k.gemv_q4x_i8(X, K, N, bs, w, s4, z4, Y);
+      prep(A, K, bs, X);
+      gemv(X, K, N, bs, w, s4, z4, Y);
       if (bias) k.bias_act_rows(Y, N, 1, N, bias, 0, 0, 0);
     };
   }
@@ -151,16 +165,19 @@ function repacked(bd: Bound, o: Repacked): () => void {
     // 2 … 4 rows (batched decoding, short prompts): one pass over the weights for all of them.
     const stride = q4PrepI8Bytes(1, K, bs);
     return () => {
-      for (let r = 0; r < rows; r++) k.q4x_prep_x(A + r * K * 4, K, bs, X + r * stride);
-      k.gemv_q4x_i8_rows(X, stride, rows, K, N, bs, w, s4, z4, Y, N);
+      for (let r = 0; r < rows; r++) prep(A + r * K * 4, K, bs, X + r * stride);
+      gemvRows(X, stride, rows, K, N, bs, w, s4, z4, Y, N);
       if (bias) k.bias_act_rows(Y, N, rows, N, bias, 0, 0, 0);
     };
   }
+  const P = X + o.panelBytes;
   return () => {
+    if (o.packA) k.pack_a_f32(A, K, P, rows, K);
+    const a = o.packA ? P : A;
     for (let n0 = 0; n0 < N; n0 += nc) {
       const c = Math.min(nc, N - n0);
       k.dequant_q4x_panels(w, s4, z4, K, bs, n0, c, X);
-      k.gemm_f32(A, K, X, Y + n0 * 4, N, rows, c, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0);
+      k.gemm_f32(a, K, X, Y + n0 * 4, N, rows, c, K, bias ? bias + n0 * 4 : 0, bias ? BiasKind.perColumn : BiasKind.none, 0, 0, 0, 0, o.packA ? 1 : 0);
     }
   };
 }

@@ -77,6 +77,11 @@ function prepareCast(ctx: OpContext, to: DType): Prepared {
   return {
     outputs: [{ dtype: to, dims: x.dims }],
     build: (bd) => {
+      // float16 ↔ float32, the casts fp16 exports put around their float32 islands: Wasm kernels
+      // with the bits of halfToFloat / floatToHalf (assembly/half.ts).
+      const [from, out] = [bd.inputs[0]!, bd.outputs[0]!];
+      if (x.dtype === 'float16' && to === 'float32') return () => bd.k.widen_f16_f32(from, out, n);
+      if (x.dtype === 'float32' && to === 'float16') return () => bd.k.narrow_f32_f16(from, out, n);
       const vs = bd.view(x.dtype, bd.inputs[0]!, n), vd = bd.view(to, bd.outputs[0]!, n);
       return () => {
         const S = vs(), D = vd();

@@ -1,6 +1,6 @@
 /**
  * Splitting the one-row 4-bit decode kernels (assembly/gemv_q4.ts: gemv_q4_f32_n4, gemv_q4_i8_n4;
- * assembly/gemv_q4x.ts: gemv_q4x_i8, what MatMulNBits runs for a decode step) across a session's team. They are compute-bound (one
+ * assembly/gemv_q4x.ts, gemv_q4x16.ts: gemv_q4x_i8 and gemv_q4x_i16, what MatMulNBits runs for a decode step) across a session's team. They are compute-bound (one
  * core dequantizes ~5–10 G weights/s, far below what memory delivers at ½ byte a weight), so a
  * second core helps.
  *
@@ -17,7 +17,7 @@ const Q4_MIN_WEIGHTS = 1 << 18;
 /** Groups per part are a multiple of this (32 columns): parts start on whole cache lines of y. */
 const GROUP_ALIGN = 8;
 
-type Q4Kernels = Pick<Kernels, 'gemv_q4_f32_n4' | 'gemv_q4_i8_n4' | 'gemv_q4x_i8'>;
+type Q4Kernels = Pick<Kernels, 'gemv_q4_f32_n4' | 'gemv_q4_i8_n4' | 'gemv_q4x_i8' | 'gemv_q4x_i16'>;
 
 /** `full` is parallel.ts's whole-call argument array; `fan` its splitter. */
 export function parallelQ4(k: Kernels, fan: Fan, full: number[]): Q4Kernels {
@@ -53,14 +53,17 @@ export function parallelQ4(k: Kernels, fan: Fan, full: number[]): Q4Kernels {
     d[6] = f[6] ? f[6] + s * nb * 4 : 0;
     d[7] = f[7]! + s * 16;
   };
-  const q4x = k.gemv_q4x_i8;
-  const q4xId = POOL_KERNELS.indexOf('gemv_q4x_i8');
-  const gemvQ4x = (xq: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number): void => {
-    if (N * K >= Q4_MIN_WEIGHTS) {
-      full[0] = xq; full[1] = K; full[2] = N; full[3] = bs; full[4] = w; full[5] = s4; full[6] = z4; full[7] = y;
-      if (fan(q4x, q4xId, 8, Math.ceil(N / 4), GROUP_ALIGN, repacked, 'gemv_q4x_i8')) return;
-    }
-    q4x(xq, K, N, bs, w, s4, z4, y);
+  // gemv_q4x_i16 (16-bit x, the default) takes the same arguments over the same layout.
+  const wrapRepacked = (name: 'gemv_q4x_i8' | 'gemv_q4x_i16') => {
+    const kernel = k[name];
+    const id = POOL_KERNELS.indexOf(name);
+    return (xq: number, K: number, N: number, bs: number, w: number, s4: number, z4: number, y: number): void => {
+      if (N * K >= Q4_MIN_WEIGHTS) {
+        full[0] = xq; full[1] = K; full[2] = N; full[3] = bs; full[4] = w; full[5] = s4; full[6] = z4; full[7] = y;
+        if (fan(kernel, id, 8, Math.ceil(N / 4), GROUP_ALIGN, repacked, name)) return;
+      }
+      kernel(xq, K, N, bs, w, s4, z4, y);
+    };
   };
-  return { gemv_q4_f32_n4: wrap('gemv_q4_f32_n4'), gemv_q4_i8_n4: wrap('gemv_q4_i8_n4'), gemv_q4x_i8: gemvQ4x };
+  return { gemv_q4_f32_n4: wrap('gemv_q4_f32_n4'), gemv_q4_i8_n4: wrap('gemv_q4_i8_n4'), gemv_q4x_i8: wrapRepacked('gemv_q4x_i8'), gemv_q4x_i16: wrapRepacked('gemv_q4x_i16') };
 }

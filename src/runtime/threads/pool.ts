@@ -28,6 +28,7 @@ export const POOL_KERNELS = [
   'conv2d_im2col_gemm_f32', 'pack_b_f32', 'resize_nearest_32',
   'gemm_i16_dq_f32', 'gemm_i16_i32', 'quantize_pack_a_f32', 'pack_a_i8',
   'gemv_q4_f32_n4', 'gemv_q4_i8_n4', 'gemv_q4x_i8',
+  'gemv_q4x_i16',
   'gemv_q8_dq_f32', 'gemm_q8_dq_f32', 'gemm_q8_i32',
   'cached_attention_heads_f32',
   'gemv_nt_f32',

@@ -3,7 +3,7 @@
 // point kind, bias and an activation, y written with a row stride (canaries after every buffer);
 // dequant_q4_panels against pack_b_f32 of the dequantized matrix, bit for bit.
 import { act } from '../../reference/activation';
-import { dequantQ4, randomQ4, type Q4 } from '../../reference/q4';
+import { dequantQ4, randomQ4, zeroPoint, type Q4 } from '../../reference/q4';
 import { randArray, rng, type Heap } from '../harness';
 import type { KernelEntry } from '../kernel-table';
 import type { Case } from './types';
@@ -149,7 +149,108 @@ function runQ4x(h: Heap, K: number, N: number, bs: number, zpKind: 0 | 1, panels
   return h.checkCanaries();
 }
 
+/** The nibble of column n at k (MatMulNBits' layout). */
+function nibbleAt(q: Q4, n: number, k: number): number {
+  const byte = q.w[n * q.nb * q.bs / 2 + Math.floor(k / q.bs) * q.bs / 2 + ((k % q.bs) >> 1)]!;
+  return k & 1 ? byte >> 4 : byte & 15;
+}
+
+/**
+ * The 16-bit path (q4x_prep_x16, gemv_q4x_i16, gemv_q4x_i16_rows) on M = 1 … 4 rows:
+ * 1. bit for bit against its arithmetic done in JS (xq = roundeven(x·fround(32767/m)),
+ *    s = fround(m/32767), exact integer sums, the float32 epilogue in the kernel's order), so every
+ *    build, and the one-row and several-row kernels, give the same bits;
+ * 2. against the exact product in float64 with the dequantized weights (q − zp)·scale, within the
+ *    bound of 16-bit x: each x is off by ≤ m_b/65534 (m_b its block's max |x|), so
+ *    |y − exact| ≤ Σ_b (m_b/65534)·Σ_{k∈b} |w_k| plus float32 rounding, (nb + 8)·2^-23·Σ|x·w|.
+ * Rows get different magnitudes, one an outlier in one block and one an all-zero block (s = 0).
+ */
+function runQ4x16(h: Heap, M: number, K: number, N: number, bs: number, zpKind: 0 | 1, seed: number): string | null {
+  const r = rng(seed);
+  const q = randomQ4(K, N, bs, zpKind, r);
+  const nb = Math.ceil(K / bs), G = Math.ceil(N / 4);
+  const x = randArray(M * K, r);
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) x[i * K + k] = Math.fround(x[i * K + k]! * [1, 1e-3, 40, 0.5][i]!);
+  if (M > 1) x[K + Math.floor(r() * K)] = 3; // an outlier in row 1
+  if (M > 2 && K > bs) x.fill(0, 2 * K, 2 * K + bs); // row 2's first block all zero
+  const { w, scales, zp } = putQ4(h, q);
+  const wx = h.alloc(G * nb * bs / 2), s4 = h.alloc(G * nb * 4), z4 = zpKind ? h.alloc(G * nb) : 0;
+  h.k.q4x_pack(w, N, K, bs, wx);
+  h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, s4, 0);
+  if (z4) h.k.q4x_pack_meta(scales, zp, zpKind, N, K, bs, 0, z4);
+  const stride = (nb * bs / 2 + 2 * nb) * 4, ldy = N + 3;
+  const px = h.put(x), xq = h.alloc(M * stride / 4), ym = h.alloc(M * ldy), y1 = h.alloc(N);
+  for (let i = 0; i < M; i++) h.k.q4x_prep_x16(px + i * K * 4, K, bs, xq + i * stride);
+  h.k.gemv_q4x_i16_rows(xq, stride, M, K, N, bs, wx, s4, z4, ym, ldy);
+  const rows = h.get(ym, M * ldy);
+  const even = (v: number) => { const t = Math.round(v); return Math.abs(v % 1) === 0.5 && t % 2 !== 0 ? t - 1 : t; };
+  for (let i = 0; i < M; i++) {
+    h.k.gemv_q4x_i16(xq + i * stride, K, N, bs, wx, s4, z4, y1);
+    const one = h.get(y1, N);
+    const xi = x.subarray(i * K, (i + 1) * K);
+    const xs: number[] = [], sx: number[] = [], sums: number[] = [], mb: number[] = [];
+    for (let b = 0; b < nb; b++) {
+      let m = 0;
+      for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) m = Math.max(m, Math.abs(xi[k]!));
+      const inv = m > 0 ? Math.fround(32767 / m) : 0;
+      let sum = 0;
+      for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) { const v = even(Math.fround(xi[k]! * inv)); xs[k] = v; sum += v; }
+      sx.push(Math.fround(m / 32767)); sums.push(sum); mb.push(m);
+    }
+    for (let j = 0; j < N; j++) {
+      let yv = 0, exact = 0, bound = 0, mag = 0;
+      for (let b = 0; b < nb; b++) {
+        const z = zpKind ? zeroPoint(q, j, b) : 8, sc = q.scales[j * nb + b]!;
+        let acc = 0, wabs = 0;
+        for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) {
+          const v = nibbleAt(q, j, k), wk = (v - z) * sc;
+          acc += xs[k]! * v; exact += xi[k]! * wk; wabs += Math.abs(wk); mag += Math.abs(xi[k]! * wk);
+        }
+        const t = Math.fround(sc * sx[b]!);
+        yv = Math.fround(yv + Math.fround(t * Math.fround(acc - z * sums[b]!)));
+        bound += mb[b]! / 65534 * wabs;
+      }
+      const where = `M=${M} K=${K} N=${N} bs=${bs} zp=${zpKind}: y[${i}][${j}]`;
+      if (!Object.is(one[j], yv)) return `${where} = ${one[j]}, its arithmetic in JS gives ${yv}`;
+      if (!Object.is(rows[i * ldy + j], yv)) return `${where} (rows kernel) = ${rows[i * ldy + j]}, want ${yv}`;
+      const tol = bound * (1 + 1e-6) + (nb + 8) * 2 ** -23 * mag + 1e-30;
+      if (!(Math.abs(yv - exact) <= tol)) return `${where} = ${yv}, exact ${exact}: off by ${Math.abs(yv - exact)} > ${tol}`;
+    }
+  }
+  return h.checkCanaries();
+}
+
 export function gemvQ4Cases(e: KernelEntry): Case[] {
+  if (e.name === 'q4x_pack_inplace') return [{ name: 'the same bytes as q4x_pack, blocks 32…256, K past the last block, scratch canaries', run: (h) => {
+    let i = 0;
+    for (const [K, N, bs] of [[32, 4, 32], [100, 20, 32], [130, 8, 64], [300, 12, 128], [600, 4, 256]] as const) {
+      h.reset();
+      const q = randomQ4(K, N, bs, 0, rng(1700 + i++));
+      const { w } = putQ4(h, q);
+      const nb = Math.ceil(K / bs), bytes = N * nb * bs / 2;
+      const want = h.alloc(bytes / 4), scratch = h.alloc(nb * bs / 2);
+      h.k.q4x_pack(w, N, K, bs, want);
+      h.k.q4x_pack_inplace(w, N, K, bs, scratch);
+      const a = new Uint8Array(h.memory.buffer, want, bytes), b = new Uint8Array(h.memory.buffer, w, bytes);
+      for (let j = 0; j < bytes; j++) if (a[j] !== b[j]) return `K=${K} N=${N} bs=${bs}: byte ${j} = ${b[j]}, want ${a[j]}`;
+      const err = h.checkCanaries();
+      if (err) return err;
+    }
+    return null;
+  } }];
+  if (e.name === 'gemv_q4x_i16' || e.name === 'gemv_q4x_i16_rows') return [1, 2, 3, 4].map((M) => ({
+    name: `M=${M}: 16-bit x, bit for bit vs its arithmetic in JS, within the 16-bit bound of the float64 product: blocks 32…256, K past the last block, N mod 4 = 0…3, zero points none/u8`,
+    run: (h: Heap) => {
+      let i = 0;
+      for (const [K, N, bs] of [[32, 4, 32], [100, 19, 32], [130, 6, 64], [300, 13, 128], [600, 7, 256], [1024, 33, 32]] as const)
+        for (const zpKind of [0, 1] as const) {
+          h.reset();
+          const err = runQ4x16(h, M, K, N, bs, zpKind, 1300 + 20 * M + i++);
+          if (err) return err;
+        }
+      return null;
+    },
+  }));
   if (e.name === 'gemv_q4x_i8' || e.name === 'gemv_q4x_i8_rows' || e.name === 'dequant_q4x_panels') return [{ name: 'repacked vs MatMulNBits layout, bit for bit: blocks 32…256, K past the last block, N mod 4 = 0…3, zero points none/u8', run: (h) => {
     let i = 0;
     for (const [K, N, bs] of [[32, 4, 32], [100, 19, 32], [130, 6, 64], [300, 13, 128], [600, 7, 256], [1024, 33, 32]] as const)

@@ -15,6 +15,7 @@ import { reduceCases } from './reduce';
 import { gemvQ4Cases } from './gemv-q4';
 import { resizeNearestCases } from './resize';
 import { audioCases } from './audio';
+import { halfCases } from './half';
 import type { Case } from './types';
 
 export type { Case } from './types';
@@ -54,6 +55,7 @@ export const CHECKS: Record<Family, (e: KernelEntry) => Case[]> = {
   im2col_gemm: im2colGemmCases,
   gemv_q4: gemvQ4Cases,
   audio: audioCases,
+  half: halfCases,
 };
 
 export function allCases(): { kernel: KernelEntry; cases: Case[] }[] {

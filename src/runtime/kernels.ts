@@ -18,6 +18,8 @@ export interface Kernels {
   pack_b_q8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): I;
   gemv_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
   fits_q8(src: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): I;
+  /** y = x·Wᵀ over W stored [N, K] (a tied lm_head read from the embedding table): y[m·ldy + n] = x[m]·W[n]. */
+  gemv_nt_f32(x: Ptr, M: I, K: I, w: Ptr, N: I, y: Ptr, ldy: I): void;
   gemm_q8_i32(ap: Ptr, bq: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
   gemm_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
   minmax_f32(x: Ptr, n: I, out: Ptr): void;

@@ -14,6 +14,7 @@ import { fuseContribBias } from './fuse-contrib-bias.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
 import { fuseQuantized } from './fuse-qdq.js';
 import { shareDynamicQuantize } from './share-dynamic-quantize.js';
+import { readTiedWeights } from './tied-weights.js';
 
 export function optimize(model: Model): void {
   const g = model.graph;
@@ -32,5 +33,7 @@ export function optimize(model: Model): void {
   changed = fuseActivations(g, opset) || changed;
   // Last: the DynamicQuantizeMatMuls it groups have their activations by now.
   changed = shareDynamicQuantize(g) || changed;
+  // A tied head reads the embedding table itself rather than a transposed copy of it.
+  changed = readTiedWeights(g) || changed;
   if (changed) model.opsets.set('tessera', 1);
 }

@@ -102,6 +102,7 @@ function broadcastInto(bd: Bound, c: InputInfo, C: number, Y: number, M: number,
 function prepareMatMul(ctx: OpContext): Prepared {
   const a = ctx.input(0), b = ctx.input(1);
   if (a.dtype !== 'float32' && !ctx.node.domain) return prepareMatMulJs(ctx);
+  if (ctx.node.domain === 'tessera' && ctx.attrs.int('transB', 0) === 1) return prepareMatMulTransB(ctx);
   requireDtype(ctx, 0, ['float32']);
   requireDtype(ctx, 1, ['float32']);
   if (a.dims.length === 0 || b.dims.length === 0) ctx.fail('MatMul inputs must have rank ≥ 1', 'SHAPE_MISMATCH');
@@ -159,6 +160,65 @@ function prepareMatMul(ctx: OpContext): Prepared {
           k.pack_b_f32(B0 + offB * 4, S, K, N, N, 0);
           k.gemm_f32(A + offA * 4, K, S, Y + i * M * N * 4, N, M, N, K, biasPtr, biasKind, 0, act, p0, p1);
         }
+      };
+    },
+  };
+}
+
+/** Rows up to which x·Wᵀ runs as dot products over W's rows (gemv_nt_f32) rather than the GEMM. */
+const GEMV_NT_MAX_ROWS = 4;
+
+/**
+ * tessera.FusedMatMul with transB = 1: Y = A · Bᵀ (+ bias) with B a 2-D [N, K] matrix, as
+ * graph/passes/tied-weights.ts makes of a tied lm_head (B the embedding table, also read by the
+ * token Gather). Up to GEMV_NT_MAX_ROWS rows read B's rows in place (gemv_nt_f32): no copy of B
+ * exists. More rows run the GEMM on panels packed from Bᵀ: once per session when B is constant
+ * (made by the first such plan; per band per run with memory: 'low'), per run otherwise.
+ */
+function prepareMatMulTransB(ctx: OpContext): Prepared {
+  const a = ctx.input(0), b = ctx.input(1), bias = ctx.inputs[2];
+  requireDtype(ctx, 0, ['float32']);
+  requireDtype(ctx, 1, ['float32']);
+  if (ctx.attrs.string('activation', '')) ctx.fail('transB takes no fused activation', 'INVALID_MODEL');
+  if (a.dims.length < 1 || b.dims.length !== 2) ctx.fail(`with transB, A must have rank ≥ 1 and B rank 2; got [${a.dims}] and [${b.dims}]`, 'SHAPE_MISMATCH');
+  const [N, K] = [b.dims[0]!, b.dims[1]!];
+  if (a.dims[a.dims.length - 1] !== K) ctx.fail(`inner dimensions differ: [${a.dims}] × [${b.dims}]ᵀ`, 'SHAPE_MISMATCH');
+  if (bias && (bias.dims.length !== 1 || bias.dims[0] !== N || bias.dtype !== 'float32')) ctx.fail(`fused bias must be float32 [${N}]`, 'SHAPE_MISMATCH');
+  const outDims = a.dims.length === 1 ? [N] : [...a.dims.slice(0, -1), N];
+  const rows = shapeSize(a.dims) / K;
+  const gemv = rows <= GEMV_NT_MAX_ROWS;
+  const banded = !gemv && b.constant && ctx.memory === 'low' && K * N * 4 >= LOW_MEMORY_MIN_BYTES;
+  const packA = !gemv && packAPays(rows, N, K);
+  const aBytes = packA ? packedAFloats(rows, K) * 4 : 0;
+  const bBytes = gemv || (b.constant && !banded) ? 0 : packedBFloats(K, banded ? Math.min(BAND, N) : N) * 4;
+  return {
+    outputs: [{ dtype: 'float32', dims: outDims }],
+    scratchBytes: aBytes + bBytes || undefined,
+    build: (bd) => {
+      const k = bd.k;
+      const [A0, B0, Y] = [bd.inputs[0]!, bd.inputs[1]!, bd.outputs[0]!];
+      const biasPtr = bias ? bd.inputs[2]! : 0, biasKind = bias ? BiasKind.perColumn : BiasKind.none;
+      if (gemv) {
+        // binary_f32 op 0 (add): Y[r, n] += bias[n], the bias broadcast over rows.
+        const addBias = bias ? () => k.binary_f32(Y, biasPtr, Y, 0, 1, 1, rows, N, 0, 0, N, 1, 0, 0, 0, 1) : undefined;
+        return () => { k.gemv_nt_f32(A0, rows, K, B0, N, Y, N); addBias?.(); };
+      }
+      const P = bd.scratch, S = bd.scratch + aBytes, A = packA ? P : A0;
+      if (banded) {
+        return () => {
+          if (packA) k.pack_a_f32(A0, K, P, rows, K);
+          for (let n0 = 0; n0 < N; n0 += BAND) {
+            const w = Math.min(BAND, N - n0);
+            k.pack_b_f32(B0 + n0 * K * 4, S, K, w, K, 1);
+            k.gemm_f32(A, K, S, Y + n0 * 4, N, rows, w, K, bias ? biasPtr + n0 * 4 : 0, biasKind, 0, 0, 0, 0, packA ? 1 : 0);
+          }
+        };
+      }
+      const B = packedB(bd, b, B0, K, N, true, 1, S);
+      return () => {
+        B.perRun?.();
+        if (packA) k.pack_a_f32(A0, K, P, rows, K);
+        k.gemm_f32(A, K, B.ptr, Y, N, rows, N, K, biasPtr, biasKind, 0, 0, 0, 0, packA ? 1 : 0);
       };
     },
   };
@@ -230,5 +290,6 @@ export const gemmOps: OpDef[] = [
   { opType: 'FusedGemm', domain: 'tessera', since: 1, attributes: ['alpha', 'beta', 'transA', 'transB', ...FUSED_ACT_ATTRS], prepare: prepareGemm },
   { opType: 'MatMul', since: 1, attributes: [], prepare: prepareMatMul },
   { opType: 'Det', since: 11, attributes: [], prepare: prepareDet },
-  { opType: 'FusedMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS], prepare: prepareMatMul },
+  // transB = 1: B is [N, K] (graph/passes/tied-weights.ts, a tied head reading the embedding table).
+  { opType: 'FusedMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS, 'transB'], prepare: prepareMatMul },
 ];

@@ -30,11 +30,13 @@
  *  - the int8 GEMM and its A packing: parallel-i8.ts;
  *  - the one-row 4-bit decode kernels (MatMulNBits): parallel-q4.ts;
  *  - attention over the resident KV cache (text generation's CachedAttention), between whole
- *    query heads: parallel-attention.ts.
+ *    query heads: parallel-attention.ts;
+ *  - the x·Wᵀ GEMV over a [N, K] table (a tied lm_head), between 4-row groups: parallel-gemv.ts.
  */
 import type { Kernels } from '../kernels.js';
 import { parallelCachedAttention } from './parallel-attention.js';
 import { parallelInt8 } from './parallel-i8.js';
+import { parallelGemvNT } from './parallel-gemv.js';
 import { parallelQ4 } from './parallel-q4.js';
 import { copy, largestShare, type Fan, type Shift } from './split.js';
 import { POOL_KERNELS, type PoolKernel, type Team } from './pool.js';
@@ -358,6 +360,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     ...parallelInt8(k, fan, full, threads),
     ...parallelQ4(k, fan, full),
     ...parallelCachedAttention(k, fan, full),
+    ...parallelGemvNT(k, fan, full),
   };
 }
 

@@ -18,7 +18,7 @@
 }
 
 // One row of x (K floats) → xq: per block s = max|x| / 32767, xq = roundeven(x · (32767 / max)),
-// zero past K.
+// zero past K (and for a block whose max|x| ≤ 1e-30).
 export function q4x_prep_x16(x: usize, K: i32, bs: i32, xq: usize): void {
   const nb = (K + bs - 1) / bs;
   const kp = nb * bs;
@@ -30,7 +30,9 @@ export function q4x_prep_x16(x: usize, K: i32, bs: i32, xq: usize): void {
     for (; k + 4 <= e; k += 4) mv = f32x4.max(mv, f32x4.abs(v128.load(x + (<usize>k << 2))));
     let m: f32 = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     for (; k < e; k++) m = max(m, abs(load<f32>(x + (<usize>k << 2))));
-    const inv: f32 = m > 0 ? <f32>32767 / m : 0;
+    // Below 1e-30 (32767 / m would overflow near 1e-34) a block counts as zero: its terms are
+    // < 1e-30 · Σ|w|.
+    const inv: f32 = m > <f32>1e-30 ? <f32>32767 / m : 0;
     // 8 k at a time into pair order; trunc_sat: a NaN x (then m is NaN, inv 0) gives 0, and s = NaN
     // makes the block's outputs NaN, as float arithmetic would.
     const iv = f32x4.splat(inv);

@@ -6,7 +6,8 @@
 // model's layers do. Formats: fp32 (gemm_f32 over pack_b_f32 panels, what MatMul runs for M = 1),
 // int8 (gemm_i16_dq_f32 over pack_b_i8 panels, what DynamicQuantizeMatMul runs: i16 in memory,
 // 2 bytes a weight; and gemv_q8_dq_f32, its M ≤ 4 GEMV over one-byte panels) and int4 (gemv_q4_f32 over MatMulNBits' packed nibbles, block 32, with the
-// scales: 0.625 bytes a weight; and gemv_q4_i8, MatMulNBits' accuracy_level 4 path, x as int8).
+// scales: 0.625 bytes a weight; and gemv_q4_i8, MatMulNBits' accuracy_level 4 path, x as int8;
+// on the weights repacked at load: gemv_q4x_i8 and gemv_q4x_i16, the default, x as 16 bits).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
@@ -114,6 +115,10 @@ export function measureDecode(relaxed = false) {
       });
       const ms = bestMs(copies, 3, (c) => { k.q4x_prep_x(x, K, bs, xq); k.gemv_q4x_i8(xq, K, N, bs, w[c][0], w[c][1], w[c][2], y); });
       row['int4 (int8 x, repacked)'] = { ms, bytes, gbs: bytes / ms / 1e6 };
+      // The default (accuracy_level 0 … 3): the same repacked weights, x quantized to 16 bits per
+      // block (assembly/gemv_q4x16.ts).
+      const ms16 = bestMs(copies, 3, (c) => { k.q4x_prep_x16(x, K, bs, xq); k.gemv_q4x_i16(xq, K, N, bs, w[c][0], w[c][1], w[c][2], y); });
+      row['int4 (16-bit x, repacked)'] = { ms: ms16, bytes, gbs: bytes / ms16 / 1e6 };
     }
     // Prefill, 128 rows (not for the lm_head: only the last position's logits are needed):
     // MatMulNBits dequantizes 64 KiB-wide bands of columns into GEMM panels, then gemm_f32; fp32
@@ -147,7 +152,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   else {
     console.log(`single-core read bandwidth: best ${bw.best.toFixed(1)} GB/s (median ${bw.median.toFixed(1)}); floor = bytes ÷ best`);
     console.log('| K×N | format | bytes | ms | GB/s | × floor | vs fp32 |\n|---|---|---:|---:|---:|---:|---:|');
-    for (const r of rows) for (const f of ['fp32', 'int8', 'int8 gemv', 'int4', 'int4 (int8 x)', 'int4 (int8 x, repacked)']) {
+    for (const r of rows) for (const f of ['fp32', 'int8', 'int8 gemv', 'int4', 'int4 (int8 x)', 'int4 (int8 x, repacked)', 'int4 (16-bit x, repacked)']) {
       const m = r[f];
       console.log(`| ${r.shape} | ${f} | ${(m.bytes / 1e6).toFixed(1)} MB | ${m.ms.toFixed(2)} | ${m.gbs.toFixed(1)} | ${(m.ms / (m.bytes / bw.best / 1e6)).toFixed(2)} | ${(r.fp32.ms / m.ms).toFixed(2)}× |`);
     }

@@ -173,6 +173,7 @@ function runQ4x16(h: Heap, M: number, K: number, N: number, bs: number, zpKind: 
   for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) x[i * K + k] = Math.fround(x[i * K + k]! * [1, 1e-3, 40, 0.5][i]!);
   if (M > 1) x[K + Math.floor(r() * K)] = 3; // an outlier in row 1
   if (M > 2 && K > bs) x.fill(0, 2 * K, 2 * K + bs); // row 2's first block all zero
+  if (M > 3 && K > 2 * bs) for (let k = 3 * K + bs; k < 3 * K + 2 * bs; k++) x[k] = Math.fround(x[k]! * 1e-36); // row 3's second block below 1e-30: zero
   const { w, scales, zp } = putQ4(h, q);
   const wx = h.alloc(G * nb * bs / 2), s4 = h.alloc(G * nb * 4), z4 = zpKind ? h.alloc(G * nb) : 0;
   h.k.q4x_pack(w, N, K, bs, wx);
@@ -192,7 +193,7 @@ function runQ4x16(h: Heap, M: number, K: number, N: number, bs: number, zpKind: 
     for (let b = 0; b < nb; b++) {
       let m = 0;
       for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) m = Math.max(m, Math.abs(xi[k]!));
-      const inv = m > 0 ? Math.fround(32767 / m) : 0;
+      const inv = m > Math.fround(1e-30) ? Math.fround(32767 / m) : 0;
       let sum = 0;
       for (let k = b * bs; k < Math.min(K, (b + 1) * bs); k++) { const v = even(Math.fround(xi[k]! * inv)); xs[k] = v; sum += v; }
       sx.push(Math.fround(m / 32767)); sums.push(sum); mb.push(m);

@@ -147,6 +147,7 @@ export function pack_a_f32(src: usize, lda: i32, dst: usize, M: i32, K: i32): vo
 // K blocks back to back, so its M×8 strip of C stays in L1 between them instead of a round trip
 // through memory per K block (BERT's 128×30522 vocabulary projection: C is 15 MB).
 const A_L2_BYTES: usize = 512 << 10;
+const A_BAND_BYTES: usize = 128 << 10;
 
 // C = act(A·B [+ C_old] [+ bias]). Bias and activation are applied only with the last K block,
 // C_old (accumulate) is read by the first, so the epilogue is fused with no extra pass over C.
@@ -169,11 +170,21 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
     }
     return;
   }
+  // A too big for L2: within a K block, rows go in bands of A_BAND_BYTES (a multiple of 4 rows), so
+  // the band's A block stays in L2 while every B panel passes it, instead of all of A streaming
+  // from L3 once per 8-column panel (Whisper's encoder: 1,500 rows × 256 K = 1.5 MB per panel).
+  // The bands split rows only; every element's K blocks run in the same order: the same bits.
   let k0 = 0;
   do {
     const kc = min(kcEven, K - k0);
-    for (let j0 = 0; j0 < N; j0 += 8) {
-      panel_block(a, ldaB, bp, c, ldcB, M, N, K, bias, biasKind, accumulate, act, alpha, beta, aPacked, j0, k0, kc);
+    const band = kc > 0 ? max(GEMM_MR, <i32>(A_BAND_BYTES / (<usize>kc << 2)) & ~(GEMM_MR - 1)) : M;
+    for (let i0 = 0; i0 < M; i0 += band) {
+      const mb = min(band, M - i0);
+      const ab = a + <usize>i0 * ldaB, cb = c + <usize>i0 * ldcB;
+      const bb: usize = biasKind == 1 && bias != 0 ? bias + (<usize>i0 << 2) : bias;
+      for (let j0 = 0; j0 < N; j0 += 8) {
+        panel_block(ab, ldaB, bp, cb, ldcB, mb, N, K, bb, biasKind, accumulate, act, alpha, beta, aPacked, j0, k0, kc);
+      }
     }
     k0 += kc;
   } while (k0 < K);

@@ -44,13 +44,16 @@ async function child(size, format, engine) {
   let t = performance.now();
   const first = await asr(audio, opts);
   const firstMs = performance.now() - t;
-  const times = [];
+  const times = [], cpus = [];
   for (let i = 0; i < reps; i++) {
     t = performance.now();
+    const c0 = process.cpuUsage();
     await asr(audio, opts);
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t);
+    cpus.push((c.user + c.system) / 1000);
   }
-  process.stdout.write(JSON.stringify({ loadMs, firstMs, ms: median(times), seconds, text: first.text }));
+  process.stdout.write(JSON.stringify({ loadMs, firstMs, ms: median(times), cpuMs: median(cpus), seconds, text: first.text }));
 }
 
 async function main() {
@@ -59,8 +62,8 @@ async function main() {
   const engines = arg('engines', 'tessera,tjs').split(',');
   const uptime = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`${new Date().toISOString()}, load average ${uptime()}; ${tokens} new tokens per window, median of ${reps}`);
-  console.log('| size | format | engine | load ms | first call ms | call ms | audio s | RTF | × faster than real time | vs transformers.js |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| size | format | engine | load ms | first call ms | call ms | call CPU ms | audio s | RTF | × faster than real time | vs transformers.js | CPU vs transformers.js |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     if (!existsSync(`${root}bench/out/whisper-${size}/config.json`)) {
       console.log(`| ${size} | – | – | missing: node scripts/make-whisper.mjs --size ${size} --out bench/out/whisper-${size} --formats fp32,q8 |`);
@@ -77,7 +80,8 @@ async function main() {
         const r = rows[engine];
         const rtf = r.ms / 1000 / r.seconds;
         const vs = engine === 'tessera' && rows.tjs ? `${(r.ms / rows.tjs.ms).toFixed(2)}× its time` : '';
-        console.log(`| ${size} | ${format} | ${engine === 'tjs' ? 'transformers.js (ort-web)' : 'tessera'} | ${r.loadMs.toFixed(0)} | ${r.firstMs.toFixed(0)} | ${r.ms.toFixed(0)} | ${r.seconds.toFixed(1)} | ${rtf.toFixed(3)} | ${(1 / rtf).toFixed(1)} | ${vs} |`);
+        const vsCpu = engine === 'tessera' && rows.tjs ? `${(r.cpuMs / rows.tjs.cpuMs).toFixed(2)}×` : '';
+        console.log(`| ${size} | ${format} | ${engine === 'tjs' ? 'transformers.js (ort-web)' : 'tessera'} | ${r.loadMs.toFixed(0)} | ${r.firstMs.toFixed(0)} | ${r.ms.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${r.seconds.toFixed(1)} | ${rtf.toFixed(3)} | ${(1 / rtf).toFixed(1)} | ${vs} | ${vsCpu} |`);
       }
       if (texts.size > 1) console.log(`| ${size} | ${format} | (the engines' texts differ) |`);
     }

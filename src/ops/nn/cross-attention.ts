@@ -11,11 +11,19 @@
  * block (keyed by the `cache` attribute and the geometry, so the prefill and decode plans share it)
  * and attends; with Lk = 0 it attends to what the block holds. Each query row sees every key: no
  * causal mask, no padding mask (Whisper's encoder output is always full length).
- * Output [B, H, S, d]. The attention is `cached_attention_f32` with one query row per call and the
- * cache "past" set to length − 1, so every row reads all `length` keys in place.
+ * Output [B, H, S, d]. The block does not hold the projections as they arrive: `cross_pack_f32`
+ * (assembly/cross_attention.ts) repacks them once per chunk into key panels of 32 and value
+ * panels of 8 columns, so that `cross_attention_f32` reads the cache once per query row with
+ * independent vector multiply-adds instead of one dot product and one axpy per key.
  */
 import type { OpDef } from '../types.js';
 import { requireDtype } from '../util.js';
+
+// Mirrors of cross_keys_bytes / cross_values_bytes / cross_scratch_bytes (assembly/cross_attention.ts):
+// keys padded to panels of 32, value columns to panels of 8.
+const padKeys = (L: number): number => Math.ceil(L / 32) * 32;
+const keyBytes = (L: number, d: number): number => padKeys(L) * d * 4;
+const valueBytes = (L: number, d: number): number => Math.ceil(d / 8) * 8 * padKeys(L) * 4;
 
 /** Where a persistent cross-attention block lives (tests look for it). */
 export function crossCacheKey(name: string, which: 'k' | 'v', B: number, H: number, L: number, d: number): string {
@@ -40,27 +48,19 @@ const crossAttention: OpDef = {
       ctx.fail(`q [${q.dims}], k [${k.dims}] and v [${v.dims}] do not agree`, 'SHAPE_MISMATCH');
     }
     if (Lk !== 0 && Lk !== L) ctx.fail(`the encoder keys have ${Lk} positions; this model's cross-attention cache holds ${L} (feed all of them, or none to reuse the cache)`, 'SHAPE_MISMATCH');
-    const bytes = B * H * L * d * 4;
-    const rowBytes = d * 4;
+    const kBytes = B * H * keyBytes(L, d), vBytes = B * H * valueBytes(L, d);
     return {
       outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
-      scratchBytes: Math.ceil((L + 4) * 4 / 64) * 64,
+      scratchBytes: Math.ceil(padKeys(L) * 4 / 64) * 64,
       build(b) {
         const [qp, kp, vp] = b.inputs as [number, number, number];
         const out = b.outputs[0]!, scores = b.scratch, kern = b.k;
-        const zero = (ptr: number) => new Uint8Array(b.memory.buffer, ptr, bytes).fill(0);
-        const kc = b.persistent(crossCacheKey(name, 'k', B, H, L, d), bytes, zero);
-        const vc = b.persistent(crossCacheKey(name, 'v', B, H, L, d), bytes, zero);
+        const zero = (bytes: number) => (ptr: number) => new Uint8Array(b.memory.buffer, ptr, bytes).fill(0);
+        const kc = b.persistent(crossCacheKey(name, 'k', B, H, L, d), kBytes, zero(kBytes));
+        const vc = b.persistent(crossCacheKey(name, 'v', B, H, L, d), vBytes, zero(vBytes));
         return () => {
-          if (Lk) {
-            const u8 = new Uint8Array(b.memory.buffer);
-            u8.copyWithin(kc, kp, kp + bytes);
-            u8.copyWithin(vc, vp, vp + bytes);
-          }
-          for (let bh = 0; bh < B * H; bh++) {
-            const qo = bh * S * rowBytes, co = bh * L * rowBytes;
-            kern.cached_attention_f32(qp + qo, kc + co, vc + co, 0, out + qo, scores, S, 1, L - 1, d, scale);
-          }
+          if (Lk) kern.cross_pack_f32(kp, vp, kc, vc, B * H, L, d);
+          kern.cross_attention_f32(qp, kc, vc, out, scores, B * H, S, L, d, scale);
         };
       },
     };

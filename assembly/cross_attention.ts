@@ -1,0 +1,161 @@
+// Cross-attention of a few query rows over a resident encoder's keys and values (Whisper's decoder:
+// 1,500 keys per head, one query row per decoding step). cached_attention_f32 reads such a cache
+// one key at a time (a d-long dot product ending in a horizontal sum, then a d-long axpy whose
+// output row is loaded and stored again for every key): two long dependency chains per key. Here
+// the keys and values are repacked once, when the encoder's projections arrive, into layouts that
+// let every inner step be independent vector multiply-adds over contiguous memory:
+//  - keys in panels of 32: panel p holds d steps of 32 floats, K[32p + j][i] at [i·32 + j], zero
+//    past L, so 32 scores are 8 independent accumulators over one contiguous 32·d-float run;
+//  - values in panels of 8 columns: panel c holds Lp rows of 8 floats, V[t][8c + j] at [t·8 + j],
+//    zero past L and d, so a panel's 8 outputs are 8 accumulators (4 keys interleaved) over one
+//    contiguous Lp·8-float run.
+// The cache is read once per query row, sequentially, at memory speed. Each score is one chain in
+// step order (i = 0 … d − 1), times scale; the softmax is exp_nonpos over (score − row max); each
+// output is Σ over keys in 4 interleaved partial sums, then times 1 / Σ exp. No mask: every query
+// row sees all L keys.
+import { exp_nonpos_f32x4 } from './activation';
+
+const KP: i32 = 32; // keys per key panel (the key padding unit)
+const VP: i32 = 8; // value columns per value panel
+
+/** Keys rounded up to whole key panels. */
+// @ts-ignore: decorator
+@inline function padKeys(L: i32): i32 { return (L + KP - 1) & ~(KP - 1); }
+
+/** Bytes of one head's packed keys: padKeys(L) · d floats (mirrored in src/ops/nn/cross-attention.ts). */
+export function cross_keys_bytes(L: i32, d: i32): i32 { return padKeys(L) * d * 4; }
+
+/** Bytes of one head's packed values: ⌈d/8⌉·8 · padKeys(L) floats. */
+export function cross_values_bytes(L: i32, d: i32): i32 { return ((d + VP - 1) & ~(VP - 1)) * padKeys(L) * 4; }
+
+/**
+ * Packs `heads` heads of keys and values, each L rows of d floats one head after the other
+ * ([heads, L, d], as the projections arrive), into the panels above: head u's keys at
+ * kc + u·cross_keys_bytes(L, d), its values at vc + u·cross_values_bytes(L, d).
+ */
+export function cross_pack_f32(k: usize, v: usize, kc: usize, vc: usize, heads: i32, L: i32, d: i32): void {
+  const Lp = padKeys(L), dp = (d + VP - 1) & ~(VP - 1);
+  const rowB = <usize>d << 2, headIn = <usize>L * rowB;
+  for (let u = 0; u < heads; u++) {
+    const ks = k + <usize>u * headIn, vs = v + <usize>u * headIn;
+    const kd = kc + <usize>u * <usize>cross_keys_bytes(L, d), vd = vc + <usize>u * <usize>cross_values_bytes(L, d);
+    // Keys: panel p, step i, lane j ← K[32p + j][i].
+    for (let p = 0; p < Lp; p += KP) {
+      const pan = kd + (<usize>(p * d) << 2);
+      const n = min(KP, L - p);
+      for (let j = 0; j < KP; j++) {
+        const src = ks + <usize>(p + j) * rowB;
+        let o = pan + (<usize>j << 2);
+        if (j < n) for (let i = 0; i < d; i++) { store<f32>(o, load<f32>(src + (<usize>i << 2))); o += KP << 2; }
+        else for (let i = 0; i < d; i++) { store<f32>(o, 0); o += KP << 2; }
+      }
+    }
+    // Values: panel c, row t, lane j ← V[t][8c + j].
+    for (let c = 0; c < dp; c += VP) {
+      const pan = vd + (<usize>(c * Lp) << 2);
+      const w = min(VP, d - c);
+      for (let t = 0; t < Lp; t++) {
+        const o = pan + (<usize>t << 5), src = vs + <usize>t * rowB + (<usize>c << 2);
+        if (t < L && w == VP) {
+          v128.store(o, v128.load(src));
+          v128.store(o, v128.load(src, 16), 16);
+        } else {
+          for (let j = 0; j < VP; j++) store<f32>(o + (<usize>j << 2), t < L && j < w ? load<f32>(src + (<usize>j << 2)) : 0);
+        }
+      }
+    }
+  }
+}
+
+/** Scratch bytes of cross_attention_f32: one row of scores, padKeys(L) floats. */
+export function cross_scratch_bytes(L: i32): i32 { return padKeys(L) * 4; }
+
+/**
+ * For each of `heads` heads u and each of its `rows` query rows r (q and out: [heads, rows, d]),
+ * out = softmax(scale · q·Kᵀ)·V over the L keys and values packed by cross_pack_f32 at kc / vc.
+ * scores: cross_scratch_bytes(L) bytes.
+ */
+export function cross_attention_f32(q: usize, kc: usize, vc: usize, out: usize, scores: usize,
+  heads: i32, rows: i32, L: i32, d: i32, scale: f32): void {
+  if (L <= 0 || d <= 0) return;
+  const Lp = padKeys(L);
+  const rowB = <usize>d << 2;
+  const kBytes = <usize>cross_keys_bytes(L, d), vBytes = <usize>cross_values_bytes(L, d);
+  const sv = f32x4.splat(scale);
+  for (let u = 0; u < heads; u++) {
+    const kh = kc + <usize>u * kBytes, vh = vc + <usize>u * vBytes;
+    for (let r = 0; r < rows; r++) {
+      const qr = q + (<usize>(u * rows + r)) * rowB, orow = out + (<usize>(u * rows + r)) * rowB;
+      // Scores, 32 keys per panel.
+      let kp = kh;
+      for (let p = 0; p < Lp; p += KP) {
+        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+        let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+        const qEnd = qr + rowB;
+        for (let qi = qr; qi < qEnd; qi += 4) {
+          const s = v128.load32_splat(qi);
+          a0 = f32x4.add(a0, f32x4.mul(s, v128.load(kp)));
+          a1 = f32x4.add(a1, f32x4.mul(s, v128.load(kp, 16)));
+          a2 = f32x4.add(a2, f32x4.mul(s, v128.load(kp, 32)));
+          a3 = f32x4.add(a3, f32x4.mul(s, v128.load(kp, 48)));
+          a4 = f32x4.add(a4, f32x4.mul(s, v128.load(kp, 64)));
+          a5 = f32x4.add(a5, f32x4.mul(s, v128.load(kp, 80)));
+          a6 = f32x4.add(a6, f32x4.mul(s, v128.load(kp, 96)));
+          a7 = f32x4.add(a7, f32x4.mul(s, v128.load(kp, 112)));
+          kp += KP << 2;
+        }
+        const o = scores + (<usize>p << 2);
+        v128.store(o, f32x4.mul(a0, sv)); v128.store(o, f32x4.mul(a1, sv), 16);
+        v128.store(o, f32x4.mul(a2, sv), 32); v128.store(o, f32x4.mul(a3, sv), 48);
+        v128.store(o, f32x4.mul(a4, sv), 64); v128.store(o, f32x4.mul(a5, sv), 80);
+        v128.store(o, f32x4.mul(a6, sv), 96); v128.store(o, f32x4.mul(a7, sv), 112);
+      }
+      // Padding keys take no part: −∞ scores (exp gives exactly 0).
+      for (let t = L; t < Lp; t++) store<f32>(scores + (<usize>t << 2), -Infinity);
+      // Row max (a NaN score makes the row NaN through exp, as the unfused graph's softmax does).
+      let mv = f32x4.splat(-Infinity);
+      const end = scores + (<usize>Lp << 2);
+      for (let s = scores; s < end; s += 16) mv = f32x4.pmax(mv, v128.load(s));
+      const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+      const msv = f32x4.splat(m);
+      let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
+      for (let s = scores; s < end; s += 32) {
+        const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(s), msv));
+        const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(s, 16), msv));
+        v128.store(s, e0); v128.store(s, e1, 16);
+        sum0 = f32x4.add(sum0, e0); sum1 = f32x4.add(sum1, e1);
+      }
+      const sum = f32x4.add(sum0, sum1);
+      const inv = f32x4.splat(<f32>1 / ((f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3))));
+      // P·V, one 8-column value panel at a time, keys t ≡ 0…3 (mod 4) in separate sums.
+      for (let c = 0; c < d; c += VP) {
+        let vp = vh + (<usize>(c * Lp) << 2);
+        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+        let b4 = f32x4.splat(0), b5 = f32x4.splat(0), b6 = f32x4.splat(0), b7 = f32x4.splat(0);
+        for (let s = scores; s < end; s += 16) {
+          const e0 = v128.load32_splat(s), e1 = v128.load32_splat(s, 4);
+          const e2 = v128.load32_splat(s, 8), e3 = v128.load32_splat(s, 12);
+          b0 = f32x4.add(b0, f32x4.mul(e0, v128.load(vp))); b1 = f32x4.add(b1, f32x4.mul(e0, v128.load(vp, 16)));
+          b2 = f32x4.add(b2, f32x4.mul(e1, v128.load(vp, 32))); b3 = f32x4.add(b3, f32x4.mul(e1, v128.load(vp, 48)));
+          b4 = f32x4.add(b4, f32x4.mul(e2, v128.load(vp, 64))); b5 = f32x4.add(b5, f32x4.mul(e2, v128.load(vp, 80)));
+          b6 = f32x4.add(b6, f32x4.mul(e3, v128.load(vp, 96))); b7 = f32x4.add(b7, f32x4.mul(e3, v128.load(vp, 112)));
+          vp += 128;
+        }
+        const lo = f32x4.mul(f32x4.add(f32x4.add(b0, b2), f32x4.add(b4, b6)), inv);
+        const hi = f32x4.mul(f32x4.add(f32x4.add(b1, b3), f32x4.add(b5, b7)), inv);
+        const o = orow + (<usize>c << 2), w = min(VP, d - c);
+        if (w == VP) { v128.store(o, lo); v128.store(o, hi, 16); }
+        else for (let j = 0; j < w; j++) store<f32>(o + (<usize>j << 2), j < 4 ? lane(lo, j) : lane(hi, j - 4));
+      }
+    }
+  }
+}
+
+// Lane j (0…3) of a vector, for the partial last value panel.
+// @ts-ignore: decorator
+@inline function lane(x: v128, j: i32): f32 {
+  if (j == 0) return f32x4.extract_lane(x, 0);
+  if (j == 1) return f32x4.extract_lane(x, 1);
+  if (j == 2) return f32x4.extract_lane(x, 2);
+  return f32x4.extract_lane(x, 3);
+}

@@ -61,6 +61,11 @@ export interface Bound {
   /** A typed view getter that survives memory growth (re-created only when the buffer changes). */
   view(dtype: DType, ptr: number, length: number): () => NumericArray;
   /**
+   * The constant input at `ptr` when it is a Gather table left in the model file: its rows must be
+   * `ensure`d before they are read (runtime/table-on-demand.ts). Only Gather's data input can be one.
+   */
+  tableAt?(ptr: number): { ensure(first: number, count?: number): void } | undefined;
+  /**
    * Memory filled once and kept for the session's lifetime, keyed so that plans for other shapes
    * reuse it: pre-packed weights. `fill` writes `bytes` at the pointer it gets. `replaces`: the
    * address of the constant input this block stands for; when the session's only reader of that

@@ -12,6 +12,7 @@ import { alignUp, formatBytes } from '../runtime/heap.js';
 import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import { inputInfo, makeContext } from './context.js';
 import { topologicalOrder } from './topo.js';
+import { tablesOnDemand } from './tables-on-demand.js';
 
 export interface BoundNode {
   node: Node;
@@ -34,7 +35,11 @@ export function hasSubgraph(node: Node): boolean {
   return false;
 }
 
-export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): LoadedGraph {
+/**
+ * `onDemand`: large Gather tables whose bytes stay readable in the model file are left there and
+ * read a row at a time on first use (plan/tables-on-demand.ts); the caller then keeps the file open.
+ */
+export function loadGraph(model: Model, registry: OpRegistry, engine: Engine, onDemand = false): LoadedGraph {
   const g: Graph = model.graph;
   const initNames = new Set(g.initializers.keys());
   // Old exporters list initializers among the inputs too; those are not for the user to feed.
@@ -46,7 +51,11 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
 
   checkWeightsFit(g, engine);
   const consts = new Map<string, ConstValue>();
-  for (const [name, t] of g.initializers) consts.set(name, adoptResident(t, engine) ?? engine.writeConst(t, `initializer '${name}'`));
+  const tables = onDemand ? tablesOnDemand(g, g.outputs) : new Set<string>();
+  for (const [name, t] of g.initializers) {
+    consts.set(name, tables.has(name) ? engine.reserveTable(t, t.readRange!, name)
+      : adoptResident(t, engine) ?? engine.writeConst(t, `initializer '${name}'`));
+  }
 
   const bind = (node: Node): BoundNode => {
     const found = registry.find(node, model.opsets);

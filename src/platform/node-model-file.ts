@@ -3,7 +3,7 @@
  * large initializers skipped by seeking, then read by offset straight into Wasm memory. The whole
  * file is never in a JavaScript buffer.
  */
-import { readSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { TesseraError } from '../api/errors.js';
 import type { OpenedModel } from './model-stream.js';
@@ -19,11 +19,12 @@ export async function openModelFile(path: string, onProgress?: (loaded: number, 
     throw new TesseraError('INVALID_ARGUMENT', `Cannot read the model file '${path}': ${(e as Error).message}`, { cause: e });
   }
   const fh = handle;
-  let size: number;
+  let size: number, mtimeMs: number;
   try {
     const st = await fh.stat();
     if (!st.isFile()) throw new Error('not a regular file');
     size = st.size;
+    mtimeMs = st.mtimeMs;
   } catch (e) {
     await fh.close();
     throw new TesseraError('INVALID_ARGUMENT', `Cannot read the model file '${path}': ${(e as Error).message}`, { cause: e });
@@ -31,6 +32,12 @@ export async function openModelFile(path: string, onProgress?: (loaded: number, 
   let position = 0, closed = false;
   const readAt = (dest: Uint8Array, offset: number) => {
     if (closed) throw new TesseraError('INTERNAL', `The model file '${path}' was closed once the session was created; its weights are in Wasm memory`);
+    // A session reading tables on demand keeps reading after create: the file must be the same one.
+    const st = fstatSync(fh.fd);
+    if (st.size !== size || st.mtimeMs !== mtimeMs) {
+      throw new TesseraError('INVALID_MODEL', `The model file '${path}' changed since the session opened it (size ${size} → ${st.size}); ` +
+        'a session reading tables on demand (tablesOnDemand) needs it unchanged: create the session again, or pass tablesOnDemand: false');
+    }
     for (let done = 0; done < dest.length;) {
       const n = readSync(fh.fd, dest, done, Math.min(dest.length - done, 1 << 30), offset + done);
       if (n <= 0) throw new TesseraError('INVALID_MODEL', `The model file '${path}' ended early (read ${done} of ${dest.length} bytes at byte ${offset}); was it changed while loading?`);

@@ -10,6 +10,7 @@ import { Heap } from './heap.js';
 import type { Kernels } from './kernels.js';
 import { type NumericArray, viewOf } from './memory.js';
 import { type WasmVariant, instantiateKernels } from './wasm.js';
+import { type ReadTableBytes, TableOnDemand } from './table-on-demand.js';
 import { type Team, joinPool, parallelKernels, resolveThreads, type ThreadsOption } from './threads/index.js';
 
 /** A tensor whose contents are fixed: in Wasm memory at `ptr`, or in `strings` for text. */
@@ -49,6 +50,8 @@ export class Engine {
   private readonly persistentBlocks = new Map<string, number>();
   /** Constants with one reader in the whole graph, by address: freed when that reader packs them. */
   private readonly releasable = new Map<number, ConstValue>();
+  /** Gather tables left in the model file, by address: rows read into their block on first use. */
+  private readonly onDemand = new Map<number, TableOnDemand>();
 
   private constructor(
     readonly kernels: Kernels,
@@ -95,6 +98,7 @@ export class Engine {
   release(): void {
     this.persistentBlocks.clear();
     this.releasable.clear();
+    this.onDemand.clear();
     // The pool's threads drop their instances over this memory; the last session stops the pool.
     if (this.team) {
       unreleased?.unregister(this.team);
@@ -121,6 +125,31 @@ export class Engine {
     return { dtype: t.dtype, dims: t.dims, ptr };
   }
 
+  /**
+   * Reserves a heap block for a Gather table without writing it: `read` fills rows on first use
+   * (TableOnDemand). Pages of the block no run reads are never touched, so cost no physical memory.
+   */
+  reserveTable(t: ConstTensor, read: ReadTableBytes, name: string): ConstValue {
+    const bytes = shapeSize(t.dims) * bytesPerElement(t.dtype);
+    const ptr = this.heap.alloc(bytes, `initializer '${name}'`);
+    const rows = t.dims[0]!;
+    this.onDemand.set(ptr, new TableOnDemand(this.memory, ptr, rows, rows ? bytes / rows : 0, read, name));
+    return { dtype: t.dtype, dims: t.dims, ptr };
+  }
+
+  /** The table read on demand at `ptr`, if that constant is one. */
+  tableAt(ptr: number): TableOnDemand | undefined { return this.onDemand.get(ptr); }
+
+  /** Gather tables read on demand (the session keeps the model file open while there are any). */
+  get tablesOnDemand(): number { return this.onDemand.size; }
+
+  /** Rows read so far from the tables read on demand. */
+  get tableRowsRead(): number {
+    let n = 0;
+    for (const t of this.onDemand.values()) n += t.rowsRead;
+    return n;
+  }
+
   allocConst(dtype: DType, dims: number[], what: string): ConstValue {
     if (dtype === 'string') return { dtype, dims, ptr: -1, strings: [] };
     const ptr = this.heap.alloc(shapeSize(dims) * bytesPerElement(dtype), what);
@@ -131,12 +160,14 @@ export class Engine {
   readConst(c: ConstValue): NumericArray | string[] {
     if (c.strings) return c.strings;
     if (c.released) throw new Error(`a constant was read after its only reader replaced it by a packed copy`);
+    this.onDemand.get(c.ptr)?.ensureAll();
     return viewOf(this.memory, c.dtype, c.ptr, shapeSize(c.dims)).slice();
   }
 
   freeConst(c: ConstValue): void {
     if (c.released) return;
     this.releasable.delete(c.ptr);
+    this.onDemand.delete(c.ptr);
     if (c.ptr >= 0) this.heap.release(c.ptr);
   }
 
@@ -160,6 +191,7 @@ export class Engine {
       outputs,
       scratch,
       view: (dtype, ptr, length) => this.view(dtype, ptr, length),
+      tableAt: (ptr) => this.onDemand.get(ptr),
       persistent: (key, bytes, fill, replaces, releasable, inPlace) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {

@@ -9,6 +9,9 @@ import { TesseraError } from '../api/errors.js';
 import type { OpenedModel } from './model-stream.js';
 
 const CHUNK = 1 << 16;
+// After a seek past a weight, what follows is usually the next tensor's few header bytes and then
+// its own weight, skipped again: read a small chunk first.
+const CHUNK_AFTER_SEEK = 1 << 12;
 
 /** Opens a model file for a streamed load; `onProgress` hears the position as the walk moves. */
 export async function openModelFile(path: string, onProgress?: (loaded: number, total: number) => void): Promise<OpenedModel> {
@@ -29,7 +32,7 @@ export async function openModelFile(path: string, onProgress?: (loaded: number, 
     await fh.close();
     throw new TesseraError('INVALID_ARGUMENT', `Cannot read the model file '${path}': ${(e as Error).message}`, { cause: e });
   }
-  let position = 0, closed = false;
+  let position = 0, closed = false, sought = false;
   const readAt = (dest: Uint8Array, offset: number) => {
     if (closed) throw new TesseraError('INTERNAL', `The model file '${path}' was closed once the session was created; its weights are in Wasm memory`);
     // A session reading tables on demand keeps reading after create: the file must be the same one.
@@ -49,14 +52,15 @@ export async function openModelFile(path: string, onProgress?: (loaded: number, 
       size,
       async next() {
         if (position >= size) return undefined;
-        const buf = new Uint8Array(Math.min(CHUNK, size - position));
+        const buf = new Uint8Array(Math.min(sought ? CHUNK_AFTER_SEEK : CHUNK, size - position));
+        sought = false;
         const { bytesRead } = await fh.read(buf, 0, buf.length, position);
         if (bytesRead <= 0) return undefined;
         position += bytesRead;
         onProgress?.(position, size);
         return bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
       },
-      seek(p: number) { position = p; },
+      seek(p: number) { position = p; sought = true; },
     },
     readAt,
     async close() {

@@ -187,7 +187,7 @@ export class InferenceSession {
       const executor = new Executor(graph, engine);
       ok = true;
       // Tables left in the file are read from it on demand: the session keeps it open.
-      const keep = engine.tablesOnDemand > 0 ? opened : undefined;
+      const keep = engine.tablesOnDemand > 0 || engine.deferredWeights > 0 ? opened : undefined;
       if (keep) opened = undefined;
       return new InferenceSession(graph, engine, executor, keep);
     } catch (e) {
@@ -223,9 +223,12 @@ export class InferenceSession {
   /** @internal Bytes of the session's Wasm memory (it never shrinks: its high-water mark; the memory bench). */
   get wasmMemoryBytes(): number { return this.engine?.memory.buffer.byteLength ?? 0; }
 
-  /** @internal Gather tables left in the model file and the rows read from them so far (SessionOptions.tablesOnDemand). */
-  get tablesOnDemand(): { tables: number; rowsRead: number } {
-    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0 };
+  /**
+   * @internal Gather tables left in the model file and the rows read from them so far, and weights
+   * still to be read from it at their packing (SessionOptions.tablesOnDemand).
+   */
+  get tablesOnDemand(): { tables: number; rowsRead: number; deferred: number } {
+    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0, deferred: this.engine?.deferredWeights ?? 0 };
   }
 
   /** @internal The highest heap address ever used: Wasm memory actually touched (memory tests, the memory bench). */

@@ -76,7 +76,15 @@ export interface Bound {
    * temporary copy (see Engine.packOver).
    */
   persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number, releasable?: boolean,
-    inPlace?: { scratchBytes: number; run(ptr: number, scratch: number): void }): number;
+    inPlace?: {
+      scratchBytes: number; run(ptr: number, scratch: number): void;
+      /**
+       * Writes the panels from the stored matrix's rows `k0 … k0 + count − 1` held at `src` (`rowBytes`
+       * each, `rows` in all), into the block at `ptr`: lets a weight not yet read from the model
+       * file be packed from it a band at a time (Engine.deferWeight).
+       */
+      packRows?: { rows: number; rowBytes: number; run(ptr: number, src: number, k0: number, count: number): void };
+    }): number;
 }
 
 export type Step = () => void;

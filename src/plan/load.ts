@@ -12,7 +12,7 @@ import { alignUp, formatBytes } from '../runtime/heap.js';
 import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import { inputInfo, makeContext } from './context.js';
 import { topologicalOrder } from './topo.js';
-import { tablesOnDemand } from './tables-on-demand.js';
+import { tablesOnDemand, weightsToDefer } from './tables-on-demand.js';
 
 export interface BoundNode {
   node: Node;
@@ -37,7 +37,8 @@ export function hasSubgraph(node: Node): boolean {
 
 /**
  * `onDemand`: large Gather tables whose bytes stay readable in the model file are left there and
- * read a row at a time on first use (plan/tables-on-demand.ts); the caller then keeps the file open.
+ * read a row at a time on first use, and large MatMul weights are read at their packing, from the
+ * file straight into panels (plan/tables-on-demand.ts); the caller then keeps the file open.
  */
 export function loadGraph(model: Model, registry: OpRegistry, engine: Engine, onDemand = false): LoadedGraph {
   const g: Graph = model.graph;
@@ -52,8 +53,10 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine, on
   checkWeightsFit(g, engine);
   const consts = new Map<string, ConstValue>();
   const tables = onDemand ? tablesOnDemand(g, g.outputs) : new Set<string>();
+  const later = onDemand && engine.memoryMode !== 'low' ? weightsToDefer(g, g.outputs) : new Set<string>();
   for (const [name, t] of g.initializers) {
     consts.set(name, tables.has(name) ? engine.reserveTable(t, t.readRange!, name)
+      : later.has(name) ? engine.deferWeight(t, t.readRange!, name)
       : adoptResident(t, engine) ?? engine.writeConst(t, `initializer '${name}'`));
   }
 

@@ -97,7 +97,10 @@ export class Plan {
         s.outputs.map((r) => (r ? this.address(r, base) : 0)),
         s.scratchSlot >= 0 ? base + this.offsets[s.scratchSlot]! : 0,
       );
-      return s.prepared.build!(b);
+      const step = s.prepared.build!(b);
+      // A weight still in the model file is read now unless the build packed it from there.
+      engine.settle(b.inputs);
+      return step;
     });
     this.built = { base, steps };
     return steps;

@@ -57,7 +57,7 @@ describe('Gather tables read on demand', () => {
     const path = save('embed.onnx', bytes);
     const byPath = await InferenceSession.create(path);
     const fromBytes = await InferenceSession.create(bytes);
-    expect(byPath.tablesOnDemand).toEqual({ tables: 1, rowsRead: 0 });
+    expect(byPath.tablesOnDemand).toEqual({ tables: 1, rowsRead: 0, deferred: 0 });
     expect(fromBytes.tablesOnDemand.tables).toBe(0);
     // Heap reserved for the table, but none of it read yet.
     expect(byPath.memoryUsage().heapBytesInUse).toBeGreaterThanOrEqual(ROWS * WIDTH * 4);
@@ -109,5 +109,40 @@ describe('Gather tables read on demand', () => {
     await expect(s.run({ ids: ids(1, 2, 3, 4, 5, 7) })).rejects.toMatchObject({ code: 'INVALID_MODEL', message: expect.stringContaining('changed since the session opened it') });
     await s.release();
     if (before !== undefined) expect(fds()).toBe(before);
+  });
+});
+
+describe('large MatMul weights read from the file at their packing', () => {
+  // W: [1024, 16390] float32 (64.0 MiB, N not a multiple of 8): read from the file a band of rows
+  // at a time straight into its panels at the first run, instead of at create.
+  const K = 1024, N = 16390;
+  function matmulModel(op: 'MatMul' | 'Gemm', alpha = 1): Uint8Array {
+    const w = new Float32Array(K * N);
+    for (let i = 0; i < w.length; i++) w[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
+    const gemm = op === 'Gemm';
+    return model({
+      nodes: [gemm ? node('Gemm', ['x', 'W'], ['y'], { alpha }) : node('MatMul', ['x', 'W'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, gemm ? [3, K] : [1, 3, K])],
+      outputs: [valueInfo('y', DT.FLOAT, gemm ? [3, N] : [1, 3, N])],
+      initializers: [{ name: 'W', dims: [K, N], dataType: DT.FLOAT, rawData: new Uint8Array(w.buffer) }],
+    });
+  }
+
+  it('gives the bits of the weight read at create, for MatMul, and for a Gemm that scales it (read whole instead)', async () => {
+    for (const [name, bytes, deferredAfter] of [['MatMul', matmulModel('MatMul'), 0], ['Gemm alpha 0.5', matmulModel('Gemm', 0.5), 0]] as const) {
+      const path = save(`${name}.onnx`, bytes);
+      const s = await InferenceSession.create(path);
+      expect(s.tablesOnDemand.deferred, name).toBe(1);
+      const off = await InferenceSession.create(path, { tablesOnDemand: false });
+      expect(off.tablesOnDemand.deferred, name).toBe(0);
+      const x = new Float32Array(3 * K).map((_, i) => Math.sin(i));
+      const feeds = { x: new Tensor('float32', x, name === 'MatMul' ? [1, 3, K] : [3, K]) };
+      const got = (await s.run(feeds)).y!, want = (await off.run(feeds)).y!;
+      expect(same(got, want), name).toBe(true);
+      expect(s.tablesOnDemand.deferred, name).toBe(deferredAfter);
+      expect(same((await s.run(feeds)).y!, want), `${name} again`).toBe(true);
+      await s.release();
+      await off.release();
+    }
   });
 });

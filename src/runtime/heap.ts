@@ -114,6 +114,15 @@ export class Heap {
     if (prev && prev.start + prev.size === cur.start) { prev.size += cur.size; this.free.splice(i, 1); }
   }
 
+  /**
+   * Grows Wasm memory now so that `bytes` more can be allocated above what is in use without
+   * growing again (in one step instead of many); memory not yet written costs nothing physical.
+   */
+  reserve(bytes: number): void {
+    // Best effort: where the engine refuses, allocations grow it as they come (and fail there).
+    try { this.ensure(Math.min(this.top + alignUp(bytes), this.limit)); } catch { /* grown on demand */ }
+  }
+
   private ensure(end: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;

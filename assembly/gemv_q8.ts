@@ -28,41 +28,102 @@ import { load8, storeRow } from './gemm_i8';
 // src: B as K×N (ldb elements per row), or N×K when transB; zp: 0 (none), or a pointer to b_zp
 // bytes, one (per tensor) or N (zpPerCol != 0). Returns 1, or 0 when some b − zp is outside i8
 // (dst is then incomplete and must not be used).
+//
+// B as K×N (MatMulInteger's, the usual case) is read row-major: eight rows at a time, 8 columns of
+// each (one 64-bit load), widened to i16, the zero points subtracted, narrowed back and interleaved
+// by K pair into the panel's 64 bytes for those 8 K — sequential reads of 8 rows and one full cache
+// line written per panel. (Walking it column by column, as the transposed case does, reads one
+// byte per cache line: BERT-base's 85 M int8 weights took ~0.9 s to pack, now ~0.05 s.) Whether
+// every value fits is tracked as a running i16 min/max and checked once at the end.
 export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32,
   zp: usize, zpPerCol: i32): i32 {
   const Kp = (K + 7) & ~7;
-  for (let j0 = 0; j0 < N; j0 += 8) {
-    const panel = dst + <usize>j0 * <usize>Kp;
-    for (let c = 0; c < 8; c++) {
-      const col = j0 + c;
-      const z = col < N && zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
-      for (let k = 0; k < Kp; k++) {
-        let v = 0;
-        if (col < N && k < K) {
-          const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
-          v = byteAt(src + at, signed) - z;
-          if (v < -128 || v > 127) return 0;
-        }
-        store<i8>(panel + (<usize>(k >> 1) << 4) + (<usize>c << 1) + <usize>(k & 1), <i8>v);
+  if (transB != 0) {
+    for (let j0 = 0; j0 < N; j0 += 8) for (let c = 0; c < 8; c++) {
+      if (!packColumnQ8(src, dst, K, N, ldb, 1, signed, zp, zpPerCol, Kp, j0, c)) return 0;
+    }
+    return 1;
+  }
+  const N8 = N & ~7;
+  let lo = i16x8.splat(0), hi = i16x8.splat(0);
+  const zt = zp != 0 && zpPerCol == 0 ? i16x8.splat(<i16>byteAt(zp, signed)) : i16x8.splat(0);
+  for (let k0 = 0; k0 < Kp; k0 += 8) {
+    for (let j0 = 0; j0 < N8; j0 += 8) {
+      const z = zp != 0 && zpPerCol != 0 ? widen8(zp + <usize>j0, signed) : zt;
+      const out = dst + <usize>j0 * <usize>Kp + (<usize>k0 << 3);
+      for (let p = 0; p < 4; p++) {
+        const k = k0 + 2 * p;
+        const a = k < K ? i16x8.sub(widen8(src + <usize>k * <usize>ldb + <usize>j0, signed), z) : i16x8.splat(0);
+        const b = k + 1 < K ? i16x8.sub(widen8(src + <usize>(k + 1) * <usize>ldb + <usize>j0, signed), z) : i16x8.splat(0);
+        lo = i16x8.min_s(lo, i16x8.min_s(a, b)); hi = i16x8.max_s(hi, i16x8.max_s(a, b));
+        // a's 8 bytes then b's, narrowed (exact when they fit, checked below), interleaved by column.
+        const n = i8x16.narrow_i16x8_s(a, b);
+        v128.store(out + (<usize>p << 4), i8x16.shuffle(n, n, 0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15));
       }
     }
+  }
+  if (!rangeFits(lo, hi)) return 0;
+  for (let c = 0; c < 8 && N8 < N; c++) {
+    if (!packColumnQ8(src, dst, K, N, ldb, 0, signed, zp, zpPerCol, Kp, N8, c)) return 0;
   }
   return 1;
 }
 
+// 1 when every lane of lo ≥ −128 and of hi ≤ 127.
+// @ts-ignore: decorator
+@inline function rangeFits(lo: v128, hi: v128): bool {
+  return v128.any_true(v128.or(i16x8.lt_s(lo, i16x8.splat(-128)), i16x8.gt_s(hi, i16x8.splat(127)))) == 0;
+}
+
+// Eight bytes at p, sign- or zero-extended to i16 lanes.
+// @ts-ignore: decorator
+@inline function widen8(p: usize, signed: i32): v128 {
+  const x = v128.load64_zero(p);
+  return signed != 0 ? i16x8.extend_low_i8x16_s(x) : i16x8.extend_low_i8x16_u(x);
+}
+
+// Column j0 + c of panel j0 (zero past N and K), one byte at a time: the transposed case (each
+// column contiguous in src) and the last N mod 8 columns. 0 when a value does not fit i8.
+function packColumnQ8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32, zp: usize, zpPerCol: i32,
+  Kp: i32, j0: i32, c: i32): bool {
+  const panel = dst + <usize>j0 * <usize>Kp, col = j0 + c;
+  const z = col < N && zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
+  for (let k = 0; k < Kp; k++) {
+    let v = 0;
+    if (col < N && k < K) {
+      const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
+      v = byteAt(src + at, signed) - z;
+      if (v < -128 || v > 127) return false;
+    }
+    store<i8>(panel + (<usize>(k >> 1) << 4) + (<usize>c << 1) + <usize>(k & 1), <i8>v);
+  }
+  return true;
+}
+
 // 1 when every b − zp of B (K×N, or N×K when transB) fits i8, so that pack_b_q8 will succeed:
 // checked before a block is allocated for its panels (the only packed copy of the weight then).
+// Read in memory order, 8 bytes at a time, as pack_b_q8 does.
 export function fits_q8(src: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32, zp: usize, zpPerCol: i32): i32 {
   if (signed != 0 && zp == 0) return 1;
-  for (let col = 0; col < N; col++) {
-    const z = zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
-    for (let k = 0; k < K; k++) {
-      const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
-      const v = byteAt(src + at, signed) - z;
+  // rows × cols in memory order: K × N, or N × K (a row per column, its zero point splat).
+  const rows = transB != 0 ? N : K, cols = transB != 0 ? K : N, cols8 = cols & ~7;
+  let lo = i16x8.splat(0), hi = i16x8.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = src + <usize>r * <usize>ldb;
+    const zr = zp == 0 ? 0 : byteAt(zp + (zpPerCol != 0 && transB != 0 ? <usize>r : 0), signed);
+    const zs = i16x8.splat(<i16>zr);
+    for (let j = 0; j < cols8; j += 8) {
+      const z = zp != 0 && zpPerCol != 0 && transB == 0 ? widen8(zp + <usize>j, signed) : zs;
+      const d = i16x8.sub(widen8(row + <usize>j, signed), z);
+      lo = i16x8.min_s(lo, d); hi = i16x8.max_s(hi, d);
+    }
+    for (let j = cols8; j < cols; j++) {
+      const z = zp == 0 ? 0 : byteAt(zp + (zpPerCol != 0 ? <usize>(transB != 0 ? r : j) : 0), signed);
+      const v = byteAt(row + <usize>j, signed) - z;
       if (v < -128 || v > 127) return 0;
     }
   }
-  return 1;
+  return rangeFits(lo, hi) ? 1 : 0;
 }
 
 // @ts-ignore: decorator

@@ -56,6 +56,14 @@ export interface SessionOptions {
    * so loading never needs a packed weight beside its source (docs/memory.md). Default 'default'.
    */
   memory?: 'default' | 'low';
+  /**
+   * Node, a model loaded by path: large embedding tables (initializers of 16 MiB or more that only
+   * Gathers read) stay in the file, and each row is read into Wasm memory the first time a run
+   * gathers it, so a session holds the rows its inputs used, not the whole vocabulary. The file is
+   * kept open until `release()` and must not change meanwhile (a change is detected and fails the
+   * run). false: read every weight at create and close the file. Default true (docs/memory.md).
+   */
+  tablesOnDemand?: boolean;
 }
 
 /** Per-call options of `session.run`. */
@@ -114,7 +122,10 @@ export class InferenceSession {
     private graph: LoadedGraph,
     private engine: Engine,
     private executor: Executor,
+    // The model file, kept open while tables are read from it on demand (SessionOptions.tablesOnDemand).
+    private file?: OpenedModel,
   ) {
+    if (file) openFiles?.register(this, file, this);
     this.wasmVariant = engine.variant;
     this.inputNames = Object.freeze(graph.inputs.map((v) => v.name));
     this.outputNames = Object.freeze(graph.outputs.map((v) => v.name));
@@ -171,10 +182,14 @@ export class InferenceSession {
       rewrite?.(decoded);
       if ((options.graphOptimizationLevel ?? 'all') !== 'disabled') optimize(decoded);
       rewriteFused?.(decoded);
-      const graph = loadGraph(decoded, defaultRegistry, engine);
+      const graph = loadGraph(decoded, defaultRegistry, engine, options.tablesOnDemand !== false && opened?.readAt !== undefined);
       resident?.releaseUnadopted();
+      const executor = new Executor(graph, engine);
       ok = true;
-      return new InferenceSession(graph, engine, new Executor(graph, engine));
+      // Tables left in the file are read from it on demand: the session keeps it open.
+      const keep = engine.tablesOnDemand > 0 || engine.deferredWeights > 0 ? opened : undefined;
+      if (keep) opened = undefined;
+      return new InferenceSession(graph, engine, executor, keep);
     } catch (e) {
       // A model that fails to load must not keep its Wasm memory alive.
       engine?.release();
@@ -207,6 +222,14 @@ export class InferenceSession {
 
   /** @internal Bytes of the session's Wasm memory (it never shrinks: its high-water mark; the memory bench). */
   get wasmMemoryBytes(): number { return this.engine?.memory.buffer.byteLength ?? 0; }
+
+  /**
+   * @internal Gather tables left in the model file and the rows read from them so far, and weights
+   * still to be read from it at their packing (SessionOptions.tablesOnDemand).
+   */
+  get tablesOnDemand(): { tables: number; rowsRead: number; deferred: number } {
+    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0, deferred: this.engine?.deferredWeights ?? 0 };
+  }
 
   /** @internal The highest heap address ever used: Wasm memory actually touched (memory tests, the memory bench). */
   get heapHighWaterBytes(): number { return this.engine?.heap.highWaterBytes ?? 0; }
@@ -283,8 +306,18 @@ export class InferenceSession {
     this.executor.release();
     this.engine.release();
     this.graph = this.engine = this.executor = undefined as never;
+    if (this.file) {
+      openFiles?.unregister(this);
+      const file = this.file;
+      this.file = undefined;
+      await file.close(true);
+    }
   }
 }
+
+// A session dropped without release() closes the model file it kept open for its tables.
+const openFiles = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<OpenedModel>((file) => { file.close(true).catch(() => undefined); }) : undefined;
 
 /**
  * externalData entries: bytes as given; a local path (Node) opened and read by offset straight into

@@ -21,6 +21,11 @@ export interface ConstTensor {
   raw?: Uint8Array;
   /** External data read straight into Wasm memory (Node, by path): no copy of the tensor in JS. */
   readInto?: (dest: Uint8Array) => void;
+  /**
+   * Reads `dest.length` of the stored bytes from byte `at` of them, at any time while the session
+   * lives (a model file kept open): lets a large Gather table be read a row at a time on first use.
+   */
+  readRange?: (dest: Uint8Array, at: number) => void;
   /** The bytes already sit in a Wasm heap block (a streamed load): the load step adopts it, no copy. */
   resident?: { owner: unknown; ptr: number; bytes: number; adopted?: boolean };
 }

@@ -12,6 +12,8 @@ export interface StreamedRaw {
   length: number;
   /** Copies the bytes into `dest` (dest.length === length). */
   readInto(dest: Uint8Array): void;
+  /** From a file: copies `dest.length` of the bytes from byte `at` of them (a row of a table). */
+  readRange?(dest: Uint8Array, at: number): void;
   /** Set when the bytes already sit in a Wasm heap block of `owner` (an Engine), at `ptr`. */
   resident?: ResidentBlock;
 }

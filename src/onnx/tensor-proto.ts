@@ -76,7 +76,7 @@ export function decodeTensorProto(t: TensorProtoLike, where: string, files?: Ext
       return fromRaw(dtype, dims, size, bytes);
     }
     // Streamed past: read again from the file, or taken over where it already is in Wasm memory.
-    return lazyData({ dtype, dims, readInto: entry.readInto, resident: entry.resident }, () => {
+    return lazyData({ dtype, dims, readInto: entry.readInto, readRange: entry.readRange, resident: entry.resident }, () => {
       const bytes = new Uint8Array(entry.length);
       entry.readInto(bytes);
       return typedFrom(dtype, bytes, size);

@@ -61,6 +61,11 @@ export interface Bound {
   /** A typed view getter that survives memory growth (re-created only when the buffer changes). */
   view(dtype: DType, ptr: number, length: number): () => NumericArray;
   /**
+   * The constant input at `ptr` when it is a Gather table left in the model file: its rows must be
+   * `ensure`d before they are read (runtime/table-on-demand.ts). Only Gather's data input can be one.
+   */
+  tableAt?(ptr: number): { ensure(first: number, count?: number): void } | undefined;
+  /**
    * Memory filled once and kept for the session's lifetime, keyed so that plans for other shapes
    * reuse it: pre-packed weights. `fill` writes `bytes` at the pointer it gets. `replaces`: the
    * address of the constant input this block stands for; when the session's only reader of that
@@ -71,7 +76,15 @@ export interface Bound {
    * temporary copy (see Engine.packOver).
    */
   persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number, releasable?: boolean,
-    inPlace?: { scratchBytes: number; run(ptr: number, scratch: number): void }): number;
+    inPlace?: {
+      scratchBytes: number; run(ptr: number, scratch: number): void;
+      /**
+       * Writes the panels from the stored matrix's rows `k0 … k0 + count − 1` held at `src` (`rowBytes`
+       * each, `rows` in all), into the block at `ptr`: lets a weight not yet read from the model
+       * file be packed from it a band at a time (Engine.deferWeight).
+       */
+      packRows?: { rows: number; rowBytes: number; run(ptr: number, src: number, k0: number, count: number): void };
+    }): number;
 }
 
 export type Step = () => void;

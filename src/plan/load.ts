@@ -12,6 +12,7 @@ import { alignUp, formatBytes } from '../runtime/heap.js';
 import { bytesPerElement, shapeSize } from '../api/tensor.js';
 import { inputInfo, makeContext } from './context.js';
 import { topologicalOrder } from './topo.js';
+import { tablesOnDemand, weightsToDefer } from './tables-on-demand.js';
 
 export interface BoundNode {
   node: Node;
@@ -34,7 +35,12 @@ export function hasSubgraph(node: Node): boolean {
   return false;
 }
 
-export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): LoadedGraph {
+/**
+ * `onDemand`: large Gather tables whose bytes stay readable in the model file are left there and
+ * read a row at a time on first use, and large MatMul weights are read at their packing, from the
+ * file straight into panels (plan/tables-on-demand.ts); the caller then keeps the file open.
+ */
+export function loadGraph(model: Model, registry: OpRegistry, engine: Engine, onDemand = false): LoadedGraph {
   const g: Graph = model.graph;
   const initNames = new Set(g.initializers.keys());
   // Old exporters list initializers among the inputs too; those are not for the user to feed.
@@ -44,9 +50,18 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine): L
   const order = topologicalOrder(g.nodes, new Set([...initNames, ...inputs.map((v) => v.name)]));
   registry.check(order, model.opsets);
 
-  checkWeightsFit(g, engine);
+  // Wasm memory grown once to hold the weights, not ~25 times by a quarter as they are written:
+  // each grow is a large external allocation to V8, which answered with a full GC (~0.1–0.25 s
+  // over BERT-base's load). Pages not written yet cost no physical memory.
+  engine.heap.reserve(checkWeightsFit(g, engine));
   const consts = new Map<string, ConstValue>();
-  for (const [name, t] of g.initializers) consts.set(name, adoptResident(t, engine) ?? engine.writeConst(t, `initializer '${name}'`));
+  const tables = onDemand ? tablesOnDemand(g, g.outputs) : new Set<string>();
+  const later = onDemand && engine.memoryMode !== 'low' ? weightsToDefer(g, g.outputs) : new Set<string>();
+  for (const [name, t] of g.initializers) {
+    consts.set(name, tables.has(name) ? engine.reserveTable(t, t.readRange!, name)
+      : later.has(name) ? engine.deferWeight(t, t.readRange!, name)
+      : adoptResident(t, engine) ?? engine.writeConst(t, `initializer '${name}'`));
+  }
 
   const bind = (node: Node): BoundNode => {
     const found = registry.find(node, model.opsets);
@@ -121,9 +136,9 @@ function adoptResident(t: ConstTensor, engine: Engine): ConstValue | undefined {
  * Refuses, before a byte is allocated, a model whose weights alone cannot fit in the session's
  * Wasm memory (4 GiB at most, or maxMemoryBytes): a clear error instead of a failed grow halfway.
  * Called right after decoding too (a streamed file's weights are still on disk then) and again
- * here, after the passes.
+ * here, after the passes. Returns the bytes the weights still need.
  */
-export function checkWeightsFit(g: Graph, engine: Engine): void {
+export function checkWeightsFit(g: Graph, engine: Engine): number {
   let total = 0, largest = { name: '', bytes: 0 };
   for (const [name, t] of g.initializers) {
     if (t.dtype === 'string') continue;
@@ -139,6 +154,7 @@ export function checkWeightsFit(g: Graph, engine: Engine): void {
       `The model's weights need ${formatBytes(total)} but the session's Wasm memory can hold ${formatBytes(capacity)} ` +
       `(wasm32 allows 4 GiB; maxMemoryBytes may lower it), before any activations; the largest is initializer '${largest.name}' (${formatBytes(largest.bytes)})`);
   }
+  return total;
 }
 
 /**

@@ -88,6 +88,9 @@ export class Plan {
     return base + this.offsets[this.inputs[i]!.slot]!;
   }
 
+  /** True once steps were built (at some arena address). */
+  get everBuilt(): boolean { return this.built !== undefined; }
+
   /** Step closures with absolute pointers, rebuilt only when the arena moved. */
   stepsAt(engine: Engine, base: number): Step[] {
     if (this.built?.base === base) return this.built.steps;
@@ -97,7 +100,10 @@ export class Plan {
         s.outputs.map((r) => (r ? this.address(r, base) : 0)),
         s.scratchSlot >= 0 ? base + this.offsets[s.scratchSlot]! : 0,
       );
-      return s.prepared.build!(b);
+      const step = s.prepared.build!(b);
+      // A weight still in the model file is read now unless the build packed it from there.
+      engine.settle(b.inputs);
+      return step;
     });
     this.built = { base, steps };
     return steps;

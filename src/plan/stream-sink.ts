@@ -20,7 +20,7 @@ export function fileSink(readAt: (dest: Uint8Array, offset: number) => void): Ra
     raw({ offset, length, where }) {
       // Subgraph initializers may be read after the file is closed (at plan time): keep them.
       if (where !== 'initializer') return undefined;
-      return { kind: 'seek', entry: { length, readInto: (dest) => readAt(dest, offset) } };
+      return { kind: 'seek', entry: { length, readInto: (dest) => readAt(dest, offset), readRange: (dest, at) => readAt(dest, offset + at) } };
     },
   };
 }

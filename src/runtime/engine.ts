@@ -10,6 +10,7 @@ import { Heap } from './heap.js';
 import type { Kernels } from './kernels.js';
 import { type NumericArray, viewOf } from './memory.js';
 import { type WasmVariant, instantiateKernels } from './wasm.js';
+import { type ReadTableBytes, TableOnDemand } from './table-on-demand.js';
 import { type Team, joinPool, parallelKernels, resolveThreads, type ThreadsOption } from './threads/index.js';
 
 /** A tensor whose contents are fixed: in Wasm memory at `ptr`, or in `strings` for text. */
@@ -40,15 +41,33 @@ export interface EngineOptions {
  */
 const IN_PLACE_MIN_BYTES = 64 * 2 ** 20;
 
+/**
+ * A float32 matrix of a model file from this size on is not read at load when its one reader may
+ * pack it (a MatMul's B): the packing reads it from the file a band of rows at a time straight into
+ * panels in its block (Bound.persistent's inPlace.packRows), instead of the load reading it raw and
+ * the packing then permuting it in place (~0.4 s for BERT-base's MLM decoder). Read whole if
+ * anything else reads it first.
+ */
+export const DEFERRED_MIN_BYTES = IN_PLACE_MIN_BYTES;
+/** Rows of a deferred weight read per band: about this many bytes of scratch. */
+const BAND_BYTES = 2 * 2 ** 20;
+
 // Created only where it exists (workerd's older compatibility dates lack it, and have no threads).
 const unreleased = typeof FinalizationRegistry === 'function'
   ? new FinalizationRegistry<Team>((team) => team.leave()) : undefined;
+
+/** Bound.persistent's way to pack a weight from its stored rows, a band at a time. */
+type PackRows = NonNullable<NonNullable<Parameters<Bound['persistent']>[5]>['packRows']>;
 
 export class Engine {
   /** Pre-packed weights and other per-session derived data, keyed by what they derive from. */
   private readonly persistentBlocks = new Map<string, number>();
   /** Constants with one reader in the whole graph, by address: freed when that reader packs them. */
   private readonly releasable = new Map<number, ConstValue>();
+  /** Gather tables left in the model file, by address: rows read into their block on first use. */
+  private readonly onDemand = new Map<number, TableOnDemand>();
+  /** Weights of the model file not read yet, by address (DEFERRED_MIN_BYTES): read at their packing or first use. */
+  private readonly deferred = new Map<number, { read: ReadTableBytes; bytes: number }>();
 
   private constructor(
     readonly kernels: Kernels,
@@ -95,6 +114,8 @@ export class Engine {
   release(): void {
     this.persistentBlocks.clear();
     this.releasable.clear();
+    this.onDemand.clear();
+    this.deferred.clear();
     // The pool's threads drop their instances over this memory; the last session stops the pool.
     if (this.team) {
       unreleased?.unregister(this.team);
@@ -121,6 +142,56 @@ export class Engine {
     return { dtype: t.dtype, dims: t.dims, ptr };
   }
 
+  /**
+   * Reserves a heap block for a Gather table without writing it: `read` fills rows on first use
+   * (TableOnDemand). Pages of the block no run reads are never touched, so cost no physical memory.
+   */
+  reserveTable(t: ConstTensor, read: ReadTableBytes, name: string): ConstValue {
+    const bytes = shapeSize(t.dims) * bytesPerElement(t.dtype);
+    const ptr = this.heap.alloc(bytes, `initializer '${name}'`);
+    const rows = t.dims[0]!;
+    this.onDemand.set(ptr, new TableOnDemand(this.memory, ptr, rows, rows ? bytes / rows : 0, read, name));
+    return { dtype: t.dtype, dims: t.dims, ptr };
+  }
+
+  /**
+   * Reserves the block of a large weight (with room for its panels) without reading it: its
+   * packing reads it from the file in bands (DEFERRED_MIN_BYTES), or it is read whole the first
+   * time anything else may read it (`settle`).
+   */
+  deferWeight(t: ConstTensor, read: ReadTableBytes, name: string): ConstValue {
+    const ptr = this.heap.alloc(roomForPacking(t.dtype, t.dims), `initializer '${name}'`);
+    this.deferred.set(ptr, { read, bytes: shapeSize(t.dims) * bytesPerElement(t.dtype) });
+    return { dtype: t.dtype, dims: t.dims, ptr };
+  }
+
+  /** Reads whichever of these constants are deferred weights (an op built over them reads them as stored). */
+  settle(ptrs: readonly number[]): void {
+    if (this.deferred.size === 0) return;
+    for (const ptr of ptrs) {
+      const d = this.deferred.get(ptr);
+      if (!d) continue;
+      this.deferred.delete(ptr);
+      d.read(new Uint8Array(this.memory.buffer, ptr, d.bytes), 0);
+    }
+  }
+
+  /** Weights still to be read from the model file (the session keeps it open while there are any). */
+  get deferredWeights(): number { return this.deferred.size; }
+
+  /** The table read on demand at `ptr`, if that constant is one. */
+  tableAt(ptr: number): TableOnDemand | undefined { return this.onDemand.get(ptr); }
+
+  /** Gather tables read on demand (the session keeps the model file open while there are any). */
+  get tablesOnDemand(): number { return this.onDemand.size; }
+
+  /** Rows read so far from the tables read on demand. */
+  get tableRowsRead(): number {
+    let n = 0;
+    for (const t of this.onDemand.values()) n += t.rowsRead;
+    return n;
+  }
+
   allocConst(dtype: DType, dims: number[], what: string): ConstValue {
     if (dtype === 'string') return { dtype, dims, ptr: -1, strings: [] };
     const ptr = this.heap.alloc(shapeSize(dims) * bytesPerElement(dtype), what);
@@ -131,12 +202,16 @@ export class Engine {
   readConst(c: ConstValue): NumericArray | string[] {
     if (c.strings) return c.strings;
     if (c.released) throw new Error(`a constant was read after its only reader replaced it by a packed copy`);
+    this.onDemand.get(c.ptr)?.ensureAll();
+    this.settle([c.ptr]);
     return viewOf(this.memory, c.dtype, c.ptr, shapeSize(c.dims)).slice();
   }
 
   freeConst(c: ConstValue): void {
     if (c.released) return;
     this.releasable.delete(c.ptr);
+    this.onDemand.delete(c.ptr);
+    this.deferred.delete(c.ptr);
     if (c.ptr >= 0) this.heap.release(c.ptr);
   }
 
@@ -160,21 +235,32 @@ export class Engine {
       outputs,
       scratch,
       view: (dtype, ptr, length) => this.view(dtype, ptr, length),
+      tableAt: (ptr) => this.onDemand.get(ptr),
       persistent: (key, bytes, fill, replaces, releasable, inPlace) => {
         let ptr = this.persistentBlocks.get(key);
         if (ptr === undefined) {
           const source = replaces === undefined ? undefined : this.releasable.get(replaces);
-          if (source && this.heap.capacityOf(source.ptr) >= bytes && inPlace && bytes >= IN_PLACE_MIN_BYTES) {
-            const scratch = this.heap.alloc(inPlace.scratchBytes, `${key} (in place)`);
-            try { inPlace.run(source.ptr, scratch); } finally { this.heap.release(scratch); }
+          const unread = source && this.deferred.get(source.ptr);
+          if (source && unread && inPlace?.packRows && this.heap.capacityOf(source.ptr) >= bytes) {
+            this.deferred.delete(source.ptr);
+            this.packFromFile(source.ptr, unread.read, inPlace.packRows, key);
             this.heap.shrink(source.ptr, bytes);
             ptr = source.ptr;
-          } else if (source && this.heap.capacityOf(source.ptr) >= bytes) {
-            ptr = this.packOver(source, bytes, fill, key);
           } else {
-            ptr = this.heap.alloc(bytes, key);
-            fill(ptr);
-            if (source) this.heap.release(source.ptr);
+            // `fill` reads the node's inputs as stored: any still in the model file are read first.
+            this.settle(inputs);
+            if (source && this.heap.capacityOf(source.ptr) >= bytes && inPlace && bytes >= IN_PLACE_MIN_BYTES) {
+              const scratch = this.heap.alloc(inPlace.scratchBytes, `${key} (in place)`);
+              try { inPlace.run(source.ptr, scratch); } finally { this.heap.release(scratch); }
+              this.heap.shrink(source.ptr, bytes);
+              ptr = source.ptr;
+            } else if (source && this.heap.capacityOf(source.ptr) >= bytes) {
+              ptr = this.packOver(source, bytes, fill, key);
+            } else {
+              ptr = this.heap.alloc(bytes, key);
+              fill(ptr);
+              if (source) this.heap.release(source.ptr);
+            }
           }
           this.persistentBlocks.set(key, ptr);
           if (source) {
@@ -187,6 +273,21 @@ export class Engine {
         return ptr;
       },
     };
+  }
+
+  /** A deferred weight's panels written into its block from the file, a band of rows at a time. */
+  private packFromFile(dst: number, read: ReadTableBytes, how: PackRows, key: string): void {
+    const band = Math.max(1, Math.min(how.rows, Math.floor(BAND_BYTES / how.rowBytes)));
+    const scratch = this.heap.alloc(band * how.rowBytes, `${key} (rows read from the file)`);
+    try {
+      for (let k0 = 0; k0 < how.rows; k0 += band) {
+        const n = Math.min(band, how.rows - k0);
+        read(new Uint8Array(this.memory.buffer, scratch, n * how.rowBytes), k0 * how.rowBytes);
+        how.run(dst, scratch, k0, n);
+      }
+    } finally {
+      this.heap.release(scratch);
+    }
   }
 
   /**
@@ -243,7 +344,9 @@ export class Engine {
     const outs = prepared.outputs.map((info) => this.allocConst(info.dtype, info.dims, what));
     const scratch = prepared.scratchBytes ? this.heap.alloc(prepared.scratchBytes, `${what} scratch`) : 0;
     try {
-      const step = prepared.build!(this.bind(inputs.map((c) => c?.ptr ?? 0), outs.map((o) => o.ptr), scratch));
+      const ptrs = inputs.map((c) => c?.ptr ?? 0);
+      const step = prepared.build!(this.bind(ptrs, outs.map((o) => o.ptr), scratch));
+      this.settle(ptrs);
       step();
     } finally {
       if (scratch) this.heap.release(scratch);

@@ -43,6 +43,13 @@ export class Heap {
   /** The most this heap may ever hand out: maxMemoryBytes or the 4 GiB of wasm32, less what it starts at. */
   get capacityBytes(): number { return this.limit - alignUp(Math.max(this.base, ALIGN)); }
 
+  /** Where `alloc(bytes)` would put a block now (first fit, else the top). */
+  nextAddress(bytes: number): number {
+    const size = alignUp(Math.max(bytes, 1) + SLACK);
+    for (const b of this.free) if (b.size >= size) return b.start;
+    return this.top;
+  }
+
   alloc(bytes: number, what = 'tensor'): number {
     const size = alignUp(Math.max(bytes, 1) + SLACK);
     for (let i = 0; i < this.free.length; i++) {
@@ -112,6 +119,15 @@ export class Heap {
     const next = this.free[i + 1];
     if (next && cur.start + cur.size === next.start) { cur.size += next.size; this.free.splice(i + 1, 1); }
     if (prev && prev.start + prev.size === cur.start) { prev.size += cur.size; this.free.splice(i, 1); }
+  }
+
+  /**
+   * Grows Wasm memory now so that `bytes` more can be allocated above what is in use without
+   * growing again (in one step instead of many); memory not yet written costs nothing physical.
+   */
+  reserve(bytes: number): void {
+    // Best effort: where the engine refuses, allocations grow it as they come (and fail there).
+    try { this.ensure(Math.min(this.top + alignUp(bytes), this.limit)); } catch { /* grown on demand */ }
   }
 
   private ensure(end: number): void {

@@ -23,6 +23,8 @@ function packedB(bd: Bound, b: InputInfo, ptr: number, K: number, N: number, tra
       bd.k.pack_b_f32_inplace(p, K, N, visited);
       if (alpha !== 1) bd.k.unary_f32(p, p, floats, Unary.affine, alpha, 0);
     },
+    // B still in the model file: its rows read a band at a time, straight into the panels.
+    packRows: alpha === 1 ? { rows: K, rowBytes: N * 4, run: (p: number, src: number, k0: number, count: number) => bd.k.pack_b_f32_rows(src, p, count, N, K, k0) } : undefined,
   };
   if (b.constant) {
     const p = bd.persistent(`packedB:${b.name}:${ptr}:${K}x${N}:${transB}:${alpha}`, floats * 4, pack, ptr, undefined, inPlace);

@@ -214,9 +214,10 @@ const gather: OpDef = {
         const [X, I, Y] = [bd.inputs[0]!, bd.inputs[1]!, bd.outputs[0]!];
         const vi = bd.view(ind.dtype, I, count);
         const rowBytes = inner * bpe;
+        // A table left in the model file (only ever at axis 0, so outer = 1): rows read on first use.
+        const table = bd.tableAt?.(X);
         let whole: Uint8Array | undefined;
         return () => {
-          if (whole?.buffer !== bd.memory.buffer) whole = new Uint8Array(bd.memory.buffer);
           const idx = vi();
           for (let o = 0; o < outer; o++) {
             for (let j = 0; j < count; j++) {
@@ -225,6 +226,8 @@ const gather: OpDef = {
               if (!(k >= 0 && k < axisDim)) {
                 throw new TesseraError('INVALID_FEED', `${label}: index ${Number(idx[j])} is out of range for axis ${axis} of size ${axisDim}`);
               }
+              table?.ensure(o * axisDim + k);
+              if (whole?.buffer !== bd.memory.buffer) whole = new Uint8Array(bd.memory.buffer);
               const src = X + ((o * axisDim + k) * inner) * bpe;
               whole.copyWithin(Y + ((o * count + j) * inner) * bpe, src, src + rowBytes);
             }

@@ -6,7 +6,9 @@
 // the times do.
 //
 //   node bench/memory.mjs [--only bert-fp32,bert-int8,qwen3-q4] [--rounds 3] [--engines tessera,ort]
-//                         [--low] [--record]    (--record writes bench/memory.json and the README rows)
+//                         [--low] [--whole] [--record]    (--record writes bench/memory.json and the README rows)
+//   --low: tessera rows again with `memory: 'low'`; --whole: again with `tablesOnDemand: false` (every
+//   weight read into memory at create, none left in the file).
 //
 // Models: BERT-base MLM fp32 / dynamic int8 (bench/workloads.mjs makes them into bench/out/) and
 // the Qwen3-0.6B-shaped 8-layer q4 decoder (`node scripts/make-decoder.mjs`, bench/out/qwen3-0.6b-8l,
@@ -101,12 +103,13 @@ async function exampleChild(name, low) {
 }
 
 /** One measurement in this process; returns the JSON line's object. */
-async function child(engine, name, low) {
+async function child(engine, name, profile) {
+  const low = profile === 'low';
   if (name === 'baseline') return baseline(engine);
   if (exampleModels[name]) return exampleChild(name, low);
   const w = memoryWorkloads[name];
   const path = await w.model();
-  const options = engine === 'tessera' ? (low ? { memory: 'low' } : {}) : { executionProviders: ['wasm'] };
+  const options = engine === 'tessera' ? PROFILES[profile ?? 'default'] : { executionProviders: ['wasm'] };
   const t0 = performance.now();
   let wasmBytes = 0, firstResultMs = 0;
   if (engine === 'tessera' && w.decoder) {
@@ -169,8 +172,12 @@ function modelPath(name) {
   return out.trim().split('\n').pop();
 }
 
-function measure(engine, name, low) {
-  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', engine, name, ...(low ? ['--low'] : [])],
+/** tessera's session options per profile row. */
+const PROFILES = { default: {}, low: { memory: 'low' }, whole: { tablesOnDemand: false } };
+const PROFILE_TITLES = { low: ", `memory: 'low'`", whole: ', every weight read at create (`tablesOnDemand: false`)' };
+
+function measure(engine, name, profile) {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', engine, name, ...(profile ? ['--profile', profile] : [])],
     { encoding: 'utf8', maxBuffer: 1 << 24 });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -178,7 +185,7 @@ function measure(engine, name, low) {
 const baselines = {};
 
 /** Median rows over `rounds` processes per engine (alternating which goes first). */
-export async function measureMemory({ only = Object.keys(memoryWorkloads), rounds = 3, engines = ['tessera', 'ort'], low = false } = {}) {
+export async function measureMemory({ only = Object.keys(memoryWorkloads), rounds = 3, engines = ['tessera', 'ort'], profile = undefined } = {}) {
   const rows = [];
   for (const name of only) {
     const w = memoryWorkloads[name];
@@ -186,11 +193,11 @@ export async function measureMemory({ only = Object.keys(memoryWorkloads), round
     const kv = w.decoder ? kvCacheBytes(path.replace(/\/onnx\/[^/]+$/, ''), PROMPT + NEW_TOKENS) : 0;
     const runs = Object.fromEntries(engines.map((e) => [e, []]));
     for (let r = 0; r < rounds; r++) {
-      for (const e of r % 2 ? [...engines].reverse() : engines) runs[e].push(measure(e, name, low && e === 'tessera'));
+      for (const e of r % 2 ? [...engines].reverse() : engines) runs[e].push(measure(e, name, e === 'tessera' ? profile : undefined));
     }
-    const row = { workload: name, title: w.title, fileBytes: statSync(path).size, kvBytes: kv, low, loadAverage: os.loadavg()[0] };
+    const row = { workload: name, title: w.title, fileBytes: statSync(path).size, kvBytes: kv, profile, low: profile === 'low', loadAverage: os.loadavg()[0] };
     for (const e of engines) {
-      baselines[e] ??= median([0, 1, 2].map(() => measure(e, 'baseline', false).peakRssBytes));
+      baselines[e] ??= median([0, 1, 2].map(() => measure(e, 'baseline').peakRssBytes));
       row[e] = {
         baselineRssBytes: baselines[e],
         aboveBaseline: (median(runs[e].map((x) => x.peakRssBytes)) - baselines[e]) / (row.fileBytes + kv),
@@ -215,7 +222,7 @@ export function memoryTable(rows) {
   const cell = (x) => (x ? `${mb(x.peakRssBytes)} (**${x.ratio.toFixed(2)}×**; ${x.aboveBaseline.toFixed(2)}×)` : '—');
   for (const r of rows) {
     const t = r.tessera, o = r.ort;
-    lines.push(`| ${r.title}${r.low ? ", `memory: 'low'`" : ''} | ${mb(r.fileBytes)}${r.kvBytes ? ` (+ ${(r.kvBytes / 2 ** 20).toFixed(1)})` : ''} | ${cell(t)} | ${cell(o)} | ${t ? t.firstResultMs.toFixed(0) : '—'} / ${o ? o.firstResultMs.toFixed(0) : '—'} | ${t && o ? (t.firstResultMs / o.firstResultMs).toFixed(2) : '—'} |`);
+    lines.push(`| ${r.title}${PROFILE_TITLES[r.profile ?? (r.low ? 'low' : '')] ?? ''} | ${mb(r.fileBytes)}${r.kvBytes ? ` (+ ${(r.kvBytes / 2 ** 20).toFixed(1)})` : ''} | ${cell(t)} | ${cell(o)} | ${t ? t.firstResultMs.toFixed(0) : '—'} / ${o ? o.firstResultMs.toFixed(0) : '—'} | ${t && o ? (t.firstResultMs / o.firstResultMs).toFixed(2) : '—'} |`);
   }
   const floors = Object.entries(baselines).map(([e, b]) => `${e === 'ort' ? 'onnxruntime-web' : e} ${mb(b)} MB`).join(', ');
   if (floors) lines.push('', `Node's floor (the engine imported, MNIST run once): ${floors}. MB = 2^20 bytes.`);
@@ -226,14 +233,14 @@ if (args[0] === '--path') {
   console.log(await memoryWorkloads[args[1]].model());
   process.exit(0);
 } else if (args[0] === '--child') {
-  console.log(JSON.stringify(await child(args[1], args[2], args.includes('--low'))));
+  console.log(JSON.stringify(await child(args[1], args[2], flag('profile', undefined))));
   process.exit(0);
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (args.includes('--examples')) {
     const mb = (b) => (b / 2 ** 20).toFixed(1);
     const lines = ['| example model | file MB | Wasm memory used MB (`memory: \'low\'`) | process peak RSS MB |', '|---|---:|---:|---:|'];
     for (const name of Object.keys(exampleModels)) {
-      const r = measure('tessera', name, false), l = measure('tessera', name, true);
+      const r = measure('tessera', name), l = measure('tessera', name, 'low');
       lines.push(`| ${exampleModels[name].title} | ${mb(r.fileBytes)} | ${mb(r.heapHighWaterBytes)} (${mb(l.heapHighWaterBytes)}) | ${mb(r.peakRssBytes)} |`);
     }
     console.log(lines.join('\n'));
@@ -247,7 +254,9 @@ if (args[0] === '--path') {
   const rounds = Number(flag('rounds', 3));
   const engines = flag('engines', 'tessera,ort').split(',');
   const rows = await measureMemory({ only: only?.length ? only : undefined, rounds, engines });
-  if (args.includes('--low')) rows.push(...(await measureMemory({ only: only?.length ? only : undefined, rounds, engines: ['tessera'], low: true })));
+  for (const profile of ['low', 'whole']) {
+    if (args.includes(`--${profile}`)) rows.push(...(await measureMemory({ only: only?.length ? only : undefined, rounds, engines: ['tessera'], profile })));
+  }
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const header = `${date} UTC, ${os.cpus()[0]?.model ?? 'cpu'} (${os.cpus().length} cores), Node ${process.version}; median of ${rounds} processes per engine; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' / ')}`;
   console.log(`\n${header}\n\n${memoryTable(rows)}`);

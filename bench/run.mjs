@@ -117,7 +117,7 @@ if (!only?.length && threads === 1) {
   ].join('\n'));
   if (!json) console.log('README.md and bench/results.json updated');
   // Peak RSS from a path, tessera vs onnxruntime-web (bench/memory.mjs): its own README block.
-  execFileSync(process.execPath, [new URL('./memory.mjs', import.meta.url).pathname, '--low', '--record'], { stdio: 'inherit' });
+  execFileSync(process.execPath, [new URL('./memory.mjs', import.meta.url).pathname, '--low', '--whole', '--record'], { stdio: 'inherit' });
 }
 // Thread runs are kept apart: bench/results-threads.json (which workloads it covers is in it).
 if (threads > 1) {

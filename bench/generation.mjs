@@ -5,7 +5,7 @@
 // bytes of weights one decode step reads ÷ this machine's single-core read bandwidth
 // (bench/bandwidth.mjs). Greedy, seeded random prompt ids. Run after `npm run build`:
 //   node bench/generation.mjs [--dir bench/out/qwen3-0.6b-8l] [--formats fp32,q8,q4,q4i8] [--threads 1]
-//                             [--contexts 128,1024] [--tokens 8] [--engines tessera,ort]
+//                             [--contexts 128,1024] [--tokens 8] [--engines tessera,ort] [--reps 3]
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
@@ -105,10 +105,29 @@ async function ortEngine(path, threads, P) {
   return { loadMs, ...out };
 }
 
+// Each (format, engine, threads) is measured in fresh processes (`--child`), `--reps` of them,
+// alternating which engine goes first; a cell is the median over processes. One process running
+// both engines one after the other let the second inherit the first's heap (GBs for onnxruntime-web)
+// and its garbage collections.
+if (process.argv[2] === '--child') {
+  const [, , , f, e, t] = process.argv;
+  const path = `${dir}/onnx/${FILE[f]}`;
+  const r = e === 'tessera' ? await tessera(path, Number(t), contexts, f === 'q4i8' ? { q4Compute: 'int8' } : {}) : await ortEngine(path, Number(t), contexts);
+  console.log(JSON.stringify(r));
+  process.exit(0);
+}
+const reps = Number(arg('reps', '3'));
+const { execFileSync } = await import('node:child_process');
+const passOn = process.argv.slice(2);
+function measureIn(f, e, threads) {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', f, e, String(threads), ...passOn], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
 const bw = await measureBandwidth({ mb: 256, passes: 3 });
 const gbs = bw.median;
 console.log(`single-core read bandwidth: ${gbs.toFixed(2)} GB/s (median of 8 MB calls; best ${bw.best.toFixed(2)})`);
-console.log(`model: ${dir}; ${tokens} decode steps per context; prompts of ${contexts.join(' and ')} tokens; the machine is shared (loaded)\n`);
+console.log(`model: ${dir}; ${tokens} decode steps per context; prompts of ${contexts.join(' and ')} tokens; median of ${reps} processes per cell, engines alternating\n`);
 console.log('| format | engine | threads | prefill ctx ms | ' + contexts.map((c) => `decode @${c} ms/tok | × floor @${c}`).join(' | ') + ' | floor ms |');
 console.log('|---|---|---|---|' + contexts.map(() => '---|---').join('|') + '|---|');
 for (const f of formats) {
@@ -116,15 +135,21 @@ for (const f of formats) {
   try { statSync(path); } catch { console.log(`| ${f} | (missing ${path}: node scripts/make-decoder.mjs) |`); continue; }
   const floorMs = decodeWeightBytes(path) / (gbs * 1e9) * 1e3;
   for (const threads of threadCounts) {
-    for (const e of engines) {
-      try {
-        if (f === 'q4i8' && e !== 'tessera') continue;
-        const r = e === 'tessera' ? await tessera(path, threads, contexts, f === 'q4i8' ? { q4Compute: 'int8' } : {}) : await ortEngine(path, threads, contexts);
-        const cells = contexts.map((c) => `${r[c].decodeMs.toFixed(1)} | ${(r[c].decodeMs / floorMs).toFixed(2)}×`).join(' | ');
-        console.log(`| ${f} | ${e}${r.path ? ` (${r.path})` : ''} | ${threads} | ${contexts.map((c) => r[c].prefillMs.toFixed(0)).join(' / ')} | ${cells} | ${floorMs.toFixed(1)} |`);
-      } catch (err) {
-        console.log(`| ${f} | ${e} | ${threads} | failed: ${String(err.message ?? err).slice(0, 120)} |`);
+    const order = engines.filter((e) => !(f === 'q4i8' && e !== 'tessera'));
+    const runs = Object.fromEntries(order.map((e) => [e, []]));
+    const failed = {};
+    for (let r = 0; r < reps; r++) {
+      for (const e of r % 2 ? [...order].reverse() : order) {
+        if (failed[e]) continue;
+        try { runs[e].push(measureIn(f, e, threads)); } catch (err) { failed[e] = String(err.message ?? err).split('\n').find((l) => /Error/.test(l)) ?? 'failed'; }
       }
+    }
+    for (const e of order) {
+      if (failed[e]) { console.log(`| ${f} | ${e} | ${threads} | failed: ${failed[e].slice(0, 120)} |`); continue; }
+      const pick = (c, k) => median(runs[e].map((x) => x[c][k]));
+      const cells = contexts.map((c) => `${pick(c, 'decodeMs').toFixed(1)} | ${(pick(c, 'decodeMs') / floorMs).toFixed(2)}×`).join(' | ');
+      const path0 = runs[e][0].path;
+      console.log(`| ${f} | ${e}${path0 ? ` (${path0})` : ''} | ${threads} | ${contexts.map((c) => pick(c, 'prefillMs').toFixed(0)).join(' / ')} | ${cells} | ${floorMs.toFixed(1)} |`);
     }
   }
 }

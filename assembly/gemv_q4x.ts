@@ -323,16 +323,17 @@ export function gemv_q4x_i8_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i3
 
 // One SIMD128 unit of one row: the nibble vectors against that row's x pairs.
 // @ts-ignore: decorator
-@inline function unitRow(acc: v128, n0: v128, n2: v128, n1: v128, n3: v128, xp: usize): v128 {
+@inline export function unitRow(acc: v128, n0: v128, n2: v128, n1: v128, n3: v128, xp: usize): v128 {
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(n0, v128.load32_splat(xp)));
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(n2, v128.load32_splat(xp, 4)));
   acc = i32x4.add(acc, i32x4.dot_i16x8_s(n1, v128.load32_splat(xp, 8)));
   return i32x4.add(acc, i32x4.dot_i16x8_s(n3, v128.load32_splat(xp, 12)));
 }
 
-// gemv_q4x_i8's block epilogue, the same operations in the same order.
+// gemv_q4x_i8's block epilogue, the same operations in the same order (gemv_q4x16.ts's too: the
+// integer sums differ in how x was quantized, not in how a block ends).
 // @ts-ignore: decorator
-@inline function rowBlockEnd(yv: v128, acc: v128, s4: usize, z4: usize, mi: usize, mb: usize): v128 {
+@inline export function rowBlockEnd(yv: v128, acc: v128, s4: usize, z4: usize, mi: usize, mb: usize): v128 {
   const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
   const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb, 4)));
   const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
@@ -340,7 +341,7 @@ export function gemv_q4x_i8_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i3
 }
 
 // @ts-ignore: decorator
-@inline function storeCols(y: usize, g: i32, N: i32, yv: v128): void {
+@inline export function storeCols(y: usize, g: i32, N: i32, yv: v128): void {
   const yp = y + (<usize>g << 4);
   const left = N - (g << 2);
   if (left >= 4) v128.store(yp, yv);

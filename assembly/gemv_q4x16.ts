@@ -7,6 +7,7 @@
 //
 // Bounds (i32): a product is ≤ 15 · 32767 < 2^19; a block's sum and zp · Σ xq are
 // ≤ bs · 15 · 32767 < 2^29 for blocks up to 1024. Callers use blocks 32 … 256 (multiples of 32).
+import { rowBlockEnd, storeCols, unitRow } from './gemv_q4x';
 
 // x (what gemv_q4x_i16 reads): kp = nb·bs i16, each unit of 8 k ordered [x0 x2 x1 x3 x4 x6 x5 x7]
 // (the k pairs one i16 lane of a repacked unit meets), then per block (s f32, Σ xq i32):
@@ -87,10 +88,10 @@ export function gemv_q4x_i16(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: u
         acc = i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
         wp += 16; xp += 16;
       }
-      yv = blockEnd16(yv, acc, s4, z4, mi, meta + (<usize>b << 3));
+      yv = rowBlockEnd(yv, acc, s4, z4, mi, meta + (<usize>b << 3));
       mi += 4;
     }
-    storeCols16(y, g, N, yv);
+    storeCols(y, g, N, yv);
   }
 }
 
@@ -120,53 +121,23 @@ export function gemv_q4x_i16_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i
       for (let u = 0; u < units; u++) {
         const v = v128.load(wp);
         const n0 = v128.and(v, m), n2 = v128.and(i16x8.shr_u(v, 8), m), n1 = v128.and(i16x8.shr_u(v, 4), m), n3 = i16x8.shr_u(v, 12);
-        c0 = unit16(c0, n0, n2, n1, n3, xq + o);
-        c1 = unit16(c1, n0, n2, n1, n3, x1 + o);
-        c2 = unit16(c2, n0, n2, n1, n3, x2 + o);
-        c3 = unit16(c3, n0, n2, n1, n3, x3 + o);
+        c0 = unitRow(c0, n0, n2, n1, n3, xq + o);
+        c1 = unitRow(c1, n0, n2, n1, n3, x1 + o);
+        c2 = unitRow(c2, n0, n2, n1, n3, x2 + o);
+        c3 = unitRow(c3, n0, n2, n1, n3, x3 + o);
         wp += 16; o += 16;
       }
       const mb = metaO + (<usize>b << 3);
-      y0 = blockEnd16(y0, c0, s4, z4, mi, xq + mb);
-      if (M > 1) y1 = blockEnd16(y1, c1, s4, z4, mi, x1 + mb);
-      if (M > 2) y2 = blockEnd16(y2, c2, s4, z4, mi, x2 + mb);
-      if (M > 3) y3 = blockEnd16(y3, c3, s4, z4, mi, x3 + mb);
+      y0 = rowBlockEnd(y0, c0, s4, z4, mi, xq + mb);
+      if (M > 1) y1 = rowBlockEnd(y1, c1, s4, z4, mi, x1 + mb);
+      if (M > 2) y2 = rowBlockEnd(y2, c2, s4, z4, mi, x2 + mb);
+      if (M > 3) y3 = rowBlockEnd(y3, c3, s4, z4, mi, x3 + mb);
       mi += 4;
     }
-    storeCols16(y, g, N, y0);
-    if (M > 1) storeCols16(y + ldyB, g, N, y1);
-    if (M > 2) storeCols16(y + 2 * ldyB, g, N, y2);
-    if (M > 3) storeCols16(y + 3 * ldyB, g, N, y3);
-  }
-}
-
-// One unit of one row: the nibble vectors against that row's x pairs.
-// @ts-ignore: decorator
-@inline function unit16(acc: v128, n0: v128, n2: v128, n1: v128, n3: v128, xp: usize): v128 {
-  acc = i32x4.add(acc, i32x4.dot_i16x8_s(n0, v128.load32_splat(xp)));
-  acc = i32x4.add(acc, i32x4.dot_i16x8_s(n2, v128.load32_splat(xp, 4)));
-  acc = i32x4.add(acc, i32x4.dot_i16x8_s(n1, v128.load32_splat(xp, 8)));
-  return i32x4.add(acc, i32x4.dot_i16x8_s(n3, v128.load32_splat(xp, 12)));
-}
-
-// gemv_q4x_i16's block epilogue, the same operations in the same order.
-// @ts-ignore: decorator
-@inline function blockEnd16(yv: v128, acc: v128, s4: usize, z4: usize, mi: usize, mb: usize): v128 {
-  const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
-  const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb, 4)));
-  const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
-  return f32x4.add(yv, f32x4.mul(t, f32x4.convert_i32x4_s(d)));
-}
-
-// @ts-ignore: decorator
-@inline function storeCols16(y: usize, g: i32, N: i32, yv: v128): void {
-  const yp = y + (<usize>g << 4);
-  const left = N - (g << 2);
-  if (left >= 4) v128.store(yp, yv);
-  else {
-    store<f32>(yp, f32x4.extract_lane(yv, 0));
-    if (left > 1) store<f32>(yp, f32x4.extract_lane(yv, 1), 4);
-    if (left > 2) store<f32>(yp, f32x4.extract_lane(yv, 2), 8);
+    storeCols(y, g, N, y0);
+    if (M > 1) storeCols(y + ldyB, g, N, y1);
+    if (M > 2) storeCols(y + 2 * ldyB, g, N, y2);
+    if (M > 3) storeCols(y + 3 * ldyB, g, N, y3);
   }
 }
 

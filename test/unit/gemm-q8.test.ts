@@ -9,12 +9,6 @@ import { ensureBuilt, Heap, loadModule, rng, WASM } from './harness';
 let heap: Heap;
 beforeAll(() => { ensureBuilt(); heap = new Heap(loadModule(WASM.simd)); });
 
-function bytes(data: ArrayLike<number>, signed: boolean): number {
-  const p = heap.alloc(Math.ceil(data.length / 4) + 1);
-  (signed ? new Int8Array(heap.memory.buffer, p, data.length) : new Uint8Array(heap.memory.buffer, p, data.length)).set(data);
-  return p;
-}
-
 const same = (a: ArrayBufferView, b: ArrayBufferView) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 function run(M: number, K: number, N: number, signed: boolean, zpPerCol: boolean, bias: boolean, act: number, seed: number) {
@@ -22,7 +16,7 @@ function run(M: number, K: number, N: number, signed: boolean, zpPerCol: boolean
   const r = rng(seed), Kp = Math.ceil(K / 8) * 8, Mp = Math.ceil(M / 4) * 4;
   const zps = Array.from({ length: zpPerCol ? N : 1 }, () => (signed ? 0 : 128) + Math.floor(r() * 17) - 8);
   const wv = Array.from({ length: K * N }, (_, i) => zps[zpPerCol ? i % N : 0]! + Math.floor(r() * 240) - 120);
-  const w = bytes(wv, signed), zp = bytes(zps, signed);
+  const w = heap.putBytes(wv, signed), zp = heap.putBytes(zps, signed);
   const x = heap.put(Array.from({ length: M * K }, () => r() * 4 - 2));
   const ws = heap.put(Array.from({ length: N }, () => 0.001 + r() * 0.01));
   const b = bias ? heap.put(Array.from({ length: N }, () => r() - 0.5)) : 0;
@@ -71,7 +65,7 @@ describe('gemm_q8 (one-byte panels)', () => {
       [[130, 126, 255, 1], false, [128], false], [[255, 0, 128, 128], false, [127, 128], true], [[-128, 5, 6, 7], true, [1], false],
     ];
     for (const [w, signed, zps, perCol] of cases) {
-      const p = bytes(w, signed), z = zps ? bytes(zps, signed) : 0;
+      const p = heap.putBytes(w, signed), z = zps ? heap.putBytes(zps, signed) : 0;
       for (const tB of [0, 1]) {
         const s = signed ? 1 : 0, zc = perCol ? 1 : 0;
         expect(heap.k.fits_q8(p, 2, 2, 2, tB, s, z, zc), JSON.stringify({ w, zps, tB })).toBe(heap.k.pack_b_q8(p, dst, 2, 2, 2, tB, s, z, zc));

@@ -10,12 +10,6 @@ import { ensureBuilt, Heap, loadModule, rng, WASM } from './harness';
 let heap: Heap;
 beforeAll(() => { ensureBuilt(); heap = new Heap(loadModule(WASM.simd)); });
 
-function bytes(data: ArrayLike<number>, signed: boolean): number {
-  const p = heap.alloc(Math.ceil(data.length / 4) + 1);
-  (signed ? new Int8Array(heap.memory.buffer, p, data.length) : new Uint8Array(heap.memory.buffer, p, data.length)).set(data);
-  return p;
-}
-
 interface Case { M: number; K: number; N: number; signed: boolean; zpPerCol: boolean; bias: boolean; act: number; seed: number }
 
 function run(c: Case): { gemv: Float32Array; gemm: Float32Array; want: Float32Array; ok: number } {
@@ -27,7 +21,7 @@ function run(c: Case): { gemv: Float32Array; gemm: Float32Array; want: Float32Ar
     const z = zps[c.zpPerCol ? i % N : 0]!;
     return z + Math.floor(r() * 240) - 120;
   });
-  const w = bytes(wv, signed), zp = bytes(zps, signed);
+  const w = heap.putBytes(wv, signed), zp = heap.putBytes(zps, signed);
   const x = heap.put(Array.from({ length: M * K }, () => r() * 4 - 2));
   const ws = heap.put(Array.from({ length: N }, () => 0.001 + r() * 0.01));
   const bias = c.bias ? heap.put(Array.from({ length: N }, () => r() - 0.5)) : 0;
@@ -80,10 +74,10 @@ describe('gemv_q8_dq_f32', () => {
 
   it('pack_b_q8 refuses weights whose b − zp does not fit i8', () => {
     heap.reset();
-    const w = bytes([200, 3, 4, 5], false), zp = bytes([0], false), dst = heap.alloc(64);
+    const w = heap.putBytes([200, 3, 4, 5], false), zp = heap.putBytes([0], false), dst = heap.alloc(64);
     expect(heap.k.pack_b_q8(w, dst, 2, 2, 2, 0, 0, zp, 0)).toBe(0);
     expect(heap.k.pack_b_q8(w, dst, 2, 2, 2, 0, 0, 0, 0)).toBe(0);
-    const w2 = bytes([-128, 127, 0, 1], true);
+    const w2 = heap.putBytes([-128, 127, 0, 1], true);
     expect(heap.k.pack_b_q8(w2, dst, 2, 2, 2, 0, 1, 0, 0)).toBe(1);
   });
 });

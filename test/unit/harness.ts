@@ -148,6 +148,13 @@ export class Heap {
 
   get(p: number, n: number): Float32Array { return new Float32Array(this.memory.buffer, p, n).slice(); }
 
+  /** int8 (signed) or uint8 values, one byte each, in a block of their own (int8 weights). */
+  putBytes(data: ArrayLike<number>, signed: boolean): number {
+    const p = this.alloc(Math.ceil(data.length / 4) + 1);
+    (signed ? new Int8Array(this.memory.buffer, p, data.length) : new Uint8Array(this.memory.buffer, p, data.length)).set(data);
+    return p;
+  }
+
   /** Error message if any canary byte after any buffer was overwritten. */
   checkCanaries(): string | null {
     const u8 = new Uint8Array(this.memory.buffer);

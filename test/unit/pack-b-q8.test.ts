@@ -9,12 +9,6 @@ import { ensureBuilt, Heap, loadModule, rng, WASM } from './harness';
 let heap: Heap;
 beforeAll(() => { ensureBuilt(); heap = new Heap(loadModule(WASM.simd)); });
 
-function bytes(data: ArrayLike<number>, signed: boolean): number {
-  const p = heap.alloc(Math.ceil(data.length / 4) + 1);
-  (signed ? new Int8Array(heap.memory.buffer, p, data.length) : new Uint8Array(heap.memory.buffer, p, data.length)).set(data);
-  return p;
-}
-
 interface Case { K: number; N: number; transB: boolean; signed: boolean; zp: 'none' | 'tensor' | 'col' }
 
 /** The panels as the layout defines them, or undefined when some b − zp is outside i8. */
@@ -43,7 +37,7 @@ function weights(c: Case, seed: number): { w: number[]; zps: number[] | undefine
 function pack(w: number[], zps: number[] | undefined, c: Case): { ok: number; fits: number; panels: Int8Array } {
   heap.reset();
   const s = c.signed ? 1 : 0, zc = c.zp === 'col' ? 1 : 0, Kp = Math.ceil(c.K / 8) * 8, size = Math.ceil(c.N / 8) * 8 * Kp;
-  const p = bytes(w, c.signed), z = zps ? bytes(zps, c.signed) : 0, dst = heap.alloc(size / 4);
+  const p = heap.putBytes(w, c.signed), z = zps ? heap.putBytes(zps, c.signed) : 0, dst = heap.alloc(size / 4);
   new Int8Array(heap.memory.buffer, dst, size).fill(0x5a);
   const ldb = c.transB ? c.K : c.N, tB = c.transB ? 1 : 0;
   const fits = heap.k.fits_q8(p, c.K, c.N, ldb, tB, s, z, zc);

@@ -56,12 +56,12 @@ export class Executor {
    * into persistent blocks, caches allocated) is paid now.
    */
   build(plan: Plan): void {
-    plan.stepsAt(this.engine, this.arenaFor(plan));
+    plan.stepsAt(this.engine, this.ensureArena(plan.arenaBytes));
   }
 
   /** Runs a plan; with `timings`, also records each step's wall time in milliseconds. */
   run(plan: Plan, feeds: readonly Tensor[], timings?: number[]): Tensor[] {
-    const base = this.arenaFor(plan);
+    const base = this.ensureArena(plan.arenaBytes);
     const memory = this.engine.memory;
     plan.inputs.forEach((io, i) => {
       const t = feeds[i]!;
@@ -87,25 +87,6 @@ export class Executor {
       const data = n === 0 ? viewOf(memory, o.dtype, 0, 0).slice() : copyOut(memory, o.dtype, plan.address(o.ref, base), n);
       return new Tensor(o.dtype as Exclude<TensorType, 'string'>, data as never, o.dims);
     });
-  }
-
-  /**
-   * The arena's address for `plan`. A plan built for the first time is built with the arena given
-   * back to the heap, at the address it will have: the weights its ops pack then use that memory
-   * for their one temporary (Engine.packOver) instead of memory above the arena, which Wasm memory
-   * would keep for good (BERT-base int8: the 22 MiB decoder's temporary over its 17 MiB arena).
-   * Nothing lives in the arena between runs; building writes nothing there.
-   */
-  private arenaFor(plan: Plan): number {
-    if (!plan.everBuilt) {
-      if (this.arena.bytes) this.engine.heap.release(this.arena.ptr);
-      const bytes = Math.max(plan.arenaBytes, this.arena.bytes);
-      this.arena = { ptr: 0, bytes: 0 };
-      plan.stepsAt(this.engine, this.engine.heap.nextAddress(bytes));
-      this.arena = { ptr: this.engine.heap.alloc(bytes, 'the activation arena'), bytes };
-    }
-    // Steps are rebuilt there if the arena did not land where they were built for.
-    return this.ensureArena(plan.arenaBytes);
   }
 
   private ensureArena(bytes: number): number {

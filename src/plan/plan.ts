@@ -88,9 +88,6 @@ export class Plan {
     return base + this.offsets[this.inputs[i]!.slot]!;
   }
 
-  /** True once steps were built (at some arena address). */
-  get everBuilt(): boolean { return this.built !== undefined; }
-
   /** Step closures with absolute pointers, rebuilt only when the arena moved. */
   stepsAt(engine: Engine, base: number): Step[] {
     if (this.built?.base === base) return this.built.steps;

@@ -43,13 +43,6 @@ export class Heap {
   /** The most this heap may ever hand out: maxMemoryBytes or the 4 GiB of wasm32, less what it starts at. */
   get capacityBytes(): number { return this.limit - alignUp(Math.max(this.base, ALIGN)); }
 
-  /** Where `alloc(bytes)` would put a block now (first fit, else the top). */
-  nextAddress(bytes: number): number {
-    const size = alignUp(Math.max(bytes, 1) + SLACK);
-    for (const b of this.free) if (b.size >= size) return b.start;
-    return this.top;
-  }
-
   alloc(bytes: number, what = 'tensor'): number {
     const size = alignUp(Math.max(bytes, 1) + SLACK);
     for (let i = 0; i < this.free.length; i++) {

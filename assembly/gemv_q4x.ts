@@ -12,6 +12,8 @@
 // block): 4 scales (f32, s4) and 4 zero points (u8, z4, 0 past N; where the model has none, z4 is
 // not made and the kernels take z4 = 0 as zero point 8 everywhere).
 
+import { gemv_q4x_i16_rows } from './gemv_q4x16';
+
 // x quantized per block (what gemv_q4x_i8 reads): kp = nb·bs values, then per block (s f32, Σ xq
 // i32). Relaxed build: one i8 per k in k order. SIMD128 build: i16, each unit of 8 k ordered
 // [x0 x2 x1 x3 x4 x6 x5 x7] (the pairs one i16 lane of the repacked bytes meets). Both fit in
@@ -155,21 +157,10 @@ export function gemv_q4x_i8(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: us
           }
         }
       }
-      const mb = meta + (<usize>b << 3);
-      const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
-      const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb + 4)));
-      const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
-      yv = f32x4.add(yv, f32x4.mul(t, f32x4.convert_i32x4_s(d)));
+      yv = rowBlockEnd(yv, acc, s4, z4, mi, meta + (<usize>b << 3));
       mi += 4;
     }
-    const yp = y + (<usize>g << 4);
-    const left = N - (g << 2);
-    if (left >= 4) v128.store(yp, yv);
-    else {
-      store<f32>(yp, f32x4.extract_lane(yv, 0));
-      if (left > 1) store<f32>(yp, f32x4.extract_lane(yv, 1), 4);
-      if (left > 2) store<f32>(yp, f32x4.extract_lane(yv, 2), 8);
-    }
+    storeCols(y, g, N, yv);
   }
 }
 
@@ -259,8 +250,11 @@ function panelX8(w: usize, s4: usize, z4: usize, K: i32, bs: i32, nb: i32, g: i3
 // gemv_q4x_i8 for M = 1 … 4 rows in one pass over the weights (batched decoding, short prompts):
 // row r's q4x_prep_x output at xq + r·xqStride bytes, its y at y + r·ldy floats. Each weight unit is
 // unpacked once for all rows; rows past M repeat row 0 (results dropped). Per row the same integer
-// sums and epilogue as gemv_q4x_i8: the same bits.
+// sums and epilogue as gemv_q4x_i8: the same bits. The SIMD128 build holds x as i16 exactly as
+// gemv_q4x_i16_rows reads it, so there it is that kernel.
 export function gemv_q4x_i8_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize, ldy: i32): void {
+  // SIMD128: x is held as i16 in the layout gemv_q4x_i16_rows reads, and its loop is this one.
+  if (!ASC_FEATURE_RELAXED_SIMD) { gemv_q4x_i16_rows(xq, xqStride, M, K, N, bs, w, s4, z4, y, ldy); return; }
   if (M <= 0) return;
   const nb = (K + bs - 1) / bs;
   const kp = nb * bs;
@@ -278,34 +272,21 @@ export function gemv_q4x_i8_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i3
     for (let b = 0; b < nb; b++) {
       let c0 = i32x4.splat(0), c1 = c0, c2 = c0, c3 = c0;
       for (let c = 0; c < chunks; c++) {
-        if (ASC_FEATURE_RELAXED_SIMD) {
-          const m = i8x16.splat(15);
-          let a0 = i16x8.splat(0), a1 = a0, a2 = a0, a3 = a0;
-          for (let u = 0; u < 4; u++) {
-            const v = v128.load(wp);
-            const lo = v128.and(v, m), hi = v128.and(i16x8.shr_u(v, 4), m);
-            a0 = i16x8.add(i16x8.add(a0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xq + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xq + o, 4), hi));
-            a1 = i16x8.add(i16x8.add(a1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + o, 4), hi));
-            a2 = i16x8.add(i16x8.add(a2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + o, 4), hi));
-            a3 = i16x8.add(i16x8.add(a3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + o, 4), hi));
-            wp += 16; o += 8;
-          }
-          c0 = i32x4.add(c0, i32x4.extadd_pairwise_i16x8_s(a0));
-          c1 = i32x4.add(c1, i32x4.extadd_pairwise_i16x8_s(a1));
-          c2 = i32x4.add(c2, i32x4.extadd_pairwise_i16x8_s(a2));
-          c3 = i32x4.add(c3, i32x4.extadd_pairwise_i16x8_s(a3));
-        } else {
-          const m = i16x8.splat(15);
-          for (let u = 0; u < 4; u++) {
-            const v = v128.load(wp);
-            const n0 = v128.and(v, m), n2 = v128.and(i16x8.shr_u(v, 8), m), n1 = v128.and(i16x8.shr_u(v, 4), m), n3 = i16x8.shr_u(v, 12);
-            c0 = unitRow(c0, n0, n2, n1, n3, xq + o);
-            c1 = unitRow(c1, n0, n2, n1, n3, x1 + o);
-            c2 = unitRow(c2, n0, n2, n1, n3, x2 + o);
-            c3 = unitRow(c3, n0, n2, n1, n3, x3 + o);
-            wp += 16; o += 16;
-          }
+        const m = i8x16.splat(15);
+        let a0 = i16x8.splat(0), a1 = a0, a2 = a0, a3 = a0;
+        for (let u = 0; u < 4; u++) {
+          const v = v128.load(wp);
+          const lo = v128.and(v, m), hi = v128.and(i16x8.shr_u(v, 4), m);
+          a0 = i16x8.add(i16x8.add(a0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xq + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xq + o, 4), hi));
+          a1 = i16x8.add(i16x8.add(a1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x1 + o, 4), hi));
+          a2 = i16x8.add(i16x8.add(a2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x2 + o, 4), hi));
+          a3 = i16x8.add(i16x8.add(a3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + o), lo)), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x3 + o, 4), hi));
+          wp += 16; o += 8;
         }
+        c0 = i32x4.add(c0, i32x4.extadd_pairwise_i16x8_s(a0));
+        c1 = i32x4.add(c1, i32x4.extadd_pairwise_i16x8_s(a1));
+        c2 = i32x4.add(c2, i32x4.extadd_pairwise_i16x8_s(a2));
+        c3 = i32x4.add(c3, i32x4.extadd_pairwise_i16x8_s(a3));
       }
       const mb = metaO + (<usize>b << 3);
       y0 = rowBlockEnd(y0, c0, s4, z4, mi, xq + mb);

@@ -57,6 +57,44 @@ describe('fuse-layernorm', () => {
   });
 });
 
+function rmsNormGraph(opts: { axes?: number[]; pow?: number; one?: number; reciprocal?: boolean; gammaFirst?: boolean; extraOutput?: boolean } = {}): Uint8Array {
+  const inv = opts.reciprocal ? node('Reciprocal', ['sd'], ['r']) : node('Div', ['one', 'sd'], ['r']);
+  return model({
+    opset: 13,
+    inputs: [valueInfo('x', DT.FLOAT, [2, 3, 8])],
+    outputs: [valueInfo('y', DT.FLOAT, [2, 3, 8]), ...(opts.extraOutput ? [valueInfo('v', DT.FLOAT)] : [])],
+    initializers: [scalar('two', opts.pow ?? 2), scalar('eps', 1e-6), scalar('one', opts.one ?? 1), floatTensor('g', [8], rand(8, 4))],
+    nodes: [
+      node('Pow', ['x', 'two'], ['p']),
+      node('ReduceMean', ['p'], ['v'], { axes: opts.axes ?? [-1] }),
+      node('Add', ['v', 'eps'], ['ve']),
+      node('Sqrt', ['ve'], ['sd']),
+      inv,
+      node('Mul', ['x', 'r'], ['n']),
+      node('Mul', opts.gammaFirst ? ['g', 'n'] : ['n', 'g'], ['y']),
+    ],
+  });
+}
+
+describe('fuse-rmsnorm', () => {
+  const x = { x: new Tensor('float32', Float32Array.from(rand(48, 7, -3, 3)), [2, 3, 8]) };
+  it('fuses Pow … Mul γ into SimplifiedLayerNormalization (Div 1/· or Reciprocal, γ either side)', async () => {
+    expect(await check(rmsNormGraph(), x)).toEqual({ SimplifiedLayerNormalization: 1 });
+    expect(await check(rmsNormGraph({ reciprocal: true, gammaFirst: true }), x)).toEqual({ SimplifiedLayerNormalization: 1 });
+  });
+  it('gives onnxruntime-web\'s numbers', async () => {
+    const bytes = rmsNormGraph({ gammaFirst: true });
+    const ours = await (await InferenceSession.create(bytes)).run(x);
+    const ref = await ortRun(await ortSession(bytes), x);
+    expect(relError(ours.y!.data as Float32Array, ref.y!.data as Float32Array)).toBeLessThan(1e-6);
+  });
+  it('leaves other axes, powers, numerators and shared intermediates alone', async () => {
+    for (const opts of [{ axes: [1] }, { pow: 4 }, { one: 2 }, { extraOutput: true }]) {
+      expect((await check(rmsNormGraph(opts), x)).SimplifiedLayerNormalization).toBeUndefined();
+    }
+  });
+});
+
 /** y = MatMul(x, W) + b then GELU written as `form`. */
 function geluGraph(form: 'half-first' | 'half-inside' | 'half-last' | 'tanh' | 'wrong-half' | 'mul-rsqrt2'): Uint8Array {
   const nodes = [node('MatMul', ['x', 'W'], ['xw']), node('Add', ['bias', 'xw'], ['h'])];

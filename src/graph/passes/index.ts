@@ -9,6 +9,7 @@ import { fuseAddLayerNorm } from './fuse-add-layernorm.js';
 import { fuseAttention } from './fuse-attention.js';
 import { fuseGelu } from './fuse-gelu.js';
 import { fuseLayerNorm } from './fuse-layernorm.js';
+import { fuseRmsNorm } from './fuse-rmsnorm.js';
 import { fuseConvBatchNorm } from './fuse-conv-bn.js';
 import { fuseContribBias } from './fuse-contrib-bias.js';
 import { fuseMatMulAdd } from './fuse-matmul-add.js';
@@ -21,6 +22,7 @@ export function optimize(model: Model): void {
   const opset = model.opsets.get('') ?? 1;
   let changed = fuseQuantized(g);
   changed = fuseLayerNorm(g) || changed;
+  changed = fuseRmsNorm(g) || changed;
   changed = fuseGelu(g) || changed;
   changed = fuseAttention(g, opset) || changed;
   changed = fuseMatMulAdd(g) || changed;

@@ -71,4 +71,5 @@ const skipSimplified: OpDef = {
 };
 
 /** SimplifiedLayerNormalization (default domain and com.microsoft), SkipSimplifiedLayerNormalization. */
-export const simplifiedNormOps: readonly OpDef[] = [simplified, { ...simplified, domain: 'com.microsoft' }, skipSimplified];
+// domain tessera: what the RMS norm fusion (graph/passes/fuse-rmsnorm.ts) writes.
+export const simplifiedNormOps: readonly OpDef[] = [simplified, { ...simplified, domain: 'com.microsoft' }, { ...simplified, domain: 'tessera' }, skipSimplified];

@@ -315,8 +315,11 @@ export function gemv_q4x_i8_rows(xq: usize, xqStride: i32, M: i32, K: i32, N: i3
 // integer sums differ in how x was quantized, not in how a block ends).
 // @ts-ignore: decorator
 @inline export function rowBlockEnd(yv: v128, acc: v128, s4: usize, z4: usize, mi: usize, mb: usize): v128 {
-  const zv = z4 != 0 ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))) : i32x4.splat(8);
-  const d = i32x4.sub(acc, i32x4.mul(zv, v128.load32_splat(mb, 4)));
+  // Zero point 8 (no z4) is a shift: the same integer as the multiply, without i32x4.mul (slow on
+  // x64) and the splat constant V8 rebuilds in the loop.
+  const d = z4 != 0
+    ? i32x4.sub(acc, i32x4.mul(i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(z4 + mi))), v128.load32_splat(mb, 4)))
+    : i32x4.sub(acc, i32x4.shl(v128.load32_splat(mb, 4), 3));
   const t = f32x4.mul(v128.load(s4 + (mi << 2)), v128.load32_splat(mb));
   return f32x4.add(yv, f32x4.mul(t, f32x4.convert_i32x4_s(d)));
 }

@@ -56,40 +56,76 @@ export function q4x_prep_x16(x: usize, K: i32, bs: i32, xq: usize): void {
   }
 }
 
+// The nibble masks as data: a v128.const used inside a loop is rebuilt there by V8 (three
+// instructions a use, measured 2026-12-07), a value loaded once before the loop stays in a register.
+const NIBBLE_MASKS = memory.data<u16>([
+  0x000f, 0x000f, 0x000f, 0x000f, 0x000f, 0x000f, 0x000f, 0x000f,
+  0x00f0, 0x00f0, 0x00f0, 0x00f0, 0x00f0, 0x00f0, 0x00f0, 0x00f0,
+  0x0f00, 0x0f00, 0x0f00, 0x0f00, 0x0f00, 0x0f00, 0x0f00, 0x0f00,
+], 16);
+
+// Σ xq·q over 32 k (four units) of one column group, exact. An i16 lane of a unit holds one
+// column's nibbles for the k pairs (0, 2), (1, 3), (4, 6), (5, 7) at bits 0–3, 8–11, 4–7, 12–15.
+// They are masked in place (one AND each; the top one is one shift) and multiplied as they stand,
+// so the bits 4–7 and 8–11 products are 16× and 256× the true ones: they go to their own
+// accumulators, divided back exactly (arithmetic shifts of exact multiples) once the four units
+// are summed. Bounds: a256 ≤ 4 units · 2 · 3840 · 32767 < 2^30, so four units is as far as it can
+// go before the shift; a and a16 are far below. Two ANDs and two shifts fewer a unit than shifting
+// every nibble down.
+// @ts-ignore: decorator
+@inline function quadSum(wp: usize, xp: usize, m0: v128, m1: v128, m2: v128): v128 {
+  let a = i32x4.splat(0), a16 = a, a256 = a;
+  for (let j = 0; j < 4; j++) {
+    const v = v128.load(wp);
+    a = i32x4.add(a, i32x4.add(i32x4.dot_i16x8_s(v128.and(v, m0), v128.load32_splat(xp)), i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 12))));
+    a256 = i32x4.add(a256, i32x4.dot_i16x8_s(v128.and(v, m2), v128.load32_splat(xp, 4)));
+    a16 = i32x4.add(a16, i32x4.dot_i16x8_s(v128.and(v, m1), v128.load32_splat(xp, 8)));
+    wp += 16; xp += 16;
+  }
+  return i32x4.add(a, i32x4.add(i32x4.shr_s(a16, 4), i32x4.shr_s(a256, 8)));
+}
+
 // y[0 … N) = x · W for one row, W repacked (q4x_pack / q4x_pack_meta), xq = q4x_prep_x16's
-// output. An i16 lane of a unit holds one column's nibbles for the k pairs (0, 2), (1, 3), (4, 6),
-// (5, 7) at bits 0–3, 8–11, 4–7, 12–15: three ANDs and three shifts make the four vectors, four
-// dot products multiply them against x's pairs, and their sum is added to the accumulator once a
-// unit (one add on its dependency chain, not four). Then y += (s · s_x) · (Σ xq·q − zp · Σ xq), as
+// output: per block the exact Σ xq·q (quadSum), then y += (s · s_x) · (Σ xq·q − zp · Σ xq), as
 // gemv_q4x_i8. No bias or activation (bias_act_rows does both). bs a multiple of 32, ≤ 1024;
-// z4 = 0: zero point 8. (Measured slower here, 2026-12-07: nibbles masked in place into ×16/×256
-// accumulators — fewer instructions, but V8 rebuilds the extra mask constants in the loop — two
-// groups a pass sharing the x splats, x as one vector with lane shuffles, a 4-unit unrolled body.)
+// z4 = 0: zero point 8. Blocks of 32 (the common export) take quadSum, +11–13 % over the shifted
+// nibbles (2026-12-07, same bits); V8 unrolls the small loops itself — unrolling by hand made it
+// hoist every load to the top and spill (measured slower, as were two groups a pass sharing the x
+// splats).
 export function gemv_q4x_i16(xq: usize, K: i32, N: i32, bs: i32, w: usize, s4: usize, z4: usize, y: usize): void {
   const nb = (K + bs - 1) / bs;
   const kp = nb * bs;
   const meta = xq + (<usize>kp << 1);
   const units = bs >> 3;
   const groups = (N + 3) >> 2;
-  const m = i16x8.splat(15);
+  const m0 = v128.load(NIBBLE_MASKS), m1 = v128.load(NIBBLE_MASKS, 16), m2 = v128.load(NIBBLE_MASKS, 32);
   let wp = w;
   let mi: usize = 0;
   for (let g = 0; g < groups; g++) {
     let yv = f32x4.splat(0);
     let xp = xq;
-    for (let b = 0; b < nb; b++) {
-      let acc = i32x4.splat(0);
-      for (let u = 0; u < units; u++) {
-        const v = v128.load(wp);
-        const d0 = i32x4.dot_i16x8_s(v128.and(v, m), v128.load32_splat(xp));
-        const d1 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m), v128.load32_splat(xp, 4));
-        const d2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m), v128.load32_splat(xp, 8));
-        const d3 = i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 12));
-        acc = i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
-        wp += 16; xp += 16;
+    if (units == 4) {
+      for (let b = 0; b < nb; b++) {
+        yv = rowBlockEnd(yv, quadSum(wp, xp, m0, m1, m2), s4, z4, mi, meta + (<usize>b << 3));
+        wp += 64; xp += 64; mi += 4;
       }
-      yv = rowBlockEnd(yv, acc, s4, z4, mi, meta + (<usize>b << 3));
-      mi += 4;
+    } else {
+      // Longer blocks amortise their epilogue, and the in-place masks' accumulators would need
+      // folding every 32 k: measured faster as one accumulator fed by nibbles shifted down.
+      for (let b = 0; b < nb; b++) {
+        let acc = i32x4.splat(0);
+        for (let u = 0; u < units; u++) {
+          const v = v128.load(wp);
+          const d0 = i32x4.dot_i16x8_s(v128.and(v, m0), v128.load32_splat(xp));
+          const d1 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 8), m0), v128.load32_splat(xp, 4));
+          const d2 = i32x4.dot_i16x8_s(v128.and(i16x8.shr_u(v, 4), m0), v128.load32_splat(xp, 8));
+          const d3 = i32x4.dot_i16x8_s(i16x8.shr_u(v, 12), v128.load32_splat(xp, 12));
+          acc = i32x4.add(acc, i32x4.add(i32x4.add(d0, d1), i32x4.add(d2, d3)));
+          wp += 16; xp += 16;
+        }
+        yv = rowBlockEnd(yv, acc, s4, z4, mi, meta + (<usize>b << 3));
+        mi += 4;
+      }
     }
     storeCols(y, g, N, yv);
   }

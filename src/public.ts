@@ -1,6 +1,6 @@
 /** The public surface every entry (Node, browser, Workers) exports. */
 export { InferenceSession } from './api/session.js';
-export type { SessionOptions, RunOptions, RunProfile, ValueMetadata, FeedsType, ReturnType } from './api/session.js';
+export type { SessionOptions, RunOptions, RunProfile, ValueMetadata, FeedsType, FetchesType, ReturnType } from './api/session.js';
 export { Tensor } from './api/tensor.js';
 export type { TensorType, TensorDataTypeMap } from './api/tensor.js';
 export { TesseraError } from './api/errors.js';

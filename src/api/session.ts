@@ -88,6 +88,12 @@ export interface RunProfile {
 export type FeedsType = Record<string, Tensor>;
 /** A run's outputs: output name → Tensor, for every output or the `fetches` asked for. */
 export type ReturnType = Record<string, Tensor>;
+/**
+ * Which outputs to return, as onnxruntime-web takes them: names, or output name → a Tensor to write
+ * that output into (its type and dims must be the output's; the same Tensor object is returned, so a
+ * loop reuses one buffer instead of a new array a run) or null (a new Tensor, as by name).
+ */
+export type FetchesType = readonly string[] | Record<string, Tensor | null>;
 
 /** What a model declares about an input or output, as onnxruntime-web's `inputMetadata`. */
 export interface ValueMetadata {
@@ -241,11 +247,18 @@ export class InferenceSession {
    * Runs the model. Overlapping calls are queued, so each result equals what the call returns
    * alone. `fetches` may name a subset of the outputs.
    */
-  run(feeds: FeedsType, fetches?: readonly string[] | RunOptions, options?: RunOptions): Promise<ReturnType> {
-    const opts = Array.isArray(fetches) ? options : (fetches as RunOptions | undefined) ?? options;
+  run(feeds: FeedsType, fetches?: FetchesType | RunOptions, options?: RunOptions): Promise<ReturnType> {
+    let into: Record<string, Tensor | null> | undefined;
+    try {
+      into = fetchesMap(fetches, this.outputNames);
+    } catch (e) {
+      return Promise.reject(asTesseraError(e, 'run'));
+    }
+    const names = Array.isArray(fetches) ? fetches as readonly string[] : into ? Object.keys(into) : undefined;
+    const opts = Array.isArray(fetches) || into ? options : (fetches as RunOptions | undefined) ?? options;
     const result = this.queue.then(() => {
       try {
-        return this.runNow(feeds, Array.isArray(fetches) ? fetches : undefined, opts?.profile === true);
+        return this.runNow(feeds, names, opts?.profile === true, into);
       } catch (e) {
         throw asTesseraError(e, 'run');
       }
@@ -276,13 +289,13 @@ export class InferenceSession {
   /** Timings of the last run made with `{ profile: true }`. */
   lastProfile: RunProfile | undefined;
 
-  private runNow(feeds: FeedsType, fetches: readonly string[] | undefined, profile: boolean): ReturnType {
+  private runNow(feeds: FeedsType, fetches: readonly string[] | undefined, profile: boolean, into?: Record<string, Tensor | null>): ReturnType {
     if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
     const start = profile ? performance.now() : 0;
     const ordered = validateFeeds(feeds, this.graph.inputs);
     const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never })));
     const timings: number[] | undefined = profile ? [] : undefined;
-    const outs = this.executor.run(plan, ordered, timings);
+    const outs = this.executor.run(plan, ordered, timings, into && this.outputNames.map((n) => into[n] ?? undefined));
     if (timings) {
       const totalMs = performance.now() - start;
       const nodes = plan.describeSteps().map((s, i) => ({ ...s, ms: timings[i]! }));
@@ -313,6 +326,22 @@ export class InferenceSession {
       await file.close(true);
     }
   }
+}
+
+/**
+ * `fetches` as an output name → Tensor | null map (onnxruntime-web's rule: an object is one when a
+ * key is an output name whose value is a Tensor or null), else undefined (names or RunOptions).
+ */
+function fetchesMap(fetches: unknown, outputNames: readonly string[]): Record<string, Tensor | null> | undefined {
+  if (!fetches || typeof fetches !== 'object' || Array.isArray(fetches)) return undefined;
+  const given = fetches as Record<string, unknown>;
+  const keys = Object.keys(given);
+  if (!keys.some((k) => outputNames.includes(k) && (given[k] === null || given[k] instanceof Tensor))) return undefined;
+  for (const k of keys) {
+    if (!outputNames.includes(k)) throw new TesseraError('INVALID_ARGUMENT', `Unknown output '${k}' in fetches; outputs are ${outputNames.join(', ')}`);
+    if (given[k] !== null && !(given[k] instanceof Tensor)) throw new TesseraError('INVALID_ARGUMENT', `fetches['${k}'] must be a Tensor to write into, or null`);
+  }
+  return given as Record<string, Tensor | null>;
 }
 
 // A session dropped without release() closes the model file it kept open for its tables.

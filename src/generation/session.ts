@@ -257,7 +257,7 @@ export class GenerationSession {
       feeds[PAST_LENGTH_INPUT] = new Tensor('int32', Int32Array.of(past), [1]);
       feeds[KEY_MASK_INPUT] = new Tensor('float32', mask, [B, maxLen]);
       if (this.logitsAt === 'last') feeds.tessera_rows = int64(Array.from({ length: B }, (_, b) => b * S + S - 1), [B]);
-      const out = await this.runStep(feeds);
+      const out = await this.runStep(feeds, `${B}×${S}`);
       past += S;
       return lastRows(out, B, S, this.logitsAt);
     };
@@ -288,7 +288,7 @@ export class GenerationSession {
       const feeds: Record<string, Tensor> = { input_ids: int64(ids.flat(), [B, S]), attention_mask: new Tensor('int64', mask, [B, maxLen]) };
       if (names.includes('position_ids')) feeds.position_ids = int64(pos, [B, S]);
       if (this.logitsAt === 'last') feeds.tessera_rows = int64(rows, [B]);
-      const out = await this.runStep(feeds);
+      const out = await this.runStep(feeds, `${B}×${S}`);
       for (let b = 0; b < B; b++) {
         live[b] = prefill ? lengths[b]! : live[b]! + S;
         if (prefill) mask.fill(0n, b * maxLen + live[b]!, b * maxLen + S); // the pads are no longer live
@@ -326,8 +326,15 @@ export class GenerationSession {
     };
   }
 
-  private async runStep(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-    const out = await this.session.run(feeds);
+  /**
+   * One run. With `logitsShape` (the resident paths, whose only output read is the logits), a step of
+   * the same batch × length as the last writes its logits into the last step's tensor (consumed by
+   * then) instead of a new 600 KB array a token.
+   */
+  private async runStep(feeds: Record<string, Tensor>, logitsShape?: string): Promise<Record<string, Tensor>> {
+    const reuse = logitsShape !== undefined && logitsShape === this.logitsOut?.shape ? this.logitsOut.tensor : undefined;
+    const out = await (reuse ? this.session.run(feeds, { logits: reuse }) : this.session.run(feeds));
+    if (logitsShape !== undefined && out.logits) this.logitsOut = { shape: logitsShape, tensor: out.logits };
     const bytes = (ts: Iterable<Tensor>) => { let n = 0; for (const t of ts) n += (t.data as ArrayLike<unknown> & { byteLength: number }).byteLength; return n; };
     const s = this.stats as { -readonly [K in keyof GenerationStats]: GenerationStats[K] };
     s.steps++;
@@ -338,6 +345,8 @@ export class GenerationSession {
     s.heapBytes = internal.heapBytesInUse;
     return out;
   }
+
+  private logitsOut: { shape: string; tensor: Tensor } | undefined;
 
   /** Frees the model's Wasm memory (and its cache). */
   release(): Promise<void> { return this.session.release(); }

@@ -59,8 +59,11 @@ export class Executor {
     plan.stepsAt(this.engine, this.ensureArena(plan.arenaBytes));
   }
 
-  /** Runs a plan; with `timings`, also records each step's wall time in milliseconds. */
-  run(plan: Plan, feeds: readonly Tensor[], timings?: number[]): Tensor[] {
+  /**
+   * Runs a plan; with `timings`, also records each step's wall time in milliseconds. `into[i]`, when
+   * given, is a Tensor that output i is written into (and returned) instead of a new one.
+   */
+  run(plan: Plan, feeds: readonly Tensor[], timings?: number[], into?: readonly (Tensor | undefined)[]): Tensor[] {
     const base = this.ensureArena(plan.arenaBytes);
     const memory = this.engine.memory;
     plan.inputs.forEach((io, i) => {
@@ -78,7 +81,9 @@ export class Executor {
     } else {
       for (const step of steps) step();
     }
-    return plan.outputs.map((o) => {
+    return plan.outputs.map((o, i) => {
+      const target = into?.[i];
+      if (target) return copyInto(target, o.name, o.dtype, o.dims, memory, plan.address(o.ref, base));
       if (o.dtype === 'string') {
         if (o.ref.kind !== 'const' || !o.ref.c.strings) throw new TesseraError('INTERNAL', `string output '${o.name}' is not constant`);
         return new Tensor('string', o.ref.c.strings.slice(), o.dims);
@@ -100,6 +105,17 @@ export class Executor {
     for (const p of this.plans.values()) p.release(this.engine);
     this.plans.clear();
   }
+}
+
+/** An output written into the caller's Tensor, which must have its type and dims. */
+function copyInto(t: Tensor, name: string, dtype: string, dims: readonly number[], memory: WebAssembly.Memory, ptr: number): Tensor {
+  if (dtype === 'string') throw new TesseraError('INVALID_ARGUMENT', `fetches['${name}']: string outputs are returned as new tensors; pass null`);
+  if (t.type !== dtype || t.dims.length !== dims.length || t.dims.some((d, i) => d !== dims[i])) {
+    throw new TesseraError('INVALID_ARGUMENT', `fetches['${name}'] is ${t.type} [${t.dims}], but this run's output is ${dtype} [${dims}]`);
+  }
+  const n = shapeSize(dims);
+  if (n > 0) (t.data as Float32Array).set(viewOf(memory, dtype as never, ptr, n) as Float32Array);
+  return t;
 }
 
 function valueKey(shapeKey: string, feeds: readonly PlanFeed[], deps: readonly number[]): string {

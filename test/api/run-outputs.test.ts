@@ -46,3 +46,29 @@ describe('run outputs', () => {
     });
   }
 });
+
+describe('preallocated fetches (onnxruntime-web: run(feeds, { name: tensor | null }))', () => {
+  const n = 1000;
+  const xOf = (k: number) => new Tensor('float32', Float32Array.from({ length: n }, (_, i) => i - k), [n]);
+  it('writes into the given tensor and returns it; null gives a new one; other outputs are not fetched', async () => {
+    const s = await InferenceSession.create(doubler(n));
+    const y = new Tensor('float32', new Float32Array(n), [n]);
+    const a = await s.run({ x: xOf(3) }, { y });
+    expect(Object.keys(a)).toEqual(['y']);
+    expect(a.y).toBe(y);
+    expect((y.data as Float32Array)[10]).toBe(14);
+    const b = await s.run({ x: xOf(5) }, { y, z: null }, { profile: true });
+    expect(b.y).toBe(y);
+    expect((y.data as Float32Array)[10]).toBe(10);
+    expect((b.z!.data as BigInt64Array)[10]).toBe(5n);
+    expect(s.lastProfile).toBeDefined(); // the options after a fetches map are read
+    await s.release();
+  });
+  it('refuses a tensor of the wrong type or dims, or an unknown output, naming it', async () => {
+    const s = await InferenceSession.create(doubler(n));
+    await expect(s.run({ x: xOf(0) }, { y: new Tensor('float32', new Float32Array(n + 1), [n + 1]) })).rejects.toThrow(/fetches\['y'\] is float32 \[1001\], but this run's output is float32 \[1000\]/);
+    await expect(s.run({ x: xOf(0) }, { z: new Tensor('float32', new Float32Array(n), [n]) })).rejects.toThrow(/fetches\['z'\] is float32.*int64/);
+    await expect(s.run({ x: xOf(0) }, { y: null, w: null })).rejects.toThrow(/Unknown output 'w'/);
+    await s.release();
+  });
+});

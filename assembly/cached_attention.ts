@@ -52,23 +52,7 @@ export function cached_attention_f32(
       for (let i = 0; i < d4; i += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(qp + (<usize>i << 2)), v128.load(kp + (<usize>i << 2))));
       m = max(m, score(qp, kp, acc, d4, d, scale, mask, t, scores));
     }
-    // exp(s − max), four at a time, and their sum.
-    const mv = f32x4.splat(m);
-    let sumv = f32x4.splat(0);
-    t = 0;
-    for (; t + 4 <= T; t += 4) {
-      const e = exp_f32x4(f32x4.sub(v128.load(scores + (<usize>t << 2)), mv));
-      v128.store(scores + (<usize>t << 2), e);
-      sumv = f32x4.add(sumv, e);
-    }
-    let sum = hsum(sumv);
-    for (; t < T; t++) {
-      const e = Mathf.exp(load<f32>(scores + (<usize>t << 2)) - m);
-      store<f32>(scores + (<usize>t << 2), e);
-      sum += e;
-    }
-    const inv: f32 = 1 / sum;
-    for (t = 0; t < T; t++) store<f32>(scores + (<usize>t << 2), load<f32>(scores + (<usize>t << 2)) * inv);
+    softmaxRow(scores, T, m);
     // out = Σ p_t · v_t, eight vectors of the row at a time held in registers over every key (the
     // row is not re-read and re-written per key); each element sums over t in the same order.
     let i = 0;
@@ -104,6 +88,130 @@ export function cached_attention_f32(
   }
 }
 
+// scores[0 … T) ← softmax, given their max m: exp(s − m) four at a time, their sum, then ·1/sum.
+// @ts-ignore: decorator
+@inline function softmaxRow(scores: usize, T: i32, m: f32): void {
+  const mv = f32x4.splat(m);
+  let sumv = f32x4.splat(0);
+  let t = 0;
+  for (; t + 4 <= T; t += 4) {
+    const e = exp_f32x4(f32x4.sub(v128.load(scores + (<usize>t << 2)), mv));
+    v128.store(scores + (<usize>t << 2), e);
+    sumv = f32x4.add(sumv, e);
+  }
+  let sum = hsum(sumv);
+  for (; t < T; t++) {
+    const e = Mathf.exp(load<f32>(scores + (<usize>t << 2)) - m);
+    store<f32>(scores + (<usize>t << 2), e);
+    sum += e;
+  }
+  const inv: f32 = 1 / sum;
+  for (t = 0; t < T; t++) store<f32>(scores + (<usize>t << 2), load<f32>(scores + (<usize>t << 2)) * inv);
+}
+
+// Two query rows that share one key/value head and see the same T keys (a decode step's query
+// heads of one group): cached_attention_f32's arithmetic for each row — every score and output
+// element summed in the same order, so the same bits — over one pass through the keys and one
+// through the values instead of one per row (a decode step is a read of the cache: this halves it).
+// scores: 2 · (T rounded up to 4) floats, row 1's after row 0's.
+function cachedAttentionPair(
+  q0: usize, q1: usize, k: usize, v: usize, mask: usize, out0: usize, out1: usize, scores: usize,
+  T: i32, d: i32, scale: f32,
+): void {
+  const rowB = <usize>d << 2;
+  const d4 = d & ~3;
+  const s0 = scores, s1 = scores + (<usize>((T + 3) & ~3) << 2);
+  let m0: f32 = -Infinity, m1: f32 = -Infinity;
+  let t = 0;
+  for (; t + 4 <= T; t += 4) {
+    const k0 = k + <usize>t * rowB, k1 = k0 + rowB, k2 = k1 + rowB, k3 = k2 + rowB;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (let i = 0; i < d4; i += 4) {
+      const o = <usize>i << 2;
+      const x0 = v128.load(q0 + o), x1 = v128.load(q1 + o);
+      const w0 = v128.load(k0 + o), w1 = v128.load(k1 + o), w2 = v128.load(k2 + o), w3 = v128.load(k3 + o);
+      a0 = f32x4.add(a0, f32x4.mul(x0, w0)); b0 = f32x4.add(b0, f32x4.mul(x1, w0));
+      a1 = f32x4.add(a1, f32x4.mul(x0, w1)); b1 = f32x4.add(b1, f32x4.mul(x1, w1));
+      a2 = f32x4.add(a2, f32x4.mul(x0, w2)); b2 = f32x4.add(b2, f32x4.mul(x1, w2));
+      a3 = f32x4.add(a3, f32x4.mul(x0, w3)); b3 = f32x4.add(b3, f32x4.mul(x1, w3));
+    }
+    m0 = max(m0, score(q0, k0, a0, d4, d, scale, mask, t, s0));
+    m0 = max(m0, score(q0, k1, a1, d4, d, scale, mask, t + 1, s0));
+    m0 = max(m0, score(q0, k2, a2, d4, d, scale, mask, t + 2, s0));
+    m0 = max(m0, score(q0, k3, a3, d4, d, scale, mask, t + 3, s0));
+    m1 = max(m1, score(q1, k0, b0, d4, d, scale, mask, t, s1));
+    m1 = max(m1, score(q1, k1, b1, d4, d, scale, mask, t + 1, s1));
+    m1 = max(m1, score(q1, k2, b2, d4, d, scale, mask, t + 2, s1));
+    m1 = max(m1, score(q1, k3, b3, d4, d, scale, mask, t + 3, s1));
+  }
+  for (; t < T; t++) {
+    const kp = k + <usize>t * rowB;
+    let a = f32x4.splat(0), b = a;
+    for (let i = 0; i < d4; i += 4) {
+      const w = v128.load(kp + (<usize>i << 2));
+      a = f32x4.add(a, f32x4.mul(v128.load(q0 + (<usize>i << 2)), w));
+      b = f32x4.add(b, f32x4.mul(v128.load(q1 + (<usize>i << 2)), w));
+    }
+    m0 = max(m0, score(q0, kp, a, d4, d, scale, mask, t, s0));
+    m1 = max(m1, score(q1, kp, b, d4, d, scale, mask, t, s1));
+  }
+  softmaxRow(s0, T, m0);
+  softmaxRow(s1, T, m1);
+  // out_r = Σ p_r,t · v_t, 16 floats of both rows in registers (8 accumulators) over a block of 32
+  // keys, then the next 16 floats over the same block (16 KB of values for d = 128, still in L1), so
+  // the values stream from memory in order; the accumulators wait in out between blocks (exact, and
+  // each element still sums over t in order).
+  const d16 = d4 & ~15;
+  for (let i = 0; i < d16; i += 16) {
+    const vo = <usize>i << 2;
+    v128.store(out0 + vo, f32x4.splat(0)); v128.store(out0 + vo, f32x4.splat(0), 16); v128.store(out0 + vo, f32x4.splat(0), 32); v128.store(out0 + vo, f32x4.splat(0), 48);
+    v128.store(out1 + vo, f32x4.splat(0)); v128.store(out1 + vo, f32x4.splat(0), 16); v128.store(out1 + vo, f32x4.splat(0), 32); v128.store(out1 + vo, f32x4.splat(0), 48);
+  }
+  for (let t0 = 0; t0 < T; t0 += PV_KEYS) {
+    const t1 = min(T, t0 + PV_KEYS);
+    for (let i = 0; i < d16; i += 16) {
+      const vo = <usize>i << 2;
+      let a0 = v128.load(out0 + vo), a1 = v128.load(out0 + vo, 16), a2 = v128.load(out0 + vo, 32), a3 = v128.load(out0 + vo, 48);
+      let b0 = v128.load(out1 + vo), b1 = v128.load(out1 + vo, 16), b2 = v128.load(out1 + vo, 32), b3 = v128.load(out1 + vo, 48);
+      for (t = t0; t < t1; t++) {
+        const p0 = v128.load32_splat(s0 + (<usize>t << 2)), p1 = v128.load32_splat(s1 + (<usize>t << 2));
+        const vp = v + <usize>t * rowB + vo;
+        const w0 = v128.load(vp), w1 = v128.load(vp, 16), w2 = v128.load(vp, 32), w3 = v128.load(vp, 48);
+        a0 = f32x4.add(a0, f32x4.mul(p0, w0)); b0 = f32x4.add(b0, f32x4.mul(p1, w0));
+        a1 = f32x4.add(a1, f32x4.mul(p0, w1)); b1 = f32x4.add(b1, f32x4.mul(p1, w1));
+        a2 = f32x4.add(a2, f32x4.mul(p0, w2)); b2 = f32x4.add(b2, f32x4.mul(p1, w2));
+        a3 = f32x4.add(a3, f32x4.mul(p0, w3)); b3 = f32x4.add(b3, f32x4.mul(p1, w3));
+      }
+      v128.store(out0 + vo, a0); v128.store(out0 + vo, a1, 16); v128.store(out0 + vo, a2, 32); v128.store(out0 + vo, a3, 48);
+      v128.store(out1 + vo, b0); v128.store(out1 + vo, b1, 16); v128.store(out1 + vo, b2, 32); v128.store(out1 + vo, b3, 48);
+    }
+  }
+  let i = d16;
+  for (; i < d4; i += 4) {
+    let a = f32x4.splat(0), b = a;
+    for (t = 0; t < T; t++) {
+      const w = v128.load(v + <usize>t * rowB + (<usize>i << 2));
+      a = f32x4.add(a, f32x4.mul(v128.load32_splat(s0 + (<usize>t << 2)), w));
+      b = f32x4.add(b, f32x4.mul(v128.load32_splat(s1 + (<usize>t << 2)), w));
+    }
+    v128.store(out0 + (<usize>i << 2), a);
+    v128.store(out1 + (<usize>i << 2), b);
+  }
+  for (; i < d; i++) {
+    let a: f32 = 0, b: f32 = 0;
+    for (t = 0; t < T; t++) {
+      const w = load<f32>(v + <usize>t * rowB + (<usize>i << 2));
+      a += load<f32>(s0 + (<usize>t << 2)) * w;
+      b += load<f32>(s1 + (<usize>t << 2)) * w;
+    }
+    store<f32>(out0 + (<usize>i << 2), a);
+    store<f32>(out1 + (<usize>i << 2), b);
+  }
+}
+
+// Keys per block of cachedAttentionPair's P·V (32 rows of d = 128 floats: 16 KB, half of L1).
+const PV_KEYS = 32;
+
 // One key's score from its vector accumulator: the lanes summed, the scalar tail of q·k, the scale
 // and the mask; stored at scores[t] and returned.
 // @ts-ignore: decorator
@@ -120,7 +228,9 @@ export function cached_attention_f32(
 // runtime/threads/parallel-attention.ts): query heads u = first … first + count − 1 of B·H (batch
 // b = u / H, head h = u % H, reading key/value head h / (H / kvH)), each of its Sq rows exactly as
 // cached_attention_f32 computes it. q, out: [B, H, Sq, d]; kc, vc: the caches [B, kvH, maxLen, d];
-// mask: [B, maxLen] or 0; scores: scratch of maxLen + 4 floats (one block per part when split).
+// mask: [B, maxLen] or 0; scores: scratch of 2 · (maxLen + 4) floats (one block per part when
+// split). A decode step (Sq = 1) takes the query heads of one group two at a time
+// (cachedAttentionPair: same bits, the group's keys and values read once for both).
 export function cached_attention_heads_f32(
   q: usize, kc: usize, vc: usize, mask: usize, out: usize, scores: usize,
   B: i32, H: i32, kvH: i32, Sq: i32, past: i32, maxLen: i32, d: i32, scale: f32, first: i32, count: i32,
@@ -133,6 +243,11 @@ export function cached_attention_heads_f32(
     const qo = <usize>(b * H + h) * <usize>Sq * rowB;
     const co = <usize>(b * kvH + g) * <usize>maxLen * rowB;
     const mp = mask ? mask + ((<usize>b * <usize>maxLen) << 2) : 0;
-    cached_attention_f32(q + qo, kc + co, vc + co, mp, out + qo, scores, Sq, Sq, past, d, scale);
+    if (Sq == 1 && u + 1 < end && h + 1 < H && (h + 1) / group == g) {
+      cachedAttentionPair(q + qo, q + qo + rowB, kc + co, vc + co, mp, out + qo, out + qo + rowB, scores, past + 1, d, scale);
+      u++;
+    } else {
+      cached_attention_f32(q + qo, kc + co, vc + co, mp, out + qo, scores, Sq, Sq, past, d, scale);
+    }
   }
 }

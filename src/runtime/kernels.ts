@@ -139,7 +139,8 @@ export function q4PrepI8Bytes(M: number, K: number, bs: number): number {
   return M * (nb * bs * 2 + nb * 8);
 }
 
-/** Bytes of one part's scores in cached_attention_heads_f32 (maxLen + 4 floats, 64-byte blocks). */
+/** Bytes of one part's scores in cached_attention_heads_f32 (2 · (maxLen + 4) floats, 64-byte blocks). */
 export function cachedAttentionScoresBytes(maxLen: number): number {
-  return Math.ceil((maxLen + 4) * 4 / 64) * 64;
+  // Two rows: a decode step scores two query heads of a group in one pass (cachedAttentionPair).
+  return Math.ceil(2 * (maxLen + 4) * 4 / 64) * 64;
 }

@@ -46,7 +46,10 @@ describe('cached_attention_heads_f32', () => {
   // [B, H, kvH, Sq, past, maxLen, d, masked]: a decode step of Qwen3-0.6B's attention (16 heads on
   // 8 key/value heads, d = 128) at context 300; a prefill of 37 rows after 5 cached ones, two
   // batches, a padding mask and a head size no multiple of 4; one head split nowhere.
-  const shapes = [[1, 16, 8, 1, 300, 320, 128, false], [2, 6, 2, 37, 5, 64, 42, true], [1, 1, 1, 9, 40, 64, 16, false]] as const;
+  // Decode steps also with groups of 3 (a pair and a single per group), masks and d = 42 (neither a
+  // multiple of 16 nor of 4), where heads go two at a time.
+  const shapes = [[1, 16, 8, 1, 300, 320, 128, false], [2, 6, 2, 37, 5, 64, 42, true], [1, 1, 1, 9, 40, 64, 16, false],
+    [2, 6, 2, 1, 301, 320, 42, true], [1, 4, 1, 1, 1700, 1800, 20, false]] as const;
   for (const [B, H, kvH, Sq, past, maxLen, d, masked] of shapes) {
     it(`B ${B}, ${H} heads on ${kvH}, ${Sq} new rows after ${past}: same bytes at 1–3 threads, equal to the reference`, () => {
       const qn = B * H * Sq * d, cn = B * kvH * maxLen * d;
@@ -62,6 +65,13 @@ describe('cached_attention_heads_f32', () => {
         expect(handed, `items handed at ${threads} threads`).toBeLessThanOrEqual(threads - 1);
         if (H * B > 1) expect(handed, `items handed at ${threads} threads`).toBeGreaterThanOrEqual(Math.min(1, threads - 1));
       });
+      // The same bits as cached_attention_f32 one head at a time (the pairs of a decode step too).
+      const one = alloc(qn);
+      for (let u = 0; u < B * H; u++) {
+        const b = Math.floor(u / H), g = Math.floor((u % H) / (H / kvH)), qo = u * Sq * d * 4, co = (b * kvH + g) * maxLen * d * 4;
+        rig.k.cached_attention_f32(q + qo, kc + co, vc + co, mask ? mask + b * maxLen * 4 : 0, one + qo, scores, Sq, Sq, past, d, scale);
+      }
+      expect(new Uint32Array(rig.memory.buffer, out, qn)).toEqual(new Uint32Array(rig.memory.buffer, one, qn));
       const want = reference(f32(q, qn), f32(kc, cn), f32(vc, cn), mask ? f32(mask, B * maxLen) : undefined, B, H, kvH, Sq, past, maxLen, d, scale);
       const got = f32(out, qn);
       for (let i = 0; i < qn; i++) expect(Math.abs(got[i]! - want[i]!), `element ${i}`).toBeLessThan(1e-5);

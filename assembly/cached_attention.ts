@@ -123,11 +123,20 @@ function cachedAttentionPair(
   const s0 = scores, s1 = scores + (<usize>((T + 3) & ~3) << 2);
   let m0: f32 = -Infinity, m1: f32 = -Infinity;
   let t = 0;
+  // Touches, in the scores' loop, of the keys AHEAD rows on and of these four keys' values: one
+  // load a 64-byte line, OR-ed into a vector that is stored at the end so the loads stay. Wasm has no
+  // prefetch; without them the caches of a long context came from memory at ~half the core's read
+  // bandwidth (the hardware prefetcher alone runs too little ahead of this loop), with them the
+  // values are in cache when P·V reads them: 8.6 → 5.5 ms for 8 layers at context 1,024.
+  let touch = f32x4.splat(0);
   for (; t + 4 <= T; t += 4) {
     const k0 = k + <usize>t * rowB, k1 = k0 + rowB, k2 = k1 + rowB, k3 = k2 + rowB;
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    const ahead = t + 4 + AHEAD <= T ? k0 + <usize>AHEAD * rowB : k0;
+    const vt = v + <usize>t * rowB;
     for (let i = 0; i < d4; i += 4) {
       const o = <usize>i << 2;
+      touch = v128.or(touch, v128.or(v128.load(ahead + (o << 2)), v128.load(vt + (o << 2))));
       const x0 = v128.load(q0 + o), x1 = v128.load(q1 + o);
       const w0 = v128.load(k0 + o), w1 = v128.load(k1 + o), w2 = v128.load(k2 + o), w3 = v128.load(k3 + o);
       a0 = f32x4.add(a0, f32x4.mul(x0, w0)); b0 = f32x4.add(b0, f32x4.mul(x1, w0));
@@ -155,6 +164,7 @@ function cachedAttentionPair(
     m0 = max(m0, score(q0, kp, a, d4, d, scale, mask, t, s0));
     m1 = max(m1, score(q1, kp, b, d4, d, scale, mask, t, s1));
   }
+  v128.store(s1 + (<usize>((T + 3) & ~3) << 2), touch); // within the 2 · (maxLen + 4) floats
   softmaxRow(s0, T, m0);
   softmaxRow(s1, T, m1);
   // out_r = Σ p_r,t · v_t, 16 floats of both rows in registers (8 accumulators) over a block of 32
@@ -211,6 +221,8 @@ function cachedAttentionPair(
 
 // Keys per block of cachedAttentionPair's P·V (32 rows of d = 128 floats: 16 KB, half of L1).
 const PV_KEYS = 32;
+// How many key rows ahead its scores' loop touches (8 … 64 measured alike; 16 rows = 8 KB at d = 128).
+const AHEAD = 16;
 
 // One key's score from its vector accumulator: the lanes summed, the scalar tail of q·k, the scale
 // and the mask; stored at scores[t] and returned.

@@ -5,16 +5,8 @@
  * Div, Mul γ, Add β). Every intermediate must be read only inside the pattern.
  */
 import type { Graph, Node } from '../ir.js';
-import { constantOf, intAttr, intsAttr, intsOf, near, otherInput, producers, scalarOf } from './match.js';
+import { constantOf, isLastAxisMean, isOp as is, near, otherInput, producers, scalarOf } from './match.js';
 import { readers, removeNodes, soleReader } from './uses.js';
-
-function isLastAxisMean(g: Graph, prod: Map<string, Node>, n: Node | undefined): n is Node {
-  if (!n || n.domain !== '' || n.opType !== 'ReduceMean' || intAttr(n, 'keepdims', 1) !== 1) return false;
-  const axes = intsAttr(n, 'axes') ?? (n.inputs[1] ? intsOf(g, prod, n.inputs[1]) : undefined);
-  return axes !== undefined && axes.length === 1 && axes[0] === -1;
-}
-
-const is = (n: Node | undefined, op: string): n is Node => !!n && n.domain === '' && n.opType === op && n.outputs.length === 1;
 
 export function fuseLayerNorm(g: Graph): boolean {
   const uses = readers(g);

@@ -80,3 +80,13 @@ export function otherInput(n: Node, x: string): string | undefined {
 }
 
 export const near = (a: number | undefined, b: number, tol = 1e-6): boolean => a !== undefined && Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+/** An ai.onnx node of type `op` with one output. */
+export const isOp = (n: Node | undefined, op: string): n is Node => !!n && n.domain === '' && n.opType === op && n.outputs.length === 1;
+
+/** ReduceMean over the last axis only (axes [-1], as attribute or input), keeping dims. */
+export function isLastAxisMean(g: Graph, prod: Map<string, Node>, n: Node | undefined): n is Node {
+  if (!isOp(n, 'ReduceMean') || intAttr(n, 'keepdims', 1) !== 1) return false;
+  const axes = intsAttr(n, 'axes') ?? (n.inputs[1] ? intsOf(g, prod, n.inputs[1]) : undefined);
+  return axes !== undefined && axes.length === 1 && axes[0] === -1;
+}

@@ -227,8 +227,9 @@ export class InferenceSession {
    * @internal Gather tables left in the model file and the rows read from them so far, and weights
    * still to be read from it at their packing (SessionOptions.tablesOnDemand).
    */
-  get tablesOnDemand(): { tables: number; rowsRead: number; deferred: number } {
-    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0, deferred: this.engine?.deferredWeights ?? 0 };
+  get tablesOnDemand(): { tables: number; rowsRead: number; deferred: number; packedFromFile: number } {
+    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0, deferred: this.engine?.deferredWeights ?? 0,
+      packedFromFile: this.engine?.packedFromFile ?? 0 };
   }
 
   /** @internal The highest heap address ever used: Wasm memory actually touched (memory tests, the memory bench). */

@@ -52,13 +52,14 @@ function int8WeightInput(opType: string, domain: string, i: number): boolean {
  * Names of the initializers of `g` whose reading may wait for their packing (Engine.deferWeight):
  * matrices of DEFERRED_MIN_BYTES or more, still readable from the file, read by one node — float32
  * as the B of a MatMul or Gemm, int8/uint8 as the weight of an integer product. Whatever else
- * happens to read one first (or an op that cannot pack it from rows) reads it whole.
+ * happens to read one first (or an op that cannot pack it from rows) reads it whole. `int8Only`:
+ * float32 weights are read at create (memory: 'low', whose GEMM reads them as stored).
  */
-export function weightsToDefer(g: Graph, outputs: readonly ValueInfo[]): Set<string> {
+export function weightsToDefer(g: Graph, outputs: readonly ValueInfo[], int8Only = false): Set<string> {
   const candidates = new Set<string>();
   for (const [name, t] of g.initializers) {
     if (!t.readRange || t.resident || t.dims.length !== 2) continue;
-    if (t.dtype !== 'float32' && t.dtype !== 'int8' && t.dtype !== 'uint8') continue;
+    if ((t.dtype !== 'float32' || int8Only) && t.dtype !== 'int8' && t.dtype !== 'uint8') continue;
     if (shapeSize(t.dims) * bytesPerElement(t.dtype) >= DEFERRED_MIN_BYTES) candidates.add(name);
   }
   if (candidates.size === 0) return candidates;

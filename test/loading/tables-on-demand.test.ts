@@ -186,6 +186,12 @@ describe('MatMul weights of every size from 256 KiB read from the file at their 
       for (const k of ['k', 'y', 'z']) expect(same(got[k]!, want[k]!), k).toBe(true);
       // Packed once, over the weights' own blocks: no more heap than reading them at create.
       expect(s.heapHighWaterBytes).toBeLessThanOrEqual(off.heapHighWaterBytes);
+      // memory: 'low' defers the int8 weights alone (its GEMM reads large float32 ones as stored).
+      const low = await InferenceSession.create(path, { memory: 'low' });
+      expect(low.tablesOnDemand.deferred).toBe(name === 'float32' ? 0 : 3);
+      const lowOut = await low.run({ x });
+      for (const k of ['k', 'y', 'z']) expect(same(lowOut[k]!, want[k]!), `low ${k}`).toBe(true);
+      await low.release();
       await s.release();
       await off.release();
     });

@@ -266,6 +266,7 @@ export class InferenceSession {
         if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
         const ordered = validateFeeds(feeds, this.graph.inputs);
         this.executor.build(this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never }))));
+        this.closeFileWhenRead();
       } catch (e) {
         throw asTesseraError(e, 'warm');
       }
@@ -284,6 +285,7 @@ export class InferenceSession {
     const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never })));
     const timings: number[] | undefined = profile ? [] : undefined;
     const outs = this.executor.run(plan, ordered, timings);
+    this.closeFileWhenRead();
     if (timings) {
       const totalMs = performance.now() - start;
       const nodes = plan.describeSteps().map((s, i) => ({ ...s, ms: timings[i]! }));
@@ -297,6 +299,18 @@ export class InferenceSession {
       result[name] = outs[i]!;
     }
     return result;
+  }
+
+  /**
+   * The model file kept open for weights read at their packing is closed once they all are (and no
+   * Gather table is read from it on demand): a session does not hold the file longer than it needs.
+   */
+  private closeFileWhenRead(): void {
+    if (!this.file || this.engine.tablesOnDemand > 0 || this.engine.deferredWeights > 0) return;
+    openFiles?.unregister(this);
+    const file = this.file;
+    this.file = undefined;
+    file.close(true).catch(() => undefined);
   }
 
   /** Frees the session's Wasm memory. Further runs fail with code RELEASED. */

@@ -198,6 +198,30 @@ describe('MatMul weights of every size from 256 KiB read from the file at their 
   }
 });
 
+describe('the model file kept for weights read at their packing', () => {
+  it('is closed once the first run has packed them all (no table read on demand)', async () => {
+    const fds = () => { try { return readdirSync('/proc/self/fd').length; } catch { return undefined; } };
+    const K = 300, N = 256; // 300 KiB of float32
+    const w = new Float32Array(K * N).map((_, i) => Math.sin(i));
+    const path = save('one-weight.onnx', model({
+      nodes: [node('MatMul', ['x', 'W'], ['y'])],
+      inputs: [valueInfo('x', DT.FLOAT, [2, K])],
+      outputs: [valueInfo('y', DT.FLOAT, [2, N])],
+      initializers: [{ name: 'W', dims: [K, N], dataType: DT.FLOAT, rawData: new Uint8Array(w.buffer) }],
+    }));
+    const before = fds();
+    const s = await InferenceSession.create(path);
+    expect(s.tablesOnDemand.deferred).toBe(1);
+    if (before !== undefined) expect(fds()).toBe(before + 1);
+    const x = new Tensor('float32', new Float32Array(2 * K).fill(0.5), [2, K]);
+    const first = (await s.run({ x })).y!;
+    await new Promise((r) => setTimeout(r, 50)); // the close is asynchronous
+    if (before !== undefined) expect(fds()).toBe(before);
+    expect(same((await s.run({ x })).y!, first)).toBe(true);
+    await s.release();
+  });
+});
+
 describe('an int8 weight not known to fit one byte', () => {
   it('is read whole at its first run (uint8, zero point 131: MatMulInteger checks every value), with the same bits', async () => {
     const K = 640, N = 520; // 325 KiB of uint8

@@ -59,8 +59,10 @@ export interface SessionOptions {
   /**
    * Node, a model loaded by path: large embedding tables (initializers of 16 MiB or more that only
    * Gathers read) stay in the file, and each row is read into Wasm memory the first time a run
-   * gathers it, so a session holds the rows its inputs used, not the whole vocabulary. The file is
-   * kept open until `release()` and must not change meanwhile (a change is detected and fails the
+   * gathers it, so a session holds the rows its inputs used, not the whole vocabulary; MatMul
+   * weights of 256 KiB or more are read at their first packing, from the file straight into their
+   * panels. The file is kept open until `release()` while a table is read from it (else until the
+   * run that read the last weight) and must not change meanwhile (a change is detected and fails the
    * run). false: read every weight at create and close the file. Default true (docs/memory.md).
    */
   tablesOnDemand?: boolean;

@@ -46,9 +46,10 @@ const IN_PLACE_MIN_BYTES = 64 * 2 ** 20;
  * it from rows (a float32 MatMul's B, an int8 weight of a dynamically quantized MatMul): the
  * packing reads it from the file a band of rows at a time straight into panels in its block
  * (Bound.persistent's inPlace.packRows), instead of the load reading it raw and the first run then
- * packing it into a temporary and copying that back (or, from 64 MiB, permuting it in place). One
- * pass over the weight instead of three: BERT-base's first result 0.1–0.2 s sooner (docs/memory.md).
- * Read whole if anything else reads it first. Smaller weights are not worth a read each.
+ * packing it into a temporary and copying that back (or, from 64 MiB, permuting it in place): one
+ * pass over the weight instead of three, and no packing temporary (the int8 Qwen3-shaped decoder's
+ * 148 MiB lm_head needed one its size; docs/memory.md, "Time to first result"). Read whole if
+ * anything else reads it first. Smaller weights are not worth a read each.
  */
 export const DEFERRED_MIN_BYTES = 256 * 2 ** 10;
 /** Rows of a deferred weight read per band: about this many bytes of scratch. */

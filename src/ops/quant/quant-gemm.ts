@@ -4,6 +4,7 @@
  * panels the GEMM widens as it loads them (or i16 panels where b − zp does not fit a byte); a computed B is
  * packed per run into scratch, and A (widened, its zero point subtracted) every run. QLinearMatMul requantizes the i32 accumulators in JavaScript.
  */
+import { TesseraError } from '../../api/errors.js';
 import { shapeSize } from '../../api/tensor.js';
 import { packedAI8Bytes, packedBI8Bytes } from '../../runtime/kernels.js';
 import { floatReader, roundHalfEven, saturator } from '../../math/quant-math.js';
@@ -54,7 +55,8 @@ export function packedWeightI8(bd: Bound, b: InputInfo, bzp: InputInfo | undefin
     const packRows = transB ? undefined : {
       rows: K, rowBytes: N,
       run: (dst: number, src: number, k0: number, count: number) => {
-        if (k.pack_b_q8_rows(src, dst, count, N, K, k0, signed, zpPtr, zpc) !== 1) throw new Error(`int8 weight '${b.name}' did not fit its one-byte panels`);
+        // Cannot fail: a signed weight minus zero points of 0 is itself.
+        if (k.pack_b_q8_rows(src, dst, count, N, K, k0, signed, zpPtr, zpc) !== 1) throw new TesseraError('INTERNAL', `int8 weight '${b.name}' did not fit its one-byte panels`);
       },
     };
     return { ptr: bd.persistent(`packedBQ8:${key}`, packedBQ8Bytes(K, N), q8(), ptr, undefined, packRows && { packRows }), q8: true };

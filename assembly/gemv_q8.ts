@@ -37,24 +37,34 @@ import { load8, storeRow } from './gemm_i8';
 // every value fits is tracked as a running i16 min/max and checked once at the end.
 export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32,
   zp: usize, zpPerCol: i32): i32 {
-  const Kp = (K + 7) & ~7;
   if (transB != 0) {
+    const Kp = (K + 7) & ~7;
     for (let j0 = 0; j0 < N; j0 += 8) for (let c = 0; c < 8; c++) {
-      if (!packColumnQ8(src, dst, K, N, ldb, 1, signed, zp, zpPerCol, Kp, j0, c)) return 0;
+      if (!packColumnQ8(src, dst, K, N, ldb, 1, signed, zp, zpPerCol, Kp, j0, c, 0, K)) return 0;
     }
     return 1;
   }
-  const N8 = N & ~7;
+  return packRowsQ8(src, dst, K, N, ldb, signed, zp, zpPerCol, 0, K) ? 1 : 0;
+}
+
+// The K×N case of pack_b_q8 for rows kBegin … kEnd − 1 only, read from `src` (row kBegin there,
+// ldb bytes apart): kBegin a multiple of 8, and kEnd too unless it is K (then the panels' rows
+// past K are zeroed). A weight can thus be packed a band of rows at a time as it is read from the
+// model file (pack_b_q8_rows); the bytes written are those of the whole-matrix call.
+export function packRowsQ8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, signed: i32, zp: usize, zpPerCol: i32,
+  kBegin: i32, kEnd: i32): bool {
+  const Kp = (K + 7) & ~7, N8 = N & ~7;
+  const kStop = kEnd >= K ? Kp : kEnd;
   let lo = i16x8.splat(0), hi = i16x8.splat(0);
   const zt = zp != 0 && zpPerCol == 0 ? i16x8.splat(<i16>byteAt(zp, signed)) : i16x8.splat(0);
-  for (let k0 = 0; k0 < Kp; k0 += 8) {
+  for (let k0 = kBegin; k0 < kStop; k0 += 8) {
     for (let j0 = 0; j0 < N8; j0 += 8) {
       const z = zp != 0 && zpPerCol != 0 ? widen8(zp + <usize>j0, signed) : zt;
       const out = dst + <usize>j0 * <usize>Kp + (<usize>k0 << 3);
       for (let p = 0; p < 4; p++) {
         const k = k0 + 2 * p;
-        const a = k < K ? i16x8.sub(widen8(src + <usize>k * <usize>ldb + <usize>j0, signed), z) : i16x8.splat(0);
-        const b = k + 1 < K ? i16x8.sub(widen8(src + <usize>(k + 1) * <usize>ldb + <usize>j0, signed), z) : i16x8.splat(0);
+        const a = k < K ? i16x8.sub(widen8(src + <usize>(k - kBegin) * <usize>ldb + <usize>j0, signed), z) : i16x8.splat(0);
+        const b = k + 1 < K ? i16x8.sub(widen8(src + <usize>(k + 1 - kBegin) * <usize>ldb + <usize>j0, signed), z) : i16x8.splat(0);
         lo = i16x8.min_s(lo, i16x8.min_s(a, b)); hi = i16x8.max_s(hi, i16x8.max_s(a, b));
         // a's 8 bytes then b's, narrowed (exact when they fit, checked below), interleaved by column.
         const n = i8x16.narrow_i16x8_s(a, b);
@@ -62,11 +72,11 @@ export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
       }
     }
   }
-  if (!rangeFits(lo, hi)) return 0;
+  if (!rangeFits(lo, hi)) return false;
   for (let c = 0; c < 8 && N8 < N; c++) {
-    if (!packColumnQ8(src, dst, K, N, ldb, 0, signed, zp, zpPerCol, Kp, N8, c)) return 0;
+    if (!packColumnQ8(src, dst, K, N, ldb, 0, signed, zp, zpPerCol, Kp, N8, c, kBegin, kStop)) return false;
   }
-  return 1;
+  return true;
 }
 
 // 1 when every lane of lo ≥ −128 and of hi ≤ 127.
@@ -82,16 +92,18 @@ export function pack_b_q8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   return signed != 0 ? i16x8.extend_low_i8x16_s(x) : i16x8.extend_low_i8x16_u(x);
 }
 
-// Column j0 + c of panel j0 (zero past N and K), one byte at a time: the transposed case (each
-// column contiguous in src) and the last N mod 8 columns. 0 when a value does not fit i8.
+// Column j0 + c of panel j0 (zero past N and K), one byte at a time, for K rows kBegin … kStop − 1
+// (src holds row kBegin first when not transposed): the transposed case (each column contiguous
+// in src) and the last N mod 8 columns. 0 when a value does not fit i8.
 function packColumnQ8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, transB: i32, signed: i32, zp: usize, zpPerCol: i32,
-  Kp: i32, j0: i32, c: i32): bool {
+  Kp: i32, j0: i32, c: i32, kBegin: i32, kStop: i32): bool {
   const panel = dst + <usize>j0 * <usize>Kp, col = j0 + c;
   const z = col < N && zp != 0 ? byteAt(zp + (zpPerCol != 0 ? <usize>col : 0), signed) : 0;
-  for (let k = 0; k < Kp; k++) {
+  const end = transB != 0 ? Kp : kStop;
+  for (let k = kBegin; k < end; k++) {
     let v = 0;
     if (col < N && k < K) {
-      const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>k * <usize>ldb + <usize>col;
+      const at = transB != 0 ? <usize>col * <usize>ldb + <usize>k : <usize>(k - kBegin) * <usize>ldb + <usize>col;
       v = byteAt(src + at, signed) - z;
       if (v < -128 || v > 127) return false;
     }

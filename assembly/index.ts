@@ -23,7 +23,7 @@ export { stft_power_f64, log_mel_norm_f32 } from './audio';
 export { compare_f32, where_32 } from './logic';
 export { resize_nearest_32 } from './resize';
 export { pack_b_q8, fits_q8, gemv_q8_dq_f32 } from './gemv_q8';
-export { pack_b_f32_rows } from './pack_rows';
+export { pack_b_f32_rows, pack_b_q8_rows } from './pack_rows';
 export { dequant_q4_panels_x8 } from './dequant_q4';
 export { gemv_nt_f32 } from './gemv_nt';
 export { gemv_q4_prep_x, gemv_q4_f32, gemv_q4_prep_x_i8, gemv_q4_i8, dequant_q4_panels, bias_act_rows, q4_group_meta, gemv_q4_f32_n4, gemv_q4_i8_n4 } from './gemv_q4';

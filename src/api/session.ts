@@ -59,8 +59,10 @@ export interface SessionOptions {
   /**
    * Node, a model loaded by path: large embedding tables (initializers of 16 MiB or more that only
    * Gathers read) stay in the file, and each row is read into Wasm memory the first time a run
-   * gathers it, so a session holds the rows its inputs used, not the whole vocabulary. The file is
-   * kept open until `release()` and must not change meanwhile (a change is detected and fails the
+   * gathers it, so a session holds the rows its inputs used, not the whole vocabulary; MatMul
+   * weights of 256 KiB or more are read at their first packing, from the file straight into their
+   * panels. The file is kept open until `release()` while a table is read from it (else until the
+   * run that read the last weight) and must not change meanwhile (a change is detected and fails the
    * run). false: read every weight at create and close the file. Default true (docs/memory.md).
    */
   tablesOnDemand?: boolean;
@@ -233,8 +235,9 @@ export class InferenceSession {
    * @internal Gather tables left in the model file and the rows read from them so far, and weights
    * still to be read from it at their packing (SessionOptions.tablesOnDemand).
    */
-  get tablesOnDemand(): { tables: number; rowsRead: number; deferred: number } {
-    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0, deferred: this.engine?.deferredWeights ?? 0 };
+  get tablesOnDemand(): { tables: number; rowsRead: number; deferred: number; packedFromFile: number } {
+    return { tables: this.engine?.tablesOnDemand ?? 0, rowsRead: this.engine?.tableRowsRead ?? 0, deferred: this.engine?.deferredWeights ?? 0,
+      packedFromFile: this.engine?.packedFromFile ?? 0 };
   }
 
   /** @internal The highest heap address ever used: Wasm memory actually touched (memory tests, the memory bench). */
@@ -278,6 +281,7 @@ export class InferenceSession {
         if (this.released) throw new TesseraError('RELEASED', 'This session was released; create a new one to run again');
         const ordered = validateFeeds(feeds, this.graph.inputs);
         this.executor.build(this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never }))));
+        this.closeFileWhenRead();
       } catch (e) {
         throw asTesseraError(e, 'warm');
       }
@@ -296,6 +300,7 @@ export class InferenceSession {
     const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never })));
     const timings: number[] | undefined = profile ? [] : undefined;
     const outs = this.executor.run(plan, ordered, timings, into && this.outputNames.map((n) => into[n] ?? undefined));
+    this.closeFileWhenRead();
     if (timings) {
       const totalMs = performance.now() - start;
       const nodes = plan.describeSteps().map((s, i) => ({ ...s, ms: timings[i]! }));
@@ -309,6 +314,18 @@ export class InferenceSession {
       result[name] = outs[i]!;
     }
     return result;
+  }
+
+  /**
+   * The model file kept open for weights read at their packing is closed once they all are (and no
+   * Gather table is read from it on demand): a session does not hold the file longer than it needs.
+   */
+  private closeFileWhenRead(): void {
+    if (!this.file || this.engine.tablesOnDemand > 0 || this.engine.deferredWeights > 0) return;
+    openFiles?.unregister(this);
+    const file = this.file;
+    this.file = undefined;
+    file.close(true).catch(() => undefined);
   }
 
   /** Frees the session's Wasm memory. Further runs fail with code RELEASED. */

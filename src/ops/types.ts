@@ -77,7 +77,8 @@ export interface Bound {
    */
   persistent(key: string, bytes: number, fill: (ptr: number) => void, replaces?: number, releasable?: boolean,
     inPlace?: {
-      scratchBytes: number; run(ptr: number, scratch: number): void;
+      /** Packs the weight within its own block with `scratchBytes` of scratch (when the op can). */
+      scratchBytes?: number; run?(ptr: number, scratch: number): void;
       /**
        * Writes the panels from the stored matrix's rows `k0 … k0 + count − 1` held at `src` (`rowBytes`
        * each, `rows` in all), into the block at `ptr`: lets a weight not yet read from the model

@@ -56,7 +56,8 @@ export function loadGraph(model: Model, registry: OpRegistry, engine: Engine, on
   engine.heap.reserve(checkWeightsFit(g, engine));
   const consts = new Map<string, ConstValue>();
   const tables = onDemand ? tablesOnDemand(g, g.outputs) : new Set<string>();
-  const later = onDemand && engine.memoryMode !== 'low' ? weightsToDefer(g, g.outputs) : new Set<string>();
+  // memory: 'low' reads large float32 weights as stored (no panels); int8 ones it still packs.
+  const later = onDemand ? weightsToDefer(g, g.outputs, engine.memoryMode === 'low') : new Set<string>();
   for (const [name, t] of g.initializers) {
     consts.set(name, tables.has(name) ? engine.reserveTable(t, t.readRange!, name)
       : later.has(name) ? engine.deferWeight(t, t.readRange!, name)

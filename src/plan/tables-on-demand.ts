@@ -37,15 +37,30 @@ export function tablesOnDemand(g: Graph, outputs: readonly ValueInfo[]): Set<str
 const PACKING_READERS = new Set(['MatMul', 'Gemm', 'FusedMatMul', 'FusedGemm']);
 
 /**
- * Names of the initializers of `g` whose reading may wait for their packing (Engine.deferWeight):
- * float32 matrices of DEFERRED_MIN_BYTES or more, still readable from the file, read by one node,
- * as the B of a MatMul or Gemm. Whatever else happens to read one first reads it whole.
+ * Whether input `i` of `n` is the weight of an int8 product that packs it from rows (the B of
+ * MatMulInteger; w of tessera's DynamicQuantizeMatMul, and of each product of its Group: inputs
+ * 1, 5, 9, …; ops/quant/quant-gemm.ts packedWeightI8).
  */
-export function weightsToDefer(g: Graph, outputs: readonly ValueInfo[]): Set<string> {
+function int8WeightInput(opType: string, domain: string, i: number): boolean {
+  if (opType === 'MatMulInteger') return (domain === '' || domain === 'ai.onnx') && i === 1;
+  if (domain !== 'tessera') return false;
+  if (opType === 'DynamicQuantizeMatMul') return i === 1;
+  return opType === 'DynamicQuantizeMatMulGroup' && i % 4 === 1;
+}
+
+/**
+ * Names of the initializers of `g` whose reading may wait for their packing (Engine.deferWeight):
+ * matrices of DEFERRED_MIN_BYTES or more, still readable from the file, read by one node — float32
+ * as the B of a MatMul or Gemm, int8/uint8 as the weight of an integer product. Whatever else
+ * happens to read one first (or an op that cannot pack it from rows) reads it whole. `int8Only`:
+ * float32 weights are read at create (memory: 'low', whose GEMM reads them as stored).
+ */
+export function weightsToDefer(g: Graph, outputs: readonly ValueInfo[], int8Only = false): Set<string> {
   const candidates = new Set<string>();
   for (const [name, t] of g.initializers) {
-    if (!t.readRange || t.resident || t.dtype !== 'float32' || t.dims.length !== 2) continue;
-    if (shapeSize(t.dims) * 4 >= DEFERRED_MIN_BYTES) candidates.add(name);
+    if (!t.readRange || t.resident || t.dims.length !== 2) continue;
+    if ((t.dtype !== 'float32' || int8Only) && t.dtype !== 'int8' && t.dtype !== 'uint8') continue;
+    if (shapeSize(t.dims) * bytesPerElement(t.dtype) >= DEFERRED_MIN_BYTES) candidates.add(name);
   }
   if (candidates.size === 0) return candidates;
   for (const o of outputs) candidates.delete(o.name);
@@ -54,7 +69,8 @@ export function weightsToDefer(g: Graph, outputs: readonly ValueInfo[]): Set<str
     n.inputs.forEach((x, i) => {
       if (!candidates.has(x)) return;
       readers.set(x, (readers.get(x) ?? 0) + 1);
-      if (i !== 1 || !PACKING_READERS.has(n.opType)) candidates.delete(x);
+      const packs = g.initializers.get(x)!.dtype === 'float32' ? i === 1 && PACKING_READERS.has(n.opType) : int8WeightInput(n.opType, n.domain, i);
+      if (!packs) candidates.delete(x);
     });
   }
   for (const name of candidates) if (readers.get(name) !== 1) candidates.delete(name);

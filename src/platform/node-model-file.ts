@@ -54,7 +54,9 @@ export async function openModelFile(path: string, onProgress?: (loaded: number, 
         if (position >= size) return undefined;
         const buf = new Uint8Array(Math.min(sought ? CHUNK_AFTER_SEEK : CHUNK, size - position));
         sought = false;
-        const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+        // Read in place, like the weights: a few KiB from the page cache take microseconds, where
+        // each of the walk's ~150 reads through the thread pool (FileHandle.read) cost a round trip.
+        const bytesRead = readSync(fh.fd, buf, 0, buf.length, position);
         if (bytesRead <= 0) return undefined;
         position += bytesRead;
         onProgress?.(position, size);

@@ -42,13 +42,16 @@ export interface EngineOptions {
 const IN_PLACE_MIN_BYTES = 64 * 2 ** 20;
 
 /**
- * A float32 matrix of a model file from this size on is not read at load when its one reader may
- * pack it (a MatMul's B): the packing reads it from the file a band of rows at a time straight into
- * panels in its block (Bound.persistent's inPlace.packRows), instead of the load reading it raw and
- * the packing then permuting it in place (~0.4 s for BERT-base's MLM decoder). Read whole if
- * anything else reads it first.
+ * A weight matrix of a model file from this size on is not read at load when its one reader packs
+ * it from rows (a float32 MatMul's B, an int8 weight of a dynamically quantized MatMul): the
+ * packing reads it from the file a band of rows at a time straight into panels in its block
+ * (Bound.persistent's inPlace.packRows), instead of the load reading it raw and the first run then
+ * packing it into a temporary and copying that back (or, from 64 MiB, permuting it in place): one
+ * pass over the weight instead of three, and no packing temporary (the int8 Qwen3-shaped decoder's
+ * 148 MiB lm_head needed one its size; docs/memory.md, "Time to first result"). Read whole if
+ * anything else reads it first. Smaller weights are not worth a read each.
  */
-export const DEFERRED_MIN_BYTES = IN_PLACE_MIN_BYTES;
+export const DEFERRED_MIN_BYTES = 256 * 2 ** 10;
 /** Rows of a deferred weight read per band: about this many bytes of scratch. */
 const BAND_BYTES = 2 * 2 ** 20;
 
@@ -179,6 +182,9 @@ export class Engine {
   /** Weights still to be read from the model file (the session keeps it open while there are any). */
   get deferredWeights(): number { return this.deferred.size; }
 
+  /** Deferred weights packed from the file a band of rows at a time (not read whole first). */
+  packedFromFile = 0;
+
   /** The table read on demand at `ptr`, if that constant is one. */
   tableAt(ptr: number): TableOnDemand | undefined { return this.onDemand.get(ptr); }
 
@@ -244,13 +250,14 @@ export class Engine {
           if (source && unread && inPlace?.packRows && this.heap.capacityOf(source.ptr) >= bytes) {
             this.deferred.delete(source.ptr);
             this.packFromFile(source.ptr, unread.read, inPlace.packRows, key);
+            this.packedFromFile++;
             this.heap.shrink(source.ptr, bytes);
             ptr = source.ptr;
           } else {
             // `fill` reads the node's inputs as stored: any still in the model file are read first.
             this.settle(inputs);
-            if (source && this.heap.capacityOf(source.ptr) >= bytes && inPlace && bytes >= IN_PLACE_MIN_BYTES) {
-              const scratch = this.heap.alloc(inPlace.scratchBytes, `${key} (in place)`);
+            if (source && this.heap.capacityOf(source.ptr) >= bytes && inPlace?.run && bytes >= IN_PLACE_MIN_BYTES) {
+              const scratch = this.heap.alloc(inPlace.scratchBytes ?? 0, `${key} (in place)`);
               try { inPlace.run(source.ptr, scratch); } finally { this.heap.release(scratch); }
               this.heap.shrink(source.ptr, bytes);
               ptr = source.ptr;
@@ -277,7 +284,8 @@ export class Engine {
 
   /** A deferred weight's panels written into its block from the file, a band of rows at a time. */
   private packFromFile(dst: number, read: ReadTableBytes, how: PackRows, key: string): void {
-    const band = Math.max(1, Math.min(how.rows, Math.floor(BAND_BYTES / how.rowBytes)));
+    // Bands of a multiple of 8 rows (the int8 panels interleave rows by 8); the last ends at `rows`.
+    const band = Math.min(how.rows, Math.max(8, Math.floor(BAND_BYTES / how.rowBytes / 8) * 8));
     const scratch = this.heap.alloc(band * how.rowBytes, `${key} (rows read from the file)`);
     try {
       for (let k0 = 0; k0 < how.rows; k0 += band) {

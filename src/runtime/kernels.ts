@@ -11,6 +11,7 @@ export interface Kernels {
   pack_b_f32(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I): void;
   pack_b_f32_inplace(p: Ptr, K: I, N: I, visited: Ptr): void;
   pack_b_f32_rows(src: Ptr, dst: Ptr, rows: I, N: I, K: I, k0: I): void;
+  pack_b_q8_rows(src: Ptr, dst: Ptr, rows: I, N: I, K: I, k0: I, signed: I, zp: Ptr, zpPerCol: I): I;
   pack_b_i8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): void;
   pack_a_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, ap: Ptr, M: I, K: I): void;
   quantize_pack_a_f32(x: Ptr, ldx: I, ap: Ptr, M: I, K: I, scale: F, zp: I): void;

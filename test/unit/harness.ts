@@ -22,6 +22,7 @@ export interface Kernels {
   pack_b_f32(src: number, dst: number, K: number, N: number, ldb: number, transB: number): void;
   pack_b_f32_inplace(p: number, K: number, N: number, visited: number): void;
   pack_b_f32_rows(src: number, dst: number, rows: number, N: number, K: number, k0: number): void;
+  pack_b_q8_rows(src: number, dst: number, rows: number, N: number, K: number, k0: number, signed: number, zp: number, zpPerCol: number): number;
   pack_b_i8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): void;
   pack_a_i8(a: number, lda: number, signed: number, zp: number, zpPerRow: number, ap: number, M: number, K: number): void;
   quantize_pack_a_f32(x: number, ldx: number, ap: number, M: number, K: number, scale: number, zp: number): void;

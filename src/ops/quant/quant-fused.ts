@@ -36,8 +36,10 @@ interface Activation { act: number; a: number; b: number }
 interface Product {
   N: number;
   act: Activation;
-  /** Binds the packed weights, scales and bias; returns the GEMM for packed A at `ap`. */
-  bind(bd: Bound, y: number): (ap: number, aScale: number) => void;
+  /** The weight packed once for the session (packedWeightI8). */
+  pack(bd: Bound): { ptr: number; q8: boolean };
+  /** Binds the packed weight, scales and bias; returns the GEMM for packed A at `ap`. */
+  bind(bd: Bound, y: number, p: { ptr: number; q8: boolean }): (ap: number, aScale: number) => void;
 }
 
 function product(ctx: OpContext, first: number, M: number, K: number, act: Activation): Product {
@@ -52,7 +54,12 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
   if (bias && (bias.dtype !== 'float32' || shapeSize(bias.dims) !== N)) ctx.fail(`bias must be float32 of ${N} values, got ${bias.dtype} [${bias.dims}]`, 'SHAPE_MISMATCH');
   return {
     N, act,
-    bind: (bd, Y) => {
+    // One packed copy of the weight serves every plan (Bound.persistent replaces the initializer
+    // by it): one-byte panels when every w − w_zero_point fits int8, read by the decode GEMV for
+    // M ≤ 4 rows and by the GEMM, which widens them as it loads them, for more; else i16 panels
+    // and the GEMM. Both give the same bits.
+    pack: (bd) => packedWeightI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false),
+    bind: (bd, Y, p) => {
       // w_scale as N floats (a per-tensor scale repeated), once per session.
       const wsIn = bd.inputs[first + 2]!;
       const scales = bd.persistent(`dqmmScales:${ws.name}:${N}`, N * 4, (dst) => {
@@ -62,11 +69,6 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
       });
       const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k;
       const { act: code, a, b } = act;
-      // One packed copy of the weight serves every plan (Bound.persistent replaces the initializer
-      // by it): one-byte panels when every w − w_zero_point fits int8, read by the decode GEMV for
-      // M ≤ 4 rows and by the GEMM, which widens them as it loads them, for more; else i16 panels
-      // and the GEMM. Both give the same bits.
-      const p = packedWeightI8(bd, w, wz, bd.inputs[first]!, bd.inputs[first + 1]!, zCol, K, N, false);
       if (p.q8 && M >= 1 && M <= GEMV_MAX_ROWS) return (ap, aScale) => k.gemv_q8_dq_f32(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b);
       const gemm = p.q8 ? k.gemm_q8_dq_f32 : k.gemm_i16_dq_f32;
       return (ap, aScale) => gemm(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b);
@@ -95,7 +97,11 @@ function prepareProducts(ctx: OpContext, acts: Activation[], rangeAt = -1): Prep
     scratchBytes: aBytes + 8,
     build: (bd) => {
       const ap = bd.scratch, range = ap + aBytes;
-      const gemms = products.map((p, i) => p.bind(bd, bd.outputs[i]!));
+      // Every weight packed before anything else is filled: a fill that reads the node's inputs as
+      // stored (the scales) would first read in whole any weight still in the model file, which
+      // its packing reads from the file a band at a time instead (Engine.deferWeight).
+      const packed = products.map((p) => p.pack(bd));
+      const gemms = products.map((p, i) => p.bind(bd, bd.outputs[i]!, packed[i]!));
       const vr = bd.view('float32', range, 2);
       const X = bd.inputs[0]!, n = M * K, k = bd.k;
       const R = rangeIn ? bd.inputs[rangeAt]! : X, rn = rangeIn ? shapeSize(rangeIn.dims) : n;

@@ -4,6 +4,7 @@
  * panels the GEMM widens as it loads them (or i16 panels where b − zp does not fit a byte); a computed B is
  * packed per run into scratch, and A (widened, its zero point subtracted) every run. QLinearMatMul requantizes the i32 accumulators in JavaScript.
  */
+import { TesseraError } from '../../api/errors.js';
 import { shapeSize } from '../../api/tensor.js';
 import { packedAI8Bytes, packedBI8Bytes } from '../../runtime/kernels.js';
 import { floatReader, roundHalfEven, saturator } from '../../math/quant-math.js';
@@ -40,21 +41,43 @@ export const packedBQ8Bytes = (K: number, N: number): number => Math.ceil(N / 8)
  * fits int8 (int8 weights with zero point 0, quantize_dynamic's default, or uint8 around 128), else
  * pack_b_i8's i16 panels. The panels replace the initializer when this node is its only reader
  * (Bound.persistent), so the weight is held once, at one byte a weight when `q8`. Whether it fits
- * is decided once, while the initializer is still there, and kept in a 4-byte block.
+ * is decided once, while the initializer is still there, and kept in a 4-byte block — or, for a
+ * signed weight whose zero points are all 0 (which always fits), from the zero points alone: then
+ * the weight need not be in memory yet, and one still in the model file is packed from it a band
+ * of rows at a time (pack_b_q8_rows, Engine.deferWeight) without being read raw first.
  */
 export function packedWeightI8(bd: Bound, b: InputInfo, bzp: InputInfo | undefined, ptr: number, zpPtr: number, perCol: boolean,
   K: number, N: number, transB: boolean): { ptr: number; q8: boolean } {
   const k = bd.k, signed = b.dtype === 'int8' ? 1 : 0, ldb = transB ? K : N, tB = transB ? 1 : 0, zpc = perCol ? 1 : 0;
   const key = `${b.name}:${bzp?.name ?? ''}:${K}x${N}:${tB}`;
+  const q8 = () => (dst: number) => { k.pack_b_q8(ptr, dst, K, N, ldb, tB, signed, zpPtr, zpc); };
+  if (signed && zeroPointsZero(bd, zpPtr, perCol ? N : 1)) {
+    const packRows = transB ? undefined : {
+      rows: K, rowBytes: N,
+      run: (dst: number, src: number, k0: number, count: number) => {
+        // Cannot fail: a signed weight minus zero points of 0 is itself.
+        if (k.pack_b_q8_rows(src, dst, count, N, K, k0, signed, zpPtr, zpc) !== 1) throw new TesseraError('INTERNAL', `int8 weight '${b.name}' did not fit its one-byte panels`);
+      },
+    };
+    return { ptr: bd.persistent(`packedBQ8:${key}`, packedBQ8Bytes(K, N), q8(), ptr, undefined, packRows && { packRows }), q8: true };
+  }
   const flag = bd.persistent(`q8fits:${key}`, 4, (dst) => {
     (bd.view('int32', dst, 1)() as Int32Array)[0] = k.fits_q8(ptr, K, N, ldb, tB, signed, zpPtr, zpc);
   });
   if ((bd.view('int32', flag, 1)() as Int32Array)[0] === 1) {
-    const q = bd.persistent(`packedBQ8:${key}`, packedBQ8Bytes(K, N), (dst) => { k.pack_b_q8(ptr, dst, K, N, ldb, tB, signed, zpPtr, zpc); }, ptr);
+    const q = bd.persistent(`packedBQ8:${key}`, packedBQ8Bytes(K, N), q8(), ptr);
     return { ptr: q, q8: true };
   }
   const w = bd.persistent(`packedBI8:${key}`, packedBI8Bytes(K, N), (dst) => k.pack_b_i8(ptr, dst, K, N, ldb, tB, signed, zpPtr, zpc), ptr);
   return { ptr: w, q8: false };
+}
+
+/** Whether the `n` zero points at `zpPtr` (none when 0) are all 0: a signed weight then fits int8 as it is. */
+function zeroPointsZero(bd: Bound, zpPtr: number, n: number): boolean {
+  if (zpPtr === 0) return true;
+  const z = bd.view('int8', zpPtr, n)() as Int8Array;
+  for (let i = 0; i < n; i++) if (z[i] !== 0) return false;
+  return true;
 }
 
 interface MatMulShape { M: number; K: number; N: number; batch: number[]; sa: number[]; sb: number[]; count: number; outDims: number[] }

@@ -196,7 +196,9 @@ function prepareConv(ctx: OpContext): Prepared {
       // 1,152 floats): packed once for the session (pack_a_f32), so the GEMM's row bands read A
       // contiguously instead of 4 strided rows per step: 72 → 52 ms per tiny window alone, the
       // same products in the same order (gemm_f32 gives the same bits for both forms of A).
-      const packed = bd.persistent(`conv-a:${Wt}:${M}:${K}`, packedABytes, (ptr) => k.pack_a_f32(Wt, K, ptr, M, K), Wt);
+      // The stored weight is kept (not `replaces`d): a plan for another batch size may fold images
+      // into one GEMM and read it in place.
+      const packed = bd.persistent(`conv-a:${Wt}:${M}:${K}`, packedABytes, (ptr) => k.pack_a_f32(Wt, K, ptr, M, K));
       return () => {
         for (let n = 0; n < N; n++) {
           k.im2col_packed_f32(X + n * C * H * W * 4, S, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);

@@ -13,6 +13,7 @@ export { unary_f32, binary_f32 } from './elementwise';
 export { add_layernorm_f32, channel_affine_f32, layernorm_f32 } from './norm';
 export { copy_rows, transpose2d_32 } from './layout';
 export { widen_f16_f32, narrow_f32_f16 } from './half';
+export { convert_i32_f32 } from './convert';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { cached_attention_f32, cached_attention_heads_f32 } from './cached_attention';
 export { cross_pack_f32, cross_attention_f32, cross_keys_bytes, cross_values_bytes, cross_scratch_bytes } from './cross_attention';

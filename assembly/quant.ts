@@ -71,7 +71,9 @@ export function im2row_u8(x: usize, dst: usize, C: i32, H: i32, W: i32, kh: i32,
           const row = plane + <usize>ih * <usize>W;
           let j = 0;
           for (; j < jlo; j++) store<u8>(d + <usize>j, fill);
-          if (dw == 1) { memory.copy(d + <usize>jlo, row + <usize>(w0 + jlo), <usize>(jhi - jlo)); j = jhi; }
+          // Short windows (Whisper's 1-D stems: 3 taps × 384 channels × 1,500 positions) are copied
+          // byte by byte: a memory.copy call per 3 bytes cost more than the bytes.
+          if (dw == 1 && jhi - jlo > 16) { memory.copy(d + <usize>jlo, row + <usize>(w0 + jlo), <usize>(jhi - jlo)); j = jhi; }
           else for (; j < jhi; j++) store<u8>(d + <usize>j, load<u8>(row + <usize>(w0 + j * dw)));
           for (j = jhi; j < kw; j++) store<u8>(d + <usize>j, fill);
           d += <usize>kw;

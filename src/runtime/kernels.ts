@@ -54,6 +54,8 @@ export interface Kernels {
   widen_f16_f32(src: Ptr, dst: Ptr, n: I): void;
   /** float32 → float16 bits, round to nearest even, n values. */
   narrow_f32_f16(src: Ptr, dst: Ptr, n: I): void;
+  /** int32 → float32, round to nearest even, n values (assembly/convert.ts). */
+  convert_i32_f32(src: Ptr, dst: Ptr, n: I): void;
   attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scratch: Ptr, B: I, H: I, Sq: I, Sk: I, d: I, ldq: I, ldk: I, ldv: I, ldo: I, mb: I, mh: I, mq: I, mk: I, scale: F): void;
   attention_scratch_bytes(Sk: I, d: I): I;
   cached_attention_f32(q: Ptr, k: Ptr, v: Ptr, mask: Ptr, out: Ptr, scores: Ptr, rows: I, Sq: I, past: I, d: I, scale: F): void;

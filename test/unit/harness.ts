@@ -105,6 +105,7 @@ export interface Kernels {
     tw: number, scratch: number, out: number): void;
   log_mel_norm_f32(x: number, n: number, floor: number, range: number, shift: number, scale: number): void;
   widen_f16_f32(src: number, dst: number, n: number): void;
+  convert_i32_f32(src: number, dst: number, n: number): void;
   narrow_f32_f16(src: number, dst: number, n: number): void;
 }
 

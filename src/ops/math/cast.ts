@@ -82,6 +82,8 @@ function prepareCast(ctx: OpContext, to: DType): Prepared {
       const [from, out] = [bd.inputs[0]!, bd.outputs[0]!];
       if (x.dtype === 'float16' && to === 'float32') return () => bd.k.widen_f16_f32(from, out, n);
       if (x.dtype === 'float32' && to === 'float16') return () => bd.k.narrow_f32_f16(from, out, n);
+      // int32 → float32, the Cast after ConvInteger / MatMulInteger: one SIMD pass (assembly/convert.ts).
+      if (x.dtype === 'int32' && to === 'float32') return () => bd.k.convert_i32_f32(from, out, n);
       const vs = bd.view(x.dtype, bd.inputs[0]!, n), vd = bd.view(to, bd.outputs[0]!, n);
       return () => {
         const S = vs(), D = vd();

@@ -5,7 +5,7 @@
 import { shapeSize } from '../../api/tensor.js';
 import { Act, Binary, BiasKind, Unary, packedBFloats, type Kernels } from '../../runtime/kernels.js';
 import { windowGeometry } from './conv-geometry.js';
-import type { OpContext, OpDef, Prepared } from '../types.js';
+import type { Bound, OpContext, OpDef, Prepared } from '../types.js';
 import { requireDtype } from '../util.js';
 
 /** Packed-panel budget of one batched conv GEMM (bytes); about half this machine's L2. */
@@ -28,6 +28,9 @@ const BAND_MAX_WEIGHT_BYTES = 512 << 10;
  * M = 16; it needs no scratch and no second pass over memory.
  */
 const DIRECT_MAX_M = 8;
+
+/** assembly/gemm.ts's A_L2_BYTES: an A up to this size stays in L2 while the GEMM's B panels pass. */
+const A_L2_BYTES = 512 << 10;
 
 const CONV_ATTRS = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'] as const;
 
@@ -133,6 +136,11 @@ function prepareConv(ctx: OpContext): Prepared {
   // Output rows per band when one image's panels exceed BAND_BYTES (single-image GEMMs only).
   const bandRows = folded || Mg * K * 4 > BAND_MAX_WEIGHT_BYTES ? OH : Math.max(1, Math.min(OH, Math.floor(BAND_BYTES / (packedBFloats(K, OW) * 4))));
   const panelBytes = depthwise || direct ? 0 : packedBFloats(K, NB * Math.min(OH, bandRows) * OW) * 4;
+  // Weights bigger than the GEMM keeps in L2 as A (assembly/gemm.ts A_L2_BYTES), 1-D, constant:
+  // packed once (gemmConv). 1-D only, where the stems of audio models (Whisper) are; 2-D convs keep
+  // their weights as stored (no second copy while a model's weights load).
+  const packWeights = oneD && group === 1 && !bn && !folded && !depthwise && !direct && !!w.constant && Mg * K * 4 > A_L2_BYTES;
+  const packedABytes = Math.ceil(M / 4) * 4 * K * 4;
   const gemmBytes = depthwise || direct ? 0 : folded ? panelBytes + Mg * NB * P * 4 : panelBytes;
   const scratchBytes = gemmBytes + (postAffine ? 2 * M * 4 : 0);
   return {
@@ -151,7 +159,7 @@ function prepareConv(ctx: OpContext): Prepared {
         B = bd.persistent(`${key}:b`, M * 4, (p) => new Float32Array(bd.memory.buffer, p, M).set(get().b));
       }
       const biasKind = B ? BiasKind.perRow : BiasKind.none;
-      const conv = depthwise ? dwConv(k, X, Wt, B, Y) : direct ? directConv(k, X, Wt, B, Y) : gemmConv(k, X, Wt, B, biasKind, Y, S);
+      const conv = depthwise ? dwConv(k, X, Wt, B, Y) : direct ? directConv(k, X, Wt, B, Y) : gemmConv(k, X, Wt, B, biasKind, Y, S, bd);
       if (!postAffine) return conv;
       const bnPtrs = bd.inputs.slice(3, 7) as number[], scale = S + gemmBytes, shift = scale + M * 4;
       return () => {
@@ -178,11 +186,26 @@ function prepareConv(ctx: OpContext): Prepared {
     };
   }
 
-  function gemmConv(k: Kernels, X: number, Wt: number, B: number, biasKind: number, Y: number, S: number): () => void {
+  function gemmConv(k: Kernels, X: number, Wt: number, B: number, biasKind: number, Y: number, S: number, bd: Bound): () => void {
     const [sh, sw] = geo.strides as [number, number];
     const [dh, dw] = geo.dilations as [number, number];
     const [pt, pl] = [geo.pads[0]!, geo.pads[1]!];
     const act = gemmAct;
+    if (!folded && packWeights) {
+      // A 1-D conv whose weights are past the GEMM's L2 size for A (Whisper's second stem: 384 ×
+      // 1,152 floats): packed once for the session (pack_a_f32), so the GEMM's row bands read A
+      // contiguously instead of 4 strided rows per step: 72 → 52 ms per tiny window alone, the
+      // same products in the same order (gemm_f32 gives the same bits for both forms of A).
+      // The stored weight is kept (not `replaces`d): a plan for another batch size may fold images
+      // into one GEMM and read it in place.
+      const packed = bd.persistent(`conv-a:${Wt}:${M}:${K}`, packedABytes, (ptr) => k.pack_a_f32(Wt, K, ptr, M, K));
+      return () => {
+        for (let n = 0; n < N; n++) {
+          k.im2col_packed_f32(X + n * C * H * W * 4, S, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW);
+          k.gemm_f32(packed, K, S, Y + n * M * P * 4, P, M, P, K, B, biasKind, 0, act, a, b, 1);
+        }
+      };
+    }
     if (!folded) {
       // One im2col + GEMM call per band of output rows (the whole image when it fits): a negative
       // top pad shifts the window origin down to the band (the kernel clips rows against the whole

@@ -85,9 +85,10 @@ function prepareIntConv(ctx: OpContext, at: Slots, requant?: { xs: number; ws: n
           }
         };
       } else {
-        epilogue = (Y, C, base, g) => {
-          for (let m = 0; m < Mg; m++) for (let p = 0; p < P; p++) Y[base + (g * Mg + m) * P + p] = C[p * Mg + m]!;
-        };
+        // The i32 sums (P pixel rows × Mg channels) transposed into NCHW in Wasm (32-bit moves):
+        // a JavaScript loop over Whisper's 3,000 × 384 stem took ~10 ms a window.
+        const Yp = bd.outputs[0]!;
+        epilogue = (_Y, _C, base, g) => bd.k.transpose2d_32(cPtr, Yp + (base + g * Mg * P) * 4, P, Mg);
       }
       return () => {
         for (const p of panels) p.perRun?.();

@@ -59,6 +59,8 @@ export function im2rowCases(): Case[] {
     // C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr
     [1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1], [3, 7, 6, 3, 2, 2, 1, 1, 1, 0, 1, 1, 0], [2, 9, 9, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2],
     [4, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 8, 1, 5, 1, 1, 1, 1, 0, 4, 0, 4], [2, 3, 3, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2],
+    // a Whisper-like 1-D stem (3 taps, stride 2: byte copies) and windows over 16 wide (memory.copy)
+    [6, 1, 40, 1, 3, 1, 2, 1, 1, 0, 1, 0, 1], [2, 3, 30, 1, 20, 1, 2, 1, 1, 0, 3, 0, 3], [1, 2, 24, 2, 17, 1, 1, 1, 1, 0, 0, 0, 0],
   ];
   return [{ name: 'unfold with pads, strides, dilations, windows wider than the image', run: (h) => {
     for (const [C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr] of shapes as number[][] as [number, number, number, number, number, number, number, number, number, number, number, number, number][]) {

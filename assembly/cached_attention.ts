@@ -41,10 +41,7 @@ export function cached_attention_f32(
         a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
         a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
       }
-      m = max(m, score(qp, k0, a0, d4, d, scale, mask, t, scores));
-      m = max(m, score(qp, k1, a1, d4, d, scale, mask, t + 1, scores));
-      m = max(m, score(qp, k2, a2, d4, d, scale, mask, t + 2, scores));
-      m = max(m, score(qp, k3, a3, d4, d, scale, mask, t + 3, scores));
+      m = scoreFour(m, qp, k0, rowB, a0, a1, a2, a3, d4, d, scale, mask, t, scores);
     }
     for (; t < T; t++) {
       const kp = k + <usize>t * rowB;
@@ -144,14 +141,8 @@ function cachedAttentionPair(
       a2 = f32x4.add(a2, f32x4.mul(x0, w2)); b2 = f32x4.add(b2, f32x4.mul(x1, w2));
       a3 = f32x4.add(a3, f32x4.mul(x0, w3)); b3 = f32x4.add(b3, f32x4.mul(x1, w3));
     }
-    m0 = max(m0, score(q0, k0, a0, d4, d, scale, mask, t, s0));
-    m0 = max(m0, score(q0, k1, a1, d4, d, scale, mask, t + 1, s0));
-    m0 = max(m0, score(q0, k2, a2, d4, d, scale, mask, t + 2, s0));
-    m0 = max(m0, score(q0, k3, a3, d4, d, scale, mask, t + 3, s0));
-    m1 = max(m1, score(q1, k0, b0, d4, d, scale, mask, t, s1));
-    m1 = max(m1, score(q1, k1, b1, d4, d, scale, mask, t + 1, s1));
-    m1 = max(m1, score(q1, k2, b2, d4, d, scale, mask, t + 2, s1));
-    m1 = max(m1, score(q1, k3, b3, d4, d, scale, mask, t + 3, s1));
+    m0 = scoreFour(m0, q0, k0, rowB, a0, a1, a2, a3, d4, d, scale, mask, t, s0);
+    m1 = scoreFour(m1, q1, k0, rowB, b0, b1, b2, b3, d4, d, scale, mask, t, s1);
   }
   for (; t < T; t++) {
     const kp = k + <usize>t * rowB;
@@ -223,6 +214,16 @@ function cachedAttentionPair(
 const PV_KEYS = 32;
 // How many key rows ahead its scores' loop touches (8 … 64 measured alike; 16 rows = 8 KB at d = 128).
 const AHEAD = 16;
+
+// Four consecutive keys' scores (rows k0 … k0 + 3·rowB, accumulators a0 … a3), in key order; the
+// running max m updated.
+// @ts-ignore: decorator
+@inline function scoreFour(m: f32, qp: usize, k0: usize, rowB: usize, a0: v128, a1: v128, a2: v128, a3: v128, d4: i32, d: i32, scale: f32, mask: usize, t: i32, scores: usize): f32 {
+  m = max(m, score(qp, k0, a0, d4, d, scale, mask, t, scores));
+  m = max(m, score(qp, k0 + rowB, a1, d4, d, scale, mask, t + 1, scores));
+  m = max(m, score(qp, k0 + 2 * rowB, a2, d4, d, scale, mask, t + 2, scores));
+  return max(m, score(qp, k0 + 3 * rowB, a3, d4, d, scale, mask, t + 3, scores));
+}
 
 // One key's score from its vector accumulator: the lanes summed, the scalar tail of q·k, the scale
 // and the mask; stored at scores[t] and returned.

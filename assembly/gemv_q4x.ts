@@ -21,6 +21,13 @@ import { gemv_q4x_i16_rows } from './gemv_q4x16';
 // @ts-ignore: decorator
 @inline function xPos(k: i32): usize {
   if (ASC_FEATURE_RELAXED_SIMD) return <usize>k;
+  return pairOrderPos(k);
+}
+
+// Byte offset of x[k] stored as i16 in pair order: each unit of 8 k as [x0 x2 x1 x3 x4 x6 x5 x7],
+// the k pairs one i16 lane of a repacked unit meets (gemv_q4x16.ts's 16-bit x uses it on both builds).
+// @ts-ignore: decorator
+@inline export function pairOrderPos(k: i32): usize {
   const l = k & 7;
   return <usize>(((k & ~7) | (l & 4) | ((l & 1) << 1) | ((l >> 1) & 1)) << 1);
 }

@@ -7,16 +7,11 @@
 //
 // Bounds (i32): a product is ≤ 15 · 32767 < 2^19; a block's sum and zp · Σ xq are
 // ≤ bs · 15 · 32767 < 2^29 for blocks up to 1024. Callers use blocks 32 … 256 (multiples of 32).
-import { rowBlockEnd, storeCols, unitRow } from './gemv_q4x';
+import { pairOrderPos, rowBlockEnd, storeCols, unitRow } from './gemv_q4x';
 
 // x (what gemv_q4x_i16 reads): kp = nb·bs i16, each unit of 8 k ordered [x0 x2 x1 x3 x4 x6 x5 x7]
 // (the k pairs one i16 lane of a repacked unit meets), then per block (s f32, Σ xq i32):
 // kp·2 + nb·8 bytes, as q4PrepI8Bytes.
-// @ts-ignore: decorator
-@inline function xPos16(k: i32): usize {
-  const l = k & 7;
-  return <usize>(((k & ~7) | (l & 4) | ((l & 1) << 1) | ((l >> 1) & 1)) << 1);
-}
 
 // One row of x (K floats) → xq: per block s = max|x| / 32767, xq = roundeven(x · (32767 / max)),
 // zero past K (and for a block whose max|x| ≤ 1e-30).
@@ -49,7 +44,7 @@ export function q4x_prep_x16(x: usize, K: i32, bs: i32, xq: usize): void {
     for (; k < k0 + bs; k++) {
       const q = k < e ? i32x4.extract_lane(i32x4.trunc_sat_f32x4_s(f32x4.splat(nearest(load<f32>(x + (<usize>k << 2)) * inv))), 0) : 0;
       sum += q;
-      store<i16>(xq + xPos16(k), <i16>q);
+      store<i16>(xq + pairOrderPos(k), <i16>q);
     }
     store<f32>(meta + (<usize>b << 3), m / 32767);
     store<i32>(meta + (<usize>b << 3) + 4, sum);

@@ -39,7 +39,7 @@ export interface AsrPipelineOptions extends ModelFolderOptions {
   /** Passed to both sessions. */
   sessionOptions?: SessionOptions;
   /**
-   * Most windows of a chunked call decoded together as one batch (default 4; 1: one at a time).
+   * Most windows of a chunked call decoded together as one batch (default 2; 1: one at a time).
    * Each batch row holds its own caches: cross-attention layers × 2 × 1,500 × d_model floats plus
    * self-attention layers × 2 × 448 × d_model floats (tiny: 18.4 + 5.5 MB; base: 36.9 + 11 MB),
    * allocated once for the most rows when a call first batches. docs/speech-recognition.md.

@@ -45,14 +45,19 @@ export interface WhisperModelConfig {
   /** Decoder positions (448): the self-attention cache's capacity. */
   max_target_positions: number;
   /**
-   * Most windows a batched step decodes together (default 4; 1: never batch). Not from config.json:
+   * Most windows a batched step decodes together (default 2; 1: never batch). Not from config.json:
    * it sizes the one cache block per layer that batches of 2 … this many rows share.
    */
   batch_capacity?: number;
 }
 
-/** Default `batch_capacity`: 4 windows (2 minutes of audio in 30 s windows) per decoder step. */
-export const DEFAULT_BATCH_CAPACITY = 4;
+/**
+ * Default `batch_capacity`: 2 windows per decoder step. A batched step costs ~0.8× its rows' steps
+ * alone here (the per-row arithmetic of the one-row kernels dominates, not the weights' reads:
+ * docs/speech-recognition.md), and 4 rows cost no less per row than 2, while each row holds its
+ * own caches (tiny: 24 MB, base: 48 MB).
+ */
+export const DEFAULT_BATCH_CAPACITY = 2;
 
 /** Counters for tests and tools. */
 export interface WhisperStats {

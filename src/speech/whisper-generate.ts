@@ -255,14 +255,24 @@ export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg
  * window), single-pass windows (seek passes re-decode a window from a point its own tokens
  * decide), a decoder whose rows are independent — else 1.
  */
-export function whisperBatchSize(model: WhisperModel, cfg: WhisperConfig, requested?: number | null): number {
+export function whisperBatchSize(model: WhisperModel, cfg: WhisperConfig, opts: WhisperGenerationOptions, requested?: number | null): number {
   const cap = requested ?? model.batchCapacity;
   if (!(Number.isInteger(cap) && cap >= 1)) throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size must be a positive integer, got ${String(cap)}`);
   if (cap > model.batchCapacity) {
     throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size ${cap} exceeds the ${model.batchCapacity} windows the model was loaded for (the pipeline's batch_size option)`);
   }
   if (cap === 1 || cfg.do_sample || (cfg.return_timestamps && !cfg.max_new_tokens)) return 1;
+  if (!batchInvariantPrompt((opts.decoder_input_ids ?? initTokens(cfg)).length)) return 1;
   return Math.min(cap, model.maxBatch());
+}
+
+/**
+ * Prompt lengths whose first step gives each window its one-window bits in a batch: the GEMM keeps
+ * items of 1–3 rows apart (gemm_f32_groups) and items of 4k rows fill whole 4-row tiles; a longer
+ * prompt (decoder_input_ids) of 5, 6, 7, 9 … tokens would share tiles between windows.
+ */
+function batchInvariantPrompt(length: number): boolean {
+  return length < 4 || length % 4 === 0;
 }
 
 /**
@@ -276,6 +286,7 @@ export async function whisperGenerateBatch(model: WhisperModel, features: readon
   const setups = cfgs.map((cfg, i) => setupWindow(cfg, opts, vocabSize, reports[i]));
   const together = features.length > 1 && !cfgs.some((c) => c.do_sample) && !setups.some((s) => s.seek)
     && setups.every((s) => s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting)
+    && batchInvariantPrompt(setups[0]!.init.length)
     && model.maxBatch() >= features.length;
   if (!together) {
     const out: number[][] = [];

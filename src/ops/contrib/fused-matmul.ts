@@ -144,10 +144,10 @@ const fusedMatMul: OpDef = {
         };
         const aPtr = A.plain ? A0 : aBuf;
         if (foldRows) {
-          // One GEMM over every batch's rows: B has no batch of its own. With M not a multiple of
-          // the 4-row tile, rows go in groups of M (gemm_f32_groups): each batch item gets the bits
-          // it gets alone, as MatMul's (src/ops/math/gemm.ts).
-          const rows = count * M, group = count > 1 && M % 4 !== 0 ? M : 0;
+          // One GEMM over every batch's rows: B has no batch of its own. Items of 1–3 rows go in
+          // groups of M (gemm_f32_groups): each gets the bits it gets alone, as MatMul's
+          // (src/ops/math/gemm.ts).
+          const rows = count * M, group = count > 1 && M < 4 ? M : 0;
           return () => {
             if (!bPersistent) packAll(packed);
             prepA();

@@ -127,11 +127,12 @@ function prepareMatMul(ctx: OpContext): Prepared {
   const foldBatch = batchB.every((d) => d === 1) && shapeSize(batchA) === batchCount;
   const bConst = b.constant;
   const rows = batchCount * M;
-  // Batch-invariant rows: with the batch folded into one GEMM, a batch item of M rows (M not a
-  // multiple of the 4-row tile) would share tiles with its neighbours, and a row's sums depend on
-  // its tile's height; run in groups of M, each item gets the bits it gets alone (Whisper's windows
-  // decoded as batch rows rely on it: src/speech/decode-rows.ts). M a multiple of 4: same tiles.
-  const group = foldBatch && batchCount > 1 && M % 4 !== 0 ? M : 0;
+  // Batch-invariant rows: with the batch folded into one GEMM, batch items of 1–3 rows would share
+  // tiles with their neighbours, and a row's sums depend on its tile's height (the 1-row tile keeps
+  // 4 partial sums, the 2-row tile 2); run in groups of M, each item gets the bits it gets alone
+  // (Whisper's windows decoded as batch rows rely on it: src/speech/decode-rows.ts). Items of 4+
+  // rows keep the folded GEMM (packed A, row splits between threads) for every other model.
+  const group = foldBatch && batchCount > 1 && M < 4 ? M : 0;
   const packA = foldBatch && bConst && !group && packAPays(rows, N, K);
   if (foldBatch && bConst && ctx.memory === 'low' && K * N * 4 >= LOW_MEMORY_MIN_BYTES) {
     return bandedMatMul(outDims, rows, K, N, packA, bias !== undefined, act, p0, p1, group);

@@ -20,7 +20,7 @@ import type { BaseStreamer } from '../generation/streamers.js';
 import { type ModelFolderOptions, openModelFolder } from '../platform/model-folder.js';
 import { type AsrChunk, type AsrWindow, decodeAsr } from '../speech/decode-asr.js';
 import { loadAudio, type AudioInput } from '../speech/audio-input.js';
-import { whisperConfig, whisperGenerate, type WhisperGenerationOptions, type WhisperPassReport } from '../speech/whisper-generate.js';
+import { whisperBatchSize, whisperConfig, whisperGenerateBatch, type WhisperGenerationOptions, type WhisperPassReport } from '../speech/whisper-generate.js';
 import { type ModelSource, WhisperModel } from '../speech/whisper-model.js';
 import { Tokenizer } from '../text/tokenizer.js';
 import { DTYPE_SUFFIX } from './load.js';
@@ -38,6 +38,13 @@ export interface AsrPipelineOptions extends ModelFolderOptions {
   threads?: number | 'auto';
   /** Passed to both sessions. */
   sessionOptions?: SessionOptions;
+  /**
+   * Most windows of a chunked call decoded together as one batch (default 2; 1: one at a time).
+   * Each batch row holds its own caches: cross-attention layers × 2 × 1,500 × d_model floats plus
+   * self-attention layers × 2 × 448 × d_model floats (tiny: 18.4 + 5.5 MB; base: 36.9 + 11 MB),
+   * allocated once for the most rows when a call first batches. docs/speech-recognition.md.
+   */
+  batch_size?: number;
 }
 
 /** Per-call options (transformers.js's names). */
@@ -54,6 +61,15 @@ export interface AsrCallOptions extends WhisperGenerationOptions {
   streamer?: BaseStreamer | null;
   /** Add `no_speech` to the output: one entry per decoding pass (default false). */
   return_no_speech_prob?: boolean;
+  /**
+   * Most windows (`chunk_length_s`) decoded together in lockstep, one decoder run per token for all
+   * of them (HF's name; default and maximum: the pipeline's `batch_size`). Each window's tokens are
+   * exactly those it gets decoded alone; batching applies to greedy single-pass windows on
+   * decoders without dynamic quantization (fp32, fp16), else windows go one by one. With a
+   * streamer, each window's put/end still arrive in window order: later windows' calls are held
+   * until the earlier windows have ended.
+   */
+  batch_size?: number;
 }
 
 /** No-speech detection's view of one decoding pass (OpenAI whisper's segment fields). */
@@ -99,7 +115,8 @@ const TASK = "pipeline('automatic-speech-recognition')";
 
 /** Builds the pipeline from a Whisper folder (path, URL base or hub id). */
 export async function automaticSpeechRecognitionPipeline(location: string | URL, options: AsrPipelineOptions = {}): Promise<AutomaticSpeechRecognitionPipeline> {
-  const { host, revision, cache, onProgress, dtype = 'fp32', decoder = 'merged', threads, sessionOptions } = options;
+  const { host, revision, cache, onProgress, dtype = 'fp32', decoder = 'merged', threads, sessionOptions, batch_size } = options;
+  if (batch_size !== undefined && !(Number.isInteger(batch_size) && batch_size >= 1)) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: batch_size must be a positive integer, got ${String(batch_size)}`);
   const folderOptions = { host, revision, cache, onProgress };
   const folder = await openModelFolder(location, folderOptions);
   const json = async (file: string, required: boolean): Promise<Record<string, unknown>> => {
@@ -135,6 +152,7 @@ export async function automaticSpeechRecognitionPipeline(location: string | URL,
   const model = await WhisperModel.create(files, {
     max_source_positions: Number(config.max_source_positions ?? 1500),
     max_target_positions: Number(config.max_target_positions ?? 448),
+    ...(batch_size !== undefined ? { batch_capacity: batch_size } : {}),
   }, opts);
   let processor: WhisperFeatureExtractor;
   try {
@@ -184,16 +202,23 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
     cfg.no_speech_token_id ??= noSpeechToken;
     const decoded: AsrWindow[] = [];
     const noSpeech: AsrNoSpeech[] | undefined = options.return_no_speech_prob ? [] : undefined;
-    for (const w of windows) {
-      const { input_features } = processor.extract(audio.subarray(w.start, w.end));
-      const report: WhisperPassReport[] | undefined = noSpeech ? [] : undefined;
-      const tokens = await whisperGenerate(model, input_features, { ...cfg, num_frames: Math.floor(w.stride[0] / hop) }, options, vocab, report);
-      decoded.push({ tokens, stride: w.stride.map((x) => x / samplingRate) as [number, number, number] });
-      for (const r of report ?? []) {
-        const { no_speech_prob, avg_logprob, skipped } = r;
-        noSpeech!.push({ timestamp: [(w.start + r.seekFrame * hop) / samplingRate, w.end / samplingRate], no_speech_prob, avg_logprob, skipped });
-      }
-      if (options.signal?.aborted) break;
+    // Windows go in groups decoded as one batch (whisperBatchSize: 1 where batching is not exact);
+    // features are extracted a group at a time, so a long input holds one group's in memory.
+    const group = whisperBatchSize(model, cfg, options, options.batch_size);
+    for (let g = 0; g < windows.length && !options.signal?.aborted; g += group) {
+      const ws = windows.slice(g, g + group);
+      const features = ws.map((w) => processor.extract(audio.subarray(w.start, w.end)).input_features);
+      const reports = ws.map((): WhisperPassReport[] | undefined => (noSpeech ? [] : undefined));
+      const cfgs = ws.map((w) => ({ ...cfg, num_frames: Math.floor(w.stride[0] / hop) }));
+      const tokens = await whisperGenerateBatch(model, features, cfgs, options, vocab, reports);
+      tokens.forEach((t, i) => {
+        const w = ws[i]!;
+        decoded.push({ tokens: t, stride: w.stride.map((x) => x / samplingRate) as [number, number, number] });
+        for (const r of reports[i] ?? []) {
+          const { no_speech_prob, avg_logprob, skipped } = r;
+          noSpeech!.push({ timestamp: [(w.start + r.seekFrame * hop) / samplingRate, w.end / samplingRate], no_speech_prob, avg_logprob, skipped });
+        }
+      });
     }
     const out: AsrOutput = decodeAsr(asrTokenizer, decoded, { returnTimestamps: !!options.return_timestamps, timePrecision, forceFullSequences: force_full_sequences });
     return noSpeech ? { ...out, no_speech: noSpeech } : out;

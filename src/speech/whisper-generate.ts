@@ -17,9 +17,8 @@
  */
 import { TesseraError } from '../api/errors.js';
 import { Tensor } from '../api/tensor.js';
-import { type GenerationConfig, resolveConfig } from '../generation/config.js';
-import { TokenSampler } from '../generation/sampling.js';
-import type { BaseStreamer } from '../generation/streamers.js';
+import type { GenerationConfig } from '../generation/config.js';
+import { decodeRows, type NoSpeech, orderedStreams, type PassRow, type Processor } from './decode-rows.js';
 import { whisperLanguageToCode } from './languages.js';
 import type { WhisperModel } from './whisper-model.js';
 
@@ -123,9 +122,6 @@ export function initTokens(cfg: WhisperConfig): number[] {
   return tokens.filter((t): t is number => t != null);
 }
 
-/** One logits processor: changes `logits` in place given the sequence so far. */
-type Processor = { beginIndex?: number; apply(ids: readonly number[], logits: Float32Array): void };
-
 function suppress(tokens: readonly number[]): Processor {
   return { apply(_ids, logits) { for (const t of tokens) logits[t] = -Infinity; } };
 }
@@ -179,58 +175,10 @@ function tokenList(name: string, v: unknown, V: number): number[] | null {
   return v as number[];
 }
 
-/**
- * Decodes one pass over an encoded window: the prompt `init`, then tokens until EOS or
- * `maxLength`. Returns the whole sequence (prompt included), as transformers.js's generate.
- */
+/** Decodes one pass over an encoded window [1, L, D]: the prompt `init`, then tokens until EOS or max_length. */
 async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions,
   detect?: NoSpeech): Promise<number[]> {
-  const maxLength = cfg.max_new_tokens != null ? init.length + cfg.max_new_tokens : cfg.max_length;
-  const eos = cfg.eos_token_id == null ? [] : Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id : [cfg.eos_token_id];
-  const sampler = new TokenSampler(resolveConfig([{ ...pick(cfg, ['do_sample', 'temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty', 'no_repeat_ngram_size', 'min_new_tokens', 'seed']), eos_token_id: eos, max_new_tokens: 0 }], init.length));
-  const seq = [...init];
-  const streamer: BaseStreamer | null | undefined = opts.streamer;
-  streamer?.put([[...init]]);
-  try {
-    for (let generated = 0; ; generated++) {
-      let logits: Float32Array;
-      if (generated === 0 && detect) {
-        const sot = Math.max(0, init.indexOf(cfg.decoder_start_token_id));
-        const rows = await model.stepRows(init, hidden, sot === init.length - 1 ? [sot] : [sot, init.length - 1]);
-        detect.no_speech_prob = softmaxAt(rows[0]!, detect.token);
-        logits = rows[rows.length - 1]!;
-      } else {
-        logits = await model.step(generated === 0 ? init : [seq[seq.length - 1]!], generated === 0 ? hidden : undefined);
-      }
-      if (cfg.min_length && seq.length < (cfg.min_length as number)) for (const e of eos) logits[e] = -Infinity;
-      for (const p of processors) p.apply(seq, logits);
-      const t = sampler.next(logits, seq, generated);
-      if (detect) { detect.sumLogprob += logSoftmaxAt(logits, t); if (!eos.includes(t)) detect.textTokens++; }
-      seq.push(t);
-      streamer?.put([[t]]);
-      if (seq.length >= maxLength || eos.includes(t) || opts.signal?.aborted) break;
-    }
-  } finally {
-    streamer?.end();
-  }
-  return seq;
-}
-
-/** One pass's detection state: the no-speech token, then what the pass measured. */
-interface NoSpeech { token: number; no_speech_prob: number; sumLogprob: number; textTokens: number }
-
-/** softmax(logits)[t], in float64 (OpenAI and HF take it in float32 of float32 logits). */
-function softmaxAt(logits: Float32Array, t: number): number {
-  return Math.exp(logSoftmaxAt(logits, t));
-}
-
-/** log_softmax(logits)[t], in float64. */
-function logSoftmaxAt(logits: Float32Array, t: number): number {
-  let m = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > m) m = logits[i]!;
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - m);
-  return logits[t]! - m - Math.log(sum);
+  return (await decodeRows(model, hidden, [{ init, cfg, processors, detect, streamer: opts.streamer }], opts.signal))[0]!;
 }
 
 /** Starts a pass's detection when the thresholds or a report ask for it. */
@@ -255,14 +203,10 @@ function judge(cfg: WhisperConfig, d: NoSpeech, seekFrame: number, report: Whisp
   return skipped;
 }
 
-/**
- * Transcribes one window of log-mel features [1, mels, frames] → the token ids (prompt
- * included, EOS at the end unless max_length stopped it), exactly as transformers.js's
- * `model.generate({ inputs, ...options })`. With no-speech detection, a silent pass gives no
- * tokens (the prompt then EOS); `report` receives one entry per decoding pass.
- */
-export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg: WhisperConfig, opts: WhisperGenerationOptions = {}, vocabSize = Infinity,
-  report?: WhisperPassReport[]): Promise<number[]> {
+/** A window's prompt, logits processors and mode, from its configuration. */
+interface WindowSetup { init: number[]; processors: Processor[]; detecting: boolean; seek: boolean }
+
+function setupWindow(cfg: WhisperConfig, opts: WhisperGenerationOptions, vocabSize: number, report: WhisperPassReport[] | undefined): WindowSetup {
   const init = opts.decoder_input_ids ?? initTokens(cfg);
   const processors: Processor[] = [];
   const sup = tokenList('suppress_tokens', cfg.suppress_tokens, vocabSize);
@@ -275,16 +219,92 @@ export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg
   }
   if (begin) processors.push(suppressAtBegin(begin, init.length));
   const detecting = noSpeechState(cfg, report, vocabSize) !== undefined;
-  if (!(cfg.return_timestamps && !cfg.max_new_tokens)) {
+  return { init, processors, detecting, seek: !!cfg.return_timestamps && !cfg.max_new_tokens };
+}
+
+/** A single pass's tokens after no-speech judging: a silent pass gives the prompt then EOS. */
+function judged(cfg: WhisperConfig, init: readonly number[], seq: number[], detect: NoSpeech | undefined, report: WhisperPassReport[] | undefined): number[] {
+  if (detect && judge(cfg, detect, 0, report)) {
+    const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0] : cfg.eos_token_id;
+    return eos == null ? [...init] : [...init, eos];
+  }
+  return seq;
+}
+
+/**
+ * Transcribes one window of log-mel features [1, mels, frames] → the token ids (prompt
+ * included, EOS at the end unless max_length stopped it), exactly as transformers.js's
+ * `model.generate({ inputs, ...options })`. With no-speech detection, a silent pass gives no
+ * tokens (the prompt then EOS); `report` receives one entry per decoding pass.
+ */
+export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg: WhisperConfig, opts: WhisperGenerationOptions = {}, vocabSize = Infinity,
+  report?: WhisperPassReport[]): Promise<number[]> {
+  const { init, processors, detecting, seek } = setupWindow(cfg, opts, vocabSize, report);
+  if (!seek) {
     const detect = detecting ? noSpeechState(cfg, report, vocabSize) : undefined;
     const seq = await decodePass(model, await model.encode(features), init, cfg, processors, opts, detect);
-    if (detect && judge(cfg, detect, 0, report)) {
-      const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0] : cfg.eos_token_id;
-      return eos == null ? [...init] : [...init, eos];
-    }
-    return seq;
+    return judged(cfg, init, seq, detect, report);
   }
   return seekPasses(model, features, init, cfg, processors, opts, detecting ? vocabSize : undefined, report);
+}
+
+/**
+ * How many windows of a call `whisperGenerateBatch` decodes together: up to `requested` (the
+ * `batch_size` option; default the model's batch_capacity) when batching gives exactly the
+ * one-window tokens — greedy decoding (sampling draws from one random stream window after
+ * window), single-pass windows (seek passes re-decode a window from a point its own tokens
+ * decide), a decoder whose rows are independent — else 1.
+ */
+export function whisperBatchSize(model: WhisperModel, cfg: WhisperConfig, opts: WhisperGenerationOptions, requested?: number | null): number {
+  const cap = requested ?? model.batchCapacity;
+  if (!(Number.isInteger(cap) && cap >= 1)) throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size must be a positive integer, got ${String(cap)}`);
+  if (cap > model.batchCapacity) {
+    throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size ${cap} exceeds the ${model.batchCapacity} windows the model was loaded for (the pipeline's batch_size option)`);
+  }
+  if (cap === 1 || cfg.do_sample || (cfg.return_timestamps && !cfg.max_new_tokens)) return 1;
+  if (!batchInvariantPrompt((opts.decoder_input_ids ?? initTokens(cfg)).length)) return 1;
+  return Math.min(cap, model.maxBatch());
+}
+
+/**
+ * Prompt lengths whose first step gives each window its one-window bits in a batch: the GEMM keeps
+ * items of 1–3 rows apart (gemm_f32_groups) and items of 4k rows fill whole 4-row tiles; a longer
+ * prompt (decoder_input_ids) of 5, 6, 7, 9 … tokens would share tiles between windows.
+ */
+function batchInvariantPrompt(length: number): boolean {
+  return length < 4 || length % 4 === 0;
+}
+
+/**
+ * Transcribes several windows of one call as one batch: each encoded alone (the encoder is
+ * compute-bound: a batch saves nothing there), their outputs stacked, then decoded in lockstep
+ * (decodeRows). Every window's tokens (and no-speech report) are exactly whisperGenerate's on it
+ * alone; windows that cannot be batched (see whisperBatchSize) are decoded one by one.
+ */
+export async function whisperGenerateBatch(model: WhisperModel, features: readonly Tensor[], cfgs: readonly WhisperConfig[], opts: WhisperGenerationOptions = {},
+  vocabSize = Infinity, reports: readonly (WhisperPassReport[] | undefined)[] = []): Promise<number[][]> {
+  const setups = cfgs.map((cfg, i) => setupWindow(cfg, opts, vocabSize, reports[i]));
+  const together = features.length > 1 && !cfgs.some((c) => c.do_sample) && !setups.some((s) => s.seek)
+    && setups.every((s) => s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting)
+    && batchInvariantPrompt(setups[0]!.init.length)
+    && model.maxBatch() >= features.length;
+  if (!together) {
+    const out: number[][] = [];
+    for (let i = 0; i < features.length; i++) {
+      out.push(await whisperGenerate(model, features[i]!, cfgs[i]!, opts, vocabSize, reports[i]));
+      if (opts.signal?.aborted) break;
+    }
+    return out;
+  }
+  const hidden: Tensor[] = [];
+  for (const f of features) hidden.push(await model.encode(f));
+  const streams = orderedStreams(opts.streamer, features.length);
+  const rows: PassRow[] = setups.map((s, i) => ({
+    init: s.init, cfg: cfgs[i]!, processors: s.processors, streamer: streams[i],
+    detect: s.detecting ? noSpeechState(cfgs[i]!, reports[i], vocabSize) : undefined,
+  }));
+  const seqs = await decodeRows(model, model.stack(hidden), rows, opts.signal);
+  return seqs.map((seq, i) => judged(cfgs[i]!, rows[i]!.init, seq, rows[i]!.detect, reports[i]));
 }
 
 /** transformers.js's _generate_with_seek: decode, then resume at the last complete segment. */

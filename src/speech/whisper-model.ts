@@ -8,6 +8,11 @@
  * one row of logits back. The merged decoder's `If` is resolved once at load (its with-past branch
  * plus the no-past branch's cross projections), never per step: two plans in all (a window's first
  * step, then every token).
+ * Every node of the rewritten decoder works on each batch row alone, so `stepBatch` decodes B
+ * windows in lockstep (one shared past length): the weights are read once per step for all of them
+ * (src/speech/decode-rows.ts). That is exact only where a row's numbers cannot depend on the other
+ * rows: `rowsIndependent` is false for decoders with dynamic activation quantization (q8: one
+ * range over the whole tensor) or 4-bit weights (q4), which then decode one window at a time.
  */
 import { TesseraError } from '../api/errors.js';
 import { InferenceSession, type SessionOptions } from '../api/session.js';
@@ -39,7 +44,20 @@ export interface WhisperModelConfig {
   max_source_positions: number;
   /** Decoder positions (448): the self-attention cache's capacity. */
   max_target_positions: number;
+  /**
+   * Most windows a batched step decodes together (default 2; 1: never batch). Not from config.json:
+   * it sizes the one cache block per layer that batches of 2 … this many rows share.
+   */
+  batch_capacity?: number;
 }
+
+/**
+ * Default `batch_capacity`: 2 windows per decoder step. A batched step costs ~0.8× its rows' steps
+ * alone here (the per-row arithmetic of the one-row kernels dominates, not the weights' reads:
+ * docs/speech-recognition.md), and 4 rows cost no less per row than 2, while each row holds its
+ * own caches (tiny: 24 MB, base: 48 MB).
+ */
+export const DEFAULT_BATCH_CAPACITY = 2;
 
 /** Counters for tests and tools. */
 export interface WhisperStats {
@@ -50,6 +68,13 @@ export interface WhisperStats {
   /** Bytes fed from JavaScript on the last decoder step. */
   bytesFedLastStep: number;
 }
+
+/**
+ * Ops whose rows would not get their one-window bits in a batch: a tensor-wide quantization range
+ * (q8: onnxruntime's quantize_dynamic), and 4-bit MatMulNBits, whose kernels for one row and for
+ * several sum differently (measured: test/speech/whisper-batch-model.test.ts).
+ */
+const NOT_BATCH_INVARIANT = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'DynamicQuantizeMatMulGroup', 'MatMulInteger', 'MatMulNBits']);
 
 async function bytesOf(source: ModelSource, options: SessionOptions): Promise<Uint8Array> {
   if (source instanceof Uint8Array) return source;
@@ -63,10 +88,18 @@ export class WhisperModel {
   readonly stats: WhisperStats = { decoderPlans: 0, decoderSteps: 0, bytesFedLastStep: 0 };
   /** 'merged' (If resolved at load) or 'pair' (decoder_model + decoder_with_past_model). */
   readonly decoderSource: 'merged' | 'pair';
+  /** False when a batch row's numbers could depend on the other rows (dynamic quantization): no batching. */
+  readonly rowsIndependent: boolean;
+  /** Most rows of a batched step (`batch_capacity`). */
+  readonly batchCapacity: number;
   private past = 0;
-  private readonly mask: Float32Array;
-  private readonly emptyEncoder: Tensor;
+  /** Batch rows of the window(s) being decoded. */
+  private rowsInFlight = 0;
+  private readonly masks = new Map<number, Float32Array>();
+  private readonly emptyEncoders = new Map<number, Tensor>();
   private readonly lastRowOnly: boolean;
+  private readonly hidden: number;
+  private readonly hiddenType: 'float16' | 'float32';
 
   private constructor(
     /** The encoder's session. */
@@ -75,11 +108,34 @@ export class WhisperModel {
     readonly decoder: InferenceSession,
     private readonly cfg: WhisperModelConfig,
     source: 'merged' | 'pair', lastRowOnly: boolean, hidden: number, hiddenType: string | undefined,
+    rowsIndependent: boolean,
   ) {
     this.decoderSource = source;
     this.lastRowOnly = lastRowOnly;
-    this.mask = new Float32Array(cfg.max_target_positions);
-    this.emptyEncoder = hiddenType === 'float16' ? new Tensor('float16', new Uint16Array(0), [1, 0, hidden]) : new Tensor('float32', new Float32Array(0), [1, 0, hidden]);
+    this.hidden = hidden;
+    this.hiddenType = hiddenType === 'float16' ? 'float16' : 'float32';
+    this.batchCapacity = cfg.batch_capacity ?? DEFAULT_BATCH_CAPACITY;
+    this.rowsIndependent = rowsIndependent && this.batchCapacity > 1;
+  }
+
+  /** Windows one batched step may decode: 1 when batching cannot be exact. */
+  maxBatch(): number {
+    return this.rowsIndependent ? this.batchCapacity : 1;
+  }
+
+  /** Stacks windows' encoder outputs [1, L, D] into the [B, L, D] a batch's first step feeds. */
+  stack(hidden: readonly Tensor[]): Tensor {
+    if (hidden.length === 1) return hidden[0]!;
+    const [, L, D] = hidden[0]!.dims as [number, number, number];
+    const n = L * D;
+    const data = this.hiddenType === 'float16' ? new Uint16Array(n * hidden.length) : new Float32Array(n * hidden.length);
+    hidden.forEach((h, b) => {
+      if (h.dims.join() !== hidden[0]!.dims.join() || h.type !== this.hiddenType) {
+        throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stack: window ${b} is ${h.type} [${h.dims}], window 0 ${hidden[0]!.type} [${hidden[0]!.dims}]`);
+      }
+      data.set(h.data as Float32Array & Uint16Array, b * n);
+    });
+    return new Tensor(this.hiddenType, data, [hidden.length, L, D]);
   }
 
   /**
@@ -92,13 +148,18 @@ export class WhisperModel {
       throw new TesseraError('INVALID_ARGUMENT', `Whisper config: max_source_positions and max_target_positions must be positive integers, got ${L} and ${T}`);
     }
     const noPast = files.decoderNoPast ? decodeModel(await bytesOf(files.decoderNoPast, options)) : undefined;
+    const capacity = config.batch_capacity ?? DEFAULT_BATCH_CAPACITY;
+    if (!(Number.isInteger(capacity) && capacity >= 1)) throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_capacity must be a positive integer, got ${capacity}`);
     let source: 'merged' | 'pair' = 'merged';
-    let lastRowOnly = false;
+    let lastRowOnly = false, rowsIndependent = false;
     const rewrite = (m: Model) => {
-      const r = residentEncoderDecoder(m, L, noPast);
+      const r = residentEncoderDecoder(m, L, noPast, capacity);
       if (typeof r === 'string') throw new TesseraError('INVALID_MODEL', `Whisper decoder: ${r}`);
       source = r.source;
-      try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows' }); lastRowOnly = true; } catch { lastRowOnly = false; }
+      // onnxruntime's quantize_dynamic quantizes each activation with one range over the whole
+      // tensor: in a batch, every row's rounding would depend on the other windows.
+      rowsIndependent = !m.graph.nodes.some((n) => NOT_BATCH_INVARIANT.has(n.opType));
+      try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows', perBatch: true }); lastRowOnly = true; } catch { lastRowOnly = false; }
       untransposedHead(m);
     };
     const encoder = await InferenceSession.createRewritten(files.encoder, options, (m) => { constantContextTargets(m); });
@@ -110,7 +171,7 @@ export class WhisperModel {
         await decoder.release();
         throw new TesseraError('INVALID_MODEL', `Whisper decoder: encoder_hidden_states must declare its hidden size, got [${enc?.shape}]`);
       }
-      return new WhisperModel(encoder, decoder, config, source, lastRowOnly, D, enc?.type);
+      return new WhisperModel(encoder, decoder, config, source, lastRowOnly, D, enc?.type, rowsIndependent);
     } catch (e) {
       await encoder.release();
       throw e;
@@ -127,7 +188,7 @@ export class WhisperModel {
       ? new Tensor('float16', Uint16Array.from(features.data as Float32Array, floatToHalf), [...features.dims]) : features;
     const out = await this.encoder.run({ [input.name]: x });
     const h = out[this.encoder.outputNames[0]!]!;
-    if (h.type === this.emptyEncoder.type) return h;
+    if (h.type === this.hiddenType) return h;
     if (h.type === 'float16') return new Tensor('float32', Float32Array.from(h.data as Uint16Array, halfToFloat), [...h.dims]);
     return new Tensor('float16', Uint16Array.from(h.data as Float32Array, floatToHalf), [...h.dims]);
   }
@@ -147,24 +208,51 @@ export class WhisperModel {
    * other than one makes the decoder plan once more for that shape.
    */
   async stepRows(ids: readonly number[], hidden: Tensor | undefined, rows: readonly number[]): Promise<Float32Array[]> {
-    if (hidden) this.past = 0;
-    else if (this.past === 0) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.step: the first step of a window needs the encoder output');
-    const S = ids.length;
+    return (await this.stepBatch([ids], hidden, rows))[0]!;
+  }
+
+  /**
+   * One step for B windows in lockstep: `ids[b]` are row b's new tokens (every row as many), `hidden`
+   * [B, L, D] starts B new windows. Returns, per batch row, the logits at each of `rows`. Rows cannot
+   * see each other (rowsIndependent), so each row's logits are those of `stepRows` on its window
+   * alone; a batch of B > 1 makes its own plans (one per prompt length and rows, one per token).
+   */
+  async stepBatch(ids: readonly (readonly number[])[], hidden: Tensor | undefined, rows: readonly number[]): Promise<Float32Array[][]> {
+    const B = ids.length;
+    if (!B) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: no rows');
+    if (B > 1 && !this.rowsIndependent) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: this decoder cannot decode windows as one batch (q8/q4 kernels are not batch-invariant, or batch_capacity is 1)');
+    if (B > this.batchCapacity) throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepBatch: ${B} rows exceed batch_capacity (${this.batchCapacity})`);
+    if (hidden) {
+      if (hidden.dims[0] !== B) throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepBatch: the encoder output has ${hidden.dims[0]} rows for ${B} windows`);
+      this.past = 0;
+      this.rowsInFlight = B;
+    } else if (this.past === 0) {
+      throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.step: the first step of a window needs the encoder output');
+    } else if (B !== this.rowsInFlight) {
+      throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepBatch: ${B} rows, but the windows being decoded have ${this.rowsInFlight}`);
+    }
+    const S = ids[0]!.length;
     if (!S) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.step: no token ids');
+    if (ids.some((r) => r.length !== S)) throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepBatch: every row must have ${S} new tokens, got [${ids.map((r) => r.length).join(', ')}]`);
     if (!rows.length || rows.some((r) => !Number.isInteger(r) || r < 0 || r >= S)) {
       throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepRows: rows must be positions below ${S}, got [${rows.join(', ')}]`);
     }
     if (this.past + S > this.cfg.max_target_positions) {
       throw new TesseraError('INVALID_ARGUMENT', `Whisper decoder: ${this.past} + ${S} tokens exceed max_target_positions (${this.cfg.max_target_positions})`);
     }
+    const T = this.cfg.max_target_positions;
+    let mask = this.masks.get(B);
+    if (!mask) this.masks.set(B, mask = new Float32Array(B * T));
     const feeds: Record<string, Tensor> = {
-      input_ids: new Tensor('int64', BigInt64Array.from(ids, (t) => BigInt(t)), [1, S]),
-      encoder_hidden_states: hidden ?? this.emptyEncoder,
+      input_ids: new Tensor('int64', BigInt64Array.from(ids.flat(), (t) => BigInt(t)), [B, S]),
+      encoder_hidden_states: hidden ?? this.emptyEncoder(B),
       tessera_positions: new Tensor('int64', BigInt64Array.from({ length: S }, (_, i) => BigInt(this.past + i)), [S]),
       [PAST_LENGTH_INPUT]: new Tensor('int32', Int32Array.of(this.past), [1]),
-      [KEY_MASK_INPUT]: new Tensor('float32', this.mask, [1, this.mask.length]),
+      [KEY_MASK_INPUT]: new Tensor('float32', mask, [B, T]),
     };
-    if (this.lastRowOnly) feeds.tessera_rows = new Tensor('int64', BigInt64Array.from(rows, (r) => BigInt(r)), [rows.length]);
+    // Flat row indices b·S + r of the [B·S] rows the head may compute, [B, rows]: each window's rows stay a matrix of their own.
+    const flat = Array.from({ length: B }, (_, b) => rows.map((r) => b * S + r)).flat();
+    if (this.lastRowOnly) feeds.tessera_rows = new Tensor('int64', BigInt64Array.from(flat, (r) => BigInt(r)), [B, rows.length]);
     const out = await this.decoder.run(feeds);
     this.past += S;
     const s = this.stats as { -readonly [K in keyof WhisperStats]: WhisperStats[K] };
@@ -173,11 +261,21 @@ export class WhisperModel {
     s.bytesFedLastStep = Object.values(feeds).reduce((n, t) => n + (t.data as { byteLength: number }).byteLength, 0);
     const logits = out.logits!;
     const V = logits.dims[logits.dims.length - 1]!;
-    return rows.map((r, i) => {
-      const row = this.lastRowOnly ? i : r;
+    const at = (row: number) => {
       if (logits.type === 'float16') return Float32Array.from((logits.data as Uint16Array).subarray(row * V, row * V + V), halfToFloat);
       return (logits.data as Float32Array).slice(row * V, row * V + V);
-    });
+    };
+    return Array.from({ length: B }, (_, b) => rows.map((r, i) => at(this.lastRowOnly ? b * rows.length + i : b * S + r)));
+  }
+
+  /** The empty encoder input [B, 0, D] of every step after a window's first. */
+  private emptyEncoder(B: number): Tensor {
+    let t = this.emptyEncoders.get(B);
+    if (!t) {
+      t = this.hiddenType === 'float16' ? new Tensor('float16', new Uint16Array(0), [B, 0, this.hidden]) : new Tensor('float32', new Float32Array(0), [B, 0, this.hidden]);
+      this.emptyEncoders.set(B, t);
+    }
+    return t;
   }
 
   /** Positions of the encoder output (1,500): a window is twice as many feature frames. */

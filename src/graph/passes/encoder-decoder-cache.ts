@@ -18,6 +18,9 @@
  *   - the decoder positions, which the export slices from the embedding table at the past
  *     length (Shape(past_key)[2]), become a Gather at a new int64 input `tessera_positions` [S];
  *   - self-attention goes to `residentKvCache` (kv-cache.ts): tessera.CachedAttention.
+ * Every node is per batch row, so B windows can be decoded in lockstep as one batch; with
+ * `batchCapacity` > 1 both attention ops get that `batch_capacity` (batches of 2 … capacity rows
+ * share one cache block per layer; see src/speech/decode-rows.ts).
  * All or nothing: anything unmatched returns the reason and the caller runs the files as written.
  */
 import type { Graph, Model, Node, ValueInfo } from '../ir.js';
@@ -48,8 +51,9 @@ const PAST_DEC = /^past_key_values\.(\d+)\.decoder\.(key|value)$/;
  * decoder_model) in place; returns why it cannot otherwise (then the model may be half-changed:
  * the caller must decode it again).
  * @param encoderLength positions of the encoder output (Whisper: max_source_positions, 1,500).
+ * @param batchCapacity the most rows a batched step will have (0 or 1: no shared batch block).
  */
-export function residentEncoderDecoder(model: Model, encoderLength: number, noPast?: Model): EncoderDecoderRewrite | string {
+export function residentEncoderDecoder(model: Model, encoderLength: number, noPast?: Model, batchCapacity = 0): EncoderDecoderRewrite | string {
   const g = model.graph;
   let withPast: Graph, noPastGraph: Graph, source: 'merged' | 'pair';
   const ifNode = g.nodes.find((n) => n.domain === '' && n.opType === 'If');
@@ -211,6 +215,11 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
   const self = residentKvCache(model);
   if (typeof self === 'string') return `self-attention: ${self}`;
   if (self.layers.length !== crossLayers) return `${self.layers.length} self-attention layers but ${crossLayers} cross-attention layers`;
+  if (batchCapacity > 1) {
+    for (const n of g.nodes) {
+      if (n.domain === 'tessera' && (n.opType === 'CachedAttention' || n.opType === 'CrossAttention')) n.attributes.set('batch_capacity', { type: 'int', value: batchCapacity });
+    }
+  }
   model.opsets.set('tessera', 1);
   return { crossLayers, self, source };
 }

@@ -22,6 +22,13 @@ export interface SelectRowsOptions {
   output?: string;
   /** Name of the new int64 input of flat row indices. Default 'row_indices'. */
   rowsInput?: string;
+  /**
+   * The indices input is [batch, rows] (still flat indices b·seq + s) instead of [rows], and the
+   * region and the output keep a batch axis ([batch, rows, width]): each batch item's rows then
+   * stay one matrix of their own in the region's MatMuls (batch-invariant tiling, gemm.ts), so a
+   * row's numbers do not depend on how many items the batch has.
+   */
+  perBatch?: boolean;
 }
 
 const UNARY = new Set(['Erf', 'Sqrt', 'Relu', 'Tanh', 'Sigmoid', 'Neg', 'Exp', 'Identity', 'Gelu', 'Reciprocal', 'Abs']);
@@ -95,8 +102,9 @@ export function selectRows(model: Model, options: SelectRowsOptions = {}): strin
     });
   }
   g.nodes = g.nodes.flatMap((n) => [...(inserts.get(n) ?? []), n]);
-  g.inputs.push({ name: rowsInput, dtype: 'int64', shape: ['rows'] });
-  out.shape = ['rows', out.shape?.[2]];
+  // Gather with [batch, rows] indices gives [batch, rows, hidden]: the batch axis kept.
+  g.inputs.push({ name: rowsInput, dtype: 'int64', shape: options.perBatch ? ['batch', 'rows'] : ['rows'] });
+  out.shape = options.perBatch ? ['batch', 'rows', out.shape?.[2]] : ['rows', out.shape?.[2]];
   return rowsInput;
 }
 

@@ -16,12 +16,15 @@
  * Inputs: q [B, H, S, d], k [B, kvH, S, d], v [B, kvH, S, d] (this step's projections, rotary
  * already applied), past_length int32 [1], key_mask float32 [B, maxLen]. Output [B, H, S, d].
  * Head h reads key/value head ⌊h / (H / kvH)⌋ (grouped-query attention's repeat_kv).
+ * `batch_capacity` (optional): as CrossAttention's (cross-attention.ts), a batch of B > 1 rows uses
+ * the first B rows of one block sized for the capacity, shared by every B in 2 … capacity.
  */
 import { TesseraError } from '../../api/errors.js';
 import { groupQueryAttentionOps } from '../contrib/group-query-attention.js';
 import type { OpDef } from '../types.js';
 import { requireDtype } from '../util.js';
 import { cachedAttentionScoresBytes } from '../../runtime/kernels.js';
+import { blockRows } from './cross-attention.js';
 
 /** Where a persistent cache block lives: exposed so that tests can see the cache is never copied. */
 export function cacheKey(name: string, which: 'k' | 'v', B: number, kvH: number, maxLen: number, d: number): string {
@@ -29,7 +32,7 @@ export function cacheKey(name: string, which: 'k' | 'v', B: number, kvH: number,
 }
 
 const cachedAttention: OpDef = {
-  opType: 'CachedAttention', domain: 'tessera', since: 1, attributes: ['scale', 'cache'],
+  opType: 'CachedAttention', domain: 'tessera', since: 1, attributes: ['scale', 'cache', 'batch_capacity'],
   prepare(ctx) {
     for (const i of [0, 1, 2, 4]) requireDtype(ctx, i, ['float32']);
     requireDtype(ctx, 3, ['int32']);
@@ -47,7 +50,8 @@ const cachedAttention: OpDef = {
     if (len.dims.reduce((a, b) => a * b, 1) !== 1) ctx.fail(`past_length '${len.name}' must hold one value, got [${len.dims}]`, 'SHAPE_MISMATCH');
     if (mask.dims.length !== 2 || mask.dims[0] !== B) ctx.fail(`key_mask '${mask.name}' must be [${B}, max_length], got [${mask.dims}]`, 'SHAPE_MISMATCH');
     const maxLen = mask.dims[1]!;
-    const cacheBytes = B * kvH * maxLen * d * 4;
+    const rowsHeld = blockRows(B, ctx.attrs.int('batch_capacity', 0), (m) => ctx.fail(m, 'SHAPE_MISMATCH'));
+    const cacheBytes = rowsHeld * kvH * maxLen * d * 4;
     const rowBytes = d * 4;
     return {
       outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
@@ -57,8 +61,8 @@ const cachedAttention: OpDef = {
         const [qp, kp, vp, lenp, maskp] = b.inputs as [number, number, number, number, number];
         const out = b.outputs[0]!, scores = b.scratch, kern = b.k;
         const zero = (ptr: number) => new Uint8Array(b.memory.buffer, ptr, cacheBytes).fill(0);
-        const kc = b.persistent(cacheKey(name, 'k', B, kvH, maxLen, d), cacheBytes, zero);
-        const vc = b.persistent(cacheKey(name, 'v', B, kvH, maxLen, d), cacheBytes, zero);
+        const kc = b.persistent(cacheKey(name, 'k', rowsHeld, kvH, maxLen, d), cacheBytes, zero);
+        const vc = b.persistent(cacheKey(name, 'v', rowsHeld, kvH, maxLen, d), cacheBytes, zero);
         const lenView = b.view('int32', lenp, 1);
         let u8 = new Uint8Array(b.memory.buffer);
         return () => {

@@ -15,6 +15,12 @@
  * (assembly/cross_attention.ts) repacks them once per chunk into key panels of 32 and value
  * panels of 8 columns, so that `cross_attention_f32` reads the cache once per query row with
  * independent vector multiply-adds instead of one dot product and one axpy per key.
+ *
+ * `batch_capacity` (optional, > 1): a batch of B > 1 rows (windows decoded together,
+ * src/speech/decode-rows.ts) uses the first B rows of one block sized for that many rows, shared by
+ * every batch size 2 … capacity, instead of a block per B: the memory stays bounded by the
+ * capacity (blocks are never freed in a session's life). B = 1 keeps its own block, so a session
+ * that never batches holds one row.
  */
 import type { OpDef } from '../types.js';
 import { requireDtype } from '../util.js';
@@ -30,8 +36,18 @@ export function crossCacheKey(name: string, which: 'k' | 'v', B: number, H: numb
   return `cross-kv:${name}:${which}:${B}x${H}x${L}x${d}`;
 }
 
+/**
+ * Rows of the persistent block a batch of B rows uses: B itself, or the capacity when the node has
+ * one and B > 1 (the batch takes the block's first B rows). B above the capacity is refused.
+ */
+export function blockRows(B: number, capacity: number, fail: (message: string) => never): number {
+  if (capacity <= 1 || B === 1) return B;
+  if (B > capacity) fail(`batch of ${B} rows exceeds the cache's batch_capacity (${capacity})`);
+  return capacity;
+}
+
 const crossAttention: OpDef = {
-  opType: 'CrossAttention', domain: 'tessera', since: 1, attributes: ['scale', 'cache', 'length'],
+  opType: 'CrossAttention', domain: 'tessera', since: 1, attributes: ['scale', 'cache', 'length', 'batch_capacity'],
   prepare(ctx) {
     for (const i of [0, 1, 2]) requireDtype(ctx, i, ['float32']);
     const q = ctx.input(0), k = ctx.input(1), v = ctx.input(2);
@@ -48,7 +64,8 @@ const crossAttention: OpDef = {
       ctx.fail(`q [${q.dims}], k [${k.dims}] and v [${v.dims}] do not agree`, 'SHAPE_MISMATCH');
     }
     if (Lk !== 0 && Lk !== L) ctx.fail(`the encoder keys have ${Lk} positions; this model's cross-attention cache holds ${L} (feed all of them, or none to reuse the cache)`, 'SHAPE_MISMATCH');
-    const kBytes = B * H * keyBytes(L, d), vBytes = B * H * valueBytes(L, d);
+    const rowsHeld = blockRows(B, ctx.attrs.int('batch_capacity', 0), (m) => ctx.fail(m, 'SHAPE_MISMATCH'));
+    const kBytes = rowsHeld * H * keyBytes(L, d), vBytes = rowsHeld * H * valueBytes(L, d);
     return {
       outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
       scratchBytes: Math.ceil(padKeys(L) * 4 / 64) * 64,
@@ -56,8 +73,8 @@ const crossAttention: OpDef = {
         const [qp, kp, vp] = b.inputs as [number, number, number];
         const out = b.outputs[0]!, scores = b.scratch, kern = b.k;
         const zero = (bytes: number) => (ptr: number) => new Uint8Array(b.memory.buffer, ptr, bytes).fill(0);
-        const kc = b.persistent(crossCacheKey(name, 'k', B, H, L, d), kBytes, zero(kBytes));
-        const vc = b.persistent(crossCacheKey(name, 'v', B, H, L, d), vBytes, zero(vBytes));
+        const kc = b.persistent(crossCacheKey(name, 'k', rowsHeld, H, L, d), kBytes, zero(kBytes));
+        const vc = b.persistent(crossCacheKey(name, 'v', rowsHeld, H, L, d), vBytes, zero(vBytes));
         return () => {
           if (Lk) kern.cross_pack_f32(kp, vp, kc, vc, B * H, L, d);
           kern.cross_attention_f32(qp, kc, vc, out, scores, B * H, S, L, d, scale);

@@ -146,20 +146,28 @@ export function gemm_f32_4x8(a: usize, lda: usize, b: usize, c: usize, ldc: usiz
   let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
   let k = kc;
-  for (; k > 0; k--) {
-    const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
-    const s0 = v128.load32_splat(a0, 0);
-    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-    const s1 = v128.load32_splat(a1, 0);
-    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    const s2 = v128.load32_splat(a2, 0);
-    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    const s3 = v128.load32_splat(a3, 0);
-    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    a0 += 4;
-    a1 += 4;
-    a2 += 4;
-    a3 += 4;
+  // Chunks that run once: they put the k loop at nesting depth 3, where V8 unrolls it (gen-gemm.mjs).
+  while (k > 0) {
+    const chunk1 = min(k, 1048576); k -= chunk1;
+    let left1 = chunk1;
+    while (left1 > 0) {
+      const chunk2 = min(left1, 524288); left1 -= chunk2;
+      for (let n = chunk2; n > 0; n--) {
+        const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
+        const s0 = v128.load32_splat(a0, 0);
+        c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+        const s1 = v128.load32_splat(a1, 0);
+        c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
+        const s2 = v128.load32_splat(a2, 0);
+        c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
+        const s3 = v128.load32_splat(a3, 0);
+        c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
+        a0 += 4;
+        a1 += 4;
+        a2 += 4;
+        a3 += 4;
+      }
+    }
   }
   let bc0 = f32x4.splat(0); let bc1 = f32x4.splat(0);
   if (bcol) { bc0 = loadN(bcol, nr); bc1 = loadN(bcol + 16, nr - 4); }
@@ -303,18 +311,26 @@ export function gemm_f32_4x8_pa(a: usize, b: usize, c: usize, ldc: usize, kc: i3
   let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
   let k = kc;
-  const aEnd = a + (<usize>k << 4);
-  while (a < aEnd) {
-    const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
-    const s0 = v128.load32_splat(a, 0);
-    c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
-    const s1 = v128.load32_splat(a, 4);
-    c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
-    const s2 = v128.load32_splat(a, 8);
-    c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
-    const s3 = v128.load32_splat(a, 12);
-    c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
-    a += 16;
+  // Chunks that run once: they put the k loop at nesting depth 3, where V8 unrolls it (gen-gemm.mjs).
+  while (k > 0) {
+    const chunk1 = min(k, 1048576); k -= chunk1;
+    let left1 = chunk1;
+    while (left1 > 0) {
+      const chunk2 = min(left1, 524288); left1 -= chunk2;
+      const aEnd = a + (<usize>chunk2 << 4);
+      while (a < aEnd) {
+        const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;
+        const s0 = v128.load32_splat(a, 0);
+        c00 = madd(s0, vb0, c00); c01 = madd(s0, vb1, c01);
+        const s1 = v128.load32_splat(a, 4);
+        c10 = madd(s1, vb0, c10); c11 = madd(s1, vb1, c11);
+        const s2 = v128.load32_splat(a, 8);
+        c20 = madd(s2, vb0, c20); c21 = madd(s2, vb1, c21);
+        const s3 = v128.load32_splat(a, 12);
+        c30 = madd(s3, vb0, c30); c31 = madd(s3, vb1, c31);
+        a += 16;
+      }
+    }
   }
   const nr = flags & 15; const addC = (flags & 16) != 0; const act = (flags >> 5) & 31;
   const brow: usize = flags & 1024 ? bias : 0; const bcol: usize = flags & 2048 ? bias : 0;

@@ -12,7 +12,7 @@
 //
 // Models: BERT-base MLM fp32 / dynamic int8 (bench/workloads.mjs makes them into bench/out/) and
 // the Qwen3-0.6B-shaped 8-layer q4 decoder (`node scripts/make-decoder.mjs`, bench/out/qwen3-0.6b-8l,
-// or DECODER_DIR). The decoder runs a 16-token prompt and 4 greedy tokens: tessera through
+// made on first use; or DECODER_DIR). The decoder runs a 16-token prompt and 4 greedy tokens: tessera through
 // GenerationSession (resident KV cache), onnxruntime-web step by step as transformers.js drives it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,11 @@ const decoderDir = () => {
   for (const d of [process.env.DECODER_DIR, `${root}bench/out/qwen3-0.6b-8l`]) {
     if (d && existsSync(`${d}/onnx/model_q4.onnx`)) return d;
   }
-  throw new Error('no Qwen3-shaped decoder: run node scripts/make-decoder.mjs (or set DECODER_DIR)');
+  if (process.env.DECODER_DIR) throw new Error(`DECODER_DIR=${process.env.DECODER_DIR} has no onnx/model_q4.onnx`);
+  // Made on first use, like the bench's other large models (~1 minute); its progress goes to
+  // stderr, since the `--path` child's stdout is the path.
+  execFileSync(process.execPath, [`${root}scripts/make-decoder.mjs`], { stdio: ['ignore', 2, 'inherit'] });
+  return `${root}bench/out/qwen3-0.6b-8l`;
 };
 
 const PROMPT = 16, NEW_TOKENS = 4;

@@ -219,8 +219,11 @@ function setupWindow(cfg: WhisperConfig, opts: WhisperGenerationOptions, vocabSi
   }
   if (begin) processors.push(suppressAtBegin(begin, init.length));
   const detecting = noSpeechState(cfg, report, vocabSize) !== undefined;
-  return { init, processors, detecting, seek: !!cfg.return_timestamps && !cfg.max_new_tokens };
+  return { init, processors, detecting, seek: seeks(cfg) };
 }
+
+/** With timestamps and no max_new_tokens a window is decoded in seek passes (transformers.js's _generate_with_seek). */
+const seeks = (cfg: WhisperConfig): boolean => !!cfg.return_timestamps && !cfg.max_new_tokens;
 
 /** A single pass's tokens after no-speech judging: a silent pass gives the prompt then EOS. */
 function judged(cfg: WhisperConfig, init: readonly number[], seq: number[], detect: NoSpeech | undefined, report: WhisperPassReport[] | undefined): number[] {
@@ -261,18 +264,19 @@ export function whisperBatchSize(model: WhisperModel, cfg: WhisperConfig, opts: 
   if (cap > model.batchCapacity) {
     throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size ${cap} exceeds the ${model.batchCapacity} windows the model was loaded for (the pipeline's batch_size option)`);
   }
-  if (cap === 1 || cfg.do_sample || (cfg.return_timestamps && !cfg.max_new_tokens)) return 1;
-  if (!batchInvariantPrompt((opts.decoder_input_ids ?? initTokens(cfg)).length)) return 1;
-  return Math.min(cap, model.maxBatch());
+  return batchable(model, cfg, opts.decoder_input_ids ?? initTokens(cfg)) ? Math.min(cap, model.maxBatch()) : 1;
 }
 
 /**
- * Prompt lengths whose first step gives each window its one-window bits in a batch: the GEMM keeps
- * items of 1–3 rows apart (gemm_f32_groups) and items of 4k rows fill whole 4-row tiles; a longer
- * prompt (decoder_input_ids) of 5, 6, 7, 9 … tokens would share tiles between windows.
+ * Whether a window with this configuration and prompt may share a batch and still get exactly
+ * its one-window tokens: greedy, a single pass, a decoder whose rows are independent, and a prompt
+ * length whose first step tiles each window apart — the GEMM keeps items of 1–3 rows apart
+ * (gemm_f32_groups) and items of 4k rows fill whole 4-row tiles, while a longer prompt
+ * (decoder_input_ids) of 5, 6, 7, 9 … tokens would share tiles between windows.
  */
-function batchInvariantPrompt(length: number): boolean {
-  return length < 4 || length % 4 === 0;
+function batchable(model: WhisperModel, cfg: WhisperConfig, init: readonly number[]): boolean {
+  const promptTilesApart = init.length < 4 || init.length % 4 === 0;
+  return model.maxBatch() > 1 && !cfg.do_sample && !seeks(cfg) && promptTilesApart;
 }
 
 /**
@@ -284,10 +288,8 @@ function batchInvariantPrompt(length: number): boolean {
 export async function whisperGenerateBatch(model: WhisperModel, features: readonly Tensor[], cfgs: readonly WhisperConfig[], opts: WhisperGenerationOptions = {},
   vocabSize = Infinity, reports: readonly (WhisperPassReport[] | undefined)[] = []): Promise<number[][]> {
   const setups = cfgs.map((cfg, i) => setupWindow(cfg, opts, vocabSize, reports[i]));
-  const together = features.length > 1 && !cfgs.some((c) => c.do_sample) && !setups.some((s) => s.seek)
-    && setups.every((s) => s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting)
-    && batchInvariantPrompt(setups[0]!.init.length)
-    && model.maxBatch() >= features.length;
+  const together = features.length > 1 && features.length <= model.maxBatch()
+    && setups.every((s, i) => batchable(model, cfgs[i]!, s.init) && s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting);
   if (!together) {
     const out: number[][] = [];
     for (let i = 0; i < features.length; i++) {

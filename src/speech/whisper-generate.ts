@@ -298,14 +298,13 @@ export async function whisperGenerateBatch(model: WhisperModel, features: readon
     }
     return out;
   }
-  const hidden: Tensor[] = [];
-  for (const f of features) hidden.push(await model.encode(f));
+  const hidden = await model.encodeBatch(features);
   const streams = orderedStreams(opts.streamer, features.length);
   const rows: PassRow[] = setups.map((s, i) => ({
     init: s.init, cfg: cfgs[i]!, processors: s.processors, streamer: streams[i],
     detect: s.detecting ? noSpeechState(cfgs[i]!, reports[i], vocabSize) : undefined,
   }));
-  const seqs = await decodeRows(model, model.stack(hidden), rows, opts.signal);
+  const seqs = await decodeRows(model, hidden, rows, opts.signal);
   return seqs.map((seq, i) => judged(cfgs[i]!, rows[i]!.init, seq, rows[i]!.detect, reports[i]));
 }
 

@@ -6,7 +6,8 @@
 // side, interleaved, so an A/B comparison shares the machine's load:
 //   node bench/cross-attention.mjs [--batch 2] [--heads 6] [--d 64] [--layers 4] [a.wasm b.wasm …]
 // (default build/kernels.wasm; whisper-base is --heads 8 --layers 6). Prints each build's median
-// (and least) ms per step, per window-layer, and the cache bytes read per second over the median.
+// (and least) wall ms per step, its median CPU ms (a shared machine descheduling the process shows
+// in the wall time only), ms per window-layer, and the cache bytes read per second over the median.
 import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -47,18 +48,21 @@ function setup(file) {
 }
 
 const runs = files.map(setup);
-const times = files.map(() => []);
+const times = files.map(() => []), cpu = files.map(() => []);
 for (const r of runs) for (let i = 0; i < 10; i++) r.step();
 for (let round = 0; round < rounds; round++) {
   runs.forEach((r, i) => {
-    const t = performance.now();
+    const t = performance.now(), c = process.cpuUsage();
     for (let n = 0; n < reps; n++) r.step();
     times[i].push((performance.now() - t) / reps);
+    const u = process.cpuUsage(c);
+    cpu[i].push((u.user + u.system) / 1000 / reps);
   });
 }
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 console.log(`cross_attention_f32: ${layers} layers × ${B} windows × ${H} heads, L ${L}, d ${d}; cache ${(runs[0].bytes / 1e6).toFixed(1)} MB; load ${load}`);
 files.forEach((f, i) => {
   const s = times[i].sort((a, b) => a - b), t = s[s.length >> 1];
-  console.log(`${t.toFixed(3).padStart(8)} ms/step (min ${s[0].toFixed(3)})  ${(t / layers / B).toFixed(3)} ms per window-layer  ${(runs[i].bytes / t / 1e6).toFixed(1).padStart(5)} GB/s  ${f}`);
+  console.log(`${t.toFixed(3).padStart(8)} ms/step (min ${s[0].toFixed(3)}, CPU ${median(cpu[i]).toFixed(3)})  ${(t / layers / B).toFixed(3)} ms per window-layer  ${(runs[i].bytes / t / 1e6).toFixed(1).padStart(5)} GB/s  ${f}`);
 });

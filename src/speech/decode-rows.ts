@@ -38,12 +38,20 @@ export function softmaxAt(logits: Float32Array, t: number): number {
   return Math.exp(logSoftmaxAt(logits, t));
 }
 
-/** log_softmax(logits)[t], in float64. */
+/**
+ * log_softmax(logits)[t], in float64. The Σ skips −∞ logits (suppressed tokens; after a timestamp,
+ * most of the row): with a finite max their exp is exactly 0, which leaves the sum as it is, and
+ * with an infinite or no max the result is NaN either way.
+ */
 export function logSoftmaxAt(logits: Float32Array, t: number): number {
   let m = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > m) m = logits[i]!;
+  if (m === -Infinity) return NaN; // every logit −∞ (or NaN): −∞ − (−∞) is NaN
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - m);
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i]!;
+    if (x !== -Infinity) sum += Math.exp(x - m);
+  }
   return logits[t]! - m - Math.log(sum);
 }
 

@@ -7,6 +7,7 @@
 // must give way to the exact one.
 import { describe, expect, it } from 'vitest';
 import { textForbiddenExact, textForbiddenQuick, timestamps } from '../../src/speech/logits-processors.js';
+import { logSoftmaxAt } from '../../src/speech/decode-rows.js';
 import type { WhisperConfig } from '../../src/speech/whisper-generate.js';
 
 const V = 51865, EOS = 50257, NO_TS = 50363, TS_BEGIN = NO_TS + 1;
@@ -117,4 +118,28 @@ describe('WhisperTimeStampLogitsProcessor', () => {
     expect(outcome(-6)).toBe(false);
     expect(outcome(4)).toBe(true);
   });
+});
+
+describe('logSoftmaxAt (no-speech detection)', () => {
+  /** The plain float64 formula over every logit. */
+  function plain(x: Float32Array, t: number): number {
+    let m = -Infinity;
+    for (let i = 0; i < x.length; i++) if (x[i]! > m) m = x[i]!;
+    let sum = 0;
+    for (let i = 0; i < x.length; i++) sum += Math.exp(x[i]! - m);
+    return x[t]! - m - Math.log(sum);
+  }
+  const cases: [string, () => Float32Array][] = [
+    ['a plain row', () => row(3, 0)],
+    ['a −∞ run (text after a timestamp)', () => { const x = row(4, 1); x.subarray(0, EOS).fill(-Infinity); return x; }],
+    ['a NaN', () => { const x = row(5, 0); x[99] = NaN; return x; }],
+    ['+∞', () => { const x = row(6, 0); x[7] = Infinity; return x; }],
+    ['all −∞', () => new Float32Array(V).fill(-Infinity)],
+  ];
+  for (const [what, make] of cases) {
+    it(`${what}: the plain formula's value`, () => {
+      const x = make();
+      for (const t of [0, 7, EOS, TS_BEGIN + 5]) expect(logSoftmaxAt(x, t), `token ${t}`).toBe(plain(x, t)); // Object.is: NaN is NaN, bits of finite values
+    });
+  }
 });

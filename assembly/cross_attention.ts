@@ -4,19 +4,25 @@
 // output row is loaded and stored again for every key): two long dependency chains per key. Here
 // the keys and values are repacked once, when the encoder's projections arrive, into layouts that
 // let every inner step be independent vector multiply-adds over contiguous memory:
-//  - keys in panels of 32: panel p holds d steps of 32 floats, K[32p + j][i] at [i·32 + j], zero
-//    past L, so 32 scores are 8 independent accumulators over one contiguous 32·d-float run;
-//  - values in panels of 8 columns: panel c holds Lp rows of 8 floats, V[t][8c + j] at [t·8 + j],
-//    zero past L and d, so a panel's 8 outputs are 8 accumulators (4 keys interleaved) over one
-//    contiguous Lp·8-float run.
-// The cache is read once per query row, sequentially, at memory speed. Each score is one chain in
-// step order (i = 0 … d − 1), times scale; the softmax is exp_nonpos over (score − row max); each
-// output is Σ over keys in 4 interleaved partial sums, then times 1 / Σ exp. No mask: every query
-// row sees all L keys.
+//  - keys in panels of 16: panel p holds d steps of 16 floats, K[16p + j][i] at [i·16 + j], zero
+//    past L, so 16 scores are 4 independent accumulators over one contiguous 16·d-float run;
+//  - values in panels of 4 columns: panel c holds Lp rows of 4 floats, V[t][4c + j] at [t·4 + j],
+//    zero past L and d, so a panel's 4 outputs are 4 accumulators (4 keys interleaved) over one
+//    contiguous Lp·4-float run.
+// The cache is read once per query row, sequentially. Each score is one chain in step order
+// (i = 0 … d − 1), times scale; the softmax is exp_nonpos over (score − row max); each output is Σ
+// over keys in 4 interleaved partial sums (t ≡ 0, 1, 2, 3 mod 4), ((s0 + s1) + (s2 + s3)), then
+// times 1 / Σ exp. No mask: every query row sees all L keys.
+// Why 4 accumulators a loop and not 8 (panels of 32 keys, 8 value columns, until 2026-12-07):
+// TurboFan emits all of a loop body's loads before its arithmetic, so 8 loads + 8 accumulators +
+// the broadcasts outgrew the 15 xmm registers it allocates; it kept accumulators on the stack and
+// every step waited on a store-to-load round trip (~11 cycles per 128 bytes, 35 GB/s from L2).
+// With 4 the loops stay in registers (51 GB/s from L2, `node bench/cross-attention.mjs`). Every
+// output's operations and their order are unchanged: the same bits as the 32/8 panels.
 import { exp_nonpos_f32x4 } from './activation';
 
-const KP: i32 = 32; // keys per key panel (the key padding unit)
-const VP: i32 = 8; // value columns per value panel
+const KP: i32 = 16; // keys per key panel (the key padding unit)
+const VP: i32 = 4; // value columns per value panel
 
 /** Keys rounded up to whole key panels. */
 // @ts-ignore: decorator
@@ -25,7 +31,7 @@ const VP: i32 = 8; // value columns per value panel
 /** Bytes of one head's packed keys: padKeys(L) · d floats (mirrored in src/ops/nn/cross-attention.ts). */
 export function cross_keys_bytes(L: i32, d: i32): i32 { return padKeys(L) * d * 4; }
 
-/** Bytes of one head's packed values: ⌈d/8⌉·8 · padKeys(L) floats. */
+/** Bytes of one head's packed values: ⌈d/4⌉·4 · padKeys(L) floats. */
 export function cross_values_bytes(L: i32, d: i32): i32 { return ((d + VP - 1) & ~(VP - 1)) * padKeys(L) * 4; }
 
 /**
@@ -39,7 +45,7 @@ export function cross_pack_f32(k: usize, v: usize, kc: usize, vc: usize, heads: 
   for (let u = 0; u < heads; u++) {
     const ks = k + <usize>u * headIn, vs = v + <usize>u * headIn;
     const kd = kc + <usize>u * <usize>cross_keys_bytes(L, d), vd = vc + <usize>u * <usize>cross_values_bytes(L, d);
-    // Keys: panel p, step i, lane j ← K[32p + j][i].
+    // Keys: panel p, step i, lane j ← K[16p + j][i].
     for (let p = 0; p < Lp; p += KP) {
       const pan = kd + (<usize>(p * d) << 2);
       const n = min(KP, L - p);
@@ -50,104 +56,119 @@ export function cross_pack_f32(k: usize, v: usize, kc: usize, vc: usize, heads: 
         else for (let i = 0; i < d; i++) { store<f32>(o, 0); o += KP << 2; }
       }
     }
-    // Values: panel c, row t, lane j ← V[t][8c + j].
+    // Values: panel c, row t, lane j ← V[t][4c + j].
     for (let c = 0; c < dp; c += VP) {
       const pan = vd + (<usize>(c * Lp) << 2);
       const w = min(VP, d - c);
       for (let t = 0; t < Lp; t++) {
-        const o = pan + (<usize>t << 5), src = vs + <usize>t * rowB + (<usize>c << 2);
-        if (t < L && w == VP) {
-          v128.store(o, v128.load(src));
-          v128.store(o, v128.load(src, 16), 16);
-        } else {
-          for (let j = 0; j < VP; j++) store<f32>(o + (<usize>j << 2), t < L && j < w ? load<f32>(src + (<usize>j << 2)) : 0);
-        }
+        const o = pan + (<usize>t << 4), src = vs + <usize>t * rowB + (<usize>c << 2);
+        if (t < L && w == VP) v128.store(o, v128.load(src));
+        else for (let j = 0; j < VP; j++) store<f32>(o + (<usize>j << 2), t < L && j < w ? load<f32>(src + (<usize>j << 2)) : 0);
       }
     }
   }
 }
 
-/** Scratch bytes of cross_attention_f32: one row of scores, padKeys(L) floats. */
-export function cross_scratch_bytes(L: i32): i32 { return padKeys(L) * 4; }
+/**
+ * Query rows cross_attention_f32 scores before it reads any values: every row's scores are written
+ * first (one sequential pass over all their heads' packed keys), then every row's P·V (one pass
+ * over their values). Two long streams instead of a short one per head keep the hardware
+ * prefetchers ahead; the group bounds the scratch (16 rows × 1,536 keys: 96 KB, within L2).
+ */
+const GROUP: i32 = 16;
+
+/** Scratch bytes of cross_attention_f32 for `units` = heads · rows query rows: padKeys(L) floats per row of a group. */
+export function cross_scratch_bytes(L: i32, units: i32): i32 { return padKeys(L) * 4 * max(1, min(units, GROUP)); }
 
 /**
  * For each of `heads` heads u and each of its `rows` query rows r (q and out: [heads, rows, d]),
  * out = softmax(scale · q·Kᵀ)·V over the L keys and values packed by cross_pack_f32 at kc / vc.
- * scores: cross_scratch_bytes(L) bytes.
+ * scores: cross_scratch_bytes(L, heads · rows) bytes.
  */
 export function cross_attention_f32(q: usize, kc: usize, vc: usize, out: usize, scores: usize,
   heads: i32, rows: i32, L: i32, d: i32, scale: f32): void {
-  if (L <= 0 || d <= 0) return;
+  if (L <= 0 || d <= 0 || rows <= 0) return;
   const Lp = padKeys(L);
-  const rowB = <usize>d << 2;
+  const rowB = <usize>d << 2, sB = <usize>Lp << 2;
   const kBytes = <usize>cross_keys_bytes(L, d), vBytes = <usize>cross_values_bytes(L, d);
-  const sv = f32x4.splat(scale);
-  for (let u = 0; u < heads; u++) {
-    const kh = kc + <usize>u * kBytes, vh = vc + <usize>u * vBytes;
-    for (let r = 0; r < rows; r++) {
-      const qr = q + (<usize>(u * rows + r)) * rowB, orow = out + (<usize>(u * rows + r)) * rowB;
-      // Scores, 32 keys per panel.
-      let kp = kh;
-      for (let p = 0; p < Lp; p += KP) {
-        let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-        let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
-        const qEnd = qr + rowB;
-        for (let qi = qr; qi < qEnd; qi += 4) {
-          const s = v128.load32_splat(qi);
-          a0 = f32x4.add(a0, f32x4.mul(s, v128.load(kp)));
-          a1 = f32x4.add(a1, f32x4.mul(s, v128.load(kp, 16)));
-          a2 = f32x4.add(a2, f32x4.mul(s, v128.load(kp, 32)));
-          a3 = f32x4.add(a3, f32x4.mul(s, v128.load(kp, 48)));
-          a4 = f32x4.add(a4, f32x4.mul(s, v128.load(kp, 64)));
-          a5 = f32x4.add(a5, f32x4.mul(s, v128.load(kp, 80)));
-          a6 = f32x4.add(a6, f32x4.mul(s, v128.load(kp, 96)));
-          a7 = f32x4.add(a7, f32x4.mul(s, v128.load(kp, 112)));
-          kp += KP << 2;
-        }
-        const o = scores + (<usize>p << 2);
-        v128.store(o, f32x4.mul(a0, sv)); v128.store(o, f32x4.mul(a1, sv), 16);
-        v128.store(o, f32x4.mul(a2, sv), 32); v128.store(o, f32x4.mul(a3, sv), 48);
-        v128.store(o, f32x4.mul(a4, sv), 64); v128.store(o, f32x4.mul(a5, sv), 80);
-        v128.store(o, f32x4.mul(a6, sv), 96); v128.store(o, f32x4.mul(a7, sv), 112);
-      }
-      // Padding keys take no part: −∞ scores (exp gives exactly 0).
-      for (let t = L; t < Lp; t++) store<f32>(scores + (<usize>t << 2), -Infinity);
-      // Row max (a NaN score makes the row NaN through exp, as the unfused graph's softmax does).
-      let mv = f32x4.splat(-Infinity);
-      const end = scores + (<usize>Lp << 2);
-      for (let s = scores; s < end; s += 16) mv = f32x4.pmax(mv, v128.load(s));
-      const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-      const msv = f32x4.splat(m);
-      let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
-      for (let s = scores; s < end; s += 32) {
-        const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(s), msv));
-        const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(s, 16), msv));
-        v128.store(s, e0); v128.store(s, e1, 16);
-        sum0 = f32x4.add(sum0, e0); sum1 = f32x4.add(sum1, e1);
-      }
-      const sum = f32x4.add(sum0, sum1);
-      const inv = f32x4.splat(<f32>1 / ((f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3))));
-      // P·V, one 8-column value panel at a time, keys t ≡ 0…3 (mod 4) in separate sums.
-      for (let c = 0; c < d; c += VP) {
-        let vp = vh + (<usize>(c * Lp) << 2);
-        let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-        let b4 = f32x4.splat(0), b5 = f32x4.splat(0), b6 = f32x4.splat(0), b7 = f32x4.splat(0);
-        for (let s = scores; s < end; s += 16) {
-          const e0 = v128.load32_splat(s), e1 = v128.load32_splat(s, 4);
-          const e2 = v128.load32_splat(s, 8), e3 = v128.load32_splat(s, 12);
-          b0 = f32x4.add(b0, f32x4.mul(e0, v128.load(vp))); b1 = f32x4.add(b1, f32x4.mul(e0, v128.load(vp, 16)));
-          b2 = f32x4.add(b2, f32x4.mul(e1, v128.load(vp, 32))); b3 = f32x4.add(b3, f32x4.mul(e1, v128.load(vp, 48)));
-          b4 = f32x4.add(b4, f32x4.mul(e2, v128.load(vp, 64))); b5 = f32x4.add(b5, f32x4.mul(e2, v128.load(vp, 80)));
-          b6 = f32x4.add(b6, f32x4.mul(e3, v128.load(vp, 96))); b7 = f32x4.add(b7, f32x4.mul(e3, v128.load(vp, 112)));
-          vp += 128;
-        }
-        const lo = f32x4.mul(f32x4.add(f32x4.add(b0, b2), f32x4.add(b4, b6)), inv);
-        const hi = f32x4.mul(f32x4.add(f32x4.add(b1, b3), f32x4.add(b5, b7)), inv);
-        const o = orow + (<usize>c << 2), w = min(VP, d - c);
-        if (w == VP) { v128.store(o, lo); v128.store(o, hi, 16); }
-        else for (let j = 0; j < w; j++) store<f32>(o + (<usize>j << 2), j < 4 ? lane(lo, j) : lane(hi, j - 4));
-      }
+  const units = heads * rows;
+  for (let g = 0; g < units; g += GROUP) {
+    const n = min(GROUP, units - g);
+    for (let i = 0; i < n; i++) {
+      const w = g + i, u = w / rows;
+      score_row(q + <usize>w * rowB, kc + <usize>u * kBytes, scores + <usize>i * sB, Lp, rowB, scale);
     }
+    for (let i = 0; i < n; i++) {
+      const w = g + i, u = w / rows, row = scores + <usize>i * sB;
+      pv_row(row, vc + <usize>u * vBytes, out + <usize>w * rowB, Lp, d, softmax_row(row, L, Lp));
+    }
+  }
+}
+
+// scale · q·Kᵀ of one query row over a head's key panels, 32 keys per panel: each score one chain
+// in step order (i = 0 … d − 1), then times scale.
+// @ts-ignore: decorator
+@inline function score_row(qr: usize, kh: usize, row: usize, Lp: i32, rowB: usize, scale: f32): void {
+  const sv = f32x4.splat(scale);
+  let kp = kh;
+  const qEnd = qr + rowB;
+  for (let p = 0; p < Lp; p += KP) {
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let qi = qr; qi < qEnd; qi += 4) {
+      const s = v128.load32_splat(qi);
+      a0 = f32x4.add(a0, f32x4.mul(s, v128.load(kp)));
+      a1 = f32x4.add(a1, f32x4.mul(s, v128.load(kp, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(s, v128.load(kp, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(s, v128.load(kp, 48)));
+      kp += KP << 2;
+    }
+    const o = row + (<usize>p << 2);
+    v128.store(o, f32x4.mul(a0, sv)); v128.store(o, f32x4.mul(a1, sv), 16);
+    v128.store(o, f32x4.mul(a2, sv), 32); v128.store(o, f32x4.mul(a3, sv), 48);
+  }
+}
+
+// exp(score − row max) in place over a row of scores, padding keys → 0; returns 1 / Σ exp,
+// splatted. A NaN score makes the row NaN through exp, as the unfused graph's softmax does.
+// @ts-ignore: decorator
+@inline function softmax_row(row: usize, L: i32, Lp: i32): v128 {
+  // Padding keys take no part: −∞ scores (exp gives exactly 0).
+  for (let t = L; t < Lp; t++) store<f32>(row + (<usize>t << 2), -Infinity);
+  let mv = f32x4.splat(-Infinity);
+  const end = row + (<usize>Lp << 2);
+  for (let s = row; s < end; s += 16) mv = f32x4.pmax(mv, v128.load(s));
+  const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  const msv = f32x4.splat(m);
+  let sum0 = f32x4.splat(0), sum1 = f32x4.splat(0);
+  for (let s = row; s < end; s += 32) {
+    const e0 = exp_nonpos_f32x4(f32x4.sub(v128.load(s), msv));
+    const e1 = exp_nonpos_f32x4(f32x4.sub(v128.load(s, 16), msv));
+    v128.store(s, e0); v128.store(s, e1, 16);
+    sum0 = f32x4.add(sum0, e0); sum1 = f32x4.add(sum1, e1);
+  }
+  const sum = f32x4.add(sum0, sum1);
+  return f32x4.splat(<f32>1 / ((f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3))));
+}
+
+// P·V of one row of exp'd scores over a head's value panels, one 8-column panel at a time, keys
+// t ≡ 0…3 (mod 4) in separate sums, then times inv.
+// @ts-ignore: decorator
+@inline function pv_row(row: usize, vh: usize, orow: usize, Lp: i32, d: i32, inv: v128): void {
+  const end = row + (<usize>Lp << 2);
+  for (let c = 0; c < d; c += VP) {
+    let vp = vh + (<usize>(c * Lp) << 2);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    for (let s = row; s < end; s += 16) {
+      b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(s), v128.load(vp)));
+      b1 = f32x4.add(b1, f32x4.mul(v128.load32_splat(s, 4), v128.load(vp, 16)));
+      b2 = f32x4.add(b2, f32x4.mul(v128.load32_splat(s, 8), v128.load(vp, 32)));
+      b3 = f32x4.add(b3, f32x4.mul(v128.load32_splat(s, 12), v128.load(vp, 48)));
+      vp += 64;
+    }
+    const y = f32x4.mul(f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), inv);
+    const o = orow + (<usize>c << 2), w = min(VP, d - c);
+    if (w == VP) v128.store(o, y);
+    else for (let j = 0; j < w; j++) store<f32>(o + (<usize>j << 2), lane(y, j));
   }
 }
 

@@ -14,9 +14,11 @@ const opts = { chunk_length_s: 30, stride_length_s: 5, max_new_tokens: tokens };
 await asr(audio, opts); // first call: plans, packing
 const profiles = [];
 const orig = lib.InferenceSession.prototype.run;
-lib.InferenceSession.prototype.run = async function (feeds, o) {
+lib.InferenceSession.prototype.run = async function (feeds, fetches, options) {
+  // run(feeds, options) or run(feeds, fetches, options) (the Whisper decoder fetches into one buffer).
+  const isOptions = fetches == null || (!Array.isArray(fetches) && Object.keys(fetches).every((k) => k === 'profile' || k === 'tag'));
   const t = process.cpuUsage();
-  const r = await orig.call(this, feeds, { ...o, profile: true });
+  const r = await (isOptions ? orig.call(this, feeds, { ...fetches, profile: true }) : orig.call(this, feeds, fetches, { ...options, profile: true }));
   const u = process.cpuUsage(t);
   profiles.push({ session: this, cpuMs: (u.user + u.system) / 1000, p: this.lastProfile });
   return r;

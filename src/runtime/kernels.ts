@@ -65,7 +65,7 @@ export interface Kernels {
   cross_attention_f32(q: Ptr, kc: Ptr, vc: Ptr, out: Ptr, scores: Ptr, heads: I, rows: I, L: I, d: I, scale: F): void;
   cross_keys_bytes(L: I, d: I): I;
   cross_values_bytes(L: I, d: I): I;
-  cross_scratch_bytes(L: I): I;
+  cross_scratch_bytes(L: I, units: I): I;
   gqa_attention_f32(q: Ptr, ldq: I, k: Ptr, v: Ptr, out: Ptr, ldo: I, scratch: Ptr, G: I, S: I, D: I, past: I, window: I, scale: F, softcap: F, smooth: I, bias: Ptr, bh: I, bs: I, sinks: Ptr): void;
   gqa_scratch_bytes(L: I): I;
   rmsnorm_f32(x: Ptr, skip: Ptr, bias: Ptr, sum: Ptr, y: Ptr, gamma: Ptr, invStd: Ptr, rows: I, cols: I, eps: F): void;

@@ -1,6 +1,6 @@
 /**
  * The token loop of Whisper's decoding passes, for one window or several decoded in lockstep as the
- * rows of one batch (WhisperModel.stepBatch: one decoder run per token for every row, the weights
+ * rows of one batch (WhisperModel.stepBatchViews: one decoder run per token for every row, the weights
  * read once). Each row keeps its own sequence, logits processors, sampler and no-speech state and
  * sees exactly the logits it would see decoded alone (the decoder's rows are independent), so its
  * tokens are the one-window pass's. A row that ends (EOS or its max length) stays in the batch fed
@@ -38,12 +38,20 @@ export function softmaxAt(logits: Float32Array, t: number): number {
   return Math.exp(logSoftmaxAt(logits, t));
 }
 
-/** log_softmax(logits)[t], in float64. */
+/**
+ * log_softmax(logits)[t], in float64. The Σ skips −∞ logits (suppressed tokens; after a timestamp,
+ * most of the row): with a finite max their exp is exactly 0, which leaves the sum as it is, and
+ * with an infinite or no max the result is NaN either way.
+ */
 export function logSoftmaxAt(logits: Float32Array, t: number): number {
   let m = -Infinity;
   for (let i = 0; i < logits.length; i++) if (logits[i]! > m) m = logits[i]!;
+  if (m === -Infinity) return NaN; // every logit −∞ (or NaN): −∞ − (−∞) is NaN
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - m);
+  for (let i = 0; i < logits.length; i++) {
+    const x = logits[i]!;
+    if (x !== -Infinity) sum += Math.exp(x - m);
+  }
   return logits[t]! - m - Math.log(sum);
 }
 
@@ -79,8 +87,8 @@ export async function decodeRows(model: WhisperModel, hidden: Tensor, rows: read
   try {
     for (let generated = 0; ; generated++) {
       const out = generated === 0
-        ? await model.stepBatch(rows.map((r) => r.init), hidden, firstRows)
-        : await model.stepBatch(state.map((s) => [s.seq[s.seq.length - 1]!]), undefined, [0]);
+        ? await model.stepBatchViews(rows.map((r) => r.init), hidden, firstRows)
+        : await model.stepBatchViews(state.map((s) => [s.seq[s.seq.length - 1]!]), undefined, [0]);
       for (let b = 0; b < rows.length; b++) {
         const s = state[b]!, r = rows[b]!;
         if (s.done) continue;

@@ -20,6 +20,7 @@ import { Tensor } from '../api/tensor.js';
 import type { GenerationConfig } from '../generation/config.js';
 import { decodeRows, type NoSpeech, orderedStreams, type PassRow, type Processor } from './decode-rows.js';
 import { whisperLanguageToCode } from './languages.js';
+import { suppress, suppressAtBegin, timestamps } from './logits-processors.js';
 import type { WhisperModel } from './whisper-model.js';
 
 /** Options of one transcription window (transformers.js's names). */
@@ -120,52 +121,6 @@ export function initTokens(cfg: WhisperConfig): number[] {
   if (!cfg.return_timestamps && cfg.no_timestamps_token_id != null && tokens.at(-1) !== cfg.no_timestamps_token_id) tokens.push(cfg.no_timestamps_token_id);
   else if (cfg.return_timestamps && tokens.at(-1) === cfg.no_timestamps_token_id) tokens.pop();
   return tokens.filter((t): t is number => t != null);
-}
-
-function suppress(tokens: readonly number[]): Processor {
-  return { apply(_ids, logits) { for (const t of tokens) logits[t] = -Infinity; } };
-}
-
-function suppressAtBegin(tokens: readonly number[], beginIndex: number): Processor {
-  return { beginIndex, apply(ids, logits) { if (ids.length === this.beginIndex) for (const t of tokens) logits[t] = -Infinity; } };
-}
-
-/** transformers.js's max(): first index of the strict maximum, starting from element 0. */
-function maxOf(a: Float32Array): number {
-  let m = a[0]!;
-  for (let i = 1; i < a.length; i++) if (a[i]! > m) m = a[i]!;
-  return m;
-}
-
-/** WhisperTimeStampLogitsProcessor, step for step (its float32 rounding included). */
-function timestamps(cfg: WhisperConfig, init: readonly number[]): Processor {
-  const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0]! : cfg.eos_token_id!;
-  const noTs = cfg.no_timestamps_token_id!;
-  const tsBegin = noTs + 1;
-  return {
-    beginIndex: init.length - (init.at(-1) === noTs ? 1 : 0),
-    apply(ids, logits) {
-      logits[noTs] = -Infinity;
-      if (ids.length === this.beginIndex) { logits.subarray(0, tsBegin).fill(-Infinity); return; }
-      const seq = ids.slice(this.beginIndex);
-      const last = seq.length >= 1 && seq[seq.length - 1]! >= tsBegin;
-      const penultimate = seq.length < 2 || seq[seq.length - 2]! >= tsBegin;
-      if (last) {
-        if (penultimate) logits.subarray(tsBegin).fill(-Infinity);
-        else logits.subarray(0, eos).fill(-Infinity);
-      }
-      // log_softmax as transformers.js computes it: a float32 array.
-      const m = maxOf(logits);
-      let sum = 0;
-      for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - m);
-      const logSum = Math.log(sum);
-      const logprobs = logits.map((x) => x - m - logSum);
-      const ts = logprobs.subarray(tsBegin).map(Math.exp);
-      let tsSum = ts[0]!;
-      for (let i = 1; i < ts.length; i++) tsSum += ts[i]!;
-      if (Math.log(tsSum) > maxOf(logprobs.subarray(0, tsBegin))) logits.subarray(0, tsBegin).fill(-Infinity);
-    },
-  };
 }
 
 /** Checks a token list from a config or the options. */
@@ -295,14 +250,13 @@ export async function whisperGenerateBatch(model: WhisperModel, features: readon
     }
     return out;
   }
-  const hidden: Tensor[] = [];
-  for (const f of features) hidden.push(await model.encode(f));
+  const hidden = await model.encodeBatch(features);
   const streams = orderedStreams(opts.streamer, features.length);
   const rows: PassRow[] = setups.map((s, i) => ({
     init: s.init, cfg: cfgs[i]!, processors: s.processors, streamer: streams[i],
     detect: s.detecting ? noSpeechState(cfgs[i]!, reports[i], vocabSize) : undefined,
   }));
-  const seqs = await decodeRows(model, model.stack(hidden), rows, opts.signal);
+  const seqs = await decodeRows(model, hidden, rows, opts.signal);
   return seqs.map((seq, i) => judged(cfgs[i]!, rows[i]!.init, seq, rows[i]!.detect, reports[i]));
 }
 

@@ -97,6 +97,7 @@ export class WhisperModel {
   private rowsInFlight = 0;
   private readonly masks = new Map<number, Float32Array>();
   private readonly emptyEncoders = new Map<number, Tensor>();
+  private readonly logitsBuffers = new Map<string, Tensor>();
   private readonly lastRowOnly: boolean;
   private readonly hidden: number;
   private readonly hiddenType: 'float16' | 'float32';
@@ -183,14 +184,41 @@ export class WhisperModel {
    * float16 encoder) → hidden states [1, L, D] in the type the decoder takes.
    */
   async encode(features: Tensor): Promise<Tensor> {
-    const input = this.encoder.inputMetadata[0]!;
-    const x = input.type === 'float16' && features.type === 'float32'
-      ? new Tensor('float16', Uint16Array.from(features.data as Float32Array, floatToHalf), [...features.dims]) : features;
-    const out = await this.encoder.run({ [input.name]: x });
+    const out = await this.encoder.run(this.encoderFeeds(features));
     const h = out[this.encoder.outputNames[0]!]!;
     if (h.type === this.hiddenType) return h;
     if (h.type === 'float16') return new Tensor('float32', Float32Array.from(h.data as Uint16Array, halfToFloat), [...h.dims]);
     return new Tensor('float16', Uint16Array.from(h.data as Float32Array, floatToHalf), [...h.dims]);
+  }
+
+  /**
+   * Encodes B windows (each [1, mels, frames]) → their hidden states stacked [B, L, D], as
+   * `stack(encode(…) each)` gives, but each window's run writes its output straight into its rows
+   * of the stack: no copy of each window out of the session and then into the stack (tiny: 2.3 MB
+   * each, in fresh memory).
+   */
+  async encodeBatch(features: readonly Tensor[]): Promise<Tensor> {
+    const name = this.encoder.outputNames[0]!;
+    if (features.length === 1 || this.encoder.outputMetadata[0]!.type !== this.hiddenType) {
+      const hidden: Tensor[] = [];
+      for (const f of features) hidden.push(await this.encode(f));
+      return this.stack(hidden);
+    }
+    const L = this.cfg.max_source_positions, n = L * this.hidden;
+    const data = this.hiddenType === 'float16' ? new Uint16Array(n * features.length) : new Float32Array(n * features.length);
+    for (let b = 0; b < features.length; b++) {
+      const into = new Tensor(this.hiddenType, data.subarray(b * n, b * n + n) as Float32Array & Uint16Array, [1, L, this.hidden]);
+      await this.encoder.run(this.encoderFeeds(features[b]!), { [name]: into });
+    }
+    return new Tensor(this.hiddenType, data as Float32Array & Uint16Array, [features.length, L, this.hidden]);
+  }
+
+  /** The encoder's feeds for features [1, mels, frames] (float32; narrowed here for a float16 encoder). */
+  private encoderFeeds(features: Tensor): Record<string, Tensor> {
+    const input = this.encoder.inputMetadata[0]!;
+    const x = input.type === 'float16' && features.type === 'float32'
+      ? new Tensor('float16', Uint16Array.from(features.data as Float32Array, floatToHalf), [...features.dims]) : features;
+    return { [input.name]: x };
   }
 
   /**
@@ -218,6 +246,16 @@ export class WhisperModel {
    * alone; a batch of B > 1 makes its own plans (one per prompt length and rows, one per token).
    */
   async stepBatch(ids: readonly (readonly number[])[], hidden: Tensor | undefined, rows: readonly number[]): Promise<Float32Array[][]> {
+    return (await this.stepBatchViews(ids, hidden, rows)).map((r) => r.map((logits) => logits.slice()));
+  }
+
+  /**
+   * `stepBatch` whose logits are views into one buffer per step shape that the next step
+   * overwrites: the token loop (decode-rows.ts) reads and edits them before its next step, so it
+   * neither allocates B × 51,865 floats a token (twice: out of the session, then per row) nor
+   * leaves them to the collector.
+   */
+  async stepBatchViews(ids: readonly (readonly number[])[], hidden: Tensor | undefined, rows: readonly number[]): Promise<Float32Array[][]> {
     const B = ids.length;
     if (!B) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: no rows');
     if (B > 1 && !this.rowsIndependent) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: this decoder cannot decode windows as one batch (q8/q4 kernels are not batch-invariant, or batch_capacity is 1)');
@@ -253,7 +291,11 @@ export class WhisperModel {
     // Flat row indices b·S + r of the [B·S] rows the head may compute, [B, rows]: each window's rows stay a matrix of their own.
     const flat = Array.from({ length: B }, (_, b) => rows.map((r) => b * S + r)).flat();
     if (this.lastRowOnly) feeds.tessera_rows = new Tensor('int64', BigInt64Array.from(flat, (r) => BigInt(r)), [B, rows.length]);
-    const out = await this.decoder.run(feeds);
+    // The logits' dims follow from B, S and the rows asked for: one buffer each, made by the first run.
+    const shape = `${B}x${S}x${rows.length}`;
+    const reuse = this.logitsBuffers.get(shape);
+    const out = reuse ? await this.decoder.run(feeds, { logits: reuse }) : await this.decoder.run(feeds);
+    if (!reuse && out.logits!.type === 'float32') this.logitsBuffers.set(shape, out.logits!);
     this.past += S;
     const s = this.stats as { -readonly [K in keyof WhisperStats]: WhisperStats[K] };
     s.decoderSteps++;
@@ -263,7 +305,7 @@ export class WhisperModel {
     const V = logits.dims[logits.dims.length - 1]!;
     const at = (row: number) => {
       if (logits.type === 'float16') return Float32Array.from((logits.data as Uint16Array).subarray(row * V, row * V + V), halfToFloat);
-      return (logits.data as Float32Array).slice(row * V, row * V + V);
+      return (logits.data as Float32Array).subarray(row * V, row * V + V);
     };
     return Array.from({ length: B }, (_, b) => rows.map((r, i) => at(this.lastRowOnly ? b * rows.length + i : b * S + r)));
   }

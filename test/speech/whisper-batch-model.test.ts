@@ -22,6 +22,8 @@ function features(seed: number): Tensor {
 
 const argmax = (a: Float32Array) => a.reduce((best, x, i) => (x > a[best]! ? i : best), 0);
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+/** A tensor's bits: float32 as uint32, float16 as its uint16 storage. */
+const raw = (t: Tensor) => (t.type === 'float32' ? bits(t.data as Float32Array) : Array.from(t.data as Uint16Array));
 
 /** Greedy steps of one window alone: per step, the logits at `rows` of the first step, then the last row. */
 async function alone(m: WhisperModel, feat: Tensor, prompt: number[], steps: number, rows: number[]): Promise<Float32Array[][]> {
@@ -56,15 +58,25 @@ describe('WhisperModel.stepBatch', () => {
           const steps = 5;
           const want: Float32Array[][][] = [];
           for (let b = 0; b < B; b++) want.push(await alone(m, feats[b]!, prompt, steps, rows));
-          const hidden = m.stack(await Promise.all(feats.slice(0, B).map((f) => m.encode(f))));
-          let got = await m.stepBatch(Array.from({ length: B }, () => prompt), hidden, rows);
+          // encodeBatch writes each window's run straight into its rows: the bits of stacking them.
+          const hidden = await m.encodeBatch(feats.slice(0, B));
+          const stacked = m.stack(await Promise.all(feats.slice(0, B).map((f) => m.encode(f))));
+          expect(hidden.type).toBe(stacked.type);
+          expect(hidden.dims).toEqual(stacked.dims);
+          expect(raw(hidden)).toEqual(raw(stacked));
+          // Steps alternate stepBatch (owned copies) and stepBatchViews (views the next step overwrites).
+          const step = (s: number, ids: number[][], h: Tensor | undefined, r: number[]) => (s % 2 ? m.stepBatchViews(ids, h, r) : m.stepBatch(ids, h, r));
+          const first = await step(0, Array.from({ length: B }, () => prompt), hidden, rows);
+          let got = first;
           for (let s = 0; s < steps; s++) {
-            if (s > 0) got = await m.stepBatch(want.map((w) => [argmax(w[s - 1]!.at(-1)!)]), undefined, [0]);
+            if (s > 0) got = await step(s, want.map((w) => [argmax(w[s - 1]!.at(-1)!)]), undefined, [0]);
             for (let b = 0; b < B; b++) {
               expect(got[b]!.length).toBe(want[b]![s]!.length);
               got[b]!.forEach((row, i) => expect(bits(row), `B ${B}, prompt ${prompt.length}, step ${s}, row ${b}.${i}`).toEqual(bits(want[b]![s]![i]!)));
             }
           }
+          // stepBatch's arrays are the caller's: later steps, which reuse the session's output buffer, leave them alone.
+          first.forEach((r, b) => r.forEach((row, i) => expect(bits(row), `kept step 0, row ${b}.${i}`).toEqual(bits(want[b]![0]![i]!))));
         }
         // A fixed number of plans per batch size and prompt shape (first step, then a token).
         expect(m.stats.decoderPlans).toBeLessThanOrEqual(16);

@@ -1,7 +1,8 @@
 // cross_pack_f32 + cross_attention_f32 (assembly/cross_attention.ts, the resident cross-attention
 // of Whisper-style decoders) against a float64 softmax(scale·q·Kᵀ)·V: key counts around the
-// 32-key panel (1, 31, 32, 33) and Whisper's 1,500, head sizes around the 8-column value panel
-// (1, 5, 8, 12, 64), 1–4 query rows, several heads; canary bytes after every buffer, so neither
+// 16-key panel (1, 15, 16, 17, 31, 32, 33) and Whisper's 1,500, head sizes around the 4-column
+// value panel (1, 3, 4, 5, 7, 8, 12, 64), 1–5 query rows, several heads, and more query rows than
+// one scoring group of 16; canary bytes after every buffer, so neither
 // the packing nor the attention writes past its block. Tolerance: |Δ| ≤ 2e-6 + 2e-5·Σ_t p_t·|v_t|
 // (f32 sums of up to 1,500 terms and a polynomial exp good to ~2 ulp). Also the same answers as
 // cached_attention_f32 (the kernel it replaced for this op) to the same tolerance, and a NaN query
@@ -14,7 +15,7 @@ interface CrossKernels {
   cross_attention_f32(q: number, kc: number, vc: number, out: number, scores: number, heads: number, rows: number, L: number, d: number, scale: number): void;
   cross_keys_bytes(L: number, d: number): number;
   cross_values_bytes(L: number, d: number): number;
-  cross_scratch_bytes(L: number): number;
+  cross_scratch_bytes(L: number, units: number): number;
   cached_attention_f32(q: number, k: number, v: number, mask: number, out: number, scores: number, rows: number, Sq: number, past: number, d: number, scale: number): void;
 }
 
@@ -54,7 +55,7 @@ function run(heads: number, rows: number, L: number, d: number, seed: number, po
   const scale = 1 / Math.sqrt(d);
   const pq = heap.put(q), pk = heap.put(K), pv = heap.put(V);
   const kc = heap.alloc(heads * k.cross_keys_bytes(L, d) / 4), vc = heap.alloc(heads * k.cross_values_bytes(L, d) / 4);
-  const out = heap.alloc(heads * rows * d), scores = heap.alloc(k.cross_scratch_bytes(L) / 4);
+  const out = heap.alloc(heads * rows * d), scores = heap.alloc(k.cross_scratch_bytes(L, heads * rows) / 4);
   k.cross_pack_f32(pk, pv, kc, vc, heads, L, d);
   k.cross_attention_f32(pq, kc, vc, out, scores, heads, rows, L, d, scale);
   // The kernel it replaced: one call per head, every row reading all L keys (past = L − 1).
@@ -72,6 +73,9 @@ const TOL = { rtol: 2e-5, atol: 2e-6 };
 describe('cross_attention_f32', () => {
   const shapes: [number, number, number, number][] = [
     [1, 1, 1, 1], [1, 1, 31, 5], [2, 1, 32, 8], [3, 2, 33, 12], [1, 4, 65, 64], [2, 3, 100, 7], [6, 1, 1500, 64], [2, 4, 1500, 64],
+    // more query rows than one scoring group (16): 18 and 35 rows, the group boundary inside a head
+    [9, 2, 40, 12], [7, 5, 17, 3],
+    [1, 1, 16, 4], [2, 2, 15, 3],
   ];
   for (const [heads, rows, L, d] of shapes) {
     it(`heads ${heads} rows ${rows} L ${L} d ${d}`, () => {
@@ -88,10 +92,12 @@ describe('cross_attention_f32', () => {
     expect(Array.from(got.subarray(8)).every(Number.isFinite)).toBe(true);
   });
 
-  it('byte sizes: keys padded to 32, value columns to 8', () => {
+  it('byte sizes: keys padded to 16, value columns to 4, scores for up to 16 query rows', () => {
     expect(k.cross_keys_bytes(1500, 64)).toBe(1504 * 64 * 4);
     expect(k.cross_values_bytes(1500, 64)).toBe(64 * 1504 * 4);
-    expect(k.cross_values_bytes(33, 5)).toBe(8 * 64 * 4);
-    expect(k.cross_scratch_bytes(33)).toBe(64 * 4);
+    expect(k.cross_values_bytes(33, 5)).toBe(8 * 48 * 4);
+    expect(k.cross_scratch_bytes(33, 1)).toBe(48 * 4);
+    expect(k.cross_scratch_bytes(33, 3)).toBe(3 * 48 * 4);
+    expect(k.cross_scratch_bytes(33, 40)).toBe(16 * 48 * 4);
   });
 });

@@ -12,8 +12,8 @@
  * and attends; with Lk = 0 it attends to what the block holds. Each query row sees every key: no
  * causal mask, no padding mask (Whisper's encoder output is always full length).
  * Output [B, H, S, d]. The block does not hold the projections as they arrive: `cross_pack_f32`
- * (assembly/cross_attention.ts) repacks them once per chunk into key panels of 32 and value
- * panels of 8 columns, so that `cross_attention_f32` reads the cache once per query row with
+ * (assembly/cross_attention.ts) repacks them once per chunk into key panels of 16 and value
+ * panels of 4 columns, so that `cross_attention_f32` reads the cache once per query row with
  * independent vector multiply-adds instead of one dot product and one axpy per key.
  *
  * `batch_capacity` (optional, > 1): a batch of B > 1 rows (windows decoded together,
@@ -26,10 +26,11 @@ import type { OpDef } from '../types.js';
 import { requireDtype } from '../util.js';
 
 // Mirrors of cross_keys_bytes / cross_values_bytes / cross_scratch_bytes (assembly/cross_attention.ts):
-// keys padded to panels of 32, value columns to panels of 8.
-const padKeys = (L: number): number => Math.ceil(L / 32) * 32;
+// keys padded to panels of 16, value columns to panels of 4; scores for up to 16 query rows at once.
+const padKeys = (L: number): number => Math.ceil(L / 16) * 16;
 const keyBytes = (L: number, d: number): number => padKeys(L) * d * 4;
-const valueBytes = (L: number, d: number): number => Math.ceil(d / 8) * 8 * padKeys(L) * 4;
+const valueBytes = (L: number, d: number): number => Math.ceil(d / 4) * 4 * padKeys(L) * 4;
+const scratchBytes = (L: number, rows: number): number => padKeys(L) * 4 * Math.max(1, Math.min(rows, 16));
 
 /** Where a persistent cross-attention block lives (tests look for it). */
 export function crossCacheKey(name: string, which: 'k' | 'v', B: number, H: number, L: number, d: number): string {
@@ -68,7 +69,7 @@ const crossAttention: OpDef = {
     const kBytes = rowsHeld * H * keyBytes(L, d), vBytes = rowsHeld * H * valueBytes(L, d);
     return {
       outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
-      scratchBytes: Math.ceil(padKeys(L) * 4 / 64) * 64,
+      scratchBytes: Math.ceil(scratchBytes(L, B * H * S) / 64) * 64,
       build(b) {
         const [qp, kp, vp] = b.inputs as [number, number, number];
         const out = b.outputs[0]!, scores = b.scratch, kern = b.k;

@@ -92,7 +92,8 @@ describe('per-item dynamic quantization kernels', () => {
       h.k.pack_b_i8(w, bp, K, N, N, 0, 1, 0, 0);
       expect(h.k.pack_b_q8(w, bq, K, N, N, 0, 1, 0, 0)).toBe(1);
       const ws = h.put(Array.from({ length: N }, () => 0.001 + r() * 0.01)), bias = h.put(Array.from({ length: N }, () => r() - 0.5));
-      const kernels = [['gemm_i16_dq_f32', bp], ['gemm_q8_dq_f32', bq], ...(M <= 4 ? [['gemv_q8_dq_f32', bq]] : [])] as const;
+      const kernels: ['gemm_i16_dq_f32' | 'gemm_q8_dq_f32' | 'gemv_q8_dq_f32', number][] = [['gemm_i16_dq_f32', bp], ['gemm_q8_dq_f32', bq]];
+      if (M <= 4) kernels.push(['gemv_q8_dq_f32', bq]);
       const aloneA = per.map((p, b) => {
         const a = h.alloc(packedFloats(R, K));
         h.k.quantize_pack_a_f32(X + b * R * K * 4, K, a, R, K, p.scale, p.zeroPoint);

@@ -190,31 +190,6 @@ export function gemm_f32(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i
   } while (k0 < K);
 }
 
-// gemm_f32 over M rows taken as groups of `group` rows (the last may be shorter), each tiled as
-// gemm_f32 tiles a matrix of that many rows: a row's tile height, and so its bits, are those of its
-// group computed alone (the 1-row tile keeps 4 partial sums per column, the 2-row tile 2, taller
-// tiles 1). A batched MatMul [B, S, K] · [K, N] with S not a multiple of 4 runs this with group = S,
-// so each batch item gets exactly the numbers it gets with B = 1 (Whisper decodes windows in
-// lockstep as batch rows and must give each window's one-window tokens). Every group passes over
-// a panel's K block while it is in L1: B is still read from memory once for all rows. A unpacked.
-export function gemm_f32_groups(a: usize, lda: i32, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32,
-  bias: usize, biasKind: i32, accumulate: i32, act: i32, alpha: f32, beta: f32, group: i32): void {
-  if (M <= 0 || N <= 0) return;
-  if (group <= 0 || group >= M) { gemm_f32(a, lda, bp, c, ldc, M, N, K, bias, biasKind, accumulate, act, alpha, beta, 0); return; }
-  const ldaB = <usize>lda << 2;
-  const ldcB = <usize>ldc << 2;
-  const blocks = max(1, (K + KC - 1) / KC);
-  const kcEven = (K + blocks - 1) / blocks;
-  for (let j0 = 0; j0 < N; j0 += 8) {
-    for (let k0 = 0; k0 < K; k0 += kcEven) {
-      for (let g0 = 0; g0 < M; g0 += group) {
-        const bg: usize = biasKind == 1 && bias != 0 ? bias + (<usize>g0 << 2) : bias;
-        panel_block(a + <usize>g0 * ldaB, ldaB, bp, c + <usize>g0 * ldcB, ldcB, min(group, M - g0), N, K, bg, biasKind, accumulate, act, alpha, beta, 0, j0, k0, min(kcEven, K - k0));
-      }
-    }
-  }
-}
-
 // pack_b_f32's panels (transB = 0) written over B itself, for a weight whose only reader packs it:
 // no second K×N buffer, so loading never needs the packed copy beside its source. `p` holds B (K
 // rows of N floats) in a block of at least K × Np floats (Np = N rounded up to 8); `visited`:

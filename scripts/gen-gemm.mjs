@@ -9,13 +9,21 @@
 //   loading A as a v128 and shuffling lanes out) keeps all those loads live at once and spills
 //   accumulators: 6×8 with shuffles ran at 33.6/43.9 GFLOP/s (plain/relaxed), this 4×8 at 38/46.
 // - 4×8 = 8 accumulators + 2 B + 4 A broadcasts = 14 of the 16 xmm registers: no spills.
-// - Tiles with few rows would be bound by the add/FMA latency of their 2·mr accumulator chains,
-//   so they keep SETS independent accumulator sets over alternating k and sum them at the end.
+// - Every tile sums a row the same way: one accumulator chain per column, k in order. So a row's
+//   bits never depend on the tile it lands in, nor on M: a batch of rows (Whisper's windows
+//   decoded together, src/speech/decode-rows.ts) gets exactly each row's one-row bits, whatever
+//   the tiling or the thread split. The 1- and 2-row tiles once kept 4 and 2 accumulator sets
+//   over alternating k to hide the add latency, but TurboFan hoists every load of the unrolled
+//   body, so their 12 and 8 loads plus the accumulators spilled: 21 and 18 GFLOP/s in L1 against
+//   28 and 41 with one set, unrolled by V8 (below). The relaxed build's 1-row tile is bound by its
+//   2 FMA chains' latency (4 cycles): 14 GFLOP/s in L1, 1536×384 weights streamed at ~28 GB/s
+//   against ~34 before. Tried: one row against two panels at once (4 chains): its two streams
+//   through B (a panel's K blocks are no longer read in address order) ran at 13 GB/s.
 // - The `_pa` twins read A packed by `pack_a_f32` (4 rows interleaved per k): one pointer and
 //   immediate offsets instead of mr row pointers. On a 4-pipe FP core (Zen 4) the 4×8 loop is
 //   bound by instructions issued, not by arithmetic, and the 3 row-pointer updates and index
 //   zero-extensions it drops lifted 128×768×768 from ~37 to ~40 GFLOP/s (peak 47).
-// - The 4×8 tiles' k loop sits inside two loops that split the steps into chunks and run once for
+// - Every tile's k loop sits inside two loops that split the steps into chunks and run once for
 //   any kc the driver passes. TurboFan unrolls an innermost wasm loop min((depth + 1)·50 / size, 5)
 //   times (size in graph nodes, depth its nesting; V8's loop-unrolling.h): this body (~65 nodes)
 //   at depth 1 is never unrolled, at depth 3 it is unrolled ×3. The copies drop the per-step stack
@@ -30,24 +38,20 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MR = 4;
 const NR = 8;
-// Accumulator sets per tile height: enough independent chains to cover FMA latency.
-const SETS = { 1: 4, 2: 2, 3: 1, 4: 1 };
-// Loops around the k loop, per tile height (see above); the small tiles keep their plain loop.
-const NEST = { 1: 0, 2: 0, 3: 0, 4: 2 };
+// Loops around the k loop (see above), for every tile height.
+const NEST = 2;
 // Steps per chunk of the outer loops: more than any K block (KC = 256), and far from overflow.
 const CHUNK = [1 << 20, 1 << 19];
 
 // packed: A is a pack_a_f32 tile (row r of step k at float 4k + r, whatever mr is).
 function kernel(mr, packed) {
-  const S = SETS[mr];
   const name = `gemm_f32_${mr}x8${packed ? '_pa' : ''}`;
-  const aLoad = (r, s) => packed ? `v128.load32_splat(a, ${16 * s + 4 * r})` : `v128.load32_splat(a${r}, ${4 * s})`;
-  const aStep = (n) => packed ? [`a += ${16 * n};`] : rows.map((r) => `a${r} += ${4 * n};`);
+  const aLoad = (r) => packed ? `v128.load32_splat(a, ${4 * r})` : `v128.load32_splat(a${r})`;
   const rows = [...Array(mr).keys()];
-  const sets = [...Array(S).keys()];
-  const acc = (r, h, s) => `c${r}${h}${s ? `_${s}` : ''}`;
+  const aStep = packed ? ['a += 16;'] : rows.map((r) => `a${r} += 4;`);
+  const acc = (r, h) => `c${r}${h}`;
   const L = [];
-  L.push(`// ${mr}×8 tile${packed ? ' over packed A' : ''}, ${2 * mr * S} accumulators (${S} set${S > 1 ? 's' : ''} of ${2 * mr}).`);
+  L.push(`// ${mr}×8 tile${packed ? ' over packed A' : ''}, ${2 * mr} accumulators.`);
   if (packed) {
     // Few integer parameters: every one live across the loop takes a general register, and when
     // they run out V8 recomputes the A offsets' addresses inside the loop (3 more instructions).
@@ -59,28 +63,13 @@ function kernel(mr, packed) {
     L.push(`  addC: bool, brow: usize, bcol: usize, act: i32, alpha: f32, beta: f32): void {`);
   }
   if (!packed) for (const r of rows) L.push(`  let a${r} = a${r === 0 ? '' : ` + ${r} * lda`};`);
-  for (const s of sets) for (const r of rows) L.push(`  let ${acc(r, 0, s)} = f32x4.splat(0); let ${acc(r, 1, s)} = f32x4.splat(0);`);
+  for (const r of rows) L.push(`  let ${acc(r, 0)} = f32x4.splat(0); let ${acc(r, 1)} = f32x4.splat(0);`);
   L.push(`  let k = kc;`);
-  if (S > 1) {
-    L.push(`  for (; k >= ${S}; k -= ${S}) {`);
-    for (const s of sets) {
-      L.push(`    {`);
-      L.push(`      const vb0 = v128.load(b, ${32 * s}); const vb1 = v128.load(b, ${32 * s + 16});`);
-      for (const r of rows) {
-        L.push(`      const s${r} = ${aLoad(r, s)};`);
-        L.push(`      ${acc(r, 0, s)} = madd(s${r}, vb0, ${acc(r, 0, s)}); ${acc(r, 1, s)} = madd(s${r}, vb1, ${acc(r, 1, s)});`);
-      }
-      L.push(`    }`);
-    }
-    for (const x of aStep(S)) L.push(`    ${x}`);
-    L.push(`    b += ${32 * S};`);
-    L.push(`  }`);
-  }
-  // The k loop, nested in NEST[mr] chunking loops (so that V8 unrolls it); `k` steps remain.
-  const nest = NEST[mr];
+  // The k loop, nested in NEST chunking loops (so that V8 unrolls it).
+  const nest = NEST;
   let ind = '  ';
   let count = 'k';
-  if (nest) L.push(`  // Chunks that run once: they put the k loop at nesting depth ${nest + 1}, where V8 unrolls it (gen-gemm.mjs).`);
+  L.push(`  // Chunks that run once: they put the k loop at nesting depth ${nest + 1}, where V8 unrolls it (gen-gemm.mjs).`);
   for (let level = 0; level < nest; level++) {
     const left = level === 0 ? 'k' : `left${level}`;
     L.push(`${ind}while (${left} > 0) {`);
@@ -91,19 +80,15 @@ function kernel(mr, packed) {
   }
   // Packed A: the loop ends on A's pointer, one instruction fewer per step than a counter.
   if (packed) L.push(`${ind}const aEnd = a + (<usize>${count} << 4);`, `${ind}while (a < aEnd) {`);
-  else if (nest) L.push(`${ind}for (let n = ${count}; n > 0; n--) {`);
-  else L.push(`${ind}for (; k > 0; k--) {`);
+  else L.push(`${ind}for (let n = ${count}; n > 0; n--) {`);
   L.push(`${ind}  const vb0 = v128.load(b); const vb1 = v128.load(b, 16); b += 32;`);
   for (const r of rows) {
-    L.push(`${ind}  const s${r} = ${aLoad(r, 0)};`);
-    L.push(`${ind}  ${acc(r, 0, 0)} = madd(s${r}, vb0, ${acc(r, 0, 0)}); ${acc(r, 1, 0)} = madd(s${r}, vb1, ${acc(r, 1, 0)});`);
+    L.push(`${ind}  const s${r} = ${aLoad(r)};`);
+    L.push(`${ind}  ${acc(r, 0)} = madd(s${r}, vb0, ${acc(r, 0)}); ${acc(r, 1)} = madd(s${r}, vb1, ${acc(r, 1)});`);
   }
-  for (const x of aStep(1)) L.push(`${ind}  ${x}`);
+  for (const x of aStep) L.push(`${ind}  ${x}`);
   L.push(`${ind}}`);
   for (let level = nest; level > 0; level--) { ind = ind.slice(2); L.push(`${ind}}`); }
-  for (const s of sets.slice(1))
-    for (const r of rows)
-      for (const h of [0, 1]) L.push(`  ${acc(r, h, 0)} = f32x4.add(${acc(r, h, 0)}, ${acc(r, h, s)});`);
   if (packed) {
     L.push(`  const nr = flags & 15; const addC = (flags & 16) != 0; const act = (flags >> 5) & 31;`);
     L.push(`  const brow: usize = flags & 1024 ? bias : 0; const bcol: usize = flags & 2048 ? bias : 0;`);

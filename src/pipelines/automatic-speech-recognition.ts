@@ -204,7 +204,7 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
     const noSpeech: AsrNoSpeech[] | undefined = options.return_no_speech_prob ? [] : undefined;
     // Windows go in groups decoded as one batch (whisperBatchSize: 1 where batching is not exact);
     // features are extracted a group at a time, so a long input holds one group's in memory.
-    const group = whisperBatchSize(model, cfg, options, options.batch_size);
+    const group = whisperBatchSize(model, cfg, options.batch_size);
     for (let g = 0; g < windows.length && !options.signal?.aborted; g += group) {
       const ws = windows.slice(g, g + group);
       const features = ws.map((w) => processor.extract(audio.subarray(w.start, w.end)).input_features);

@@ -32,7 +32,6 @@ export interface Kernels {
   /** aPacked (omitted = 0): `a` is pack_a_f32's output and lda = K. */
   gemm_f32(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F, aPacked?: I): void;
   /** gemm_f32 with rows in groups of `group`, each tiled as alone (batch-invariant bits; assembly/gemm.ts). */
-  gemm_f32_groups(a: Ptr, lda: I, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I, bias: Ptr, biasKind: I, accumulate: I, act: I, alpha: F, beta: F, group: I): void;
   pack_a_f32(src: Ptr, lda: I, dst: Ptr, M: I, K: I): void;
   im2col_packed_f32(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I): void;
   conv2d_im2col_gemm_f32(x: Ptr, w: Ptr, bias: Ptr, y: Ptr, scratch: Ptr, C: I, H: I, W: I, M: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, ldy: I, act: I, a: F, b: F): void;

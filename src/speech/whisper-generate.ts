@@ -258,25 +258,22 @@ export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg
  * window), single-pass windows (seek passes re-decode a window from a point its own tokens
  * decide), a decoder whose rows are independent — else 1.
  */
-export function whisperBatchSize(model: WhisperModel, cfg: WhisperConfig, opts: WhisperGenerationOptions, requested?: number | null): number {
+export function whisperBatchSize(model: WhisperModel, cfg: WhisperConfig, requested?: number | null): number {
   const cap = requested ?? model.batchCapacity;
   if (!(Number.isInteger(cap) && cap >= 1)) throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size must be a positive integer, got ${String(cap)}`);
   if (cap > model.batchCapacity) {
     throw new TesseraError('INVALID_ARGUMENT', `Whisper: batch_size ${cap} exceeds the ${model.batchCapacity} windows the model was loaded for (the pipeline's batch_size option)`);
   }
-  return batchable(model, cfg, opts.decoder_input_ids ?? initTokens(cfg)) ? Math.min(cap, model.maxBatch()) : 1;
+  return batchable(model, cfg) ? Math.min(cap, model.maxBatch()) : 1;
 }
 
 /**
- * Whether a window with this configuration and prompt may share a batch and still get exactly
- * its one-window tokens: greedy, a single pass, a decoder whose rows are independent, and a prompt
- * length whose first step tiles each window apart — the GEMM keeps items of 1–3 rows apart
- * (gemm_f32_groups) and items of 4k rows fill whole 4-row tiles, while a longer prompt
- * (decoder_input_ids) of 5, 6, 7, 9 … tokens would share tiles between windows.
+ * Whether a window with this configuration may share a batch and still get exactly its one-window
+ * tokens: greedy, a single pass, and a decoder whose rows are independent (WhisperModel.maxBatch).
+ * Any prompt length: the GEMM sums each row alone whatever tile it lands in.
  */
-function batchable(model: WhisperModel, cfg: WhisperConfig, init: readonly number[]): boolean {
-  const promptTilesApart = init.length < 4 || init.length % 4 === 0;
-  return model.maxBatch() > 1 && !cfg.do_sample && !seeks(cfg) && promptTilesApart;
+function batchable(model: WhisperModel, cfg: WhisperConfig): boolean {
+  return model.maxBatch() > 1 && !cfg.do_sample && !seeks(cfg);
 }
 
 /**
@@ -289,7 +286,7 @@ export async function whisperGenerateBatch(model: WhisperModel, features: readon
   vocabSize = Infinity, reports: readonly (WhisperPassReport[] | undefined)[] = []): Promise<number[][]> {
   const setups = cfgs.map((cfg, i) => setupWindow(cfg, opts, vocabSize, reports[i]));
   const together = features.length > 1 && features.length <= model.maxBatch()
-    && setups.every((s, i) => batchable(model, cfgs[i]!, s.init) && s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting);
+    && setups.every((s, i) => batchable(model, cfgs[i]!) && s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting);
   if (!together) {
     const out: number[][] = [];
     for (let i = 0; i < features.length; i++) {

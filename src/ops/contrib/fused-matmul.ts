@@ -144,15 +144,13 @@ const fusedMatMul: OpDef = {
         };
         const aPtr = A.plain ? A0 : aBuf;
         if (foldRows) {
-          // One GEMM over every batch's rows: B has no batch of its own. Items of 1–3 rows go in
-          // groups of M (gemm_f32_groups): each gets the bits it gets alone, as MatMul's
-          // (src/ops/math/gemm.ts).
-          const rows = count * M, group = count > 1 && M < 4 ? M : 0;
+          // One GEMM over every batch's rows: B has no batch of its own. Each item keeps the bits
+          // it gets alone: the GEMM sums every row the same way whatever its tile.
+          const rows = count * M;
           return () => {
             if (!bPersistent) packAll(packed);
             prepA();
-            if (group) k.gemm_f32_groups(aPtr, K, packed, Y, N, rows, N, K, 0, BiasKind.none, 0, 0, 0, 0, group);
-            else k.gemm_f32(aPtr, K, packed, Y, N, rows, N, K, 0, BiasKind.none, 0, 0, 0, 0);
+            k.gemm_f32(aPtr, K, packed, Y, N, rows, N, K, 0, BiasKind.none, 0, 0, 0, 0);
           };
         }
         const aOff = batchOffsets(A.batch, batch, M * K), bOff = batchOffsets(B.batch, batch, panel);

@@ -127,15 +127,12 @@ function prepareMatMul(ctx: OpContext): Prepared {
   const foldBatch = batchB.every((d) => d === 1) && shapeSize(batchA) === batchCount;
   const bConst = b.constant;
   const rows = batchCount * M;
-  // Batch-invariant rows: with the batch folded into one GEMM, batch items of 1–3 rows would share
-  // tiles with their neighbours, and a row's sums depend on its tile's height (the 1-row tile keeps
-  // 4 partial sums, the 2-row tile 2); run in groups of M, each item gets the bits it gets alone
-  // (Whisper's windows decoded as batch rows rely on it: src/speech/decode-rows.ts). Items of 4+
-  // rows keep the folded GEMM (packed A, row splits between threads) for every other model.
-  const group = foldBatch && batchCount > 1 && M < 4 ? M : 0;
-  const packA = foldBatch && bConst && !group && packAPays(rows, N, K);
+  // Folding the batch into M keeps each item's bits: every GEMM tile sums a row alone, in k order
+  // (scripts/gen-gemm.mjs), so Whisper's windows decoded as batch rows get their one-window
+  // numbers (src/speech/decode-rows.ts).
+  const packA = foldBatch && bConst && packAPays(rows, N, K);
   if (foldBatch && bConst && ctx.memory === 'low' && K * N * 4 >= LOW_MEMORY_MIN_BYTES) {
-    return bandedMatMul(outDims, rows, K, N, packA, bias !== undefined, act, p0, p1, group);
+    return bandedMatMul(outDims, rows, K, N, packA, bias !== undefined, act, p0, p1);
   }
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
@@ -151,7 +148,6 @@ function prepareMatMul(ctx: OpContext): Prepared {
           const P = bd.scratch;
           return () => { k.pack_a_f32(A, K, P, rows, K); k.gemm_f32(P, K, B.ptr, Y, N, rows, N, K, biasPtr, biasKind, 0, act, p0, p1, 1); };
         }
-        if (group) return () => { B.perRun?.(); k.gemm_f32_groups(A, K, B.ptr, Y, N, rows, N, K, biasPtr, biasKind, 0, act, p0, p1, group); };
         return () => { B.perRun?.(); k.gemm_f32(A, K, B.ptr, Y, N, rows, N, K, biasPtr, biasKind, 0, act, p0, p1); };
       }
       const aStrides = batchStrides(batchA, batch, M * K);
@@ -244,7 +240,7 @@ const BAND = 256;
  * the temporary a packed copy is written through). Same arithmetic per output as the packed path
  * (the GEMM's per-column sums do not depend on the band), at the cost of packing B every run.
  */
-function bandedMatMul(outDims: number[], rows: number, K: number, N: number, packA: boolean, hasBias: boolean, act: number, p0: number, p1: number, group = 0): Prepared {
+function bandedMatMul(outDims: number[], rows: number, K: number, N: number, packA: boolean, hasBias: boolean, act: number, p0: number, p1: number): Prepared {
   const aBytes = packA ? packedAFloats(rows, K) * 4 : 0;
   return {
     outputs: [{ dtype: 'float32', dims: outDims }],
@@ -259,8 +255,7 @@ function bandedMatMul(outDims: number[], rows: number, K: number, N: number, pac
         for (let n0 = 0; n0 < N; n0 += BAND) {
           const w = Math.min(BAND, N - n0);
           k.pack_b_f32(B0 + n0 * 4, S, K, w, N, 0);
-          if (group) k.gemm_f32_groups(A, K, S, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, biasKind, 0, act, p0, p1, group);
-          else k.gemm_f32(A, K, S, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, biasKind, 0, act, p0, p1, packA ? 1 : 0);
+          k.gemm_f32(A, K, S, Y + n0 * 4, N, rows, w, K, bias ? bias + n0 * 4 : 0, biasKind, 0, act, p0, p1, packA ? 1 : 0);
         }
       };
     },

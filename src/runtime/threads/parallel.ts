@@ -98,19 +98,6 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
     gemm(a, lda, bp, c, ldc, M, N, K, bias, biasKind, accumulate, act, alpha, beta, aPacked);
   }
 
-  // Batch-invariant row groups (Whisper's batched windows): split by columns only — a column
-  // part keeps every element's sums, so the bits stay those of one thread and of each group alone.
-  const groups = k.gemm_f32_groups;
-  function parallelGroups(a: number, lda: number, bp: number, c: number, ldc: number, M: number, N: number, K: number,
-    bias: number, biasKind: number, accumulate: number, act: number, alpha: number, beta: number, group: number): void {
-    if (M * N * K >= GEMM_MIN_MACS && N >= 2 * COL_ALIGN) {
-      full[0] = a; full[1] = lda; full[2] = bp; full[3] = c; full[4] = ldc; full[5] = M; full[6] = N; full[7] = K;
-      full[8] = bias; full[9] = biasKind; full[10] = accumulate; full[11] = act; full[12] = alpha; full[13] = beta; full[14] = group;
-      if (fan(groups, GROUPS, 15, N, COL_ALIGN, gemmCols, 'gemm_f32_groups')) return;
-    }
-    groups(a, lda, bp, c, ldc, M, N, K, bias, biasKind, accumulate, act, alpha, beta, group);
-  }
-
   const unary = k.unary_f32;
   function parallelUnary(x: number, y: number, n: number, op: number, pa: number, pb: number): void {
     if (n >= ELEMENTWISE_MIN) {
@@ -363,7 +350,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
   }
 
   return {
-    ...k, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, gemm_f32_groups: parallelGroups, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
+    ...k, col2im_f32: parallelCol2im, reduce_f32: parallelReduce, gemm_f32: parallelGemm, unary_f32: parallelUnary, binary_f32: parallelBinary, dwconv2d_f32: parallelDwconv,
     conv2d_direct_f32: parallelDirect, im2col_packed_f32: parallelIm2col, im2col_packed_batch_f32: parallelIm2colBatch,
     channel_affine_f32: parallelAffine, maxpool2d_f32: parallelMaxpool, avgpool2d_f32: parallelAvgpool,
     global_avgpool_f32: parallelGlobalAvg, global_maxpool_f32: parallelGlobalMax, softmax_f32: parallelSoftmax,
@@ -377,7 +364,7 @@ export function parallelKernels(k: Kernels, team: Team): Kernels {
   };
 }
 
-const GEMM = id('gemm_f32'), GROUPS = id('gemm_f32_groups'), UNARY = id('unary_f32'), BINARY = id('binary_f32'), DWCONV = id('dwconv2d_f32');
+const GEMM = id('gemm_f32'), UNARY = id('unary_f32'), BINARY = id('binary_f32'), DWCONV = id('dwconv2d_f32');
 const DIRECT = id('conv2d_direct_f32'), IM2COL = id('im2col_packed_f32'), IM2COL_BATCH = id('im2col_packed_batch_f32');
 const AFFINE = id('channel_affine_f32'), MAXPOOL = id('maxpool2d_f32'), AVGPOOL = id('avgpool2d_f32');
 const GAVG = id('global_avgpool_f32'), GMAX = id('global_maxpool_f32'), SOFTMAX = id('softmax_f32');

@@ -32,7 +32,6 @@ export const POOL_KERNELS = [
   'gemv_q8_dq_f32', 'gemm_q8_dq_f32', 'gemm_q8_i32',
   'cached_attention_heads_f32',
   'gemv_nt_f32',
-  'gemm_f32_groups',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 

@@ -98,11 +98,22 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
   for (let j = 0; j < nr; j++) store<i32>(o + (<usize>j << 2), lane(j < 4 ? lo : hi, j));
 }
 
+// The dequantizing scales of tile row i: the panel's aScale·wScale (v) when A has one scale
+// (rs = 0), else f32(rs[i])·wScale with v = wScale alone (A scaled per row: each batch item of a
+// batched decoder quantized with its own range, quant-fused.ts). Either is one f32 product per
+// lane, aScale·wScale[j], so a row gets the same bits from both when its scale is the same. Read
+// after the K loop: nothing more is live in it than the row pointer.
+// @ts-ignore: decorator
+@inline export function rowScale(v: v128, rs: usize, i: i32): v128 {
+  return rs == 0 ? v : f32x4.mul(f32x4.splat(load<f32>(rs + (<usize>i << 2))), v);
+}
+
 // 4 rows × 8 columns over Kp/2 K pairs: a = the row block in packed A (16 bytes a pair), b = the
 // panel (32 bytes a pair). All 4 rows are computed (packed A is zero past M); mr are stored.
+// rs: the block's first row's A scale when A has one per row (see rowScale), else 0.
 // @ts-ignore: decorator
 @inline function tile_i16_4x8<T, W>(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, mr: i32, nr: i32,
-  slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
+  slo: v128, shi: v128, rs: usize, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
   // Two K pairs a step; the second reads A through its own pointer (a + 16) so that its splats
@@ -129,10 +140,10 @@ export function pack_b_i8(src: usize, dst: usize, K: i32, N: i32, ldb: i32, tran
     a += 32; a2 += 32; b += step << 1;
     if (b >= end) break;
   }
-  storeRow<T>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-  if (mr > 1) storeRow<T>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-  if (mr > 2) storeRow<T>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-  if (mr > 3) storeRow<T>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  storeRow<T>(o, c00, c01, nr, rowScale(slo, rs, 0), rowScale(shi, rs, 0), blo, bhi, hasBias, act, aa, ab);
+  if (mr > 1) storeRow<T>(o + ldo, c10, c11, nr, rowScale(slo, rs, 1), rowScale(shi, rs, 1), blo, bhi, hasBias, act, aa, ab);
+  if (mr > 2) storeRow<T>(o + 2 * ldo, c20, c21, nr, rowScale(slo, rs, 2), rowScale(shi, rs, 2), blo, bhi, hasBias, act, aa, ab);
+  if (mr > 3) storeRow<T>(o + 3 * ldo, c30, c31, nr, rowScale(slo, rs, 3), rowScale(shi, rs, 3), blo, bhi, hasBias, act, aa, ab);
 }
 
 // Eight floats from p, or the first n of them (rest 0) without reading past n.
@@ -228,6 +239,33 @@ export function quantize_pack_a_f32(x: usize, ldx: i32, ap: usize, M: i32, K: i3
   }
 }
 
+// quantize_pack_a_f32 with a scale and zero point per row (scales: M f32, zps: M i32): row i
+// gets exactly the words quantize_pack_a_f32 writes for it with (scales[i], zps[i]), so a batch
+// whose items were each given their own range packs as each item alone would (the GEMMs' aScales
+// form dequantizes them). A row at a time, its K pairs stored as 32-bit lanes into the block:
+// rows differ in scale, so they cannot share quantize_pack_a_f32's four-row loop. Small work here
+// (decode rows), and only the batched-decoder path calls it.
+export function quantize_pack_a_rows_f32(x: usize, ldx: i32, ap: usize, M: i32, K: i32, scales: usize, zps: usize): void {
+  const Kp = (K + 7) & ~7, K8 = K & ~7, Mp = (M + 3) & ~3;
+  // Rows past M, K past K, and rows of scale 0 (an all-zero item quantizes to its zero point) are zeros.
+  memory.fill(ap, 0, <usize>Mp * <usize>Kp << 1);
+  const ldxB = <usize>ldx << 2, magic = f32x4.splat(12582912);
+  for (let i = 0; i < M; i++) {
+    const scale = load<f32>(scales + (<usize>i << 2)), zp = load<i32>(zps + (<usize>i << 2));
+    if (scale == 0) continue;
+    const s = f32x4.splat(scale), lo = f32x4.splat(<f32>(-zp)), hi = f32x4.splat(<f32>(<i32>255 - zp));
+    const block = ap + (<usize>(i >> 2) * <usize>Kp << 3), row = x + <usize>i * ldxB;
+    const at = block + (<usize>(i & 3) << 2);
+    for (let k = 0; k < K8; k += 8) {
+      // K pairs k/2 … k/2 + 3 of this row: lane p of r is pair k/2 + p, at 16 bytes a pair.
+      const r = quantize8(row + (<usize>k << 2), s, lo, hi, magic), o = at + (<usize>k << 3);
+      v128.store32_lane(o, r, 0); v128.store32_lane(o, r, 1, 16);
+      v128.store32_lane(o, r, 2, 32); v128.store32_lane(o, r, 3, 48);
+    }
+    for (let k = K8; k < K; k++) store<i16>(packedAt(block, i & 3, k), quantizeScalar(load<f32>(row + (<usize>k << 2)), scale, zp));
+  }
+}
+
 // T is i8 or u8: the signedness of A is a compile-time choice, so the loop has no branch.
 // @ts-ignore: decorator
 @inline function widen8<T>(p: usize, z: v128): v128 {
@@ -287,8 +325,13 @@ let touchAhead: u32 = 0;
 // Panels outer, rows inner: one B panel (Kp·16 bytes: 12 KiB at K = 768) stays in L1 while
 // packed A streams from L2, and each panel comes from memory once per call (rows outer would
 // stream all of B once per 4 rows).
-function drive<T, W>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K: i32,
-  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+// R: i32 for one A scale (aScale), f32 for one per row (aScales): a compile-time choice, so the
+// one-scale GEMM (every model but a batched decoder) is the same code as before rows had scales —
+// with a run-time row-scale pointer beside the tile loop, BERT-base's 128×30522×768 int8 head
+// measured 2–3 % slower.
+function drive<T, W, R>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32, K: i32,
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32, aScales: usize): void {
+  const perRow = isFloat<R>();
   const Kp = (K + 7) & ~7;
   const ldoB = <usize>ldo << 2, panelB = <usize>Kp << (sizeof<W>() == 2 ? 4 : 3), blockA = <usize>Kp << 3;
   const as = f32x4.splat(aScale), zero = f32x4.splat(0);
@@ -306,7 +349,8 @@ function drive<T, W>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32,
     let slo = zero, shi = zero, blo = zero, bhi = zero;
     if (isFloat<T>()) {
       const ws = wScale + (<usize>j0 << 2);
-      slo = f32x4.mul(as, load8(ws, nr, false)); shi = f32x4.mul(as, load8(ws, nr, true));
+      slo = load8(ws, nr, false); shi = load8(ws, nr, true);
+      if (!perRow) { slo = f32x4.mul(as, slo); shi = f32x4.mul(as, shi); }
       if (bias != 0) { const bj = bias + (<usize>j0 << 2); blo = load8(bj, nr, false); bhi = load8(bj, nr, true); }
     }
     // The next panel, a few lines per row block (see touchAhead); none past the last panel.
@@ -314,7 +358,8 @@ function drive<T, W>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32,
     const aheadEnd = touching && j0 + 8 < N ? ahead + panelB : ahead;
     for (let i0 = 0; i0 < M; i0 += 4) {
       for (let l = 0; l < linesPerBlock && ahead < aheadEnd; l++) { seen ^= load<u8>(ahead); ahead += 64; }
-      tile_i16_4x8<T, W>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, blo, bhi, bias != 0, tileAct, aa, ab);
+      const rs: usize = perRow ? aScales + (<usize>i0 << 2) : 0;
+      tile_i16_4x8<T, W>(ap + <usize>(i0 >> 2) * blockA, b, Kp, oj + <usize>i0 * ldoB, ldoB, min(4, M - i0), nr, slo, shi, rs, blo, bhi, bias != 0, tileAct, aa, ab);
     }
     if (strip) act_strip(oj, ldoB, M, nr, act); // while the strip (M × 32 bytes) is in L1
   }
@@ -324,7 +369,7 @@ function drive<T, W>(ap: usize, bp: usize, out: usize, ldo: i32, M: i32, N: i32,
 // C (M×N i32, ldc elements) = A·Bpacked, A packed by pack_a_i8 or quantize_pack_a_f32.
 export function gemm_i16_i32(ap: usize, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32): void {
   if (M <= 0 || N <= 0) return;
-  drive<i32, i16>(ap, bp, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
+  drive<i32, i16, i32>(ap, bp, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0, 0);
 }
 
 // gemm_i16_i32 over pack_b_q8's one-byte panels (assembly/gemv_q8.ts): the same i16 vectors reach
@@ -332,21 +377,25 @@ export function gemm_i16_i32(ap: usize, bp: usize, c: usize, ldc: i32, M: i32, N
 // serves prefill (this) and decode (gemv_q8_dq_f32).
 export function gemm_q8_i32(ap: usize, bq: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32): void {
   if (M <= 0 || N <= 0) return;
-  drive<i32, i8>(ap, bq, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0);
+  drive<i32, i8, i32>(ap, bq, c, ldc, M, N, K, 0, 0, 0, ACT_NONE, 0, 0, 0);
 }
 
 // y (M×N f32, ldy elements) = act(f32(A·Bpacked)·f32(aScale·wScale[j]) (+ bias[j])); wScale: N
 // floats, bias: N floats or 0 (none), act: an activation.ts code (0 = none) with parameters aa, ab.
 // Bit-identical to MatMulInteger → Cast → Mul(aScale·wScale) → Add → the activation op.
+// aScales: 0, or M floats, row i's A scale in place of aScale (rows quantized per row or batch item,
+// quantize_pack_a_rows_f32): row i then gets the bits of a call on that row alone with aScales[i].
 export function gemm_i16_dq_f32(ap: usize, bp: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
-  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32, aScales: usize): void {
   if (M <= 0 || N <= 0) return;
-  drive<f32, i16>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
+  if (aScales == 0) drive<f32, i16, i32>(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab, 0);
+  else drive<f32, i16, f32>(ap, bp, y, ldy, M, N, K, 0, wScale, bias, act, aa, ab, aScales);
 }
 
 // gemm_i16_dq_f32 over pack_b_q8's one-byte panels: the same bits (see gemm_q8_i32).
 export function gemm_q8_dq_f32(ap: usize, bq: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
-  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32, aScales: usize): void {
   if (M <= 0 || N <= 0) return;
-  drive<f32, i8>(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab);
+  if (aScales == 0) drive<f32, i8, i32>(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, aa, ab, 0);
+  else drive<f32, i8, f32>(ap, bq, y, ldy, M, N, K, 0, wScale, bias, act, aa, ab, aScales);
 }

@@ -18,7 +18,7 @@
 
 import { ACT_NONE } from './activation';
 import { act_in_strip, act_strip } from './gemm_epilogue';
-import { load8, storeRow } from './gemm_i8';
+import { load8, rowScale, storeRow } from './gemm_i8';
 
 // @ts-ignore: decorator
 @inline function byteAt(p: usize, signed: i32): i32 {
@@ -144,10 +144,11 @@ export function fits_q8(src: usize, K: i32, N: i32, ldb: i32, transB: i32, signe
 }
 
 // One panel for MR rows (a constant at each call site, so the unused rows fold away): two K pairs
-// a step (Kp/2 is a multiple of 4), then the GEMM's tile store.
+// a step (Kp/2 is a multiple of 4), then the GEMM's tile store (rs: per-row A scales or 0, as
+// gemm_i8.ts's rowScale).
 // @ts-ignore: decorator
 @inline function panel(a: usize, b: usize, Kp: i32, o: usize, ldo: usize, MR: i32, nr: i32,
-  slo: v128, shi: v128, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
+  slo: v128, shi: v128, rs: usize, blo: v128, bhi: v128, hasBias: bool, act: i32, aa: f32, ab: f32): void {
   let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
   let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
   const end = b + (<usize>Kp << 3);
@@ -166,32 +167,51 @@ export function fits_q8(src: usize, K: i32, N: i32, ldb: i32, transB: i32, signe
     if (MR > 3) { s = v128.load32_splat(a, 28); c30 = mac(c30, s, x0); c31 = mac(c31, s, x1); }
     a += 32; b += 32;
   }
-  storeRow<f32>(o, c00, c01, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-  if (MR > 1) storeRow<f32>(o + ldo, c10, c11, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-  if (MR > 2) storeRow<f32>(o + 2 * ldo, c20, c21, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
-  if (MR > 3) storeRow<f32>(o + 3 * ldo, c30, c31, nr, slo, shi, blo, bhi, hasBias, act, aa, ab);
+  storeRow<f32>(o, c00, c01, nr, rowScale(slo, rs, 0), rowScale(shi, rs, 0), blo, bhi, hasBias, act, aa, ab);
+  if (MR > 1) storeRow<f32>(o + ldo, c10, c11, nr, rowScale(slo, rs, 1), rowScale(shi, rs, 1), blo, bhi, hasBias, act, aa, ab);
+  if (MR > 2) storeRow<f32>(o + 2 * ldo, c20, c21, nr, rowScale(slo, rs, 2), rowScale(shi, rs, 2), blo, bhi, hasBias, act, aa, ab);
+  if (MR > 3) storeRow<f32>(o + 3 * ldo, c30, c31, nr, rowScale(slo, rs, 3), rowScale(shi, rs, 3), blo, bhi, hasBias, act, aa, ab);
+}
+
+// Rows of the GEMV as a type, so that each row count is a function of its own with MR a constant:
+// u8, u16, u64, u32 → 1, 2, 3, 4 rows. (With the four panel() copies inlined into one function,
+// Binaryen's code folding merged those for 2, 3 and 4 rows into one loop testing a run-time MR at
+// every K pair: 2 rows cost as much as 4, 2.4 ms on Whisper's 384 × 51,865 q8 head against 0.9 ms
+// for one row.)
+// @ts-ignore: decorator
+@inline function rowsOf<R>(): i32 {
+  return sizeof<R>() == 8 ? 3 : <i32>sizeof<R>();
+}
+
+// Every panel for rowsOf<R>() rows.
+function panels<R>(ap: usize, bq: usize, y: usize, ldy: i32, N: i32, K: i32,
+  aScale: f32, wScale: usize, bias: usize, tileAct: i32, aa: f32, ab: f32, aScales: usize): void {
+  const MR = rowsOf<R>();
+  const Kp = (K + 7) & ~7, ldoB = <usize>ldy << 2, panelB = <usize>Kp << 3;
+  const as = f32x4.splat(aScale), zero = f32x4.splat(0), hasBias = bias != 0;
+  for (let j0 = 0; j0 < N; j0 += 8) {
+    const nr = min(8, N - j0), b = bq + <usize>(j0 >> 3) * panelB, oj = y + (<usize>j0 << 2);
+    const ws = wScale + (<usize>j0 << 2);
+    let slo = load8(ws, nr, false), shi = load8(ws, nr, true);
+    if (aScales == 0) { slo = f32x4.mul(as, slo); shi = f32x4.mul(as, shi); }
+    let blo = zero, bhi = zero;
+    if (hasBias) { const bj = bias + (<usize>j0 << 2); blo = load8(bj, nr, false); bhi = load8(bj, nr, true); }
+    panel(ap, b, Kp, oj, ldoB, MR, nr, slo, shi, aScales, blo, bhi, hasBias, tileAct, aa, ab);
+  }
 }
 
 // y (M×N f32, ldy elements, 1 ≤ M ≤ 4) = act(f32(A·Bq)·f32(aScale·wScale[j]) (+ bias[j])), A
 // packed by quantize_pack_a_f32 / pack_a_i8, Bq by pack_b_q8: the same bits as gemm_i16_dq_f32
-// over pack_b_i8's panels of the same weight.
+// over pack_b_i8's panels of the same weight. aScales: 0, or M per-row A scales replacing aScale
+// (as gemm_q8_dq_f32's).
 export function gemv_q8_dq_f32(ap: usize, bq: usize, y: usize, ldy: i32, M: i32, N: i32, K: i32,
-  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32): void {
+  aScale: f32, wScale: usize, bias: usize, act: i32, aa: f32, ab: f32, aScales: usize): void {
   if (M <= 0 || N <= 0 || M > 4) return;
-  const Kp = (K + 7) & ~7, ldoB = <usize>ldy << 2, panelB = <usize>Kp << 3;
-  const as = f32x4.splat(aScale), zero = f32x4.splat(0);
-  const strip = act_in_strip(act), tileAct = strip ? ACT_NONE : act, hasBias = bias != 0;
-  for (let j0 = 0; j0 < N; j0 += 8) {
-    const nr = min(8, N - j0), b = bq + <usize>(j0 >> 3) * panelB, oj = y + (<usize>j0 << 2);
-    const ws = wScale + (<usize>j0 << 2);
-    const slo = f32x4.mul(as, load8(ws, nr, false)), shi = f32x4.mul(as, load8(ws, nr, true));
-    let blo = zero, bhi = zero;
-    if (hasBias) { const bj = bias + (<usize>j0 << 2); blo = load8(bj, nr, false); bhi = load8(bj, nr, true); }
-    if (M == 1) panel(ap, b, Kp, oj, ldoB, 1, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
-    else if (M == 2) panel(ap, b, Kp, oj, ldoB, 2, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
-    else if (M == 3) panel(ap, b, Kp, oj, ldoB, 3, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
-    else panel(ap, b, Kp, oj, ldoB, 4, nr, slo, shi, blo, bhi, hasBias, tileAct, aa, ab);
-  }
+  const strip = act_in_strip(act), tileAct = strip ? ACT_NONE : act;
+  if (M == 1) panels<u8>(ap, bq, y, ldy, N, K, aScale, wScale, bias, tileAct, aa, ab, aScales);
+  else if (M == 2) panels<u16>(ap, bq, y, ldy, N, K, aScale, wScale, bias, tileAct, aa, ab, aScales);
+  else if (M == 3) panels<u64>(ap, bq, y, ldy, N, K, aScale, wScale, bias, tileAct, aa, ab, aScales);
+  else panels<u32>(ap, bq, y, ldy, N, K, aScale, wScale, bias, tileAct, aa, ab, aScales);
   // The costlier activations over the finished rows, as the GEMM does per strip (same bits).
-  if (strip) for (let j0 = 0; j0 < N; j0 += 8) act_strip(y + (<usize>j0 << 2), ldoB, M, min(8, N - j0), act);
+  if (strip) for (let j0 = 0; j0 < N; j0 += 8) act_strip(y + (<usize>j0 << 2), <usize>ldy << 2, M, min(8, N - j0), act);
 }

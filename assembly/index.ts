@@ -1,7 +1,7 @@
 // Entry point of kernels.wasm / kernels-relaxed.wasm: re-exports only. One file per op family;
 // the exported names and parameter order are the ABI the runtime binds (assembly/README.md).
 export { pack_a_f32, pack_b_f32, pack_b_f32_inplace, gemm_f32 } from './gemm';
-export { pack_b_i8, pack_a_i8, quantize_pack_a_f32, gemm_i16_i32, gemm_i16_dq_f32, gemm_q8_i32, gemm_q8_dq_f32 } from './gemm_i8';
+export { pack_b_i8, pack_a_i8, quantize_pack_a_f32, quantize_pack_a_rows_f32, gemm_i16_i32, gemm_i16_dq_f32, gemm_q8_i32, gemm_q8_dq_f32 } from './gemm_i8';
 export { minmax_f32, quantize_f32_u8, im2row_u8 } from './quant';
 export { im2col_packed_f32, im2col_packed_batch_f32, unbatch_rows_f32, conv2d_im2col_gemm_f32 } from './conv';
 export { col2im_f32 } from './conv_transpose';

@@ -68,7 +68,7 @@ export function measureDecode(relaxed = false) {
       const x = alloc(K * 4), ap = alloc(4 * Kp * 2), ws = alloc(N * 4), y = alloc(N * 4), w = Array.from({ length: copies }, () => alloc(bytes));
       new Float32Array(memory.buffer, x, K).fill(0.5); new Float32Array(memory.buffer, ws, N).fill(0.01);
       for (const p of w) fill(memory, p, bytes, (i) => (i * 7) & 0x3f);
-      const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemm_i16_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0); });
+      const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemm_i16_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0, 0); });
       row.int8 = { ms, bytes, gbs: bytes / ms / 1e6, bytesPerWeight: 2 };
     }
     // int8 GEMV: what DynamicQuantizeMatMul runs for M ≤ 4, gemv_q8_dq_f32 over pack_b_q8's
@@ -79,7 +79,7 @@ export function measureDecode(relaxed = false) {
       const x = alloc(K * 4), ap = alloc(4 * Kp * 2), ws = alloc(N * 4), y = alloc(N * 4), w = Array.from({ length: copies }, () => alloc(bytes));
       new Float32Array(memory.buffer, x, K).fill(0.5); new Float32Array(memory.buffer, ws, N).fill(0.01);
       for (const p of w) fill(memory, p, bytes, (i) => (i * 7) & 0x3f);
-      const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemv_q8_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0); });
+      const ms = bestMs(copies, 3, (c) => { k.quantize_pack_a_f32(x, K, ap, 1, K, 1 / 255, 0); k.gemv_q8_dq_f32(ap, w[c], y, N, 1, N, K, 1 / 255, ws, 0, 0, 0, 0, 0); });
       row['int8 gemv'] = { ms, bytes, gbs: bytes / ms / 1e6, bytesPerWeight: 1 };
     }
     // int4: MatMulNBits' nibbles + f32 scales, block 32.

@@ -36,7 +36,7 @@ for (const [M, N, K] of shapes) {
   for (let r = 0; r < reps; r++) {
     for (const [name, fn, b] of [['i16', k.gemm_i16_dq_f32, bp], ['q8', k.gemm_q8_dq_f32, bq]]) {
       const t = performance.now();
-      fn(ap, b, y, N, M, N, K, 2 / 255, ws, 0, 0, 0, 0);
+      fn(ap, b, y, N, M, N, K, 2 / 255, ws, 0, 0, 0, 0, 0);
       best[name] = Math.min(best[name], performance.now() - t);
     }
   }

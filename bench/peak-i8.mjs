@@ -66,7 +66,7 @@ export async function measureI8() {
     k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 128);
     const calls = Math.max(1, Math.round(3e7 / (M * N * K)));
     const reps = Math.min(60, Math.max(15, Math.round(3e9 / (calls * M * N * K))));
-    const s = best(() => { for (let c = 0; c < calls; c++) k.gemm_i16_dq_f32(ap, bp, y, N, M, N, K, 4 / 255, ws, 0, 0, 0, 0); }, reps);
+    const s = best(() => { for (let c = 0; c < calls; c++) k.gemm_i16_dq_f32(ap, bp, y, N, M, N, K, 4 / 255, ws, 0, 0, 0, 0, 0); }, reps);
     return { shape: `${M}×${N}×${K}`, what, gmacs: (calls * M * N * K) / s / 1e9 };
   });
   return { dotGmacs, dotAddGmacs, gemm };

@@ -65,7 +65,7 @@ export interface AsrCallOptions extends WhisperGenerationOptions {
    * Most windows (`chunk_length_s`) decoded together in lockstep, one decoder run per token for all
    * of them (HF's name; default and maximum: the pipeline's `batch_size`). Each window's tokens are
    * exactly those it gets decoded alone; batching applies to greedy single-pass windows on
-   * decoders without dynamic quantization (fp32, fp16), else windows go one by one. With a
+   * fp32, fp16 and q8 decoders (not q4), else windows go one by one. With a
    * streamer, each window's put/end still arrive in window order: later windows' calls are held
    * until the earlier windows have ended.
    */

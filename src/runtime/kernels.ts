@@ -15,15 +15,17 @@ export interface Kernels {
   pack_b_i8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): void;
   pack_a_i8(a: Ptr, lda: I, signed: I, zp: Ptr, zpPerRow: I, ap: Ptr, M: I, K: I): void;
   quantize_pack_a_f32(x: Ptr, ldx: I, ap: Ptr, M: I, K: I, scale: F, zp: I): void;
+  /** quantize_pack_a_f32 with a scale and zero point per row (M f32 at `scales`, M i32 at `zps`). */
+  quantize_pack_a_rows_f32(x: Ptr, ldx: I, ap: Ptr, M: I, K: I, scales: Ptr, zps: Ptr): void;
   gemm_i16_i32(ap: Ptr, bp: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
-  gemm_i16_dq_f32(ap: Ptr, bp: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
+  gemm_i16_dq_f32(ap: Ptr, bp: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F, aScales: Ptr): void;
   pack_b_q8(src: Ptr, dst: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): I;
-  gemv_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
+  gemv_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F, aScales: Ptr): void;
   fits_q8(src: Ptr, K: I, N: I, ldb: I, transB: I, signed: I, zp: Ptr, zpPerCol: I): I;
   /** y = x·Wᵀ over W stored [N, K] (a tied lm_head read from the embedding table): y[m·ldy + n] = x[m]·W[n]. */
   gemv_nt_f32(x: Ptr, M: I, K: I, w: Ptr, N: I, y: Ptr, ldy: I): void;
   gemm_q8_i32(ap: Ptr, bq: Ptr, c: Ptr, ldc: I, M: I, N: I, K: I): void;
-  gemm_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F): void;
+  gemm_q8_dq_f32(ap: Ptr, bq: Ptr, y: Ptr, ldy: I, M: I, N: I, K: I, aScale: F, wScale: Ptr, bias: Ptr, act: I, actA: F, actB: F, aScales: Ptr): void;
   minmax_f32(x: Ptr, n: I, out: Ptr): void;
   quantize_f32_u8(x: Ptr, y: Ptr, n: I, scale: F, zp: I): void;
   im2row_u8(x: Ptr, dst: Ptr, C: I, H: I, W: I, kh: I, kw: I, sh: I, sw: I, dh: I, dw: I, padTop: I, padLeft: I, OH: I, OW: I, pad: I): void;

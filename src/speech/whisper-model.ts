@@ -11,8 +11,10 @@
  * Every node of the rewritten decoder works on each batch row alone, so `stepBatch` decodes B
  * windows in lockstep (one shared past length): the weights are read once per step for all of them
  * (src/speech/decode-rows.ts). That is exact only where a row's numbers cannot depend on the other
- * rows: `rowsIndependent` is false for decoders with dynamic activation quantization (q8: one
- * range over the whole tensor) or 4-bit weights (q4), which then decode one window at a time.
+ * rows. q8 decoders (onnxruntime's dynamic quantization: one range over the whole tensor) are
+ * made so by quantizing each window with its own range (graph/passes/per-item-quantize.ts);
+ * `rowsIndependent` is false for what remains (4-bit weights, q4: MatMulNBits, or quantization the
+ * fusions left unfused), which then decodes one window at a time.
  */
 import { TesseraError } from '../api/errors.js';
 import { InferenceSession, type SessionOptions } from '../api/session.js';
@@ -20,6 +22,7 @@ import { Tensor } from '../api/tensor.js';
 import type { Model } from '../graph/ir.js';
 import { constantContextTargets, residentEncoderDecoder, untransposedHead } from '../graph/passes/encoder-decoder-cache.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT } from '../graph/passes/kv-cache.js';
+import { perItemQuantization } from '../graph/passes/per-item-quantize.js';
 import { selectRows } from '../graph/passes/select-rows.js';
 import { decodeModel } from '../onnx/decode.js';
 import { floatToHalf, halfToFloat } from '../onnx/float-formats.js';
@@ -69,13 +72,6 @@ export interface WhisperStats {
   bytesFedLastStep: number;
 }
 
-/**
- * Ops whose rows would not get their one-window bits in a batch: a tensor-wide quantization range
- * (q8: onnxruntime's quantize_dynamic), and 4-bit MatMulNBits, whose kernels for one row and for
- * several sum differently (measured: test/speech/whisper-batch-model.test.ts).
- */
-const NOT_BATCH_INVARIANT = new Set(['DynamicQuantizeLinear', 'DynamicQuantizeMatMul', 'DynamicQuantizeMatMulGroup', 'MatMulInteger', 'MatMulNBits']);
-
 async function bytesOf(source: ModelSource, options: SessionOptions): Promise<Uint8Array> {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
@@ -88,7 +84,7 @@ export class WhisperModel {
   readonly stats: WhisperStats = { decoderPlans: 0, decoderSteps: 0, bytesFedLastStep: 0 };
   /** 'merged' (If resolved at load) or 'pair' (decoder_model + decoder_with_past_model). */
   readonly decoderSource: 'merged' | 'pair';
-  /** False when a batch row's numbers could depend on the other rows (dynamic quantization): no batching. */
+  /** False when a batch row's numbers could depend on the other rows (4-bit weights, unfused quantization): no batching. */
   readonly rowsIndependent: boolean;
   /** Most rows of a batched step (`batch_capacity`). */
   readonly batchCapacity: number;
@@ -157,15 +153,16 @@ export class WhisperModel {
       const r = residentEncoderDecoder(m, L, noPast, capacity);
       if (typeof r === 'string') throw new TesseraError('INVALID_MODEL', `Whisper decoder: ${r}`);
       source = r.source;
-      // onnxruntime's quantize_dynamic quantizes each activation with one range over the whole
-      // tensor: in a batch, every row's rounding would depend on the other windows.
-      rowsIndependent = !m.graph.nodes.some((n) => NOT_BATCH_INVARIANT.has(n.opType));
       try { selectRows(m, { output: 'logits', rowsInput: 'tessera_rows', perBatch: true }); lastRowOnly = true; } catch { lastRowOnly = false; }
       untransposedHead(m);
     };
+    // After the fusions: q8's quantize_dynamic ranges per window (batch item), not per tensor; 4-bit
+    // MatMulNBits (one-row and several-row kernels sum differently: test/speech/whisper-batch-model.test.ts)
+    // or unfused quantization leave the windows dependent on each other.
+    const perItem = (m: Model) => { rowsIndependent = capacity > 1 && perItemQuantization(m).length === 0; };
     const encoder = await InferenceSession.createRewritten(files.encoder, options, (m) => { constantContextTargets(m); });
     try {
-      const decoder = await InferenceSession.createRewritten(files.decoder, options, rewrite);
+      const decoder = await InferenceSession.createRewritten(files.decoder, options, rewrite, perItem);
       const enc = decoder.inputMetadata.find((m) => m.name === 'encoder_hidden_states');
       const D = enc?.shape?.[2];
       if (typeof D !== 'number') {
@@ -258,7 +255,7 @@ export class WhisperModel {
   async stepBatchViews(ids: readonly (readonly number[])[], hidden: Tensor | undefined, rows: readonly number[]): Promise<Float32Array[][]> {
     const B = ids.length;
     if (!B) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: no rows');
-    if (B > 1 && !this.rowsIndependent) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: this decoder cannot decode windows as one batch (q8/q4 kernels are not batch-invariant, or batch_capacity is 1)');
+    if (B > 1 && !this.rowsIndependent) throw new TesseraError('INVALID_ARGUMENT', 'WhisperModel.stepBatch: this decoder cannot decode windows as one batch (q4 kernels are not batch-invariant, or batch_capacity is 1)');
     if (B > this.batchCapacity) throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepBatch: ${B} rows exceed batch_capacity (${this.batchCapacity})`);
     if (hidden) {
       if (hidden.dims[0] !== B) throw new TesseraError('INVALID_ARGUMENT', `WhisperModel.stepBatch: the encoder output has ${hidden.dims[0]} rows for ${B} windows`);

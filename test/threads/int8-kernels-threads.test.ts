@@ -3,7 +3,8 @@
  * (M, N, K no multiples of 4 or 8): at 1, 2 and 3 threads every output byte (and a canary after
  * it) is the unsplit call's, and the calls large enough to split really were split. The GEMMs are
  * cut by 8-column panels or (N of one or two panels) by 4-row blocks, with per-column scales, a
- * bias, an output stride wider than N, and GELU (the per-strip activation) or Clip (in the tile).
+ * bias, an output stride wider than N, and GELU (the per-strip activation) or Clip (in the tile);
+ * and with an A scale per row (aScales: batch items quantized apart), which a cut by rows carries along.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernels } from '../../src/runtime/kernels.js';
@@ -46,9 +47,12 @@ describe('the parallel int8 kernels', () => {
       rig.k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 64);
       const splits = M * N * K >= 1 << 21;
       for (const [act, a, b] of [[ACT_NONE, 0, 0], [ACT_CLIP, -0.5, 2], [ACT_GELU, 0, 0]] as const) {
-        same(y, M * ldy * 4, splits, (t) => t.gemm_i16_dq_f32(ap, bp, y, ldy, M, N, K, 4 / 255, ws, bias, act, a, b));
+        same(y, M * ldy * 4, splits, (t) => t.gemm_i16_dq_f32(ap, bp, y, ldy, M, N, K, 4 / 255, ws, bias, act, a, b, 0));
       }
-      same(y, M * ldy * 4, splits, (t) => t.gemm_i16_dq_f32(ap, bp, y, ldy, M, N, K, 4 / 255, ws, 0, ACT_GELU, 0, 0));
+      same(y, M * ldy * 4, splits, (t) => t.gemm_i16_dq_f32(ap, bp, y, ldy, M, N, K, 4 / 255, ws, 0, ACT_GELU, 0, 0, 0));
+      const rowScales = alloc(M * 4);
+      randomF32(rowScales, M, M + 7, 1e-3, 3e-2);
+      same(y, M * ldy * 4, splits, (t) => t.gemm_i16_dq_f32(ap, bp, y, ldy, M, N, K, 0, ws, bias, ACT_CLIP, -0.5, 2, rowScales));
     }
   });
 
@@ -62,8 +66,26 @@ describe('the parallel int8 kernels', () => {
       rig.k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 64);
       const splits = M * N * K >= 1 << 21;
       for (const [act, a, b] of [[ACT_NONE, 0, 0], [ACT_CLIP, -0.5, 2], [ACT_GELU, 0, 0]] as const) {
-        same(y, M * ldy * 4, splits, (t) => t.gemv_q8_dq_f32(ap, bq, y, ldy, M, N, K, 4 / 255, ws, bias, act, a, b));
+        same(y, M * ldy * 4, splits, (t) => t.gemv_q8_dq_f32(ap, bq, y, ldy, M, N, K, 4 / 255, ws, bias, act, a, b, 0));
       }
+      const rowScales = alloc(M * 4);
+      randomF32(rowScales, M, M + 7, 1e-3, 3e-2);
+      same(y, M * ldy * 4, splits, (t) => t.gemv_q8_dq_f32(ap, bq, y, ldy, M, N, K, 0, ws, bias, ACT_GELU, 0, 0, rowScales));
+    }
+  });
+
+  it('gemm_q8_dq_f32 (one-byte panels) by panels and by rows, one A scale and one per row', () => {
+    for (const [M, N, K] of shapes) {
+      const ldy = N + 3;
+      const x = alloc(M * K * 4), ap = alloc(packedAI8Bytes(M, K)), w = alloc(K * N), bq = alloc(Math.ceil(N / 8) * 8 * ((K + 7) & ~7));
+      const ws = alloc(N * 4), bias = alloc(N * 4), y = alloc(M * ldy * 4), rowScales = alloc(M * 4);
+      randomF32(x, M * K, M, -1, 3); randomBytes(w, K * N, N); randomF32(ws, N, K, 1e-3, 4e-3); randomF32(bias, N, 5, -1, 1);
+      randomF32(rowScales, M, M + 7, 1e-3, 3e-2);
+      expect(rig.k.pack_b_q8(w, bq, K, N, N, 0, 1, 0, 0)).toBe(1);
+      rig.k.quantize_pack_a_f32(x, K, ap, M, K, 4 / 255, 64);
+      const splits = M * N * K >= 1 << 21;
+      same(y, M * ldy * 4, splits, (t) => t.gemm_q8_dq_f32(ap, bq, y, ldy, M, N, K, 4 / 255, ws, bias, ACT_GELU, 0, 0, 0));
+      same(y, M * ldy * 4, splits, (t) => t.gemm_q8_dq_f32(ap, bq, y, ldy, M, N, K, 0, ws, bias, ACT_GELU, 0, 0, rowScales));
     }
   });
 

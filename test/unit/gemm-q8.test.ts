@@ -28,8 +28,8 @@ function run(M: number, K: number, N: number, signed: boolean, zpPerCol: boolean
   k.pack_b_i8(w, bp, K, N, N, 0, s, zp, zc);
   expect(k.fits_q8(w, K, N, N, 0, s, zp, zc)).toBe(1);
   expect(k.pack_b_q8(w, bq, K, N, N, 0, s, zp, zc)).toBe(1);
-  k.gemm_i16_dq_f32(ap, bp, y1, N, M, N, K, 4 / 255, ws, b, act, 0.1, 0.2);
-  k.gemm_q8_dq_f32(ap, bq, y2, N, M, N, K, 4 / 255, ws, b, act, 0.1, 0.2);
+  k.gemm_i16_dq_f32(ap, bp, y1, N, M, N, K, 4 / 255, ws, b, act, 0.1, 0.2, 0);
+  k.gemm_q8_dq_f32(ap, bq, y2, N, M, N, K, 4 / 255, ws, b, act, 0.1, 0.2, 0);
   k.gemm_i16_i32(ap, bp, c1, N, M, N, K);
   k.gemm_q8_i32(ap, bq, c2, N, M, N, K);
   const canary = heap.checkCanaries();

@@ -32,8 +32,8 @@ function run(c: Case): { gemv: Float32Array; gemm: Float32Array; want: Float32Ar
   k.quantize_pack_a_f32(x, K, ap, M, K, aScale, azp);
   k.pack_b_i8(w, bp, K, N, N, 0, signed ? 1 : 0, zp, c.zpPerCol ? 1 : 0);
   const ok = k.pack_b_q8(w, bq, K, N, N, 0, signed ? 1 : 0, zp, c.zpPerCol ? 1 : 0);
-  k.gemm_i16_dq_f32(ap, bp, y1, N, M, N, K, aScale, ws, bias, c.act, 0.1, 0.2);
-  k.gemv_q8_dq_f32(ap, bq, y2, N, M, N, K, aScale, ws, bias, c.act, 0.1, 0.2);
+  k.gemm_i16_dq_f32(ap, bp, y1, N, M, N, K, aScale, ws, bias, c.act, 0.1, 0.2, 0);
+  k.gemv_q8_dq_f32(ap, bq, y2, N, M, N, K, aScale, ws, bias, c.act, 0.1, 0.2, 0);
   const canary = heap.checkCanaries();
   if (canary) throw new Error(canary);
   // Reference (no bias, no activation): the i32 sums in TypeScript, then Cast → Mul(aScale·ws).

@@ -26,13 +26,14 @@ export interface Kernels {
   pack_b_i8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): void;
   pack_a_i8(a: number, lda: number, signed: number, zp: number, zpPerRow: number, ap: number, M: number, K: number): void;
   quantize_pack_a_f32(x: number, ldx: number, ap: number, M: number, K: number, scale: number, zp: number): void;
+  quantize_pack_a_rows_f32(x: number, ldx: number, ap: number, M: number, K: number, scales: number, zps: number): void;
   gemm_i16_i32(ap: number, bp: number, c: number, ldc: number, M: number, N: number, K: number): void;
-  gemm_i16_dq_f32(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
+  gemm_i16_dq_f32(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number, aScales: number): void;
   pack_b_q8(src: number, dst: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): number;
-  gemv_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
+  gemv_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number, aScales: number): void;
   fits_q8(src: number, K: number, N: number, ldb: number, transB: number, signed: number, zp: number, zpPerCol: number): number;
   gemm_q8_i32(ap: number, bq: number, c: number, ldc: number, M: number, N: number, K: number): void;
-  gemm_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void;
+  gemm_q8_dq_f32(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number, aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number, aScales: number): void;
   minmax_f32(x: number, n: number, out: number): void;
   quantize_f32_u8(x: number, y: number, n: number, scale: number, zp: number): void;
   im2row_u8(x: number, dst: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number,

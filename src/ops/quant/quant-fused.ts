@@ -18,6 +18,15 @@
  * one x (BERT's Q, K, V), x's range found and x quantized once, then one GEMM per output. Inputs
  * x, then (w, w_zero_point, w_scale, bias or '') per output; `activations` (one per output, ''
  * for none) and `activation_params` (two per output).
+ *
+ * `per_item_range` = 1 (both ops; set by graph/passes/per-item-quantize.ts on a decoder that
+ * decodes several windows as one batch, never from a model file): x's first axis indexes batch
+ * items, and each item is quantized with the range of its own values, as the item alone would be
+ * (ONNX's DynamicQuantizeLinear takes one range over the whole tensor, which would make an item's
+ * rounding depend on the others). The weights are still read once for all rows: the rows are
+ * packed with their item's scale and zero point (quantize_pack_a_rows_f32) and the GEMM scales each
+ * row by its own (the kernels' aScales). Integer sums are exact, so each item's output has the
+ * bits of the same op run on that item alone. One item runs the per-tensor path itself.
  */
 import { shapeSize } from '../../api/tensor.js';
 import { type DynamicParams, dynamicParams } from './quant.js';
@@ -38,8 +47,11 @@ interface Product {
   act: Activation;
   /** The weight packed once for the session (packedWeightI8). */
   pack(bd: Bound): { ptr: number; q8: boolean };
-  /** Binds the packed weight, scales and bias; returns the GEMM for packed A at `ap`. */
-  bind(bd: Bound, y: number, p: { ptr: number; q8: boolean }): (ap: number, aScale: number) => void;
+  /**
+   * Binds the packed weight, scales and bias; returns the GEMM for packed A at `ap`, A's scale
+   * `aScale`, or per row at `aScales` (M floats) when that is not 0.
+   */
+  bind(bd: Bound, y: number, p: { ptr: number; q8: boolean }): (ap: number, aScale: number, aScales: number) => void;
 }
 
 function product(ctx: OpContext, first: number, M: number, K: number, act: Activation): Product {
@@ -69,9 +81,9 @@ function product(ctx: OpContext, first: number, M: number, K: number, act: Activ
       });
       const B = bias ? bd.inputs[first + 3]! : 0, k = bd.k;
       const { act: code, a, b } = act;
-      if (p.q8 && M >= 1 && M <= GEMV_MAX_ROWS) return (ap, aScale) => k.gemv_q8_dq_f32(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b);
+      if (p.q8 && M >= 1 && M <= GEMV_MAX_ROWS) return (ap, aScale, aScales) => k.gemv_q8_dq_f32(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b, aScales);
       const gemm = p.q8 ? k.gemm_q8_dq_f32 : k.gemm_i16_dq_f32;
-      return (ap, aScale) => gemm(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b);
+      return (ap, aScale, aScales) => gemm(ap, p.ptr, Y, N, M, N, K, aScale, scales, B, code, a, b, aScales);
     },
   };
 }
@@ -89,14 +101,22 @@ function prepareProducts(ctx: OpContext, acts: Activation[], rangeAt = -1): Prep
   if (x.dims.length < 1) ctx.fail(`needs x of rank ≥ 1, got [${x.dims}]`, 'SHAPE_MISMATCH');
   const K = x.dims[x.dims.length - 1]!;
   const M = shapeSize(x.dims.slice(0, -1));
+  const perItem = ctx.attrs.int('per_item_range', 0);
+  if (perItem !== 0 && perItem !== 1) ctx.fail(`attribute 'per_item_range' must be 0 or 1, got ${perItem}`, 'INVALID_ATTRIBUTE');
+  if (perItem && rangeIn) ctx.fail("'per_item_range' cannot be combined with an x_range input", 'INVALID_MODEL');
+  if (perItem && x.dims.length < 3) ctx.fail(`'per_item_range' needs x of rank ≥ 3 ([items, rows, K]), got [${x.dims}]`, 'SHAPE_MISMATCH');
+  // Items quantized alone; one item (or none) is the per-tensor case.
+  const items = perItem ? x.dims[0]! : 1;
   const products = acts.map((act, i) => product(ctx, 1 + 4 * i, M, K, act));
   const aBytes = packedAI8Bytes(M, K);
+  const rowParams = items > 1 ? 8 * M : 0;
   return {
     outputs: products.map((p) => ({ dtype: 'float32', dims: [...x.dims.slice(0, -1), p.N] })),
-    // Scratch: packed A | min, max.
-    scratchBytes: aBytes + 8,
+    // Scratch: packed A | min, max | per item: each row's scale (M f32) and zero point (M i32).
+    scratchBytes: aBytes + 8 + rowParams,
     build: (bd) => {
       const ap = bd.scratch, range = ap + aBytes;
+      if (items > 1) return perItemStep(bd, products, ap, range, M, K, items);
       // Every weight packed before anything else is filled: a fill that reads the node's inputs as
       // stored (the scales) would first read in whole any weight still in the model file, which
       // its packing reads from the file a band at a time instead (Engine.deferWeight).
@@ -111,9 +131,35 @@ function prepareProducts(ctx: OpContext, acts: Activation[], rangeAt = -1): Prep
         if (rn > 0) { k.minmax_f32(R, rn, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
         const p = dynamicParams(lo, hi, params);
         k.quantize_pack_a_f32(X, K, ap, M, K, p.scale, p.zeroPoint);
-        for (let i = 0; i < gemms.length; i++) gemms[i]!(ap, p.scale);
+        for (let i = 0; i < gemms.length; i++) gemms[i]!(ap, p.scale, 0);
       };
     },
+  };
+}
+
+/**
+ * The step of `per_item_range` over `items` > 1: each item's range over its M/items rows (contiguous
+ * in x), its DynamicQuantizeLinear scale and zero point given to each of its rows, x packed per row,
+ * and the products dequantized per row. Scratch after the range: M scales, then M zero points.
+ */
+function perItemStep(bd: Bound, products: Product[], ap: number, range: number, M: number, K: number, items: number): () => void {
+  const packed = products.map((p) => p.pack(bd));
+  const gemms = products.map((p, i) => p.bind(bd, bd.outputs[i]!, packed[i]!));
+  const scales = range + 8, zps = scales + 4 * M;
+  const vr = bd.view('float32', range, 2), vs = bd.view('float32', scales, M), vz = bd.view('int32', zps, M);
+  const X = bd.inputs[0]!, rows = M / items, n = rows * K, k = bd.k;
+  const params: DynamicParams = { scale: 0, zeroPoint: 0 };
+  return () => {
+    const s = vs() as Float32Array, z = vz() as Int32Array;
+    for (let b = 0; b < items; b++) {
+      let lo = 0, hi = 0;
+      if (n > 0) { k.minmax_f32(X + 4 * b * n, n, range); const r = vr(); lo = r[0] as number; hi = r[1] as number; }
+      const p = dynamicParams(lo, hi, params);
+      s.fill(p.scale, b * rows, b * rows + rows);
+      z.fill(p.zeroPoint, b * rows, b * rows + rows);
+    }
+    k.quantize_pack_a_rows_f32(X, K, ap, M, K, scales, zps);
+    for (let i = 0; i < gemms.length; i++) gemms[i]!(ap, 0, scales);
   };
 }
 
@@ -140,6 +186,6 @@ function prepareGroup(ctx: OpContext): Prepared {
 }
 
 export const quantFusedOps: OpDef[] = [
-  { opType: 'DynamicQuantizeMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS], prepare },
-  { opType: 'DynamicQuantizeMatMulGroup', domain: 'tessera', since: 1, attributes: ['activations', 'activation_params'], prepare: prepareGroup },
+  { opType: 'DynamicQuantizeMatMul', domain: 'tessera', since: 1, attributes: [...FUSED_ACT_ATTRS, 'per_item_range'], prepare },
+  { opType: 'DynamicQuantizeMatMulGroup', domain: 'tessera', since: 1, attributes: ['activations', 'activation_params', 'per_item_range'], prepare: prepareGroup },
 ];

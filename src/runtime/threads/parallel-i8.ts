@@ -8,8 +8,10 @@
  *    driver's per-strip activation runs over each part's own panels), or along M at whole 4-row
  *    blocks of packed A (the tile's rows; rows past M are zeros in packed A either way). K is
  *    never split.
+ *    The dequantizing ones' per-row A scales (aScales, when not 0) follow their rows.
  *  - quantize_pack_a_f32 / pack_a_i8 split at whole 4-row blocks: each block is written from its
- *    own rows (and their zero points) only.
+ *    own rows (and their zero points) only. (quantize_pack_a_rows_f32, the per-row form, runs
+ *    whole: it packs a batched decoder's few rows.)
  */
 import type { Kernels } from '../kernels.js';
 import { POOL_KERNELS } from './pool.js';
@@ -41,15 +43,15 @@ export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: numb
 
   const dq = k.gemm_i16_dq_f32;
   function parallelDq(ap: number, bp: number, y: number, ldy: number, M: number, N: number, K: number,
-    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void {
+    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number, aScales: number): void {
     if (M * N * K >= I8_MIN_MACS) {
       full[0] = ap; full[1] = bp; full[2] = y; full[3] = ldy; full[4] = M; full[5] = N; full[6] = K;
-      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB;
-      const ok = byPanels(M, N) ? fan(dq, DQ, 13, N, PANEL, dqCols, 'gemm_i16_dq_f32')
-        : fan(dq, DQ, 13, M, BLOCK, gemmRows, 'gemm_i16_dq_f32');
+      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB; full[13] = aScales;
+      const ok = byPanels(M, N) ? fan(dq, DQ, 14, N, PANEL, dqCols, 'gemm_i16_dq_f32')
+        : fan(dq, DQ, 14, M, BLOCK, dqRows, 'gemm_i16_dq_f32');
       if (ok) return;
     }
-    dq(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB);
+    dq(ap, bp, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB, aScales);
   }
 
   const i32 = k.gemm_i16_i32;
@@ -84,27 +86,27 @@ export function parallelInt8(k: Kernels, fan: Fan, full: number[], threads: numb
   // The decode GEMV (M ≤ 4, assembly/gemv_q8.ts): always by whole panels of its one-byte layout.
   const q8 = k.gemv_q8_dq_f32;
   function parallelQ8(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number,
-    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void {
+    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number, aScales: number): void {
     if (M * N * K >= I8_MIN_MACS) {
       full[0] = ap; full[1] = bq; full[2] = y; full[3] = ldy; full[4] = M; full[5] = N; full[6] = K;
-      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB;
-      if (fan(q8, Q8, 13, N, PANEL, q8Cols, 'gemv_q8_dq_f32')) return;
+      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB; full[13] = aScales;
+      if (fan(q8, Q8, 14, N, PANEL, q8Cols, 'gemv_q8_dq_f32')) return;
     }
-    q8(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB);
+    q8(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB, aScales);
   }
 
   // The GEMM over the same one-byte panels (prefill rows): split as gemm_i16_*, panels half as long.
   const dq8 = k.gemm_q8_dq_f32;
   function parallelDq8(ap: number, bq: number, y: number, ldy: number, M: number, N: number, K: number,
-    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number): void {
+    aScale: number, wScale: number, bias: number, act: number, actA: number, actB: number, aScales: number): void {
     if (M * N * K >= I8_MIN_MACS) {
       full[0] = ap; full[1] = bq; full[2] = y; full[3] = ldy; full[4] = M; full[5] = N; full[6] = K;
-      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB;
-      const ok = byPanels(M, N) ? fan(dq8, DQ8, 13, N, PANEL, q8Cols, 'gemm_q8_dq_f32')
-        : fan(dq8, DQ8, 13, M, BLOCK, gemmRows, 'gemm_q8_dq_f32');
+      full[7] = aScale; full[8] = wScale; full[9] = bias; full[10] = act; full[11] = actA; full[12] = actB; full[13] = aScales;
+      const ok = byPanels(M, N) ? fan(dq8, DQ8, 14, N, PANEL, q8Cols, 'gemm_q8_dq_f32')
+        : fan(dq8, DQ8, 14, M, BLOCK, dqRows, 'gemm_q8_dq_f32');
       if (ok) return;
     }
-    dq8(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB);
+    dq8(ap, bq, y, ldy, M, N, K, aScale, wScale, bias, act, actA, actB, aScales);
   }
   const i32q8 = k.gemm_q8_i32;
   function parallelI32q8(ap: number, bq: number, c: number, ldc: number, M: number, N: number, K: number): void {
@@ -158,6 +160,11 @@ const q8GemmCols: Shift = (d, f, s, n) => {
 const gemmRows: Shift = (d, f, s, n) => {
   copy(d, f);
   d[0] = f[0]! + (s / BLOCK) * blockBytes(f[6]!); d[2] = f[2]! + s * f[3]! * 4; d[4] = n;
+};
+// The dequantizing GEMMs by rows: per-row A scales (13), when given, start at the part's first row.
+const dqRows: Shift = (d, f, s, n, p) => {
+  gemmRows(d, f, s, n, p);
+  if (f[13]) d[13] = f[13]! + s * 4;
 };
 // quantize_pack_a_f32(x, ldx, ap, M, K, scale, zp)
 const quantizeRows: Shift = (d, f, s, n) => {

@@ -124,7 +124,7 @@ function runGemmI16(h: Heap, g: G, seed: number, dq: boolean): string | null {
     const aScale = f(0.5 + r() * 1e-3), ws = randArray(g.wsCol ? N : 1, r, 1e-4, 1e-2), bias = g.bias ? randArray(N, r) : undefined;
     const wsN = Float32Array.from({ length: N }, (_, j) => ws[g.wsCol ? j : 0]!);
     const [act, aa, ab] = g.act ?? [0, 0, 0];
-    h.k.gemm_i16_dq_f32(ap, bp, out, ld, M, N, K, aScale, h.put(wsN), bias ? h.put(bias) : 0, act, aa, ab);
+    h.k.gemm_i16_dq_f32(ap, bp, out, ld, M, N, K, aScale, h.put(wsN), bias ? h.put(bias) : 0, act, aa, ab, 0);
     want = dequantizeI32(c, M, N, Float32Array.from(wsN, (s) => f(aScale * s)), bias);
     if (act) {
       // The unfused activation op's kernel on the reference result: fused must equal unfused.

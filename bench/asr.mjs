@@ -8,7 +8,11 @@
 // --tokens new tokens (default 96, about what 30 s of real speech gives) in both engines; the
 // bench checks that both return the same text. Each engine runs in its own process; the first
 // call (which also prepares plans and packs weights) is reported apart, then the median of --reps.
-//   npm run build && node bench/asr.mjs [--sizes tiny,base] [--formats fp32,q8] [--engines tessera,tjs] [--tokens 96] [--reps 3]
+// --rounds processes per engine, alternating tessera, transformers.js, tessera, … so that a slow
+// phase of the machine (this VM's come and go by ±30 % for minutes) lands on both: each column is
+// the median over the rounds, the ratio the median of each round's tessera ÷ transformers.js, and
+// every round's ratio is printed beside it.
+//   npm run build && node bench/asr.mjs [--sizes tiny,base] [--formats fp32,q8] [--engines tessera,tjs] [--tokens 96] [--reps 3] [--rounds 3]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +22,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, def) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
 const tokens = Number(arg('tokens', '96'));
 const reps = Number(arg('reps', '3'));
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const rounds = Number(arg('rounds', '3'));
+// Of an even count, the mean of the middle two.
+const median = (a) => { const s = [...a].sort((x, y) => x - y), h = s.length >> 1; return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2; };
 
 async function child(size, format, engine) {
   const { readAudio } = await import('../dist/node/index.js');
@@ -61,8 +67,8 @@ async function main() {
   const formats = arg('formats', 'fp32,q8').split(',');
   const engines = arg('engines', 'tessera,tjs').split(',');
   const uptime = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`${new Date().toISOString()}, load average ${uptime()}; ${tokens} new tokens per window, median of ${reps}`);
-  console.log('| size | format | engine | load ms | first call ms | call ms | call CPU ms | audio s | RTF | × faster than real time | vs transformers.js | CPU vs transformers.js |');
+  console.log(`${new Date().toISOString()}, load average ${uptime()}; ${tokens} new tokens per window; per process the median of ${reps} calls, then the median of ${rounds} alternating processes per engine`);
+  console.log('| size | format | engine | load ms | first call ms | call ms | call CPU ms | audio s | RTF | × faster than real time | vs transformers.js (each round) | CPU vs transformers.js |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const size of sizes) {
     if (!existsSync(`${root}bench/out/whisper-${size}/onnx/encoder_model_quantized.onnx`)) {
@@ -70,17 +76,22 @@ async function main() {
       execFileSync(process.execPath, [`${root}scripts/make-whisper.mjs`, '--size', size, '--out', `${root}bench/out/whisper-${size}`, '--formats', 'fp32,q8'], { stdio: ['ignore', 2, 'inherit'] });
     }
     for (const format of formats) {
-      const rows = {};
-      for (const engine of engines) {
-        const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', size, format, engine, '--tokens', String(tokens), '--reps', String(reps)], { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] });
-        rows[engine] = JSON.parse(out.toString());
+      const runs = Object.fromEntries(engines.map((e) => [e, []]));
+      for (let round = 0; round < rounds; round++) {
+        for (const engine of engines) {
+          const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--child', size, format, engine, '--tokens', String(tokens), '--reps', String(reps)], { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] });
+          runs[engine].push(JSON.parse(out.toString()));
+        }
       }
-      const texts = new Set(Object.values(rows).map((r) => r.text));
+      const rows = Object.fromEntries(engines.map((e) => [e, Object.fromEntries(['loadMs', 'firstMs', 'ms', 'cpuMs', 'seconds'].map((k) => [k, median(runs[e].map((r) => r[k]))]))]));
+      const texts = new Set(engines.flatMap((e) => runs[e].map((r) => r.text)));
+      const ratios = (key) => runs.tessera.map((r, i) => r[key] / runs.tjs[i][key]);
       for (const engine of engines) {
         const r = rows[engine];
         const rtf = r.ms / 1000 / r.seconds;
-        const vs = engine === 'tessera' && rows.tjs ? `${(r.ms / rows.tjs.ms).toFixed(2)}× its time` : '';
-        const vsCpu = engine === 'tessera' && rows.tjs ? `${(r.cpuMs / rows.tjs.cpuMs).toFixed(2)}×` : '';
+        const paired = engine === 'tessera' && runs.tjs;
+        const vs = paired ? `${median(ratios('ms')).toFixed(2)}× its time (${ratios('ms').map((x) => x.toFixed(2)).join(', ')})` : '';
+        const vsCpu = paired ? `${median(ratios('cpuMs')).toFixed(2)}×` : '';
         console.log(`| ${size} | ${format} | ${engine === 'tjs' ? 'transformers.js (ort-web)' : 'tessera'} | ${r.loadMs.toFixed(0)} | ${r.firstMs.toFixed(0)} | ${r.ms.toFixed(0)} | ${r.cpuMs.toFixed(0)} | ${r.seconds.toFixed(1)} | ${rtf.toFixed(3)} | ${(1 / rtf).toFixed(1)} | ${vs} | ${vsCpu} |`);
       }
       if (texts.size > 1) console.log(`| ${size} | ${format} | (the engines' texts differ) |`);

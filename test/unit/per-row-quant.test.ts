@@ -40,6 +40,19 @@ function params(values: number[]): { scale: number; zeroPoint: number } {
   return { ...dynamicParams(lo, hi) };
 }
 
+/** A fresh heap holding the case's batch, packed by quantize_pack_a_rows_f32 with each item's own range. */
+function packPerItem(h: Heap, c: Case) {
+  h.reset();
+  const { items, R, K } = c, M = items * R, x = batch(c);
+  const per = Array.from({ length: items }, (_, b) => params(x.slice(b * R * K, (b + 1) * R * K)));
+  const X = h.put(x), ap = h.alloc(packedFloats(M, K));
+  const scales = h.put(per.flatMap((p) => new Array<number>(R).fill(p.scale)));
+  const zps = h.alloc(M);
+  new Int32Array(h.memory.buffer, zps, M).set(per.flatMap((p) => new Array<number>(R).fill(p.zeroPoint)));
+  h.k.quantize_pack_a_rows_f32(X, K, ap, M, K, scales, zps);
+  return { M, x, per, X, ap, scales, zps };
+}
+
 describe('per-item dynamic quantization kernels', () => {
   const cases: Case[] = [];
   let seed = 1;
@@ -49,14 +62,7 @@ describe('per-item dynamic quantization kernels', () => {
 
   it('quantize_pack_a_rows_f32 packs each item\'s rows as quantize_pack_a_f32 packs the item alone', () => {
     for (const [build, h] of heaps) for (const c of cases) {
-      h.reset();
-      const { items, R, K } = c, M = items * R, x = batch(c);
-      const per = Array.from({ length: items }, (_, b) => params(x.slice(b * R * K, (b + 1) * R * K)));
-      const X = h.put(x), ap = h.alloc(packedFloats(M, K));
-      const scales = h.put(per.flatMap((p) => new Array<number>(R).fill(p.scale)));
-      const zps = h.alloc(M);
-      new Int32Array(h.memory.buffer, zps, M).set(per.flatMap((p) => new Array<number>(R).fill(p.zeroPoint)));
-      h.k.quantize_pack_a_rows_f32(X, K, ap, M, K, scales, zps);
+      const { items, R, K } = c, { M, x, per, X, ap, scales, zps } = packPerItem(h, c);
       for (let b = 0; b < items; b++) {
         const alone = h.alloc(packedFloats(R, K));
         h.k.quantize_pack_a_f32(X + b * R * K * 4, K, alone, R, K, per[b]!.scale, per[b]!.zeroPoint);
@@ -79,14 +85,7 @@ describe('per-item dynamic quantization kernels', () => {
   it('the dequantizing GEMMs and the GEMV with per-row A scales give each item its bits alone', () => {
     let checked = 0, differs = 0;
     for (const [build, h] of heaps) for (const c of cases) {
-      h.reset();
-      const { items, R, K, N } = c, M = items * R, x = batch(c), r = rng(c.seed + 100);
-      const per = Array.from({ length: items }, (_, b) => params(x.slice(b * R * K, (b + 1) * R * K)));
-      const X = h.put(x), ap = h.alloc(packedFloats(M, K));
-      const scales = h.put(per.flatMap((p) => new Array<number>(R).fill(p.scale)));
-      const zps = h.alloc(M);
-      new Int32Array(h.memory.buffer, zps, M).set(per.flatMap((p) => new Array<number>(R).fill(p.zeroPoint)));
-      h.k.quantize_pack_a_rows_f32(X, K, ap, M, K, scales, zps);
+      const { items, R, K, N } = c, { M, x, per, X, ap, scales } = packPerItem(h, c), r = rng(c.seed + 100);
       const w = h.putBytes(Array.from({ length: K * N }, () => Math.floor(r() * 255) - 127), true);
       const bp = h.alloc(Math.ceil(N / 8) * 8 * Kp(K) * 2 / 4), bq = h.alloc(Math.ceil(N / 8) * 8 * Kp(K) / 4);
       h.k.pack_b_i8(w, bp, K, N, N, 0, 1, 0, 0);

@@ -39,20 +39,25 @@ export function softmaxAt(logits: Float32Array, t: number): number {
 }
 
 /**
- * log_softmax(logits)[t], in float64. The Σ skips −∞ logits (suppressed tokens; after a timestamp,
- * most of the row): with a finite max their exp is exactly 0, which leaves the sum as it is, and
- * with an infinite or no max the result is NaN either way.
+ * Σ exp(x − m) over the row in index order, in float64, skipping −∞ logits (suppressed tokens;
+ * after a timestamp, most of the row): with a finite m their exp is exactly 0, which leaves the
+ * sum as it is.
  */
-export function logSoftmaxAt(logits: Float32Array, t: number): number {
-  let m = -Infinity;
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > m) m = logits[i]!;
-  if (m === -Infinity) return NaN; // every logit −∞ (or NaN): −∞ − (−∞) is NaN
+export function sumExp(logits: Float32Array, m: number): number {
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
     const x = logits[i]!;
     if (x !== -Infinity) sum += Math.exp(x - m);
   }
-  return logits[t]! - m - Math.log(sum);
+  return sum;
+}
+
+/** log_softmax(logits)[t], in float64; NaN when no logit is finite, as the plain formula gives. */
+export function logSoftmaxAt(logits: Float32Array, t: number): number {
+  let m = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > m) m = logits[i]!;
+  if (m === -Infinity) return NaN; // every logit −∞ (or NaN): −∞ − (−∞) is NaN
+  return logits[t]! - m - Math.log(sumExp(logits, m));
 }
 
 const pick = (o: Record<string, unknown>, keys: readonly string[]) =>

@@ -4,7 +4,7 @@
  * of logits (51,865 floats) in place; decode-rows.ts applies them in the order whisper-generate.ts
  * lists them.
  */
-import type { Processor } from './decode-rows.js';
+import { type Processor, sumExp } from './decode-rows.js';
 import type { WhisperConfig } from './whisper-generate.js';
 
 /** suppress_tokens: these tokens never come. */
@@ -94,14 +94,9 @@ export function textForbiddenQuick(logits: Float32Array, tsBegin: number, m: num
   return undefined;
 }
 
-/** The test as transformers.js computes it (the Σ skips −∞ logits: their exp is exactly 0, which leaves a float64 sum as it is). */
+/** The test as transformers.js computes it (its float64 Σ, which sumExp gives). */
 export function textForbiddenExact(logits: Float32Array, tsBegin: number, m: number): boolean {
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const x = logits[i]!;
-    if (x !== -Infinity) sum += Math.exp(x - m);
-  }
-  const logSum = Math.log(sum);
+  const logSum = Math.log(sumExp(logits, m));
   let tsSum = 0;
   for (let i = tsBegin; i < logits.length; i++) tsSum += Math.fround(Math.exp(Math.fround(logits[i]! - m - logSum)));
   // fround(x − max − logΣ) is non-decreasing in x: the largest text logprob is the largest text logit's.

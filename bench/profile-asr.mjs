@@ -1,6 +1,6 @@
 // Profiles pipeline('automatic-speech-recognition') on a Whisper-shaped folder (bench/out/whisper-<size>,
 // scripts/make-whisper.mjs): time per op type for the encoder runs and for the decoder steps, one thread.
-//   npm run build && node bench/profile-asr.mjs [--size tiny] [--format fp32] [--tokens 96]
+//   npm run build && node bench/profile-asr.mjs [--size tiny] [--format fp32] [--tokens 96] [--nodes [--top 12]]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +41,6 @@ for (const s of sessions) {
   if (process.argv.includes('--nodes')) {
     const byNode = {};
     for (const { p } of runs.slice(runs.length > 2 ? 2 : 0)) for (const n of p.nodes) byNode[n.node] = (byNode[n.node] ?? 0) + n.ms;
-    for (const [k, v] of Object.entries(byNode).sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`      ${k.slice(0, 60).padEnd(60)} ${v.toFixed(1).padStart(8)} ms`);
+    for (const [k, v] of Object.entries(byNode).sort((a, b) => b[1] - a[1]).slice(0, Number(arg("top", "12")))) console.log(`      ${k.slice(0, 60).padEnd(60)} ${v.toFixed(1).padStart(8)} ms`);
   }
 }

@@ -177,8 +177,9 @@ export class WhisperModel {
     const out = new Float32Array(last.heads.length * n);
     last.heads.forEach(([layer, head], j) => {
       if (head >= H) throw new TesseraError('INVALID_ARGUMENT', `${where}: head ${head} of layer ${layer}, but the cross-attentions have ${H} heads`);
-      const at = (row * H + head) * n;
-      out.set((last.byLayer.get(layer)!.data as Float32Array).subarray(at, at + n), j * n);
+      const at = (row * H + head) * n, t = last.byLayer.get(layer)!;
+      if (t.type === 'float16') for (let i = 0; i < n; i++) out[j * n + i] = halfToFloat((t.data as Uint16Array)[at + i]!);
+      else out.set((t.data as Float32Array).subarray(at, at + n), j * n);
     });
     return out;
   }

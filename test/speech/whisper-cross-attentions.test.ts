@@ -3,13 +3,17 @@
 // (tessera.CrossAttention's second output) and fetches them only while collectCrossAttentions is
 // on. Checked against onnxruntime-web running the files as written (first step: the 4-token prompt,
 // then cached steps), batch rows against their windows alone bit for bit, the logits against the
-// folder without attentions bit for bit, and the errors.
-import { readFileSync } from 'node:fs';
+// folder without attentions bit for bit, and the errors. The float16 and q8 forms (made by
+// scripts/make-whisper.mjs --timestamped from micro's template) within stated tolerances.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import '../../src/index.js';
 import { Tensor } from '../../src/api/tensor.js';
 import { WhisperModel, type WhisperModelFiles } from '../../src/speech/whisper-model.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
+import { makeWhisper } from '../../scripts/make-whisper.mjs';
 
 const dir = 'models/whisper/micro-timestamped/onnx';
 const plain = 'models/whisper/micro/onnx';
@@ -33,9 +37,9 @@ const argmax = (a: Float32Array) => a.reduce((best, x, i) => (x > a[best]! ? i :
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 /** onnxruntime-web on the merged file as transformers.js drives it: per step the last logits row and cross_attentions.{i} [1, H, S, L]. */
-async function ortSteps(feat: Tensor, steps: number): Promise<{ ids: number[]; logits: Float32Array[]; cross: Float32Array[][] }> {
-  const enc = await ortSession(readFileSync(`${dir}/encoder_model.onnx`));
-  const dec = await ortSession(readFileSync(`${dir}/decoder_model_merged.onnx`));
+async function ortSteps(feat: Tensor, steps: number, from = dir, suffix = ''): Promise<{ ids: number[]; logits: Float32Array[]; cross: Float32Array[][] }> {
+  const enc = await ortSession(readFileSync(`${from}/encoder_model${suffix}.onnx`));
+  const dec = await ortSession(readFileSync(`${from}/decoder_model_merged${suffix}.onnx`));
   expect(dec.outputNames.filter((n) => n.startsWith('cross_attentions'))).toEqual(['cross_attentions.0', 'cross_attentions.1']);
   const h = (await ortRun(enc, { input_features: feat })).last_hidden_state!;
   const hidden = new Tensor('float32', h.data as Float32Array, [...h.dims]);
@@ -122,6 +126,36 @@ describe('WhisperModel cross-attentions (micro-timestamped)', () => {
       } finally {
         await Promise.all([m.release(), base.release()]);
       }
+    }, 120_000);
+  }
+
+  // Tolerances relative to the largest weight of the step, as whisper-model.test.ts states the
+  // logits' (measured: fp16 3.5e-3 — onnxruntime computes the layers in float16, tessera widens
+  // them to float32; q8 1.6e-2 — DynamicQuantizeLinear's steps).
+  for (const [suffix, format, tol] of [['_fp16', 'fp16', 1e-2], ['_quantized', 'q8', 5e-2]] as const) {
+    it(`${format} (make-whisper.mjs --timestamped): cross_attentions within ${tol} × max of onnxruntime-web's`, async () => {
+      const out = mkdtempSync(join(tmpdir(), 'whisper-ts-'));
+      try {
+        makeWhisper('micro', out, { formats: ['fp32', format], timestamped: true, log: () => {} });
+        const feat = features(13);
+        const ref = await ortSteps(feat, 3, `${out}/onnx`, suffix);
+        const m = await WhisperModel.create({ encoder: `${out}/onnx/encoder_model${suffix}.onnx`, decoder: `${out}/onnx/decoder_model_merged${suffix}.onnx` }, config);
+        try {
+          expect(m.hasCrossAttentions).toBe(true);
+          m.collectCrossAttentions(ALL);
+          const hidden = await m.encode(feat);
+          let ids = PROMPT;
+          for (let s = 0; s < 3; s++) {
+            await m.step(ids, s === 0 ? hidden : undefined);
+            const want = expected(ref.cross[s]!, ALL, ids.length);
+            const top = want.reduce((a, b) => Math.max(a, b), 0);
+            expect(maxDiff(m.lastCrossAttentions(0), want) / top, `step ${s}`).toBeLessThan(tol);
+            ids = [ref.ids[s]!];
+          }
+        } finally {
+          await m.release();
+        }
+      } finally { rmSync(out, { recursive: true, force: true }); }
     }, 120_000);
   }
 

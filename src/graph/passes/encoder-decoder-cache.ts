@@ -19,8 +19,9 @@
  *     length (Shape(past_key)[2]), become a Gather at a new int64 input `tessera_positions` [S];
  *   - self-attention goes to `residentKvCache` (kv-cache.ts): tessera.CachedAttention;
  *   - an export with output_attentions returns each layer's cross-attention probabilities as
- *     `cross_attentions.{i}` (the Softmax's output): they stay outputs, as CrossAttention's second
- *     output. Such an output the pass cannot keep refuses the rewrite (never dropped).
+ *     `cross_attentions.{i}` (the Softmax's output, or in a float16 export with float32 outputs a
+ *     Cast of it beside the P·V MatMul): they stay outputs, as CrossAttention's second output (the
+ *     Cast kept after it). Such an output the pass cannot keep refuses the rewrite (never dropped).
  * Every node is per batch row, so B windows can be decoded in lockstep as one batch; with
  * `batchCapacity` > 1 both attention ops get that `batch_capacity` (batches of 2 … capacity rows
  * share one cache block per layer; see src/speech/decode-rows.ts).
@@ -138,7 +139,9 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
   for (const sm of g.nodes) {
     if (sm.domain !== '' || sm.opType !== 'Softmax') continue;
     let probs = sm.outputs[0]!;
-    let next = uses.get(probs) ?? [];
+    // float16 with float32 outputs (keep_io_types): the Softmax output is also Cast for cross_attentions.{i}.
+    const castOut = (uses.get(probs) ?? []).filter((x) => x.opType === 'Cast' && CROSS_ATTENTIONS.test(x.outputs[0] ?? '') && g.outputs.some((o) => o.name === x.outputs[0]));
+    let next = (uses.get(probs) ?? []).filter((x) => !castOut.includes(x));
     const chain = [probs];
     while (next.length === 1 && next[0]!.opType === 'Cast') { probs = next[0]!.outputs[0]!; chain.push(probs); next = uses.get(probs) ?? []; }
     const pv = next.length === 1 && next[0]!.opType === 'MatMul' && next[0]!.inputs[0] === probs ? next[0]! : undefined;
@@ -150,8 +153,10 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
     // float16 export would return, is not kept: refused rather than dropped).
     const asOutput = chain.filter((x) => g.outputs.some((o) => o.name === x));
     if (asOutput.length && (asOutput.length > 1 || asOutput[0] !== sm.outputs[0] || !CROSS_ATTENTIONS.test(asOutput[0]!))) {
-      return `cross-attention ${layer}: its probabilities are returned as '${asOutput.join("', '")}', which CrossAttention cannot write (only the float32 Softmax output, named cross_attentions.{i})`;
+      return `cross-attention ${layer}: its probabilities are returned as '${asOutput.join("', '")}', which CrossAttention cannot write (only the Softmax output named cross_attentions.{i}, or a Cast of it)`;
     }
+    if (castOut.length > 1 || (castOut.length && asOutput.length)) return `cross-attention ${layer}: its probabilities are returned twice`;
+    const probsOut = asOutput[0] ?? (castOut.length ? sm.outputs[0]! : undefined);
     let scale = 1;
     let n = prod.get(sm.inputs[0]!);
     if (n && (n.opType === 'Mul' || n.opType === 'Div')) {
@@ -170,7 +175,7 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
     if (!g.nodes.some((x) => x.outputs.includes(k)) || !g.nodes.some((x) => x.outputs.includes(v))) return `cross-attention ${layer}: the first-step decoder does not compute its keys/values`;
     replaced.set(pv, {
       name: `${pv.name || pv.outputs[0]}/cross_attention`, opType: 'CrossAttention', domain: 'tessera',
-      inputs: [n.inputs[0]!, k, v], outputs: asOutput.length ? [pv.outputs[0]!, asOutput[0]!] : [pv.outputs[0]!],
+      inputs: [n.inputs[0]!, k, v], outputs: probsOut ? [pv.outputs[0]!, probsOut] : [pv.outputs[0]!],
       attributes: new Map([
         ['scale', { type: 'float', value: scale }],
         ['cache', { type: 'string', value: `past_key_values.${layer}.encoder` }],
@@ -210,8 +215,12 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
 
   // 4. Only logits (and cross_attentions.*) stay outputs; the encoder pasts go (nothing reads them now).
   const crossOutputs = g.outputs.filter((o) => CROSS_ATTENTIONS.test(o.name));
+  const probsOf = new Set([...replaced.values()].map((x) => x.outputs[1]).filter((x): x is string => !!x));
+  const prodOut = producers(g);
   for (const o of crossOutputs) {
-    if (![...replaced.values()].some((x) => x.outputs[1] === o.name)) return `the output '${o.name}' is not the probabilities of a cross-attention the pass fused`;
+    let v = o.name;
+    for (let p = prodOut.get(v); !probsOf.has(v) && p?.opType === 'Cast'; p = prodOut.get(v)) v = p.inputs[0]!;
+    if (!probsOf.has(v)) return `the output '${o.name}' is not the probabilities of a cross-attention the pass fused`;
   }
   g.outputs = [logitsInfo, ...crossOutputs];
   g.inputs = g.inputs.filter((i) => !PAST_ENC.test(i.name));

@@ -87,6 +87,22 @@ export function cross_scratch_bytes(L: i32, units: i32): i32 { return padKeys(L)
  */
 export function cross_attention_f32(q: usize, kc: usize, vc: usize, out: usize, scores: usize,
   heads: i32, rows: i32, L: i32, d: i32, scale: f32): void {
+  cross_attention(q, kc, vc, out, 0, scores, heads, rows, L, d, scale);
+}
+
+/**
+ * cross_attention_f32 that also writes each query row's softmax probabilities to probs
+ * ([heads, rows, L] floats: exp(score − max) · (1 / Σ exp), the factors its output uses), for
+ * callers that return the attention weights (Whisper's word timestamps). `out` gets the same bits.
+ */
+export function cross_attention_probs_f32(q: usize, kc: usize, vc: usize, out: usize, probs: usize, scores: usize,
+  heads: i32, rows: i32, L: i32, d: i32, scale: f32): void {
+  cross_attention(q, kc, vc, out, probs, scores, heads, rows, L, d, scale);
+}
+
+// @ts-ignore: decorator
+@inline function cross_attention(q: usize, kc: usize, vc: usize, out: usize, probs: usize, scores: usize,
+  heads: i32, rows: i32, L: i32, d: i32, scale: f32): void {
   if (L <= 0 || d <= 0 || rows <= 0) return;
   const Lp = padKeys(L);
   const rowB = <usize>d << 2, sB = <usize>Lp << 2;
@@ -100,7 +116,9 @@ export function cross_attention_f32(q: usize, kc: usize, vc: usize, out: usize, 
     }
     for (let i = 0; i < n; i++) {
       const w = g + i, u = w / rows, row = scores + <usize>i * sB;
-      pv_row(row, vc + <usize>u * vBytes, out + <usize>w * rowB, Lp, d, softmax_row(row, L, Lp));
+      const inv = softmax_row(row, L, Lp);
+      if (probs) scale_row(row, probs + (<usize>w * <usize>L << 2), L, inv);
+      pv_row(row, vc + <usize>u * vBytes, out + <usize>w * rowB, Lp, d, inv);
     }
   }
 }
@@ -148,6 +166,15 @@ export function cross_attention_f32(q: usize, kc: usize, vc: usize, out: usize, 
   }
   const sum = f32x4.add(sum0, sum1);
   return f32x4.splat(<f32>1 / ((f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3))));
+}
+
+// dst[t] = row[t] · inv for the L real keys (the probabilities of one query row).
+// @ts-ignore: decorator
+@inline function scale_row(row: usize, dst: usize, L: i32, inv: v128): void {
+  const n4 = L & ~3;
+  for (let t = 0; t < n4; t += 4) v128.store(dst + (<usize>t << 2), f32x4.mul(v128.load(row + (<usize>t << 2)), inv));
+  const s = f32x4.extract_lane(inv, 0);
+  for (let t = n4; t < L; t++) store<f32>(dst + (<usize>t << 2), load<f32>(row + (<usize>t << 2)) * s);
 }
 
 // P·V of one row of exp'd scores over a head's value panels, one 8-column panel at a time, keys

@@ -16,7 +16,7 @@ export { widen_f16_f32, narrow_f32_f16 } from './half';
 export { convert_i32_f32 } from './convert';
 export { attention_f32, attention_scratch_bytes } from './attention';
 export { cached_attention_f32, cached_attention_heads_f32 } from './cached_attention';
-export { cross_pack_f32, cross_attention_f32, cross_keys_bytes, cross_values_bytes, cross_scratch_bytes } from './cross_attention';
+export { cross_pack_f32, cross_attention_f32, cross_attention_probs_f32, cross_keys_bytes, cross_values_bytes, cross_scratch_bytes } from './cross_attention';
 export { gqa_attention_f32, gqa_scratch_bytes, rotary_rows_f32 } from './gqa';
 export { rmsnorm_f32 } from './rmsnorm';
 export { reduce_f32 } from './reduce';

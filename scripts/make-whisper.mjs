@@ -16,13 +16,16 @@
 // Whisper's sinusoids), rebuilds the tokenizer by models/whisper/tokenizer.py's rule, and applies
 // scripts/whisper-formats.mjs (the ports of export.py / merge.py / formats.py).
 //
-//   node scripts/make-whisper.mjs --size tiny|base|small [--out bench/out/whisper-tiny] [--formats fp32,fp16,q8,q4] [--seed 0]
+//   node scripts/make-whisper.mjs --size tiny|base|small [--out bench/out/whisper-tiny] [--formats fp32,fp16,q8,q4] [--seed 0] [--timestamped]
+//
+// --timestamped: decoders with cross_attentions.{i} (export.py timestamped; onnx-community's
+// `whisper-*_timestamped` folders), for return_timestamps: 'word'; default out bench/out/whisper-<size>-timestamped.
 import onnxProto from 'onnx-proto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rng } from './rng.mjs';
-import { copyModel, mergeDecoders, quantizeQ4, quantizeQ8, toFloat16, untie } from './whisper-formats.mjs';
+import { copyModel, mergeDecoders, quantizeQ4, quantizeQ8, toFloat16, untie, withCrossAttentions } from './whisper-formats.mjs';
 
 const { onnx } = onnxProto;
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -162,8 +165,11 @@ function transpose(w, rows, cols) {
 
 const bytesOf = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** The template's three graphs with every weight filled: { meta, graphs: {encoder, decoder, decoder_with_past} }. */
-export function loadTemplate(size, { seed = 0, weights } = {}) {
+/**
+ * The template's three graphs with every weight filled: { meta, graphs: {encoder, decoder, decoder_with_past} };
+ * `timestamped`: the decoders also return cross_attentions.{i}.
+ */
+export function loadTemplate(size, { seed = 0, weights, timestamped = false } = {}) {
   const meta = JSON.parse(readFileSync(join(TEMPLATES, `${size}.json`), 'utf8'));
   const cache = new Map();
   const value = (param, shape) => {
@@ -181,7 +187,7 @@ export function loadTemplate(size, { seed = 0, weights } = {}) {
       const w = value(e.param, shape);
       t.rawData = bytesOf(e.transposed ? transpose(w, shape[0], shape[1]) : w);
     }
-    graphs[part] = model;
+    graphs[part] = timestamped && part !== 'encoder' ? withCrossAttentions(model) : model;
   }
   return { meta, graphs };
 }
@@ -213,11 +219,11 @@ export function buildOnnx(meta, graphs, formats = ['fp32', 'fp16', 'q8', 'q4']) 
 }
 
 /** Writes the folder; returns the files written. */
-export function makeWhisper(size = 'tiny', outDir = join(ROOT, `bench/out/whisper-${size}`), { formats = ['fp32', 'fp16', 'q8', 'q4'], seed = 0, log = console.log } = {}) {
+export function makeWhisper(size = 'tiny', outDir = join(ROOT, `bench/out/whisper-${size}`), { formats = ['fp32', 'fp16', 'q8', 'q4'], seed = 0, log = console.log, timestamped = false } = {}) {
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   const written = [];
   const write = (file, data) => { writeFileSync(join(outDir, file), data); written.push(file); };
-  const { meta, graphs } = loadTemplate(size, { seed });
+  const { meta, graphs } = loadTemplate(size, { seed, timestamped });
   write('config.json', JSON.stringify(meta.config, null, 2) + '\n');
   write('generation_config.json', JSON.stringify(meta.generation_config, null, 2) + '\n');
   write('preprocessor_config.json', JSON.stringify(meta.preprocessor_config, null, 2) + '\n');
@@ -244,7 +250,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const args = process.argv.slice(2);
   const opt = (k, d) => { const i = args.indexOf(`--${k}`); return i >= 0 ? args.splice(i, 2)[1] : d; };
   const size = opt('size', 'tiny');
-  const out = opt('out', join(ROOT, `bench/out/whisper-${size}`));
+  const ts = args.indexOf('--timestamped');
+  const timestamped = ts >= 0 && args.splice(ts, 1).length > 0;
+  const out = opt('out', join(ROOT, `bench/out/whisper-${size}${timestamped ? '-timestamped' : ''}`));
   const formats = opt('formats', 'fp32,fp16,q8,q4').split(',');
   const seed = Number(opt('seed', '0'));
   if (!existsSync(join(TEMPLATES, `${size}.json`))) {
@@ -252,6 +260,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(1);
   }
   const t0 = Date.now();
-  makeWhisper(size, out, { formats, seed });
+  makeWhisper(size, out, { formats, seed, timestamped });
   console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s → ${out}`);
 }

@@ -10,6 +10,8 @@
 //                  MatMulConstBOnly): int8 symmetric weights, or uint8 asymmetric for a graph with a
 //                  Conv (transformers.js's quantize.py: onnxruntime-web has no int8 ConvInteger)
 //   quantizeQ4     scripts/make-decoder.mjs (MatMul4BitsQuantizer, block 32, symmetric)
+//   withCrossAttentions  export.py export_all(attentions=True): the decoders return each layer's
+//                  cross-attention probabilities as cross_attentions.{i} after the presents
 import onnxProto from 'onnx-proto';
 import { quantizeQ4 } from './make-decoder.mjs';
 
@@ -37,6 +39,34 @@ export function untie(model, emb = 'model.decoder.embed_tokens.weight', folded) 
   g.node[i].input[1] = 'proj_out.weight_transposed';
   g.node.splice(i, 0, node('Transpose', [emb], ['proj_out.weight_transposed'], '/proj_out/Transpose', { perm: [1, 0] }));
   g.initializer = g.initializer.filter((t) => t.name !== folded);
+  return model;
+}
+
+/**
+ * A torch decoder export (decoder_model or decoder_with_past_model, before untie) as torch exports
+ * it with output_attentions: each layer's cross-attention Softmax — the one whose P·V MatMul reads
+ * present.{i}.encoder.value (first step) or past_key_values.{i}.encoder.value — writes
+ * `cross_attentions.{i}`, a graph output [batch_size, heads, decoder_sequence_length,
+ * encoder_sequence_length_out] after the presents (torch names the value after the output; the
+ * graph is otherwise the same, node for node).
+ */
+export function withCrossAttentions(model) {
+  const g = model.graph;
+  const V = /^(?:present|past_key_values)\.(\d+)\.encoder\.value$/;
+  const declared = [...g.output, ...g.input];
+  const found = [];
+  for (const sm of g.node.filter((n) => n.opType === 'Softmax')) {
+    const pv = g.node.filter((n) => n.input.includes(sm.output[0]));
+    const m = pv.length === 1 && pv[0].opType === 'MatMul' && pv[0].input[0] === sm.output[0] ? V.exec(pv[0].input[1]) : null;
+    if (!m) continue;
+    const name = `cross_attentions.${m[1]}`, old = sm.output[0];
+    for (const n of g.node) n.input = n.input.map((x) => (x === old ? name : x));
+    sm.output[0] = name;
+    const heads = shapeOf(declared.find((x) => x.name === pv[0].input[1]))[1];
+    found.push([Number(m[1]), valueInfo(name, DT.FLOAT, ['batch_size', heads, 'decoder_sequence_length', 'encoder_sequence_length_out'])]);
+  }
+  if (!found.length) throw new Error('withCrossAttentions: no cross-attention Softmax found');
+  g.output.push(...found.sort((a, b) => a[0] - b[0]).map(([, vi]) => vi));
   return model;
 }
 

@@ -51,6 +51,7 @@ class WhisperAttention(nn.Module):
         if mask is not None:
             w = w + mask
         w = F.softmax(w, dim=-1)
+        self.weights = w  # the probabilities, for exports with output_attentions (cross_attentions.{i})
         o = torch.matmul(w, v).transpose(1, 2).reshape(b, n, self.heads * self.head_dim)
         return self.out_proj(o)
 
@@ -195,9 +196,10 @@ class DecoderNoPast(nn.Module):
     """decoder_model.onnx: (input_ids, encoder_hidden_states) → logits, present.{i}.decoder.key/value,
     present.{i}.encoder.key/value (the cross-attention projections of encoder_hidden_states)."""
 
-    def __init__(self, m):
+    def __init__(self, m, attentions=False):
         super().__init__()
         self.model, self.proj_out = m.model, m.proj_out
+        self.attentions = attentions
 
     decode = WhisperForConditionalGeneration.decode
 
@@ -207,16 +209,17 @@ class DecoderNoPast(nn.Module):
         out = [logits]
         for (k, v), (ck, cv) in zip(presents, cross):
             out += [k, v, ck, cv]
-        return tuple(out)
+        return tuple(out) + cross_weights(self)
 
 
 class DecoderWithPast(nn.Module):
     """decoder_with_past_model.onnx: (input_ids, past_key_values.{i}.decoder.key/value,
     past_key_values.{i}.encoder.key/value …) → logits, present.{i}.decoder.key/value."""
 
-    def __init__(self, m):
+    def __init__(self, m, attentions=False):
         super().__init__()
         self.model, self.proj_out = m.model, m.proj_out
+        self.attentions = attentions
 
     decode = WhisperForConditionalGeneration.decode
 
@@ -228,7 +231,16 @@ class DecoderWithPast(nn.Module):
         out = [logits]
         for k, v in presents:
             out += [k, v]
-        return tuple(out)
+        return tuple(out) + cross_weights(self)
+
+
+def cross_weights(wrapper):
+    """With `attentions` (optimum's output_attentions, the `_timestamped` exports): each decoder
+    layer's cross-attention probabilities [batch, heads, new tokens, encoder positions], returned
+    after the presents as `cross_attentions.{i}` (transformers.js reads them for word timestamps)."""
+    if not wrapper.attentions:
+        return ()
+    return tuple(layer.encoder_attn.weights for layer in wrapper.model.decoder.layers)
 
 
 def randomize(model, seed):

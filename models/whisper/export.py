@@ -15,6 +15,7 @@ folders, the files optimum's `automatic-speech-recognition-with-past` export wri
 torch.onnx.export (torch 1.13), opset 14. Caches are [batch, heads, length, head_dim].
 
   /usr/bin/python3 models/whisper/export.py micro            # models/whisper/micro (committed)
+  /usr/bin/python3 models/whisper/export.py timestamped      # models/whisper/micro-timestamped: + cross_attentions.{i}
   /usr/bin/python3 models/whisper/export.py template tiny    # models/whisper/templates/tiny-*.onnx + tiny.json
   /usr/bin/python3 models/whisper/export.py template-configs  # only the config files inside templates/*.json
 """
@@ -115,8 +116,10 @@ def export(module, args, path, names_in, names_out, dyn):
     return onnx.load(path)
 
 
-def export_all(model, tmp='/tmp/whisper-export'):
-    """The three torch exports (encoder, decoder, decoder with past), torch's folded graphs."""
+def export_all(model, tmp='/tmp/whisper-export', attentions=False):
+    """The three torch exports (encoder, decoder, decoder with past), torch's folded graphs. With
+    `attentions`, both decoders also return `cross_attentions.{i}` after the presents (optimum's
+    output_attentions export, as onnx-community's `whisper-*_timestamped` folders hold)."""
     c = model.c
     L, heads, hd = c['decoder_layers'], c['decoder_attention_heads'], c['d_model'] // c['decoder_attention_heads']
     g = torch.Generator().manual_seed(0)
@@ -137,7 +140,8 @@ def export_all(model, tmp='/tmp/whisper-export'):
         for kind in ('key', 'value'):
             outs.append(f'present.{i}.encoder.{kind}')
             dyn[outs[-1]] = {0: 'batch_size', 2: 'encoder_sequence_length_out'}
-    dec = export(arch.DecoderNoPast(model), (ids, hs), f'{tmp}/decoder.onnx', ['input_ids', 'encoder_hidden_states'], outs, dyn)
+    add_cross_attentions(outs, dyn, L, attentions)
+    dec = export(arch.DecoderNoPast(model, attentions), (ids, hs), f'{tmp}/decoder.onnx', ['input_ids', 'encoder_hidden_states'], outs, dyn)
     ids1 = ids[:, :1]
     pkv, ins, outs = [], ['input_ids'], ['logits']
     dyn = {'input_ids': {0: 'batch_size'}, 'logits': {0: 'batch_size'}}
@@ -150,8 +154,18 @@ def export_all(model, tmp='/tmp/whisper-export'):
         for kind in ('key', 'value'):
             outs.append(f'present.{i}.decoder.{kind}')
             dyn[outs[-1]] = {0: 'batch_size', 2: 'past_decoder_sequence_length + 1'}
-    past_model = export(arch.DecoderWithPast(model), (ids1, *pkv), f'{tmp}/decoder_with_past.onnx', ins, outs, dyn)
+    add_cross_attentions(outs, dyn, L, attentions)
+    past_model = export(arch.DecoderWithPast(model, attentions), (ids1, *pkv), f'{tmp}/decoder_with_past.onnx', ins, outs, dyn)
     return enc, dec, past_model
+
+
+def add_cross_attentions(outs, dyn, layers, attentions):
+    """The output names and dynamic axes of the cross-attention probabilities (optimum's)."""
+    if not attentions:
+        return
+    for i in range(layers):
+        outs.append(f'cross_attentions.{i}')
+        dyn[outs[-1]] = {0: 'batch_size', 2: 'decoder_sequence_length', 3: 'encoder_sequence_length_out'}
 
 
 def untie(proto, emb_name='model.decoder.embed_tokens.weight'):
@@ -221,7 +235,8 @@ def reference(model, ids, steps=8):
             'prompt': prompt, 'logits_last': [r6(v) for v in last], 'greedy_new_ids': greedy}
 
 
-def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
+def write_folder(size, out=None, variants=('fp16', 'q8', 'q4'), attentions=False, reference_json=True):
+    """attentions: decoders with `cross_attentions.{i}` outputs (the `-timestamped` folders)."""
     out = out or os.path.join(HERE, size)
     os.makedirs(os.path.join(out, 'onnx'), exist_ok=True)
     _, _, _, _, text_vocab, learned, _ = SIZES[size]
@@ -234,7 +249,7 @@ def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
     write_json(os.path.join(out, 'tokenizer_config.json'), tok_cfg, compact=True)
     model = arch.randomize(arch.WhisperForConditionalGeneration(config_dict(size)), SEED.get(size, 0))
     shape_logits(model, ids)
-    enc, dec, past = export_all(model)
+    enc, dec, past = export_all(model, attentions=attentions)
     dec_u, past_u = untie(dec), untie(past)
     files = {'encoder_model': enc, 'decoder_model': dec_u, 'decoder_with_past_model': past_u,
              'decoder_model_merged': merge.merge_decoders(dec_u, past_u)}
@@ -244,7 +259,8 @@ def write_folder(size, out=None, variants=('fp16', 'q8', 'q4')):
     if variants:
         import formats  # noqa: E402
         formats.write_variants(out, enc, dec, past, dec_u, past_u, variants)
-    write_json(os.path.join(out, 'reference.json'), reference(model, ids))
+    if reference_json:
+        write_json(os.path.join(out, 'reference.json'), reference(model, ids))
     sizes = {f: os.path.getsize(os.path.join(out, 'onnx', f)) for f in sorted(os.listdir(os.path.join(out, 'onnx')))}
     print(size, {k: f'{v / 1024:.0f} KB' for k, v in sizes.items()}, f'total {sum(sizes.values()) / 1024:.0f} KB')
     return model
@@ -260,6 +276,10 @@ if __name__ == '__main__':
                 templates.write_template(s, sys.modules[__name__])
             else:
                 templates.refresh_configs(s, sys.modules[__name__])
+    elif args and args[0] == 'timestamped':
+        # micro's weights and files, decoders with cross_attentions.{i}: fp32 only, no reference.json
+        for s in args[1:] or ['micro']:
+            write_folder(s, os.path.join(HERE, f'{s}-timestamped'), variants=(), attentions=True, reference_json=False)
     else:
         for s in args or ['micro']:
             write_folder(s)

@@ -299,7 +299,12 @@ export class InferenceSession {
     const ordered = validateFeeds(feeds, this.graph.inputs);
     const plan = this.executor.planFor(ordered.map((t, i) => ({ name: this.inputNames[i]!, dtype: t.type, dims: [...t.dims], data: t.data as never })));
     const timings: number[] | undefined = profile ? [] : undefined;
-    const outs = this.executor.run(plan, ordered, timings, into && this.outputNames.map((n) => into[n] ?? undefined));
+    const wanted = fetches ?? this.outputNames;
+    for (const name of wanted) {
+      if (!this.outputNames.includes(name)) throw new TesseraError('INVALID_ARGUMENT', `Unknown output '${name}' requested; outputs are ${this.outputNames.join(', ')}`);
+    }
+    const outs = this.executor.run(plan, ordered, timings, into && this.outputNames.map((n) => into[n] ?? undefined),
+      fetches && this.outputNames.map((n) => fetches.includes(n)));
     this.closeFileWhenRead();
     if (timings) {
       const totalMs = performance.now() - start;
@@ -307,12 +312,7 @@ export class InferenceSession {
       this.lastProfile = { totalMs, overheadMs: totalMs - timings.reduce((a, b) => a + b, 0), nodes };
     }
     const result: ReturnType = Object.create(null);
-    const wanted = fetches ?? this.outputNames;
-    for (const name of wanted) {
-      const i = this.outputNames.indexOf(name);
-      if (i < 0) throw new TesseraError('INVALID_ARGUMENT', `Unknown output '${name}' requested; outputs are ${this.outputNames.join(', ')}`);
-      result[name] = outs[i]!;
-    }
+    for (const name of wanted) result[name] = outs[this.outputNames.indexOf(name)]!;
     return result;
   }
 

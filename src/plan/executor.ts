@@ -61,9 +61,11 @@ export class Executor {
 
   /**
    * Runs a plan; with `timings`, also records each step's wall time in milliseconds. `into[i]`, when
-   * given, is a Tensor that output i is written into (and returned) instead of a new one.
+   * given, is a Tensor that output i is written into (and returned) instead of a new one. With
+   * `wanted`, only the outputs it marks are copied out (the others come back undefined): a run that
+   * fetches a subset pays for no other output's copy.
    */
-  run(plan: Plan, feeds: readonly Tensor[], timings?: number[], into?: readonly (Tensor | undefined)[]): Tensor[] {
+  run(plan: Plan, feeds: readonly Tensor[], timings?: number[], into?: readonly (Tensor | undefined)[], wanted?: readonly boolean[]): (Tensor | undefined)[] {
     const base = this.ensureArena(plan.arenaBytes);
     const memory = this.engine.memory;
     plan.inputs.forEach((io, i) => {
@@ -82,6 +84,7 @@ export class Executor {
       for (const step of steps) step();
     }
     return plan.outputs.map((o, i) => {
+      if (wanted && !wanted[i]) return undefined;
       const target = into?.[i];
       if (target) return copyInto(target, o.name, o.dtype, o.dims, memory, plan.address(o.ref, base));
       if (o.dtype === 'string') {

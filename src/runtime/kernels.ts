@@ -65,6 +65,7 @@ export interface Kernels {
   cached_attention_heads_f32(q: Ptr, kc: Ptr, vc: Ptr, mask: Ptr, out: Ptr, scores: Ptr, B: I, H: I, kvH: I, Sq: I, past: I, maxLen: I, d: I, scale: F, first: I, count: I): void;
   cross_pack_f32(k: Ptr, v: Ptr, kc: Ptr, vc: Ptr, heads: I, L: I, d: I): void;
   cross_attention_f32(q: Ptr, kc: Ptr, vc: Ptr, out: Ptr, scores: Ptr, heads: I, rows: I, L: I, d: I, scale: F): void;
+  cross_attention_probs_f32(q: Ptr, kc: Ptr, vc: Ptr, out: Ptr, probs: Ptr, scores: Ptr, heads: I, rows: I, L: I, d: I, scale: F): void;
   cross_keys_bytes(L: I, d: I): I;
   cross_values_bytes(L: I, d: I): I;
   cross_scratch_bytes(L: I, units: I): I;

@@ -15,12 +15,15 @@
  * made so by quantizing each window with its own range (graph/passes/per-item-quantize.ts);
  * `rowsIndependent` is false for what remains (4-bit weights, q4: MatMulNBits, or quantization the
  * fusions left unfused), which then decodes one window at a time.
+ * A decoder exported with output_attentions (`cross_attentions.{i}`, the `_timestamped` folders)
+ * keeps those outputs (CrossAttention's probabilities); `collectCrossAttentions` names the
+ * (layer, head) pairs word timestamps need, and only steps made while it is on fetch them.
  */
 import { TesseraError } from '../api/errors.js';
 import { InferenceSession, type SessionOptions } from '../api/session.js';
 import { Tensor } from '../api/tensor.js';
 import type { Model } from '../graph/ir.js';
-import { constantContextTargets, residentEncoderDecoder, untransposedHead } from '../graph/passes/encoder-decoder-cache.js';
+import { constantContextTargets, CROSS_ATTENTIONS, residentEncoderDecoder, untransposedHead } from '../graph/passes/encoder-decoder-cache.js';
 import { KEY_MASK_INPUT, PAST_LENGTH_INPUT } from '../graph/passes/kv-cache.js';
 import { perItemQuantization } from '../graph/passes/per-item-quantize.js';
 import { selectRows } from '../graph/passes/select-rows.js';
@@ -78,6 +81,13 @@ async function bytesOf(source: ModelSource, options: SessionOptions): Promise<Ui
   return platform.readModel(source, { onProgress: options.onProgress, cache: options.cache });
 }
 
+/** The cross-attention weights one step fetched (collection on). */
+interface CrossAttentionStep {
+  heads: readonly (readonly [number, number])[];
+  /** cross_attentions.{layer} of the step, [B, H, S, Lk]. */
+  byLayer: Map<number, Tensor>;
+}
+
 /** Whisper's two networks, ready to encode windows and decode tokens. Call `release()` when done. */
 export class WhisperModel {
   /** Counters of the decoder. */
@@ -88,6 +98,14 @@ export class WhisperModel {
   readonly rowsIndependent: boolean;
   /** Most rows of a batched step (`batch_capacity`). */
   readonly batchCapacity: number;
+  /** The decoder has `cross_attentions.*` outputs (exported with output_attentions). */
+  readonly hasCrossAttentions: boolean;
+  /** Output name of each layer's cross-attention probabilities, by layer. */
+  private readonly crossOutputs = new Map<number, string>();
+  /** Heads of the cross-attention outputs, when the decoder declares them. */
+  private readonly crossHeads: number | undefined;
+  private collecting: (readonly [number, number])[] | null = null;
+  private lastCross: CrossAttentionStep | undefined;
   private past = 0;
   /** Batch rows of the window(s) being decoded. */
   private rowsInFlight = 0;
@@ -113,6 +131,57 @@ export class WhisperModel {
     this.hiddenType = hiddenType === 'float16' ? 'float16' : 'float32';
     this.batchCapacity = cfg.batch_capacity ?? DEFAULT_BATCH_CAPACITY;
     this.rowsIndependent = rowsIndependent && this.batchCapacity > 1;
+    for (const o of decoder.outputMetadata) {
+      const m = CROSS_ATTENTIONS.exec(o.name);
+      if (!m) continue;
+      this.crossOutputs.set(Number(m[1]), o.name);
+      const H = o.shape?.[1];
+      if (typeof H === 'number') this.crossHeads = H;
+    }
+    this.hasCrossAttentions = this.crossOutputs.size > 0;
+  }
+
+  /**
+   * From the next step on, each step also fetches the cross-attention probabilities of these
+   * (layer, head) pairs (generation_config's `alignment_heads`); null stops. Steps without it fetch
+   * and copy nothing but the logits.
+   */
+  collectCrossAttentions(heads: readonly (readonly [layer: number, head: number])[] | null): void {
+    if (heads === null) { this.collecting = null; return; }
+    const where = 'WhisperModel.collectCrossAttentions';
+    if (!this.hasCrossAttentions) throw new TesseraError('INVALID_ARGUMENT', `${where}: this decoder has no cross_attentions.* outputs (export it with output_attentions, as the *_timestamped folders are)`);
+    if (!Array.isArray(heads) || !heads.length) throw new TesseraError('INVALID_ARGUMENT', `${where}: heads must be a non-empty list of [layer, head] pairs, or null`);
+    const layers = this.crossOutputs.size;
+    heads.forEach((p, i) => {
+      const [layer, head] = Array.isArray(p) ? p : [NaN, NaN];
+      if (!Number.isInteger(layer) || !this.crossOutputs.has(layer!)) throw new TesseraError('INVALID_ARGUMENT', `${where}: heads[${i}] names layer ${layer}; the decoder returns cross_attentions of layers 0 … ${layers - 1}`);
+      if (!Number.isInteger(head) || head! < 0 || (this.crossHeads !== undefined && head! >= this.crossHeads)) {
+        throw new TesseraError('INVALID_ARGUMENT', `${where}: heads[${i}] names head ${head}; the cross-attentions have ${this.crossHeads ?? 'an undeclared number of'} heads`);
+      }
+    });
+    this.collecting = heads.map(([l, h]) => [l, h] as const);
+  }
+
+  /**
+   * After a step made with collection on: batch row `row`'s weights of that step, a new array laid
+   * out [heads.length][S][Lk] (the pairs given to collectCrossAttentions, S that step's new tokens,
+   * Lk the encoder positions).
+   */
+  lastCrossAttentions(row: number): Float32Array {
+    const where = 'WhisperModel.lastCrossAttentions';
+    const last = this.lastCross;
+    if (!last) throw new TesseraError('INVALID_ARGUMENT', `${where}: the last step did not collect cross-attentions (call collectCrossAttentions before it)`);
+    const [B, H, S, Lk] = last.byLayer.values().next().value!.dims as [number, number, number, number];
+    if (!Number.isInteger(row) || row < 0 || row >= B) throw new TesseraError('INVALID_ARGUMENT', `${where}: row ${row} is not a batch row of the last step (0 … ${B - 1})`);
+    const n = S * Lk;
+    const out = new Float32Array(last.heads.length * n);
+    last.heads.forEach(([layer, head], j) => {
+      if (head >= H) throw new TesseraError('INVALID_ARGUMENT', `${where}: head ${head} of layer ${layer}, but the cross-attentions have ${H} heads`);
+      const at = (row * H + head) * n, t = last.byLayer.get(layer)!;
+      if (t.type === 'float16') for (let i = 0; i < n; i++) out[j * n + i] = halfToFloat((t.data as Uint16Array)[at + i]!);
+      else out.set((t.data as Float32Array).subarray(at, at + n), j * n);
+    });
+    return out;
   }
 
   /** Windows one batched step may decode: 1 when batching cannot be exact. */
@@ -291,8 +360,18 @@ export class WhisperModel {
     // The logits' dims follow from B, S and the rows asked for: one buffer each, made by the first run.
     const shape = `${B}x${S}x${rows.length}`;
     const reuse = this.logitsBuffers.get(shape);
-    const out = reuse ? await this.decoder.run(feeds, { logits: reuse }) : await this.decoder.run(feeds);
+    // Only what this step needs is copied out: logits, and the collected layers' cross-attentions.
+    const fetches: Record<string, Tensor | null> = { logits: reuse ?? null };
+    const collect = this.collecting;
+    if (collect) for (const [layer] of collect) fetches[this.crossOutputs.get(layer)!] = null;
+    this.lastCross = undefined;
+    const out = await this.decoder.run(feeds, fetches);
     if (!reuse && out.logits!.type === 'float32') this.logitsBuffers.set(shape, out.logits!);
+    if (collect) {
+      const byLayer = new Map<number, Tensor>();
+      for (const [layer] of collect) byLayer.set(layer, out[this.crossOutputs.get(layer)!]!);
+      this.lastCross = { heads: collect, byLayer };
+    }
     this.past += S;
     const s = this.stats as { -readonly [K in keyof WhisperStats]: WhisperStats[K] };
     s.decoderSteps++;

@@ -93,6 +93,16 @@ describe('scripts/make-whisper.mjs = models/whisper/export.py', () => {
     }
   });
 
+  it('--timestamped: template + micro\'s weights → the committed micro-timestamped files (cross_attentions.{i})', () => {
+    const { meta, graphs } = loadTemplate('micro', { weights: microWeights(), timestamped: true });
+    const files = buildOnnx(meta, graphs, ['fp32']) as Record<string, Model>;
+    for (const [name, model] of Object.entries(files)) {
+      const want = onnx.ModelProto.decode(readFileSync(`${dir}../micro-timestamped/onnx/${name}`));
+      expect(digest(model.graph!), name).toEqual(digest(want.graph!));
+      expect(JSON.stringify(model.graph!.output), name).toBe(JSON.stringify(want.graph!.output));
+    }
+  });
+
   it('Node-made micro folder (own seeded weights): runs in tessera, fp32 and q8 give the same first greedy id', async () => {
     const out = mkdtempSync(join(tmpdir(), 'whisper-micro-'));
     try {

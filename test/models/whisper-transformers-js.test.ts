@@ -69,6 +69,27 @@ describe('transformers.js v4 loads models/whisper/micro', () => {
   }, 60_000);
 });
 
+describe('transformers.js v4 loads models/whisper/micro-timestamped', () => {
+  it("return_timestamps: 'word' — the decoder's cross_attentions.{i} give word chunks (micro without them is refused)", async () => {
+    const { audio } = wav16(`${root}audio/hello-16k.wav`, 1);
+    const tjs = await import('@huggingface/transformers');
+    tjs.env.allowRemoteModels = false;
+    tjs.env.localModelPath = root;
+    const asr = await tjs.pipeline('automatic-speech-recognition', 'micro-timestamped', { dtype: 'fp32' });
+    const out = await asr(audio, { max_new_tokens: 10, language: 'en', return_timestamps: 'word' }) as { text: string; chunks: { text: string; timestamp: [number, number] }[] };
+    expect(out.chunks.length).toBeGreaterThan(0);
+    for (const c of out.chunks) {
+      expect(c.timestamp[0]).toBeGreaterThanOrEqual(0);
+      expect(c.timestamp[1]).toBeGreaterThanOrEqual(c.timestamp[0]);
+    }
+    expect(out.chunks.map((c) => c.text).join('').trim()).toBe(out.text.trim());
+    await (asr as unknown as { dispose(): Promise<void> }).dispose();
+    const plain = await tjs.pipeline('automatic-speech-recognition', 'micro', { dtype: 'fp32' });
+    await expect(plain(audio, { max_new_tokens: 10, language: 'en', return_timestamps: 'word' })).rejects.toThrow(/cross attentions/);
+    await (plain as unknown as { dispose(): Promise<void> }).dispose();
+  }, 60_000);
+});
+
 describe('models/whisper/micro tokenizer', () => {
   it('Rust tokenizers and @huggingface/tokenizers agree; special and timestamp ids sit where Whisper\'s layout puts them', async () => {
     const path = `${root}micro/tokenizer.json`;

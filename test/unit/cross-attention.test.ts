@@ -6,13 +6,15 @@
 // the packing nor the attention writes past its block. Tolerance: |Δ| ≤ 2e-6 + 2e-5·Σ_t p_t·|v_t|
 // (f32 sums of up to 1,500 terms and a polynomial exp good to ~2 ulp). Also the same answers as
 // cached_attention_f32 (the kernel it replaced for this op) to the same tolerance, and a NaN query
-// row giving NaN outputs as the unfused graph does.
+// row giving NaN outputs as the unfused graph does. cross_attention_probs_f32: the same output bits
+// and the probabilities (float64 softmax within 2e-6 + 2e-5·p), canaries after them too.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compare, ensureBuilt, Heap, loadModule, randArray, rng, WASM } from './harness';
 
 interface CrossKernels {
   cross_pack_f32(k: number, v: number, kc: number, vc: number, heads: number, L: number, d: number): void;
   cross_attention_f32(q: number, kc: number, vc: number, out: number, scores: number, heads: number, rows: number, L: number, d: number, scale: number): void;
+  cross_attention_probs_f32(q: number, kc: number, vc: number, out: number, probs: number, scores: number, heads: number, rows: number, L: number, d: number, scale: number): void;
   cross_keys_bytes(L: number, d: number): number;
   cross_values_bytes(L: number, d: number): number;
   cross_scratch_bytes(L: number, units: number): number;
@@ -24,7 +26,7 @@ let k: CrossKernels & Heap['k'];
 beforeAll(() => { ensureBuilt(); heap = new Heap(loadModule(WASM.simd), 2048); k = heap.k as CrossKernels & Heap['k']; });
 
 function reference(q: Float32Array, K: Float32Array, V: Float32Array, heads: number, rows: number, L: number, d: number, scale: number) {
-  const want = new Float64Array(heads * rows * d), mag = new Float64Array(heads * rows * d);
+  const want = new Float64Array(heads * rows * d), mag = new Float64Array(heads * rows * d), p = new Float64Array(heads * rows * L);
   const s = new Float64Array(L);
   for (let u = 0; u < heads; u++) for (let r = 0; r < rows; r++) {
     const qo = (u * rows + r) * d;
@@ -37,6 +39,7 @@ function reference(q: Float32Array, K: Float32Array, V: Float32Array, heads: num
     }
     let sum = 0;
     for (let t = 0; t < L; t++) { s[t] = Math.exp(s[t]! - m); sum += s[t]!; }
+    for (let t = 0; t < L; t++) p[(u * rows + r) * L + t] = s[t]! / sum;
     for (let i = 0; i < d; i++) {
       let acc = 0, a = 0;
       for (let t = 0; t < L; t++) { const v = V[(u * L + t) * d + i]!; acc += s[t]! * v; a += s[t]! * Math.abs(v); }
@@ -44,7 +47,7 @@ function reference(q: Float32Array, K: Float32Array, V: Float32Array, heads: num
       mag[qo + i] = a / sum;
     }
   }
-  return { want, mag };
+  return { want, mag, p };
 }
 
 function run(heads: number, rows: number, L: number, d: number, seed: number, poison = false) {
@@ -64,8 +67,12 @@ function run(heads: number, rows: number, L: number, d: number, seed: number, po
     const qo = u * rows * d * 4, co = u * L * d * 4;
     k.cached_attention_f32(pq + qo, pk + co, pv + co, 0, out2 + qo, scores2, rows, 1, L - 1, d, scale);
   }
+  // With the probabilities: a second output and scratch, so the first call's results stay to compare.
+  const out3 = heap.alloc(heads * rows * d), probs = heap.alloc(heads * rows * L), scores3 = heap.alloc(k.cross_scratch_bytes(L, heads * rows) / 4);
+  k.cross_attention_probs_f32(pq, kc, vc, out3, probs, scores3, heads, rows, L, d, scale);
   const canary = heap.checkCanaries();
-  return { got: heap.get(out, heads * rows * d), old: heap.get(out2, heads * rows * d), canary, ...reference(q, K, V, heads, rows, L, d, scale) };
+  return { got: heap.get(out, heads * rows * d), old: heap.get(out2, heads * rows * d), withProbs: heap.get(out3, heads * rows * d),
+    probs: heap.get(probs, heads * rows * L), canary, ...reference(q, K, V, heads, rows, L, d, scale) };
 }
 
 const TOL = { rtol: 2e-5, atol: 2e-6 };
@@ -79,10 +86,12 @@ describe('cross_attention_f32', () => {
   ];
   for (const [heads, rows, L, d] of shapes) {
     it(`heads ${heads} rows ${rows} L ${L} d ${d}`, () => {
-      const { got, old, canary, want, mag } = run(heads, rows, L, d, heads * 1000 + L * 7 + d);
+      const { got, old, withProbs, probs, canary, want, mag, p } = run(heads, rows, L, d, heads * 1000 + L * 7 + d);
       expect(canary).toBeNull();
       expect(compare(got, want, TOL, mag)).toBeNull();
       expect(compare(got, old, TOL, mag)).toBeNull();
+      expect(Array.from(new Uint32Array(withProbs.buffer, withProbs.byteOffset, withProbs.length))).toEqual(Array.from(new Uint32Array(got.buffer, got.byteOffset, got.length)));
+      expect(compare(probs, p, TOL)).toBeNull();
     });
   }
 

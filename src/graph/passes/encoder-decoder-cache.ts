@@ -17,7 +17,11 @@
  *     later steps feed [B, 0, D] (nothing is projected or copied) and read it;
  *   - the decoder positions, which the export slices from the embedding table at the past
  *     length (Shape(past_key)[2]), become a Gather at a new int64 input `tessera_positions` [S];
- *   - self-attention goes to `residentKvCache` (kv-cache.ts): tessera.CachedAttention.
+ *   - self-attention goes to `residentKvCache` (kv-cache.ts): tessera.CachedAttention;
+ *   - an export with output_attentions returns each layer's cross-attention probabilities as
+ *     `cross_attentions.{i}` (the Softmax's output, or in a float16 export with float32 outputs a
+ *     Cast of it beside the P·V MatMul): they stay outputs, as CrossAttention's second output (the
+ *     Cast kept after it). Such an output the pass cannot keep refuses the rewrite (never dropped).
  * Every node is per batch row, so B windows can be decoded in lockstep as one batch; with
  * `batchCapacity` > 1 both attention ops get that `batch_capacity` (batches of 2 … capacity rows
  * share one cache block per layer; see src/speech/decode-rows.ts).
@@ -45,6 +49,8 @@ const CROSS_PREFIX = 'tessera_cross/';
 const PRESENT_ENC = /^present\.(\d+)\.encoder\.(key|value)$/;
 const PAST_ENC = /^past_key_values\.(\d+)\.encoder\.(key|value)$/;
 const PAST_DEC = /^past_key_values\.(\d+)\.decoder\.(key|value)$/;
+/** Cross-attention probabilities of exports with output_attentions (optimum's name). */
+export const CROSS_ATTENTIONS = /^cross_attentions\.(\d+)$/;
 
 /**
  * Rewrites `model` (decoder_model_merged, or decoder_with_past_model with `noPast` =
@@ -69,6 +75,10 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
     if (logitsAt < 0 || !branchLogits) return "the If has no 'logits' output";
     for (const [k, v] of withPast.initializers) g.initializers.set(k, v);
     g.nodes = [...withPast.nodes];
+    // The branch's cross_attentions values under the If's output names (equal in optimum's files).
+    const renamed = new Map<string, string>();
+    ifNode.outputs.forEach((o, j) => { const b = withPast.outputs[j]?.name; if (CROSS_ATTENTIONS.test(o) && b && b !== o) renamed.set(b, o); });
+    if (renamed.size) g.nodes = g.nodes.map((n) => ({ ...n, inputs: n.inputs.map((i) => renamed.get(i) ?? i), outputs: n.outputs.map((o) => renamed.get(o) ?? o) }));
     if (branchLogits !== 'logits') g.nodes.push({ name: 'tessera_logits', opType: 'Identity', domain: '', inputs: [branchLogits], outputs: ['logits'], attributes: new Map() });
     g.inputs = g.inputs.filter((i) => i.name !== ifNode.inputs[0]);
     source = 'merged';
@@ -129,13 +139,24 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
   for (const sm of g.nodes) {
     if (sm.domain !== '' || sm.opType !== 'Softmax') continue;
     let probs = sm.outputs[0]!;
-    let next = uses.get(probs) ?? [];
-    while (next.length === 1 && next[0]!.opType === 'Cast') { probs = next[0]!.outputs[0]!; next = uses.get(probs) ?? []; }
+    // float16 with float32 outputs (keep_io_types): the Softmax output is also Cast for cross_attentions.{i}.
+    const castOut = (uses.get(probs) ?? []).filter((x) => x.opType === 'Cast' && CROSS_ATTENTIONS.test(x.outputs[0] ?? '') && g.outputs.some((o) => o.name === x.outputs[0]));
+    let next = (uses.get(probs) ?? []).filter((x) => !castOut.includes(x));
+    const chain = [probs];
+    while (next.length === 1 && next[0]!.opType === 'Cast') { probs = next[0]!.outputs[0]!; chain.push(probs); next = uses.get(probs) ?? []; }
     const pv = next.length === 1 && next[0]!.opType === 'MatMul' && next[0]!.inputs[0] === probs ? next[0]! : undefined;
     const pastV = pv?.inputs[1] ?? '';
     const mv = PAST_ENC.exec(pastV);
     if (!pv || !mv || mv[2] !== 'value') continue;
     const layer = mv[1]!;
+    // output_attentions: the float32 Softmax output itself is the graph output (a Cast of it, as a
+    // float16 export would return, is not kept: refused rather than dropped).
+    const asOutput = chain.filter((x) => g.outputs.some((o) => o.name === x));
+    if (asOutput.length && (asOutput.length > 1 || asOutput[0] !== sm.outputs[0] || !CROSS_ATTENTIONS.test(asOutput[0]!))) {
+      return `cross-attention ${layer}: its probabilities are returned as '${asOutput.join("', '")}', which CrossAttention cannot write (only the Softmax output named cross_attentions.{i}, or a Cast of it)`;
+    }
+    if (castOut.length > 1 || (castOut.length && asOutput.length)) return `cross-attention ${layer}: its probabilities are returned twice`;
+    const probsOut = asOutput[0] ?? (castOut.length ? sm.outputs[0]! : undefined);
     let scale = 1;
     let n = prod.get(sm.inputs[0]!);
     if (n && (n.opType === 'Mul' || n.opType === 'Div')) {
@@ -154,7 +175,7 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
     if (!g.nodes.some((x) => x.outputs.includes(k)) || !g.nodes.some((x) => x.outputs.includes(v))) return `cross-attention ${layer}: the first-step decoder does not compute its keys/values`;
     replaced.set(pv, {
       name: `${pv.name || pv.outputs[0]}/cross_attention`, opType: 'CrossAttention', domain: 'tessera',
-      inputs: [n.inputs[0]!, k, v], outputs: [pv.outputs[0]!],
+      inputs: [n.inputs[0]!, k, v], outputs: probsOut ? [pv.outputs[0]!, probsOut] : [pv.outputs[0]!],
       attributes: new Map([
         ['scale', { type: 'float', value: scale }],
         ['cache', { type: 'string', value: `past_key_values.${layer}.encoder` }],
@@ -192,8 +213,16 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
   });
   if (positions !== 1) return `expected one Slice of the position table at the past length, found ${positions}`;
 
-  // 4. Only logits stays an output; the encoder pasts go (nothing reads them now).
-  g.outputs = [logitsInfo];
+  // 4. Only logits (and cross_attentions.*) stay outputs; the encoder pasts go (nothing reads them now).
+  const crossOutputs = g.outputs.filter((o) => CROSS_ATTENTIONS.test(o.name));
+  const probsOf = new Set([...replaced.values()].map((x) => x.outputs[1]).filter((x): x is string => !!x));
+  const prodOut = producers(g);
+  for (const o of crossOutputs) {
+    let v = o.name;
+    for (let p = prodOut.get(v); !probsOf.has(v) && p?.opType === 'Cast'; p = prodOut.get(v)) v = p.inputs[0]!;
+    if (!probsOf.has(v)) return `the output '${o.name}' is not the probabilities of a cross-attention the pass fused`;
+  }
+  g.outputs = [logitsInfo, ...crossOutputs];
   g.inputs = g.inputs.filter((i) => !PAST_ENC.test(i.name));
   const posInfo: ValueInfo = { name: POSITIONS_INPUT, dtype: 'int64', shape: ['decoder_sequence_length'] };
   g.inputs.push(posInfo);
@@ -203,7 +232,7 @@ export function residentEncoderDecoder(model: Model, encoderLength: number, noPa
   // Drop what nothing reads now (the cross Softmaxes, the past-length Shapes) before the self pass.
   const prodLive = producers(g);
   const live = new Set<Node>();
-  for (const todo = ['logits']; todo.length;) {
+  for (const todo = g.outputs.map((o) => o.name); todo.length;) {
     const n = prodLive.get(todo.pop()!);
     if (!n || live.has(n)) continue;
     live.add(n);

@@ -16,6 +16,12 @@
  * panels of 4 columns, so that `cross_attention_f32` reads the cache once per query row with
  * independent vector multiply-adds instead of one dot product and one axpy per key.
  *
+ * Optional output 1, `probs` [B, H, S, Lk = length]: each query row's softmax probabilities (the
+ * `cross_attentions.{i}` outputs of exports with output_attentions, which transformers.js reads for
+ * word timestamps). Written only when the node has that output (`cross_attention_probs_f32`: the
+ * same kernel that also stores exp(score − max) · (1 / Σ exp), the factors output 0 is made of, so
+ * output 0 keeps its bits); a node without it runs `cross_attention_f32` and writes nothing more.
+ *
  * `batch_capacity` (optional, > 1): a batch of B > 1 rows (windows decoded together,
  * src/speech/decode-rows.ts) uses the first B rows of one block sized for that many rows, shared by
  * every batch size 2 … capacity, instead of a block per B: the memory stays bounded by the
@@ -49,6 +55,7 @@ export function blockRows(B: number, capacity: number, fail: (message: string) =
 
 const crossAttention: OpDef = {
   opType: 'CrossAttention', domain: 'tessera', since: 1, attributes: ['scale', 'cache', 'length', 'batch_capacity'],
+  optionalOutputs: true,
   prepare(ctx) {
     for (const i of [0, 1, 2]) requireDtype(ctx, i, ['float32']);
     const q = ctx.input(0), k = ctx.input(1), v = ctx.input(2);
@@ -67,18 +74,20 @@ const crossAttention: OpDef = {
     if (Lk !== 0 && Lk !== L) ctx.fail(`the encoder keys have ${Lk} positions; this model's cross-attention cache holds ${L} (feed all of them, or none to reuse the cache)`, 'SHAPE_MISMATCH');
     const rowsHeld = blockRows(B, ctx.attrs.int('batch_capacity', 0), (m) => ctx.fail(m, 'SHAPE_MISMATCH'));
     const kBytes = rowsHeld * H * keyBytes(L, d), vBytes = rowsHeld * H * valueBytes(L, d);
+    const withProbs = !!ctx.node.outputs[1];
     return {
-      outputs: [{ dtype: 'float32', dims: [B, H, S, d] }],
+      outputs: [{ dtype: 'float32', dims: [B, H, S, d] }, ...(withProbs ? [{ dtype: 'float32' as const, dims: [B, H, S, L] }] : [])],
       scratchBytes: Math.ceil(scratchBytes(L, B * H * S) / 64) * 64,
       build(b) {
         const [qp, kp, vp] = b.inputs as [number, number, number];
-        const out = b.outputs[0]!, scores = b.scratch, kern = b.k;
+        const out = b.outputs[0]!, probs = withProbs ? b.outputs[1]! : 0, scores = b.scratch, kern = b.k;
         const zero = (bytes: number) => (ptr: number) => new Uint8Array(b.memory.buffer, ptr, bytes).fill(0);
         const kc = b.persistent(crossCacheKey(name, 'k', rowsHeld, H, L, d), kBytes, zero(kBytes));
         const vc = b.persistent(crossCacheKey(name, 'v', rowsHeld, H, L, d), vBytes, zero(vBytes));
         return () => {
           if (Lk) kern.cross_pack_f32(kp, vp, kc, vc, B * H, L, d);
-          kern.cross_attention_f32(qp, kc, vc, out, scores, B * H, S, L, d, scale);
+          if (withProbs) kern.cross_attention_probs_f32(qp, kc, vc, out, probs, scores, B * H, S, L, d, scale);
+          else kern.cross_attention_f32(qp, kc, vc, out, scores, B * H, S, L, d, scale);
         };
       },
     };

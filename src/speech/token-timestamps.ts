@@ -101,18 +101,36 @@ function meanAndStd(w: Float32Array, rows: number, frames: number, n: number, me
 function addMedianFiltered(row: Float32Array, width: number, window: Float32Array, out: Float32Array, at: number): void {
   const n = row.length, half = width >> 1;
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < width; k++) {
-      let index = i + k - half;
-      if (index < 0) index = -index;
-      else if (index >= n) index = 2 * (n - 1) - index;
-      const v = index >= 0 && index < n ? row[index]! : NaN;
-      // Insertion into the sorted prefix window[0..k).
-      let p = k;
-      while (p > 0 && before(v, window[p - 1]!)) { window[p] = window[p - 1]!; p--; }
-      window[p] = v;
+    if (i > half && i + half < n) {
+      // Away from the edges the window slides: one value leaves, one comes (the sorted order of a
+      // multiset is unique, so this is the fresh sort's order).
+      const leaving = row[i - half - 1]!;
+      let p = 0;
+      while (!same(window[p]!, leaving)) p++;
+      for (; p < width - 1; p++) window[p] = window[p + 1]!;
+      insertSorted(window, width - 1, row[i + half]!);
+    } else {
+      for (let k = 0; k < width; k++) {
+        let index = i + k - half;
+        if (index < 0) index = -index;
+        else if (index >= n) index = 2 * (n - 1) - index;
+        insertSorted(window, k, index >= 0 && index < n ? row[index]! : NaN);
+      }
     }
     out[at + i] = out[at + i]! + window[half]!;
   }
+}
+
+/** Inserts v into the sorted window[0..count). */
+function insertSorted(window: Float32Array, count: number, v: number): void {
+  let p = count;
+  while (p > 0 && before(v, window[p - 1]!)) { window[p] = window[p - 1]!; p--; }
+  window[p] = v;
+}
+
+/** Equal as the sort sees values: NaN is NaN, −0 is not +0. */
+function same(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
 }
 
 /** The order TypedArray.prototype.sort puts numbers in: ascending, −0 before +0, NaN last. */

@@ -46,8 +46,10 @@ async function load(folder: string, name: string): Promise<Setup> {
   return { name, ours, theirs, id };
 }
 
+type Mode = boolean | 'word';
+
 /** transformers.js's pipeline output for these windows, through its own _call_whisper. */
-async function reference(s: Setup, generated: Generated[], audioSeconds: number, call: object): Promise<unknown> {
+async function reference(s: Setup, generated: Generated[], audioSeconds: number, call: object, mode: Mode = 'word'): Promise<unknown> {
   let next = 0;
   const processor = Object.assign(async (audio: Float32Array) => ({ input_features: audio.length }), {
     feature_extractor: { config: { chunk_length: 30, hop_length: 160, sampling_rate: RATE } },
@@ -58,12 +60,14 @@ async function reference(s: Setup, generated: Generated[], audioSeconds: number,
       const g = generated[next++];
       if (!g) throw new Error('more windows than prepared');
       const n = g.sequence.length;
+      const sequences = new Tensor('int64', BigInt64Array.from(g.sequence.map(BigInt)), [1, n]);
+      if (mode !== 'word') return sequences;
       return { sequences: new Tensor('int64', BigInt64Array.from(g.sequence.map(BigInt)), [1, n]), token_timestamps: new Tensor('float32', g.times, [1, n]) };
     },
   };
   const self = { processor, model, tokenizer: s.theirs };
   const run = (AutomaticSpeechRecognitionPipeline.prototype as unknown as { _call_whisper(this: unknown, a: Float32Array, k: object): Promise<unknown> })._call_whisper;
-  const out = await run.call(self, new Float32Array(Math.round(audioSeconds * RATE)), { return_timestamps: 'word', ...call });
+  const out = await run.call(self, new Float32Array(Math.round(audioSeconds * RATE)), { return_timestamps: mode, ...call });
   expect(next).toBe(generated.length);
   return out;
 }
@@ -82,14 +86,14 @@ function strides(audioSeconds: number, chunk: number, stride: number): [number, 
   }
 }
 
-async function compare(s: Setup, generated: Generated[], audioSeconds: number, chunk = 0, stride = 0, force = false): Promise<{ text: string; chunks?: unknown[] }> {
+async function compare(s: Setup, generated: Generated[], audioSeconds: number, chunk = 0, stride = 0, force = false, mode: Mode = 'word'): Promise<{ text: string; chunks?: unknown[] }> {
   const call = chunk > 0 ? { chunk_length_s: chunk, stride_length_s: stride, force_full_sequences: force } : { force_full_sequences: force };
   const windows: AsrWindow[] = strides(audioSeconds, chunk, stride).map((st, i) => ({
     tokens: generated[i]!.sequence, stride: st, token_timestamps: Array.from(generated[i]!.times),
   }));
   expect(windows.length).toBe(generated.length);
-  const expected = await reference(s, generated, audioSeconds, call);
-  const ours = decodeAsr(s.ours, windows, { returnTimestamps: 'word', timePrecision: TP, forceFullSequences: force });
+  const expected = await reference(s, generated, audioSeconds, call, mode);
+  const ours = decodeAsr(s.ours, windows, { returnTimestamps: mode, timePrecision: TP, forceFullSequences: force });
   expect(ours).toEqual(expected);
   return ours;
 }
@@ -248,6 +252,14 @@ function suite(folder: string, name: string): void {
         { cross_attentions: steps, sequences: new Tensor('int64', new BigInt64Array(rows + 1), [1, rows + 1]) }, [[0, 0], [0, 1], [0, 2]], numFrames, TP, prompt).data as Float32Array;
       expect(Array.from(times)).toEqual(Array.from(theirs));
       await compare(s, [{ sequence: g.sequence, times }], 5);
+    });
+
+    it('the same windows with segment timestamps and without: the segment path as before', async () => {
+      for (const mode of [true, false]) {
+        await compare(s, chunked([0, 0, 0]), 20, 10, 2, false, mode);
+        await compare(s, chunked([0, 0.06, -0.04], true), 20, 10, 2, false, mode);
+        await compare(s, [window(s, encode, EN, [[{ text: ' "Hello,"', start: 0.4 }], [{ text: ' Bye.', start: 2 }]])], 4, 0, 0, false, mode);
+      }
     });
 
     it("a window without token_timestamps → TesseraError naming the window", () => {

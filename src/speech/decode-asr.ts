@@ -16,7 +16,7 @@ import { WHISPER_LANGUAGE_MAPPING } from './languages.js';
 export interface AsrTokenizer {
   /** Text of token ids (special tokens kept). */
   decode(ids: readonly number[]): string;
-  /** Ids of the special tokens. */
+  /** Ids of the special tokens, in added-token order ('word' takes the last + 1 as where timestamps start, as transformers.js). */
   readonly allSpecialIds: readonly number[];
   /** Id of a token's text. */
   tokenToId(token: string): number | undefined;
@@ -34,11 +34,11 @@ export interface AsrWindow {
   token_timestamps?: ArrayLike<number>;
 }
 
-/** A segment of the transcription. */
+/** A segment of the transcription, or a word ('word'). */
 export interface AsrChunk {
-  /** [start, end] in seconds (end null when the model never closed the segment). */
+  /** [start, end] in seconds (end null when the model never closed the segment, or a word ends the window). */
   timestamp: [number | null, number | null];
-  /** The segment's text. */
+  /** The segment's or word's text. */
   text: string;
 }
 

@@ -3,7 +3,8 @@
 // segments with timestamps, and the time it took (real-time factor), text streamed as decoded.
 // Runs on the committed micro folder by default: random weights, so the words are nonsense; point
 // it at a real export (e.g. onnx-community/whisper-tiny downloaded beside) for real transcripts.
-//   npm run build && node scripts/demo-asr.mjs [folder] [file.wav] [--dtype q8] [--timestamps] [--language fr] [--task translate]
+//   npm run build && node scripts/demo-asr.mjs [folder] [file.wav] [--dtype q8] [--timestamps | --words] [--language fr] [--task translate]
+// --words: word timestamps (a folder whose decoder outputs its cross-attention, e.g. models/whisper/micro-timestamped).
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { pipeline, readAudio, TextStreamer } from '../dist/node/index.js';
@@ -14,7 +15,7 @@ const flag = (name) => { const i = args.indexOf(`--${name}`); return i >= 0 ? ar
 const dtype = flag('dtype') ?? 'fp32';
 const language = flag('language');
 const task = flag('task');
-const timestamps = args.includes('--timestamps');
+const timestamps = args.includes('--words') ? 'word' : args.includes('--timestamps');
 const [folder = `${root}models/whisper/micro`, file = `${root}models/whisper/audio/hello-16k.wav`] = args.filter((a) => !a.startsWith('--'));
 
 const t0 = performance.now();

@@ -48,9 +48,13 @@ export interface AsrPipelineOptions extends ModelFolderOptions {
 }
 
 /** Per-call options (transformers.js's names). */
-export interface AsrCallOptions extends WhisperGenerationOptions {
-  /** Segment timestamps (true); 'word' is not supported. */
-  return_timestamps?: boolean | null;
+export interface AsrCallOptions extends Omit<WhisperGenerationOptions, 'return_timestamps'> {
+  /**
+   * Segment timestamps (true), or word timestamps ('word': each word's start and end from the
+   * alignment heads' cross-attention, as transformers.js; needs a decoder exported with its
+   * cross-attention outputs, e.g. the '_timestamped' folders).
+   */
+  return_timestamps?: boolean | 'word' | null;
   /** Cut audio longer than this into windows of this many seconds (0: one window of 30 s). */
   chunk_length_s?: number;
   /** Overlap of consecutive windows on each side, seconds (default chunk_length_s / 6). */
@@ -182,7 +186,6 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
   const one = async (input: AudioInput, options: AsrCallOptions): Promise<AsrOutput> => {
     const { chunk_length_s = 0, force_full_sequences = false } = options;
     let { stride_length_s = null } = options;
-    if (options.return_timestamps === ('word' as unknown)) throw new TesseraError('INVALID_ARGUMENT', `${TASK}: return_timestamps: 'word' is not supported yet (segment timestamps: true)`);
     const audio = await loadAudio(input, samplingRate);
     const windows: { stride: [number, number, number]; start: number; end: number }[] = [];
     if (chunk_length_s > 0) {
@@ -200,6 +203,10 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
     }
     const cfg = whisperConfig(config, generationConfig, options as Record<string, unknown>);
     cfg.no_speech_token_id ??= noSpeechToken;
+    const words = options.return_timestamps === 'word';
+    // 'word' is timestamps plus the token times (cfg); the generation options proper see a boolean.
+    const generationOptions: WhisperGenerationOptions = { ...options, return_timestamps: words || options.return_timestamps === true };
+    if (words) Object.assign(cfg, { return_timestamps: true, return_token_timestamps: true, median_filter_width: config.median_filter_width });
     const decoded: AsrWindow[] = [];
     const noSpeech: AsrNoSpeech[] | undefined = options.return_no_speech_prob ? [] : undefined;
     // Windows go in groups decoded as one batch (whisperBatchSize: 1 where batching is not exact);
@@ -210,17 +217,19 @@ function makePipeline(model: WhisperModel, processor: WhisperFeatureExtractor, t
       const features = ws.map((w) => processor.extract(audio.subarray(w.start, w.end)).input_features);
       const reports = ws.map((): WhisperPassReport[] | undefined => (noSpeech ? [] : undefined));
       const cfgs = ws.map((w) => ({ ...cfg, num_frames: Math.floor(w.stride[0] / hop) }));
-      const tokens = await whisperGenerateBatch(model, features, cfgs, options, vocab, reports);
+      const times = ws.map((): number[] | undefined => (words ? [] : undefined));
+      const tokens = await whisperGenerateBatch(model, features, cfgs, generationOptions, vocab, reports, times);
       tokens.forEach((t, i) => {
         const w = ws[i]!;
-        decoded.push({ tokens: t, stride: w.stride.map((x) => x / samplingRate) as [number, number, number] });
+        const stride = w.stride.map((x) => x / samplingRate) as [number, number, number];
+        decoded.push(words ? { tokens: t, token_timestamps: times[i]!, stride } : { tokens: t, stride });
         for (const r of reports[i] ?? []) {
           const { no_speech_prob, avg_logprob, skipped } = r;
           noSpeech!.push({ timestamp: [(w.start + r.seekFrame * hop) / samplingRate, w.end / samplingRate], no_speech_prob, avg_logprob, skipped });
         }
       });
     }
-    const out: AsrOutput = decodeAsr(asrTokenizer, decoded, { returnTimestamps: !!options.return_timestamps, timePrecision, forceFullSequences: force_full_sequences });
+    const out: AsrOutput = decodeAsr(asrTokenizer, decoded, { returnTimestamps: words ? 'word' : !!options.return_timestamps, timePrecision, forceFullSequences: force_full_sequences });
     return noSpeech ? { ...out, no_speech: noSpeech } : out;
   };
 

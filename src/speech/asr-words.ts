@@ -25,18 +25,13 @@ const APPENDED = '"\'.。,，!！?？:：”)]}、';
 const REPLACEMENT = '\uFFFD';
 
 /**
- * transformers.js tests punctuation with one module-level regex carrying the `g` flag, so a test
- * right after a successful one starts past the start of its text and fails (the pattern is
- * anchored at ^), resetting the regex. Kept here, process-wide like its module, so the same
- * calls give the same answers: the state outlives one decodeAsr call, as there.
+ * Whether a token's text is punctuation only, from that text alone. (transformers.js v4 tests it
+ * with one module-level regex carrying the `g` flag, so a test right after a match fails whatever
+ * the text: its answers depend on the tokens before, even in an earlier call. Here each answer
+ * depends on its text only: same input, same words, whatever was transcribed before.)
  */
-let lastTestMatched = false;
-
-/** Whether text is punctuation only, with transformers.js's stateful regex (see lastTestMatched). */
 export function punctuationOnly(text: string): boolean {
-  const matched = !lastTestMatched && PUNCTUATION_ONLY.test(text);
-  lastTestMatched = matched;
-  return matched;
+  return PUNCTUATION_ONLY.test(text);
 }
 
 /** The words of a segment's tokens and their times (times[i]: token i's [start, end]). */
@@ -112,7 +107,7 @@ function splitOnSpaces(tok: AsrTokenizer, tokens: readonly number[]): Split {
   for (let i = 0; i < sub.words.length; i++) {
     const subword = sub.words[i]!;
     const special = endOfText !== undefined && sub.tokens[i]![0]! >= endOfText;
-    const punctuation = punctuationOnly(subword.trim()); // tested for every subword: the test has state
+    const punctuation = punctuationOnly(subword.trim());
     if (special || subword.startsWith(' ') || punctuation || out.words.length === 0) {
       out.words.push(subword);
       out.tokens.push(sub.tokens[i]!);

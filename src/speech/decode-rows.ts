@@ -31,6 +31,12 @@ export interface PassRow {
   processors: readonly Processor[];
   detect?: NoSpeech;
   streamer?: RowStreamer | null;
+  /**
+   * Word timestamps: receives, for every step that fed this row (its prompt, then each token but
+   * the last), the alignment heads' cross-attention of that step ([heads][new tokens][encoder
+   * positions], WhisperModel.lastCrossAttentions), in order. The caller turns collection on.
+   */
+  attentions?: Float32Array[];
 }
 
 /** softmax(logits)[t], in float64 (OpenAI and HF take it in float32 of float32 logits). */
@@ -98,6 +104,7 @@ export async function decodeRows(model: WhisperModel, hidden: Tensor, rows: read
         const s = state[b]!, r = rows[b]!;
         if (s.done) continue;
         const got = out[b]!;
+        r.attentions?.push(model.lastCrossAttentions(b));
         if (generated === 0 && r.detect) r.detect.no_speech_prob = softmaxAt(got[0]!, r.detect.token);
         const logits = got[got.length - 1]!;
         if (r.cfg.min_length && s.seq.length < (r.cfg.min_length as number)) for (const e of s.eos) logits[e] = -Infinity;

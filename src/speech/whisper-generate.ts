@@ -9,6 +9,10 @@
  * transformers.js's `_generate_with_seek`: a pass that ends inside a segment is decoded again from
  * that segment's end timestamp (features shifted and zero-padded, the encoder run again).
  * Each decoding pass runs on WhisperModel: the caches resident in Wasm memory.
+ * Word timestamps (`return_token_timestamps`, transformers.js's): each step's cross-attention of the
+ * alignment heads is collected while decoding (a decoder exported with `cross_attentions.*`
+ * outputs), and a pass's token times come from it (token-timestamps.ts: normalised, median-filtered,
+ * averaged over the heads, aligned to the audio by DTW).
  * No-speech detection (not in transformers.js; OpenAI whisper's transcribe() and HF transformers'
  * WhisperNoSpeechDetection): the probability of <|nospeech|> in the softmax of the raw logits at
  * the <|startoftranscript|> position, and the pass's average log-probability; a pass whose
@@ -21,6 +25,7 @@ import type { GenerationConfig } from '../generation/config.js';
 import { decodeRows, type NoSpeech, orderedStreams, type PassRow, type Processor } from './decode-rows.js';
 import { whisperLanguageToCode } from './languages.js';
 import { suppress, suppressAtBegin, timestamps } from './logits-processors.js';
+import { tokenTimestamps } from './token-timestamps.js';
 import type { WhisperModel } from './whisper-model.js';
 
 /** Options of one transcription window (transformers.js's names). */
@@ -132,8 +137,50 @@ function tokenList(name: string, v: unknown, V: number): number[] | null {
 
 /** Decodes one pass over an encoded window [1, L, D]: the prompt `init`, then tokens until EOS or max_length. */
 async function decodePass(model: WhisperModel, hidden: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions,
-  detect?: NoSpeech): Promise<number[]> {
-  return (await decodeRows(model, hidden, [{ init, cfg, processors, detect, streamer: opts.streamer }], opts.signal))[0]!;
+  detect?: NoSpeech, attentions?: Float32Array[]): Promise<number[]> {
+  return (await decodeRows(model, hidden, [{ init, cfg, processors, detect, streamer: opts.streamer, attentions }], opts.signal))[0]!;
+}
+
+/** Word timestamps' setup: the alignment heads whose cross-attention decoding collects. */
+function alignmentHeads(model: WhisperModel, cfg: WhisperConfig): [number, number][] | null {
+  if (!cfg.return_token_timestamps) return null;
+  const heads = cfg.alignment_heads;
+  if (!Array.isArray(heads) || !heads.length) {
+    throw new TesseraError('INVALID_ARGUMENT', 'Whisper: word timestamps need `alignment_heads` ([layer, head] pairs) in generation_config.json');
+  }
+  if (!model.hasCrossAttentions) {
+    throw new TesseraError('INVALID_ARGUMENT', "Whisper: word timestamps need a decoder that outputs its cross-attention weights (cross_attentions.*: exported with output_attentions=True, as the '_timestamped' folders are)");
+  }
+  return heads as [number, number][];
+}
+
+/**
+ * One pass's token timestamps from the cross-attention its steps collected (transformers.js's
+ * _extract_token_timestamps): one time per token of the pass's sequence, the prompt's 0.
+ * `numFrames`: encoder positions to align against (clipped to the encoder's).
+ */
+function passTimes(pieces: readonly Float32Array[], heads: number, positions: number, numFrames: number, cfg: WhisperConfig, numInputIds: number): Float32Array {
+  const rows = pieces.reduce((n, p) => n + p.length / (heads * positions), 0);
+  const weights = Array.from({ length: heads }, () => new Float32Array(rows * positions));
+  let at = 0;
+  for (const p of pieces) {
+    const S = p.length / (heads * positions);
+    for (let h = 0; h < heads; h++) weights[h]!.set(p.subarray(h * S * positions, (h + 1) * S * positions), at * positions);
+    at += S;
+  }
+  const medianFilterWidth = Number(cfg.median_filter_width ?? 7);
+  return tokenTimestamps(weights, rows, positions, { numFrames: Math.min(numFrames, positions), medianFilterWidth, numInputIds, timePrecision: 0.02 });
+}
+
+/** Runs `decode` with the model collecting `heads`' cross-attention (none when null). */
+async function collecting<T>(model: WhisperModel, heads: [number, number][] | null, decode: () => Promise<T>): Promise<T> {
+  if (!heads) return decode();
+  model.collectCrossAttentions(heads);
+  try {
+    return await decode();
+  } finally {
+    model.collectCrossAttentions(null);
+  }
 }
 
 /** Starts a pass's detection when the thresholds or a report ask for it. */
@@ -196,14 +243,30 @@ function judged(cfg: WhisperConfig, init: readonly number[], seq: number[], dete
  * tokens (the prompt then EOS); `report` receives one entry per decoding pass.
  */
 export async function whisperGenerate(model: WhisperModel, features: Tensor, cfg: WhisperConfig, opts: WhisperGenerationOptions = {}, vocabSize = Infinity,
-  report?: WhisperPassReport[]): Promise<number[]> {
+  report?: WhisperPassReport[], times?: number[]): Promise<number[]> {
   const { init, processors, detecting, seek } = setupWindow(cfg, opts, vocabSize, report);
-  if (!seek) {
+  const heads = alignmentHeads(model, cfg);
+  return collecting(model, heads, async () => {
+    if (seek) return seekPasses(model, features, init, cfg, processors, opts, detecting ? vocabSize : undefined, report, heads, times);
     const detect = detecting ? noSpeechState(cfg, report, vocabSize) : undefined;
-    const seq = await decodePass(model, await model.encode(features), init, cfg, processors, opts, detect);
-    return judged(cfg, init, seq, detect, report);
-  }
-  return seekPasses(model, features, init, cfg, processors, opts, detecting ? vocabSize : undefined, report);
+    const attentions = heads ? [] : undefined;
+    const seq = await decodePass(model, await model.encode(features), init, cfg, processors, opts, detect, attentions);
+    const out = judged(cfg, init, seq, detect, report);
+    if (times && heads) times.push(...windowTimes(model, heads, attentions!, cfg, init, seq, out));
+    return out;
+  });
+}
+
+/**
+ * A single-pass window's token timestamps (one per token of `out`): `num_frames` as transformers.js
+ * passes it here (the window's feature frames, not halved to encoder positions: so it crops less
+ * than HF transformers does), or the whole encoder output. A pass judged silent gives zeros.
+ */
+function windowTimes(model: WhisperModel, heads: [number, number][], attentions: Float32Array[], cfg: WhisperConfig, init: readonly number[],
+  seq: readonly number[], out: readonly number[]): Float32Array {
+  if (out !== seq) return new Float32Array(out.length);
+  const L = model.encoderPositions;
+  return passTimes(attentions, heads.length, L, Number(cfg.num_frames ?? L), cfg, init.length);
 }
 
 /**
@@ -238,14 +301,16 @@ function batchable(model: WhisperModel, cfg: WhisperConfig): boolean {
  * alone; windows that cannot be batched (see whisperBatchSize) are decoded one by one.
  */
 export async function whisperGenerateBatch(model: WhisperModel, features: readonly Tensor[], cfgs: readonly WhisperConfig[], opts: WhisperGenerationOptions = {},
-  vocabSize = Infinity, reports: readonly (WhisperPassReport[] | undefined)[] = []): Promise<number[][]> {
+  vocabSize = Infinity, reports: readonly (WhisperPassReport[] | undefined)[] = [], times: readonly (number[] | undefined)[] = []): Promise<number[][]> {
   const setups = cfgs.map((cfg, i) => setupWindow(cfg, opts, vocabSize, reports[i]));
+  // Word timestamps: every window of one call has the same alignment heads (generation_config's).
+  const heads = cfgs.length ? alignmentHeads(model, cfgs[0]!) : null;
   const together = features.length > 1 && features.length <= model.maxBatch()
     && setups.every((s, i) => batchable(model, cfgs[i]!) && s.init.length === setups[0]!.init.length && s.detecting === setups[0]!.detecting);
   if (!together) {
     const out: number[][] = [];
     for (let i = 0; i < features.length; i++) {
-      out.push(await whisperGenerate(model, features[i]!, cfgs[i]!, opts, vocabSize, reports[i]));
+      out.push(await whisperGenerate(model, features[i]!, cfgs[i]!, opts, vocabSize, reports[i], times[i]));
       if (opts.signal?.aborted) break;
     }
     return out;
@@ -255,20 +320,26 @@ export async function whisperGenerateBatch(model: WhisperModel, features: readon
   const rows: PassRow[] = setups.map((s, i) => ({
     init: s.init, cfg: cfgs[i]!, processors: s.processors, streamer: streams[i],
     detect: s.detecting ? noSpeechState(cfgs[i]!, reports[i], vocabSize) : undefined,
+    attentions: heads ? [] : undefined,
   }));
-  const seqs = await decodeRows(model, hidden, rows, opts.signal);
-  return seqs.map((seq, i) => judged(cfgs[i]!, rows[i]!.init, seq, rows[i]!.detect, reports[i]));
+  const seqs = await collecting(model, heads, () => decodeRows(model, hidden, rows, opts.signal));
+  return seqs.map((seq, i) => {
+    const out = judged(cfgs[i]!, rows[i]!.init, seq, rows[i]!.detect, reports[i]);
+    if (heads) times[i]?.push(...windowTimes(model, heads, rows[i]!.attentions!, cfgs[i]!, rows[i]!.init, seq, out));
+    return out;
+  });
 }
 
 /** transformers.js's _generate_with_seek: decode, then resume at the last complete segment. */
 async function seekPasses(model: WhisperModel, features: Tensor, init: number[], cfg: WhisperConfig, processors: Processor[], opts: WhisperGenerationOptions,
-  detectVocab?: number, report?: WhisperPassReport[]): Promise<number[]> {
+  detectVocab?: number, report?: WhisperPassReport[], heads: [number, number][] | null = null, times?: number[]): Promise<number[]> {
   const tsBegin = cfg.no_timestamps_token_id! + 1;
   const eos = Array.isArray(cfg.eos_token_id) ? cfg.eos_token_id[0]! : cfg.eos_token_id!;
   const [, mels, total] = features.dims as [number, number, number];
   const stride = 2, window = stride * model.encoderPositions;
   const data = features.data as Float32Array;
   const all: number[] = [];
+  const allTimes: number[] = []; // with word timestamps: one per token of `all`
   let seek = 0;
   while (seek < total) {
     const end = Math.min(seek + window, total);
@@ -277,7 +348,11 @@ async function seekPasses(model: WhisperModel, features: Tensor, init: number[],
     for (const p of processors) if (p.beginIndex !== undefined) p.beginIndex = init.length;
     const hidden = await model.encode(new Tensor('float32', seg, [1, mels, window]));
     const detect = detectVocab !== undefined ? noSpeechState(cfg, report, detectVocab) : undefined;
-    const tokens = (await decodePass(model, hidden, init, cfg, processors, opts, detect)).slice(init.length);
+    const attentions = heads ? [] : undefined;
+    const seq = await decodePass(model, hidden, init, cfg, processors, opts, detect, attentions);
+    const tokens = seq.slice(init.length);
+    // Times of the pass's tokens, shifted by the pass's start (transformers.js: float32 times + a float64 offset).
+    const passTs = heads ? Array.from(passTimes(attentions!, heads.length, model.encoderPositions, Math.floor((end - seek) / stride), cfg, init.length).subarray(init.length), (t) => t + (seek / stride) * 0.02) : [];
     if (detect && judge(cfg, detect, seek, report)) {
       // OpenAI's transcribe(): a silent pass is skipped whole, the next starts after its window.
       if (opts.signal?.aborted) break;
@@ -285,7 +360,7 @@ async function seekPasses(model: WhisperModel, features: Tensor, init: number[],
       continue;
     }
     if (tokens.length && tokens[tokens.length - 1] === eos) tokens.pop();
-    if (!tokens.length || opts.signal?.aborted) { all.push(...tokens); break; }
+    if (!tokens.length || opts.signal?.aborted) { all.push(...tokens); allTimes.push(...passTs.slice(0, tokens.length)); break; }
     const isTs = tokens.map((t) => t >= tsBegin);
     const single = tokens.length >= 2 && isTs[tokens.length - 1] && !isTs[tokens.length - 2];
     const boundaries: number[] = [];
@@ -301,9 +376,12 @@ async function seekPasses(model: WhisperModel, features: Tensor, init: number[],
     const shift = Math.floor(seek / stride);
     for (let i = 0; i < keepN; i++) if (tokens[i]! >= tsBegin) tokens[i] = Math.min(tokens[i]! + shift, tsBegin + 1500);
     all.push(...tokens.slice(0, keepN));
+    allTimes.push(...passTs.slice(0, keepN));
     seek += offset;
     if (offset <= 0) break; // a pass that cannot advance would loop forever (transformers.js would)
   }
   all.push(eos);
+  // The prompt's times 0, then the passes', then 0 for the EOS, as float32 (transformers.js's tensor).
+  if (times && heads) times.push(...Float32Array.from([...init.map(() => 0), ...allTimes, 0]));
   return [...init, ...all];
 }

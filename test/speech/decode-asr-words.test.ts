@@ -17,6 +17,10 @@ import { Mulberry32 } from '../../src/generation/rng.js';
 import { type AsrTokenizer, type AsrWindow, decodeAsr } from '../../src/speech/decode-asr.js';
 import { tokenTimestamps } from '../../src/speech/token-timestamps.js';
 import { Tokenizer } from '../../src/text/tokenizer.js';
+import { statelessTransformersJsPunctuation } from '../helpers/tjs-punctuation.js';
+
+// transformers.js with its punctuation test made stateless, as tessera's (test/helpers/tjs-punctuation.ts).
+statelessTransformersJsPunctuation();
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const RATE = 16000, TP = 0.02;
@@ -153,6 +157,10 @@ function suite(folder: string, name: string): void {
       ]);
       const out = await compare(s, [g], 9);
       expect(out.chunks!.length).toBeGreaterThan(6);
+      // Each token's punctuation test depends on its text alone: the same windows again, the same words.
+      const again = () => decodeAsr(s.ours, [{ tokens: g.sequence, token_timestamps: g.times, stride: [9, 0, 0] }], { returnTimestamps: 'word', timePrecision: TP });
+      expect(again()).toEqual(again());
+      expect(again()).toEqual(out);
     });
 
     it('one window ending inside an open segment; force_full_sequences throws on both sides', async () => {

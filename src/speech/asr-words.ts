@@ -122,6 +122,17 @@ function splitOnSpaces(tok: AsrTokenizer, tokens: readonly number[]): Split {
   return out;
 }
 
+/** Word `from` joins word `to` (the earlier one's text and tokens first), leaving `from` empty. */
+function moveWord(w: string[], t: number[][], ix: number[][], from: number, to: number): void {
+  const a = Math.min(from, to), b = Math.max(from, to);
+  w[to] = w[a]! + w[b]!;
+  t[to] = [...t[a]!, ...t[b]!];
+  ix[to] = [...ix[a]!, ...ix[b]!];
+  w[from] = '';
+  t[from] = [];
+  ix[from] = [];
+}
+
 /**
  * Opening punctuation (a word that starts with a space and trims to a substring of PREPENDED —
  * the empty string included, as String.includes has it) joins the next word; closing punctuation
@@ -132,24 +143,14 @@ function mergePunctuations({ words, tokens, indices }: Split): Split {
   const w = words.slice(), t = tokens.map((x) => x.slice()), ix = indices.map((x) => x.slice());
   for (let i = w.length - 2, j = w.length - 1; i >= 0; i--) {
     if (w[i]!.startsWith(' ') && PREPENDED.includes(w[i]!.trim())) {
-      w[j] = w[i]! + w[j]!;
-      t[j] = [...t[i]!, ...t[j]!];
-      ix[j] = [...ix[i]!, ...ix[j]!];
-      w[i] = '';
-      t[i] = [];
-      ix[i] = [];
+      moveWord(w, t, ix, i, j);
     } else {
       j = i;
     }
   }
   for (let i = 0, j = 1; j < w.length; j++) {
     if (!w[i]!.endsWith(' ') && APPENDED.includes(w[j]!)) {
-      w[i] += w[j]!;
-      t[i] = [...t[i]!, ...t[j]!];
-      ix[i] = [...ix[i]!, ...ix[j]!];
-      w[j] = '';
-      t[j] = [];
-      ix[j] = [];
+      moveWord(w, t, ix, j, i);
     } else {
       i = j;
     }

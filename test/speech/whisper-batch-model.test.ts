@@ -7,6 +7,7 @@ import '../../src/index.js';
 import { Tensor } from '../../src/api/tensor.js';
 import { WhisperModel } from '../../src/speech/whisper-model.js';
 import { readFileSync } from 'node:fs';
+import { features, argmax, bits } from '../helpers/whisper.js';
 
 const dir = 'models/whisper/micro/onnx';
 const gen = JSON.parse(readFileSync(`${dir}/../generation_config.json`, 'utf8')) as { decoder_start_token_id: number; lang_to_id: Record<string, number>; task_to_id: Record<string, number>; no_timestamps_token_id: number };
@@ -14,15 +15,6 @@ const PROMPT = [gen.decoder_start_token_id, gen.lang_to_id['<|en|>']!, gen.task_
 const PROMPT_TS = PROMPT.slice(0, 3); // with timestamps: no <|notimestamps|>
 const PROMPT_5 = [...PROMPT, 500]; // decoder_input_ids: rows of different windows share GEMM tiles
 
-function features(seed: number): Tensor {
-  const x = new Float32Array(80 * 3000);
-  let s = seed;
-  for (let i = 0; i < x.length; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (s / 2 ** 32) * 2 - 1; }
-  return new Tensor('float32', x, [1, 80, 3000]);
-}
-
-const argmax = (a: Float32Array) => a.reduce((best, x, i) => (x > a[best]! ? i : best), 0);
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 /** A tensor's bits: float32 as uint32, float16 as its uint16 storage. */
 const raw = (t: Tensor) => (t.type === 'float32' ? bits(t.data as Float32Array) : Array.from(t.data as Uint16Array));
 

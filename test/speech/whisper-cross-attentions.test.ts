@@ -14,6 +14,7 @@ import { Tensor } from '../../src/api/tensor.js';
 import { WhisperModel, type WhisperModelFiles } from '../../src/speech/whisper-model.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
 import { makeWhisper } from '../../scripts/make-whisper.mjs';
+import { features, argmax, bits } from '../helpers/whisper.js';
 
 const dir = 'models/whisper/micro-timestamped/onnx';
 const plain = 'models/whisper/micro/onnx';
@@ -26,15 +27,6 @@ const ALL: [number, number][] = [[0, 0], [0, 1], [1, 0], [1, 1]];
 const config = { max_source_positions: L, max_target_positions: 448 };
 const merged = (d: string): WhisperModelFiles => ({ encoder: `${d}/encoder_model.onnx`, decoder: `${d}/decoder_model_merged.onnx` });
 const pair = (d: string): WhisperModelFiles => ({ encoder: `${d}/encoder_model.onnx`, decoder: `${d}/decoder_with_past_model.onnx`, decoderNoPast: `${d}/decoder_model.onnx` });
-
-function features(seed: number): Tensor {
-  const x = new Float32Array(80 * 3000);
-  let s = seed;
-  for (let i = 0; i < x.length; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (s / 2 ** 32) * 2 - 1; }
-  return new Tensor('float32', x, [1, 80, 3000]);
-}
-const argmax = (a: Float32Array) => a.reduce((best, x, i) => (x > a[best]! ? i : best), 0);
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
 /** onnxruntime-web on the merged file as transformers.js drives it: per step the last logits row and cross_attentions.{i} [1, H, S, L]. */
 async function ortSteps(feat: Tensor, steps: number, from = dir, suffix = ''): Promise<{ ids: number[]; logits: Float32Array[]; cross: Float32Array[][] }> {

@@ -6,18 +6,12 @@ import { Tensor } from '../../src/api/tensor.js';
 import { WhisperModel } from '../../src/speech/whisper-model.js';
 import { floatToHalf, halfToFloat } from '../../src/onnx/float-formats.js';
 import { ortRun, ortSession } from '../helpers/ort.js';
+import { features } from '../helpers/whisper.js';
 
 const dir = 'models/whisper/micro/onnx';
 const config = { max_source_positions: 1500, max_target_positions: 448 };
 const gen = JSON.parse(readFileSync(`${dir}/../generation_config.json`, 'utf8')) as { decoder_start_token_id: number; lang_to_id: Record<string, number>; task_to_id: Record<string, number>; no_timestamps_token_id: number };
 const PROMPT = [gen.decoder_start_token_id, gen.lang_to_id['<|en|>']!, gen.task_to_id.transcribe!, gen.no_timestamps_token_id];
-
-function features(seed: number): Tensor {
-  const x = new Float32Array(80 * 3000);
-  let s = seed;
-  for (let i = 0; i < x.length; i++) { s = (s * 1103515245 + 12345) >>> 0; x[i] = (s / 2 ** 32) * 2 - 1; }
-  return new Tensor('float32', x, [1, 80, 3000]);
-}
 
 /** Greedy decoding the way transformers.js drives onnxruntime: present → past through JS, merged decoder. */
 async function ortGreedy(feat: Tensor, prompt: number[], steps: number, suffix = ''): Promise<{ ids: number[]; logits: Float32Array[] }> {
